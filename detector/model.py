@@ -1,0 +1,88 @@
+"""The records every part of offload speaks: findings, locations, chains and fixes.
+
+Frozen dataclasses with plain-data ``to_dict`` so reports, the cache and worker
+processes can move them around without knowing how they were produced.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Optional, Tuple
+
+
+class Applicability(str, Enum):
+    """How far a fix can be trusted (ruff's model)."""
+
+    SAFE = "safe"  # applied by --fix
+    UNSAFE = "unsafe"  # applied only with --unsafe-fixes: changes cancellation or thread-safety
+    SUGGESTION = "suggestion"  # described in the message, never applied
+
+
+@dataclass(frozen=True, order=True)
+class Location:
+    row: int  # 1-based
+    column: int  # 1-based
+
+    def to_dict(self) -> dict:
+        return {"row": self.row, "column": self.column}
+
+
+@dataclass(frozen=True)
+class Hop:
+    """One step of a transitive chain: a call made inside ``function``."""
+
+    filename: str
+    row: int
+    column: int
+    function: str
+    call: str
+
+    def to_dict(self) -> dict:
+        return {
+            "filename": self.filename,
+            "row": self.row,
+            "column": self.column,
+            "function": self.function,
+            "call": self.call,
+        }
+
+
+@dataclass(frozen=True)
+class Fix:
+    applicability: Applicability
+    message: str
+
+    def to_dict(self) -> dict:
+        return {"applicability": self.applicability.value, "message": self.message}
+
+
+@dataclass(frozen=True)
+class Finding:
+    code: str
+    name: str
+    message: str
+    filename: str
+    location: Location
+    end_location: Location
+    fix: Optional[Fix] = None
+    chain: Tuple[Hop, ...] = field(default=())
+    # The call as written (e.g. ``requests.get``) and the async function it runs in.
+    call: str = ""
+    function: str = ""
+
+    def sort_key(self) -> tuple:
+        return (self.filename, self.location.row, self.location.column, self.code)
+
+    def to_dict(self) -> dict:
+        record = {
+            "code": self.code,
+            "name": self.name,
+            "message": self.message,
+            "filename": self.filename,
+            "location": self.location.to_dict(),
+            "end_location": self.end_location.to_dict(),
+            "fix": self.fix.to_dict() if self.fix else None,
+        }
+        if self.chain:
+            record["chain"] = [hop.to_dict() for hop in self.chain]
+        return record
