@@ -1,0 +1,375 @@
+"""One file -> a ModuleSummary: every function, the calls it makes, classes and module names.
+
+A single libcst visitor pass collects scopes, binding sources and call nodes; names are
+resolved afterwards, when every binding of the module is known. Positions are computed
+only when the module has calls worth recording.
+"""
+from __future__ import annotations
+
+from typing import Dict, List, Optional, Tuple
+
+import libcst as cst
+from libcst.metadata import MetadataWrapper, PositionProvider
+
+from detector.analysis import diagnostics
+from detector.analysis.names import Resolver, Scope, dotted, inst, ref, resolve_relative
+from detector.analysis.summary import (
+    AWAITED,
+    ITERATED,
+    WITH_ITEM,
+    CallRecord,
+    ClassSummary,
+    FunctionSummary,
+    ModuleSummary,
+)
+from detector.catalog import Catalog
+from detector.suppress import has_skip_file, parse_noqa
+
+_UNKNOWN_SOURCE = ("unknown",)
+_MAX_TEXT = 80
+
+
+class _FunctionInfo:
+    __slots__ = ("scope", "is_async", "node", "calls", "is_generator", "is_property")
+
+    def __init__(self, scope: Scope, is_async: bool, node: cst.FunctionDef, is_property: bool):
+        self.scope = scope
+        self.is_async = is_async
+        self.node = node
+        self.calls: List[Tuple[cst.Call, Scope]] = []
+        self.is_generator = False
+        self.is_property = is_property
+
+
+class _ClassInfo:
+    __slots__ = ("scope", "bases", "instance_attrs")
+
+    def __init__(self, scope: Scope, bases: List[Tuple[cst.BaseExpression, Scope]]):
+        self.scope = scope
+        self.bases = bases
+        self.instance_attrs: Dict[str, List[tuple]] = {}
+
+
+class _Collector(cst.CSTVisitor):
+    """Walks the tree once, building scopes and remembering calls per function."""
+
+    def __init__(self, module_name: str, is_package: bool):
+        super().__init__()
+        self.module_name = module_name
+        self.is_package = is_package
+        self.module_scope = Scope("module", module_name, None)
+        self.scope = self.module_scope
+        self.function: Optional[_FunctionInfo] = None
+        self.functions: List[_FunctionInfo] = []
+        self.classes: Dict[str, _ClassInfo] = {}
+        self.flags: Dict[int, int] = {}  # id(call node) -> flags set by its parent
+
+    # -- helpers -------------------------------------------------------------------------------
+    def _qualname(self, name: str) -> str:
+        return f"{self.scope.qualname}.{name}" if self.scope.qualname else name
+
+    def _bind_target(self, target: cst.BaseExpression, source: tuple) -> None:
+        if isinstance(target, cst.Name):
+            self.scope.bind(target.value, source)
+        elif isinstance(target, (cst.Tuple, cst.List)):
+            for element in target.elements:
+                self._bind_target(element.value, _UNKNOWN_SOURCE)
+        elif isinstance(target, cst.StarredElement):
+            self._bind_target(target.value, _UNKNOWN_SOURCE)
+        elif isinstance(target, cst.Attribute):
+            self._bind_instance_attr(target, source)
+
+    def _bind_instance_attr(self, target: cst.Attribute, source: tuple) -> None:
+        """``self.x = value`` inside a method records ``x`` as an attribute of the class."""
+        scope = self.scope.function_scope()
+        if not scope.class_qualname or not isinstance(target.value, cst.Name):
+            return
+        if self.function is None or target.value.value != _first_param(self.function.node):
+            return
+        info = self.classes.get(scope.class_qualname)
+        if info is not None:
+            info.instance_attrs.setdefault(target.attr.value, []).append(source)
+
+    def _mark(self, node: cst.BaseExpression, flag: int) -> None:
+        if isinstance(node, cst.Call):
+            self.flags[id(node)] = self.flags.get(id(node), 0) | flag
+
+    def _visit_all(self, nodes) -> None:
+        for node in nodes:
+            node.visit(self)
+
+    # -- imports -------------------------------------------------------------------------------
+    def visit_Import(self, node: cst.Import) -> bool:
+        for alias in node.names:
+            name = dotted(alias.name)
+            if name is None:
+                continue
+            if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                self.scope.bind(alias.asname.name.value, ("value", ref(name)))
+            else:
+                root = name.split(".", 1)[0]
+                self.scope.bind(root, ("value", ref(root)))
+        return False
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> bool:
+        module = dotted(node.module) if node.module is not None else None
+        base = resolve_relative(self.module_name, self.is_package, len(node.relative), module)
+        if isinstance(node.names, cst.ImportStar) or base is None:
+            return False
+        for alias in node.names:
+            name = dotted(alias.name)
+            if name is None:
+                continue
+            local = alias.asname.name.value if alias.asname is not None else name
+            self.scope.bind(local, ("value", ref(f"{base}.{name}")))
+        return False
+
+    # -- definitions ---------------------------------------------------------------------------
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        decorators = [_decorator_name(d) for d in node.decorators]
+        self._visit_all(node.decorators)
+        self._visit_params_outside(node.params)
+        if node.returns is not None:
+            node.returns.visit(self)
+        if "overload" in decorators or "typing.overload" in decorators:
+            return False
+        name = node.name.value
+        # A property setter shares the getter's name; keep it apart so the getter stays unambiguous.
+        suffix = next((":" + d.rsplit(".", 1)[1] for d in decorators if d.endswith((".setter", ".deleter"))), "")
+        qualname = self._qualname(name) + suffix
+        if not suffix:
+            self.scope.bind(name, ("value", ref(qualname)))
+        in_class = self.scope.kind == "class"
+        is_async = node.asynchronous is not None
+        scope = Scope("async" if is_async else "def", qualname, self.scope,
+                      class_qualname=self.scope.qualname if in_class else "")
+        info = _FunctionInfo(scope, is_async, node, is_property="property" in decorators)
+        self.functions.append(info)
+        self._bind_params(node.params, scope, in_class, decorators)
+        outer_scope, outer_function = self.scope, self.function
+        self.scope, self.function = scope, info
+        node.body.visit(self)
+        self.scope, self.function = outer_scope, outer_function
+        return False
+
+    def _visit_params_outside(self, params: cst.Parameters) -> None:
+        """Defaults and annotations run where the ``def`` statement runs, not in the body."""
+        for param in _all_params(params):
+            if param.default is not None:
+                param.default.visit(self)
+
+    def _bind_params(self, params: cst.Parameters, scope: Scope, in_class: bool, decorators: List[str]) -> None:
+        outer = self.scope
+        ordered = _all_params(params)
+        for index, param in enumerate(ordered):
+            name = param.name.value
+            if param.annotation is not None:
+                scope.bind(name, ("annot", param.annotation.annotation, outer))
+            elif index == 0 and in_class and "staticmethod" not in decorators and param in params.params + params.posonly_params:
+                owner = outer.qualname
+                scope.bind(name, ("value", ref(owner) if "classmethod" in decorators else inst(owner)))
+            else:
+                scope.bind(name, _UNKNOWN_SOURCE)
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+        self._visit_all(node.decorators)
+        self._visit_all(arg.value for arg in node.bases)
+        self._visit_all(arg.value for arg in node.keywords)
+        qualname = self._qualname(node.name.value)
+        self.scope.bind(node.name.value, ("value", ref(qualname)))
+        scope = Scope("class", qualname, self.scope)
+        self.classes[qualname] = _ClassInfo(scope, [(arg.value, self.scope) for arg in node.bases])
+        outer_scope, outer_function = self.scope, self.function
+        # Code in a class body is not part of any function: it never runs on the loop.
+        self.scope, self.function = scope, None
+        node.body.visit(self)
+        self.scope, self.function = outer_scope, outer_function
+        return False
+
+    def visit_Lambda(self, node: cst.Lambda) -> bool:
+        self._visit_params_outside(node.params)
+        scope = Scope("lambda", self._qualname("<lambda>"), self.scope)
+        for param in _all_params(node.params):
+            scope.bind(param.name.value, _UNKNOWN_SOURCE)
+        outer_scope, outer_function = self.scope, self.function
+        # A lambda's body runs whenever it is called, typically in a thread or a callback.
+        self.scope, self.function = scope, None
+        node.body.visit(self)
+        self.scope, self.function = outer_scope, outer_function
+        return False
+
+    # -- comprehensions run in their own scope, but in the enclosing function's frame ---------
+    def _enter_comprehension(self, node) -> bool:
+        scope = Scope("comp", self.scope.qualname, self.scope)
+        outer = self.scope
+        self.scope = scope
+        node.for_in.visit(self)
+        for part in ("elt", "key", "value"):
+            child = getattr(node, part, None)
+            if child is not None:
+                child.visit(self)
+        self.scope = outer
+        return False
+
+    visit_ListComp = visit_SetComp = visit_GeneratorExp = visit_DictComp = _enter_comprehension
+
+    def visit_CompFor(self, node: cst.CompFor) -> bool:
+        self._mark(node.iter, ITERATED)
+        node.iter.visit(self)
+        self._bind_target(node.target, _UNKNOWN_SOURCE)
+        self._visit_all(node.ifs)
+        if node.inner_for_in is not None:
+            node.inner_for_in.visit(self)
+        return False
+
+    # -- bindings ------------------------------------------------------------------------------
+    def visit_Assign(self, node: cst.Assign) -> None:
+        for target in node.targets:
+            self._bind_target(target.target, ("expr", node.value, self.scope))
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        self._bind_target(node.target, ("annot", node.annotation.annotation, self.scope))
+
+    def visit_For(self, node: cst.For) -> None:
+        if node.asynchronous is None:
+            self._mark(node.iter, ITERATED)
+        self._bind_target(node.target, _UNKNOWN_SOURCE)
+
+    def visit_WithItem(self, node: cst.WithItem) -> None:
+        self._mark(node.item, WITH_ITEM)
+        if node.asname is not None:
+            self._bind_target(node.asname.name, ("expr", node.item, self.scope))
+
+    def visit_ExceptHandler(self, node: cst.ExceptHandler) -> None:
+        if node.name is not None:
+            self._bind_target(node.name.name, _UNKNOWN_SOURCE)
+
+    def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
+        if isinstance(node.target, cst.Name):
+            self.scope.function_scope().bind(node.target.value, ("expr", node.value, self.scope))
+
+    def visit_Global(self, node: cst.Global) -> None:
+        for item in node.names:
+            self.scope.bind(item.name.value, _UNKNOWN_SOURCE)
+
+    visit_Nonlocal = visit_Global
+
+    def visit_MatchAs(self, node) -> None:
+        if node.name is not None:
+            self.scope.bind(node.name.value, _UNKNOWN_SOURCE)
+
+    # -- calls ---------------------------------------------------------------------------------
+    def visit_Await(self, node: cst.Await) -> None:
+        self._mark(node.expression, AWAITED)
+
+    def visit_Yield(self, node: cst.Yield) -> None:
+        if self.function is not None and self.scope.function_scope() is self.function.scope:
+            self.function.is_generator = True
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if self.function is not None:
+            self.function.calls.append((node, self.scope))
+
+
+def _all_params(params: cst.Parameters) -> List[cst.Param]:
+    found = list(params.posonly_params) + list(params.params) + list(params.kwonly_params)
+    for star in (params.star_arg, params.star_kwarg):
+        if isinstance(star, cst.Param):
+            found.append(star)
+    return found
+
+
+def _first_param(node: cst.FunctionDef) -> Optional[str]:
+    params = list(node.params.posonly_params) + list(node.params.params)
+    return params[0].name.value if params else None
+
+
+def _decorator_name(decorator: cst.Decorator) -> str:
+    target = decorator.decorator
+    if isinstance(target, cst.Call):
+        target = target.func
+    return dotted(target) or ""
+
+
+def module_name_for(path: str) -> Tuple[str, bool]:
+    """Fallback module name for a lone file: its stem (``pkg/__init__.py`` -> ``pkg``)."""
+    from pathlib import PurePath
+
+    pure = PurePath(path)
+    if pure.name == "__init__.py":
+        return pure.parent.name or "__init__", True
+    return pure.stem, False
+
+
+def summarize(
+    source: bytes,
+    path: str,
+    catalog: Catalog,
+    module_name: Optional[str] = None,
+    is_package: Optional[bool] = None,
+) -> ModuleSummary:
+    """Analyse one file's bytes. Never raises for bad input: diagnostics say what went wrong."""
+    if module_name is None or is_package is None:
+        module_name, is_package = module_name_for(path)
+    summary = ModuleSummary(path=path, module=module_name)
+    parsed = diagnostics.parse(source, path)
+    if isinstance(parsed, list):
+        summary.diagnostics = parsed
+        return summary
+    tree, text = parsed
+    summary.noqa = parse_noqa(text)
+    summary.skip_file = has_skip_file(text)
+    try:
+        _fill(summary, tree, catalog, module_name, is_package)
+    except RecursionError:
+        summary.functions, summary.classes, summary.bindings = [], {}, {}
+        summary.diagnostics = [diagnostics.too_deep(path)]
+    return summary
+
+
+def _fill(summary: ModuleSummary, tree: cst.Module, catalog: Catalog, module_name: str, is_package: bool) -> None:
+    collector = _Collector(module_name, is_package)
+    tree.visit(collector)
+    resolver = Resolver(catalog, tree)
+
+    pending: List[Tuple[FunctionSummary, cst.Call, str, int]] = []
+    for info in collector.functions:
+        function = FunctionSummary(
+            qualname=info.scope.qualname,
+            is_async=info.is_async,
+            row=0,
+            is_generator=info.is_generator,
+            is_property=info.is_property,
+        )
+        summary.functions.append(function)
+        for call, scope in info.calls:
+            target = resolver.callee(call, scope)
+            if target is None or ("." not in target and catalog.match(target) is None):
+                continue  # unknown, or a builtin such as len() that never blocks
+            pending.append((function, call, target, collector.flags.get(id(call), 0)))
+
+    for name in collector.module_scope.sources:
+        summary.bindings[name] = resolver.lookup(name, collector.module_scope)
+    for qualname, info in collector.classes.items():
+        cls = ClassSummary(qualname, bases=[resolver.value(node, scope) for node, scope in info.bases])
+        for name in info.scope.sources:
+            cls.attrs[name] = resolver.lookup(name, info.scope)
+        for name, sources in info.instance_attrs.items():
+            if name not in cls.attrs:
+                values = {resolver._evaluate_source(source) for source in sources}
+                cls.attrs[name] = values.pop() if len(values) == 1 else None
+        summary.classes[qualname] = cls
+
+    if not pending:
+        return
+    positions = MetadataWrapper(tree, unsafe_skip_copy=True).resolve(PositionProvider)
+    for info, function in zip(collector.functions, summary.functions):
+        function.row = positions[info.node.name].start.line if info.node.name in positions else 0
+    for function, call, target, flags in pending:
+        where = positions[call]
+        text = dotted(call.func) or tree.code_for_node(call.func)
+        if len(text) > _MAX_TEXT:
+            text = text[: _MAX_TEXT - 3] + "..."
+        function.calls.append(
+            CallRecord(target, text, where.start.line, where.start.column + 1, where.end.line, where.end.column + 1, flags)
+        )

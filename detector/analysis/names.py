@@ -1,0 +1,195 @@
+"""Lean name resolution: scopes, bindings and the symbolic value of an expression.
+
+Values are plain tuples so they pickle cheaply and compare by content:
+``("ref", "os.path.exists")`` is a reference to something with that dotted name,
+``("inst", "requests.Session")`` an instance of that type. ``None`` means unknown.
+
+Names are resolved flow-insensitively, like a type checker: every binding of a name in a
+scope is a *source*; when all sources agree the name has that value, otherwise it is
+unknown (and still shadows outer scopes). Sources are evaluated lazily, so a module-level
+import below the function that uses it still resolves.
+"""
+from __future__ import annotations
+
+from typing import Dict, List, Optional, Tuple
+
+import libcst as cst
+
+from detector.catalog import Catalog
+
+Value = Optional[Tuple[str, str]]
+
+_UNKNOWN = ("unknown",)
+_EVALUATING = object()
+
+
+def ref(name: str) -> Value:
+    return ("ref", name)
+
+
+def inst(name: str) -> Value:
+    return ("inst", name)
+
+
+class Scope:
+    """One Python scope: module, class, function (sync or async), lambda or comprehension."""
+
+    __slots__ = ("kind", "qualname", "parent", "sources", "_memo", "class_qualname")
+
+    def __init__(self, kind: str, qualname: str, parent: Optional["Scope"], class_qualname: str = ""):
+        self.kind = kind
+        self.qualname = qualname
+        self.parent = parent
+        self.sources: Dict[str, List[tuple]] = {}
+        self._memo: Dict[str, object] = {}
+        # For a method scope: the class it belongs to (gives ``self`` and ``cls`` their type).
+        self.class_qualname = class_qualname
+
+    def bind(self, name: str, source: tuple) -> None:
+        self.sources.setdefault(name, []).append(source)
+
+    @property
+    def is_function(self) -> bool:
+        return self.kind in ("def", "async", "lambda")
+
+    def function_scope(self) -> "Scope":
+        """The scope whose frame runs this code (comprehensions run in their function's frame)."""
+        scope = self
+        while scope.kind == "comp":
+            scope = scope.parent
+        return scope
+
+
+class Resolver:
+    """Evaluates expressions to symbolic values within a module's scopes."""
+
+    def __init__(self, catalog: Catalog, module: cst.Module):
+        self.catalog = catalog
+        self.module = module
+
+    # -- names -----------------------------------------------------------------------------
+    def lookup(self, name: str, scope: Scope) -> Value:
+        current: Optional[Scope] = scope
+        while current is not None:
+            # A class body's names are invisible to the functions nested in it.
+            if current.kind == "class" and current is not scope:
+                current = current.parent
+                continue
+            if name in current.sources:
+                return self._evaluate_name(name, current)
+            current = current.parent
+        # Builtins, and roots bound nowhere (a snippet, a star import): match as spelled.
+        return ref(name)
+
+    def _evaluate_name(self, name: str, scope: Scope) -> Value:
+        memo = scope._memo.get(name)
+        if memo is _EVALUATING:
+            return None  # a cycle such as ``p = p.parent``
+        if memo is not None:
+            return None if memo is _UNKNOWN else memo
+        scope._memo[name] = _EVALUATING
+        values = {self._evaluate_source(source) for source in scope.sources[name]}
+        result = values.pop() if len(values) == 1 else None
+        scope._memo[name] = _UNKNOWN if result is None else result
+        return result
+
+    def _evaluate_source(self, source: tuple) -> Value:
+        kind = source[0]
+        if kind == "value":
+            return source[1]
+        if kind == "expr":
+            return self.value(source[1], source[2])
+        if kind == "annot":
+            return self.annotation(source[1], source[2])
+        return None
+
+    # -- expressions -----------------------------------------------------------------------
+    def value(self, node: cst.BaseExpression, scope: Scope) -> Value:
+        if isinstance(node, cst.Name):
+            return self.lookup(node.value, scope)
+        if isinstance(node, cst.Attribute):
+            return self.attribute(self.value(node.value, scope), node.attr.value)
+        if isinstance(node, cst.Call):
+            target = self.callee(node, scope)
+            return self.call_result(target) if target else None
+        if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Divide):
+            return self.attribute(self.value(node.left, scope), "__truediv__", as_type=True)
+        if isinstance(node, cst.Await):
+            return None
+        return None
+
+    def callee(self, call: cst.Call, scope: Scope) -> Optional[str]:
+        """The dotted name a call invokes, or None when it cannot be known."""
+        value = self.value(call.func, scope)
+        if value is not None and value[0] == "ref":
+            return self.catalog.canonical(value[1])
+        return None
+
+    def call_result(self, target: str) -> Value:
+        return inst(self.catalog.result_type(target) or target)
+
+    def attribute(self, base: Value, attr: str, as_type: bool = False) -> Value:
+        if base is None:
+            return None
+        kind, name = base
+        if kind == "inst":
+            typed = self.catalog.attribute_type(name, attr)
+            if typed:
+                return inst(typed)
+            if as_type:
+                return None
+        return ref(f"{name}.{attr}")
+
+    def annotation(self, node: cst.BaseExpression, scope: Scope) -> Value:
+        """The instance type an annotation declares: ``Path``, ``Optional[Path]``, ``Path | None``, ``"Path"``."""
+        if isinstance(node, cst.SimpleString):
+            try:
+                node = cst.parse_expression(node.evaluated_value)
+            except Exception:
+                return None
+        if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.BitOr):
+            parts = [p for p in (node.left, node.right) if not _is_none(p)]
+            return self.annotation(parts[0], scope) if len(parts) == 1 else None
+        if isinstance(node, cst.Subscript):
+            base = self.value(node.value, scope)
+            if base in (ref("typing.Optional"), ref("Optional")) and len(node.slice) == 1:
+                element = node.slice[0].slice
+                if isinstance(element, cst.Index):
+                    return self.annotation(element.value, scope)
+            return None
+        value = self.value(node, scope)
+        if value is not None and value[0] == "ref":
+            return inst(self.catalog.canonical(value[1]))
+        return None
+
+
+def _is_none(node: cst.BaseExpression) -> bool:
+    return isinstance(node, cst.Name) and node.value == "None"
+
+
+def dotted(node: cst.BaseExpression) -> Optional[str]:
+    """``a.b.c`` as a string, for plain dotted names only."""
+    parts = []
+    while isinstance(node, cst.Attribute):
+        parts.append(node.attr.value)
+        node = node.value
+    if not isinstance(node, cst.Name):
+        return None
+    parts.append(node.value)
+    return ".".join(reversed(parts))
+
+
+def resolve_relative(module_name: str, is_package: bool, level: int, target: Optional[str]) -> Optional[str]:
+    """``from ..x import y`` inside ``module_name`` -> the absolute module name of ``..x``."""
+    if level == 0:
+        return target
+    parts = module_name.split(".") if module_name else []
+    if not is_package:
+        parts = parts[:-1]
+    if level > 1:
+        if level - 1 > len(parts):
+            return None
+        parts = parts[: len(parts) - (level - 1)]
+    if target:
+        parts.append(target)
+    return ".".join(parts) if parts else None

@@ -1,0 +1,119 @@
+"""The project model: every module's summary, and resolution of dotted call targets across them.
+
+A call target such as ``pkg.mod.Client.session.get`` is resolved one attribute at a time:
+``pkg.mod`` is a module, ``Client`` a class in it, ``session`` an attribute its ``__init__``
+assigns (a ``requests.Session``), so the call is ``requests.Session.get``. Names outside the
+project stay as they are and are matched against the catalogue. When any step is ambiguous
+(two definitions, a name bound to different things) resolution gives up: silence over guesses.
+"""
+from __future__ import annotations
+
+from typing import Dict, Iterable, List, Optional, Tuple, Union
+
+from detector.analysis.summary import ClassSummary, FunctionSummary, ModuleSummary
+from detector.catalog import Catalog, Rule
+
+_MAX_DEPTH = 12
+# Resolution results.
+Resolved = Union[Tuple[str, Rule, str], Tuple[str, FunctionSummary], None]
+
+
+class Project:
+    def __init__(self, summaries: Iterable[ModuleSummary], catalog: Catalog):
+        self.catalog = catalog
+        self.summaries: List[ModuleSummary] = list(summaries)
+        self.modules: Dict[str, ModuleSummary] = {}
+        self.functions: Dict[str, List[FunctionSummary]] = {}
+        self.classes: Dict[str, Optional[ClassSummary]] = {}
+        self.module_of: Dict[int, ModuleSummary] = {}  # id(FunctionSummary) -> its module
+        duplicates = set()
+        for summary in self.summaries:
+            if summary.module in self.modules:
+                duplicates.add(summary.module)
+            self.modules[summary.module] = summary
+            for function in summary.functions:
+                self.functions.setdefault(function.qualname, []).append(function)
+                self.module_of[id(function)] = summary
+            for qualname, cls in summary.classes.items():
+                # Two classes with one name (e.g. per-platform variants) are ambiguous.
+                self.classes[qualname] = None if qualname in self.classes else cls
+        # Two files claiming one module name: nothing resolves through that name.
+        for name in duplicates:
+            del self.modules[name]
+        self.roots = frozenset(name.split(".", 1)[0] for name in self.modules)
+
+    # -- dotted names -----------------------------------------------------------------------
+    def expand(self, name: str, depth: int = 0) -> Optional[str]:
+        """The canonical dotted name ``name`` denotes: a definition, a module, or an external name."""
+        if depth > _MAX_DEPTH:
+            return None
+        if name in self.functions or name in self.classes or name in self.modules:
+            return name
+        if name.split(".", 1)[0] not in self.roots:
+            return self.catalog.canonical(name)  # outside the project: taken as spelled
+        head, _, attr = name.rpartition(".")
+        if not head:
+            return None
+        owner = self.expand(head, depth + 1)
+        if owner is None:
+            return None
+        return self.member(owner, attr, depth + 1)
+
+    def member(self, owner: str, attr: str, depth: int) -> Optional[str]:
+        """``owner.attr`` where ``owner`` is already canonical."""
+        if owner in self.modules:
+            module = self.modules[owner]
+            if attr in module.bindings:
+                value = module.bindings[attr]
+                return self.expand(value[1], depth + 1) if value else None
+            submodule = f"{owner}.{attr}"
+            return submodule if submodule in self.modules else None
+        if owner in self.classes:
+            return self.class_member(owner, attr, depth, set())
+        if owner in self.functions:
+            return None  # an attribute of a function, or of what it returned: unknown
+        return self.expand(f"{owner}.{attr}", depth + 1)
+
+    def class_member(self, qualname: str, attr: str, depth: int, seen: set) -> Optional[str]:
+        """Look ``attr`` up on a project class and its bases, in definition order."""
+        cls = self.classes.get(qualname)
+        if cls is None or qualname in seen:
+            return None
+        seen.add(qualname)
+        if attr in cls.attrs:
+            value = cls.attrs[attr]
+            return self.expand(value[1], depth + 1) if value else None
+        for base in cls.bases:
+            if base is None:
+                return None  # an unknown base might define it
+            base_name = self.expand(base[1], depth + 1)
+            if base_name is None:
+                return None
+            if base_name in self.classes:
+                found = self.class_member(base_name, attr, depth + 1, seen)
+                if found is not None:
+                    return found
+            elif base_name not in ("object", "typing.Generic", "abc.ABC"):
+                return self.expand(f"{base_name}.{attr}", depth + 1)
+        return None
+
+    # -- calls --------------------------------------------------------------------------------
+    def resolve(self, target: str) -> Resolved:
+        """What a call to ``target`` runs: a catalogued blocking call, a project function, or None."""
+        rule = self.catalog.match(target)
+        if rule is not None:
+            return ("rule", rule, self.catalog.canonical(target))
+        name = self.expand(target)
+        if name is None:
+            return None
+        if name != target:
+            rule = self.catalog.match(name)
+            if rule is not None:
+                return ("rule", rule, name)
+        if name in self.classes:
+            init = self.class_member(name, "__init__", 0, set())
+            name = init if init is not None else name
+        found = self.functions.get(name)
+        if found and len(found) == 1:
+            return ("function", found[0])
+        return None

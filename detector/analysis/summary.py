@@ -1,0 +1,54 @@
+"""What one module's analysis leaves behind: picklable, cacheable, free of libcst nodes."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Dict, FrozenSet, List, Optional, Tuple
+
+from detector.model import Finding
+
+Value = Optional[Tuple[str, str]]
+
+# CallRecord.flags
+AWAITED = 1  # ``await f()``: f is not a sync blocking call, or the code is broken anyway
+ITERATED = 2  # ``for x in f()``: a generator's body runs here
+WITH_ITEM = 4  # ``with f() as x:``: the fixer suggests rather than rewrites
+
+
+@dataclass
+class CallRecord:
+    target: str  # dotted name the call invokes (catalogue name or project qualname)
+    text: str  # the callee as written, e.g. ``requests.get``
+    row: int
+    col: int  # 1-based
+    end_row: int
+    end_col: int
+    flags: int = 0
+
+
+@dataclass
+class FunctionSummary:
+    qualname: str
+    is_async: bool
+    row: int
+    calls: List[CallRecord] = field(default_factory=list)
+    is_generator: bool = False
+    is_property: bool = False
+
+
+@dataclass
+class ClassSummary:
+    qualname: str
+    bases: List[Value] = field(default_factory=list)
+    attrs: Dict[str, Value] = field(default_factory=dict)  # class and instance attributes, methods
+
+
+@dataclass
+class ModuleSummary:
+    path: str
+    module: str
+    functions: List[FunctionSummary] = field(default_factory=list)
+    classes: Dict[str, ClassSummary] = field(default_factory=dict)
+    bindings: Dict[str, Value] = field(default_factory=dict)  # module-level names
+    noqa: Dict[int, Optional[FrozenSet[str]]] = field(default_factory=dict)  # None: blanket noqa
+    skip_file: bool = False
+    diagnostics: List[Finding] = field(default_factory=list)  # BLK9xx: the file could not be analysed

@@ -1,0 +1,253 @@
+"""The blocking-call catalogue: ``rules/*.toml`` (plus user extensions) loaded into matchers.
+
+Schema of a family file (user ``[[tool.offload.blocking-calls]]`` entries use the ``[[rule]]`` part):
+
+    family = "files"                  # one file per family
+    [[rule]]
+    code = "BLK130"                   # BLK + 3 digits
+    name = "blocking-open"            # kebab-case, unique
+    summary = "open() in an async function"
+    calls = ["open", "io.open"]       # qualified names; "Type.*" matches every method of Type
+    exclude = ["redis.Redis.pipeline"]  # names a wildcard must not match
+    lazy = ["os.scandir"]             # calls whose result is lazy: never wrapped by --fix
+    remedy = "to_thread"              # to_thread | asyncio.sleep | none
+    fix = "unsafe"                    # safe | unsafe | none
+    alternative = "aiofiles"          # async library to suggest, optional
+    peer-codes = ["ASYNC230"]         # flake8-async / ruff codes whose noqa also covers this rule
+    docs = "..."                      # What it does / Why is this bad / Example / Use instead / Fix safety
+    [returns]                         # call -> type of its result, so methods on it resolve
+    "sqlite3.connect" = "sqlite3.Connection"
+    [attributes]                      # attribute of a typed value -> its type ("Type.*" allowed)
+    "pathlib.Path.parent" = "pathlib.Path"
+    [aliases]                         # another spelling -> the canonical name
+    "pathlib.PosixPath" = "pathlib.Path"
+"""
+from __future__ import annotations
+
+import re
+import sys
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Dict, Iterable, List, Mapping, Optional, Tuple
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+CODE_RE = re.compile(r"^BLK\d{3}$")
+REMEDIES = ("to_thread", "asyncio.sleep", "none")
+FIX_KINDS = ("safe", "unsafe", "none")
+RULE_KEYS = {
+    "code", "name", "summary", "calls", "exclude", "lazy", "remedy", "fix",
+    "alternative", "peer-codes", "docs", "family",
+}
+FILE_KEYS = {"family", "title", "rule", "returns", "attributes", "aliases"}
+# User entries without a code join this rule.
+CUSTOM_CODE = "BLK190"
+
+
+class CatalogError(ValueError):
+    """A catalogue or user extension that does not follow the schema."""
+
+
+@dataclass(frozen=True)
+class Rule:
+    code: str
+    name: str
+    family: str
+    summary: str
+    calls: Tuple[str, ...]
+    exclude: Tuple[str, ...] = ()
+    lazy: Tuple[str, ...] = ()
+    remedy: str = "to_thread"
+    fix: str = "unsafe"
+    alternative: str = ""
+    peer_codes: Tuple[str, ...] = ()
+    docs: str = ""
+
+
+@dataclass
+class Catalog:
+    rules: Dict[str, Rule] = field(default_factory=dict)
+    returns: Dict[str, str] = field(default_factory=dict)
+    attributes: Dict[str, str] = field(default_factory=dict)
+    aliases: Dict[str, str] = field(default_factory=dict)
+    # Derived lookups, rebuilt by ``_index``.
+    _exact: Dict[str, str] = field(default_factory=dict, repr=False)
+    _wildcard: Dict[str, str] = field(default_factory=dict, repr=False)
+    _excluded: frozenset = field(default_factory=frozenset, repr=False)
+
+    def canonical(self, qualname: str) -> str:
+        """Map an alias prefix to its canonical spelling (``pathlib.PosixPath.x`` -> ``pathlib.Path.x``)."""
+        head = qualname
+        tail = ""
+        while True:
+            target = self.aliases.get(head)
+            if target is not None:
+                return target + tail
+            dot = head.rfind(".")
+            if dot < 0:
+                return qualname
+            tail = head[dot:] + tail
+            head = head[:dot]
+
+    def match(self, qualname: str) -> Optional[Rule]:
+        """The rule a call to ``qualname`` breaks, if any."""
+        qualname = self.canonical(qualname)
+        code = self._exact.get(qualname)
+        if code is None and qualname not in self._excluded:
+            owner, _, method = qualname.rpartition(".")
+            if owner and not method.startswith("_"):
+                code = self._wildcard.get(owner)
+        return self.rules[code] if code else None
+
+    def result_type(self, qualname: str) -> Optional[str]:
+        """The type of ``qualname(...)``'s result, when the catalogue knows it."""
+        return self.returns.get(self.canonical(qualname))
+
+    def attribute_type(self, owner_type: str, attr: str) -> Optional[str]:
+        key = self.canonical(f"{owner_type}.{attr}")
+        found = self.attributes.get(key)
+        if found is None and not attr.startswith("_"):
+            found = self.attributes.get(f"{self.canonical(owner_type)}.*")
+        return found
+
+    def is_lazy(self, qualname: str) -> bool:
+        rule = self.match(qualname)
+        return bool(rule) and self.canonical(qualname) in rule.lazy
+
+    def roots(self) -> frozenset:
+        """First components of every catalogued name: a cheap pre-filter for modules."""
+        names = list(self._exact) + list(self._wildcard) + list(self.returns) + list(self.aliases)
+        return frozenset(name.split(".", 1)[0] for name in names)
+
+    def _index(self) -> "Catalog":
+        exact: Dict[str, str] = {}
+        wildcard: Dict[str, str] = {}
+        excluded = set()
+        for rule in self.rules.values():
+            for call in rule.calls:
+                if call.endswith(".*"):
+                    wildcard[call[:-2]] = rule.code
+                else:
+                    exact[call] = rule.code
+            excluded.update(rule.exclude)
+        self._exact, self._wildcard, self._excluded = exact, wildcard, frozenset(excluded)
+        return self
+
+
+def _as_str_list(value: object, where: str) -> Tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise CatalogError(f"{where}: expected a list of non-empty strings")
+    return tuple(value)
+
+
+def _as_str_table(value: object, where: str) -> Dict[str, str]:
+    if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+        raise CatalogError(f"{where}: expected a table of strings")
+    return dict(value)
+
+
+def parse_rule(data: Mapping, family: str, where: str, defaults: Optional[Rule] = None) -> Rule:
+    """Validate one ``[[rule]]`` table; ``defaults`` supplies fields a user entry may omit."""
+    unknown = set(data) - RULE_KEYS
+    if unknown:
+        raise CatalogError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
+    values = {}
+    for key in ("code", "name", "summary", "remedy", "fix", "alternative", "docs", "family"):
+        if key in data:
+            if not isinstance(data[key], str):
+                raise CatalogError(f"{where}: '{key}' must be a string")
+            values[key] = data[key]
+    for key in ("calls", "exclude", "lazy", "peer-codes"):
+        if key in data:
+            values[key.replace("-", "_")] = _as_str_list(data[key], f"{where}.{key}")
+    if defaults is not None:
+        rule = replace(defaults, **values)
+    else:
+        missing = {"code", "name", "summary", "calls"} - set(values)
+        if missing:
+            raise CatalogError(f"{where}: missing key(s) {', '.join(sorted(missing))}")
+        values.setdefault("family", family)
+        rule = Rule(**values)
+    if not CODE_RE.match(rule.code):
+        raise CatalogError(f"{where}: code {rule.code!r} is not BLK followed by three digits")
+    if rule.remedy not in REMEDIES:
+        raise CatalogError(f"{where}: remedy {rule.remedy!r} is not one of {', '.join(REMEDIES)}")
+    if rule.fix not in FIX_KINDS:
+        raise CatalogError(f"{where}: fix {rule.fix!r} is not one of {', '.join(FIX_KINDS)}")
+    stray = set(rule.lazy) - set(rule.calls)
+    if stray:
+        raise CatalogError(f"{where}: lazy names not in calls: {', '.join(sorted(stray))}")
+    return rule
+
+
+def _merge_file(catalog: Catalog, data: Mapping, where: str) -> None:
+    unknown = set(data) - FILE_KEYS
+    if unknown:
+        raise CatalogError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
+    family = data.get("family") or Path(where).stem
+    for i, entry in enumerate(data.get("rule", [])):
+        rule = parse_rule(entry, family, f"{where}: rule[{i}]")
+        if rule.code in catalog.rules:
+            raise CatalogError(f"{where}: duplicate rule code {rule.code}")
+        catalog.rules[rule.code] = rule
+    for key in ("returns", "attributes", "aliases"):
+        getattr(catalog, key).update(_as_str_table(data.get(key, {}), f"{where}: {key}"))
+
+
+def rules_dir() -> Path:
+    """Where the shipped catalogue lives: inside the installed package, or beside it in a checkout."""
+    try:
+        import detector.rules as shipped
+
+        return Path(next(iter(shipped.__path__)))
+    except (ImportError, StopIteration):
+        return Path(__file__).resolve().parent.parent / "rules"
+
+
+def load_builtin(directory: Optional[Path] = None) -> Catalog:
+    directory = directory or rules_dir()
+    files = sorted(directory.glob("*.toml"))
+    if not files:
+        raise CatalogError(f"no catalogue files found in {directory}")
+    catalog = Catalog()
+    for path in files:
+        with open(path, "rb") as handle:
+            try:
+                data = tomllib.load(handle)
+            except tomllib.TOMLDecodeError as exc:
+                raise CatalogError(f"{path}: {exc}") from None
+        _merge_file(catalog, data, str(path))
+    return catalog._index()
+
+
+def extend(catalog: Catalog, entries: Iterable[Mapping], where: str) -> Catalog:
+    """Add user ``blocking-calls`` entries: an existing code gains calls, a new code is a new rule."""
+    rules = dict(catalog.rules)
+    for i, entry in enumerate(entries):
+        place = f"{where}[{i}]"
+        if not isinstance(entry, Mapping):
+            raise CatalogError(f"{place}: expected a table")
+        if "calls" not in entry:
+            raise CatalogError(f"{place}: missing key 'calls'")
+        code = entry.get("code", CUSTOM_CODE)
+        base = rules.get(code)
+        if base is not None:
+            extra = parse_rule({k: v for k, v in entry.items() if k in ("code", "calls", "lazy")}, base.family, place, base)
+            rules[code] = replace(base, calls=base.calls + extra.calls, lazy=base.lazy + extra.lazy)
+        else:
+            rules[code] = parse_rule(entry, "custom", place)
+    merged = Catalog(rules, dict(catalog.returns), dict(catalog.attributes), dict(catalog.aliases))
+    return merged._index()
+
+
+_BUILTIN: List[Catalog] = []
+
+
+def builtin() -> Catalog:
+    """The shipped catalogue, loaded once per process."""
+    if not _BUILTIN:
+        _BUILTIN.append(load_builtin())
+    return _BUILTIN[0]
