@@ -1,18 +1,121 @@
 """Command-line wiring. Exit codes: 0 clean, 1 findings remain, 2 usage/config/internal error."""
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+from typing import Optional, Tuple
+
 import click
 
 from detector import __version__
 
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+
+class OffloadGroup(click.Group):
+    """Usage errors exit 2 (click's default too), and ``offload`` alone shows help."""
+
+
+@click.group(cls=OffloadGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="offload")
 def main() -> None:
     """Find code that blocks the asyncio event loop, and offload it to a thread.
 
     \b
-    offload check [PATHS]        static analysis (exit 1 when findings remain)
-    offload watch -- CMD ...     run a program with the slow-callback watchdog
-    offload confirm S.json R.json  join static findings with runtime stalls
+    offload check [PATHS]          static analysis (exit 1 when findings remain)
+    offload rule CODE              what a rule checks, and how to fix it
     """
+
+
+def _fail(message: str) -> "click.exceptions.Exit":
+    click.echo(f"error: {message}", err=True)
+    return click.exceptions.Exit(EXIT_ERROR)
+
+
+def _progress_printer(enabled: bool):
+    """A one-line counter on stderr for long runs on a terminal; silent otherwise."""
+    if not enabled or not sys.stderr.isatty():
+        return None
+
+    def show(done: int, total: int) -> None:
+        if total >= 200 and (done % 25 == 0 or done == total):
+            end = "\n" if done == total else ""
+            click.echo(f"\rchecked {done}/{total} files", err=True, nl=False)
+            if end:
+                click.echo("\r" + " " * 40 + "\r", err=True, nl=False)
+
+    return show
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--output-format", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="How findings are printed on stdout.")
+@click.option("--select", metavar="CODES", help="Only these rule codes or prefixes (comma-separated, e.g. BLK1,BLK200).")
+@click.option("--ignore", metavar="CODES", help="Skip these rule codes or prefixes.")
+@click.option("--exit-zero", is_flag=True, help="Exit 0 even when findings remain.")
+@click.option("--config", "config_file", type=click.Path(path_type=Path, dir_okay=False),
+              help="Read settings from this file instead of the nearest pyproject.toml.")
+@click.option("--stdin-filename", metavar="NAME", help="Name to report for source read from '-' (stdin).")
+@click.option("--statistics", is_flag=True, help="Print a count of findings per rule instead of the findings.")
+@click.option("-q", "--quiet", is_flag=True, help="Print findings only: no summary line, no progress.")
+def check(
+    paths: Tuple[Path, ...],
+    output_format: str,
+    select: Optional[str],
+    ignore: Optional[str],
+    exit_zero: bool,
+    config_file: Optional[Path],
+    stdin_filename: Optional[str],
+    statistics: bool,
+    quiet: bool,
+) -> None:
+    """Check PATHS (files or directories, default '.') for blocking calls on the event loop.
+
+    Use '-' to read one module from stdin. Settings come from [tool.offload] in the nearest
+    pyproject.toml (see 'offload check --help' in the README for the keys); options win over it.
+
+    \b
+    Exit status: 0 no findings, 1 findings remain, 2 bad usage, bad config or a file that
+    could not be read.
+    """
+    from detector import config as config_module
+    from detector import runner
+    from detector.report import FORMATS, text
+
+    paths = paths or (Path("."),)
+    reading_stdin = paths == (Path("-"),)
+    if Path("-") in paths and not reading_stdin:
+        raise _fail("'-' (stdin) cannot be combined with other paths")
+    try:
+        start = Path(stdin_filename) if reading_stdin and stdin_filename else paths[0]
+        settings = config_module.load(config_file, start=start if start.exists() else Path.cwd())
+        settings = config_module.with_overrides(
+            settings,
+            select=config_module.parse_selectors(select, "--select"),
+            ignore=config_module.parse_selectors(ignore, "--ignore"),
+        )
+        if reading_stdin:
+            data = sys.stdin.buffer.read()
+            result = runner.CheckResult(files=1, findings=runner.check_source(data, stdin_filename or "-", settings))
+        else:
+            result = runner.check_paths(paths, settings, progress=None if quiet else _progress_printer(True))
+    except config_module.ConfigError as exc:
+        raise _fail(str(exc))
+
+    for message in result.warnings:
+        click.echo(f"warning: {message}", err=True)
+    for message in result.errors:
+        click.echo(f"error: {message}", err=True)
+    if statistics:
+        click.echo(text.statistics(result.findings), nl=False)
+    else:
+        click.echo(FORMATS[output_format](result.findings), nl=False)
+    if not quiet and result.files:
+        click.echo(text.summary(result.findings, result.files), err=True)
+    if result.files == 0 and not result.errors:
+        result.errors.append("no Python files to check")
+        click.echo("error: no Python files to check", err=True)
+    if result.errors:
+        sys.exit(EXIT_ERROR)
+    sys.exit(EXIT_FINDINGS if result.findings and not exit_zero else EXIT_CLEAN)

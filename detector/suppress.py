@@ -26,13 +26,15 @@ def parse_noqa(text: str) -> NoqaMap:
     for number, line in enumerate(text.splitlines(), start=1):
         if "#" not in line:
             continue
-        match = NOQA_RE.search(line)
-        if match is None:
-            continue
-        codes = match.group("codes")
-        found[number] = (
-            frozenset(c.upper() for c in CODE_SPLIT_RE.split(codes.strip()) if c) if codes else None
-        )
+        codes: Optional[FrozenSet[str]] = frozenset()
+        for match in NOQA_RE.finditer(line):
+            listed = match.group("codes")
+            if not listed:
+                codes = None  # a blanket noqa covers everything on the line
+                break
+            codes |= {c.upper() for c in CODE_SPLIT_RE.split(listed.strip()) if c}
+        if codes is None or codes:
+            found[number] = codes
     return found
 
 

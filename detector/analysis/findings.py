@@ -4,9 +4,9 @@ from __future__ import annotations
 from typing import List, Tuple
 
 from detector.analysis.project import Project
-from detector.analysis.summary import AWAITED, WITH_ITEM, CallRecord, FunctionSummary, ModuleSummary
+from detector.analysis.summary import ACCESS, AWAITED, WITH_ITEM, CallRecord, FunctionSummary, ModuleSummary
 from detector.catalog import Rule
-from detector.model import Applicability, Finding, Fix, Hop, Location
+from detector.model import Applicability, Finding, Fix, Location
 from detector.suppress import is_suppressed
 
 
@@ -79,7 +79,7 @@ def direct_findings(project: Project) -> List[Finding]:
             if not function.is_async:
                 continue
             for call in function.calls:
-                if call.flags & AWAITED:
+                if call.flags & (AWAITED | ACCESS):
                     continue
                 resolved = project.resolve(call.target)
                 if resolved is None or resolved[0] != "rule":
@@ -91,5 +91,3 @@ def direct_findings(project: Project) -> List[Finding]:
                 findings.append(direct_finding(module, function, call, rule, name, lazy))
     return findings
 
-
-__all__ = ["direct_findings", "short_name", "Hop"]

@@ -14,6 +14,7 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 from detector.analysis import diagnostics
 from detector.analysis.names import Resolver, Scope, dotted, inst, ref, resolve_relative
 from detector.analysis.summary import (
+    ACCESS,
     AWAITED,
     ITERATED,
     WITH_ITEM,
@@ -36,7 +37,7 @@ class _FunctionInfo:
         self.scope = scope
         self.is_async = is_async
         self.node = node
-        self.calls: List[Tuple[cst.Call, Scope]] = []
+        self.calls: List[Tuple[cst.BaseExpression, Scope]] = []
         self.is_generator = False
         self.is_property = is_property
 
@@ -63,12 +64,14 @@ class _Collector(cst.CSTVisitor):
         self.functions: List[_FunctionInfo] = []
         self.classes: Dict[str, _ClassInfo] = {}
         self.flags: Dict[int, int] = {}  # id(call node) -> flags set by its parent
+        self.not_accesses: set = set()  # ids of attributes that are called or assigned to
 
     # -- helpers -------------------------------------------------------------------------------
     def _qualname(self, name: str) -> str:
         return f"{self.scope.qualname}.{name}" if self.scope.qualname else name
 
     def _bind_target(self, target: cst.BaseExpression, source: tuple) -> None:
+        self.not_accesses.add(id(target))
         if isinstance(target, cst.Name):
             self.scope.bind(target.value, source)
         elif isinstance(target, (cst.Tuple, cst.List)):
@@ -267,8 +270,22 @@ class _Collector(cst.CSTVisitor):
             self.function.is_generator = True
 
     def visit_Call(self, node: cst.Call) -> None:
+        self.not_accesses.add(id(node.func))
         if self.function is not None:
             self.function.calls.append((node, self.scope))
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        # A read of ``obj.attr`` may run a property getter; the project resolver decides.
+        if self.function is not None and id(node) not in self.not_accesses:
+            self.function.calls.append((node, self.scope))
+
+
+def _access_target(resolver: Resolver, node: cst.Attribute, scope: Scope) -> Optional[str]:
+    """``obj.attr`` on an instance of a non-catalogue type: a possible property getter."""
+    base = resolver.value(node.value, scope)
+    if base is None or base[0] != "inst" or resolver.catalog.attribute_type(base[1], node.attr.value):
+        return None
+    return f"{base[1]}.{node.attr.value}"
 
 
 def _all_params(params: cst.Parameters) -> List[cst.Param]:
@@ -342,11 +359,16 @@ def _fill(summary: ModuleSummary, tree: cst.Module, catalog: Catalog, module_nam
             is_property=info.is_property,
         )
         summary.functions.append(function)
-        for call, scope in info.calls:
-            target = resolver.callee(call, scope)
+        for node, scope in info.calls:
+            if isinstance(node, cst.Call):
+                target = resolver.callee(node, scope)
+                flags = collector.flags.get(id(node), 0)
+            else:
+                target = _access_target(resolver, node, scope)
+                flags = ACCESS
             if target is None or ("." not in target and catalog.match(target) is None):
                 continue  # unknown, or a builtin such as len() that never blocks
-            pending.append((function, call, target, collector.flags.get(id(call), 0)))
+            pending.append((function, node, target, flags))
 
     for name in collector.module_scope.sources:
         summary.bindings[name] = resolver.lookup(name, collector.module_scope)
@@ -365,9 +387,10 @@ def _fill(summary: ModuleSummary, tree: cst.Module, catalog: Catalog, module_nam
     positions = MetadataWrapper(tree, unsafe_skip_copy=True).resolve(PositionProvider)
     for info, function in zip(collector.functions, summary.functions):
         function.row = positions[info.node.name].start.line if info.node.name in positions else 0
-    for function, call, target, flags in pending:
-        where = positions[call]
-        text = dotted(call.func) or tree.code_for_node(call.func)
+    for function, node, target, flags in pending:
+        where = positions[node]
+        callee = node.func if isinstance(node, cst.Call) else node
+        text = dotted(callee) or tree.code_for_node(callee)
         if len(text) > _MAX_TEXT:
             text = text[: _MAX_TEXT - 3] + "..."
         function.calls.append(

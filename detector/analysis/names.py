@@ -111,6 +111,11 @@ class Resolver:
             return self.attribute(self.value(node.value, scope), node.attr.value)
         if isinstance(node, cst.Call):
             target = self.callee(node, scope)
+            if target == "functools.partial" and node.args and not node.args[0].keyword and not node.args[0].star:
+                return self.value(node.args[0].value, scope)  # calling the partial calls its function
+            if target == "super" and not node.args:
+                owner = scope.function_scope().class_qualname
+                return ref(f"{owner}.<super>") if owner else None
             return self.call_result(target) if target else None
         if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Divide):
             return self.attribute(self.value(node.left, scope), "__truediv__", as_type=True)

@@ -41,6 +41,7 @@ class Project:
         for name in duplicates:
             del self.modules[name]
         self.roots = frozenset(name.split(".", 1)[0] for name in self.modules)
+        self._resolved: Dict[str, Resolved] = {}
 
     # -- dotted names -----------------------------------------------------------------------
     def expand(self, name: str, depth: int = 0) -> Optional[str]:
@@ -97,13 +98,34 @@ class Project:
                 return self.expand(f"{base_name}.{attr}", depth + 1)
         return None
 
+    def expand_super(self, target: str) -> Optional[str]:
+        """``pkg.C.<super>.m``: ``m`` as found on the bases of ``pkg.C``."""
+        owner, _, attr = target.partition(".<super>.")
+        cls = self.classes.get(owner)
+        if cls is None or "." in attr:
+            return None
+        for base in cls.bases:
+            base_name = self.expand(base[1]) if base else None
+            if base_name is None:
+                return None
+            found = (self.class_member(base_name, attr, 0, set()) if base_name in self.classes
+                     else self.expand(f"{base_name}.{attr}"))
+            if found is not None:
+                return found
+        return None
+
     # -- calls --------------------------------------------------------------------------------
     def resolve(self, target: str) -> Resolved:
         """What a call to ``target`` runs: a catalogued blocking call, a project function, or None."""
+        if target not in self._resolved:
+            self._resolved[target] = self._resolve(target)
+        return self._resolved[target]
+
+    def _resolve(self, target: str) -> Resolved:
         rule = self.catalog.match(target)
         if rule is not None:
             return ("rule", rule, self.catalog.canonical(target))
-        name = self.expand(target)
+        name = self.expand_super(target) if ".<super>." in target else self.expand(target)
         if name is None:
             return None
         if name != target:
@@ -111,7 +133,10 @@ class Project:
             if rule is not None:
                 return ("rule", rule, name)
         if name in self.classes:
+            # ``Foo()`` runs ``Foo.__init__`` (or a dataclass's ``__post_init__``).
             init = self.class_member(name, "__init__", 0, set())
+            if init is None or init not in self.functions:
+                init = self.class_member(name, "__post_init__", 0, set())
             name = init if init is not None else name
         found = self.functions.get(name)
         if found and len(found) == 1:

@@ -12,6 +12,7 @@ Value = Optional[Tuple[str, str]]
 AWAITED = 1  # ``await f()``: f is not a sync blocking call, or the code is broken anyway
 ITERATED = 2  # ``for x in f()``: a generator's body runs here
 WITH_ITEM = 4  # ``with f() as x:``: the fixer suggests rather than rewrites
+ACCESS = 8  # ``obj.attr`` read, not called: runs a getter when ``attr`` is a property
 
 
 @dataclass

@@ -1,0 +1,123 @@
+"""Blocking reached through sync helpers: which project functions block, and by which path.
+
+The call graph has an edge for every resolved call from a sync function to another sync
+function (a constructor runs ``__init__``, a property read runs its getter, iterating a sync
+generator runs its body). A function *blocks* when it makes a catalogued blocking call, or
+calls a function that blocks. A breadth-first search backwards from the blocking calls gives
+each function its shortest chain; cycles terminate because every function is visited once.
+
+Offloaded helpers are not edges: ``asyncio.to_thread(helper)`` passes a reference, it does
+not call ``helper`` on the loop.
+"""
+from __future__ import annotations
+
+from collections import deque
+from typing import Deque, Dict, List, Optional, Tuple
+
+from detector.analysis.findings import short_name, suppressed
+from detector.analysis.project import Project
+from detector.analysis.summary import ACCESS, AWAITED, ITERATED, CallRecord, FunctionSummary, ModuleSummary
+from detector.model import Applicability, Finding, Fix, Hop, Location
+
+CODE, NAME = "BLK200", "blocking-call-via-helper"
+Chain = Tuple[Hop, ...]
+
+
+def hop(module: ModuleSummary, function: FunctionSummary, call: CallRecord) -> Hop:
+    return Hop(module.path, call.row, call.col, short_name(function, module), call.text)
+
+
+def callee(project: Project, call: CallRecord) -> Optional[FunctionSummary]:
+    """The sync project function a call runs on the spot, if it can be known."""
+    if call.flags & AWAITED:
+        return None
+    resolved = project.resolve(call.target)
+    if resolved is None or resolved[0] != "function":
+        return None
+    function = resolved[1]
+    if function.is_async:
+        return None
+    if call.flags & ACCESS and not function.is_property:
+        return None
+    if function.is_generator and not call.flags & ITERATED:
+        return None  # calling a generator function runs none of its body
+    return function
+
+
+def blocking_chains(project: Project) -> Dict[int, Chain]:
+    """id(sync function) -> the shortest chain from one of its calls down to a blocking call."""
+    chains: Dict[int, Chain] = {}
+    callers: Dict[int, List[Tuple[ModuleSummary, FunctionSummary, CallRecord]]] = {}
+    queue: Deque[FunctionSummary] = deque()
+    for module in project.summaries:
+        for function in module.functions:
+            if function.is_async:
+                continue
+            for call in function.calls:
+                if call.flags & (AWAITED | ACCESS) == 0:
+                    resolved = project.resolve(call.target)
+                    if resolved is not None and resolved[0] == "rule":
+                        rule = resolved[1]
+                        # noqa on the blocking line silences every chain through it.
+                        if id(function) not in chains and not suppressed(module, call, (rule.code, CODE) + rule.peer_codes):
+                            chains[id(function)] = (hop(module, function, call),)
+                            queue.append(function)
+                        continue
+                target = callee(project, call)
+                if target is not None and not suppressed(module, call, (CODE,)):
+                    callers.setdefault(id(target), []).append((module, function, call))
+    while queue:
+        function = queue.popleft()
+        for module, caller, call in callers.get(id(function), ()):
+            if id(caller) not in chains:
+                chains[id(caller)] = (hop(module, caller, call),) + chains[id(function)]
+                queue.append(caller)
+    return chains
+
+
+def transitive_findings(project: Project) -> List[Finding]:
+    """A finding at every async call site of a sync function that blocks."""
+    chains = blocking_chains(project)
+    findings: List[Finding] = []
+    for module in project.summaries:
+        if module.skip_file:
+            continue
+        for function in module.functions:
+            if not function.is_async:
+                continue
+            for call in function.calls:
+                target = callee(project, call)
+                if target is None or id(target) not in chains or suppressed(module, call, (CODE,)):
+                    continue
+                chain = (hop(module, function, call),) + chains[id(target)]
+                findings.append(_finding(module, function, call, chain))
+    return findings
+
+
+def _finding(module: ModuleSummary, function: FunctionSummary, call: CallRecord, chain: Chain) -> Finding:
+    last = chain[-1]
+    fn = short_name(function, module)
+    through = " -> ".join(h.function for h in chain[1:])
+    shown = call.text if call.flags & ACCESS else f"{call.text}()"
+    if call.flags & ACCESS:
+        advice = "read it in a thread: `await asyncio.to_thread(getattr, obj, name)`"
+        fix = None
+    else:
+        advice = f"offload it with `await asyncio.to_thread({call.text}, ...)`"
+        fix = Fix(Applicability.UNSAFE, "Wrap in `await asyncio.to_thread(...)`")
+    message = (
+        f"`{shown}` in async function `{fn}` blocks the event loop: it reaches "
+        f"`{last.call}()` at {last.filename}:{last.row} through {through}; {advice}"
+    )
+    return Finding(
+        code=CODE,
+        name=NAME,
+        message=message,
+        filename=module.path,
+        location=Location(call.row, call.col),
+        end_location=Location(call.end_row, call.end_col),
+        fix=fix,
+        chain=chain,
+        call=call.text,
+        function=fn,
+    )

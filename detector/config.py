@@ -1,0 +1,199 @@
+"""``[tool.offload]`` in pyproject.toml: found from the checked paths upwards, validated strictly.
+
+Precedence: command-line options > the config file > defaults. An unknown key or a bad value
+is a ConfigError (exit 2), never silently ignored.
+"""
+from __future__ import annotations
+
+import difflib
+import fnmatch
+import re
+import sys
+from dataclasses import dataclass, field, replace
+from pathlib import Path, PurePath
+from typing import Dict, Iterable, Mapping, Optional, Sequence, Tuple
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+KEYS = (
+    "select", "ignore", "per-file-ignores", "exclude", "blocking-calls",
+    "offload-wrappers", "target-version", "unsafe-fixes",
+)
+TARGET_VERSIONS = tuple(f"py3{minor}" for minor in range(7, 15))
+SELECTOR_RE = re.compile(r"^(ALL|BLK\d{0,3})$")
+
+
+class ConfigError(ValueError):
+    """Bad configuration: reported with the file and key, exit 2."""
+
+
+@dataclass(frozen=True)
+class Config:
+    root: Path = field(default_factory=Path.cwd)  # paths in the config are relative to it
+    source: Optional[Path] = None  # the file the settings came from
+    select: Tuple[str, ...] = ("BLK",)
+    ignore: Tuple[str, ...] = ()
+    per_file_ignores: Tuple[Tuple[str, Tuple[str, ...]], ...] = ()
+    exclude: Tuple[str, ...] = ()
+    blocking_calls: Tuple[Mapping, ...] = ()
+    offload_wrappers: Tuple[str, ...] = ()
+    target_version: str = "py39"
+    unsafe_fixes: bool = False
+
+    def is_selected(self, code: str, path: Optional[str] = None) -> bool:
+        if not _matches(code, self.select) or _matches(code, self.ignore):
+            return False
+        if path is not None and self.per_file_ignores:
+            relative = _relative(path, self.root)
+            for pattern, codes in self.per_file_ignores:
+                if _glob_match(relative, pattern) and _matches(code, codes):
+                    return False
+        return True
+
+    def is_excluded(self, path: Path) -> bool:
+        if not self.exclude:
+            return False
+        relative = _relative(str(path), self.root)
+        return any(_glob_match(relative, pattern) for pattern in self.exclude)
+
+    def fingerprint(self) -> str:
+        """What in the config can change results (for the cache key)."""
+        return repr((self.blocking_calls, self.offload_wrappers, self.target_version))
+
+
+def _matches(code: str, selectors: Iterable[str]) -> bool:
+    return any(s == "ALL" or code.startswith(s) for s in selectors)
+
+
+def _relative(path: str, root: Path) -> str:
+    try:
+        return Path(path).resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return PurePath(path).as_posix()
+
+
+def _glob_match(relative: str, pattern: str) -> bool:
+    """A pattern matches the path, any parent directory of it, or its file name."""
+    pattern = pattern.rstrip("/")
+    parts = relative.split("/")
+    candidates = ["/".join(parts[:i]) for i in range(1, len(parts) + 1)] + [parts[-1]]
+    return any(fnmatch.fnmatchcase(candidate, pattern) for candidate in candidates)
+
+
+# -- loading ------------------------------------------------------------------------------------
+def find_config_file(start: Path) -> Optional[Path]:
+    """The nearest pyproject.toml with a [tool.offload] table, from ``start`` upwards."""
+    start = start.resolve()
+    directory = start if start.is_dir() else start.parent
+    for candidate in (directory, *directory.parents):
+        path = candidate / "pyproject.toml"
+        if path.is_file():
+            try:
+                data = _read_toml(path)
+            except ConfigError:
+                continue
+            if "offload" in data.get("tool", {}):
+                return path
+    return None
+
+
+def _read_toml(path: Path) -> dict:
+    try:
+        with open(path, "rb") as handle:
+            return tomllib.load(handle)
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+
+
+def load(path: Optional[Path] = None, start: Optional[Path] = None) -> Config:
+    """Settings from ``path`` (explicit ``--config``) or the file found from ``start``; defaults otherwise."""
+    start = (start or Path.cwd()).resolve()
+    if path is None:
+        path = find_config_file(start)
+        if path is None:
+            return Config(root=start if start.is_dir() else start.parent)
+    if not path.is_file():
+        raise ConfigError(f"{path}: config file not found")
+    data = _read_toml(path)
+    # A pyproject.toml keeps the settings under [tool.offload]; a dedicated file at the top level.
+    table = data.get("tool", {}).get("offload", {}) if "tool" in data or path.name == "pyproject.toml" else data
+    return from_mapping(table, root=path.resolve().parent, source=path)
+
+
+def from_mapping(table: Mapping, root: Path, source: Optional[Path] = None) -> Config:
+    where = f"{source or 'config'}: [tool.offload]"
+    if not isinstance(table, Mapping):
+        raise ConfigError(f"{where} must be a table")
+    for key in table:
+        if key not in KEYS:
+            close = difflib.get_close_matches(key, KEYS, n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else f"; known keys: {', '.join(KEYS)}"
+            raise ConfigError(f"{where}: unknown key '{key}'{hint}")
+    values: Dict[str, object] = {"root": root, "source": source}
+    if "select" in table:
+        values["select"] = _selectors(table["select"], f"{where}.select")
+    if "ignore" in table:
+        values["ignore"] = _selectors(table["ignore"], f"{where}.ignore")
+    if "exclude" in table:
+        values["exclude"] = _strings(table["exclude"], f"{where}.exclude")
+    if "offload-wrappers" in table:
+        values["offload_wrappers"] = _strings(table["offload-wrappers"], f"{where}.offload-wrappers")
+    if "per-file-ignores" in table:
+        pfi = table["per-file-ignores"]
+        if not isinstance(pfi, Mapping):
+            raise ConfigError(f"{where}.per-file-ignores: expected a table of glob = [codes]")
+        values["per_file_ignores"] = tuple(
+            (str(glob), _selectors(codes, f"{where}.per-file-ignores.{glob}")) for glob, codes in pfi.items()
+        )
+    if "blocking-calls" in table:
+        calls = table["blocking-calls"]
+        if not isinstance(calls, list) or not all(isinstance(entry, Mapping) for entry in calls):
+            raise ConfigError(
+                f"{where}.blocking-calls: expected an array of tables ([[tool.offload.blocking-calls]])"
+            )
+        values["blocking_calls"] = tuple(calls)
+    if "target-version" in table:
+        version = table["target-version"]
+        if version not in TARGET_VERSIONS:
+            raise ConfigError(f"{where}.target-version: {version!r} is not one of {', '.join(TARGET_VERSIONS)}")
+        values["target_version"] = version
+    if "unsafe-fixes" in table:
+        if not isinstance(table["unsafe-fixes"], bool):
+            raise ConfigError(f"{where}.unsafe-fixes: expected true or false")
+        values["unsafe_fixes"] = table["unsafe-fixes"]
+    return Config(**values)
+
+
+def _strings(value: object, where: str) -> Tuple[str, ...]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise ConfigError(f"{where}: expected a list of strings")
+    return tuple(value)
+
+
+def _selectors(value: object, where: str) -> Tuple[str, ...]:
+    if isinstance(value, str):
+        value = [v for v in re.split(r"[,\s]+", value) if v]
+    codes = _strings(value, where)
+    for code in codes:
+        if not SELECTOR_RE.match(code.upper()):
+            raise ConfigError(f"{where}: {code!r} is not a rule code or prefix (BLK, BLK1, BLK130, ALL)")
+    return tuple(code.upper() for code in codes)
+
+
+def parse_selectors(value: Optional[str], option: str) -> Optional[Tuple[str, ...]]:
+    """A comma-separated ``--select``/``--ignore`` value."""
+    return None if value is None else _selectors(value, option)
+
+
+def with_overrides(config: Config, **overrides) -> Config:
+    return replace(config, **{k: v for k, v in overrides.items() if v is not None})
+
+
+__all__: Sequence[str] = ["Config", "ConfigError", "load", "from_mapping", "parse_selectors", "with_overrides"]

@@ -1,0 +1,36 @@
+"""``path:line:col: CODE message``, one finding a line; transitive chains indented below."""
+from __future__ import annotations
+
+from collections import Counter
+from typing import List
+
+from detector.model import Applicability, Finding
+
+
+def render(findings: List[Finding]) -> str:
+    lines = []
+    for f in findings:
+        lines.append(f"{f.filename}:{f.location.row}:{f.location.column}: {f.code} {f.message}")
+        for hop in f.chain[1:]:
+            lines.append(f"    -> {hop.filename}:{hop.row}:{hop.column}: {hop.call}() in {hop.function}")
+    return "\n".join(lines) + ("\n" if lines else "")
+
+
+def summary(findings: List[Finding], files: int) -> str:
+    if not findings:
+        return f"All checks passed ({files} file{'s' if files != 1 else ''} checked)."
+    safe = sum(1 for f in findings if f.fix and f.fix.applicability is Applicability.SAFE)
+    unsafe = sum(1 for f in findings if f.fix and f.fix.applicability is Applicability.UNSAFE)
+    line = f"Found {len(findings)} finding{'s' if len(findings) != 1 else ''} in {files} file{'s' if files != 1 else ''} checked."
+    if safe or unsafe:
+        line += f" {safe} fixable with --fix"
+        if unsafe:
+            line += f" ({unsafe} more with --unsafe-fixes)"
+        line += "."
+    return line
+
+
+def statistics(findings: List[Finding]) -> str:
+    counts = Counter((f.code, f.name) for f in findings)
+    rows = [f"{count:6d}  {code}  {name}" for (code, name), count in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
+    return "\n".join(rows) + ("\n" if rows else "")
