@@ -235,7 +235,14 @@ def extend(catalog: Catalog, entries: Iterable[Mapping], where: str) -> Catalog:
         code = entry.get("code", CUSTOM_CODE)
         base = rules.get(code)
         if base is not None:
-            extra = parse_rule({k: v for k, v in entry.items() if k in ("code", "calls", "lazy")}, base.family, place, base)
+            # Joining a rule adds calls to it; its docs, remedy and fix stay the rule's own.
+            extra_keys = set(entry) - {"code", "calls", "lazy"}
+            if extra_keys:
+                raise CatalogError(
+                    f"{place}: {', '.join(sorted(extra_keys))} cannot be set when adding calls to {code}; "
+                    "define a new rule with its own code (e.g. BLK191), name and summary instead"
+                )
+            extra = parse_rule(entry, base.family, place, base)
             rules[code] = replace(base, calls=base.calls + extra.calls, lazy=base.lazy + extra.lazy)
         else:
             rules[code] = parse_rule(entry, "custom", place)

@@ -23,6 +23,7 @@ def main() -> None:
 
     \b
     offload check [PATHS]          static analysis (exit 1 when findings remain)
+    offload rules                  every rule, with its code and fix availability
     offload rule CODE              what a rule checks, and how to fix it
     """
 
@@ -119,3 +120,26 @@ def check(
     if result.errors:
         sys.exit(EXIT_ERROR)
     sys.exit(EXIT_FINDINGS if result.findings and not exit_zero else EXIT_CLEAN)
+
+
+@main.command("rules")
+@click.option("--format", "fmt", type=click.Choice(["text", "markdown"]), default="text", show_default=True)
+def rules_command(fmt: str) -> None:
+    """List every rule: code, name, family, whether --fix can rewrite it, what it finds."""
+    from detector.catalog import builtin
+    from detector.report.ruledocs import table
+
+    click.echo(table(builtin().rules.values(), markdown=fmt == "markdown"), nl=False)
+
+
+@main.command("rule")
+@click.argument("code")
+def rule_command(code: str) -> None:
+    """Explain one rule: what it finds, why it matters, an example, the fix and its safety."""
+    from detector.catalog import builtin
+    from detector.report.ruledocs import describe
+
+    rule = builtin().rules.get(code.upper())
+    if rule is None:
+        raise _fail(f"unknown rule code {code!r}; 'offload rules' lists them")
+    click.echo(describe(rule), nl=False)

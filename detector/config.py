@@ -100,6 +100,18 @@ def find_config_file(start: Path) -> Optional[Path]:
     return None
 
 
+ROOT_MARKERS = ("pyproject.toml", "setup.py", "setup.cfg")
+
+
+def project_root(start: Path) -> Path:
+    """The nearest directory that looks like a project root, else ``start`` itself."""
+    directory = start if start.is_dir() else start.parent
+    for candidate in (directory, *directory.parents):
+        if any((candidate / marker).exists() for marker in ROOT_MARKERS):
+            return candidate
+    return directory
+
+
 def _read_toml(path: Path) -> dict:
     try:
         with open(path, "rb") as handle:
@@ -116,7 +128,7 @@ def load(path: Optional[Path] = None, start: Optional[Path] = None) -> Config:
     if path is None:
         path = find_config_file(start)
         if path is None:
-            return Config(root=start if start.is_dir() else start.parent)
+            return Config(root=project_root(start))
     if not path.is_file():
         raise ConfigError(f"{path}: config file not found")
     data = _read_toml(path)

@@ -11,7 +11,7 @@ from detector.config import Config
 # Never descended into: tool state, virtual environments, build output.
 SKIP_DIRS = frozenset({
     ".git", ".hg", ".svn", ".tox", ".nox", ".venv", "venv", ".mypy_cache", ".pytest_cache",
-    ".ruff_cache", ".offload_cache", "__pycache__", "node_modules", "build", "dist", ".eggs",
+    ".ruff_cache", ".offload_cache", "__pycache__", "node_modules", "build", "dist", ".eggs", "site-packages",
 })
 PY_SUFFIXES = (".py", ".pyi")
 

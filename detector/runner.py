@@ -90,12 +90,18 @@ def check_paths(
     found = discover([Path(p) for p in paths], config)
     result = CheckResult(errors=list(found.errors), warnings=list(found.warnings), files=len(found.files))
     roots = source_roots(config.root)
+    # The rest of the project is analysed too, so helpers defined elsewhere resolve;
+    # findings are reported only for the files asked about.
+    checked = {path.resolve() for path in found.files}
+    context = [p for p in discover([config.root], config).files if p.resolve() not in checked] if config.root.is_dir() else []
+    files = found.files + context
     summaries = []
-    for index, path in enumerate(found.files, start=1):
+    for index, path in enumerate(files, start=1):
         summaries.append(analyse_file(path, display_path(path), catalog, roots))
         if progress is not None:
-            progress(index, len(found.files))
-    result.findings = findings_for(summaries, catalog, config)
+            progress(index, len(files))
+    shown = {display_path(path) for path in found.files}
+    result.findings = [f for f in findings_for(summaries, catalog, config) if f.filename in shown]
     return result
 
 
