@@ -1,0 +1,229 @@
+"""Join static findings with runtime stalls: confirmed, not exercised, runtime-only.
+
+A static finding is *confirmed* when some stall's stack passes through its line:
+a frame in the same file whose instruction span covers the finding's row (for a
+transitive finding, any hop of its chain counts). Findings no stall touched are
+*not exercised*; stalls that no finding explains are *runtime-only*.
+
+Standard library only (no libcst, no click): ``offload check --runtime`` calls
+:func:`join` with the records it would print as JSON.
+"""
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from typing import Dict, Iterable, List, Optional, Tuple
+
+from detector.runtime.events import VERDICTS, ReportError, load_report, validate_report
+
+CONFIRMED = "confirmed"
+NOT_EXERCISED = "not-exercised"
+
+
+class ConfirmInputError(ValueError):
+    """A static or runtime input that cannot be used."""
+
+
+@dataclass
+class FindingResult:
+    finding: dict
+    status: str
+    durations: List[float] = field(default_factory=list)  # of the stalls that went through it
+    stalls: List[int] = field(default_factory=list)  # indexes into the report's stalls
+
+    def to_dict(self) -> dict:
+        record = dict(self.finding)
+        record["runtime"] = {
+            "status": self.status,
+            "durations": [round(d, 6) for d in self.durations],
+            "stalls": list(self.stalls),
+        }
+        return record
+
+
+@dataclass
+class ConfirmResult:
+    findings: List[FindingResult]
+    runtime_only: List[dict]  # stall records from the report
+    report: dict
+
+    @property
+    def confirmed(self) -> List[FindingResult]:
+        return [f for f in self.findings if f.status == CONFIRMED]
+
+    @property
+    def not_exercised(self) -> List[FindingResult]:
+        return [f for f in self.findings if f.status == NOT_EXERCISED]
+
+    def to_dict(self) -> dict:
+        return {
+            "version": 1,
+            "findings": [f.to_dict() for f in self.findings],
+            "runtime_only": list(self.runtime_only),
+            "summary": {
+                "confirmed": len(self.confirmed),
+                "not_exercised": len(self.not_exercised),
+                "runtime_only": len(self.runtime_only),
+            },
+        }
+
+
+def _norm(path: str) -> str:
+    return os.path.normcase(os.path.normpath(path))
+
+
+class _Files:
+    """Decides whether a static filename (often relative) and a frame's (absolute) are one file."""
+
+    def __init__(self, bases: Iterable[str]) -> None:
+        self.bases = [b for b in bases if b]
+        self._cache: Dict[Tuple[str, str], bool] = {}
+
+    def same(self, static_name: str, frame_name: str) -> bool:
+        key = (static_name, frame_name)
+        hit = self._cache.get(key)
+        if hit is None:
+            hit = self._cache[key] = self._same(static_name, frame_name)
+        return hit
+
+    def _same(self, static_name: str, frame_name: str) -> bool:
+        frame = _norm(frame_name)
+        if os.path.isabs(static_name):
+            return _norm(static_name) == frame or _real(static_name) == _real(frame_name)
+        for base in self.bases:
+            candidate = os.path.join(base, static_name)
+            if _norm(candidate) == frame or _real(candidate) == _real(frame_name):
+                return True
+        # Reports written in another directory: fall back to the path's tail.
+        tail = _norm(static_name).lstrip(os.sep)
+        if tail.startswith(os.curdir + os.sep):
+            tail = tail[2:]
+        return frame == tail or frame.endswith(os.sep + tail)
+
+
+def _real(path: str) -> str:
+    return os.path.normcase(os.path.realpath(path))
+
+
+def _sites(finding: dict) -> List[Tuple[str, int]]:
+    sites = [(finding["filename"], int(finding["location"]["row"]))]
+    for hop in finding.get("chain") or ():
+        sites.append((hop.get("filename") or finding["filename"], int(hop["row"])))
+    return sites
+
+
+def _frames(stall: dict) -> List[dict]:
+    frames = list(stall.get("stack") or ())
+    for key in ("user_frame", "innermost_frame", "coroutine_frame"):
+        if stall.get(key):
+            frames.append(stall[key])
+    return frames
+
+
+def _covers(frame: dict, row: int) -> bool:
+    start = int(frame["row"])
+    end = int(frame.get("end_row") or start)
+    return start <= row <= end
+
+
+def validate_static(records) -> List[dict]:
+    if isinstance(records, dict) and isinstance(records.get("findings"), list):
+        records = records["findings"]
+    if not isinstance(records, list):
+        raise ConfirmInputError("not offload static JSON output (expected a list of findings)")
+    for index, record in enumerate(records):
+        try:
+            if not isinstance(record["filename"], str):
+                raise TypeError
+            int(record["location"]["row"])
+            for hop in record.get("chain") or ():
+                int(hop["row"])
+        except (KeyError, TypeError, ValueError):
+            raise ConfirmInputError(
+                f"finding #{index} lacks a filename and location.row (is this `offload check --format json` output?)"
+            ) from None
+    return records
+
+
+def join(static_records: List[dict], report: dict, cwd: Optional[str] = None) -> ConfirmResult:
+    """Mark each static finding confirmed or not exercised; list stalls no finding explains."""
+    static_records = validate_static(static_records)
+    try:
+        report = validate_report(report)
+    except ReportError as exc:
+        raise ConfirmInputError(str(exc)) from None
+    files = _Files([cwd or os.getcwd(), report.get("cwd")])
+    stalls = report["stalls"]
+    explained = [False] * len(stalls)
+    results = []
+    for finding in static_records:
+        sites = _sites(finding)
+        hits = []
+        for index, stall in enumerate(stalls):
+            if any(
+                files.same(name, frame["filename"]) and _covers(frame, row)
+                for frame in _frames(stall)
+                for name, row in sites
+            ):
+                hits.append(index)
+                explained[index] = True
+        status = CONFIRMED if hits else NOT_EXERCISED
+        durations = [float(stalls[i]["duration"]) for i in hits]
+        results.append(FindingResult(finding, status, durations, hits))
+    runtime_only = [stall for stall, seen in zip(stalls, explained) if not seen]
+    return ConfirmResult(results, runtime_only, report)
+
+
+def load_static(path: str) -> List[dict]:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            data = json.load(handle)
+    except OSError as exc:
+        raise ConfirmInputError(f"cannot read {path}: {exc.strerror or exc}") from None
+    except ValueError as exc:
+        raise ConfirmInputError(f"{path} is not valid JSON: {exc}") from None
+    return validate_static(data)
+
+
+def load_runtime(path: str) -> dict:
+    try:
+        return load_report(path)
+    except ReportError as exc:
+        raise ConfirmInputError(str(exc)) from None
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1000:.0f} ms"
+
+
+def format_text(result: ConfirmResult, cwd: Optional[str] = None) -> List[str]:
+    from detector.runtime.summary import display_path
+
+    lines = []
+    for item in result.findings:
+        finding = item.finding
+        location = finding["location"]
+        head = f"{display_path(finding['filename'], cwd)}:{location['row']}:{location.get('column', 1)}:"
+        code = finding.get("code", "")
+        if item.status == CONFIRMED:
+            count = len(item.durations)
+            seen = f"{count} stall{'s' if count != 1 else ''}, longest {_ms(max(item.durations))}"
+            lines.append(f"{head} {code} confirmed ({seen}): {finding.get('message', '')}")
+        else:
+            lines.append(f"{head} {code} not exercised: {finding.get('message', '')}")
+    for stall in result.runtime_only:
+        site = stall.get("user_frame") or stall.get("innermost_frame")
+        verdict = VERDICTS.get(stall.get("verdict"), stall.get("verdict"))
+        if site:
+            head = f"{display_path(site['filename'], cwd)}:{site['row']}:{site.get('column') or 1}:"
+        else:
+            head = "<no Python frame>:"
+        lines.append(f"{head} runtime only: event loop stalled {_ms(float(stall['duration']))} ({verdict})")
+        if site and site.get("line", "").strip():
+            lines.append(f"    {site['line'].strip()}")
+    lines.append(
+        f"offload confirm: {len(result.confirmed)} confirmed, {len(result.not_exercised)} not exercised, "
+        f"{len(result.runtime_only)} runtime-only stall{'s' if len(result.runtime_only) != 1 else ''}"
+    )
+    return lines

@@ -1,0 +1,155 @@
+"""Put the watchdog into every event loop: wrap ``run_forever``.
+
+``asyncio.run``, ``uvloop.run``, ``loop.run_until_complete``, pytest-asyncio and
+anyio all end up in ``run_forever``, on both asyncio's ``BaseEventLoop`` and
+``uvloop.Loop`` (uvloop's ``run_until_complete`` looks the method up on the
+instance). Modules not imported yet are patched right after their import by a
+meta-path finder, so installing does not import asyncio or uvloop itself.
+
+This module imports only the standard library's import machinery: the
+``offload watch`` bootstrap loads it into every Python process at start-up.
+"""
+from __future__ import annotations
+
+import sys
+from typing import Callable, Dict, List, Optional, Tuple
+
+# module name -> (class attribute path, ...) whose run_forever gets wrapped
+TARGETS: Dict[str, Tuple[str, ...]] = {
+    "asyncio.base_events": ("BaseEventLoop",),
+    "uvloop": ("Loop",),
+}
+
+_watchdog = None  # the Watchdog in charge, created on first use
+_factory: Optional[Callable[[], object]] = None
+_patched: List[Tuple[type, object]] = []  # (class, original run_forever)
+_finder: Optional["_PostImportFinder"] = None
+
+
+def _make_wrapper(original):
+    def run_forever(self):
+        monitor = None
+        watchdog = _watchdog if _watchdog is not None else _first_use()
+        if watchdog is not None:
+            try:
+                monitor = watchdog.start(self)
+            except Exception:  # an unwatched loop beats a broken program
+                monitor = None
+        try:
+            return original(self)
+        finally:
+            if monitor is not None:
+                try:
+                    watchdog.stop(monitor)
+                except Exception:
+                    pass
+
+    run_forever.__wrapped__ = original
+    run_forever.__doc__ = getattr(original, "__doc__", None)
+    run_forever.__offload_original__ = original
+    return run_forever
+
+
+WRAPPER_CODE = _make_wrapper(None).__code__
+
+
+def _first_use():
+    global _watchdog
+    if _factory is None:
+        return None
+    try:
+        _watchdog = _factory()
+    except Exception:
+        _watchdog = None
+    return _watchdog
+
+
+def set_watchdog_factory(factory: Callable[[], object]) -> None:
+    """``factory()`` is called when the first loop starts and returns the Watchdog."""
+    global _factory
+    _factory = factory
+
+
+def set_watchdog(watchdog) -> None:
+    global _watchdog
+    _watchdog = watchdog
+
+
+def _patch_module(module) -> None:
+    for attr in TARGETS.get(module.__name__, ()):
+        cls = getattr(module, attr, None)
+        original = getattr(cls, "run_forever", None) if cls is not None else None
+        if original is None or hasattr(original, "__offload_original__"):
+            continue
+        try:
+            cls.run_forever = _make_wrapper(original)
+        except (TypeError, AttributeError):  # an extension type that refuses new attributes
+            continue
+        _patched.append((cls, original))
+
+
+class _PatchingLoader:
+    """Runs the real loader, then patches the fresh module."""
+
+    def __init__(self, loader) -> None:
+        self._loader = loader
+
+    def create_module(self, spec):
+        return self._loader.create_module(spec)
+
+    def exec_module(self, module) -> None:
+        self._loader.exec_module(module)
+        _patch_module(module)
+
+    def __getattr__(self, name):  # get_source, get_resource_reader, ...
+        return getattr(self._loader, name)
+
+
+class _PostImportFinder:
+    def find_spec(self, fullname, path=None, target=None):
+        if fullname not in TARGETS:
+            return None
+        for finder in sys.meta_path:
+            if finder is self or not hasattr(finder, "find_spec"):
+                continue
+            spec = finder.find_spec(fullname, path, target)
+            if spec is not None:
+                break
+        else:
+            return None
+        if spec.loader is not None and hasattr(spec.loader, "exec_module"):
+            spec.loader = _PatchingLoader(spec.loader)
+        return spec
+
+
+def install() -> None:
+    """Wrap run_forever now where imported, and at import time elsewhere. Idempotent."""
+    global _finder
+    if _finder is None:
+        _finder = _PostImportFinder()
+        sys.meta_path.insert(0, _finder)
+    for name in TARGETS:
+        module = sys.modules.get(name)
+        if module is not None:
+            _patch_module(module)
+
+
+def uninstall() -> None:
+    """Restore the original methods and stop patching new imports."""
+    global _finder
+    if _finder is not None:
+        try:
+            sys.meta_path.remove(_finder)
+        except ValueError:
+            pass
+        _finder = None
+    while _patched:
+        cls, original = _patched.pop()
+        try:
+            cls.run_forever = original
+        except (TypeError, AttributeError):
+            pass
+
+
+def installed() -> bool:
+    return _finder is not None

@@ -1,0 +1,204 @@
+"""The watchdog thread: notices late heartbeats and samples the stalled loop's stack.
+
+One daemon thread per process serves every running loop (loops in several
+threads included). It starts when a loop starts running under the watchdog and
+is told to exit when the last such loop stops. Between stalls it only compares
+each loop's next heartbeat time with the clock; ``sys._current_frames()`` is
+read only while a heartbeat is late.
+"""
+from __future__ import annotations
+
+import os
+import sys
+import threading
+import time
+from typing import Callable, List, Optional
+
+from . import hooks
+from . import stall as _stall
+from .events import StallEvent
+from .frames import FileKinds
+from .monitor import LoopMonitor
+from .sampling import DISPATCHERS, take
+
+_monotonic = time.monotonic
+
+
+class Subscription:
+    def __init__(self, watchdog: "Watchdog", callback: Callable[[StallEvent], None], threshold: float):
+        self.watchdog = watchdog
+        self.callback = callback
+        self.threshold = threshold
+
+    def close(self) -> None:
+        self.watchdog.unsubscribe(self)
+
+    def __enter__(self) -> "Subscription":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+class Watchdog:
+    def __init__(self) -> None:
+        import asyncio.events
+
+        DISPATCHERS.add(asyncio.events.Handle._run.__code__)
+        DISPATCHERS.add(hooks.WRAPPER_CODE)
+        self._reset()
+        self.kinds = FileKinds()
+        self.errors: List[str] = []
+        if hasattr(os, "register_at_fork"):
+            os.register_at_fork(after_in_child=self._reset)
+
+    def _reset(self) -> None:
+        # Also runs in a forked child: the parent's thread and loops do not exist there.
+        self._lock = threading.Lock()
+        self._monitors: List[LoopMonitor] = []  # replaced, never mutated: read without the lock
+        self._subscriptions: List[Subscription] = []
+        self._thread: Optional[threading.Thread] = None
+        self._stop: Optional[threading.Event] = None
+
+    # -- subscribers ---------------------------------------------------------------
+    def subscribe(self, callback: Callable[[StallEvent], None], threshold: float = 0.1) -> Subscription:
+        if not threshold > 0:
+            raise ValueError("threshold must be a positive number of seconds")
+        subscription = Subscription(self, callback, threshold)
+        with self._lock:
+            self._subscriptions = self._subscriptions + [subscription]
+        return subscription
+
+    def unsubscribe(self, subscription: Subscription) -> None:
+        with self._lock:
+            self._subscriptions = [s for s in self._subscriptions if s is not subscription]
+
+    @property
+    def threshold(self) -> Optional[float]:
+        subscriptions = self._subscriptions
+        return min(s.threshold for s in subscriptions) if subscriptions else None
+
+    # -- loops (called on the loop thread by the run_forever wrapper) ---------------
+    def start(self, loop) -> Optional[LoopMonitor]:
+        threshold = self.threshold
+        if threshold is None or loop.is_running() or loop.is_closed():
+            return None
+        monitor = LoopMonitor(loop, threshold)
+        with self._lock:
+            self._monitors = self._monitors + [monitor]
+            if self._thread is None:
+                self._stop = threading.Event()
+                self._thread = threading.Thread(
+                    target=self._run, args=(self._stop,), name="offload-watchdog", daemon=True
+                )
+                self._thread.start()
+        return monitor
+
+    def stop(self, monitor: LoopMonitor) -> None:
+        monitor.stop()
+        for message in monitor.errors:
+            self._error(f"heartbeat: {message}")
+        with self._lock:
+            self._monitors = [m for m in self._monitors if m is not monitor]
+            if not self._monitors and self._thread is not None:
+                self._stop.set()
+                self._thread = None
+                self._stop = None
+        monitor.loop = None
+        self._finish(monitor)
+
+    def flush(self) -> None:
+        """Report every stall that has ended so far, now, on the calling thread."""
+        for monitor in self._monitors:
+            if monitor.finished:
+                self._finish(monitor)
+
+    @property
+    def thread(self) -> Optional[threading.Thread]:
+        return self._thread
+
+    # -- the watchdog thread ----------------------------------------------------------
+    def _run(self, stop: threading.Event) -> None:
+        self.kinds.refresh_loop_packages()
+        try:
+            while not stop.is_set():
+                monitors = self._monitors
+                if not monitors:
+                    stop.wait(0.05)
+                    continue
+                sampling = self._check(monitors)
+                delay = min(m.sample_every if sampling else m.poll for m in monitors)
+                stop.wait(delay)
+        except Exception as exc:  # the program must go on even if the watchdog cannot
+            self._error(f"watchdog thread stopped: {exc!r}")
+
+    def _check(self, monitors: List[LoopMonitor]) -> bool:
+        sampling = False
+        frames = None
+        for monitor in monitors:
+            if monitor.finished:
+                self._finish(monitor)
+            due = monitor.due
+            if not monitor.active or _monotonic() - due <= monitor.interval:
+                continue
+            sampling = True
+            if frames is None:
+                frames = sys._current_frames()
+            frame = frames.get(monitor.thread_id)
+            if frame is None:
+                continue
+            try:
+                monitor.add_sample(take(frame, self.kinds, _current_task(monitor.loop)), due)
+            except Exception as exc:
+                self._error(f"sampling failed: {exc!r}")
+            frame = None
+        frames = None  # frames hold their locals: let go at once
+        return sampling
+
+    def _finish(self, monitor: LoopMonitor) -> None:
+        with monitor.lock:
+            for due, end, cpu_used, window, samples in monitor.take_finished():
+                try:
+                    event = _stall.build(monitor, due, end, cpu_used, window, samples, self.kinds)
+                except Exception as exc:
+                    self._error(f"could not describe a stall: {exc!r}")
+                    continue
+                self._emit(event)
+
+    def _emit(self, event: StallEvent) -> None:
+        for subscription in self._subscriptions:
+            if event.duration >= subscription.threshold:
+                try:
+                    subscription.callback(event)
+                except Exception as exc:
+                    self._error(f"stall listener failed: {exc!r}")
+
+    def _error(self, message: str) -> None:
+        if len(self.errors) < 100:
+            self.errors.append(message)
+        if os.environ.get("OFFLOAD_DEBUG"):
+            print(f"offload: {message}", file=sys.stderr)
+
+
+def _current_task(loop):
+    if loop is None:
+        return None
+    try:
+        import asyncio
+
+        return asyncio.current_task(loop)
+    except Exception:
+        return None
+
+
+_watchdog: Optional[Watchdog] = None
+_create_lock = threading.Lock()
+
+
+def get_watchdog() -> Watchdog:
+    global _watchdog
+    if _watchdog is None:
+        with _create_lock:
+            if _watchdog is None:
+                _watchdog = Watchdog()
+    return _watchdog

@@ -1,0 +1,87 @@
+"""Click wiring for ``offload watch`` and ``offload confirm``.
+
+Exit codes: ``watch`` returns the command's own status; ``confirm`` returns 0
+whatever it finds; both return 2 for usage errors and unusable input.
+"""
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+
+def _positive(ctx, param, value):
+    if value is not None and not value > 0:
+        raise click.BadParameter("must be a positive number of seconds")
+    return value
+
+
+@click.command(
+    context_settings={"help_option_names": ["-h", "--help"], "ignore_unknown_options": True,
+                      "allow_interspersed_args": False},
+)
+@click.option("--threshold", type=float, default=0.1, show_default=True, callback=_positive,
+              help="Report stalls of at least this many seconds.")
+@click.option("--report", "report_path", type=click.Path(dir_okay=False, writable=True),
+              help="Write the JSON report to this file.")
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="json: print the report on stdout.")
+@click.argument("command", nargs=-1, type=click.UNPROCESSED)
+def watch(threshold: float, report_path, output_format: str, command) -> None:
+    """Run a Python COMMAND with the event-loop watchdog in every process it starts.
+
+    \b
+    offload watch -- python app.py
+    offload watch --threshold 0.05 --report stalls.json -- pytest -x
+    """
+    from detector.runtime.events import StallEvent, write_json_atomic
+    from detector.runtime.session import CommandNotFound, run
+    from detector.runtime.summary import summarize
+
+    if not command:
+        raise click.UsageError("missing command: offload watch [OPTIONS] -- COMMAND [ARGS]...")
+    try:
+        result = run(list(command), threshold)
+    except CommandNotFound as exc:
+        click.echo(f"offload: command not found: {exc}", err=True)
+        sys.exit(2)
+    report = result.report
+    for problem in result.problems:
+        click.echo(f"offload: {problem}", err=True)
+    if report_path:
+        try:
+            write_json_atomic(report_path, report)
+        except OSError as exc:
+            click.echo(f"offload: cannot write {report_path}: {exc.strerror or exc}", err=True)
+            sys.exit(2)
+    stalls = [StallEvent.from_dict(item) for item in report["stalls"]]
+    for line in summarize(stalls, threshold):
+        click.echo(line, err=True)
+    if not report["processes"]:
+        click.echo("offload: no event loop ran under the watchdog (not a Python command, "
+                   "or Python started with -I, -E or -S?)", err=True)
+    if output_format == "json":
+        click.echo(json.dumps(report, indent=2))
+    sys.exit(result.exit_code)
+
+
+@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.argument("static_json", type=click.Path(dir_okay=False))
+@click.argument("runtime_json", type=click.Path(dir_okay=False))
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text",
+              show_default=True)
+def confirm(static_json: str, runtime_json: str, output_format: str) -> None:
+    """Join static findings (offload check --format json) with a runtime report (offload watch --report)."""
+    from detector.confirm import ConfirmInputError, format_text, join, load_runtime, load_static
+
+    try:
+        result = join(load_static(static_json), load_runtime(runtime_json))
+    except ConfirmInputError as exc:
+        click.echo(f"offload confirm: {exc}", err=True)
+        sys.exit(2)
+    if output_format == "json":
+        click.echo(json.dumps(result.to_dict(), indent=2))
+    else:
+        for line in format_text(result):
+            click.echo(line)
