@@ -109,7 +109,8 @@ class Catalog:
     def attribute_type(self, owner_type: str, attr: str) -> Optional[str]:
         key = self.canonical(f"{owner_type}.{attr}")
         found = self.attributes.get(key)
-        if found is None and not attr.startswith("_"):
+        # A wildcard (``MongoClient.*`` -> Database) must not hide a method the catalogue knows.
+        if found is None and not attr.startswith("_") and key not in self.returns and self.match(key) is None:
             found = self.attributes.get(f"{self.canonical(owner_type)}.*")
         return found
 
@@ -242,7 +243,7 @@ def extend(catalog: Catalog, entries: Iterable[Mapping], where: str) -> Catalog:
                     f"{place}: {', '.join(sorted(extra_keys))} cannot be set when adding calls to {code}; "
                     "define a new rule with its own code (e.g. BLK191), name and summary instead"
                 )
-            extra = parse_rule(entry, base.family, place, base)
+            extra = parse_rule(entry, base.family, place, replace(base, lazy=()))
             rules[code] = replace(base, calls=base.calls + extra.calls, lazy=base.lazy + extra.lazy)
         else:
             rules[code] = parse_rule(entry, "custom", place)

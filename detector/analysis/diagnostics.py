@@ -34,6 +34,9 @@ def _syntax_error(source: bytes, path: str, exc: cst.ParserSyntaxError) -> Findi
             return diagnostic(SYNTAX_ERROR, path, f"syntax error: {error.msg}", error.lineno, error.offset or 1)
     except (ValueError, RecursionError, MemoryError):
         pass
+    else:
+        return diagnostic(SYNTAX_ERROR, path, "syntax not supported by the parser (libcst), although Python accepts it",
+                          exc.raw_line, exc.raw_column + 1)
     reason = re.sub(r"^parser error: error at \d+:\d+: ", "", (exc.message or "invalid syntax").splitlines()[0])
     return diagnostic(SYNTAX_ERROR, path, f"syntax error: {reason}", exc.raw_line, exc.raw_column + 1)
 
@@ -49,4 +52,6 @@ def parse(source: bytes, path: str) -> Union[Tuple[cst.Module, str], List[Findin
         return [diagnostic(DECODE_ERROR, path, f"cannot decode file: {reason}")]
     except RecursionError:
         return [too_deep(path)]
-    return tree, tree.code
+    # Decode the bytes ourselves: regenerating ``tree.code`` would walk the whole tree again.
+    text = source.decode(tree.encoding, errors="replace")
+    return tree, text[1:] if text.startswith("\ufeff") else text

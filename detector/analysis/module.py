@@ -9,9 +9,8 @@ from __future__ import annotations
 from typing import Dict, List, Optional, Tuple
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, PositionProvider
 
-from detector.analysis import diagnostics
+from detector.analysis import diagnostics, positions
 from detector.analysis.names import Resolver, Scope, dotted, inst, ref, resolve_relative
 from detector.analysis.summary import (
     ACCESS,
@@ -37,7 +36,7 @@ class _FunctionInfo:
         self.scope = scope
         self.is_async = is_async
         self.node = node
-        self.calls: List[Tuple[cst.BaseExpression, Scope]] = []
+        self.calls: List[Tuple[cst.BaseExpression, Scope, int]] = []
         self.is_generator = False
         self.is_property = is_property
 
@@ -65,6 +64,8 @@ class _Collector(cst.CSTVisitor):
         self.classes: Dict[str, _ClassInfo] = {}
         self.flags: Dict[int, int] = {}  # id(call node) -> flags set by its parent
         self.not_accesses: set = set()  # ids of attributes that are called or assigned to
+        # Every Call and Attribute in source order: positions.spans maps them to ast's.
+        self.ordered: List[cst.CSTNode] = []
 
     # -- helpers -------------------------------------------------------------------------------
     def _qualname(self, name: str) -> str:
@@ -157,7 +158,9 @@ class _Collector(cst.CSTVisitor):
 
     def _visit_params_outside(self, params: cst.Parameters) -> None:
         """Defaults and annotations run where the ``def`` statement runs, not in the body."""
-        for param in _all_params(params):
+        for param in _params_in_source_order(params):
+            if param.annotation is not None:
+                param.annotation.visit(self)
             if param.default is not None:
                 param.default.visit(self)
 
@@ -206,11 +209,11 @@ class _Collector(cst.CSTVisitor):
         scope = Scope("comp", self.scope.qualname, self.scope)
         outer = self.scope
         self.scope = scope
-        node.for_in.visit(self)
-        for part in ("elt", "key", "value"):
+        for part in ("elt", "key", "value"):  # source order: the element comes first
             child = getattr(node, part, None)
             if child is not None:
                 child.visit(self)
+        node.for_in.visit(self)
         self.scope = outer
         return False
 
@@ -272,12 +275,14 @@ class _Collector(cst.CSTVisitor):
     def visit_Call(self, node: cst.Call) -> None:
         self.not_accesses.add(id(node.func))
         if self.function is not None:
-            self.function.calls.append((node, self.scope))
+            self.function.calls.append((node, self.scope, len(self.ordered)))
+        self.ordered.append(node)
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
         # A read of ``obj.attr`` may run a property getter; the project resolver decides.
         if self.function is not None and id(node) not in self.not_accesses:
-            self.function.calls.append((node, self.scope))
+            self.function.calls.append((node, self.scope, len(self.ordered)))
+        self.ordered.append(node)
 
 
 def _access_target(resolver: Resolver, node: cst.Attribute, scope: Scope) -> Optional[str]:
@@ -286,6 +291,16 @@ def _access_target(resolver: Resolver, node: cst.Attribute, scope: Scope) -> Opt
     if base is None or base[0] != "inst" or resolver.catalog.attribute_type(base[1], node.attr.value):
         return None
     return f"{base[1]}.{node.attr.value}"
+
+
+def _params_in_source_order(params: cst.Parameters) -> List[cst.Param]:
+    found = list(params.posonly_params) + list(params.params)
+    if isinstance(params.star_arg, cst.Param):
+        found.append(params.star_arg)
+    found += list(params.kwonly_params)
+    if params.star_kwarg is not None:
+        found.append(params.star_kwarg)
+    return found
 
 
 def _all_params(params: cst.Parameters) -> List[cst.Param]:
@@ -337,29 +352,29 @@ def summarize(
     summary.noqa = parse_noqa(text)
     summary.skip_file = has_skip_file(text)
     try:
-        _fill(summary, tree, catalog, module_name, is_package)
+        _fill(summary, source, text, tree, catalog, module_name, is_package)
     except RecursionError:
         summary.functions, summary.classes, summary.bindings = [], {}, {}
         summary.diagnostics = [diagnostics.too_deep(path)]
     return summary
 
 
-def _fill(summary: ModuleSummary, tree: cst.Module, catalog: Catalog, module_name: str, is_package: bool) -> None:
+def _fill(summary: ModuleSummary, source: bytes, text: str, tree: cst.Module, catalog: Catalog,
+          module_name: str, is_package: bool) -> None:
     collector = _Collector(module_name, is_package)
     tree.visit(collector)
     resolver = Resolver(catalog, tree)
 
-    pending: List[Tuple[FunctionSummary, cst.Call, str, int]] = []
+    pending: List[Tuple[FunctionSummary, cst.BaseExpression, int, str, int]] = []
     for info in collector.functions:
         function = FunctionSummary(
             qualname=info.scope.qualname,
             is_async=info.is_async,
-            row=0,
             is_generator=info.is_generator,
             is_property=info.is_property,
         )
         summary.functions.append(function)
-        for node, scope in info.calls:
+        for node, scope, index in info.calls:
             if isinstance(node, cst.Call):
                 target = resolver.callee(node, scope)
                 flags = collector.flags.get(id(node), 0)
@@ -368,7 +383,7 @@ def _fill(summary: ModuleSummary, tree: cst.Module, catalog: Catalog, module_nam
                 flags = ACCESS
             if target is None or ("." not in target and catalog.match(target) is None):
                 continue  # unknown, or a builtin such as len() that never blocks
-            pending.append((function, node, target, flags))
+            pending.append((function, node, index, target, flags))
 
     for name in collector.module_scope.sources:
         summary.bindings[name] = resolver.lookup(name, collector.module_scope)
@@ -384,15 +399,10 @@ def _fill(summary: ModuleSummary, tree: cst.Module, catalog: Catalog, module_nam
 
     if not pending:
         return
-    positions = MetadataWrapper(tree, unsafe_skip_copy=True).resolve(PositionProvider)
-    for info, function in zip(collector.functions, summary.functions):
-        function.row = positions[info.node.name].start.line if info.node.name in positions else 0
-    for function, node, target, flags in pending:
-        where = positions[node]
+    where = positions.spans(source, text, tree, collector.ordered, [index for _, _, index, _, _ in pending])
+    for function, node, index, target, flags in pending:
         callee = node.func if isinstance(node, cst.Call) else node
-        text = dotted(callee) or tree.code_for_node(callee)
-        if len(text) > _MAX_TEXT:
-            text = text[: _MAX_TEXT - 3] + "..."
-        function.calls.append(
-            CallRecord(target, text, where.start.line, where.start.column + 1, where.end.line, where.end.column + 1, flags)
-        )
+        text_of_call = dotted(callee) or tree.code_for_node(callee)
+        if len(text_of_call) > _MAX_TEXT:
+            text_of_call = text_of_call[: _MAX_TEXT - 3] + "..."
+        function.calls.append(CallRecord(target, text_of_call, *where[index], flags))

@@ -30,7 +30,6 @@ class CallRecord:
 class FunctionSummary:
     qualname: str
     is_async: bool
-    row: int
     calls: List[CallRecord] = field(default_factory=list)
     is_generator: bool = False
     is_property: bool = False
