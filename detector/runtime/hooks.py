@@ -6,12 +6,13 @@ anyio all end up in ``run_forever``, on both asyncio's ``BaseEventLoop`` and
 instance). Modules not imported yet are patched right after their import by a
 meta-path finder, so installing does not import asyncio or uvloop itself.
 
-This module imports only the standard library's import machinery: the
-``offload watch`` bootstrap loads it into every Python process at start-up.
+This module imports only ``sys`` and ``_thread``: the ``offload watch``
+bootstrap loads it into every Python process at start-up.
 """
 from __future__ import annotations
 
 import sys
+import _thread
 from typing import Callable, Dict, List, Optional, Tuple
 
 # module name -> (class attribute path, ...) whose run_forever gets wrapped
@@ -24,6 +25,7 @@ _watchdog = None  # the Watchdog in charge, created on first use
 _factory: Optional[Callable[[], object]] = None
 _patched: List[Tuple[type, object]] = []  # (class, original run_forever)
 _finder: Optional["_PostImportFinder"] = None
+_first_use_lock = _thread.allocate_lock()
 
 
 def _make_wrapper(original):
@@ -54,13 +56,17 @@ WRAPPER_CODE = _make_wrapper(None).__code__
 
 
 def _first_use():
-    global _watchdog
+    """Create the watchdog once, whichever thread starts a loop first; others wait for it."""
+    global _watchdog, _factory
     if _factory is None:
-        return None
-    try:
-        _watchdog = _factory()
-    except Exception:
-        _watchdog = None
+        return _watchdog
+    with _first_use_lock:
+        if _watchdog is None and _factory is not None:
+            try:
+                _watchdog = _factory()
+            except Exception:
+                _watchdog = None
+            _factory = None  # cleared after _watchdog is set: late threads see one or the other
     return _watchdog
 
 

@@ -9,7 +9,7 @@ TASKS = 8000
 async def small():
     for _ in range(2):
         total = 0
-        for i in range(1500):  # SMALL
+        for i in range(1500):
             total += i
         await asyncio.sleep(0)
 

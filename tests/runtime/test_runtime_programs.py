@@ -1,0 +1,116 @@
+"""Real programs that block their loop, run through the real `offload watch` in a subprocess.
+
+Expected rows and columns come from marker comments in the program text.
+"""
+from __future__ import annotations
+
+import sys
+
+from runtime_helpers import PROGRAMS, marked, span, watch_json
+
+
+def run(program: str, loop_kind: str) -> dict:
+    return watch_json(sys.executable, program, loop_kind)
+
+
+def only_stall(report: dict) -> dict:
+    assert len(report["stalls"]) == 1, (report["stalls"], report["_stderr"])
+    return report["stalls"][0]
+
+
+def assert_at(frame: dict, program: str, marker: str, expression: str) -> None:
+    path = PROGRAMS / program
+    row, line = marked(path, marker)
+    column, end_column = span(line, expression)
+    assert frame["filename"] == str(path)
+    assert (frame["row"], frame["column"], frame["end_row"], frame["end_column"]) == (
+        row, column, row, end_column,
+    ), frame
+    assert frame["line"] == line
+
+
+def test_time_sleep_in_a_coroutine(loop_kind):
+    report = run("sleep.py", loop_kind)
+    stall = only_stall(report)
+    assert stall["verdict"] == "blocking"
+    assert 0.3 <= stall["duration"] < 1.5
+    assert stall["cpu"] < 0.25
+    assert stall["task"].startswith("Task-")
+    assert stall["loop"] == ("uvloop.Loop" if loop_kind == "uvloop" else "asyncio.unix_events._UnixSelectorEventLoop")
+    for key in ("user_frame", "innermost_frame", "coroutine_frame"):
+        assert_at(stall[key], "sleep.py", "STALL", "time.sleep(0.4)")
+    assert stall["stack"][-1] == stall["user_frame"]
+    assert stall["stack"][0]["function"] == "<module>"
+    assert report["processes"] == 1 and report["_returncode"] == 0
+    assert "sleep.py:10:5: event loop stalled" in report["_stderr"]
+
+
+def test_blocking_http_request_names_the_user_line_and_the_socket_read(loop_kind):
+    stall = only_stall(run("http_call.py", loop_kind))
+    assert stall["verdict"] == "blocking"
+    assert_at(stall["user_frame"], "http_call.py", "STALL", "urllib.request.urlopen(url, timeout=10)")
+    assert_at(stall["coroutine_frame"], "http_call.py", "STALL", "urllib.request.urlopen(url, timeout=10)")
+    innermost = stall["innermost_frame"]
+    assert innermost["filename"].endswith("socket.py") and innermost["kind"] == "stdlib"
+    assert "recv_into" in innermost["line"]
+    functions = [frame["function"] for frame in stall["stack"]]
+    assert "HTTPResponse.begin" in functions
+
+
+def test_file_read_from_a_fifo_with_a_late_writer(loop_kind):
+    stall = only_stall(run("fifo_read.py", loop_kind))
+    assert stall["verdict"] == "blocking"
+    assert_at(stall["user_frame"], "fifo_read.py", "STALL", "Path(fifo).read_bytes()")
+    innermost = stall["innermost_frame"]
+    assert innermost["filename"].endswith("pathlib.py") and innermost["function"] == "Path.open"
+
+
+def test_cpu_bound_helper_reports_the_hot_loop_and_the_fix_site(loop_kind):
+    stall = only_stall(run("cpu_loop.py", loop_kind))
+    assert stall["verdict"] == "cpu"
+    assert stall["cpu"] > 0.25
+    start, _ = marked(PROGRAMS / "cpu_loop.py", "LOOP-START")
+    end, _ = marked(PROGRAMS / "cpu_loop.py", "LOOP-END")
+    user = stall["user_frame"]
+    assert user["function"] == "crunch" and start <= user["row"] < end
+    assert_at(stall["coroutine_frame"], "cpu_loop.py", "STALL", "crunch(0.4)")
+
+
+def test_blocking_protocol_callback_has_no_task_and_no_coroutine(loop_kind):
+    stall = only_stall(run("protocol.py", loop_kind))
+    assert stall["verdict"] == "blocking"
+    assert stall["task"] is None and stall["coroutine_frame"] is None
+    assert_at(stall["user_frame"], "protocol.py", "STALL", "time.sleep(0.4)")
+    assert stall["user_frame"]["function"] == "SlowEcho.data_received"
+
+
+def test_many_small_callbacks(loop_kind):
+    report = run("callbacks.py", loop_kind)
+    assert report["stalls"], report["_stderr"]
+    for stall in report["stalls"]:
+        assert stall["verdict"] == "callbacks", stall
+        assert stall["user_frame"]["function"] == "small"
+        assert stall["user_frame"]["filename"] == str(PROGRAMS / "callbacks.py")
+
+
+def test_loop_starved_by_a_thread_holding_the_gil(loop_kind):
+    stall = only_stall(run("starved.py", loop_kind))
+    assert stall["verdict"] == "starved"
+    assert stall["duration"] >= 0.2
+    assert stall["user_frame"] is None and stall["coroutine_frame"] is None
+
+
+def test_program_that_never_blocks_reports_nothing(loop_kind):
+    report = run("clean.py", loop_kind)
+    assert report["stalls"] == [], report["_stderr"]
+    assert report["processes"] == 1
+    assert "no event-loop stall over 100 ms" in report["_stderr"]
+
+
+def test_loops_in_several_threads_and_loops_created_repeatedly(loop_kind):
+    report = run("threads.py", loop_kind)
+    stalls = report["stalls"]
+    assert sorted(stall["loop_thread"] for stall in stalls) == ["loop-0", "loop-1", "loop-2"], report["_stderr"]
+    for stall in stalls:
+        assert stall["verdict"] == "blocking"
+        assert_at(stall["user_frame"], "threads.py", "STALL-THREAD", "time.sleep(seconds)")
