@@ -60,6 +60,10 @@ def _progress_printer(enabled: bool):
 @click.option("--stdin-filename", metavar="NAME", help="Name to report for source read from '-' (stdin).")
 @click.option("--statistics", is_flag=True, help="Print a count of findings per rule instead of the findings.")
 @click.option("-q", "--quiet", is_flag=True, help="Print findings only: no summary line, no progress.")
+@click.option("--fix", is_flag=True, help="Rewrite findings whose fix is safe, then report what remains.")
+@click.option("--unsafe-fixes", is_flag=True, default=None,
+              help="Also apply unsafe fixes (moving a call to a thread changes cancellation and thread-safety).")
+@click.option("--diff", "show_diff", is_flag=True, help="Print the fixes as a unified diff; write nothing.")
 def check(
     paths: Tuple[Path, ...],
     output_format: str,
@@ -70,6 +74,9 @@ def check(
     stdin_filename: Optional[str],
     statistics: bool,
     quiet: bool,
+    fix: bool,
+    unsafe_fixes: Optional[bool],
+    show_diff: bool,
 ) -> None:
     """Check PATHS (files or directories, default '.') for blocking calls on the event loop.
 
@@ -85,6 +92,7 @@ def check(
     from detector.report import FORMATS, text
 
     paths = paths or (Path("."),)
+    fix_run = None
     reading_stdin = paths == (Path("-"),)
     if Path("-") in paths and not reading_stdin:
         raise _fail("'-' (stdin) cannot be combined with other paths")
@@ -97,10 +105,15 @@ def check(
             ignore=config_module.parse_selectors(ignore, "--ignore"),
         )
         if reading_stdin:
+            if fix or show_diff:
+                raise _fail("--fix and --diff work on files, not on stdin")
             data = sys.stdin.buffer.read()
             result = runner.CheckResult(files=1, findings=runner.check_source(data, stdin_filename or "-", settings))
         else:
             result = runner.check_paths(paths, settings, progress=None if quiet else _progress_printer(True))
+            if fix or show_diff:
+                unsafe = settings.unsafe_fixes if unsafe_fixes is None else unsafe_fixes
+                result, fix_run = _apply_fixes(result, paths, settings, unsafe, show_diff, quiet)
     except config_module.ConfigError as exc:
         raise _fail(str(exc))
 
@@ -110,6 +123,8 @@ def check(
         click.echo(f"error: {message}", err=True)
     if statistics:
         click.echo(text.statistics(result.findings), nl=False)
+    elif show_diff:
+        pass  # the diff is the output: it can be piped to `patch` or `git apply`
     else:
         click.echo(FORMATS[output_format](result.findings), nl=False)
     if not quiet and result.files:
@@ -119,7 +134,29 @@ def check(
         click.echo("error: no Python files to check", err=True)
     if result.errors:
         sys.exit(EXIT_ERROR)
+    if show_diff:
+        sys.exit(EXIT_FINDINGS if fix_run is not None and fix_run.files and not exit_zero else EXIT_CLEAN)
     sys.exit(EXIT_FINDINGS if result.findings and not exit_zero else EXIT_CLEAN)
+
+
+def _apply_fixes(result, paths, settings, unsafe: bool, show_diff: bool, quiet: bool):
+    """Fix (or diff) what can be fixed; return the findings that remain after writing, and the fix run."""
+    from detector import fix as fixer
+    from detector import runner
+
+    run = fixer.fix_findings(result.findings, settings, unsafe=unsafe, write=not show_diff)
+    if show_diff:
+        for name, change in run.files.items():
+            click.echo(fixer.diff(name, change.source, change.fixed), nl=False)
+        if not quiet:
+            click.echo(f"Would fix {run.applied} finding{'s' if run.applied != 1 else ''} in {len(run.files)} file{'s' if len(run.files) != 1 else ''}.", err=True)
+        result.errors.extend(run.errors)
+        return result, run
+    if not quiet and run.files:
+        click.echo(f"Fixed {run.applied} finding{'s' if run.applied != 1 else ''} in {len(run.files)} file{'s' if len(run.files) != 1 else ''}.", err=True)
+    remaining = runner.check_paths(paths, settings) if run.files else result
+    remaining.errors.extend(run.errors)
+    return remaining, run
 
 
 @main.command("rules")
