@@ -3,6 +3,3 @@ from pathlib import Path
 
 # The fixture-format helpers live beside the tests.
 sys.path.insert(0, str(Path(__file__).parent))
-
-REPO = Path(__file__).resolve().parent.parent
-FIXTURES = REPO / "fixtures"

@@ -4,8 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURES
-from fixture_format import as_noqa, expected
+from fixture_format import FIXTURES, as_noqa, expected
 
 from detector.runner import check_source
 

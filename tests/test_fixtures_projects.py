@@ -5,8 +5,7 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURES
-from fixture_format import expected
+from fixture_format import FIXTURES, expected
 
 from detector.config import Config
 from detector.runner import check_paths

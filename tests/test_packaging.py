@@ -6,7 +6,7 @@ import sys
 import zipfile
 from pathlib import Path
 
-from conftest import REPO
+from fixture_format import REPO
 
 import detector
 from detector import catalog

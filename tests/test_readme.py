@@ -1,7 +1,7 @@
 """The README's rule table is the catalogue's, and its first screen names real commands."""
 from __future__ import annotations
 
-from conftest import REPO
+from fixture_format import REPO
 
 from detector.catalog import builtin
 from detector.report.ruledocs import table
