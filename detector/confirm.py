@@ -1,8 +1,9 @@
 """Join static findings with runtime stalls: confirmed, not exercised, runtime-only.
 
-A static finding is *confirmed* when some stall's stack passes through its line:
-a frame in the same file whose instruction span covers the finding's row (for a
-transitive finding, any hop of its chain counts). Findings no stall touched are
+A static finding is *confirmed* when some stall passes through its line: a frame
+of the stall's stack, or a line its samples caught (``seen``), in the same file
+whose instruction span covers the finding's row (for a transitive finding, any
+hop of its chain counts). Findings no stall touched are
 *not exercised*; stalls that no finding explains are *runtime-only*.
 
 Standard library only (no libcst, no click): ``offload check --runtime`` calls
@@ -114,7 +115,7 @@ def _sites(finding: dict) -> List[Tuple[str, int]]:
 
 
 def _frames(stall: dict) -> List[dict]:
-    frames = list(stall.get("stack") or ())
+    frames = list(stall.get("stack") or ()) + list(stall.get("seen") or ())
     for key in ("user_frame", "innermost_frame", "coroutine_frame"):
         if stall.get(key):
             frames.append(stall[key])

@@ -9,7 +9,7 @@ import json
 import os
 import tempfile
 from dataclasses import dataclass, field
-from typing import Iterable, List, Optional
+from typing import Iterable, List, Optional, Tuple
 
 REPORT_VERSION = 1
 
@@ -84,6 +84,9 @@ class StallEvent:
     innermost_frame: Optional[Frame]
     coroutine_frame: Optional[Frame]
     stack: List[Frame] = field(default_factory=list)  # outermost first
+    # Every line the samples caught inside the stalled callback(s), most sampled first:
+    # a stall that went through several blocking calls shows all of them here.
+    seen: List[Tuple[Frame, int]] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return {
@@ -100,6 +103,7 @@ class StallEvent:
             "innermost_frame": self.innermost_frame.to_dict() if self.innermost_frame else None,
             "coroutine_frame": self.coroutine_frame.to_dict() if self.coroutine_frame else None,
             "stack": [frame.to_dict() for frame in self.stack],
+            "seen": [dict(frame.to_dict(), samples=count) for frame, count in self.seen],
         }
 
     @classmethod
@@ -118,6 +122,7 @@ class StallEvent:
             innermost_frame=_frame_or_none(data.get("innermost_frame")),
             coroutine_frame=_frame_or_none(data.get("coroutine_frame")),
             stack=[Frame.from_dict(item) for item in data.get("stack", [])],
+            seen=[(Frame.from_dict(item), int(item.get("samples", 0))) for item in data.get("seen", [])],
         )
 
     @property

@@ -15,16 +15,20 @@ MAX_DEPTH = 200
 # Code objects that run one loop callback: asyncio's Handle._run, and the
 # run_forever wrappers (uvloop runs callbacks from C, right under them).
 DISPATCHERS: set = set()
+# The subset that calls the callback itself (asyncio's Handle._run): when it is the
+# innermost frame, the loop is inside a callback written in C (e.g. time.sleep).
+CALLBACK_RUNNERS: set = set()
 
 
 class Sample:
-    __slots__ = ("stack", "inside", "root", "task")
+    __slots__ = ("stack", "inside", "root", "task", "gil_wait")
 
     def __init__(self, stack, inside: int, root, task: Optional[str]) -> None:
         self.stack: Tuple[Tuple[object, int], ...] = stack  # (code, f_lasti), innermost first
         self.inside = inside  # how many innermost frames belong to the running callback
         self.root = root  # identity of the callback being run, None between callbacks
         self.task = task
+        self.gil_wait = 0.0  # how late the watchdog woke up for this sample
 
     @property
     def location(self):
@@ -54,6 +58,9 @@ def take(frame, kinds: FileKinds, task) -> Sample:
             # The frame stays alive while its callback runs, so (code, id) names one call.
             root = (id(task) if task is not None else None, code, ids[index])
             break
+    if root is None and inside == 0 and stack and stack[0][0] in CALLBACK_RUNNERS:
+        root = (id(task) if task is not None else None, stack[0][0], ids[0])
+        inside = 1
     name = None
     if task is not None:
         try:

@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import os
 import time
-from typing import List, Optional
+from collections import Counter
+from typing import List, Optional, Tuple
 
 from . import monitor as _monitor
-from .events import StallEvent
+from .events import Frame, StallEvent
 from .frames import LOOP, OFFLOAD, USER, FileKinds, is_async_code, make_frame
 from .sampling import Sample
 from .verdict import decide
@@ -16,8 +17,8 @@ def build(mon, due: float, end: float, cpu_used: float, window: float,
           samples: List[Sample], kinds: FileKinds) -> StallEvent:
     cpu: Optional[float] = None
     if _monitor._thread_time is not None and window > 0:
-        cpu = max(0.0, min(1.0, cpu_used / window))
-    verdict, chosen = decide(samples, cpu)
+        cpu = round(max(0.0, min(1.0, cpu_used / window)), 3)
+    verdict, chosen = decide(samples, cpu, end - due)
     stack = []
     user = innermost = coroutine = None
     if chosen is not None:
@@ -37,8 +38,8 @@ def build(mon, due: float, end: float, cpu_used: float, window: float,
                 coroutine = frame
         stack.reverse()
     return StallEvent(
-        duration=end - due,
-        started_at=time.time() - (time.monotonic() - due),
+        duration=round(end - due, 6),
+        started_at=round(time.time() - (time.monotonic() - due), 6),
         verdict=verdict,
         task=chosen.task if chosen is not None else None,
         loop_thread=mon.thread_name,
@@ -50,4 +51,32 @@ def build(mon, due: float, end: float, cpu_used: float, window: float,
         innermost_frame=innermost,
         coroutine_frame=coroutine,
         stack=stack,
+        seen=_seen(samples, kinds),
     )
+
+
+MAX_SEEN = 50
+MAX_INSTRUCTIONS = 2000
+
+
+def _seen(samples: List[Sample], kinds: FileKinds) -> List[Tuple[Frame, int]]:
+    """Distinct lines inside the running callback across all samples, with sample counts."""
+    frames = {}  # (code, lasti) -> Frame, or None for machinery
+    per_line: Counter = Counter()
+    by_key = {}
+    for sample in samples:
+        lines = set()
+        for code, lasti in sample.stack[: sample.inside]:
+            if (code, lasti) not in frames:
+                kind = kinds.kind(code.co_filename)
+                if kind in (OFFLOAD, LOOP) or len(frames) >= MAX_INSTRUCTIONS:
+                    frames[(code, lasti)] = None
+                else:
+                    frames[(code, lasti)] = make_frame(code, lasti, kind)
+            frame = frames[(code, lasti)]
+            if frame is not None:
+                key = (frame.filename, frame.row, frame.column)
+                by_key.setdefault(key, frame)
+                lines.add(key)
+        per_line.update(lines)
+    return [(by_key[key], count) for key, count in per_line.most_common(MAX_SEEN)]

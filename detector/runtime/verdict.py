@@ -4,11 +4,12 @@ The loop thread's CPU share over the stall (``cpu``, from ``time.thread_time()``
 read by the heartbeat) separates "waiting" from "working"; the samples say where:
 
 * waiting (cpu < 0.25)
-    - inside a callback                       -> ``blocking``  (sleep, socket, file, lock...)
-    - no callback running (the loop was in
-      select/epoll or waiting for the GIL),
-      or no sample could be taken             -> ``starved``   (another thread held the GIL,
+    - the watchdog itself could not run for
+      half the stall, or took no sample       -> ``starved``   (another thread held the GIL,
                                                                  or the process got no CPU)
+    - inside a callback in most samples       -> ``blocking``  (sleep, socket, file, lock...)
+    - no callback running (the loop was in
+      select/epoll or waiting for the GIL)    -> ``starved``
 * working (cpu >= 0.25)
     - one callback seen in most samples       -> ``cpu``
     - no callback dominates (different tasks
@@ -31,7 +32,7 @@ WORKING = 0.25  # loop thread CPU share above which it was executing, not waitin
 DOMINANT = 0.6  # share of samples one callback needs to be "the" stalled callback
 
 
-def decide(samples: List[Sample], cpu: Optional[float]) -> Tuple[str, Optional[Sample]]:
+def decide(samples: List[Sample], cpu: Optional[float], duration: float) -> Tuple[str, Optional[Sample]]:
     """Return (verdict, the sample whose stack represents the stall)."""
     in_callback = [s for s in samples if s.root is not None]
     top_root, top_count = (None, 0)
@@ -53,6 +54,10 @@ def decide(samples: List[Sample], cpu: Optional[float]) -> Tuple[str, Optional[S
         return (BLOCKING if len(locations) == 1 else CPU), representative
 
     if cpu < WORKING:
+        if not samples or sum(s.gil_wait for s in samples) >= duration / 2:
+            # Neither the loop thread nor the watchdog ran: what the samples show is
+            # whatever the loop did once it got the GIL back, not the stall.
+            return STARVED, None
         if in_callback and len(in_callback) * 2 >= len(samples):
             return BLOCKING, representative
         return STARVED, representative

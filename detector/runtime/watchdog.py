@@ -19,7 +19,7 @@ from . import stall as _stall
 from .events import StallEvent
 from .frames import FileKinds
 from .monitor import LoopMonitor
-from .sampling import DISPATCHERS, take
+from .sampling import CALLBACK_RUNNERS, DISPATCHERS, take
 
 _monotonic = time.monotonic
 
@@ -45,7 +45,9 @@ class Watchdog:
         import asyncio.events
 
         DISPATCHERS.add(asyncio.events.Handle._run.__code__)
+        CALLBACK_RUNNERS.add(asyncio.events.Handle._run.__code__)
         DISPATCHERS.add(hooks.WRAPPER_CODE)
+        self._subscriptions: List[Subscription] = []
         self._reset()
         self.kinds = FileKinds()
         self.errors: List[str] = []
@@ -53,10 +55,10 @@ class Watchdog:
             os.register_at_fork(after_in_child=self._reset)
 
     def _reset(self) -> None:
-        # Also runs in a forked child: the parent's thread and loops do not exist there.
+        # Also runs in a forked child: the parent's thread and loops do not exist there;
+        # its subscriptions do (the file sink reopens a file of its own).
         self._lock = threading.Lock()
         self._monitors: List[LoopMonitor] = []  # replaced, never mutated: read without the lock
-        self._subscriptions: List[Subscription] = []
         self._thread: Optional[threading.Thread] = None
         self._stop: Optional[threading.Event] = None
 
@@ -120,19 +122,23 @@ class Watchdog:
     # -- the watchdog thread ----------------------------------------------------------
     def _run(self, stop: threading.Event) -> None:
         self.kinds.refresh_loop_packages()
+        gil_wait = 0.0
         try:
             while not stop.is_set():
                 monitors = self._monitors
                 if not monitors:
                     stop.wait(0.05)
                     continue
-                sampling = self._check(monitors)
+                sampling = self._check(monitors, gil_wait)
                 delay = min(m.sample_every if sampling else m.poll for m in monitors)
+                before = _monotonic()
                 stop.wait(delay)
+                # Waking up late means another thread kept the GIL (or the CPU) from us.
+                gil_wait = max(0.0, _monotonic() - before - delay)
         except Exception as exc:  # the program must go on even if the watchdog cannot
             self._error(f"watchdog thread stopped: {exc!r}")
 
-    def _check(self, monitors: List[LoopMonitor]) -> bool:
+    def _check(self, monitors: List[LoopMonitor], gil_wait: float) -> bool:
         sampling = False
         frames = None
         for monitor in monitors:
@@ -148,7 +154,9 @@ class Watchdog:
             if frame is None:
                 continue
             try:
-                monitor.add_sample(take(frame, self.kinds, _current_task(monitor.loop)), due)
+                sample = take(frame, self.kinds, _current_task(monitor.loop))
+                sample.gil_wait = gil_wait
+                monitor.add_sample(sample, due)
             except Exception as exc:
                 self._error(f"sampling failed: {exc!r}")
             frame = None
