@@ -77,7 +77,9 @@ def set_watchdog_factory(factory: Callable[[], object]) -> None:
 
 
 def set_watchdog(watchdog) -> None:
+    """Make ``watchdog`` the one loops report to (after creating any pending one)."""
     global _watchdog
+    _first_use()
     _watchdog = watchdog
 
 
@@ -85,8 +87,11 @@ def _patch_module(module) -> None:
     for attr in TARGETS.get(module.__name__, ()):
         cls = getattr(module, attr, None)
         original = getattr(cls, "run_forever", None) if cls is not None else None
-        if original is None or hasattr(original, "__offload_original__"):
+        if original is None or getattr(original, "__code__", None) is WRAPPER_CODE:
             continue
+        # A wrapper from another copy of this module (reloaded, or loaded under the
+        # private bootstrap name) would report to a watchdog nobody listens to.
+        original = getattr(original, "__offload_original__", original)
         try:
             cls.run_forever = _make_wrapper(original)
         except (TypeError, AttributeError):  # an extension type that refuses new attributes

@@ -1,0 +1,180 @@
+"""pytest plugin: fail (or warn about) tests whose event loop stalls.
+
+Inert unless enabled: ``--offload-watch`` or ``offload_watch = true`` in the ini
+file turns it on for every test, ``@pytest.mark.offload(...)`` for one test, and
+the ``offload_stalls`` fixture records (without failing) for the test using it.
+The watchdog is imported only when a test needs it, so loading this plugin in
+every pytest run costs next to nothing.
+
+A stall never interrupts the test: it is recorded, and the test fails at
+teardown (``--offload-mode fail``, the default) or gets a warning (``warn``).
+Works with any plugin that runs tests through ``run_forever`` (pytest-asyncio,
+anyio) on asyncio and uvloop.
+"""
+from __future__ import annotations
+
+from typing import List, Optional
+
+import pytest
+
+DEFAULT_THRESHOLD = 0.1
+MODES = ("fail", "warn")
+
+
+class OffloadStallWarning(pytest.PytestWarning):
+    """The event loop stalled during a test (``--offload-mode warn``)."""
+
+
+class OffloadStalls(list):
+    """The stalls recorded so far in this test. ``clear()`` the ones the test expected."""
+
+
+_settings_key = pytest.StashKey["_Settings"]()
+_record_key = pytest.StashKey["_Recording"]()
+
+
+class _Settings:
+    def __init__(self, enabled: bool, threshold: float, mode: str) -> None:
+        self.enabled = enabled
+        self.threshold = threshold
+        self.mode = mode
+        self.reported: List[tuple] = []  # (nodeid, stall) for the terminal summary
+
+
+class _Recording:
+    def __init__(self, stalls: OffloadStalls, subscription, watching: bool, threshold: float) -> None:
+        self.stalls = stalls
+        self.subscription = subscription
+        self.watching = watching  # False: recorded for the offload_stalls fixture only
+        self.threshold = threshold
+
+
+def pytest_addoption(parser) -> None:
+    group = parser.getgroup("offload", "event-loop stall watchdog (offload)")
+    group.addoption("--offload-watch", action="store_true", default=None,
+                    help="fail tests whose event loop stalls (ini: offload_watch)")
+    group.addoption("--offload-threshold", type=float, default=None, metavar="SECONDS",
+                    help=f"shortest stall to report, default {DEFAULT_THRESHOLD} (ini: offload_threshold)")
+    group.addoption("--offload-mode", choices=MODES, default=None,
+                    help="fail: the test errors at teardown (default); warn: a warning (ini: offload_mode)")
+    parser.addini("offload_watch", type="bool", default=False, help="watch every test's event loop for stalls")
+    parser.addini("offload_threshold", default=str(DEFAULT_THRESHOLD), help="shortest stall to report, seconds")
+    parser.addini("offload_mode", default="fail", help="fail or warn")
+
+
+def pytest_configure(config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "offload(threshold=None, enabled=True): watch this test's event loop for stalls "
+        "(threshold in seconds); enabled=False turns the watchdog off for it",
+    )
+    enabled = config.getoption("offload_watch")
+    if enabled is None:
+        enabled = bool(config.getini("offload_watch"))
+    threshold = config.getoption("offload_threshold")
+    if threshold is None:
+        try:
+            threshold = float(config.getini("offload_threshold"))
+        except ValueError:
+            raise pytest.UsageError("offload_threshold must be a number of seconds") from None
+    if not threshold > 0:
+        raise pytest.UsageError("the offload threshold must be a positive number of seconds")
+    mode = config.getoption("offload_mode") or config.getini("offload_mode")
+    if mode not in MODES:
+        raise pytest.UsageError(f"offload_mode must be one of {', '.join(MODES)}, not {mode!r}")
+    config.stash[_settings_key] = _Settings(enabled, threshold, mode)
+
+
+def _plan(item, settings: _Settings):
+    """(record?, fail on stalls?, threshold) for one test."""
+    marker = item.get_closest_marker("offload")
+    threshold = settings.threshold
+    marked = None
+    if marker is not None:
+        marked = bool(marker.kwargs.get("enabled", True))
+        value = marker.kwargs.get("threshold", marker.args[0] if marker.args else None)
+        if value is not None:
+            threshold = float(value)
+    watching = marked if marked is not None else settings.enabled
+    wants_fixture = "offload_stalls" in getattr(item, "fixturenames", ())
+    return watching or wants_fixture, watching, threshold
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_setup(item):
+    settings = item.config.stash.get(_settings_key, None)
+    if settings is not None:
+        record, watching, threshold = _plan(item, settings)
+        if record:
+            _start(item, watching, threshold)
+    return (yield)
+
+
+def _start(item, watching: bool, threshold: float) -> None:
+    from detector.runtime import subscribe
+
+    stalls = OffloadStalls()
+    subscription = subscribe(stalls.append, threshold)
+    item.stash[_record_key] = _Recording(stalls, subscription, watching, threshold)
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_teardown(item, nextitem):
+    try:
+        result = yield
+    except BaseException:
+        _stop(item)
+        raise
+    message = _stop(item)
+    if message:
+        pytest.fail(message, pytrace=False)
+    return result
+
+
+def _stop(item) -> Optional[str]:
+    """Stop recording; the failure message when the test must fail."""
+    recording = item.stash.get(_record_key, None)
+    if recording is None:
+        return None
+    del item.stash[_record_key]
+    from detector.runtime import get_watchdog
+    from detector.runtime.summary import describe
+
+    get_watchdog().flush()
+    recording.subscription.close()
+    settings = item.config.stash[_settings_key]
+    stalls = list(recording.stalls)
+    if not stalls or not recording.watching:
+        return None
+    settings.reported.extend((item.nodeid, stall) for stall in stalls)
+    lines = [f"offload: the event loop stalled during this test (threshold {recording.threshold * 1000:g} ms):"]
+    for stall in stalls:
+        lines.extend("  " + line for line in describe(stall))
+    message = "\n".join(lines)
+    if settings.mode == "fail":
+        return message
+    item.warn(OffloadStallWarning(message))
+    return None
+
+
+@pytest.fixture
+def offload_stalls(request) -> OffloadStalls:
+    """The event-loop stalls recorded during this test, as they happen (a list of StallEvent)."""
+    recording = request.node.stash.get(_record_key, None)
+    if recording is None:  # requested dynamically: record from now on
+        _start(request.node, False, request.config.stash[_settings_key].threshold)
+        recording = request.node.stash[_record_key]
+    return recording.stalls
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
+    settings = config.stash.get(_settings_key, None)
+    if settings is None or not settings.reported:
+        return
+    from detector.runtime.summary import where
+
+    terminalreporter.section("offload: event-loop stalls")
+    for nodeid, stall in settings.reported:
+        terminalreporter.line(
+            f"{where(stall.site)}: {stall.duration * 1000:.0f} ms ({stall.verdict}) in {nodeid}"
+        )
