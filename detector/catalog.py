@@ -36,7 +36,8 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 CODE_RE = re.compile(r"^BLK\d{3}$")
-REMEDIES = ("to_thread", "asyncio.sleep", "none")
+# await and pass-function are the BLK3xx rewrites (add ``await``; ``to_thread(f(x))`` -> ``to_thread(f, x)``).
+REMEDIES = ("to_thread", "asyncio.sleep", "await", "pass-function", "none")
 FIX_KINDS = ("safe", "unsafe", "none")
 RULE_KEYS = {
     "code", "name", "summary", "calls", "exclude", "lazy", "remedy", "fix",
@@ -73,6 +74,8 @@ class Catalog:
     returns: Dict[str, str] = field(default_factory=dict)
     attributes: Dict[str, str] = field(default_factory=dict)
     aliases: Dict[str, str] = field(default_factory=dict)
+    # Configured offload wrappers (``hass.async_add_executor_job``): they run their first argument in a thread.
+    wrappers: Tuple[str, ...] = ()
     # Derived lookups, rebuilt by ``_index``.
     _exact: Dict[str, str] = field(default_factory=dict, repr=False)
     _wildcard: Dict[str, str] = field(default_factory=dict, repr=False)
@@ -247,7 +250,7 @@ def extend(catalog: Catalog, entries: Iterable[Mapping], where: str) -> Catalog:
             rules[code] = replace(base, calls=base.calls + extra.calls, lazy=base.lazy + extra.lazy)
         else:
             rules[code] = parse_rule(entry, "custom", place)
-    merged = Catalog(rules, dict(catalog.returns), dict(catalog.attributes), dict(catalog.aliases))
+    merged = Catalog(rules, dict(catalog.returns), dict(catalog.attributes), dict(catalog.aliases), catalog.wrappers)
     return merged._index()
 
 

@@ -20,8 +20,9 @@ else:  # pragma: no cover
 
 KEYS = (
     "select", "ignore", "per-file-ignores", "exclude", "blocking-calls",
-    "offload-wrappers", "target-version", "unsafe-fixes",
+    "offload-wrappers", "target-version", "unsafe-fixes", "executor",
 )
+EXECUTOR_RE = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
 TARGET_VERSIONS = tuple(f"py3{minor}" for minor in range(7, 15))
 SELECTOR_RE = re.compile(r"^(ALL|BLK\d{0,3})$")
 
@@ -42,6 +43,7 @@ class Config:
     offload_wrappers: Tuple[str, ...] = ()
     target_version: str = "py39"
     unsafe_fixes: bool = False
+    executor: Optional[str] = None  # "package.module:name": --fix offloads to this executor
 
     def is_selected(self, code: str, path: Optional[str] = None) -> bool:
         if not _matches(code, self.select) or _matches(code, self.ignore):
@@ -52,6 +54,10 @@ class Config:
                 if _glob_match(relative, pattern) and _matches(code, codes):
                     return False
         return True
+
+    def selects_explicitly(self, code: str) -> bool:
+        """Opt-in rules run only when named by their full code."""
+        return code in self.select
 
     def is_excluded(self, path: Path) -> bool:
         if not self.exclude:
@@ -174,6 +180,11 @@ def from_mapping(table: Mapping, root: Path, source: Optional[Path] = None) -> C
         if version not in TARGET_VERSIONS:
             raise ConfigError(f"{where}.target-version: {version!r} is not one of {', '.join(TARGET_VERSIONS)}")
         values["target_version"] = version
+    if "executor" in table:
+        executor = table["executor"]
+        if not isinstance(executor, str) or not EXECUTOR_RE.match(executor):
+            raise ConfigError(f"{where}.executor: expected \"package.module:name\", got {executor!r}")
+        values["executor"] = executor
     if "unsafe-fixes" in table:
         if not isinstance(table["unsafe-fixes"], bool):
             raise ConfigError(f"{where}.unsafe-fixes: expected true or false")

@@ -39,6 +39,8 @@ class Flavour:
     to_thread_name: Optional[str] = None  # ``from asyncio import to_thread``
     sleep_name: Optional[str] = None  # ``from asyncio import sleep``
     functools_alias: Optional[str] = None  # ``import functools`` (for keyword arguments)
+    executor: Optional[Tuple[str, str]] = None  # (module, name) of a configured executor
+    executor_local: Optional[str] = None  # the name it is already imported as, if it is
 
 
 @dataclass
@@ -66,7 +68,7 @@ def _span(finding: Finding) -> Span:
 
 
 # -- reading the module's imports ------------------------------------------------------------
-def flavour_of(module: cst.Module, target_version: str = "py39") -> Flavour:
+def flavour_of(module: cst.Module, target_version: str = "py39", executor: Optional[str] = None) -> Flavour:
     aliases: Dict[str, str] = {}  # module name -> local alias
     imported: Dict[Tuple[str, str], str] = {}  # (module, name) -> local name
     for statement in module.body:
@@ -92,13 +94,16 @@ def flavour_of(module: cst.Module, target_version: str = "py39") -> Flavour:
         return Flavour("trio", aliases.get("trio"), functools_alias=functools_alias)
     if "anyio" in uses:
         return Flavour("anyio", aliases.get("anyio"), functools_alias=functools_alias)
-    library = "asyncio" if target_version >= "py39" or len(target_version) > 4 else "executor"
+    configured = tuple(executor.split(":", 1)) if executor else None
+    library = "asyncio" if (target_version >= "py39" or len(target_version) > 4) and not configured else "executor"
     return Flavour(
         library,
         aliases.get("asyncio"),
         to_thread_name=imported.get(("asyncio", "to_thread")) if library == "asyncio" else None,
         sleep_name=imported.get(("asyncio", "sleep")),
         functools_alias=functools_alias,
+        executor=configured,
+        executor_local=imported.get(configured) if configured else None,
     )
 
 
@@ -126,6 +131,7 @@ class _Rewriter(cst.CSTTransformer):
         self.skipped: List[Tuple[Finding, str]] = []
         self.needed: Set[str] = set()  # modules to import: the library, functools
         self.generator_depth = 0
+        self.pass_function: Set[int] = set()  # ids of calls to splice into their parent's arguments
 
     def visit_GeneratorExp(self, node: cst.GeneratorExp) -> None:
         self.generator_depth += 1
@@ -136,6 +142,8 @@ class _Rewriter(cst.CSTTransformer):
 
     def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:
         updated = updated.with_changes(func=_parenthesised(updated.func))
+        if any(id(arg.value) in self.pass_function for arg in updated.args):
+            updated = updated.with_changes(args=_spliced(updated.args, self.pass_function))
         where = self.get_metadata(PositionProvider, original)
         span = (where.start.line, where.start.column + 1, where.end.line, where.end.column + 1)
         target = self.targets.pop(span, None)
@@ -148,6 +156,11 @@ class _Rewriter(cst.CSTTransformer):
         self.applied.append(finding)
         if remedy == "asyncio.sleep":
             return self._sleep(updated)
+        if remedy == "await":
+            return cst.Await(expression=updated)
+        if remedy == "pass-function":
+            self.pass_function.add(id(updated))
+            return updated
         return self._to_thread(updated)
 
     def leave_Attribute(self, original: cst.Attribute, updated: cst.Attribute) -> cst.BaseExpression:
@@ -185,7 +198,11 @@ class _Rewriter(cst.CSTTransformer):
             args = ()
         if flavour.library == "executor":
             runner = _expr(f"{self._library()}.get_running_loop().run_in_executor")
-            return cst.Await(expression=cst.Call(func=runner, args=_prepend(_expr("None"), _prepend(inner, args))))
+            pool = _expr("None")
+            if flavour.executor:
+                pool = _expr(flavour.executor_local or flavour.executor[1])
+                self.needed.add(":".join(flavour.executor))
+            return cst.Await(expression=cst.Call(func=runner, args=_prepend(pool, _prepend(inner, args))))
         runner = _expr(f"{self._library()}.to_thread.run_sync")
         return cst.Await(expression=cst.Call(func=runner, args=_prepend(inner, args)))
 
@@ -193,6 +210,19 @@ class _Rewriter(cst.CSTTransformer):
 def _prepend(value: cst.BaseExpression, args: Sequence[cst.Arg]) -> List[cst.Arg]:
     first = cst.Arg(value=value, comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")) if args else cst.MaybeSentinel.DEFAULT)
     return [first, *args]
+
+
+def _spliced(args: Sequence[cst.Arg], calls: Set[int]) -> List[cst.Arg]:
+    """``to_thread(f(a, k=v), b)`` -> ``to_thread(f, a, k=v, b)``, with plain ``, `` separators."""
+    out: List[cst.Arg] = []
+    for arg in args:
+        if id(arg.value) in calls:
+            inner = arg.value
+            out.append(cst.Arg(value=inner.func))
+            out.extend(inner.args)
+        else:
+            out.append(arg)
+    return [a.with_changes(comma=cst.MaybeSentinel.DEFAULT) for a in out]
 
 
 def _parenthesised(node: cst.BaseExpression) -> cst.BaseExpression:
@@ -207,10 +237,18 @@ def _add_imports(module: cst.Module, needed: Set[str], flavour: Flavour) -> cst.
     """``import asyncio`` (or anyio/trio/functools) once, unless the module already binds it."""
     have = {flavour.library if flavour.library != "executor" else "asyncio": flavour.module_alias,
             "functools": flavour.functools_alias}
-    missing = sorted(name for name in needed if have.get(name) is None)
+    if flavour.executor:
+        have[":".join(flavour.executor)] = flavour.executor_local
+    missing = sorted((name for name in needed if have.get(name) is None), key=lambda n: (":" in n, n))
     if not missing:
         return module
-    statements = [cst.parse_statement(f"import {name}", config=module.config_for_parsing) for name in missing]
+    statements = [
+        cst.parse_statement(
+            f"from {name.split(':')[0]} import {name.split(':')[1]}" if ":" in name else f"import {name}",
+            config=module.config_for_parsing,
+        )
+        for name in missing
+    ]
     body = list(module.body)
     index = _import_position(body)
     return module.with_changes(body=body[:index] + statements + body[index:])
@@ -244,6 +282,7 @@ def fix_source(
     remedies: Dict[str, str],
     unsafe: bool = False,
     target_version: str = "py39",
+    executor: Optional[str] = None,
 ) -> FileFix:
     """Apply the fixes of ``findings`` (all in this file) that ``unsafe`` allows.
 
@@ -254,7 +293,7 @@ def fix_source(
     if not chosen:
         return result
     module = cst.parse_module(source)
-    flavour = flavour_of(module, target_version)
+    flavour = flavour_of(module, target_version, executor)
     targets = {_span(f): (f, remedies.get(f.code, "to_thread")) for f in chosen}
     rewriter = _Rewriter(targets, flavour)
     fixed = MetadataWrapper(module, unsafe_skip_copy=True).visit(rewriter)
@@ -305,7 +344,7 @@ def guard(path: str, result: FileFix, remedies: Dict[str, str], unsafe: bool, co
             {(a.code, a.function, a.call) for a in result.applied}]
     if any(f.code.startswith("BLK9") for f in after):
         raise FixGuardError(f"{path}: the rewrite is not analysable")
-    again = fix_source(result.fixed, after, remedies, unsafe)
+    again = fix_source(result.fixed, after, remedies, unsafe, config.target_version, config.executor)
     if left or again.changed:
         raise FixGuardError(f"{path}: the rewrite does not re-check clean; file left unchanged")
 
@@ -334,7 +373,7 @@ def fix_findings(findings: Sequence[Finding], config, unsafe: bool = False, writ
         path = Path(name)
         try:
             source = path.read_bytes()
-            result = fix_source(source, chosen, remedies, unsafe, config.target_version)
+            result = fix_source(source, chosen, remedies, unsafe, config.target_version, config.executor)
             if not result.changed:
                 continue
             guard(name, result, remedies, unsafe, config)

@@ -1,13 +1,14 @@
 """A check run: discover files, analyse each, build the project, collect findings."""
 from __future__ import annotations
 
+import dataclasses
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, List, Optional, Sequence, Union
 
 from detector import catalog as catalog_module
-from detector.analysis import diagnostics, propagate
+from detector.analysis import diagnostics, misuse, propagate
 from detector.analysis.findings import direct_findings
 from detector.analysis.module import summarize
 from detector.analysis.project import Project
@@ -30,6 +31,8 @@ class CheckResult:
 
 def effective_catalog(config: Config) -> Catalog:
     base = catalog_module.builtin()
+    if config.offload_wrappers:
+        base = dataclasses.replace(base, wrappers=config.offload_wrappers)
     if not config.blocking_calls:
         return base
     where = f"{config.source or 'config'}: [tool.offload].blocking-calls"
@@ -75,7 +78,10 @@ def findings_for(summaries: List[ModuleSummary], catalog: Catalog, config: Confi
     found = direct_findings(project)
     if config.is_selected(propagate.CODE):
         found += propagate.transitive_findings(project)
-    found = [f for f in found if config.is_selected(f.code, f.filename)]
+    if any(config.is_selected(code) for code in misuse.NAMES):
+        found += misuse.misuse_findings(project)
+    found = [f for f in found if config.is_selected(f.code, f.filename)
+             and (f.code not in misuse.OPT_IN or config.selects_explicitly(f.code))]
     return sorted(found, key=Finding.sort_key)
 
 

@@ -27,11 +27,13 @@ REMEDIES = {code: rule.remedy for code, rule in builtin().rules.items()}
 def options(path: Path):
     header = path.read_text(encoding="utf-8").splitlines()[0]
     version = re.search(r"target-version=(\w+)", header)
-    return "unsafe" in header, Config(root=path.parent, target_version=version.group(1) if version else "py39")
+    executor = re.search(r"executor=(\S+)", header)
+    return "unsafe" in header, Config(root=path.parent, target_version=version.group(1) if version else "py39",
+                                      executor=executor.group(1) if executor else None)
 
 
 def fix(data: bytes, name: str, unsafe: bool, config: Config) -> FileFix:
-    return fix_source(data, check_source(data, name, config), REMEDIES, unsafe, config.target_version)
+    return fix_source(data, check_source(data, name, config), REMEDIES, unsafe, config.target_version, config.executor)
 
 
 def reported(data, name, config):

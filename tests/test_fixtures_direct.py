@@ -1,18 +1,23 @@
 """Every annotated fixture: reported == annotated, and noqa on each annotation silences it."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 from fixture_format import FIXTURES, as_noqa, expected
 
+from detector.config import Config
 from detector.runner import check_source
 
 DIRECT = sorted(p for p in (FIXTURES / "direct").glob("*.py") if not p.name.endswith(".fixed.py"))
 
 
 def reported(text: str, name: str):
-    return {(f.location.row, f.code) for f in check_source(text, name)}
+    """Findings by (row, code); a ``# offload-select: A,B`` header line selects rules."""
+    select = re.search(r"^# offload-select: (\S+)", text, re.MULTILINE)
+    config = Config(select=tuple(select.group(1).split(","))) if select else Config()
+    return {(f.location.row, f.code) for f in check_source(text, name, config)}
 
 
 @pytest.mark.parametrize("path", DIRECT, ids=[p.stem for p in DIRECT])

@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import List, Tuple
 
 from detector.analysis.project import Project
-from detector.analysis.summary import ACCESS, AWAITED, WITH_ITEM, CallRecord, FunctionSummary, ModuleSummary
+from detector.analysis.summary import ACCESS, AWAITED, OFFLOAD_ARG, WITH_ITEM, CallRecord, FunctionSummary, ModuleSummary
 from detector.catalog import Rule
 from detector.model import Applicability, Finding, Fix, Location
 from detector.suppress import is_suppressed
@@ -79,8 +79,8 @@ def direct_findings(project: Project) -> List[Finding]:
             if not function.is_async:
                 continue
             for call in function.calls:
-                if call.flags & (AWAITED | ACCESS):
-                    continue
+                if call.flags & (AWAITED | ACCESS | OFFLOAD_ARG):
+                    continue  # OFFLOAD_ARG calls are BLK301's
                 resolved = project.resolve(call.target)
                 if resolved is None or resolved[0] != "rule":
                     continue

@@ -10,12 +10,16 @@ from typing import Dict, List, Optional, Tuple
 
 import libcst as cst
 
-from detector.analysis import diagnostics, positions
+from detector.analysis import diagnostics, offload, positions
 from detector.analysis.names import Resolver, Scope, dotted, inst, ref, resolve_relative
 from detector.analysis.summary import (
     ACCESS,
     AWAITED,
+    FAN_OUT,
     ITERATED,
+    OFFLOAD_ARG,
+    STATEMENT,
+    STORED,
     WITH_ITEM,
     CallRecord,
     ClassSummary,
@@ -64,6 +68,7 @@ class _Collector(cst.CSTVisitor):
         self.classes: Dict[str, _ClassInfo] = {}
         self.flags: Dict[int, int] = {}  # id(call node) -> flags set by its parent
         self.not_accesses: set = set()  # ids of attributes that are called or assigned to
+        self.assigned: Dict[int, str] = {}  # id(value) -> the plain name it is assigned to
         # Every Call and Attribute in source order: positions.spans maps them to ast's.
         self.ordered: List[cst.CSTNode] = []
 
@@ -232,6 +237,10 @@ class _Collector(cst.CSTVisitor):
     def visit_Assign(self, node: cst.Assign) -> None:
         for target in node.targets:
             self._bind_target(target.target, ("expr", node.value, self.scope))
+            if isinstance(target.target, (cst.Attribute, cst.Subscript)):
+                self._mark(node.value, STORED)
+            elif isinstance(target.target, cst.Name):
+                self.assigned[id(node.value)] = target.target.value
 
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
         self._bind_target(node.target, ("annot", node.annotation.annotation, self.scope))
@@ -265,6 +274,9 @@ class _Collector(cst.CSTVisitor):
             self.scope.bind(node.name.value, _UNKNOWN_SOURCE)
 
     # -- calls ---------------------------------------------------------------------------------
+    def visit_Expr(self, node: cst.Expr) -> None:
+        self._mark(node.value, STATEMENT)
+
     def visit_Await(self, node: cst.Await) -> None:
         self._mark(node.expression, AWAITED)
 
@@ -283,6 +295,60 @@ class _Collector(cst.CSTVisitor):
         if self.function is not None and id(node) not in self.not_accesses:
             self.function.calls.append((node, self.scope, len(self.ordered)))
         self.ordered.append(node)
+
+
+def _loop_method(node: cst.Call, catalog: Catalog) -> Optional[str]:
+    """``loop.run_in_executor(...)`` on a receiver of unknown type: the method name is distinctive."""
+    func = node.func
+    if not isinstance(func, cst.Attribute):
+        return None
+    name = func.attr.value
+    if name in offload.LOOP_METHOD_NAMES or any(name == offload.method_name(w) for w in catalog.wrappers):
+        return f"{offload.UNKNOWN}.{name}"
+    return None
+
+
+def _argument(call: cst.Call, index: int) -> Optional[cst.BaseExpression]:
+    positional = [arg for arg in call.args if arg.keyword is None and not arg.star]
+    return positional[index].value if index < len(positional) else None
+
+
+def _mark_loop_usage(entry: list, entries: dict, resolver: Resolver, catalog: Catalog, callbacks: list,
+                     info: _FunctionInfo) -> None:
+    """Facts the BLK3xx rules need: what an offload API is handed, callbacks, fan-out."""
+    node, target = entry[1], entry[3]
+    if not isinstance(node, cst.Call):
+        return
+    index = offload.offloaded_argument(target, catalog.wrappers)
+    if index is not None:
+        handed = _argument(node, index)
+        if isinstance(handed, cst.Call) and id(handed) in entries:
+            entries[id(handed)][4] |= OFFLOAD_ARG  # the call runs here, on the loop
+        return
+    index = offload.callback_argument(target)
+    if index is not None:
+        scope = next(scope for n, scope, _ in info.calls if n is node)
+        value = resolver.value(_argument(node, index), scope) if _argument(node, index) is not None else None
+        if value is not None and value[0] == "ref":
+            callbacks.append((entry, value[1]))
+        return
+    if target in offload.GATHER:
+        for arg in node.args:
+            element = getattr(arg.value, "elt", None) if arg.star == "*" else None
+            if isinstance(element, cst.Await):
+                element = element.expression
+            if isinstance(element, cst.Call) and id(element) in entries and \
+                    offload.offloaded_argument(entries[id(element)][3], catalog.wrappers) is not None:
+                entry[4] |= FAN_OUT
+
+
+def _mark_shut_down_executors(entries: dict, assigned: Dict[int, str]) -> None:
+    """``pool = ThreadPoolExecutor(); ...; pool.shutdown()``: the executor is managed here."""
+    shut = {dotted(e[1].func) for e in entries.values() if isinstance(e[1], cst.Call) and e[3].endswith(".shutdown")}
+    for entry in entries.values():
+        name = assigned.get(id(entry[1]))
+        if entry[3] in offload.EXECUTORS and name and f"{name}.shutdown" in shut:
+            entry[4] |= STORED
 
 
 def _access_target(resolver: Resolver, node: cst.Attribute, scope: Scope) -> Optional[str]:
@@ -365,7 +431,8 @@ def _fill(summary: ModuleSummary, source: bytes, text: str, tree: cst.Module, ca
     tree.visit(collector)
     resolver = Resolver(catalog, tree)
 
-    pending: List[Tuple[FunctionSummary, cst.BaseExpression, int, str, int]] = []
+    pending: List[list] = []  # [function, node, ordered index, target, flags]
+    callbacks: List[Tuple[list, str]] = []  # (registration entry, callback target)
     for info in collector.functions:
         function = FunctionSummary(
             qualname=info.scope.qualname,
@@ -374,16 +441,22 @@ def _fill(summary: ModuleSummary, source: bytes, text: str, tree: cst.Module, ca
             is_property=info.is_property,
         )
         summary.functions.append(function)
+        entries = {}
         for node, scope, index in info.calls:
             if isinstance(node, cst.Call):
-                target = resolver.callee(node, scope)
+                target = resolver.callee(node, scope) or _loop_method(node, catalog)
                 flags = collector.flags.get(id(node), 0)
             else:
                 target = _access_target(resolver, node, scope)
                 flags = ACCESS
             if target is None or ("." not in target and catalog.match(target) is None):
                 continue  # unknown, or a builtin such as len() that never blocks
-            pending.append((function, node, index, target, flags))
+            entry = [function, node, index, target, flags]
+            pending.append(entry)
+            entries[id(node)] = entry
+        for entry in list(entries.values()):
+            _mark_loop_usage(entry, entries, resolver, catalog, callbacks, info)
+        _mark_shut_down_executors(entries, collector.assigned)
 
     for name in collector.module_scope.sources:
         summary.bindings[name] = resolver.lookup(name, collector.module_scope)
@@ -399,10 +472,16 @@ def _fill(summary: ModuleSummary, source: bytes, text: str, tree: cst.Module, ca
 
     if not pending:
         return
-    where = positions.spans(source, text, tree, collector.ordered, [index for _, _, index, _, _ in pending])
+    where = positions.spans(source, text, tree, collector.ordered, [entry[2] for entry in pending])
+    records = {}
     for function, node, index, target, flags in pending:
         callee = node.func if isinstance(node, cst.Call) else node
         text_of_call = dotted(callee) or tree.code_for_node(callee)
         if len(text_of_call) > _MAX_TEXT:
             text_of_call = text_of_call[: _MAX_TEXT - 3] + "..."
-        function.calls.append(CallRecord(target, text_of_call, *where[index], flags))
+        records[id(node)] = record = CallRecord(target, text_of_call, *where[index], flags)
+        function.calls.append(record)
+    for entry, callback in callbacks:
+        registration = records[id(entry[1])]
+        entry[0].callbacks.append(CallRecord(callback, registration.text, registration.row, registration.col,
+                                             registration.end_row, registration.end_col))

@@ -16,7 +16,7 @@ from typing import Deque, Dict, List, Optional, Tuple
 
 from detector.analysis.findings import short_name, suppressed
 from detector.analysis.project import Project
-from detector.analysis.summary import ACCESS, AWAITED, ITERATED, CallRecord, FunctionSummary, ModuleSummary
+from detector.analysis.summary import ACCESS, AWAITED, ITERATED, OFFLOAD_ARG, CallRecord, FunctionSummary, ModuleSummary
 from detector.model import Applicability, Finding, Fix, Hop, Location
 
 CODE, NAME = "BLK200", "blocking-call-via-helper"
@@ -86,7 +86,7 @@ def transitive_findings(project: Project) -> List[Finding]:
             if not function.is_async:
                 continue
             for call in function.calls:
-                target = callee(project, call)
+                target = callee(project, call) if not call.flags & OFFLOAD_ARG else None
                 if target is None or id(target) not in chains or suppressed(module, call, (CODE,)):
                     continue
                 chain = (hop(module, function, call),) + chains[id(target)]

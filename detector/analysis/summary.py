@@ -13,6 +13,10 @@ AWAITED = 1  # ``await f()``: f is not a sync blocking call, or the code is brok
 ITERATED = 2  # ``for x in f()``: a generator's body runs here
 WITH_ITEM = 4  # ``with f() as x:``: the fixer suggests rather than rewrites
 ACCESS = 8  # ``obj.attr`` read, not called: runs a getter when ``attr`` is a property
+STATEMENT = 16  # the call is a whole expression statement: its result is dropped
+OFFLOAD_ARG = 32  # evaluated as the function argument of an offload API: ``to_thread(f(x))``
+FAN_OUT = 64  # ``gather(*(to_thread(...) for ...))``: one thread job per item
+STORED = 128  # kept beyond the call (an attribute or item), or shut down in the same function
 
 
 @dataclass
@@ -33,6 +37,8 @@ class FunctionSummary:
     calls: List[CallRecord] = field(default_factory=list)
     is_generator: bool = False
     is_property: bool = False
+    # ``loop.call_soon(cb)`` and friends: target = the callback, position = the registration.
+    callbacks: List[CallRecord] = field(default_factory=list)
 
 
 @dataclass

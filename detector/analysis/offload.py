@@ -1,0 +1,51 @@
+"""What counts as offloading, and the loop APIs whose misuse offload reports (BLK3xx).
+
+Targets are the dotted names the module pass resolves calls to. A method on a receiver of
+unknown type is spelled ``<unknown>.name``; only the distinctive loop method names below are
+kept that way, since ``loop`` is rarely a resolvable name.
+"""
+from __future__ import annotations
+
+from typing import Iterable, Optional
+
+UNKNOWN = "<unknown>"
+# API -> index of the argument that is the function to run in a thread.
+OFFLOAD_FUNCTIONS = {
+    "asyncio.to_thread": 0,
+    "anyio.to_thread.run_sync": 0,
+    "trio.to_thread.run_sync": 0,
+}
+OFFLOAD_METHODS = {"run_in_executor": 1}
+# Loop methods whose callback argument (at this index) later runs on the loop itself.
+CALLBACK_METHODS = {"call_soon": 0, "call_soon_threadsafe": 0, "call_later": 1, "call_at": 1}
+# Running a loop from inside a running loop.
+NESTED_LOOP_FUNCTIONS = frozenset({"asyncio.run"})
+NESTED_LOOP_METHODS = frozenset({"run_until_complete", "run_forever"})
+EXECUTORS = frozenset({"concurrent.futures.ThreadPoolExecutor", "concurrent.futures.ProcessPoolExecutor"})
+GATHER = frozenset({"asyncio.gather"})
+
+LOOP_METHOD_NAMES = frozenset(OFFLOAD_METHODS) | frozenset(CALLBACK_METHODS) | NESTED_LOOP_METHODS
+
+
+def method_name(target: str) -> str:
+    return target.rpartition(".")[2]
+
+
+def offloaded_argument(target: str, wrappers: Iterable[str] = ()) -> Optional[int]:
+    """Index of the argument a call to ``target`` runs in a thread, if it is an offload API."""
+    if target in OFFLOAD_FUNCTIONS:
+        return OFFLOAD_FUNCTIONS[target]
+    name = method_name(target)
+    if name in OFFLOAD_METHODS:
+        return OFFLOAD_METHODS[name]
+    if any(target == w or name == method_name(w) for w in wrappers):
+        return 0  # configured wrappers take the function first, like asyncio.to_thread
+    return None
+
+
+def callback_argument(target: str) -> Optional[int]:
+    return CALLBACK_METHODS.get(method_name(target))
+
+
+def runs_nested_loop(target: str) -> bool:
+    return target in NESTED_LOOP_FUNCTIONS or method_name(target) in NESTED_LOOP_METHODS
