@@ -81,7 +81,9 @@ def check(
     """Check PATHS (files or directories, default '.') for blocking calls on the event loop.
 
     Use '-' to read one module from stdin. Settings come from [tool.offload] in the nearest
-    pyproject.toml (see 'offload check --help' in the README for the keys); options win over it.
+    pyproject.toml (keys: select, ignore, per-file-ignores, exclude, blocking-calls,
+    offload-wrappers, target-version, unsafe-fixes, executor); options win over it.
+    'offload rule CODE' explains a finding.
 
     \b
     Exit status: 0 no findings, 1 findings remain, 2 bad usage, bad config or a file that
