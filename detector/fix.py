@@ -185,9 +185,12 @@ class _Rewriter(cst.CSTTransformer):
     def _to_thread(self, call: cst.Call) -> cst.Await:
         has_keywords = any(arg.keyword is not None or arg.star == "**" for arg in call.args)
         flavour = self.flavour
+        layout = {"whitespace_before_args": call.whitespace_before_args}
+        one_per_line = isinstance(call.whitespace_before_args, cst.ParenthesizedWhitespace)
         if flavour.library == "asyncio":
             func = _expr(flavour.to_thread_name or f"{self._library()}.to_thread")
-            return cst.Await(expression=cst.Call(func=func, args=_prepend(call.func, call.args)))
+            args = _prepend(call.func, call.args, one_per_line)
+            return cst.Await(expression=cst.Call(func=func, args=args, **layout))
         # anyio/trio run_sync and run_in_executor take no keyword arguments: bind them first.
         inner = call.func
         args: Sequence[cst.Arg] = call.args
@@ -202,14 +205,20 @@ class _Rewriter(cst.CSTTransformer):
             if flavour.executor:
                 pool = _expr(flavour.executor_local or flavour.executor[1])
                 self.needed.add(":".join(flavour.executor))
-            return cst.Await(expression=cst.Call(func=runner, args=_prepend(pool, _prepend(inner, args))))
+            return cst.Await(expression=cst.Call(func=runner, args=_prepend(pool, _prepend(inner, args)), **layout))
         runner = _expr(f"{self._library()}.to_thread.run_sync")
-        return cst.Await(expression=cst.Call(func=runner, args=_prepend(inner, args)))
+        return cst.Await(expression=cst.Call(func=runner, args=_prepend(inner, args), **layout))
 
 
-def _prepend(value: cst.BaseExpression, args: Sequence[cst.Arg]) -> List[cst.Arg]:
-    first = cst.Arg(value=value, comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")) if args else cst.MaybeSentinel.DEFAULT)
-    return [first, *args]
+def _prepend(value: cst.BaseExpression, args: Sequence[cst.Arg], one_per_line: bool = False) -> List[cst.Arg]:
+    """``value`` as a new first argument; in a call laid out one argument per line it gets a
+    line of its own, separated like the first two arguments were."""
+    if not args:
+        return [cst.Arg(value=value)]
+    comma = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+    if one_per_line and isinstance(args[0].comma, cst.Comma):
+        comma = args[0].comma
+    return [cst.Arg(value=value, comma=comma), *args]
 
 
 def _spliced(args: Sequence[cst.Arg], calls: Set[int]) -> List[cst.Arg]:
