@@ -3,7 +3,6 @@ fixed programs run under a real event loop."""
 from __future__ import annotations
 
 import ast
-import os
 import re
 import stat
 import subprocess
