@@ -50,8 +50,9 @@ def _progress_printer(enabled: bool):
 
 @main.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-@click.option("--output-format", type=click.Choice(["text", "json"]), default="text", show_default=True,
-              help="How findings are printed on stdout.")
+@click.option("--output-format", type=click.Choice(["text", "json", "sarif", "github"]), default="text",
+              show_default=True, help="How findings are printed on stdout: text, json, sarif (SARIF 2.1.0 for code "
+              "scanning) or github (GitHub Actions annotations).")
 @click.option("--select", metavar="CODES", help="Only these rule codes or prefixes (comma-separated, e.g. BLK1,BLK200).")
 @click.option("--ignore", metavar="CODES", help="Skip these rule codes or prefixes.")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when findings remain.")
@@ -60,6 +61,13 @@ def _progress_printer(enabled: bool):
 @click.option("--stdin-filename", metavar="NAME", help="Name to report for source read from '-' (stdin).")
 @click.option("--statistics", is_flag=True, help="Print a count of findings per rule instead of the findings.")
 @click.option("-q", "--quiet", is_flag=True, help="Print findings only: no summary line, no progress.")
+@click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True,
+              help="Colour the text output (auto: on a terminal, unless NO_COLOR is set).")
+@click.option("--show-source", is_flag=True, help="Print the offending line under each finding, with carets under the call.")
+@click.option("--baseline", "baseline_file", type=click.Path(path_type=Path, dir_okay=False), metavar="FILE",
+              help="Report only findings that are not recorded in FILE (written by --write-baseline).")
+@click.option("--write-baseline", type=click.Path(path_type=Path, dir_okay=False), metavar="FILE",
+              help="Record the current findings in FILE and exit 0; later runs with --baseline FILE report only new ones.")
 @click.option("--fix", is_flag=True, help="Rewrite findings whose fix is safe, then report what remains.")
 @click.option("--unsafe-fixes", is_flag=True, default=None,
               help="Also apply unsafe fixes (moving a call to a thread changes cancellation and thread-safety).")
@@ -74,6 +82,10 @@ def check(
     stdin_filename: Optional[str],
     statistics: bool,
     quiet: bool,
+    color: str,
+    show_source: bool,
+    baseline_file: Optional[Path],
+    write_baseline: Optional[Path],
     fix: bool,
     unsafe_fixes: Optional[bool],
     show_diff: bool,
@@ -91,10 +103,12 @@ def check(
     """
     from detector import config as config_module
     from detector import runner
-    from detector.report import FORMATS, text
+    from detector.report import text, terminal
 
     paths = paths or (Path("."),)
     fix_run = None
+    sources = None  # source read from stdin, for --show-source and SARIF fixes
+    known = _load_baseline(baseline_file, write_baseline)
     reading_stdin = paths == (Path("-"),)
     if Path("-") in paths and not reading_stdin:
         raise _fail("'-' (stdin) cannot be combined with other paths")
@@ -110,6 +124,7 @@ def check(
             if fix or show_diff:
                 raise _fail("--fix and --diff work on files, not on stdin")
             data = sys.stdin.buffer.read()
+            sources = {stdin_filename or "-": data}
             result = runner.CheckResult(files=1, findings=runner.check_source(data, stdin_filename or "-", settings))
         else:
             result = runner.check_paths(paths, settings, progress=None if quiet else _progress_printer(True))
@@ -118,6 +133,10 @@ def check(
                 result, fix_run = _apply_fixes(result, paths, settings, unsafe, show_diff, quiet)
     except config_module.ConfigError as exc:
         raise _fail(str(exc))
+    hidden = stale = 0
+    if known is not None:
+        result.findings, baselined, stale = known.split(result.findings)
+        hidden = len(baselined)
 
     for message in result.warnings:
         click.echo(f"warning: {message}", err=True)
@@ -125,17 +144,34 @@ def check(
         click.echo(f"error: {message}", err=True)
     if statistics:
         click.echo(text.statistics(result.findings), nl=False)
-    elif show_diff:
+    elif show_diff or write_baseline is not None:
         pass  # the diff is the output: it can be piped to `patch` or `git apply`
     else:
-        click.echo(FORMATS[output_format](result.findings), nl=False)
-    if not quiet and result.files:
+        use_color = output_format == "text" and terminal.use_color(color, sys.stdout)
+        click.echo(_render(output_format, result.findings, settings, use_color, show_source, sources),
+                   nl=False, color=use_color)
+    if not quiet and result.files and write_baseline is None:
         click.echo(text.summary(result.findings, result.files), err=True)
+        if hidden:
+            click.echo(f"{hidden} more finding{'s' if hidden != 1 else ''} hidden by the baseline {baseline_file}.", err=True)
+        if stale:
+            click.echo(f"{stale} baseline entr{'ies' if stale != 1 else 'y'} no longer found: "
+                       f"refresh it with --write-baseline {baseline_file}.", err=True)
     if result.files == 0 and not result.errors:
         result.errors.append("no Python files to check")
         click.echo("error: no Python files to check", err=True)
     if result.errors:
         sys.exit(EXIT_ERROR)
+    if write_baseline is not None:
+        from detector import baseline
+
+        try:
+            count = baseline.write(result.findings, write_baseline)
+        except baseline.BaselineError as exc:
+            raise _fail(str(exc))
+        if not quiet:
+            click.echo(f"Wrote {count} finding{'s' if count != 1 else ''} to the baseline {write_baseline}.", err=True)
+        sys.exit(EXIT_CLEAN)
     if show_diff:
         sys.exit(EXIT_FINDINGS if fix_run is not None and fix_run.files and not exit_zero else EXIT_CLEAN)
     sys.exit(EXIT_FINDINGS if result.findings and not exit_zero else EXIT_CLEAN)
@@ -159,6 +195,32 @@ def _apply_fixes(result, paths, settings, unsafe: bool, show_diff: bool, quiet: 
     remaining = runner.check_paths(paths, settings) if run.files else result
     remaining.errors.extend(run.errors)
     return remaining, run
+
+
+def _load_baseline(baseline_file: Optional[Path], write_baseline: Optional[Path]):
+    if baseline_file is None:
+        return None
+    if write_baseline is not None:
+        raise _fail("--baseline and --write-baseline cannot be combined: --write-baseline records every finding")
+    from detector import baseline
+
+    try:
+        return baseline.load(baseline_file)
+    except baseline.BaselineError as exc:
+        raise _fail(str(exc))
+
+
+def _render(output_format: str, findings, settings, color: bool, show_source: bool, sources) -> str:
+    from detector.report import FORMATS, sarif, terminal
+
+    if output_format == "text":
+        return terminal.render(findings, color=color, show_source=show_source, sources=sources)
+    if output_format == "sarif":
+        from detector import runner
+
+        rules = runner.effective_catalog(settings).rules.values()
+        return sarif.render(findings, rules=rules, sources=sources, target_version=settings.target_version)
+    return FORMATS[output_format](findings)
 
 
 @main.command("rules")

@@ -14,6 +14,7 @@ def table(rules: Iterable[Rule], markdown: bool = False) -> str:
         lines = ["| code | name | family | fix | what it finds |", "|---|---|---|---|---|"]
         lines += [f"| {code} | `{name}` | {family} | {fix} | {summary} |" for code, name, family, fix, summary in rows]
         return "\n".join(lines) + "\n"
+    rows.insert(0, ("CODE", "NAME", "FAMILY", "FIX", "WHAT IT FINDS"))
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
     return "".join(
         "  ".join(cell.ljust(width) for cell, width in zip(row[:4], widths)) + "  " + row[4] + "\n" for row in rows

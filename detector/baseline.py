@@ -1,0 +1,142 @@
+"""Baselines: record today's findings, report only new ones tomorrow.
+
+``offload check --write-baseline FILE`` writes the current findings; ``--baseline FILE`` hides
+the findings recorded there. A finding is matched by content, not by line number, so edits
+elsewhere in a file do not resurface it:
+
+    (rule code, file path, enclosing function, call as written) + occurrence
+
+where ``occurrence`` numbers identical keys in file order (two ``time.sleep`` calls in the same
+function are occurrences 0 and 1). Adding a third one reports one new finding; moving the
+function, adding lines above it or reformatting the call's arguments reports nothing.
+
+Paths are stored relative to the directory of the baseline file, with forward slashes, so the
+baseline works from any working directory and on any OS.
+
+File format (JSON)::
+
+    {"version": 1, "tool": "offload 0.1.0",
+     "findings": [{"code": "BLK100", "path": "app/api.py", "function": "main",
+                   "call": "time.sleep", "occurrence": 0}, ...]}
+"""
+from __future__ import annotations
+
+import json
+import os
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path, PurePath
+from typing import Iterable, List, Optional, Sequence, Set, Tuple
+
+from detector import __version__
+from detector.model import Finding
+
+VERSION = 1
+Key = Tuple[str, str, str, str, int]  # code, path, function, call, occurrence
+ENTRY_FIELDS = ("code", "path", "function", "call", "occurrence")
+
+
+class BaselineError(ValueError):
+    """A baseline file that is missing or not one offload wrote: exit 2."""
+
+
+def _relative(filename: str, base: Optional[Path]) -> str:
+    path = Path(filename)
+    if base is None:
+        return PurePath(os.path.normpath(filename)).as_posix()
+    absolute = os.path.normpath(str(path if path.is_absolute() else Path.cwd() / path))
+    try:
+        return PurePath(os.path.relpath(absolute, str(base.resolve()))).as_posix()
+    except ValueError:  # another drive on Windows
+        return PurePath(absolute).as_posix()
+
+
+def keys(findings: Sequence[Finding], base: Optional[Path] = None) -> List[Key]:
+    """The content key of each finding, in the order given (occurrences count in file order)."""
+    order = sorted(range(len(findings)), key=lambda i: findings[i].sort_key())
+    seen: Counter = Counter()
+    result: List[Optional[Key]] = [None] * len(findings)
+    for i in order:
+        f = findings[i]
+        stem = (f.code, _relative(f.filename, base), f.function, f.call)
+        result[i] = stem + (seen[stem],)
+        seen[stem] += 1
+    return result  # type: ignore[return-value]
+
+
+@dataclass
+class Baseline:
+    path: Path
+    entries: Set[Key] = field(default_factory=set)
+
+    @property
+    def base(self) -> Path:
+        return self.path.resolve().parent
+
+    def split(self, findings: Sequence[Finding]) -> Tuple[List[Finding], List[Finding], int]:
+        """(new findings, baselined findings, number of baseline entries that matched nothing)."""
+        new, known, matched = [], [], set()
+        for finding, key in zip(findings, keys(findings, self.base)):
+            if key in self.entries:
+                known.append(finding)
+                matched.add(key)
+            else:
+                new.append(finding)
+        return new, known, len(self.entries - matched)
+
+
+def load(path: Path) -> Baseline:
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise BaselineError(f"{path}: baseline file not found (create it with --write-baseline {path})") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BaselineError(f"{path}: cannot read baseline: {getattr(exc, 'strerror', None) or exc}") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise BaselineError(f"{path}: not a valid baseline (invalid JSON: {exc})") from None
+    if not isinstance(data, dict) or "version" not in data:
+        raise BaselineError(f"{path}: not a valid baseline (expected an object with a 'version' field)")
+    if data["version"] != VERSION:
+        raise BaselineError(f"{path}: unsupported baseline version {data['version']!r} (this offload reads version {VERSION})")
+    entries = data.get("findings")
+    if not isinstance(entries, list):
+        raise BaselineError(f"{path}: not a valid baseline ('findings' must be a list)")
+    baseline = Baseline(Path(path))
+    for i, entry in enumerate(entries):
+        if not isinstance(entry, dict) or set(ENTRY_FIELDS) - set(entry):
+            raise BaselineError(f"{path}: findings[{i}]: expected the keys {', '.join(ENTRY_FIELDS)}")
+        if not all(isinstance(entry[k], str) for k in ENTRY_FIELDS[:4]) or not isinstance(entry["occurrence"], int) \
+                or isinstance(entry["occurrence"], bool) or entry["occurrence"] < 0:
+            raise BaselineError(f"{path}: findings[{i}]: bad value (strings, and a non-negative integer occurrence)")
+        baseline.entries.add(tuple(entry[k] for k in ENTRY_FIELDS))  # type: ignore[arg-type]
+    return baseline
+
+
+def dumps(findings: Iterable[Finding], path: Path) -> str:
+    findings = list(findings)
+    base = Path(path).resolve().parent
+    entries = sorted(set(keys(findings, base)))
+    data = {
+        "version": VERSION,
+        "tool": f"offload {__version__}",
+        "findings": [dict(zip(ENTRY_FIELDS, key)) for key in entries],
+    }
+    return json.dumps(data, indent=2) + "\n"
+
+
+def write(findings: Iterable[Finding], path: Path) -> int:
+    """Write the baseline atomically; return how many findings it records."""
+    from detector.fix import write_atomically
+
+    text = dumps(findings, path)
+    target = Path(path)
+    try:
+        if target.exists():
+            write_atomically(target, text.encode("utf-8"))
+        else:
+            target.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise BaselineError(f"{path}: cannot write baseline: {exc.strerror or exc}") from None
+    return len(json.loads(text)["findings"])

@@ -1,0 +1,42 @@
+"""GitHub Actions workflow commands: each finding becomes an ``::error`` annotation on the PR diff.
+
+    ::error file=app/api.py,line=14,col=9,endLine=14,endColumn=26,title=BLK110 blocking-http-call::message
+
+Escaping follows the runner's rules (actions/toolkit ``command.ts``): in the message ``%``,
+``\\r`` and ``\\n`` are percent-encoded; in property values ``:`` and ``,`` are too. A transitive
+finding's chain follows its message on separate lines (GitHub shows multi-line annotations).
+Columns are 1-based; ``endColumn`` is exclusive, as in offload's other formats.
+"""
+from __future__ import annotations
+
+from typing import List
+
+from detector.model import Finding
+
+
+def escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def escape_property(text: str) -> str:
+    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def annotation(finding: Finding) -> str:
+    properties = {
+        "file": finding.filename.replace("\\", "/"),
+        "line": str(finding.location.row),
+        "col": str(finding.location.column),
+        "endLine": str(finding.end_location.row),
+        "endColumn": str(finding.end_location.column),
+        "title": f"{finding.code} {finding.name}",
+    }
+    message = finding.message
+    for hop in finding.chain[1:]:
+        message += f"\n-> {hop.filename.replace(chr(92), '/')}:{hop.row}:{hop.column}: {hop.call}() in {hop.function}"
+    props = ",".join(f"{key}={escape_property(value)}" for key, value in properties.items())
+    return f"::error {props}::{escape_data(message)}"
+
+
+def render(findings: List[Finding]) -> str:
+    return "".join(annotation(f) + "\n" for f in findings)

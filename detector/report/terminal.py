@@ -1,0 +1,123 @@
+"""The text format for people: colour, and the offending line with a caret under the reported range.
+
+Without colour and source this is exactly ``text.render``. With ``show_source``::
+
+    app/api.py:14:9: BLK110 blocking call `requests.get()` in async function `fetch`; ...
+       |
+    14 |     r = requests.get(url)
+       |         ^^^^^^^^^^^^^^^^^
+
+Carets follow the characters (a tab above stays a tab below); a finding spanning several
+lines is underlined to the end of its first line. Whether colour is used is decided by the
+caller (``--color``, ``NO_COLOR``, a terminal); see ``use_color``.
+"""
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import IO, Dict, List, Mapping, Optional
+
+from detector.model import Finding
+from detector.report import text
+
+RESET = "\x1b[0m"
+BOLD = "\x1b[1m"
+DIM = "\x1b[2m"
+RED = "\x1b[31m"
+CYAN = "\x1b[36m"
+BLUE = "\x1b[34m"
+
+_NEWLINE = re.compile(r"\r\n|\r|\n")
+
+
+def use_color(choice: str, stream: IO, environ: Optional[Mapping[str, str]] = None) -> bool:
+    """``always``/``never`` win; ``auto`` means a terminal and no non-empty ``NO_COLOR`` (no-color.org)."""
+    if choice == "always":
+        return True
+    if choice == "never":
+        return False
+    environ = os.environ if environ is None else environ
+    if environ.get("NO_COLOR", ""):
+        return False
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
+
+
+class SourceLines:
+    """Lines of the reported files, read once each; missing or undecodable files show no source."""
+
+    def __init__(self, sources: Optional[Mapping[str, bytes]] = None):
+        self._given = dict(sources or {})
+        self._lines: Dict[str, Optional[List[str]]] = {}
+
+    def line(self, filename: str, row: int) -> Optional[str]:
+        if filename not in self._lines:
+            data = self._given.get(filename)
+            if data is None:
+                try:
+                    data = Path(filename).read_bytes()
+                except OSError:
+                    data = None
+            self._lines[filename] = None if data is None else _NEWLINE.split(data.decode("utf-8-sig", errors="replace"))
+        lines = self._lines[filename]
+        if lines is None or not 1 <= row <= len(lines):
+            return None
+        return lines[row - 1]
+
+
+def _paint(value: str, style: str, color: bool) -> str:
+    return f"{style}{value}{RESET}" if color and value else value
+
+
+def caret_line(source: str, column: int, end_column: Optional[int]) -> str:
+    """Spaces (tabs where the source has tabs) up to ``column``, then carets to ``end_column`` (exclusive)."""
+    start = max(column, 1) - 1
+    start = min(start, len(source))
+    end = len(source.rstrip()) if end_column is None else min(end_column - 1, len(source))
+    end = max(end, start + 1)
+    pad = "".join("\t" if ch == "\t" else " " for ch in source[:start])
+    return pad + "^" * (end - start)
+
+
+def _snippet(finding: Finding, lines: SourceLines, color: bool) -> List[str]:
+    row = finding.location.row
+    source = lines.line(finding.filename, row)
+    if source is None:
+        return []
+    same_line = finding.end_location.row == row
+    carets = caret_line(source, finding.location.column, finding.end_location.column if same_line else None)
+    number = str(row)
+    gutter = " " * len(number) + " |"
+    return [
+        _paint(gutter, BLUE, color),
+        _paint(f"{number} |", BLUE, color) + " " + source,
+        _paint(gutter, BLUE, color) + " " + _paint(carets, RED + BOLD, color),
+    ]
+
+
+def render(
+    findings: List[Finding],
+    color: bool = False,
+    show_source: bool = False,
+    sources: Optional[Mapping[str, bytes]] = None,
+) -> str:
+    if not color and not show_source:
+        return text.render(findings)
+    lines_of = SourceLines(sources) if show_source else None
+    out: List[str] = []
+    for f in findings:
+        position = f":{f.location.row}:{f.location.column}:"
+        out.append(
+            _paint(f.filename, BOLD, color) + _paint(position, CYAN, color) + " "
+            + _paint(f.code, RED + BOLD, color) + " " + f.message
+        )
+        for hop in f.chain[1:]:
+            out.append(_paint("    -> ", DIM, color) + _paint(f"{hop.filename}:{hop.row}:{hop.column}:", CYAN, color)
+                       + f" {hop.call}() in {hop.function}")
+        if lines_of is not None:
+            snippet = _snippet(f, lines_of, color)
+            if snippet:
+                out.extend(snippet)
+                out.append("")
+    return "\n".join(out) + ("\n" if out else "")
