@@ -1,14 +1,20 @@
-"""The per-loop half of the watchdog: a heartbeat that runs on the loop itself.
+"""The per-loop half of the watchdog: a heartbeat probe that runs on the loop itself.
 
-A ``call_later`` tick notes when it ran and the loop thread's CPU time. When a
-tick runs later than ``threshold`` after it was due, the loop could not run it
-for that long: a stall. The tick only does arithmetic and appends to a deque;
-everything else happens on the watchdog thread. It never raises: an exception
-escaping a loop callback is logged by asyncio at best and can stop the program.
+The watchdog thread posts a probe with ``call_soon_threadsafe`` every
+``interval``; the probe notes when it ran and the loop thread's CPU time. A
+probe that runs ``threshold`` or more after it was due means the loop could not
+run it for that long: a stall. Probes come from outside rather than from a
+``call_later`` chain because a pending timer costs asyncio's ``_run_once`` a
+little on every iteration, which adds up on loops that iterate a lot.
+
+The probe only does arithmetic and appends to a deque; everything else happens
+on the watchdog thread. It never raises: an exception escaping a loop callback
+is logged by asyncio at best and can stop the program.
 """
 from __future__ import annotations
 
 import collections
+import contextvars
 import random
 import threading
 import time
@@ -17,6 +23,8 @@ from typing import List, Optional
 from .sampling import Sample
 
 _monotonic = time.monotonic
+_NEVER = float("inf")
+_CONTEXT = contextvars.Context()  # probes need none; spares copying the watchdog's
 
 
 def _cpu_clock():
@@ -40,8 +48,8 @@ class LoopMonitor:
     def __init__(self, loop, threshold: float) -> None:
         self.loop = loop
         self.threshold = threshold
-        self.interval = _clamp(threshold / 10, 0.001, 0.05)  # duration accuracy
-        self.poll = _clamp(threshold / 4, 0.002, 0.05)  # watchdog check period
+        # How often the loop is probed: durations are accurate to about this much.
+        self.interval = _clamp(threshold / 4, 0.001, 0.1)
         self.sample_every = _clamp(threshold / 10, 0.002, 0.02)
         current = threading.current_thread()
         self.thread_id = threading.get_ident()
@@ -54,47 +62,57 @@ class LoopMonitor:
         self.sample_due: Optional[float] = None
         self.errors: List[str] = []
         self.active = True
-        self.beat = _monotonic()
+        self.answered = _monotonic()  # when the last probe ran
         self.cpu = _thread_time() if _thread_time else 0.0
-        self.due = self.beat + self.interval
-        self.handle = loop.call_later(self.interval, self._tick)
+        # The first probe comes from the loop thread: a stall may start right away.
+        self.due = self.answered  # when the outstanding probe was due; _NEVER if none is
+        loop.call_soon(self._probe, context=_CONTEXT)
 
-    def _tick(self) -> None:
+    @property
+    def outstanding(self) -> bool:
+        return self.due != _NEVER
+
+    def _probe(self) -> None:
+        if not self.active:
+            return
         try:
             now = _monotonic()
             cpu = _thread_time() if _thread_time else 0.0
             if now - self.due >= self.threshold:
-                self.finished.append((self.due, now, cpu - self.cpu, now - self.beat))
-            self.beat = now
+                self.finished.append((self.due, now, cpu - self.cpu, now - self.answered))
+            self.answered = now
             self.cpu = cpu
-            self.due = now + self.interval
-            if self.active:
-                self.handle = self.loop.call_later(self.interval, self._tick)
+            self.due = _NEVER
         except Exception as exc:  # never let the heartbeat break the loop
             self.active = False
+            self.errors.append(repr(exc))
+
+    def post(self, intended: float) -> None:
+        """Watchdog thread: probe the loop. ``intended`` is when the watchdog meant to,
+        which is earlier than now when something (a thread holding the GIL, the loop
+        thread itself in a long C call) kept the watchdog from running."""
+        self.due = min(intended, _monotonic())
+        try:
+            self.loop.call_soon_threadsafe(self._probe, context=_CONTEXT)
+        except Exception as exc:  # the loop was closed meanwhile
+            self.active = False
+            self.due = _NEVER
             self.errors.append(repr(exc))
 
     def stop(self) -> None:
         """On the loop thread, after run_forever: a stall may have ended the run."""
         self.active = False
-        try:
-            self.handle.cancel()
-        except Exception as exc:
-            self.errors.append(repr(exc))
-        self._tick_final()
-
-    def _tick_final(self) -> None:
         now = _monotonic()
         cpu = _thread_time() if _thread_time else 0.0
         if now - self.due >= self.threshold:
-            self.finished.append((self.due, now, cpu - self.cpu, now - self.beat))
-        self.due = float("inf")
+            self.finished.append((self.due, now, cpu - self.cpu, now - self.answered))
+        self.due = _NEVER
 
     def add_sample(self, sample: Sample, due: float) -> None:
-        """Watchdog thread: file a sample under the heartbeat that was late when taken."""
+        """Watchdog thread: file a sample under the probe that was late when taken."""
         with self.lock:
             if self.due != due:
-                return  # the heartbeat ran meanwhile: the sample may show the next callback
+                return  # the probe ran meanwhile: the sample may show the next callback
             if self.sample_due != due:
                 self.sample_due = due
                 self.samples = []

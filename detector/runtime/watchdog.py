@@ -123,31 +123,49 @@ class Watchdog:
     def _run(self, stop: threading.Event) -> None:
         self.kinds.refresh_loop_packages()
         gil_wait = 0.0
+        target = _monotonic()
         try:
             while not stop.is_set():
                 monitors = self._monitors
                 if not monitors:
                     stop.wait(0.05)
                     continue
-                sampling = self._check(monitors, gil_wait)
-                delay = min(m.sample_every if sampling else m.poll for m in monitors)
+                wake = self._check(monitors, gil_wait, target)
                 before = _monotonic()
+                delay = max(0.001, wake - before)
                 stop.wait(delay)
-                # Waking up late means another thread kept the GIL (or the CPU) from us.
-                gil_wait = max(0.0, _monotonic() - before - delay)
+                target = before + delay
+                # Waking up late means something kept the GIL (or the CPU) from us.
+                gil_wait = max(0.0, _monotonic() - target)
         except Exception as exc:  # the program must go on even if the watchdog cannot
             self._error(f"watchdog thread stopped: {exc!r}")
 
-    def _check(self, monitors: List[LoopMonitor], gil_wait: float) -> bool:
-        sampling = False
+    def _check(self, monitors: List[LoopMonitor], gil_wait: float, target: float) -> float:
+        """Probe, sample or report each loop as due; return when to look again."""
+        now = _monotonic()
+        wake = now + 0.1
         frames = None
         for monitor in monitors:
             if monitor.finished:
                 self._finish(monitor)
-            due = monitor.due
-            if not monitor.active or _monotonic() - due <= monitor.interval:
+            if not monitor.active:
                 continue
-            sampling = True
+            due = monitor.due
+            if not monitor.outstanding:
+                post_at = monitor.answered + monitor.interval
+                if now < post_at:
+                    wake = min(wake, post_at)
+                    continue
+                # Kept from running (GIL held elsewhere)? Then the probe was due when we
+                # meant to post it: the loop was no more able to run than we were.
+                intended = max(post_at, target) if gil_wait >= monitor.threshold / 2 else now
+                monitor.post(intended)
+                wake = min(wake, now + monitor.interval)
+                continue
+            if now - due <= monitor.interval:
+                wake = min(wake, due + monitor.interval)
+                continue
+            wake = min(wake, now + monitor.sample_every)
             if frames is None:
                 frames = sys._current_frames()
             frame = frames.get(monitor.thread_id)
@@ -161,7 +179,7 @@ class Watchdog:
                 self._error(f"sampling failed: {exc!r}")
             frame = None
         frames = None  # frames hold their locals: let go at once
-        return sampling
+        return wake
 
     def _finish(self, monitor: LoopMonitor) -> None:
         with monitor.lock:

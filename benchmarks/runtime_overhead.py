@@ -1,0 +1,141 @@
+"""Overhead of the runtime watchdog on loop-heavy workloads, against asyncio debug mode.
+
+    python benchmarks/runtime_overhead.py [--repeat 5] [--debug-repeat 2] [--loops asyncio,uvloop]
+
+Each workload runs on a fresh loop (``asyncio.run`` / ``uvloop.run``) in three
+modes: plain (watchdog hooks not installed), with the watchdog (threshold 0.1 s),
+and in asyncio debug mode. Runs are interleaved and the best time of each mode is
+kept, so slow phases of a busy machine hit all modes alike. Figures are ratios
+measured in this one run; absolute times depend on the machine.
+
+A thread is started and joined before measuring: once a process has had a second
+thread, glibc takes slower paths for locks and system calls for good (a few percent
+on uvloop's tight loop). Any asyncio program that has used ``to_thread``, an
+executor or ``getaddrinfo`` is in that state already; without this, "plain" would
+be measured single-threaded and the watchdog blamed for the difference.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from detector.runtime import hooks  # noqa: E402
+from detector.runtime.api import subscribe  # noqa: E402
+
+SLEEP_STEPS = 200_000
+TASKS, TASK_STEPS = 20_000, 5
+CLIENTS, ROUND_TRIPS = 10, 1_000
+
+
+async def sleep0():
+    for _ in range(SLEEP_STEPS):
+        await asyncio.sleep(0)
+
+
+async def many_tasks():
+    async def task():
+        for _ in range(TASK_STEPS):
+            await asyncio.sleep(0)
+
+    await asyncio.gather(*(task() for _ in range(TASKS)))
+
+
+async def echo():
+    async def serve(reader, writer):
+        while data := await reader.read(4096):
+            writer.write(data)
+        writer.close()
+
+    async def client(port):
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        for _ in range(ROUND_TRIPS):
+            writer.write(b"ping")
+            await reader.readexactly(4)
+        writer.close()
+        await writer.wait_closed()
+
+    server = await asyncio.start_server(serve, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    await asyncio.gather(*(client(port) for _ in range(CLIENTS)))
+    server.close()
+    await server.wait_closed()
+
+
+WORKLOADS = {
+    f"{SLEEP_STEPS // 1000}k sleep(0)": sleep0,
+    f"{TASKS // 1000}k tasks x {TASK_STEPS} steps": many_tasks,
+    f"TCP echo {CLIENTS}x{ROUND_TRIPS}": echo,
+}
+
+
+def run_once(workload, loop_kind: str, mode: str) -> float:
+    stalls = []
+    subscription = None
+    if mode == "watchdog":
+        subscription = subscribe(stalls.append, 0.1)
+    else:
+        hooks.uninstall()
+    debug = mode == "debug"
+    try:
+        start = time.perf_counter()
+        if loop_kind == "uvloop":
+            import uvloop
+
+            uvloop.run(workload(), debug=debug)
+        else:
+            asyncio.run(workload(), debug=debug)
+        return time.perf_counter() - start
+    finally:
+        if subscription is not None:
+            subscription.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=5, help="runs per mode (best kept)")
+    parser.add_argument("--debug-repeat", type=int, default=2, help="runs in debug mode (slow)")
+    parser.add_argument("--loops", default="asyncio,uvloop")
+    parser.add_argument("--workloads", default=",".join(str(i) for i in range(len(WORKLOADS))),
+                        help="indexes of the workloads to run, e.g. 0,2")
+    args = parser.parse_args()
+    logging.getLogger("asyncio").setLevel(logging.CRITICAL)  # debug mode's slow-callback log lines
+    warm = threading.Thread(target=lambda: None)
+    warm.start()
+    warm.join()
+
+    names = list(WORKLOADS)
+    chosen = [names[int(i)] for i in args.workloads.split(",")]
+    loops = [kind for kind in args.loops.split(",") if kind]
+    print(f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs; best of {args.repeat} "
+          f"(debug mode: best of {args.debug_repeat})")
+    print(f"{'workload':<26} {'loop':<8} {'plain':>9} {'watchdog':>18} {'debug mode':>20}")
+    for name in chosen:
+        for loop_kind in loops:
+            best = {"plain": float("inf"), "watchdog": float("inf"), "debug": float("inf")}
+            for rep in range(args.repeat):
+                modes = ["plain", "watchdog"] if rep % 2 == 0 else ["watchdog", "plain"]
+                if rep < args.debug_repeat:
+                    modes.append("debug")
+                for mode in modes:
+                    best[mode] = min(best[mode], run_once(WORKLOADS[name], loop_kind, mode))
+            plain = best["plain"]
+
+            def cell(mode):
+                value = best[mode]
+                if value == float("inf"):
+                    return "-"
+                return f"{value:.3f}s ({(value / plain - 1) * 100:+.1f}%)"
+
+            print(f"{name:<26} {loop_kind:<8} {plain:>8.3f}s {cell('watchdog'):>18} {cell('debug'):>20}",
+                  flush=True)
+
+
+if __name__ == "__main__":
+    main()
