@@ -1,9 +1,12 @@
 """The hooks in .pre-commit-hooks.yaml, run by the real pre-commit with ``try-repo``.
 
-``pre-commit try-repo REPO HOOK`` clones this repository (with its uncommitted changes to tracked
-files, as a temporary commit), builds a virtualenv and pip-installs offload into it, then runs the
-hook in a scratch git repository. Each call installs afresh (try-repo uses a throwaway store),
-which takes about 5 s per call here with a warm pip cache; the three calls below ~15-20 s.
+``pre-commit try-repo REPO HOOK`` clones REPO at HEAD, or, when tracked files have uncommitted
+changes, at a temporary commit of HEAD plus those changes (untracked files are left out), then
+builds a virtualenv, pip-installs offload into it and runs the hook in a scratch git repository.
+So the repository root is used as it is when it is a git checkout with nothing untracked (CI's
+fresh clone); otherwise (new files not yet added, or no git at all) the test commits a snapshot of
+the working tree and points try-repo at that. Each call installs afresh (try-repo uses a
+throwaway store): 5-12 s per call here with a warm pip cache, 25-35 s for this file.
 PRE_COMMIT_HOME points at a temporary directory so nothing is left in the user's cache.
 """
 from __future__ import annotations
@@ -35,26 +38,37 @@ def _git(cwd: Path, env: dict, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run(["git", *args], cwd=cwd, env=env, capture_output=True, text=True)
 
 
-def _hooks_are_committed(env: dict) -> bool:
+def _try_repo_sees_the_working_tree(env: dict) -> bool:
+    """A git checkout whose working tree try-repo copies whole: nothing untracked (ignored files aside)."""
     top = _git(REPO, env, "rev-parse", "--show-toplevel")
     if top.returncode != 0 or Path(top.stdout.strip()).resolve() != REPO:
         return False
-    return _git(REPO, env, "ls-files", "--error-unmatch", HOOKS.name).returncode == 0
+    untracked = _git(REPO, env, "ls-files", "--others", "--exclude-standard")
+    return untracked.returncode == 0 and not untracked.stdout.strip()
+
+
+def _snapshot(target: Path, env: dict) -> Path:
+    """Commit the working tree (tracked and untracked files, ignored ones aside) as a new repository."""
+    listed = _git(REPO, env, "ls-files", "-z", "--cached", "--others", "--exclude-standard")
+    if listed.returncode == 0:
+        names = [name for name in listed.stdout.split("\0") if name]
+        for name in names:
+            if (REPO / name).is_file():
+                (target / name).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(REPO / name, target / name)
+    else:  # not a git checkout at all (an unpacked sdist)
+        shutil.copytree(REPO, target, ignore=shutil.ignore_patterns(
+            ".git", "build", "dist", "*.egg-info", "__pycache__", ".ci-venv", ".venv", ".offload_cache"))
+    for args in (("init", "-q"), ("add", "-A"), ("commit", "-q", "-m", "snapshot")):
+        assert _git(target, env, *args).returncode == 0
+    return target
 
 
 @pytest.fixture(scope="module")
 def setup(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("precommit")
     env = _env(tmp)
-    hook_repo = REPO
-    if not _hooks_are_committed(env):
-        # Not a git checkout (an sdist, a copy), or the hook file is not tracked yet: try-repo needs
-        # a git repository with the hooks in it, so commit a snapshot of the working tree.
-        hook_repo = tmp / "offload-snapshot"
-        shutil.copytree(REPO, hook_repo, ignore=shutil.ignore_patterns(
-            ".git", "build", "dist", "*.egg-info", "__pycache__", ".ci-venv", ".venv", ".offload_cache"))
-        for args in (("init", "-q"), ("add", "-A"), ("commit", "-q", "-m", "snapshot")):
-            assert _git(hook_repo, env, *args).returncode == 0
+    hook_repo = REPO if _try_repo_sees_the_working_tree(env) else _snapshot(tmp / "offload-snapshot", env)
     return tmp, env, hook_repo
 
 
