@@ -10,6 +10,7 @@ A frame is classified by its file:
 """
 from __future__ import annotations
 
+import dis
 import linecache
 import os
 import site
@@ -119,11 +120,14 @@ def _position(code, lasti: int) -> Tuple[Optional[int], Optional[int], Optional[
         for i, pos in enumerate(positions()):
             if i == index:
                 return pos
-    # Before 3.11 (or a frame that has not started): the line only.
-    for start, end, line in code.co_lines() if hasattr(code, "co_lines") else ():
-        if start <= lasti < end:
-            return line, line, None, None
-    return code.co_firstlineno, code.co_firstlineno, None, None
+    # Before 3.11: the line only.
+    row = code.co_firstlineno
+    for offset, line in dis.findlinestarts(code):
+        if offset > lasti:
+            break
+        if line is not None:
+            row = line
+    return row, row, None, None
 
 
 def _char_column(line: str, byte_offset: Optional[int]) -> Optional[int]:

@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 from dataclasses import dataclass, field
 from typing import List, Mapping, Optional
 
@@ -80,7 +81,7 @@ def run(command: List[str], threshold: float, env: Optional[Mapping[str, str]] =
 
 def _wait(process: subprocess.Popen) -> int:
     """Wait for the command; Ctrl-C reaches it directly, SIGTERM is passed on."""
-    if threading_is_main():
+    if threading.current_thread() is threading.main_thread():
         previous_int = signal.signal(signal.SIGINT, lambda signum, frame: None)
         previous_term = signal.signal(signal.SIGTERM, lambda signum, frame: process.terminate())
         try:
@@ -89,9 +90,3 @@ def _wait(process: subprocess.Popen) -> int:
             signal.signal(signal.SIGINT, previous_int)
             signal.signal(signal.SIGTERM, previous_term)
     return process.wait()
-
-
-def threading_is_main() -> bool:
-    import threading
-
-    return threading.current_thread() is threading.main_thread()

@@ -1,7 +1,7 @@
 """Why the loop stalled, from the stack samples and the loop thread's CPU time.
 
 The loop thread's CPU share over the stall (``cpu``, from ``time.thread_time()``
-read by the heartbeat) separates "waiting" from "working"; the samples say where:
+read by the heartbeat probe) separates "waiting" from "working"; the samples say where:
 
 * waiting (cpu < 0.25)
     - the watchdog itself could not run for

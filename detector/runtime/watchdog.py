@@ -1,10 +1,10 @@
-"""The watchdog thread: notices late heartbeats and samples the stalled loop's stack.
+"""The watchdog thread: posts heartbeat probes, samples the stack of a loop that is late.
 
 One daemon thread per process serves every running loop (loops in several
 threads included). It starts when a loop starts running under the watchdog and
-is told to exit when the last such loop stops. Between stalls it only compares
-each loop's next heartbeat time with the clock; ``sys._current_frames()`` is
-read only while a heartbeat is late.
+is told to exit when the last such loop stops. Between stalls it wakes once per
+probe interval to post the next probe; ``sys._current_frames()`` is read only
+while a probe is overdue.
 """
 from __future__ import annotations
 
