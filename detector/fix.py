@@ -16,6 +16,7 @@ generator. Every fixed file is re-checked before it is written (see ``guard``).
 from __future__ import annotations
 
 import difflib
+from collections import Counter
 import os
 import tempfile
 from dataclasses import dataclass, field
@@ -295,7 +296,7 @@ def fix_source(
 ) -> FileFix:
     """Apply the fixes of ``findings`` (all in this file) that ``unsafe`` allows.
 
-    ``remedies`` maps a rule code to its remedy (``asyncio.sleep`` or ``to_thread``).
+    ``remedies`` maps a rule code to its remedy (catalog.REMEDIES).
     """
     chosen = [f for f in findings if wanted(f, unsafe)]
     result = FileFix(source=source, fixed=source)
@@ -340,8 +341,9 @@ class FixGuardError(RuntimeError):
     """A rewrite that would not re-check clean: the file is left untouched."""
 
 
-def guard(path: str, result: FileFix, remedies: Dict[str, str], unsafe: bool, config) -> None:
-    """The fixed module parses, the fixed findings are gone, and fixing again changes nothing."""
+def guard(path: str, result: FileFix, unsafe: bool, config) -> None:
+    """The fixed module parses, each applied fix removed exactly its finding, and no fixable
+    finding appeared (so fixing again has nothing left to do for these findings)."""
     from detector.runner import check_source
 
     try:
@@ -349,12 +351,15 @@ def guard(path: str, result: FileFix, remedies: Dict[str, str], unsafe: bool, co
     except cst.ParserSyntaxError as exc:
         raise FixGuardError(f"{path}: the rewrite does not parse ({exc.message.splitlines()[0]})") from None
     after = check_source(result.fixed, path, config)
-    left = [f for f in after if wanted(f, unsafe) and (f.code, f.function, f.call) in
-            {(a.code, a.function, a.call) for a in result.applied}]
     if any(f.code.startswith("BLK9") for f in after):
         raise FixGuardError(f"{path}: the rewrite is not analysable")
-    again = fix_source(result.fixed, after, remedies, unsafe, config.target_version, config.executor)
-    if left or again.changed:
+
+    def fixable(findings: Sequence[Finding]) -> Counter:
+        return Counter((f.code, f.function, f.call) for f in findings if wanted(f, unsafe))
+
+    expected = fixable(check_source(result.source, path, config))
+    expected.subtract(fixable(result.applied))
+    if +expected != +fixable(after) or any(count < 0 for count in expected.values()):
         raise FixGuardError(f"{path}: the rewrite does not re-check clean; file left unchanged")
 
 
@@ -370,9 +375,9 @@ class FixRun:
 
 def fix_findings(findings: Sequence[Finding], config, unsafe: bool = False, write: bool = True) -> FixRun:
     """Apply the fixes of ``findings`` file by file; with ``write=False`` only compute them (``--diff``)."""
-    from detector.catalog import builtin
+    from detector.runner import effective_catalog
 
-    remedies = {code: rule.remedy for code, rule in builtin().rules.items()}
+    remedies = {code: rule.remedy for code, rule in effective_catalog(config).rules.items()}
     by_file: Dict[str, List[Finding]] = {}
     for finding in findings:
         if wanted(finding, unsafe):
@@ -385,7 +390,7 @@ def fix_findings(findings: Sequence[Finding], config, unsafe: bool = False, writ
             result = fix_source(source, chosen, remedies, unsafe, config.target_version, config.executor)
             if not result.changed:
                 continue
-            guard(name, result, remedies, unsafe, config)
+            guard(name, result, unsafe, config)
             if write:
                 write_atomically(path, result.fixed)
         except (OSError, FixGuardError, cst.ParserSyntaxError) as exc:

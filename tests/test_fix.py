@@ -72,10 +72,18 @@ def test_guard_refuses_a_rewrite_that_still_blocks():
     finding = check_source(source, "m.py")[0]
     still_blocking = FileFix(source, source.replace(b"(1)", b"(2)"), applied=[finding])
     with pytest.raises(FixGuardError, match="does not re-check clean"):
-        guard("m.py", still_blocking, REMEDIES, False, Config())
+        guard("m.py", still_blocking, False, Config())
     broken = FileFix(source, source.replace(b"(1)", b"(1"), applied=[finding])
     with pytest.raises(FixGuardError, match="does not parse"):
-        guard("m.py", broken, REMEDIES, False, Config())
+        guard("m.py", broken, False, Config())
+
+
+def test_guard_accepts_fixing_one_of_two_identical_calls():
+    source = b"import time\n\nasync def f():\n    time.sleep(1)\n    time.sleep(1)\n"
+    first = check_source(source, "m.py")[0]
+    result = fix_source(source, [first], REMEDIES)
+    assert result.fixed.count(b"await asyncio.sleep(1)") == 1
+    guard("m.py", result, False, Config())
 
 
 @pytest.fixture()
