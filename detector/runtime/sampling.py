@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from typing import Optional, Tuple
 
-from .frames import LOOP, OFFLOAD, FileKinds
+from .frames import LOOP, OFFLOAD, FileKinds, is_async_code
 
-MAX_DEPTH = 200
+MAX_DEPTH = 200  # frames kept per sample, innermost first
+WALK_LIMIT = 10_000  # frames looked at to find the callback's outermost frame
 
 # Code objects that run one loop callback: asyncio's Handle._run, and the
 # run_forever wrappers (uvloop runs callbacks from C, right under them).
@@ -21,7 +22,7 @@ CALLBACK_RUNNERS: set = set()
 
 
 class Sample:
-    __slots__ = ("stack", "inside", "root", "task", "gil_wait")
+    __slots__ = ("stack", "inside", "root", "task", "gil_wait", "coroutine")
 
     def __init__(self, stack, inside: int, root, task: Optional[str]) -> None:
         self.stack: Tuple[Tuple[object, int], ...] = stack  # (code, f_lasti), innermost first
@@ -29,6 +30,7 @@ class Sample:
         self.root = root  # identity of the callback being run, None between callbacks
         self.task = task
         self.gil_wait = 0.0  # how late the watchdog woke up for this sample
+        self.coroutine = None  # (code, f_lasti) of the innermost coroutine in the callback
 
     @property
     def location(self):
@@ -39,27 +41,31 @@ class Sample:
 def take(frame, kinds: FileKinds, task) -> Sample:
     """Walk ``frame`` outwards; find the callback the loop is running and its outermost frame."""
     stack = []
-    ids = []
-    inside = None
-    f = frame
-    while f is not None and len(stack) < MAX_DEPTH:
-        code = f.f_code
-        if inside is None and code in DISPATCHERS:
-            inside = len(stack)
-        stack.append((code, f.f_lasti))
-        ids.append(id(f))
-        f = f.f_back
-    if inside is None:
-        inside = 0  # not one of our loops' threads any more
+    inside = None  # depth of the innermost dispatcher
     root = None
-    for index in range(inside - 1, -1, -1):
-        code = stack[index][0]
-        if kinds.kind(code.co_filename) not in (LOOP, OFFLOAD):
-            # The frame stays alive while its callback runs, so (code, id) names one call.
-            root = (id(task) if task is not None else None, code, ids[index])
-            break
-    if root is None and inside == 0 and stack and stack[0][0] in CALLBACK_RUNNERS:
-        root = (id(task) if task is not None else None, stack[0][0], ids[0])
+    coroutine = None
+    depth = 0
+    f = frame
+    while f is not None and depth < WALK_LIMIT:
+        code = f.f_code
+        if inside is None:
+            if code in DISPATCHERS:
+                inside = depth
+            elif kinds.kind(code.co_filename) not in (LOOP, OFFLOAD):
+                # Outermost so far. The frame stays alive while its callback runs,
+                # so (code, id) names one call.
+                root = (code, id(f))
+                if coroutine is None and is_async_code(code):
+                    coroutine = (code, f.f_lasti)
+        if depth < MAX_DEPTH:
+            stack.append((code, f.f_lasti))
+        depth += 1
+        f = f.f_back
+    task_id = id(task) if task is not None else None
+    if inside is None:
+        root = None  # not (or no longer) running one of our loops
+    elif root is None and inside == 0 and stack[0][0] in CALLBACK_RUNNERS:
+        root = (stack[0][0], id(frame))
         inside = 1
     name = None
     if task is not None:
@@ -67,4 +73,8 @@ def take(frame, kinds: FileKinds, task) -> Sample:
             name = task.get_name()
         except Exception:
             name = None
-    return Sample(tuple(stack), inside if root is not None else 0, root, name)
+    if root is None:
+        return Sample(tuple(stack), 0, None, name)
+    sample = Sample(tuple(stack), min(inside, len(stack)), (task_id,) + root, name)
+    sample.coroutine = coroutine
+    return sample

@@ -37,6 +37,9 @@ def build(mon, due: float, end: float, cpu_used: float, window: float,
             if coroutine is None and kind != LOOP and is_async_code(code):
                 coroutine = frame
         stack.reverse()
+        if coroutine is None and chosen.coroutine is not None:  # beyond the frames kept
+            code, lasti = chosen.coroutine
+            coroutine = make_frame(code, lasti, kinds.kind(code.co_filename))
     return StallEvent(
         duration=round(end - due, 6),
         started_at=round(time.time() - (time.monotonic() - due), 6),

@@ -89,11 +89,15 @@ class Watchdog:
         with self._lock:
             self._monitors = self._monitors + [monitor]
             if self._thread is None:
-                self._stop = threading.Event()
-                self._thread = threading.Thread(
-                    target=self._run, args=(self._stop,), name="offload-watchdog", daemon=True
-                )
-                self._thread.start()
+                stop = threading.Event()
+                thread = threading.Thread(target=self._run, args=(stop,), name="offload-watchdog", daemon=True)
+                try:
+                    thread.start()
+                except RuntimeError:  # e.g. a loop run while the interpreter shuts down
+                    self._monitors = [m for m in self._monitors if m is not monitor]
+                    monitor.active = False
+                    return None
+                self._thread, self._stop = thread, stop
         return monitor
 
     def stop(self, monitor: LoopMonitor) -> None:

@@ -211,3 +211,23 @@ def test_blocking_call_while_another_thread_runs_python_code_is_still_blocking()
     (stall,) = stalls
     assert stall.verdict == "blocking"
     assert stall.user_frame.row == _line_of("LIBRARY-STALL")
+
+
+def test_deep_recursion_still_finds_the_callback():
+    def down(n):
+        if n == 0:
+            time.sleep(0.3)  # DEEP-STALL
+            return 0
+        return down(n - 1) + 1
+
+    async def main():
+        await asyncio.sleep(0.01)
+        return down(500)
+
+    with watch(0.1) as stalls:
+        assert asyncio.run(main()) == 500
+    (stall,) = stalls
+    assert stall.verdict == "blocking"
+    assert stall.user_frame.row == _line_of("DEEP-STALL")
+    assert len(stall.stack) == 200
+    assert stall.coroutine_frame.function.endswith("main")
