@@ -80,6 +80,7 @@ class StallEvent:
     pid: int
     samples: int  # stack samples taken during the stall
     cpu: Optional[float]  # loop thread CPU time / wall time over the stall
+    runnable: Optional[float]  # same, counting time it was ready to run but had no CPU (Linux)
     user_frame: Optional[Frame]
     innermost_frame: Optional[Frame]
     coroutine_frame: Optional[Frame]
@@ -99,6 +100,7 @@ class StallEvent:
             "pid": self.pid,
             "samples": self.samples,
             "cpu": None if self.cpu is None else round(self.cpu, 3),
+            "runnable": None if self.runnable is None else round(self.runnable, 3),
             "user_frame": self.user_frame.to_dict() if self.user_frame else None,
             "innermost_frame": self.innermost_frame.to_dict() if self.innermost_frame else None,
             "coroutine_frame": self.coroutine_frame.to_dict() if self.coroutine_frame else None,
@@ -118,6 +120,7 @@ class StallEvent:
             pid=int(data.get("pid", 0)),
             samples=int(data.get("samples", 0)),
             cpu=data.get("cpu"),
+            runnable=data.get("runnable"),
             user_frame=_frame_or_none(data.get("user_frame")),
             innermost_frame=_frame_or_none(data.get("innermost_frame")),
             coroutine_frame=_frame_or_none(data.get("coroutine_frame")),

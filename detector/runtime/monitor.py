@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import collections
 import contextvars
+import os
 import random
 import threading
 import time
@@ -24,7 +25,6 @@ from .sampling import Sample
 
 _monotonic = time.monotonic
 _NEVER = float("inf")
-_CONTEXT = contextvars.Context()  # probes need none; spares copying the watchdog's
 
 
 def _cpu_clock():
@@ -36,6 +36,52 @@ def _cpu_clock():
 
 
 _thread_time = _cpu_clock()
+_SCHEDSTAT = "/proc/thread-self/schedstat"
+
+
+class Clocks:
+    """What the loop thread has been doing, read on the loop thread itself.
+
+    ``cpu`` is its CPU time. ``runnable`` (Linux) adds the time it spent ready to
+    run but waiting for a CPU (schedstat): unlike CPU time, it does not drop when
+    other processes compete for the cores, so "working" and "waiting" stay apart
+    on a loaded machine.
+    """
+
+    __slots__ = ("fd",)
+
+    def __init__(self) -> None:
+        self.fd = None
+        try:
+            self.fd = os.open(_SCHEDSTAT, os.O_RDONLY)
+            self._runnable()
+        except (OSError, ValueError, AttributeError):
+            self.close()
+
+    def _runnable(self) -> float:
+        on_cpu, queued = os.pread(self.fd, 128, 0).split()[:2]
+        return (int(on_cpu) + int(queued)) / 1e9
+
+    def read(self):
+        """(monotonic, cpu or None, runnable or None)."""
+        now = _monotonic()
+        cpu = _thread_time() if _thread_time else None
+        runnable = None
+        if self.fd is not None:
+            try:
+                runnable = self._runnable()
+            except (OSError, ValueError):
+                runnable = None
+        return now, cpu, runnable
+
+    def close(self) -> None:
+        if self.fd is not None:
+            try:
+                os.close(self.fd)
+            except OSError:
+                pass
+            self.fd = None
+
 
 MAX_SAMPLES = 400
 
@@ -56,17 +102,21 @@ class LoopMonitor:
         self.thread_name = current.name
         self.loop_name = f"{type(loop).__module__}.{type(loop).__qualname__}"
         self.lock = threading.Lock()
-        self.finished: collections.deque = collections.deque()  # (due, end, cpu_used, window)
+        self.finished: collections.deque = collections.deque()  # (due, clocks before, clocks at end)
         self.samples: List[Sample] = []
         self.samples_seen = 0
         self.sample_due: Optional[float] = None
         self.errors: List[str] = []
         self.active = True
-        self.answered = _monotonic()  # when the last probe ran
-        self.cpu = _thread_time() if _thread_time else 0.0
+        self.clocks = Clocks()  # opened here: /proc/thread-self is this thread
+        self.last = self.clocks.read()  # when the last probe ran, and the thread's clocks then
+        self.answered = self.last[0]
         # The first probe comes from the loop thread: a stall may start right away.
         self.due = self.answered  # when the outstanding probe was due; _NEVER if none is
-        loop.call_soon(self._probe, context=_CONTEXT)
+        # Probes need no context variables; one empty context per loop (a context
+        # cannot be entered by two threads at once) spares copying the poster's.
+        self.context = contextvars.Context()
+        loop.call_soon(self._probe, context=self.context)
 
     @property
     def outstanding(self) -> bool:
@@ -76,12 +126,11 @@ class LoopMonitor:
         if not self.active:
             return
         try:
-            now = _monotonic()
-            cpu = _thread_time() if _thread_time else 0.0
-            if now - self.due >= self.threshold:
-                self.finished.append((self.due, now, cpu - self.cpu, now - self.answered))
-            self.answered = now
-            self.cpu = cpu
+            reading = self.clocks.read()
+            if reading[0] - self.due >= self.threshold:
+                self.finished.append((self.due, self.last, reading))
+            self.last = reading
+            self.answered = reading[0]
             self.due = _NEVER
         except Exception as exc:  # never let the heartbeat break the loop
             self.active = False
@@ -93,7 +142,7 @@ class LoopMonitor:
         thread itself in a long C call) kept the watchdog from running."""
         self.due = min(intended, _monotonic())
         try:
-            self.loop.call_soon_threadsafe(self._probe, context=_CONTEXT)
+            self.loop.call_soon_threadsafe(self._probe, context=self.context)
         except Exception as exc:  # the loop was closed meanwhile
             self.active = False
             self.due = _NEVER
@@ -102,11 +151,11 @@ class LoopMonitor:
     def stop(self) -> None:
         """On the loop thread, after run_forever: a stall may have ended the run."""
         self.active = False
-        now = _monotonic()
-        cpu = _thread_time() if _thread_time else 0.0
-        if now - self.due >= self.threshold:
-            self.finished.append((self.due, now, cpu - self.cpu, now - self.answered))
+        reading = self.clocks.read()
+        if reading[0] - self.due >= self.threshold:
+            self.finished.append((self.due, self.last, reading))
         self.due = _NEVER
+        self.clocks.close()
 
     def add_sample(self, sample: Sample, due: float) -> None:
         """Watchdog thread: file a sample under the probe that was late when taken."""
@@ -129,11 +178,11 @@ class LoopMonitor:
         """Under ``lock``: the stalls that ended, each with the samples taken during it."""
         out = []
         while self.finished:
-            due, end, cpu_used, window = self.finished.popleft()
+            due, before, end = self.finished.popleft()
             samples: List[Sample] = []
             if self.sample_due == due:
                 samples = self.samples
                 self.samples = []
                 self.sample_due = None
-            out.append((due, end, cpu_used, window, samples))
+            out.append((due, before, end, samples))
         return out

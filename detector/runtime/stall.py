@@ -6,19 +6,25 @@ import time
 from collections import Counter
 from typing import List, Optional, Tuple
 
-from . import monitor as _monitor
 from .events import Frame, StallEvent
 from .frames import LOOP, OFFLOAD, USER, FileKinds, is_async_code, make_frame
 from .sampling import Sample
 from .verdict import decide
 
 
-def build(mon, due: float, end: float, cpu_used: float, window: float,
-          samples: List[Sample], kinds: FileKinds) -> StallEvent:
-    cpu: Optional[float] = None
-    if _monitor._thread_time is not None and window > 0:
-        cpu = round(max(0.0, min(1.0, cpu_used / window)), 3)
-    verdict, chosen = decide(samples, cpu, end - due)
+def _share(before: Optional[float], after: Optional[float], window: float) -> Optional[float]:
+    if before is None or after is None or window <= 0:
+        return None
+    return round(max(0.0, min(1.0, (after - before) / window)), 3)
+
+
+def build(mon, due: float, before, end, samples: List[Sample], kinds: FileKinds) -> StallEvent:
+    """``before``/``end``: the loop thread's (monotonic, cpu, runnable) at the last
+    probe before the stall and when it ended."""
+    window = end[0] - before[0]
+    cpu = _share(before[1], end[1], window)
+    runnable = _share(before[2], end[2], window)
+    verdict, chosen = decide(samples, cpu, runnable, end[0] - due, mon.threshold)
     stack = []
     user = innermost = coroutine = None
     if chosen is not None:
@@ -41,7 +47,7 @@ def build(mon, due: float, end: float, cpu_used: float, window: float,
             code, lasti = chosen.coroutine
             coroutine = make_frame(code, lasti, kinds.kind(code.co_filename))
     return StallEvent(
-        duration=round(end - due, 6),
+        duration=round(end[0] - due, 6),
         started_at=round(time.time() - (time.monotonic() - due), 6),
         verdict=verdict,
         task=chosen.task if chosen is not None else None,
@@ -50,6 +56,7 @@ def build(mon, due: float, end: float, cpu_used: float, window: float,
         pid=os.getpid(),
         samples=len(samples),
         cpu=cpu,
+        runnable=runnable,
         user_frame=user,
         innermost_frame=innermost,
         coroutine_frame=coroutine,

@@ -1,24 +1,26 @@
-"""Why the loop stalled, from the stack samples and the loop thread's CPU time.
+"""Why the loop stalled, from the stack samples and the loop thread's clocks.
 
-The loop thread's CPU share over the stall (``cpu``, from ``time.thread_time()``
-read by the heartbeat probe) separates "waiting" from "working"; the samples say where:
+Whether the loop thread was *working* or *waiting* comes from its share of the
+stall spent runnable (on a CPU or queued for one: Linux schedstat), else from
+its CPU time share; the samples say where:
 
-* waiting (cpu < 0.25)
-    - the watchdog itself could not run for
-      half the stall, or took no sample       -> ``starved``   (another thread held the GIL,
+* waiting (runnable < 0.5 or cpu < 0.05; without schedstat, cpu < 0.25)
+    - the watchdog itself was kept from running
+      (GIL held) for half the stall, or took
+      no sample                               -> ``starved``   (another thread held the GIL,
                                                                  or the process got no CPU)
     - inside a callback in most samples       -> ``blocking``  (sleep, socket, file, lock...)
     - no callback running (the loop was in
       select/epoll or waiting for the GIL)    -> ``starved``
-* working (cpu >= 0.25)
+* working
     - one callback seen in most samples       -> ``cpu``
     - no callback dominates (different tasks
       or callbacks, or loop machinery)        -> ``callbacks`` (many small callbacks)
     - no sample (a C call kept the GIL)       -> ``cpu``
 
-Without a CPU reading (``cpu`` is None) the samples decide alone: a callback
-seen throughout is reported ``blocking`` when its innermost frame never left
-one instruction, ``cpu`` otherwise.
+Without either clock the samples decide alone: a callback seen throughout is
+reported ``blocking`` when its innermost frame never left one instruction,
+``cpu`` otherwise.
 """
 from __future__ import annotations
 
@@ -28,11 +30,14 @@ from typing import List, Optional, Tuple
 from .events import BLOCKING, CALLBACKS, CPU, STARVED, UNKNOWN
 from .sampling import Sample
 
-WORKING = 0.25  # loop thread CPU share above which it was executing, not waiting
+RUNNABLE = 0.5  # share of the stall the loop thread was runnable, above which it was working
+WORKING = 0.25  # the same from CPU time alone (lower: competing processes take their share)
+ON_CPU = 0.05  # least CPU share of a working thread, however loaded the machine
 DOMINANT = 0.6  # share of samples one callback needs to be "the" stalled callback
 
 
-def decide(samples: List[Sample], cpu: Optional[float], duration: float) -> Tuple[str, Optional[Sample]]:
+def decide(samples: List[Sample], cpu: Optional[float], runnable: Optional[float],
+           duration: float, threshold: float) -> Tuple[str, Optional[Sample]]:
     """Return (verdict, the sample whose stack represents the stall)."""
     in_callback = [s for s in samples if s.root is not None]
     top_root, top_count = (None, 0)
@@ -43,7 +48,13 @@ def decide(samples: List[Sample], cpu: Optional[float], duration: float) -> Tupl
     if representative is None and samples:
         representative = samples[-1]
 
-    if cpu is None:
+    if runnable is not None:
+        # Runnable but (almost) never on a CPU: a thread waking up every 5 ms to
+        # ask for the GIL, queued behind other processes each time.
+        working = runnable >= RUNNABLE and (cpu is None or cpu >= ON_CPU)
+    elif cpu is not None:
+        working = cpu >= WORKING
+    else:
         if not samples:
             return UNKNOWN, None
         if not in_callback:
@@ -53,8 +64,11 @@ def decide(samples: List[Sample], cpu: Optional[float], duration: float) -> Tupl
         locations = {s.location for s in in_callback if s.root == top_root}
         return (BLOCKING if len(locations) == 1 else CPU), representative
 
-    if cpu < WORKING:
-        if not samples or sum(s.gil_wait for s in samples) >= duration / 2:
+    if not working:
+        # Long waits only: a busy machine delays every wake-up a little, a thread
+        # holding the GIL delays one by about the whole stall.
+        blind = sum(s.gil_wait for s in samples if s.gil_wait >= threshold / 2)
+        if not samples or blind >= duration / 2:
             # Neither the loop thread nor the watchdog ran: what the samples show is
             # whatever the loop did once it got the GIL back, not the stall.
             return STARVED, None

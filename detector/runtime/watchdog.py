@@ -187,9 +187,9 @@ class Watchdog:
 
     def _finish(self, monitor: LoopMonitor) -> None:
         with monitor.lock:
-            for due, end, cpu_used, window, samples in monitor.take_finished():
+            for due, before, end, samples in monitor.take_finished():
                 try:
-                    event = _stall.build(monitor, due, end, cpu_used, window, samples, self.kinds)
+                    event = _stall.build(monitor, due, before, end, samples, self.kinds)
                 except Exception as exc:
                     self._error(f"could not describe a stall: {exc!r}")
                     continue

@@ -231,3 +231,26 @@ def test_deep_recursion_still_finds_the_callback():
     assert stall.user_frame.row == _line_of("DEEP-STALL")
     assert len(stall.stack) == 200
     assert stall.coroutine_frame.function.endswith("main")
+
+
+def test_many_loops_probed_at_once_from_several_threads():
+    errors = []
+
+    def serve(kind):
+        async def spin():
+            end = time.monotonic() + 0.6
+            while time.monotonic() < end:
+                await asyncio.sleep(0)
+
+        try:
+            uvloop.run(spin()) if kind == "uvloop" else asyncio.run(spin())
+        except BaseException as exc:  # any error here is the watchdog's fault
+            errors.append(exc)
+
+    with watch(0.004):  # probes every millisecond in every loop
+        threads = [threading.Thread(target=serve, args=(kind,)) for kind in ["asyncio", "uvloop"] * 3]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert errors == []

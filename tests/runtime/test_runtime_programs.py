@@ -34,7 +34,7 @@ def test_time_sleep_in_a_coroutine(loop_kind):
     stall = only_stall(report)
     assert stall["verdict"] == "blocking"
     assert 0.3 <= stall["duration"] < 1.5
-    assert stall["cpu"] < 0.25
+    assert stall["cpu"] < 0.05 and stall["runnable"] < 0.5
     assert stall["task"].startswith("Task-")
     assert stall["loop"] == ("uvloop.Loop" if loop_kind == "uvloop" else "asyncio.unix_events._UnixSelectorEventLoop")
     for key in ("user_frame", "innermost_frame", "coroutine_frame"):
@@ -68,7 +68,7 @@ def test_file_read_from_a_fifo_with_a_late_writer(loop_kind):
 def test_cpu_bound_helper_reports_the_hot_loop_and_the_fix_site(loop_kind):
     stall = only_stall(run("cpu_loop.py", loop_kind))
     assert stall["verdict"] == "cpu"
-    assert stall["cpu"] > 0.25
+    assert stall["runnable"] > 0.5 and stall["cpu"] > 0.05
     start, _ = marked(PROGRAMS / "cpu_loop.py", "LOOP-START")
     end, _ = marked(PROGRAMS / "cpu_loop.py", "LOOP-END")
     user = stall["user_frame"]
