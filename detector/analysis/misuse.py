@@ -134,9 +134,13 @@ def _callback_findings(project, target: FunctionSummary, target_module: ModuleSu
         if reason is None or suppressed(target_module, call, ("BLK304", reason[0])):
             continue
         chain = (hop(target_module, target, call),) + reason[1] if reason[1] else ()
+        what = f"blocking call `{call.text}()`"
+        if chain:
+            last = chain[-1]
+            what = f"`{call.text}()`, which reaches `{last.call}()` at {last.filename}:{last.row},"
         out.append(_finding(
             "BLK304", target_module, call,
-            f"blocking call `{call.text}()` in `{fn}`, a callback the event loop runs "
+            f"{what} in `{fn}`, a callback the event loop runs "
             f"(registered with `{registration.text}` at {where}); schedule a coroutine that offloads it instead",
             chain=chain, function=fn))
     return out
