@@ -23,6 +23,8 @@ def main() -> None:
 
     \b
     offload check [PATHS]          static analysis (exit 1 when findings remain)
+    offload watch -- CMD ...       run a program with the slow-callback watchdog
+    offload confirm S.json R.json  join static findings with runtime stalls
     offload rules                  every rule, with its code and fix availability
     offload rule CODE              what a rule checks, and how to fix it
     """
@@ -72,6 +74,8 @@ def _progress_printer(enabled: bool):
 @click.option("--unsafe-fixes", is_flag=True, default=None,
               help="Also apply unsafe fixes (moving a call to a thread changes cancellation and thread-safety).")
 @click.option("--diff", "show_diff", is_flag=True, help="Print the fixes as a unified diff; write nothing.")
+@click.option("--runtime", "runtime_report", type=click.Path(dir_okay=False), metavar="REPORT.json",
+              help="Join the findings with an `offload watch` report: confirmed / not exercised / runtime-only.")
 def check(
     paths: Tuple[Path, ...],
     output_format: str,
@@ -89,6 +93,7 @@ def check(
     fix: bool,
     unsafe_fixes: Optional[bool],
     show_diff: bool,
+    runtime_report: Optional[str],
 ) -> None:
     """Check PATHS (files or directories, default '.') for blocking calls on the event loop.
 
@@ -150,6 +155,8 @@ def check(
         use_color = output_format == "text" and terminal.use_color(color, sys.stdout)
         click.echo(_render(output_format, result.findings, settings, use_color, show_source, sources),
                    nl=False, color=use_color)
+    if runtime_report:
+        _confirm_with(result.findings, runtime_report)
     if not quiet and result.files and write_baseline is None:
         click.echo(text.summary(result.findings, result.files), err=True)
         if hidden:
@@ -223,6 +230,18 @@ def _render(output_format: str, findings, settings, color: bool, show_source: bo
     return FORMATS[output_format](findings)
 
 
+def _confirm_with(findings, report_path: str) -> None:
+    """``offload check --runtime R.json``: the same join as ``offload confirm``."""
+    from detector.confirm import ConfirmInputError, format_text, join, load_runtime
+
+    try:
+        joined = join([f.to_dict() for f in findings], load_runtime(report_path))
+    except ConfirmInputError as exc:
+        raise _fail(str(exc))
+    for line in format_text(joined):
+        click.echo(line)
+
+
 @main.command("rules")
 @click.option("--format", "fmt", type=click.Choice(["text", "markdown"]), default="text", show_default=True)
 def rules_command(fmt: str) -> None:
@@ -244,3 +263,10 @@ def rule_command(code: str) -> None:
     if rule is None:
         raise _fail(f"unknown rule code {code!r}; 'offload rules' lists them")
     click.echo(describe(rule), nl=False)
+
+
+# The runtime commands live in their own module: it imports only the stdlib and click.
+from detector.runtime_cli import confirm, watch  # noqa: E402
+
+main.add_command(watch)
+main.add_command(confirm)

@@ -142,7 +142,7 @@ def validate_static(records) -> List[dict]:
                 int(hop["row"])
         except (KeyError, TypeError, ValueError):
             raise ConfirmInputError(
-                f"finding #{index} lacks a filename and location.row (is this `offload check --format json` output?)"
+                f"finding #{index} lacks a filename and location.row (is this `offload check --output-format json` output?)"
             ) from None
     return records
 

@@ -72,7 +72,7 @@ def watch(threshold: float, report_path, output_format: str, command) -> None:
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text",
               show_default=True)
 def confirm(static_json: str, runtime_json: str, output_format: str) -> None:
-    """Join static findings (offload check --format json) with a runtime report (offload watch --report)."""
+    """Join static findings (offload check --output-format json) with a runtime report (offload watch --report)."""
     from detector.confirm import ConfirmInputError, format_text, join, load_runtime, load_static
 
     try:
