@@ -1,0 +1,39 @@
+"""End to end through the real `offload` CLI: watch a program, then join its stalls with check."""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+PROGRAM = """import asyncio, time
+
+
+async def main():
+    time.sleep(0.4)
+    await asyncio.sleep(0)
+
+
+asyncio.run(main())
+"""
+
+
+def offload(*args, cwd):
+    return subprocess.run([sys.executable, "-m", "detector", *args], cwd=cwd, capture_output=True, text=True,
+                          timeout=120)
+
+
+def test_watch_then_check_runtime_confirms_the_finding(tmp_path: Path):
+    (tmp_path / "prog.py").write_text(PROGRAM)
+    watched = offload("watch", "--report", "stalls.json", "--", sys.executable, "prog.py", cwd=tmp_path)
+    assert watched.returncode == 0, watched.stderr
+    checked = offload("check", "prog.py", "--runtime", "stalls.json", cwd=tmp_path)
+    assert checked.returncode == 1
+    assert "prog.py:5:5: BLK100 blocking call" in checked.stdout
+    assert "prog.py:5:5: BLK100 confirmed (1 stall" in checked.stdout
+
+
+def test_check_runtime_with_a_missing_report_is_an_error(tmp_path: Path):
+    (tmp_path / "prog.py").write_text(PROGRAM)
+    checked = offload("check", "prog.py", "--runtime", "missing.json", cwd=tmp_path)
+    assert checked.returncode == 2
+    assert "missing.json" in checked.stderr
