@@ -36,16 +36,25 @@ def _fail(message: str) -> "click.exceptions.Exit":
 
 
 def _progress_printer(enabled: bool):
-    """A one-line counter on stderr for long runs on a terminal; silent otherwise."""
+    """A progress bar on stderr while many files are analysed, on a terminal; silent otherwise.
+
+    Called once per analysed file (cached files are not counted), from the worker pool too.
+    """
     if not enabled or not sys.stderr.isatty():
         return None
+    import time
+
+    last = [0.0]
 
     def show(done: int, total: int) -> None:
-        if total >= 200 and (done % 25 == 0 or done == total):
-            end = "\n" if done == total else ""
-            click.echo(f"\rchecked {done}/{total} files", err=True, nl=False)
-            if end:
-                click.echo("\r" + " " * 40 + "\r", err=True, nl=False)
+        now = time.monotonic()
+        if total < 200 or (done < total and now - last[0] < 0.1):
+            return
+        last[0] = now
+        filled = 30 * done // total
+        click.echo(f"\ranalysing [{'#' * filled}{'.' * (30 - filled)}] {done}/{total} files", err=True, nl=False)
+        if done == total:
+            click.echo("\r" + " " * 72 + "\r", err=True, nl=False)
 
     return show
 
@@ -76,6 +85,9 @@ def _progress_printer(enabled: bool):
 @click.option("--diff", "show_diff", is_flag=True, help="Print the fixes as a unified diff; write nothing.")
 @click.option("--runtime", "runtime_report", type=click.Path(dir_okay=False), metavar="REPORT.json",
               help="Join the findings with an `offload watch` report: confirmed / not exercised / runtime-only.")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), metavar="N",
+              help="Worker processes for analysing files (default: every core; 1: in this process).")
+@click.option("--no-cache", is_flag=True, help="Neither read nor write .offload_cache/ in the project root.")
 def check(
     paths: Tuple[Path, ...],
     output_format: str,
@@ -94,6 +106,8 @@ def check(
     unsafe_fixes: Optional[bool],
     show_diff: bool,
     runtime_report: Optional[str],
+    jobs: Optional[int],
+    no_cache: bool,
 ) -> None:
     """Check PATHS (files or directories, default '.') for blocking calls on the event loop.
 
@@ -110,6 +124,8 @@ def check(
     from detector import runner
     from detector.report import text, terminal
 
+    runner.set_defaults(jobs=jobs, use_cache=not no_cache)  # also for the re-check after --fix
+    click.get_current_context().call_on_close(runner.set_defaults)  # library calls: no cache again
     paths = paths or (Path("."),)
     fix_run = None
     sources = None  # source read from stdin, for --show-source and SARIF fixes

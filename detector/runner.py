@@ -1,16 +1,25 @@
-"""A check run: discover files, analyse each, build the project, collect findings."""
+"""A check run: discover files, summarise each (cache, then workers), build the project, collect findings.
+
+Per-file summaries come from the cache (``detector.cache``) when the file is unchanged, and
+are computed otherwise, in worker processes for larger runs (``detector.workers``). Findings,
+direct and transitive, are recomputed from the summaries of the whole project whenever any
+file changed; a run whose every input (all file keys, settings, checked files, working
+directory) equals an earlier run's reuses that run's findings. This module does not import
+libcst: a run whose files all come from the cache never loads it.
+"""
 from __future__ import annotations
 
 import dataclasses
+import gc
 import os
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, List, Optional, Sequence, Union
+from typing import Callable, Dict, List, Optional, Sequence, Union
 
 from detector import catalog as catalog_module
-from detector.analysis import diagnostics, misuse, propagate
+from detector.analysis import misuse, propagate
 from detector.analysis.findings import direct_findings
-from detector.analysis.module import summarize
 from detector.analysis.project import Project
 from detector.analysis.summary import ModuleSummary
 from detector.catalog import Catalog, CatalogError
@@ -18,7 +27,15 @@ from detector.config import Config, ConfigError
 from detector.discovery import discover, module_name, source_roots
 from detector.model import Finding
 
-Progress = Callable[[int, int], None]
+Progress = Callable[[int, int], None]  # (files analysed so far, files to analyse)
+
+# What check_paths does when not told: the CLI sets these for each `offload check` run, so a
+# re-check after --fix uses the same options. A library call stays in-memory by default.
+_DEFAULTS: Dict[str, object] = {"jobs": None, "use_cache": False}
+
+
+def set_defaults(jobs: Optional[int] = None, use_cache: bool = False) -> None:
+    _DEFAULTS.update(jobs=jobs, use_cache=use_cache)
 
 
 @dataclass
@@ -27,6 +44,8 @@ class CheckResult:
     files: int = 0
     errors: List[str] = field(default_factory=list)  # make the exit code 2
     warnings: List[str] = field(default_factory=list)
+    analysed: int = 0  # files parsed and analysed in this run (the rest came from the cache)
+    cached: int = 0  # files whose summary came from the cache
 
 
 def effective_catalog(config: Config) -> Catalog:
@@ -51,26 +70,60 @@ def display_path(path: Path) -> str:
     return text
 
 
+class _RealPath(type(Path())):  # type: ignore[misc]
+    """A path already known to be absolute and free of symlinks: ``resolve()`` is a no-op.
+
+    ``discovery.module_name`` resolves its argument; for thousands of files that is one
+    ``lstat`` per path component each time. ``_Resolver`` resolves each directory once.
+    """
+
+    def resolve(self, strict: bool = False) -> "_RealPath":
+        return self
+
+
+class _Resolver:
+    """``Path.resolve()`` for many files in few directories, one ``realpath`` per directory."""
+
+    def __init__(self) -> None:
+        self._dirs: Dict[str, str] = {}
+        self._files: Dict[str, Path] = {}
+
+    def __call__(self, path: Path) -> Path:
+        text = os.path.abspath(path)
+        found = self._files.get(text)
+        if found is None:
+            parent, name = os.path.split(text)
+            real = self._dirs.get(parent)
+            if real is None:
+                real = self._dirs[parent] = os.path.realpath(parent)
+            full = os.path.join(real, name)
+            found = _RealPath(os.path.realpath(full) if os.path.islink(full) else full)
+            self._files[text] = found
+        return found
+
+
+def _unreadable(shown: str, name: str, exc: OSError) -> ModuleSummary:
+    from detector.analysis import diagnostics
+
+    summary = ModuleSummary(path=shown, module=name)
+    summary.diagnostics.append(diagnostics.diagnostic(
+        diagnostics.DECODE_ERROR, shown, f"cannot read file: {exc.strerror or exc}"))
+    return summary
+
+
 def analyse_file(path: Path, shown: str, catalog: Catalog, roots: Sequence[Path]) -> ModuleSummary:
     name, is_package = module_name(path, roots)
     try:
         data = path.read_bytes()
     except OSError as exc:
-        summary = ModuleSummary(path=shown, module=name)
-        summary.diagnostics.append(diagnostics.diagnostic(
-            diagnostics.DECODE_ERROR, shown, f"cannot read file: {exc.strerror or exc}"))
-        return summary
+        return _unreadable(shown, name, exc)
     return analyse_bytes(data, shown, catalog, name, is_package)
 
 
 def analyse_bytes(data: bytes, shown: str, catalog: Catalog, name: str, is_package: bool) -> ModuleSummary:
-    try:
-        return summarize(data, shown, catalog, name, is_package)
-    except Exception as exc:  # a bug in offload must not hide the other files' results
-        summary = ModuleSummary(path=shown, module=name)
-        summary.diagnostics.append(diagnostics.diagnostic(
-            diagnostics.INTERNAL_ERROR, shown, f"internal error: {type(exc).__name__}: {exc}"))
-        return summary
+    from detector import workers
+
+    return workers.analyse(data, shown, catalog, name, is_package)
 
 
 def findings_for(summaries: List[ModuleSummary], catalog: Catalog, config: Config) -> List[Finding]:
@@ -85,29 +138,178 @@ def findings_for(summaries: List[ModuleSummary], catalog: Catalog, config: Confi
     return sorted(found, key=Finding.sort_key)
 
 
+@dataclass
+class _File:
+    """One file of a run, as it moves through the cache and the analysis."""
+
+    path: Path
+    shown: str  # display path
+    module: str
+    is_package: bool
+    absolute: str = ""
+    key: Optional[str] = None  # cache key, once the content digest is known
+    data: Optional[bytes] = None  # bytes read in this run
+    summary: Optional[ModuleSummary] = None
+
+
+def _read(item: _File, store) -> None:
+    """Read the file; with a cache, record its digest and key. Unreadable: a BLK901 summary."""
+    from detector import cache as cache_module
+
+    try:
+        with open(item.path, "rb") as handle:
+            status = os.fstat(handle.fileno())
+            item.data = handle.read()
+    except OSError as exc:
+        item.summary = _unreadable(item.shown, item.module, exc)
+        return
+    if store is not None:
+        content = cache_module.digest(item.data)
+        store.record(item.absolute, cache_module.stat_key(status), content, time.time_ns())
+        item.key = store.key(content, item.module, item.is_package, item.shown)
+
+
+def _identify(items: Sequence[_File], store) -> None:
+    """Give every readable file its cache key: from the index when its stat is unchanged
+    (the file is not even opened), otherwise by reading and hashing it."""
+    from detector import cache as cache_module
+
+    for item in items:
+        item.absolute = os.path.abspath(item.path)
+        try:
+            content = store.known_digest(item.absolute, cache_module.stat_key(os.stat(item.absolute)))
+        except OSError:
+            content = None
+        if content is not None:
+            item.key = store.key(content, item.module, item.is_package, item.shown)
+        else:
+            _read(item, store)
+
+
+def _summarize(items: Sequence[_File], config: Config, catalog: Catalog, store, jobs: Optional[int],
+               progress: Optional[Progress], result: CheckResult) -> List[ModuleSummary]:
+    """Every file's summary, in order: from the cache when its entry is there, analysed otherwise."""
+    from detector import workers
+
+    collecting = gc.isenabled()
+    gc.disable()  # loading thousands of small objects: the cycle collector only slows it down
+    try:
+        for item in items:
+            if store is not None and item.summary is None and item.key is not None:
+                item.summary = store.load(item.key, item.shown, item.module)
+                if item.summary is not None:
+                    result.cached += 1
+                    item.data = None
+            if item.summary is None and item.data is None:
+                _read(item, store)  # known by its stat, but its entry is gone or unusable
+    finally:
+        if collecting:
+            gc.enable()
+
+    tasks = [workers.Task(index, item.data, item.shown, item.module, item.is_package)
+             for index, item in enumerate(items) if item.summary is None and item.data is not None]
+    analysed = [0]
+
+    def done(task: "workers.Task", summary: ModuleSummary, data: Optional[bytes]) -> None:
+        item = items[task.index]
+        item.summary, item.data, task.data = summary, None, b""  # the bytes are not needed any more
+        if store is not None and data is not None and item.key is not None:
+            store.store(item.key, data)
+        analysed[0] += 1
+        if progress is not None:
+            progress(analysed[0], len(tasks))
+
+    if tasks:
+        jobs = jobs if jobs is not None else (_DEFAULTS["jobs"] or workers.default_jobs())
+        workers.analyse_all(tasks, config, catalog, jobs, store is not None, done)
+    result.analysed += len(tasks)
+    return [item.summary for item in items]  # type: ignore[misc]
+
+
+def summarize_files(
+    files: Sequence[Path],
+    config: Config,
+    catalog: Catalog,
+    progress: Optional[Progress] = None,
+    jobs: Optional[int] = None,
+    use_cache: bool = False,
+) -> List[ModuleSummary]:
+    """One summary per file, in order (cached, or analysed in ``jobs`` processes)."""
+    from detector import cache as cache_module
+
+    items = _items(files, config, _Resolver())
+    store = cache_module.Cache(config.root, cache_module.salt(config)) if use_cache else None
+    if store is not None:
+        _identify(items, store)
+    summaries = _summarize(items, config, catalog, store, jobs, progress, CheckResult())
+    if store is not None:
+        store.save()
+    return summaries
+
+
+def _items(files: Sequence[Path], config: Config, resolve: _Resolver) -> List[_File]:
+    roots = source_roots(config.root)
+    return [_File(path, display_path(path), *module_name(resolve(path), roots)) for path in files]
+
+
 def check_paths(
     paths: Sequence[Union[str, Path]],
     config: Optional[Config] = None,
     progress: Optional[Progress] = None,
+    jobs: Optional[int] = None,
+    use_cache: Optional[bool] = None,
 ) -> CheckResult:
-    """Check files and directories. Raises ConfigError for bad configuration only."""
+    """Check files and directories. Raises ConfigError for bad configuration only.
+
+    ``jobs``: worker processes (default: every core; 1 analyses in this process; runs with
+    few files to analyse always stay in this process). ``use_cache``: read and write
+    ``.offload_cache/`` in the project root (default: off for library calls, on for the CLI).
+    """
     config = config or Config()
     catalog = effective_catalog(config)
     found = discover([Path(p) for p in paths], config)
     result = CheckResult(errors=list(found.errors), warnings=list(found.warnings), files=len(found.files))
-    roots = source_roots(config.root)
     # The rest of the project is analysed too, so helpers defined elsewhere resolve;
     # findings are reported only for the files asked about.
-    checked = {path.resolve() for path in found.files}
-    context = [p for p in discover([config.root], config).files if p.resolve() not in checked] if config.root.is_dir() else []
-    files = found.files + context
-    summaries = []
-    for index, path in enumerate(files, start=1):
-        summaries.append(analyse_file(path, display_path(path), catalog, roots))
-        if progress is not None:
-            progress(index, len(files))
-    shown = {display_path(path) for path in found.files}
-    result.findings = [f for f in findings_for(summaries, catalog, config) if f.filename in shown]
+    resolve = _Resolver()
+    checked = {resolve(path) for path in found.files}
+    root = resolve(config.root)
+    if not config.root.is_dir() or any(resolve(Path(p)) == root for p in paths):
+        context: List[Path] = []  # the root itself was asked for: nothing else to add
+    else:
+        context = [p for p in discover([config.root], config).files if resolve(p) not in checked]
+    items = _items(found.files + context, config, resolve)
+    shown = sorted({display_path(path) for path in found.files})
+    if use_cache is None:
+        use_cache = bool(_DEFAULTS["use_cache"])
+    store = None
+    if use_cache:
+        from detector import cache as cache_module
+
+        store = cache_module.Cache(config.root, cache_module.salt(config))
+        _identify(items, store)
+        if all(item.key is not None for item in items):
+            memo = store.findings_key([item.key for item in items], shown, config)  # type: ignore[misc]
+            reused = store.load_findings(memo)
+            if reused is not None:  # no file changed since a run with these same settings
+                result.findings, result.cached = reused, len(items)
+                store.save()
+                return result
+    summaries = _summarize(items, config, catalog, store, jobs, progress, result)
+    wanted = set(shown)
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        result.findings = [f for f in findings_for(summaries, catalog, config) if f.filename in wanted]
+    finally:
+        if collecting:
+            gc.enable()
+    if store is not None:
+        keys = [item.key for item in items]
+        if all(key is not None for key in keys):
+            # Keys again: a file that changed while this run read it has a new one by now.
+            store.store_findings(store.findings_key(keys, shown, config), result.findings)  # type: ignore[arg-type]
+        store.save()
     return result
 
 

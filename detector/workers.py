@@ -1,0 +1,156 @@
+"""Analysing files: in this process for small runs, in worker processes for larger ones.
+
+The parent reads each file (it needs the bytes' digest for the cache anyway) and sends the
+bytes, so what a worker analyses is exactly what was hashed. Workers load the catalogue once
+(pool initializer), take chunks of files, biggest first, and send back summaries -- pickled
+bytes when the parent will also store them in the cache, so nothing is pickled twice. libcst
+is imported only here, inside the function that analyses, so a run whose files all come from
+the cache never imports it.
+"""
+from __future__ import annotations
+
+import gc
+import multiprocessing
+import os
+import threading
+from dataclasses import dataclass
+from typing import Callable, Dict, List, Optional, Sequence
+
+# Below this many files to analyse, starting processes costs more than it saves.
+MIN_PARALLEL = 30
+_CHUNKS_PER_JOB = 16
+_MAX_CHUNK_FILES = 64
+
+
+@dataclass
+class Task:
+    index: int
+    data: bytes
+    shown: str  # display path, written into the summary and its findings
+    module: str
+    is_package: bool
+
+
+# Called once per task, in completion order: (task, summary, the summary pickled or None).
+Done = Callable[[Task, object, Optional[bytes]], None]
+
+
+def default_jobs() -> int:
+    try:
+        return max(len(os.sched_getaffinity(0)), 1)
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def analyse(data: bytes, shown: str, catalog, module: str, is_package: bool):
+    """One file's ModuleSummary. A bug in offload becomes a BLK903 diagnostic for that file only."""
+    from detector.analysis.module import summarize  # imports libcst: only when a file needs it
+
+    # One file's trees and scopes are freed together: rather than letting the cycle collector
+    # walk them again and again while they are built, collect the young generation once at the end.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return summarize(data, shown, catalog, module, is_package)
+    except Exception as exc:
+        from detector.analysis import diagnostics
+        from detector.analysis.summary import ModuleSummary
+
+        summary = ModuleSummary(path=shown, module=module)
+        summary.diagnostics.append(diagnostics.diagnostic(
+            diagnostics.INTERNAL_ERROR, shown, f"internal error: {type(exc).__name__}: {exc}"))
+        return summary
+    finally:
+        if collecting:
+            gc.enable()
+            gc.collect(0)
+
+
+# -- worker processes -----------------------------------------------------------------------
+_WORKER_CATALOG: list = []
+
+
+def _init_worker(config) -> None:
+    """Pool initializer: the effective catalogue (built-in + config entries), once per process."""
+    from detector.runner import effective_catalog
+
+    _WORKER_CATALOG[:] = [effective_catalog(config)]
+    gc.freeze()  # what the worker inherited or imported stays: the cycle collector need not scan it
+
+
+def _run_chunk(tasks: Sequence[Task], pickled: bool) -> list:
+    from detector import cache
+
+    catalog = _WORKER_CATALOG[0]
+    results = []
+    for task in tasks:
+        summary = analyse(task.data, task.shown, catalog, task.module, task.is_package)
+        results.append((task.index, cache.dumps(summary) if pickled else summary))
+    return results
+
+
+def _context():
+    """fork is cheapest, but only safe while this process has a single thread."""
+    methods = multiprocessing.get_all_start_methods()
+    if "fork" in methods and threading.active_count() == 1:
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+
+
+def plan(tasks: Sequence[Task], jobs: int) -> List[List[Task]]:
+    """Chunks of similar total size, biggest files first, so no worker is left with the giant."""
+    ordered = sorted(tasks, key=lambda task: (-len(task.data), task.index))
+    total = sum(len(task.data) for task in ordered)
+    target = max(total // max(jobs * _CHUNKS_PER_JOB, 1), 1)
+    chunks: List[List[Task]] = []
+    current: List[Task] = []
+    size = 0
+    for task in ordered:
+        current.append(task)
+        size += len(task.data)
+        if size >= target or len(current) >= _MAX_CHUNK_FILES:
+            chunks.append(current)
+            current, size = [], 0
+    if current:
+        chunks.append(current)
+    return chunks
+
+
+def analyse_all(tasks: Sequence[Task], config, catalog, jobs: int, pickled: bool, done: Done) -> None:
+    """Analyse every task, calling ``done`` once per task as results arrive."""
+    if jobs <= 1 or len(tasks) < MIN_PARALLEL:
+        _in_process(tasks, catalog, pickled, done)
+        return
+    import pickle
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+    from concurrent.futures.process import BrokenProcessPool
+
+    chunks = plan(tasks, jobs)
+    finished: Dict[int, bool] = {}
+    pool = ProcessPoolExecutor(min(jobs, len(chunks)), mp_context=_context(),
+                               initializer=_init_worker, initargs=(config,))
+    by_index = {task.index: task for task in tasks}
+    try:
+        pending = {pool.submit(_run_chunk, chunk, pickled) for chunk in chunks}
+        while pending:
+            complete, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for future in complete:
+                for index, value in future.result():
+                    finished[index] = True
+                    if pickled:
+                        done(by_index[index], pickle.loads(value), value)  # our own worker's bytes
+                    else:
+                        done(by_index[index], value, None)
+    except BrokenProcessPool:
+        # A worker died (out of memory, killed): finish the rest here, one file at a time.
+        _in_process([task for task in tasks if task.index not in finished], catalog, pickled, done)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _in_process(tasks: Sequence[Task], catalog, pickled: bool, done: Done) -> None:
+    from detector import cache
+
+    for task in tasks:
+        summary = analyse(task.data, task.shown, catalog, task.module, task.is_package)
+        done(task, summary, cache.dumps(summary) if pickled else None)
