@@ -31,7 +31,7 @@ def both(source: str):
     data = source.encode("utf-8")
     tree = cst.parse_module(data)
     collector = _Collector("m", False)
-    tree.visit(collector)
+    collector._walk(tree)
     wanted = range(len(collector.ordered))
     fast = positions.spans(data, source, tree, collector.ordered, wanted)
     exact = MetadataWrapper(tree, unsafe_skip_copy=True).resolve(PositionProvider)

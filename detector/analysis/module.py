@@ -6,6 +6,7 @@ only when the module has calls worth recording.
 """
 from __future__ import annotations
 
+import dataclasses
 from typing import Dict, List, Optional, Tuple
 
 import libcst as cst
@@ -31,6 +32,47 @@ from detector.suppress import has_skip_file, parse_noqa
 
 _UNKNOWN_SOURCE = ("unknown",)
 _MAX_TEXT = 80
+
+# libcst's generic traversal rebuilds and re-validates every node it passes, whitespace
+# included: about the cost of the parse itself. The collector walks node fields directly, in
+# libcst's own order (learned once per node type), never entering whitespace or punctuation.
+_SKIP = frozenset({"lpar", "rpar", "leading_lines", "lines_after_decorators", "header", "footer",
+                   "comma", "semicolon", "newline", "trailing_whitespace"})
+_ORDER: Dict[type, Tuple[str, ...]] = {}
+_MISSING = object()
+
+
+class _FieldRecorder(cst.CSTVisitor):
+    """Records the order in which libcst visits the fields of one node."""
+
+    def __init__(self, top: cst.CSTNode):
+        super().__init__()
+        self.top = top
+        self.fields: List[str] = []
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        return node is self.top
+
+    def on_visit_attribute(self, node: cst.CSTNode, attribute: str) -> None:
+        if node is self.top:
+            self.fields.append(attribute)
+
+    def on_leave_attribute(self, node: cst.CSTNode, attribute: str) -> None:
+        pass
+
+    def on_leave(self, node: cst.CSTNode) -> None:
+        pass
+
+
+def _fields(node: cst.CSTNode) -> Tuple[str, ...]:
+    kind = type(node)
+    if kind not in _ORDER:
+        recorder = _FieldRecorder(node)
+        node.visit(recorder)
+        # Fields libcst visits only when set (an f-string's format_spec) go last.
+        names = recorder.fields + [f.name for f in dataclasses.fields(kind) if f.name not in recorder.fields]
+        _ORDER[kind] = tuple(n for n in names if n not in _SKIP and not n.startswith("whitespace"))
+    return _ORDER[kind]
 
 
 class _FunctionInfo:
@@ -105,7 +147,25 @@ class _Collector(cst.CSTVisitor):
 
     def _visit_all(self, nodes) -> None:
         for node in nodes:
-            node.visit(self)
+            self._walk(node)
+
+    _dispatch: Dict[type, object] = {}  # node type -> its visit_ method, or None
+
+    def _walk(self, node: cst.CSTNode) -> None:
+        kind = type(node)
+        method = self._dispatch.get(kind, _MISSING)
+        if method is _MISSING:
+            method = self._dispatch[kind] = getattr(type(self), "visit_" + kind.__name__, None)
+        if method is not None and method(self, node) is False:
+            return
+        for name in _ORDER.get(kind) or _fields(node):
+            value = getattr(node, name)
+            if isinstance(value, cst.CSTNode):
+                self._walk(value)
+            elif type(value) is tuple or type(value) is list:
+                for item in value:
+                    if isinstance(item, cst.CSTNode):
+                        self._walk(item)
 
     # -- imports -------------------------------------------------------------------------------
     def visit_Import(self, node: cst.Import) -> bool:
@@ -139,7 +199,7 @@ class _Collector(cst.CSTVisitor):
         self._visit_all(node.decorators)
         self._visit_params_outside(node.params)
         if node.returns is not None:
-            node.returns.visit(self)
+            self._walk(node.returns)
         if "overload" in decorators or "typing.overload" in decorators:
             return False
         name = node.name.value
@@ -157,7 +217,7 @@ class _Collector(cst.CSTVisitor):
         self._bind_params(node.params, scope, in_class, decorators)
         outer_scope, outer_function = self.scope, self.function
         self.scope, self.function = scope, info
-        node.body.visit(self)
+        self._walk(node.body)
         self.scope, self.function = outer_scope, outer_function
         return False
 
@@ -165,9 +225,9 @@ class _Collector(cst.CSTVisitor):
         """Defaults and annotations run where the ``def`` statement runs, not in the body."""
         for param in _params_in_source_order(params):
             if param.annotation is not None:
-                param.annotation.visit(self)
+                self._walk(param.annotation)
             if param.default is not None:
-                param.default.visit(self)
+                self._walk(param.default)
 
     def _bind_params(self, params: cst.Parameters, scope: Scope, in_class: bool, decorators: List[str]) -> None:
         outer = self.scope
@@ -193,7 +253,7 @@ class _Collector(cst.CSTVisitor):
         outer_scope, outer_function = self.scope, self.function
         # Code in a class body is not part of any function: it never runs on the loop.
         self.scope, self.function = scope, None
-        node.body.visit(self)
+        self._walk(node.body)
         self.scope, self.function = outer_scope, outer_function
         return False
 
@@ -205,7 +265,7 @@ class _Collector(cst.CSTVisitor):
         outer_scope, outer_function = self.scope, self.function
         # A lambda's body runs whenever it is called, typically in a thread or a callback.
         self.scope, self.function = scope, None
-        node.body.visit(self)
+        self._walk(node.body)
         self.scope, self.function = outer_scope, outer_function
         return False
 
@@ -217,8 +277,8 @@ class _Collector(cst.CSTVisitor):
         for part in ("elt", "key", "value"):  # source order: the element comes first
             child = getattr(node, part, None)
             if child is not None:
-                child.visit(self)
-        node.for_in.visit(self)
+                self._walk(child)
+        self._walk(node.for_in)
         self.scope = outer
         return False
 
@@ -226,11 +286,11 @@ class _Collector(cst.CSTVisitor):
 
     def visit_CompFor(self, node: cst.CompFor) -> bool:
         self._mark(node.iter, ITERATED)
-        node.iter.visit(self)
+        self._walk(node.iter)
         self._bind_target(node.target, _UNKNOWN_SOURCE)
         self._visit_all(node.ifs)
         if node.inner_for_in is not None:
-            node.inner_for_in.visit(self)
+            self._walk(node.inner_for_in)
         return False
 
     # -- bindings ------------------------------------------------------------------------------
@@ -428,7 +488,7 @@ def summarize(
 def _fill(summary: ModuleSummary, source: bytes, text: str, tree: cst.Module, catalog: Catalog,
           module_name: str, is_package: bool) -> None:
     collector = _Collector(module_name, is_package)
-    tree.visit(collector)
+    collector._walk(tree)
     resolver = Resolver(catalog, tree)
 
     pending: List[list] = []  # [function, node, ordered index, target, flags]
