@@ -129,10 +129,13 @@ def analyse_bytes(data: bytes, shown: str, catalog: Catalog, name: str, is_packa
 def findings_for(summaries: List[ModuleSummary], catalog: Catalog, config: Config) -> List[Finding]:
     project = Project(summaries, catalog)
     found = direct_findings(project)
-    if config.is_selected(propagate.CODE):
-        found += propagate.transitive_findings(project)
-    if any(config.is_selected(code) for code in misuse.NAMES):
-        found += misuse.misuse_findings(project)
+    transitive = config.is_selected(propagate.CODE)
+    misused = any(config.is_selected(code) for code in misuse.NAMES)
+    chains = propagate.blocking_chains(project) if transitive or misused else {}
+    if transitive:
+        found += propagate.transitive_findings(project, chains)
+    if misused:
+        found += misuse.misuse_findings(project, chains)
     found = [f for f in found if config.is_selected(f.code, f.filename)
              and (f.code not in misuse.OPT_IN or config.selects_explicitly(f.code))]
     return sorted(found, key=Finding.sort_key)

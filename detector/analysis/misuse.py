@@ -16,7 +16,7 @@ from typing import Dict, List, Optional, Tuple
 from detector.analysis import offload
 from detector.analysis.findings import short_name, suppressed
 from detector.analysis.project import Project
-from detector.analysis.propagate import blocking_chains, callee, hop
+from detector.analysis.propagate import callee, hop
 from detector.analysis.summary import (
     ACCESS, AWAITED, FAN_OUT, OFFLOAD_ARG, STATEMENT, STORED, WITH_ITEM,
     CallRecord, FunctionSummary, ModuleSummary,
@@ -51,8 +51,8 @@ def _blocking_reason(project: Project, call: CallRecord, chains) -> Optional[Tup
     return None
 
 
-def misuse_findings(project: Project) -> List[Finding]:
-    chains = blocking_chains(project)
+def misuse_findings(project: Project, chains) -> List[Finding]:
+    """``chains`` as computed by propagate.blocking_chains."""
     wrappers = project.catalog.wrappers
     found: List[Finding] = []
     loop_callbacks: Dict[int, Tuple[FunctionSummary, ModuleSummary, CallRecord, ModuleSummary]] = {}

@@ -75,9 +75,8 @@ def blocking_chains(project: Project) -> Dict[int, Chain]:
     return chains
 
 
-def transitive_findings(project: Project) -> List[Finding]:
-    """A finding at every async call site of a sync function that blocks."""
-    chains = blocking_chains(project)
+def transitive_findings(project: Project, chains: Dict[int, Chain]) -> List[Finding]:
+    """A finding at every async call site of a sync function that blocks (``chains`` from blocking_chains)."""
     findings: List[Finding] = []
     for module in project.summaries:
         if module.skip_file:
