@@ -1,7 +1,7 @@
 """Turn resolved calls inside async functions into Finding records with messages and fixes."""
 from __future__ import annotations
 
-from typing import List, Tuple
+from typing import Iterator, List, Tuple
 
 from detector.analysis.project import Project
 from detector.analysis.summary import ACCESS, AWAITED, OFFLOAD_ARG, WITH_ITEM, CallRecord, FunctionSummary, ModuleSummary
@@ -68,26 +68,29 @@ def suppressed(module: ModuleSummary, call: CallRecord, codes) -> bool:
     return is_suppressed(module.noqa, (call.row, call.end_row), codes)
 
 
-def direct_findings(project: Project) -> List[Finding]:
-    """Blocking calls written (or resolved through attributes) inside async functions."""
-    findings: List[Finding] = []
+def calls_in_async_functions(project: Project) -> Iterator[Tuple[ModuleSummary, FunctionSummary, CallRecord]]:
+    """Every call recorded in an async function of a file that is not skipped."""
     for module in project.summaries:
-        findings.extend(module.diagnostics)
         if module.skip_file:
             continue
         for function in module.functions:
-            if not function.is_async:
-                continue
-            for call in function.calls:
-                if call.flags & (AWAITED | ACCESS | OFFLOAD_ARG):
-                    continue  # OFFLOAD_ARG calls are BLK301's
-                resolved = project.resolve(call.target)
-                if resolved is None or resolved[0] != "rule":
-                    continue
-                _, rule, name = resolved
-                if suppressed(module, call, (rule.code,) + rule.peer_codes):
-                    continue
-                lazy = name in rule.lazy
-                findings.append(direct_finding(module, function, call, rule, name, lazy))
+            if function.is_async:
+                for call in function.calls:
+                    yield module, function, call
+
+
+def direct_findings(project: Project) -> List[Finding]:
+    """Blocking calls written (or resolved through attributes) inside async functions."""
+    findings: List[Finding] = [d for module in project.summaries for d in module.diagnostics]
+    for module, function, call in calls_in_async_functions(project):
+        if call.flags & (AWAITED | ACCESS | OFFLOAD_ARG):
+            continue  # OFFLOAD_ARG calls are BLK301's
+        resolved = project.resolve(call.target)
+        if resolved is None or resolved[0] != "rule":
+            continue
+        _, rule, name = resolved
+        if suppressed(module, call, (rule.code,) + rule.peer_codes):
+            continue
+        findings.append(direct_finding(module, function, call, rule, name, name in rule.lazy))
     return findings
 

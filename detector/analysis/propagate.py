@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections import deque
 from typing import Deque, Dict, List, Optional, Tuple
 
-from detector.analysis.findings import short_name, suppressed
+from detector.analysis.findings import calls_in_async_functions, short_name, suppressed
 from detector.analysis.project import Project
 from detector.analysis.summary import ACCESS, AWAITED, ITERATED, OFFLOAD_ARG, CallRecord, FunctionSummary, ModuleSummary
 from detector.model import Applicability, Finding, Fix, Hop, Location
@@ -78,18 +78,11 @@ def blocking_chains(project: Project) -> Dict[int, Chain]:
 def transitive_findings(project: Project, chains: Dict[int, Chain]) -> List[Finding]:
     """A finding at every async call site of a sync function that blocks (``chains`` from blocking_chains)."""
     findings: List[Finding] = []
-    for module in project.summaries:
-        if module.skip_file:
+    for module, function, call in calls_in_async_functions(project):
+        target = callee(project, call) if not call.flags & OFFLOAD_ARG else None
+        if target is None or id(target) not in chains or suppressed(module, call, (CODE,)):
             continue
-        for function in module.functions:
-            if not function.is_async:
-                continue
-            for call in function.calls:
-                target = callee(project, call) if not call.flags & OFFLOAD_ARG else None
-                if target is None or id(target) not in chains or suppressed(module, call, (CODE,)):
-                    continue
-                chain = (hop(module, function, call),) + chains[id(target)]
-                findings.append(_finding(module, function, call, chain))
+        findings.append(_finding(module, function, call, (hop(module, function, call),) + chains[id(target)]))
     return findings
 
 
