@@ -11,12 +11,11 @@ Standard library only (no libcst, no click): ``offload check --runtime`` calls
 """
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass, field
 from typing import Dict, Iterable, List, Optional, Tuple
 
-from detector.runtime.events import VERDICTS, ReportError, load_report, validate_report
+from detector.runtime.events import VERDICTS, ReportError, load_report, read_json, validate_report
 
 CONFIRMED = "confirmed"
 NOT_EXERCISED = "not-exercised"
@@ -177,14 +176,7 @@ def join(static_records: List[dict], report: dict, cwd: Optional[str] = None) ->
 
 
 def load_static(path: str) -> List[dict]:
-    try:
-        with open(path, encoding="utf-8") as handle:
-            data = json.load(handle)
-    except OSError as exc:
-        raise ConfirmInputError(f"cannot read {path}: {exc.strerror or exc}") from None
-    except ValueError as exc:
-        raise ConfirmInputError(f"{path} is not valid JSON: {exc}") from None
-    return validate_static(data)
+    return validate_static(read_json(path, ConfirmInputError))
 
 
 def load_runtime(path: str) -> dict:

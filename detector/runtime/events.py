@@ -172,15 +172,19 @@ def validate_report(data) -> dict:
     return data
 
 
-def load_report(path: str) -> dict:
+def read_json(path: str, error: type) -> object:
+    """The JSON document in ``path``, or ``error`` saying which file and what is wrong with it."""
     try:
         with open(path, encoding="utf-8") as handle:
-            data = json.load(handle)
+            return json.load(handle)
     except OSError as exc:
-        raise ReportError(f"cannot read {path}: {exc.strerror or exc}") from None
+        raise error(f"cannot read {path}: {exc.strerror or exc}") from None
     except ValueError as exc:
-        raise ReportError(f"{path} is not valid JSON: {exc}") from None
-    return validate_report(data)
+        raise error(f"{path} is not valid JSON: {exc}") from None
+
+
+def load_report(path: str) -> dict:
+    return validate_report(read_json(path, ReportError))
 
 
 def write_json_atomic(path: str, data) -> None:
