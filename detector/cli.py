@@ -124,8 +124,7 @@ def check(
     from detector import runner
     from detector.report import text, terminal
 
-    runner.set_defaults(jobs=jobs, use_cache=not no_cache)  # also for the re-check after --fix
-    click.get_current_context().call_on_close(runner.set_defaults)  # library calls: no cache again
+    run_options = {"jobs": jobs, "use_cache": not no_cache}  # the re-check after --fix uses them too
     paths = paths or (Path("."),)
     fix_run = None
     sources = None  # source read from stdin, for --show-source and SARIF fixes
@@ -148,10 +147,11 @@ def check(
             sources = {stdin_filename or "-": data}
             result = runner.CheckResult(files=1, findings=runner.check_source(data, stdin_filename or "-", settings))
         else:
-            result = runner.check_paths(paths, settings, progress=None if quiet else _progress_printer(True))
+            result = runner.check_paths(paths, settings, progress=None if quiet else _progress_printer(True),
+                                        **run_options)
             if fix or show_diff:
                 unsafe = settings.unsafe_fixes if unsafe_fixes is None else unsafe_fixes
-                result, fix_run = _apply_fixes(result, paths, settings, unsafe, show_diff, quiet)
+                result, fix_run = _apply_fixes(result, paths, settings, unsafe, show_diff, quiet, run_options)
     except config_module.ConfigError as exc:
         raise _fail(str(exc))
     hidden = stale = 0
@@ -200,7 +200,7 @@ def check(
     sys.exit(EXIT_FINDINGS if result.findings and not exit_zero else EXIT_CLEAN)
 
 
-def _apply_fixes(result, paths, settings, unsafe: bool, show_diff: bool, quiet: bool):
+def _apply_fixes(result, paths, settings, unsafe: bool, show_diff: bool, quiet: bool, run_options: dict):
     """Fix (or diff) what can be fixed; return the findings that remain after writing, and the fix run."""
     from detector import fix as fixer
     from detector import runner
@@ -215,7 +215,7 @@ def _apply_fixes(result, paths, settings, unsafe: bool, show_diff: bool, quiet: 
         return result, run
     if not quiet and run.files:
         click.echo(f"Fixed {run.applied} finding{'s' if run.applied != 1 else ''} in {len(run.files)} file{'s' if len(run.files) != 1 else ''}.", err=True)
-    remaining = runner.check_paths(paths, settings) if run.files else result
+    remaining = runner.check_paths(paths, settings, **run_options) if run.files else result
     remaining.errors.extend(run.errors)
     return remaining, run
 

@@ -31,13 +31,6 @@ Progress = Callable[[int, int], None]  # (files analysed so far, files to analys
 
 # What check_paths does when not told: the CLI sets these for each `offload check` run, so a
 # re-check after --fix uses the same options. A library call stays in-memory by default.
-_DEFAULTS: Dict[str, object] = {"jobs": None, "use_cache": False}
-
-
-def set_defaults(jobs: Optional[int] = None, use_cache: bool = False) -> None:
-    _DEFAULTS.update(jobs=jobs, use_cache=use_cache)
-
-
 @dataclass
 class CheckResult:
     findings: List[Finding] = field(default_factory=list)
@@ -223,7 +216,7 @@ def _summarize(items: Sequence[_File], config: Config, catalog: Catalog, store, 
             progress(analysed[0], len(tasks))
 
     if tasks:
-        jobs = jobs if jobs is not None else (_DEFAULTS["jobs"] or workers.default_jobs())
+        jobs = jobs if jobs is not None else workers.default_jobs()
         workers.analyse_all(tasks, config, catalog, jobs, store is not None, done)
     result.analysed += len(tasks)
     return [item.summary for item in items]  # type: ignore[misc]
@@ -260,7 +253,7 @@ def check_paths(
     config: Optional[Config] = None,
     progress: Optional[Progress] = None,
     jobs: Optional[int] = None,
-    use_cache: Optional[bool] = None,
+    use_cache: bool = False,
 ) -> CheckResult:
     """Check files and directories. Raises ConfigError for bad configuration only.
 
@@ -283,8 +276,6 @@ def check_paths(
         context = [p for p in discover([config.root], config).files if resolve(p) not in checked]
     items = _items(found.files + context, config, resolve)
     shown = sorted({display_path(path) for path in found.files})
-    if use_cache is None:
-        use_cache = bool(_DEFAULTS["use_cache"])
     store = None
     if use_cache:
         from detector import cache as cache_module
