@@ -67,8 +67,8 @@ def module_name(path: Path, roots: Sequence[Path]) -> Tuple[str, bool]:
 
     Inside a source root the name follows the directories (so namespace packages work);
     outside any root it follows the chain of ``__init__.py`` packages above the file.
+    ``path`` must already be resolved (callers resolve many files cheaply, once each).
     """
-    path = path.resolve()
     is_package = path.name == "__init__.py"
     parts: Optional[List[str]] = None
     for root in roots:

@@ -63,17 +63,6 @@ def display_path(path: Path) -> str:
     return text
 
 
-class _RealPath(type(Path())):  # type: ignore[misc]
-    """A path already known to be absolute and free of symlinks: ``resolve()`` is a no-op.
-
-    ``discovery.module_name`` resolves its argument; for thousands of files that is one
-    ``lstat`` per path component each time. ``_Resolver`` resolves each directory once.
-    """
-
-    def resolve(self, strict: bool = False) -> "_RealPath":
-        return self
-
-
 class _Resolver:
     """``Path.resolve()`` for many files in few directories, one ``realpath`` per directory."""
 
@@ -90,7 +79,7 @@ class _Resolver:
             if real is None:
                 real = self._dirs[parent] = os.path.realpath(parent)
             full = os.path.join(real, name)
-            found = _RealPath(os.path.realpath(full) if os.path.islink(full) else full)
+            found = Path(os.path.realpath(full) if os.path.islink(full) else full)
             self._files[text] = found
         return found
 
@@ -105,7 +94,7 @@ def _unreadable(shown: str, name: str, exc: OSError) -> ModuleSummary:
 
 
 def analyse_file(path: Path, shown: str, catalog: Catalog, roots: Sequence[Path]) -> ModuleSummary:
-    name, is_package = module_name(path, roots)
+    name, is_package = module_name(path.resolve(), roots)
     try:
         data = path.read_bytes()
     except OSError as exc:
@@ -316,5 +305,5 @@ def check_source(
     config = config or Config()
     catalog = effective_catalog(config)
     data = source.encode("utf-8") if isinstance(source, str) else source
-    name, is_package = module_name(Path(filename), source_roots(config.root))
+    name, is_package = module_name(Path(filename).resolve(), source_roots(config.root))
     return findings_for([analyse_bytes(data, filename, catalog, name, is_package)], catalog, config)
