@@ -16,7 +16,7 @@ def short_name(function: FunctionSummary, module: ModuleSummary) -> str:
     return function.qualname[len(prefix):] if function.qualname.startswith(prefix) else function.qualname
 
 
-def remedy_text(rule: Rule, call: CallRecord, name: str, lazy: bool) -> Tuple[str, Applicability]:
+def remedy_text(rule: Rule, call: CallRecord, lazy: bool) -> Tuple[str, Applicability]:
     """The advice part of a message, and how far an automatic rewrite of it can be trusted."""
     alternative = f", or use {rule.alternative}" if rule.alternative else ""
     if rule.remedy == "asyncio.sleep":
@@ -36,15 +36,13 @@ def remedy_text(rule: Rule, call: CallRecord, name: str, lazy: bool) -> Tuple[st
             + alternative,
             Applicability.SUGGESTION,
         )
-    kind = Applicability.SAFE if rule.fix == "safe" else Applicability.UNSAFE
-    if rule.fix == "none":
-        kind = Applicability.SUGGESTION
+    kind = {"safe": Applicability.SAFE, "unsafe": Applicability.UNSAFE}.get(rule.fix, Applicability.SUGGESTION)
     return f"offload it with `await asyncio.to_thread({call.text}, ...)`" + alternative, kind
 
 
-def direct_finding(module: ModuleSummary, function: FunctionSummary, call: CallRecord, rule: Rule, name: str, lazy: bool) -> Finding:
+def direct_finding(module: ModuleSummary, function: FunctionSummary, call: CallRecord, rule: Rule, lazy: bool) -> Finding:
     fn = short_name(function, module)
-    advice, applicability = remedy_text(rule, call, name, lazy)
+    advice, applicability = remedy_text(rule, call, lazy)
     message = f"blocking call `{call.text}()` in async function `{fn}`; {advice}"
     fix = None if applicability is Applicability.SUGGESTION else Fix(applicability, _fix_title(rule))
     return Finding(
@@ -91,6 +89,6 @@ def direct_findings(project: Project) -> List[Finding]:
         _, rule, name = resolved
         if suppressed(module, call, (rule.code,) + rule.peer_codes):
             continue
-        findings.append(direct_finding(module, function, call, rule, name, name in rule.lazy))
+        findings.append(direct_finding(module, function, call, rule, name in rule.lazy))
     return findings
 
