@@ -51,9 +51,14 @@ class Hop:
 class Fix:
     applicability: Applicability
     message: str
+    # Why no rewrite is offered (SUGGESTION only): the fact that makes a rewrite unsafe.
+    reason: Optional[str] = None
 
     def to_dict(self) -> dict:
-        return {"applicability": self.applicability.value, "message": self.message}
+        record = {"applicability": self.applicability.value, "message": self.message}
+        if self.reason:
+            record["reason"] = self.reason
+        return record
 
 
 @dataclass(frozen=True)
