@@ -127,16 +127,12 @@ def dumps(findings: Iterable[Finding], path: Path) -> str:
 
 
 def write(findings: Iterable[Finding], path: Path) -> int:
-    """Write the baseline atomically; return how many findings it records."""
-    from detector.fix import write_atomically
+    """Write the baseline (see ``detector.atomic``); return how many findings it records."""
+    from detector import atomic
 
     text = dumps(findings, path)
-    target = Path(path)
     try:
-        if target.exists():
-            write_atomically(target, text.encode("utf-8"))
-        else:
-            target.write_text(text, encoding="utf-8")
+        atomic.write_text(path, text)
     except OSError as exc:
         raise BaselineError(f"{path}: cannot write baseline: {exc.strerror or exc}") from None
     return len(json.loads(text)["findings"])

@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import difflib
 from collections import Counter
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Set, Tuple
@@ -26,6 +24,7 @@ from typing import Dict, List, Optional, Sequence, Set, Tuple
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
+from detector import atomic
 from detector.model import Applicability, Finding
 
 Span = Tuple[int, int, int, int]
@@ -321,21 +320,6 @@ def diff(path: str, before: bytes, after: bytes, encoding: str = "utf-8") -> str
     return "".join(difflib.unified_diff(old, new, fromfile=f"a/{path}", tofile=f"b/{path}"))
 
 
-def write_atomically(path: Path, data: bytes) -> None:
-    """Temp file in the same directory, same permissions, then rename: never a half-written file."""
-    mode = os.stat(path).st_mode & 0o7777
-    handle, temp = tempfile.mkstemp(dir=str(path.parent), prefix=f".{path.name}.", suffix=".offload-tmp")
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-        os.chmod(temp, mode)
-        os.replace(temp, path)
-    except BaseException:
-        if os.path.exists(temp):
-            os.unlink(temp)
-        raise
-
-
 # -- whole runs ----------------------------------------------------------------------------------
 class FixGuardError(RuntimeError):
     """A rewrite that would not re-check clean: the file is left untouched."""
@@ -392,7 +376,7 @@ def fix_findings(findings: Sequence[Finding], config, unsafe: bool = False, writ
                 continue
             guard(name, result, unsafe, config)
             if write:
-                write_atomically(path, result.fixed)
+                atomic.write_bytes(path, result.fixed)
         except (OSError, FixGuardError, cst.ParserSyntaxError) as exc:
             run.errors.append(str(exc) if isinstance(exc, FixGuardError) else f"{name}: cannot fix: {exc}")
             continue

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from dataclasses import dataclass, field
 from typing import Iterable, List, Optional, Tuple
 
@@ -188,17 +187,7 @@ def load_report(path: str) -> dict:
 
 
 def write_json_atomic(path: str, data) -> None:
-    """Write next to the target, then rename: readers never see half a report."""
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".offload-", suffix=".json.tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(data, handle, indent=2)
-            handle.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    """The report as JSON, written so readers never see half of it (see ``detector.atomic``)."""
+    from detector import atomic
+
+    atomic.write_text(path, json.dumps(data, indent=2) + "\n")
