@@ -227,16 +227,36 @@ def load_builtin(directory: Optional[Path] = None) -> Catalog:
     return catalog._index()
 
 
+USER_CODE_RE = re.compile(r"^BLK1\d\d$")
+# The BLK3xx rewrites (``await``, ``pass-function``) only make sense for offload calls themselves.
+USER_REMEDIES = ("to_thread", "asyncio.sleep", "none")
+
+
 def extend(catalog: Catalog, entries: Iterable[Mapping], where: str) -> Catalog:
-    """Add user ``blocking-calls`` entries: an existing code gains calls, a new code is a new rule."""
+    """Add user ``blocking-calls`` entries: an existing code gains calls, a new code is a new rule.
+
+    Only blocking-call rules (BLK1xx) take user calls: BLK200 is derived from them, BLK3xx
+    judge offload calls and BLK9xx are diagnostics, so a call added there would be misreported
+    (and mis-fixed).
+    """
     rules = dict(catalog.rules)
     for i, entry in enumerate(entries):
         place = f"{where}[{i}]"
         if not isinstance(entry, Mapping):
             raise CatalogError(f"{place}: expected a table")
+        unknown = set(entry) - RULE_KEYS
+        if unknown:
+            raise CatalogError(f"{place}: unknown key(s) {', '.join(sorted(unknown))}")
         if "calls" not in entry:
             raise CatalogError(f"{place}: missing key 'calls'")
         code = entry.get("code", CUSTOM_CODE)
+        if not isinstance(code, str):
+            raise CatalogError(f"{place}: 'code' must be a string")
+        if not USER_CODE_RE.match(code):
+            raise CatalogError(
+                f"{place}: calls can only be added to blocking-call rules (BLK1xx, an existing one or a new "
+                f"code), not {code}"
+            )
         base = rules.get(code)
         if base is not None:
             # Joining a rule adds calls to it; its docs, remedy and fix stay the rule's own.
@@ -249,7 +269,13 @@ def extend(catalog: Catalog, entries: Iterable[Mapping], where: str) -> Catalog:
             extra = parse_rule(entry, base.family, place, replace(base, lazy=()))
             rules[code] = replace(base, calls=base.calls + extra.calls, lazy=base.lazy + extra.lazy)
         else:
-            rules[code] = parse_rule(entry, "custom", place)
+            rule = parse_rule(entry, "custom", place)
+            if rule.remedy not in USER_REMEDIES:
+                raise CatalogError(f"{place}: remedy {rule.remedy!r} is not one of {', '.join(USER_REMEDIES)}")
+            taken = next((other.code for other in rules.values() if other.name == rule.name), None)
+            if taken is not None:
+                raise CatalogError(f"{place}: name {rule.name!r} is already the name of {taken}")
+            rules[code] = rule
     merged = Catalog(rules, dict(catalog.returns), dict(catalog.attributes), dict(catalog.aliases), catalog.wrappers)
     return merged._index()
 

@@ -91,19 +91,29 @@ def _glob_match(relative: str, pattern: str) -> bool:
 
 # -- loading ------------------------------------------------------------------------------------
 def find_config_file(start: Path) -> Optional[Path]:
-    """The nearest pyproject.toml with a [tool.offload] table, from ``start`` upwards."""
+    """The nearest pyproject.toml with a [tool.offload] table, from ``start`` upwards.
+
+    A pyproject.toml on the way that cannot be read as TOML is an error, not skipped: it may
+    hold the settings meant for these files, and a parent's would apply silently.
+    """
     start = start.resolve()
     directory = start if start.is_dir() else start.parent
     for candidate in (directory, *directory.parents):
         path = candidate / "pyproject.toml"
         if path.is_file():
-            try:
-                data = _read_toml(path)
-            except ConfigError:
-                continue
-            if "offload" in data.get("tool", {}):
+            if _tool_table(_read_toml(path), path) is not None:
                 return path
     return None
+
+
+def _tool_table(data: Mapping, path: Path) -> Optional[object]:
+    """``[tool.offload]`` of a pyproject.toml (not yet validated), or None without one."""
+    tool = data.get("tool")
+    if tool is None:
+        return None
+    if not isinstance(tool, Mapping):
+        raise ConfigError(f"{path}: [tool] must be a table")
+    return tool.get("offload")
 
 
 ROOT_MARKERS = ("pyproject.toml", "setup.py", "setup.cfg")
@@ -124,8 +134,13 @@ def _read_toml(path: Path) -> dict:
             return tomllib.load(handle)
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"{path}: invalid TOML: not valid UTF-8 (byte 0x{exc.object[exc.start]:02x} at position {exc.start})"
+        ) from None
+    except (tomllib.TOMLDecodeError, RecursionError) as exc:
+        reason = exc if isinstance(exc, tomllib.TOMLDecodeError) else "nested too deeply"
+        raise ConfigError(f"{path}: invalid TOML: {reason}") from None
 
 
 def load(path: Optional[Path] = None, start: Optional[Path] = None) -> Config:
@@ -139,7 +154,11 @@ def load(path: Optional[Path] = None, start: Optional[Path] = None) -> Config:
         raise ConfigError(f"{path}: config file not found")
     data = _read_toml(path)
     # A pyproject.toml keeps the settings under [tool.offload]; a dedicated file at the top level.
-    table = data.get("tool", {}).get("offload", {}) if "tool" in data or path.name == "pyproject.toml" else data
+    if "tool" in data or path.name == "pyproject.toml":
+        table = _tool_table(data, path)
+        table = {} if table is None else table
+    else:
+        table = data
     return from_mapping(table, root=path.resolve().parent, source=path)
 
 
@@ -175,6 +194,7 @@ def from_mapping(table: Mapping, root: Path, source: Optional[Path] = None) -> C
                 f"{where}.blocking-calls: expected an array of tables ([[tool.offload.blocking-calls]])"
             )
         values["blocking_calls"] = tuple(calls)
+        _check_blocking_calls(values["blocking_calls"], f"{where}.blocking-calls")
     if "target-version" in table:
         version = table["target-version"]
         if version not in TARGET_VERSIONS:
@@ -190,6 +210,16 @@ def from_mapping(table: Mapping, root: Path, source: Optional[Path] = None) -> C
             raise ConfigError(f"{where}.unsafe-fixes: expected true or false")
         values["unsafe_fixes"] = table["unsafe-fixes"]
     return Config(**values)
+
+
+def _check_blocking_calls(entries: Tuple[Mapping, ...], where: str) -> None:
+    """Validate user catalogue entries now, so a mistake is reported before any file is read."""
+    from detector import catalog
+
+    try:
+        catalog.extend(catalog.builtin(), entries, where)
+    except catalog.CatalogError as exc:
+        raise ConfigError(str(exc)) from None
 
 
 def _strings(value: object, where: str) -> Tuple[str, ...]:

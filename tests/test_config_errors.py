@@ -1,0 +1,108 @@
+"""A configuration offload cannot use is one line naming the file and the key, exit 2: never a
+traceback, never silently replaced by a parent directory's settings or the defaults."""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BLOCKING = "import time\n\n\nasync def handler():\n    time.sleep(1)\n    open('x')\n"
+
+
+def offload(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "detector", "check", "--no-cache", *args], cwd=cwd,
+                          capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+
+
+def one_error_line(result: subprocess.CompletedProcess) -> str:
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.stdout == ""
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    return lines[0]
+
+
+def test_invalid_nearest_pyproject_is_an_error_not_skipped_for_the_parents(tmp_path: Path):
+    (tmp_path / "pyproject.toml").write_text('[tool.offload]\nselect = ["BLK1"]\nignore = ["BLK100"]\n')
+    sub = tmp_path / "sub"
+    sub.mkdir()
+    (sub / "pyproject.toml").write_text('[tool.offload]\nignore = ["BLK130"\n')
+    (sub / "app.py").write_text(BLOCKING)
+    for args in (("app.py",), ("--config", "pyproject.toml", "app.py")):
+        line = one_error_line(offload(*args, cwd=sub))
+        assert "pyproject.toml: invalid TOML: Unclosed array" in line
+        assert line.count("sub") <= 1  # names the nearest file only
+
+
+def test_pyproject_that_is_not_utf8_is_an_error(tmp_path: Path):
+    text = '[project]\nname = "demo"\nauthors = [{name = "Jos\u00e9"}]\n\n[tool.offload]\nignore = ["BLK101"]\n'
+    (tmp_path / "pyproject.toml").write_bytes(text.encode("latin-1"))
+    (tmp_path / "app.py").write_text(BLOCKING)
+    for args in (("app.py",), ("--config", "pyproject.toml", "app.py")):
+        line = one_error_line(offload(*args, cwd=tmp_path))
+        assert "pyproject.toml: invalid TOML: not valid UTF-8 (byte 0xe9 at position 47)" in line
+
+
+def test_deeply_nested_toml_is_an_error(tmp_path: Path):
+    (tmp_path / "pyproject.toml").write_text("[tool.offload]\nselect = " + "[" * 20000 + "\n")
+    (tmp_path / "app.py").write_text(BLOCKING)
+    assert "invalid TOML" in one_error_line(offload("app.py", cwd=tmp_path))
+
+
+@pytest.mark.parametrize("tool", ['"offload"', '["offload"]', "5"])
+def test_tool_key_that_is_not_a_table_is_an_error(tmp_path: Path, tool: str):
+    (tmp_path / "pyproject.toml").write_text(f"tool = {tool}\n")
+    (tmp_path / "app.py").write_text(BLOCKING)
+    assert one_error_line(offload("app.py", cwd=tmp_path)).endswith("pyproject.toml: [tool] must be a table")
+
+
+@pytest.mark.parametrize("entry, message", [
+    ('code = ["BLK191"]\ncalls = ["x.y"]', "blocking-calls[0]: 'code' must be a string"),
+    ('code = {a = 1}\ncalls = ["x.y"]', "blocking-calls[0]: 'code' must be a string"),
+    ("code = 191\ncalls = ['x.y']", "blocking-calls[0]: 'code' must be a string"),
+    ('calls = "x.y"', "blocking-calls[0].calls: expected a list of non-empty strings"),
+    ('calls = ["x.y"]\nfoo = 1', "blocking-calls[0]: unknown key(s) foo"),
+    ('code = "BLK300"\ncalls = ["mylib.fetch"]', "calls can only be added to blocking-call rules"),
+    ('code = "BLK200"\ncalls = ["mylib.fetch"]', "not BLK200"),
+    ('code = "BLK900"\ncalls = ["mylib.fetch"]', "not BLK900"),
+    ('code = "BLK950"\nname = "n"\nsummary = "s"\ncalls = ["mylib.fetch"]', "not BLK950"),
+    ('code = "BLK191"\nname = "blocking-sleep"\nsummary = "s"\ncalls = ["mylib.fetch"]',
+     "name 'blocking-sleep' is already the name of BLK100"),
+    ('code = "BLK191"\nname = "n"\nsummary = "s"\ncalls = ["mylib.fetch"]\nremedy = "await"',
+     "remedy 'await' is not one of to_thread, asyncio.sleep, none"),
+])
+def test_bad_blocking_calls_entry_is_an_error(tmp_path: Path, entry: str, message: str):
+    (tmp_path / "pyproject.toml").write_text(f"[tool.offload]\n[[tool.offload.blocking-calls]]\n{entry}\n")
+    (tmp_path / "app.py").write_text("import mylib\n\n\nasync def handler():\n    mylib.fetch(1)\n")
+    line = one_error_line(offload("app.py", cwd=tmp_path))
+    assert "pyproject.toml: [tool.offload].blocking-calls" in line
+    assert message in line
+
+
+def test_misuse_rule_cannot_be_joined_so_fix_cannot_await_a_sync_call(tmp_path: Path):
+    (tmp_path / "pyproject.toml").write_text('[tool.offload]\n[[tool.offload.blocking-calls]]\ncode = "BLK300"\n'
+                                             'calls = ["mylib.fetch"]\n')
+    app = "import mylib\n\n\nasync def handler():\n    mylib.fetch(1)\n"
+    (tmp_path / "app.py").write_text(app)
+    result = offload("--diff", "--unsafe-fixes", ".", cwd=tmp_path)
+    assert "await mylib.fetch" not in result.stdout
+    assert "not BLK300" in one_error_line(result)
+
+
+@pytest.mark.parametrize("body, key", [
+    ("exclude = 5", "exclude"),
+    ("per-file-ignores = 5", "per-file-ignores"),
+    ('per-file-ignores = {"t/*" = 5}', "per-file-ignores.t/*"),
+    ("offload-wrappers = [1]", "offload-wrappers"),
+    ("target-version = [1]", "target-version"),
+    ("executor = 5", "executor"),
+    ("blocking-calls = 5", "blocking-calls"),
+    ("select = {a = 1}", "select"),
+])
+def test_wrong_value_type_names_the_key(tmp_path: Path, body: str, key: str):
+    (tmp_path / "pyproject.toml").write_text(f"[tool.offload]\n{body}\n")
+    (tmp_path / "app.py").write_text(BLOCKING)
+    assert f"[tool.offload].{key}" in one_error_line(offload("app.py", cwd=tmp_path))
