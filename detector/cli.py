@@ -1,6 +1,7 @@
 """Command-line wiring. Exit codes: 0 clean, 1 findings remain, 2 usage/config/internal error."""
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Optional, Tuple
@@ -13,7 +14,23 @@ EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
 
 class OffloadGroup(click.Group):
-    """Usage errors exit 2 (click's default too), and ``offload`` alone shows help."""
+    """Usage errors exit 2 (click's default too), and ``offload`` alone shows help.
+
+    An unexpected exception is a bug in offload: its traceback is printed and the exit status
+    is 2, never 1, which would read as "findings remain".
+    """
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort, SystemExit,
+                KeyboardInterrupt):
+            raise
+        except Exception as exc:  # noqa: BLE001 - the last line of defence
+            import traceback
+
+            traceback.print_exc()
+            raise _fail(f"internal error: {type(exc).__name__}: {exc} (this is a bug in offload)") from None
 
 
 @click.group(cls=OffloadGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -60,7 +77,7 @@ def _progress_printer(enabled: bool):
 
 
 @main.command()
-@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.argument("paths", nargs=-1, type=click.Path(readable=False))
 @click.option("--output-format", type=click.Choice(["text", "json", "sarif", "github"]), default="text",
               show_default=True, help="How findings are printed on stdout: text, json, sarif (SARIF 2.1.0 for code "
               "scanning) or github (GitHub Actions annotations).")
@@ -89,7 +106,7 @@ def _progress_printer(enabled: bool):
               help="Worker processes for analysing files (default: every core; 1: in this process).")
 @click.option("--no-cache", is_flag=True, help="Neither read nor write .offload_cache/ in the project root.")
 def check(
-    paths: Tuple[Path, ...],
+    paths: Tuple[str, ...],
     output_format: str,
     select: Optional[str],
     ignore: Optional[str],
@@ -117,15 +134,17 @@ def check(
     'offload rule CODE' explains a finding.
 
     \b
-    Exit status: 0 no findings, 1 findings remain, 2 bad usage, bad config or a file that
-    could not be read.
+    Exit status: 0 no findings, 1 findings remain (a file that cannot be read is a BLK901
+    finding), 2 bad usage, bad config, a missing path or an internal error.
     """
     from detector import config as config_module
     from detector import runner
     from detector.report import text, terminal
 
     run_options = {"jobs": jobs, "use_cache": not no_cache}  # the re-check after --fix uses them too
-    paths = paths or (Path("."),)
+    if "" in paths:  # e.g. `offload check "$FILES"` with nothing in $FILES: never "everything"
+        raise _fail("empty path: name files or directories, or no path at all for the current directory")
+    paths = tuple(Path(p) for p in paths) or (Path("."),)
     fix_run = None
     sources = None  # source read from stdin, for --show-source and SARIF fixes
     known = _load_baseline(baseline_file, write_baseline)
@@ -134,7 +153,7 @@ def check(
         raise _fail("'-' (stdin) cannot be combined with other paths")
     try:
         start = Path(stdin_filename) if reading_stdin and stdin_filename else paths[0]
-        settings = config_module.load(config_file, start=start if start.exists() else Path.cwd())
+        settings = config_module.load(config_file, start=start if os.path.exists(start) else Path.cwd())
         settings = config_module.with_overrides(
             settings,
             select=config_module.parse_selectors(select, "--select"),
@@ -143,7 +162,7 @@ def check(
         if reading_stdin:
             if fix or show_diff:
                 raise _fail("--fix and --diff work on files, not on stdin")
-            data = sys.stdin.buffer.read()
+            data = _read_stdin()
             sources = {stdin_filename or "-": data}
             result = runner.CheckResult(files=1, findings=runner.check_source(data, stdin_filename or "-", settings))
         else:
@@ -180,9 +199,13 @@ def check(
         if stale:
             click.echo(f"{stale} baseline entr{'ies' if stale != 1 else 'y'} no longer found: "
                        f"refresh it with --write-baseline {baseline_file}.", err=True)
-    if result.files == 0 and not result.errors:
-        result.errors.append("no Python files to check")
-        click.echo("error: no Python files to check", err=True)
+    if result.files == 0 and not result.errors and not result.findings and not hidden:
+        if result.excluded:  # e.g. pre-commit passing only files the configuration excludes
+            if not quiet:
+                click.echo("Nothing to check: every file named is excluded by the configuration.", err=True)
+        else:
+            result.errors.append("no Python files to check")
+            click.echo("error: no Python files to check", err=True)
     if result.errors:
         sys.exit(EXIT_ERROR)
     if write_baseline is not None:
@@ -198,6 +221,18 @@ def check(
     if show_diff:
         sys.exit(EXIT_FINDINGS if fix_run is not None and fix_run.files and not exit_zero else EXIT_CLEAN)
     sys.exit(EXIT_FINDINGS if result.findings and not exit_zero else EXIT_CLEAN)
+
+
+def _read_stdin() -> bytes:
+    from detector import files
+
+    stream = getattr(sys.stdin, "buffer", None)
+    if stream is None:  # started with file descriptor 0 closed
+        raise _fail("cannot read standard input: it is closed")
+    try:
+        return files.read_stream(stream)
+    except files.UnreadableFile as exc:
+        raise _fail(f"cannot read standard input: {exc.reason}")
 
 
 def _apply_fixes(result, paths, settings, unsafe: bool, show_diff: bool, quiet: bool, run_options: dict):

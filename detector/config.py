@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import difflib
 import fnmatch
+import os
 import re
 import sys
 from dataclasses import dataclass, field, replace
@@ -76,7 +77,8 @@ def _matches(code: str, selectors: Iterable[str]) -> bool:
 
 def _relative(path: str, root: Path) -> str:
     try:
-        return Path(path).resolve().relative_to(root.resolve()).as_posix()
+        # realpath, not Path.resolve(): it does not raise on a symlink loop in the project.
+        return Path(os.path.realpath(path)).relative_to(os.path.realpath(root)).as_posix()
     except ValueError:
         return PurePath(path).as_posix()
 
@@ -97,10 +99,10 @@ def find_config_file(start: Path) -> Optional[Path]:
     hold the settings meant for these files, and a parent's would apply silently.
     """
     start = start.resolve()
-    directory = start if start.is_dir() else start.parent
+    directory = start if os.path.isdir(start) else start.parent
     for candidate in (directory, *directory.parents):
         path = candidate / "pyproject.toml"
-        if path.is_file():
+        if os.path.isfile(path):  # os.path: False, not an exception, for a directory it cannot search
             if _tool_table(_read_toml(path), path) is not None:
                 return path
     return None
@@ -121,9 +123,9 @@ ROOT_MARKERS = ("pyproject.toml", "setup.py", "setup.cfg")
 
 def project_root(start: Path) -> Path:
     """The nearest directory that looks like a project root, else ``start`` itself."""
-    directory = start if start.is_dir() else start.parent
+    directory = start if os.path.isdir(start) else start.parent
     for candidate in (directory, *directory.parents):
-        if any((candidate / marker).exists() for marker in ROOT_MARKERS):
+        if any(os.path.exists(candidate / marker) for marker in ROOT_MARKERS):
             return candidate
     return directory
 
@@ -150,7 +152,7 @@ def load(path: Optional[Path] = None, start: Optional[Path] = None) -> Config:
         path = find_config_file(start)
         if path is None:
             return Config(root=project_root(start))
-    if not path.is_file():
+    if not os.path.isfile(path):
         raise ConfigError(f"{path}: config file not found")
     data = _read_toml(path)
     # A pyproject.toml keeps the settings under [tool.offload]; a dedicated file at the top level.

@@ -4,16 +4,25 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, List, Optional, Sequence, Tuple
+from typing import Iterable, List, NamedTuple, Optional, Sequence, Tuple
 
+from detector import files
 from detector.config import Config
 
-# Never descended into: tool state, virtual environments, build output.
+# Never descended into: version control and tool state, virtual environments, installed packages.
+# Build output (build/, dist/) is not among them: it is skipped when .gitignore or `exclude` says so.
 SKIP_DIRS = frozenset({
     ".git", ".hg", ".svn", ".tox", ".nox", ".venv", "venv", ".mypy_cache", ".pytest_cache",
-    ".ruff_cache", ".offload_cache", "__pycache__", "node_modules", "build", "dist", ".eggs", "site-packages",
+    ".ruff_cache", ".offload_cache", "__pycache__", "node_modules", ".eggs", "site-packages",
 })
 PY_SUFFIXES = (".py", ".pyi")
+
+
+class Unreadable(NamedTuple):
+    """A directory below a checked path that could not be listed."""
+
+    path: Path
+    reason: str
 
 
 @dataclass
@@ -21,43 +30,66 @@ class Discovery:
     files: List[Path] = field(default_factory=list)
     errors: List[str] = field(default_factory=list)  # fatal for the exit code
     warnings: List[str] = field(default_factory=list)
+    unreadable: List[Unreadable] = field(default_factory=list)  # reported as BLK901, not fatal
+    excluded: int = 0  # files named explicitly but excluded by the configuration
 
 
 def discover(paths: Sequence[Path], config: Config) -> Discovery:
-    """Python files under ``paths``; an explicitly named file is checked even if excluded by default dirs."""
+    """Python files under ``paths``; an explicitly named file is checked whatever its name.
+
+    A named path that exists in any form (a symlink loop, a FIFO, a file in an unreadable
+    directory) is a file to check: reading it turns the problem into that file's diagnostic.
+    """
     result = Discovery()
     seen = set()
     for path in paths:
-        if not path.exists():
+        try:
+            os.lstat(path)
+        except FileNotFoundError:
             result.errors.append(f"{path}: no such file or directory")
             continue
-        if path.is_file():
-            found: Iterable[Path] = [path] if not config.is_excluded(path) else []
+        except NotADirectoryError:
+            result.errors.append(f"{path}: not a directory")
+            continue
+        except OSError:
+            pass  # e.g. a parent that cannot be searched: reading it says why
+        if not os.path.isdir(path):
+            if config.is_excluded(path):
+                result.excluded += 1
+                continue
+            found: Iterable[Path] = [path]
         else:
-            found = list(_walk(path, config))
-            if not found:
+            found = list(_walk(path, config, result.unreadable))
+            if not found and not any(_is_below(u.path, path) for u in result.unreadable):
                 result.warnings.append(f"{path}: no Python files found")
         for file in found:
-            key = file.resolve()
+            key = os.path.realpath(file)
             if key not in seen:
                 seen.add(key)
                 result.files.append(file)
     return result
 
 
-def _walk(directory: Path, config: Config) -> Iterable[Path]:
-    for root, dirs, files in os.walk(directory):
+def _walk(directory: Path, config: Config, unreadable: List[Unreadable]) -> Iterable[Path]:
+    def failed(exc: OSError) -> None:
+        unreadable.append(Unreadable(Path(exc.filename or directory), f"cannot read directory: {files.os_reason(exc)}"))
+
+    for root, dirs, names in os.walk(directory, onerror=failed):
         base = Path(root)
         dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.endswith(".egg-info")
                          and not config.is_excluded(base / d))
-        for name in sorted(files):
+        for name in sorted(names):
             if name.endswith(".py") and not config.is_excluded(base / name):
                 yield base / name
 
 
+def _is_below(path: Path, directory: Path) -> bool:
+    return os.path.commonpath([os.path.abspath(path), os.path.abspath(directory)]) == os.path.abspath(directory)
+
+
 def source_roots(root: Path) -> Tuple[Path, ...]:
     """Directories that module names are relative to: ``src/`` layouts first, then the project root."""
-    root = root.resolve()
+    root = Path(os.path.realpath(root))
     src = root / "src"
     return (src, root) if src.is_dir() else (root,)
 
@@ -80,7 +112,7 @@ def module_name(path: Path, roots: Sequence[Path]) -> Tuple[str, bool]:
     if parts is None:
         parts = [path.stem]
         parent = path.parent
-        while (parent / "__init__.py").is_file() and parent != parent.parent:
+        while os.path.isfile(parent / "__init__.py") and parent != parent.parent:
             parts.insert(0, parent.name)
             parent = parent.parent
     if is_package:

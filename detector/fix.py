@@ -24,7 +24,7 @@ from typing import Dict, List, Optional, Sequence, Set, Tuple
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
-from detector import atomic
+from detector import atomic, files
 from detector.model import Applicability, Finding
 
 Span = Tuple[int, int, int, int]
@@ -370,7 +370,10 @@ def fix_findings(findings: Sequence[Finding], config, unsafe: bool = False, writ
     for name, chosen in sorted(by_file.items()):
         path = Path(name)
         try:
-            source = path.read_bytes()
+            try:
+                source = files.read_file(path).data
+            except files.UnreadableFile as exc:
+                raise OSError(exc.reason) from None
             result = fix_source(source, chosen, remedies, unsafe, config.target_version, config.executor)
             if not result.changed:
                 continue

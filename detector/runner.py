@@ -18,13 +18,14 @@ from pathlib import Path
 from typing import Callable, Dict, List, Optional, Sequence, Union
 
 from detector import catalog as catalog_module
+from detector import files
 from detector.analysis import misuse, propagate
 from detector.analysis.findings import direct_findings
 from detector.analysis.project import Project
 from detector.analysis.summary import ModuleSummary
 from detector.catalog import Catalog, CatalogError
 from detector.config import Config, ConfigError
-from detector.discovery import discover, module_name, source_roots
+from detector.discovery import Discovery, discover, module_name, source_roots
 from detector.model import Finding
 
 Progress = Callable[[int, int], None]  # (files analysed so far, files to analyse)
@@ -38,6 +39,7 @@ class CheckResult:
     errors: List[str] = field(default_factory=list)  # make the exit code 2
     warnings: List[str] = field(default_factory=list)
     analysed: int = 0  # files parsed and analysed in this run (the rest came from the cache)
+    excluded: int = 0  # files named explicitly but excluded by the configuration
     cached: int = 0  # files whose summary came from the cache
 
 
@@ -84,21 +86,20 @@ class _Resolver:
         return found
 
 
-def _unreadable(shown: str, name: str, exc: OSError) -> ModuleSummary:
+def _unreadable(shown: str, name: str, reason: str) -> ModuleSummary:
     from detector.analysis import diagnostics
 
     summary = ModuleSummary(path=shown, module=name)
-    summary.diagnostics.append(diagnostics.diagnostic(
-        diagnostics.DECODE_ERROR, shown, f"cannot read file: {exc.strerror or exc}"))
+    summary.diagnostics.append(diagnostics.diagnostic(diagnostics.DECODE_ERROR, shown, f"cannot read file: {reason}"))
     return summary
 
 
 def analyse_file(path: Path, shown: str, catalog: Catalog, roots: Sequence[Path]) -> ModuleSummary:
-    name, is_package = module_name(path.resolve(), roots)
+    name, is_package = module_name(Path(os.path.realpath(path)), roots)
     try:
-        data = path.read_bytes()
-    except OSError as exc:
-        return _unreadable(shown, name, exc)
+        data = files.read_file(path).data
+    except files.UnreadableFile as exc:
+        return _unreadable(shown, name, exc.reason)
     return analyse_bytes(data, shown, catalog, name, is_package)
 
 
@@ -142,12 +143,11 @@ def _read(item: _File, store) -> None:
     from detector import cache as cache_module
 
     try:
-        with open(item.path, "rb") as handle:
-            status = os.fstat(handle.fileno())
-            item.data = handle.read()
-    except OSError as exc:
-        item.summary = _unreadable(item.shown, item.module, exc)
+        contents = files.read_file(item.path)
+    except files.UnreadableFile as exc:
+        item.summary = _unreadable(item.shown, item.module, exc.reason)
         return
+    item.data, status = contents.data, contents.status
     if store is not None:
         content = cache_module.digest(item.data)
         store.record(item.absolute, cache_module.stat_key(status), content, time.time_ns())
@@ -253,7 +253,9 @@ def check_paths(
     config = config or Config()
     catalog = effective_catalog(config)
     found = discover([Path(p) for p in paths], config)
-    result = CheckResult(errors=list(found.errors), warnings=list(found.warnings), files=len(found.files))
+    result = CheckResult(errors=list(found.errors), warnings=list(found.warnings), files=len(found.files),
+                         excluded=found.excluded)
+    skipped = _unreadable_directories(found, config)
     # The rest of the project is analysed too, so helpers defined elsewhere resolve;
     # findings are reported only for the files asked about.
     resolve = _Resolver()
@@ -275,7 +277,7 @@ def check_paths(
             memo = store.findings_key([item.key for item in items], shown, config)  # type: ignore[misc]
             reused = store.load_findings(memo)
             if reused is not None:  # no file changed since a run with these same settings
-                result.findings, result.cached = reused, len(items)
+                result.findings, result.cached = sorted(reused + skipped, key=Finding.sort_key), len(items)
                 store.save()
                 return result
     summaries = _summarize(items, config, catalog, store, jobs, progress, result)
@@ -293,7 +295,23 @@ def check_paths(
             # Keys again: a file that changed while this run read it has a new one by now.
             store.store_findings(store.findings_key(keys, shown, config), result.findings)  # type: ignore[arg-type]
         store.save()
+    if skipped:
+        result.findings = sorted(result.findings + skipped, key=Finding.sort_key)
     return result
+
+
+def _unreadable_directories(found: Discovery, config: Config) -> List[Finding]:
+    """BLK901 for each directory below a checked path that could not be listed: its files are missing."""
+    if not found.unreadable:
+        return []  # the diagnostics module loads libcst
+    from detector.analysis.diagnostics import DECODE_ERROR, diagnostic
+
+    reported = []
+    for path, reason in found.unreadable:
+        shown = display_path(path)
+        if config.is_selected(DECODE_ERROR[0], shown):
+            reported.append(diagnostic(DECODE_ERROR, shown, reason))
+    return reported
 
 
 def check_source(
@@ -305,5 +323,5 @@ def check_source(
     config = config or Config()
     catalog = effective_catalog(config)
     data = source.encode("utf-8") if isinstance(source, str) else source
-    name, is_package = module_name(Path(filename).resolve(), source_roots(config.root))
+    name, is_package = module_name(Path(os.path.realpath(filename)), source_roots(config.root))
     return findings_for([analyse_bytes(data, filename, catalog, name, is_package)], catalog, config)

@@ -28,7 +28,7 @@ from pathlib import Path, PurePath
 from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 from urllib.parse import quote
 
-from detector import __version__
+from detector import __version__, files
 from detector.model import Applicability, Finding, Hop
 
 SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
@@ -185,8 +185,8 @@ def compute_fixes(
             continue
         if finding.filename not in cache:
             try:
-                cache[finding.filename] = Path(finding.filename).read_bytes()
-            except OSError:
+                cache[finding.filename] = files.read_file(finding.filename).data
+            except files.UnreadableFile:
                 cache[finding.filename] = None
         data = cache[finding.filename]
         if data is None:

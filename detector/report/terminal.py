@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import os
 import re
-from pathlib import Path
 from typing import IO, Dict, List, Mapping, Optional
 
+from detector import files
 from detector.model import Finding
 from detector.report import text
 
@@ -56,8 +56,8 @@ class SourceLines:
             data = self._given.get(filename)
             if data is None:
                 try:
-                    data = Path(filename).read_bytes()
-                except OSError:
+                    data = files.read_file(filename).data
+                except files.UnreadableFile:
                     data = None
             self._lines[filename] = None if data is None else _NEWLINE.split(data.decode("utf-8-sig", errors="replace"))
         lines = self._lines[filename]
