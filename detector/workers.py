@@ -14,7 +14,7 @@ import multiprocessing
 import os
 import threading
 from dataclasses import dataclass
-from typing import Callable, Dict, List, Optional, Sequence
+from typing import Callable, List, Optional, Sequence, Set
 
 # Below this many files to analyse, starting processes costs more than it saves.
 MIN_PARALLEL = 30
@@ -44,6 +44,12 @@ def default_jobs() -> int:
 
 def analyse(data: bytes, shown: str, catalog, module: str, is_package: bool):
     """One file's ModuleSummary. A bug in offload becomes a BLK903 diagnostic for that file only."""
+    from detector.analysis import deepstack
+
+    return deepstack.call(_analyse, data, shown, catalog, module, is_package)
+
+
+def _analyse(data: bytes, shown: str, catalog, module: str, is_package: bool):
     from detector.analysis.module import summarize  # imports libcst: only when a file needs it
 
     # One file's trees and scopes are freed together: rather than letting the cycle collector
@@ -68,13 +74,24 @@ def analyse(data: bytes, shown: str, catalog, module: str, is_package: bool):
 
 # -- worker processes -----------------------------------------------------------------------
 _WORKER_CATALOG: list = []
+# In a worker: the shared array of "task being analysed" slots, and this worker's slot in it.
+_WORKER_SLOT: list = []
+_FREE, _IDLE = -2, -1
 
 
-def _init_worker(config) -> None:
-    """Pool initializer: the effective catalogue (built-in + config entries), once per process."""
+def _init_worker(config, slots=None) -> None:
+    """Pool initializer: the effective catalogue (built-in + config entries), once per process,
+    and a slot in which this worker says which file it is analysing (to isolate a crash)."""
     from detector.runner import effective_catalog
 
     _WORKER_CATALOG[:] = [effective_catalog(config)]
+    _WORKER_SLOT[:] = []
+    if slots is not None:
+        with slots.get_lock():
+            free = [i for i in range(len(slots)) if slots[i] == _FREE]
+            if free:
+                slots[free[0]] = _IDLE
+                _WORKER_SLOT[:] = [slots, free[0]]
     gc.freeze()  # what the worker inherited or imported stays: the cycle collector need not scan it
 
 
@@ -84,6 +101,8 @@ def _run_chunk(tasks: Sequence[Task], pickled: bool) -> list:
     catalog = _WORKER_CATALOG[0]
     results = []
     for task in tasks:
+        if _WORKER_SLOT:
+            _WORKER_SLOT[0][_WORKER_SLOT[1]] = task.index
         summary = analyse(task.data, task.shown, catalog, task.module, task.is_package)
         results.append((task.index, cache.dumps(summary) if pickled else summary))
     return results
@@ -116,36 +135,110 @@ def plan(tasks: Sequence[Task], jobs: int) -> List[List[Task]]:
     return chunks
 
 
+def worker_count(jobs: int, tasks: int) -> int:
+    """``-j`` is a ceiling: never more workers than cores, nor than files to analyse."""
+    return max(min(jobs, default_jobs(), tasks), 1)
+
+
 def analyse_all(tasks: Sequence[Task], config, catalog, jobs: int, pickled: bool, done: Done) -> None:
-    """Analyse every task, calling ``done`` once per task as results arrive."""
+    """Analyse every task, calling ``done`` once per task as results arrive.
+
+    A worker that dies (a crash in native code, the out-of-memory killer) costs the file it
+    was analysing a BLK903 diagnostic: the files in flight are re-run one process each, the
+    rest in a new pool."""
+    jobs = worker_count(jobs, len(tasks))
     if jobs <= 1 or len(tasks) < MIN_PARALLEL:
         _in_process(tasks, catalog, pickled, done)
         return
+    remaining = list(tasks)
+    while remaining:
+        remaining = _pooled(remaining, config, jobs, pickled, done)
+
+
+def _pooled(tasks: Sequence[Task], config, jobs: int, pickled: bool, done: Done) -> List[Task]:
+    """One pool over ``tasks``. Returns the tasks still to analyse when a worker died."""
     import pickle
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
     from concurrent.futures.process import BrokenProcessPool
 
     chunks = plan(tasks, jobs)
-    finished: Dict[int, bool] = {}
-    pool = ProcessPoolExecutor(min(jobs, len(chunks)), mp_context=_context(),
-                               initializer=_init_worker, initargs=(config,))
+    workers = min(jobs, len(chunks))
+    context = _context()
+    slots = context.Array("q", [_FREE] * workers)
+    finished: Set[int] = set()
     by_index = {task.index: task for task in tasks}
+    pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker, initargs=(config, slots))
     try:
         pending = {pool.submit(_run_chunk, chunk, pickled) for chunk in chunks}
         while pending:
             complete, pending = wait(pending, return_when=FIRST_COMPLETED)
             for future in complete:
                 for index, value in future.result():
-                    finished[index] = True
+                    finished.add(index)
                     if pickled:
                         done(by_index[index], pickle.loads(value), value)  # our own worker's bytes
                     else:
                         done(by_index[index], value, None)
+        return []
     except BrokenProcessPool:
-        # A worker died (out of memory, killed): finish the rest here, one file at a time.
-        _in_process([task for task in tasks if task.index not in finished], catalog, pickled, done)
+        pass
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+    # Which file killed the pool is not known: each file a worker had started goes alone.
+    in_flight = {index for index in slots[:] if index >= 0 and index not in finished}
+    unfinished = [task for task in tasks if task.index not in finished]
+    if not in_flight:  # no worker got as far as a file: every file goes alone
+        in_flight = {task.index for task in unfinished}
+    for index in sorted(in_flight):
+        _isolated(by_index[index], config, pickled, done)
+    return [task for task in unfinished if task.index not in in_flight]
+
+
+def _isolated(task: Task, config, pickled: bool, done: Done) -> None:
+    """One file in a process of its own: its summary, or BLK903 when the process dies."""
+    import pickle
+
+    context = _context()
+    receive, send = context.Pipe(duplex=False)
+    process = context.Process(target=_isolated_main, args=(send, config, task, pickled), daemon=True)
+    process.start()
+    send.close()
+    try:
+        value = receive.recv()
+    except (EOFError, OSError):
+        value = None
+    finally:
+        receive.close()
+        process.join()
+    if value is not None:
+        if pickled:
+            done(task, pickle.loads(value), value)
+        else:
+            done(task, value, None)
+        return
+    from detector.analysis import diagnostics
+    from detector.analysis.summary import ModuleSummary
+
+    summary = ModuleSummary(path=task.shown, module=task.module)
+    summary.diagnostics.append(diagnostics.crashed(task.shown, _death(process.exitcode)))
+    done(task, summary, None)  # not cached: the next run tries again
+
+
+def _isolated_main(send, config, task: Task, pickled: bool) -> None:
+    _init_worker(config)
+    send.send(_run_chunk([task], pickled)[0][1])
+    send.close()
+
+
+def _death(exitcode: Optional[int]) -> str:
+    if exitcode is not None and exitcode < 0:
+        import signal
+
+        try:
+            return f"the analysing process was killed by {signal.Signals(-exitcode).name}"
+        except ValueError:
+            pass
+    return f"the analysing process exited with status {exitcode}"
 
 
 def _in_process(tasks: Sequence[Task], catalog, pickled: bool, done: Done) -> None:

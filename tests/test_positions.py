@@ -5,7 +5,7 @@ import libcst as cst
 import pytest
 from libcst.metadata import MetadataWrapper, PositionProvider
 
-from detector.analysis import positions
+from detector.analysis import positions, screen
 from detector.analysis.module import _Collector
 
 TRICKY = '''
@@ -33,7 +33,7 @@ def both(source: str):
     collector = _Collector("m", False)
     collector._walk(tree)
     wanted = range(len(collector.ordered))
-    fast = positions.spans(data, source, tree, collector.ordered, wanted)
+    fast = positions.spans(screen.screen(data, "m.py").tree, source, tree, collector.ordered, wanted)
     exact = MetadataWrapper(tree, unsafe_skip_copy=True).resolve(PositionProvider)
     slow = {
         i: (exact[n].start.line, exact[n].start.column + 1, exact[n].end.line, exact[n].end.column + 1)
@@ -46,12 +46,12 @@ def both(source: str):
 def test_ast_positions_equal_position_provider(source):
     fast, slow, collector = both(source)
     assert len(collector.ordered) > 40
-    assert positions._ast_nodes(source.encode()) is not None  # the fast path was taken
+    assert positions._ast_nodes(screen.screen(source.encode(), "m.py").tree) is not None  # the fast path was taken
     assert fast == slow
 
 
 def test_newer_syntax_than_ast_understands_falls_back():
     source = "try:\n    pass\nexcept A, B:\n    f(x.y)\n"
-    assert positions._ast_nodes(source.encode()) is None
+    assert screen.screen(source.encode(), "m.py").tree is None
     fast, slow, _ = both(source)
     assert fast == slow and fast

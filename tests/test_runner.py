@@ -1,9 +1,11 @@
 """The check run: worker processes give exactly the in-process results; libcst loads lazily."""
 from __future__ import annotations
 
+import faulthandler
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import textwrap
@@ -94,17 +96,35 @@ def test_progress_is_reported_for_every_analysed_file(tmp_path: Path):
     assert calls == [(done, total) for done in range(1, total + 1)]
 
 
-def _crash(tasks, pickled):  # stands in for workers._run_chunk in a worker process
-    os._exit(3)
+_TEST_PROCESS = os.getpid()
+_real_analyse = workers._analyse
 
 
-def test_a_dying_worker_is_replaced_by_the_parent(tmp_path: Path, monkeypatch):
-    generate(tmp_path, count=35)
+def _segfault_on_marker(data, *args):  # stands in for workers._analyse in worker processes
+    if b"CRASH-HERE" in data and os.getpid() != _TEST_PROCESS:
+        faulthandler.disable()  # pytest's handler would print the worker's stack
+        os.kill(os.getpid(), signal.SIGSEGV)
+    return _real_analyse(data, *args)
+
+
+def test_a_worker_crash_costs_one_file_and_the_others_are_analysed(tmp_path: Path, monkeypatch):
+    generate(tmp_path, count=40)
     alone = check(tmp_path, jobs=1)
-    if workers._context().get_start_method() != "fork":
-        pytest.skip("the patched chunk function reaches workers only through fork")
-    monkeypatch.setattr(workers, "_run_chunk", _crash)
-    assert check(tmp_path, jobs=2).findings == alone.findings
+    if workers._context().get_start_method() != "fork" or workers.default_jobs() < 2:
+        pytest.skip("the patched analysis reaches workers only through fork, with two cores")
+    (tmp_path / "crasher.py").write_text("# CRASH-HERE\nimport time\n\nasync def f():\n    time.sleep(1)\n")
+    monkeypatch.setattr(workers, "_analyse", _segfault_on_marker)
+    pooled = check(tmp_path, jobs=2)
+    crashed = [f for f in pooled.findings if f.filename.endswith("crasher.py")]
+    assert [(f.code, f.message) for f in crashed] == [
+        ("BLK903", "analysis crashed (the analysing process was killed by SIGSEGV); file skipped")]
+    assert [f for f in pooled.findings if f not in crashed] == alone.findings
+
+
+def test_jobs_are_capped_at_cores_and_files():
+    assert workers.worker_count(100_000, 3) == min(3, workers.default_jobs())
+    assert workers.worker_count(100_000, 10_000) == workers.default_jobs()
+    assert workers.worker_count(1, 10_000) == 1
 
 
 def test_chunks_cover_every_task_once_biggest_first():

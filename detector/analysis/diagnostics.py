@@ -1,9 +1,8 @@
 """BLK9xx: files offload could not analyse. Reported like findings, never fatal to the run."""
 from __future__ import annotations
 
-import ast
 import re
-from typing import List, Tuple, Union
+from typing import List, Optional, Tuple, Union
 
 import libcst as cst
 
@@ -13,6 +12,7 @@ SYNTAX_ERROR = ("BLK900", "syntax-error")
 DECODE_ERROR = ("BLK901", "decode-error")
 TOO_DEEP = ("BLK902", "too-deeply-nested")
 INTERNAL_ERROR = ("BLK903", "internal-error")
+TOO_LARGE = ("BLK904", "file-too-large")
 
 
 def diagnostic(kind: Tuple[str, str], path: str, message: str, row: int = 1, column: int = 1) -> Finding:
@@ -21,32 +21,39 @@ def diagnostic(kind: Tuple[str, str], path: str, message: str, row: int = 1, col
     return Finding(code, name, message, path, where, where)
 
 
-def too_deep(path: str) -> Finding:
-    return diagnostic(TOO_DEEP, path, "file nests too deeply to analyse (recursion limit); skipped")
+def too_deep(path: str, depth: Optional[int] = None) -> Finding:
+    how = f" ({depth} levels)" if depth is not None else ""
+    return diagnostic(TOO_DEEP, path, f"file nests too deeply to analyse{how}; skipped")
 
 
-def _syntax_error(source: bytes, path: str, exc: cst.ParserSyntaxError) -> Finding:
+def too_large(path: str, size: int, limit: int) -> Finding:
+    return diagnostic(TOO_LARGE, path, f"file too large to analyse ({size} bytes, limit {limit}: "
+                      "max-file-size in [tool.offload]); skipped")
+
+
+def crashed(path: str, how: str) -> Finding:
+    return diagnostic(INTERNAL_ERROR, path, f"analysis crashed ({how}); file skipped")
+
+
+def _syntax_error(path: str, exc: cst.ParserSyntaxError, error: Optional[SyntaxError]) -> Finding:
     """CPython's own compiler names the line and reason more precisely than libcst, when it can."""
-    try:
-        compile(source, path, "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
-    except SyntaxError as error:
-        if error.lineno:
-            return diagnostic(SYNTAX_ERROR, path, f"syntax error: {error.msg}", error.lineno, error.offset or 1)
-    except (ValueError, RecursionError, MemoryError):
-        pass
-    else:
+    if error is None:
         return diagnostic(SYNTAX_ERROR, path, "syntax not supported by the parser (libcst), although Python accepts it",
                           exc.raw_line, exc.raw_column + 1)
+    if error.lineno:
+        return diagnostic(SYNTAX_ERROR, path, f"syntax error: {error.msg}", error.lineno, error.offset or 1)
     reason = re.sub(r"^parser error: error at \d+:\d+: ", "", (exc.message or "invalid syntax").splitlines()[0])
     return diagnostic(SYNTAX_ERROR, path, f"syntax error: {reason}", exc.raw_line, exc.raw_column + 1)
 
 
-def parse(source: bytes, path: str) -> Union[Tuple[cst.Module, str], List[Finding]]:
-    """The parsed module and its text, or the diagnostics that explain why there is none."""
+def parse(source: bytes, path: str, error: Optional[SyntaxError]) -> Union[Tuple[cst.Module, str], List[Finding]]:
+    """The parsed module and its text, or the diagnostics that explain why there is none.
+
+    ``error``: CPython's syntax error for this source, None when CPython parses it."""
     try:
         tree = cst.parse_module(source)
     except cst.ParserSyntaxError as exc:
-        return [_syntax_error(source, path, exc)]
+        return [_syntax_error(path, exc, error)]
     except (SyntaxError, UnicodeDecodeError, LookupError) as exc:
         reason = getattr(exc, "msg", None) or str(exc)
         return [diagnostic(DECODE_ERROR, path, f"cannot decode file: {reason}")]

@@ -6,13 +6,14 @@ only when the module has calls worth recording.
 """
 from __future__ import annotations
 
+import ast
 import dataclasses
 from typing import Dict, List, Optional, Tuple
 
 import libcst as cst
 
-from detector.analysis import diagnostics, offload, positions
-from detector.analysis.names import Resolver, Scope, dotted, inst, ref, resolve_relative
+from detector.analysis import diagnostics, offload, positions, screen
+from detector.analysis.names import Resolver, Scope, dotted, identifier, inst, ref, resolve_relative
 from detector.analysis.summary import (
     ACCESS,
     AWAITED,
@@ -121,7 +122,7 @@ class _Collector(cst.CSTVisitor):
     def _bind_target(self, target: cst.BaseExpression, source: tuple) -> None:
         self.not_accesses.add(id(target))
         if isinstance(target, cst.Name):
-            self.scope.bind(target.value, source)
+            self.scope.bind(identifier(target), source)
         elif isinstance(target, (cst.Tuple, cst.List)):
             for element in target.elements:
                 self._bind_target(element.value, _UNKNOWN_SOURCE)
@@ -135,11 +136,11 @@ class _Collector(cst.CSTVisitor):
         scope = self.scope.function_scope()
         if not scope.class_qualname or not isinstance(target.value, cst.Name):
             return
-        if self.function is None or target.value.value != _first_param(self.function.node):
+        if self.function is None or identifier(target.value) != _first_param(self.function.node):
             return
         info = self.classes.get(scope.class_qualname)
         if info is not None:
-            info.instance_attrs.setdefault(target.attr.value, []).append(source)
+            info.instance_attrs.setdefault(identifier(target.attr), []).append(source)
 
     def _mark(self, node: cst.BaseExpression, flag: int) -> None:
         if isinstance(node, cst.Call):
@@ -174,7 +175,7 @@ class _Collector(cst.CSTVisitor):
             if name is None:
                 continue
             if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
-                self.scope.bind(alias.asname.name.value, ("value", ref(name)))
+                self.scope.bind(identifier(alias.asname.name), ("value", ref(name)))
             else:
                 root = name.split(".", 1)[0]
                 self.scope.bind(root, ("value", ref(root)))
@@ -189,7 +190,7 @@ class _Collector(cst.CSTVisitor):
             name = dotted(alias.name)
             if name is None:
                 continue
-            local = alias.asname.name.value if alias.asname is not None else name
+            local = identifier(alias.asname.name) if alias.asname is not None else name
             self.scope.bind(local, ("value", ref(f"{base}.{name}")))
         return False
 
@@ -202,7 +203,7 @@ class _Collector(cst.CSTVisitor):
             self._walk(node.returns)
         if "overload" in decorators or "typing.overload" in decorators:
             return False
-        name = node.name.value
+        name = identifier(node.name)
         # A property setter shares the getter's name; keep it apart so the getter stays unambiguous.
         suffix = next((":" + d.rsplit(".", 1)[1] for d in decorators if d.endswith((".setter", ".deleter"))), "")
         qualname = self._qualname(name) + suffix
@@ -233,7 +234,7 @@ class _Collector(cst.CSTVisitor):
         outer = self.scope
         ordered = _all_params(params)
         for index, param in enumerate(ordered):
-            name = param.name.value
+            name = identifier(param.name)
             if param.annotation is not None:
                 scope.bind(name, ("annot", param.annotation.annotation, outer))
             elif index == 0 and in_class and "staticmethod" not in decorators and param in params.params + params.posonly_params:
@@ -246,8 +247,8 @@ class _Collector(cst.CSTVisitor):
         self._visit_all(node.decorators)
         self._visit_all(arg.value for arg in node.bases)
         self._visit_all(arg.value for arg in node.keywords)
-        qualname = self._qualname(node.name.value)
-        self.scope.bind(node.name.value, ("value", ref(qualname)))
+        qualname = self._qualname(identifier(node.name))
+        self.scope.bind(identifier(node.name), ("value", ref(qualname)))
         scope = Scope("class", qualname, self.scope)
         self.classes[qualname] = _ClassInfo(scope, [(arg.value, self.scope) for arg in node.bases])
         outer_scope, outer_function = self.scope, self.function
@@ -261,7 +262,7 @@ class _Collector(cst.CSTVisitor):
         self._visit_params_outside(node.params)
         scope = Scope("lambda", self._qualname("<lambda>"), self.scope)
         for param in _all_params(node.params):
-            scope.bind(param.name.value, _UNKNOWN_SOURCE)
+            scope.bind(identifier(param.name), _UNKNOWN_SOURCE)
         outer_scope, outer_function = self.scope, self.function
         # A lambda's body runs whenever it is called, typically in a thread or a callback.
         self.scope, self.function = scope, None
@@ -300,7 +301,7 @@ class _Collector(cst.CSTVisitor):
             if isinstance(target.target, (cst.Attribute, cst.Subscript)):
                 self._mark(node.value, STORED)
             elif isinstance(target.target, cst.Name):
-                self.assigned[id(node.value)] = target.target.value
+                self.assigned[id(node.value)] = identifier(target.target)
 
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
         self._bind_target(node.target, ("annot", node.annotation.annotation, self.scope))
@@ -321,17 +322,17 @@ class _Collector(cst.CSTVisitor):
 
     def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
         if isinstance(node.target, cst.Name):
-            self.scope.function_scope().bind(node.target.value, ("expr", node.value, self.scope))
+            self.scope.function_scope().bind(identifier(node.target), ("expr", node.value, self.scope))
 
     def visit_Global(self, node: cst.Global) -> None:
         for item in node.names:
-            self.scope.bind(item.name.value, _UNKNOWN_SOURCE)
+            self.scope.bind(identifier(item.name), _UNKNOWN_SOURCE)
 
     visit_Nonlocal = visit_Global
 
     def visit_MatchAs(self, node) -> None:
         if node.name is not None:
-            self.scope.bind(node.name.value, _UNKNOWN_SOURCE)
+            self.scope.bind(identifier(node.name), _UNKNOWN_SOURCE)
 
     # -- calls ---------------------------------------------------------------------------------
     def visit_Expr(self, node: cst.Expr) -> None:
@@ -362,7 +363,7 @@ def _loop_method(node: cst.Call, catalog: Catalog) -> Optional[str]:
     func = node.func
     if not isinstance(func, cst.Attribute):
         return None
-    name = func.attr.value
+    name = identifier(func.attr)
     if name in offload.LOOP_METHOD_NAMES or any(name == offload.method_name(w) for w in catalog.wrappers):
         return f"{offload.UNKNOWN}.{name}"
     return None
@@ -414,9 +415,9 @@ def _mark_shut_down_executors(entries: dict, assigned: Dict[int, str]) -> None:
 def _access_target(resolver: Resolver, node: cst.Attribute, scope: Scope) -> Optional[str]:
     """``obj.attr`` on an instance of a non-catalogue type: a possible property getter."""
     base = resolver.value(node.value, scope)
-    if base is None or base[0] != "inst" or resolver.catalog.attribute_type(base[1], node.attr.value):
+    if base is None or base[0] != "inst" or resolver.catalog.attribute_type(base[1], identifier(node.attr)):
         return None
-    return f"{base[1]}.{node.attr.value}"
+    return f"{base[1]}.{identifier(node.attr)}"
 
 
 def _params_in_source_order(params: cst.Parameters) -> List[cst.Param]:
@@ -439,7 +440,7 @@ def _all_params(params: cst.Parameters) -> List[cst.Param]:
 
 def _first_param(node: cst.FunctionDef) -> Optional[str]:
     params = list(node.params.posonly_params) + list(node.params.params)
-    return params[0].name.value if params else None
+    return identifier(params[0].name) if params else None
 
 
 def _decorator_name(decorator: cst.Decorator) -> str:
@@ -470,7 +471,11 @@ def summarize(
     if module_name is None or is_package is None:
         module_name, is_package = module_name_for(path)
     summary = ModuleSummary(path=path, module=module_name)
-    parsed = diagnostics.parse(source, path)
+    screened = screen.screen(source, path)
+    if screened.problem is not None:
+        summary.diagnostics = [screened.problem]
+        return summary
+    parsed = diagnostics.parse(source, path, screened.syntax_error)
     if isinstance(parsed, list):
         summary.diagnostics = parsed
         return summary
@@ -478,14 +483,14 @@ def summarize(
     summary.noqa = parse_noqa(text)
     summary.skip_file = has_skip_file(text)
     try:
-        _fill(summary, source, text, tree, catalog, module_name, is_package)
+        _fill(summary, screened.tree, text, tree, catalog, module_name, is_package)
     except RecursionError:
         summary.functions, summary.classes, summary.bindings = [], {}, {}
         summary.diagnostics = [diagnostics.too_deep(path)]
     return summary
 
 
-def _fill(summary: ModuleSummary, source: bytes, text: str, tree: cst.Module, catalog: Catalog,
+def _fill(summary: ModuleSummary, python_tree: Optional[ast.Module], text: str, tree: cst.Module, catalog: Catalog,
           module_name: str, is_package: bool) -> None:
     collector = _Collector(module_name, is_package)
     collector._walk(tree)
@@ -532,7 +537,7 @@ def _fill(summary: ModuleSummary, source: bytes, text: str, tree: cst.Module, ca
 
     if not pending:
         return
-    where = positions.spans(source, text, tree, collector.ordered, [entry[2] for entry in pending])
+    where = positions.spans(python_tree, text, tree, collector.ordered, [entry[2] for entry in pending])
     records = {}
     for function, node, index, target, flags in pending:
         callee = node.func if isinstance(node, cst.Call) else node

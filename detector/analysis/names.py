@@ -11,6 +11,7 @@ import below the function that uses it still resolves.
 """
 from __future__ import annotations
 
+import unicodedata
 from typing import Dict, List, Optional, Tuple
 
 import libcst as cst
@@ -21,6 +22,12 @@ Value = Optional[Tuple[str, str]]
 
 _UNKNOWN = ("unknown",)
 _EVALUATING = object()
+
+
+def identifier(name: cst.Name) -> str:
+    """The name Python binds: identifiers are NFKC-normalised (``ｔｉｍｅ`` is ``time``)."""
+    value = name.value
+    return value if value.isascii() else unicodedata.normalize("NFKC", value)
 
 
 def ref(name: str) -> Value:
@@ -106,9 +113,9 @@ class Resolver:
     # -- expressions -----------------------------------------------------------------------
     def value(self, node: cst.BaseExpression, scope: Scope) -> Value:
         if isinstance(node, cst.Name):
-            return self.lookup(node.value, scope)
+            return self.lookup(identifier(node), scope)
         if isinstance(node, cst.Attribute):
-            return self.attribute(self.value(node.value, scope), node.attr.value)
+            return self.attribute(self.value(node.value, scope), identifier(node.attr))
         if isinstance(node, cst.Call):
             target = self.callee(node, scope)
             if target == "functools.partial" and node.args and not node.args[0].keyword and not node.args[0].star:
@@ -169,18 +176,18 @@ class Resolver:
 
 
 def _is_none(node: cst.BaseExpression) -> bool:
-    return isinstance(node, cst.Name) and node.value == "None"
+    return isinstance(node, cst.Name) and identifier(node) == "None"
 
 
 def dotted(node: cst.BaseExpression) -> Optional[str]:
     """``a.b.c`` as a string, for plain dotted names only."""
     parts = []
     while isinstance(node, cst.Attribute):
-        parts.append(node.attr.value)
+        parts.append(identifier(node.attr))
         node = node.value
     if not isinstance(node, cst.Name):
         return None
-    parts.append(node.value)
+    parts.append(identifier(node))
     return ".".join(reversed(parts))
 
 

@@ -15,13 +15,13 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
+from detector.analysis.names import identifier
+
 Span = Tuple[int, int, int, int]  # start row, start column, end row, end column (1-based)
 
 
-def _ast_nodes(source: bytes) -> Optional[List[ast.AST]]:
-    try:
-        tree = ast.parse(source)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
+def _ast_nodes(tree: Optional[ast.Module]) -> Optional[List[ast.AST]]:
+    if tree is None:
         return None
     nodes = [n for n in ast.walk(tree) if isinstance(n, (ast.Call, ast.Attribute))]
     nodes.sort(key=lambda n: (n.lineno, n.col_offset, -n.end_lineno, -n.end_col_offset))
@@ -39,19 +39,19 @@ def _char_column(lines: Sequence[str], row: int, byte_offset: int) -> int:
 def _agrees(node: cst.CSTNode, other: ast.AST) -> bool:
     if isinstance(node, cst.Call):
         return isinstance(other, ast.Call)
-    return isinstance(other, ast.Attribute) and other.attr == node.attr.value
+    return isinstance(other, ast.Attribute) and other.attr == identifier(node.attr)
 
 
 def spans(
-    source: bytes,
+    python_tree: Optional[ast.Module],
     text: str,
     tree: cst.Module,
     ordered: Sequence[cst.CSTNode],
     wanted: Sequence[int],
 ) -> Dict[int, Span]:
     """Positions of ``ordered[i]`` for each i in ``wanted``; ``ordered`` is every Call and
-    Attribute node in visiting order."""
-    nodes = _ast_nodes(source)
+    Attribute node in visiting order; ``python_tree`` is CPython's tree of the same source."""
+    nodes = _ast_nodes(python_tree)
     if nodes is not None and len(nodes) == len(ordered):
         lines = text.splitlines()
         found: Dict[int, Span] = {}
