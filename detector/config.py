@@ -19,6 +19,8 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
+from detector import files
+
 KEYS = (
     "select", "ignore", "per-file-ignores", "exclude", "blocking-calls",
     "offload-wrappers", "target-version", "unsafe-fixes", "executor",
@@ -118,7 +120,7 @@ def _tool_table(data: Mapping, path: Path) -> Optional[object]:
     return tool.get("offload")
 
 
-ROOT_MARKERS = ("pyproject.toml", "setup.py", "setup.cfg")
+ROOT_MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", ".git")
 
 
 def project_root(start: Path) -> Path:
@@ -132,10 +134,11 @@ def project_root(start: Path) -> Path:
 
 def _read_toml(path: Path) -> dict:
     try:
-        with open(path, "rb") as handle:
-            return tomllib.load(handle)
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
+        data = files.read_file(path).data  # a FIFO or a device named pyproject.toml must not hang the run
+    except files.UnreadableFile as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.reason}") from None
+    try:
+        return tomllib.loads(data.decode("utf-8"))
     except UnicodeDecodeError as exc:
         raise ConfigError(
             f"{path}: invalid TOML: not valid UTF-8 (byte 0x{exc.object[exc.start]:02x} at position {exc.start})"

@@ -4,13 +4,15 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, List, NamedTuple, Optional, Sequence, Tuple
+from typing import Dict, Iterable, List, NamedTuple, Optional, Sequence, Tuple
 
-from detector import files
-from detector.config import Config
+from detector import files, gitignore
+from detector.config import ROOT_MARKERS, Config
+from detector.gitignore import GitIgnore
 
 # Never descended into: version control and tool state, virtual environments, installed packages.
 # Build output (build/, dist/) is not among them: it is skipped when .gitignore or `exclude` says so.
+# Files ignored by the project's .gitignore files are not walked into (named ones are checked).
 SKIP_DIRS = frozenset({
     ".git", ".hg", ".svn", ".tox", ".nox", ".venv", "venv", ".mypy_cache", ".pytest_cache",
     ".ruff_cache", ".offload_cache", "__pycache__", "node_modules", ".eggs", "site-packages",
@@ -42,6 +44,7 @@ def discover(paths: Sequence[Path], config: Config) -> Discovery:
     """
     result = Discovery()
     seen = set()
+    ignores: Dict[str, GitIgnore] = {}
     for path in paths:
         try:
             os.lstat(path)
@@ -59,7 +62,11 @@ def discover(paths: Sequence[Path], config: Config) -> Discovery:
                 continue
             found: Iterable[Path] = [path]
         else:
-            found = list(_walk(path, config, result.unreadable))
+            top = gitignore.top_for(str(path), str(config.root))
+            ignore: Optional[GitIgnore] = ignores.setdefault(top, GitIgnore(top))
+            if ignore is not None and ignore.is_ignored(str(path), is_dir=True):
+                ignore = None  # named explicitly: checked like a named file, whatever .gitignore says
+            found = list(_walk(path, config, ignore, result.unreadable))
             if not found and not any(_is_below(u.path, path) for u in result.unreadable):
                 result.warnings.append(f"{path}: no Python files found")
         for file in found:
@@ -70,21 +77,32 @@ def discover(paths: Sequence[Path], config: Config) -> Discovery:
     return result
 
 
-def _walk(directory: Path, config: Config, unreadable: List[Unreadable]) -> Iterable[Path]:
+def _walk(directory: Path, config: Config, ignore: Optional[GitIgnore], unreadable: List[Unreadable]) -> Iterable[Path]:
     def failed(exc: OSError) -> None:
         unreadable.append(Unreadable(Path(exc.filename or directory), f"cannot read directory: {files.os_reason(exc)}"))
+
+    def skipped(path: Path, is_dir: bool) -> bool:
+        return config.is_excluded(path) or (ignore is not None and ignore.is_ignored(str(path), is_dir))
 
     for root, dirs, names in os.walk(directory, onerror=failed):
         base = Path(root)
         dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.endswith(".egg-info")
-                         and not config.is_excluded(base / d))
+                         and not skipped(base / d, True))
         for name in sorted(names):
-            if name.endswith(".py") and not config.is_excluded(base / name):
+            if name.endswith(".py") and not skipped(base / name, False):
                 yield base / name
 
 
 def _is_below(path: Path, directory: Path) -> bool:
     return os.path.commonpath([os.path.abspath(path), os.path.abspath(directory)]) == os.path.abspath(directory)
+
+
+def is_project_root(directory: Path) -> bool:
+    """Whether ``directory`` has a project marker: only then is the rest of it read as context.
+
+    Without one (``cd /tmp && offload check x.py``) the project is just the paths named.
+    """
+    return any(os.path.exists(os.path.join(directory, marker)) for marker in ROOT_MARKERS)
 
 
 def source_roots(root: Path) -> Tuple[Path, ...]:

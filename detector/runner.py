@@ -25,7 +25,7 @@ from detector.analysis.project import Project
 from detector.analysis.summary import ModuleSummary
 from detector.catalog import Catalog, CatalogError
 from detector.config import Config, ConfigError
-from detector.discovery import Discovery, discover, module_name, source_roots
+from detector.discovery import Discovery, discover, is_project_root, module_name, source_roots
 from detector.model import Finding
 
 Progress = Callable[[int, int], None]  # (files analysed so far, files to analyse)
@@ -261,8 +261,8 @@ def check_paths(
     resolve = _Resolver()
     checked = {resolve(path) for path in found.files}
     root = resolve(config.root)
-    if not config.root.is_dir() or any(resolve(Path(p)) == root for p in paths):
-        context: List[Path] = []  # the root itself was asked for: nothing else to add
+    if not is_project_root(config.root) or any(resolve(Path(p)) == root for p in paths):
+        context: List[Path] = []  # no project around the paths, or the root itself was asked for
     else:
         context = [p for p in discover([config.root], config).files if resolve(p) not in checked]
     items = _items(found.files + context, config, resolve)

@@ -210,3 +210,63 @@ def test_an_internal_error_exits_2_not_1(project: Path):
     run = subprocess.run([sys.executable, "-c", code], cwd=project, capture_output=True, text=True, timeout=TIMEOUT)
     assert run.returncode == 2
     assert "error: internal error: ZeroDivisionError" in run.stderr.strip().splitlines()[-1]
+
+
+HELPER = "import time\n\n\ndef work():\n    time.sleep(1)\n"
+CALLER = "import helper\n\n\nasync def handler():\n    helper.work()\n"
+
+
+def _marker_above(path: Path) -> bool:
+    from detector.config import ROOT_MARKERS
+
+    return any((parent / marker).exists() for parent in path.parents for marker in ROOT_MARKERS)
+
+
+def test_project_root_is_found_from_the_checked_file(tmp_path: Path):
+    """Only a directory with a project marker is read as context for a single checked file."""
+    project = tmp_path / "proj"
+    project.mkdir()
+    (project / "main.py").write_text(CALLER)
+    (project / "helper.py").write_text(HELPER)
+    if _marker_above(project):
+        pytest.skip("a project marker above the temporary directory")
+    alone = offload(project, "check", "--no-cache", "main.py")
+    assert alone.returncode == 0, alone.stdout  # no project: the sibling module is not read
+    walked = offload(project, "check", "--no-cache", ".")
+    assert "main.py:5:5: BLK200" in walked.stdout  # named directory: analysed together
+    (project / ".git").mkdir()
+    for cwd, name in ((project, "main.py"), (tmp_path, "proj/main.py")):
+        run = offload(cwd, "check", "--no-cache", name)
+        assert run.returncode == 1, run.stderr
+        assert f"{name}:5:5: BLK200" in run.stdout
+
+
+def test_gitignore_is_honoured_and_build_output_is_not_skipped_silently(tmp_path: Path):
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'demo'\n")
+    (tmp_path / ".gitignore").write_text("build/\n*_gen.py\n!keep_gen.py\n")
+    (tmp_path / ".git" / "info").mkdir(parents=True)
+    (tmp_path / ".git" / "info" / "exclude").write_text("scratch.py\n")
+    for name in ("build/x.py", "dist/y.py", "a_gen.py", "keep_gen.py", "scratch.py", "sub/local.py", "sub/ok.py",
+                 "sub/deep/local.py"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(BLOCKING)
+    (tmp_path / "sub" / ".gitignore").write_text("/local.py\n")
+    if hasattr(os, "mkfifo"):
+        os.mkfifo(tmp_path / "dist" / ".gitignore")  # never waited on
+    run = offload(tmp_path, "check", "--no-cache", ".")
+    reported = sorted(line.split(":")[0] for line in run.stdout.splitlines())
+    assert reported == ["dist/y.py", "keep_gen.py", "sub/deep/local.py", "sub/ok.py"], run.stdout + run.stderr
+    named = offload(tmp_path, "check", "--no-cache", "build/x.py", "a_gen.py")  # named files: always checked
+    assert sorted(line.split(":")[0] for line in named.stdout.splitlines()) == ["a_gen.py", "build/x.py"]
+    directory = offload(tmp_path, "check", "--no-cache", "build")  # a named ignored directory too
+    assert [line.split(":")[0] for line in directory.stdout.splitlines()] == ["build/x.py"]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on this platform")
+def test_fifo_pyproject_is_not_waited_on(tmp_path: Path):
+    (tmp_path / "app.py").write_text(BLOCKING)
+    os.mkfifo(tmp_path / "pyproject.toml")
+    run = offload(tmp_path, "check", "--no-cache", "app.py")
+    assert run.returncode == 1 and "app.py:5:5: BLK100" in run.stdout
+    explicit = offload(tmp_path, "check", "--no-cache", "--config", "pyproject.toml", "app.py")
+    assert explicit.returncode == 2 and explicit.stderr.startswith("error: pyproject.toml:")
