@@ -219,7 +219,8 @@ def check(
             click.echo(f"Wrote {count} finding{'s' if count != 1 else ''} to the baseline {write_baseline}.", err=True)
         sys.exit(EXIT_CLEAN)
     if show_diff:
-        sys.exit(EXIT_FINDINGS if fix_run is not None and fix_run.files and not exit_zero else EXIT_CLEAN)
+        pending = fix_run is not None and (fix_run.files or fix_run.refused)
+        sys.exit(EXIT_FINDINGS if pending and not exit_zero else EXIT_CLEAN)
     sys.exit(EXIT_FINDINGS if result.findings and not exit_zero else EXIT_CLEAN)
 
 
@@ -236,21 +237,32 @@ def _read_stdin() -> bytes:
 
 
 def _apply_fixes(result, paths, settings, unsafe: bool, show_diff: bool, quiet: bool, run_options: dict):
-    """Fix (or diff) what can be fixed; return the findings that remain after writing, and the fix run."""
-    from detector import fix as fixer
-    from detector import runner
+    """Fix (or diff) what can be fixed; return the findings that remain after writing, and the fix run.
 
-    run = fixer.fix_findings(result.findings, settings, unsafe=unsafe, write=not show_diff)
+    A fix offload refuses is reported with its reason, and its finding remains (exit 1)."""
+    from detector import fix as fixer
+    from detector import patch, runner
+
+    run = fixer.fix_findings(result.findings, settings, unsafe=unsafe, write=not show_diff, paths=paths,
+                             run_options=run_options)
+    for finding, reason in run.refused:
+        click.echo(f"{finding.filename}:{finding.location.row}:{finding.location.column}: {finding.code} "
+                   f"not fixed: {reason}", err=True)
+    count = f"{run.applied} finding{'s' if run.applied != 1 else ''} in {len(run.files)} file{'s' if len(run.files) != 1 else ''}"
     if show_diff:
         for name, change in run.files.items():
-            click.echo(fixer.diff(name, change.source, change.fixed), nl=False)
+            click.echo(patch.unified(name, change.source, change.fixed), nl=False)
         if not quiet:
-            click.echo(f"Would fix {run.applied} finding{'s' if run.applied != 1 else ''} in {len(run.files)} file{'s' if len(run.files) != 1 else ''}.", err=True)
+            click.echo(f"Would fix {count}.", err=True)
         result.errors.extend(run.errors)
         return result, run
     if not quiet and run.files:
-        click.echo(f"Fixed {run.applied} finding{'s' if run.applied != 1 else ''} in {len(run.files)} file{'s' if len(run.files) != 1 else ''}.", err=True)
-    remaining = runner.check_paths(paths, settings, **run_options) if run.files else result
+        click.echo(f"Fixed {count}.", err=True)
+    if run.files and run.remaining is not None and not run.errors:
+        remaining = run.remaining  # the project's re-check with the fixed files: what is on disk now
+    else:
+        remaining = runner.check_paths(paths, settings, **run_options) if run.files else result
+    remaining.findings = fixer.plan_findings(remaining.findings, settings)
     remaining.errors.extend(run.errors)
     return remaining, run
 
@@ -276,7 +288,10 @@ def _render(output_format: str, findings, settings, color: bool, show_source: bo
     if output_format == "sarif":
         from detector import runner
 
+        from detector import fix as fixer
+
         rules = runner.effective_catalog(settings).rules.values()
+        findings = fixer.plan_findings(findings, settings, sources)  # each fix's edits, one parse per file
         return sarif.render(findings, rules=rules, sources=sources, target_version=settings.target_version)
     return FORMATS[output_format](findings)
 

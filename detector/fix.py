@@ -1,7 +1,7 @@
 """``--fix``: rewrite blocking calls on the loop. The only code in offload that changes source.
 
-Findings describe what to fix (their ``fix`` says how far it can be trusted); this module
-applies them with libcst, so everything but the rewritten calls keeps its formatting:
+Findings describe what to fix (their ``fix`` says how far it can be trusted); ``detector.rewrite``
+turns each into text edits (from one parse of its file), which this module applies:
 
     time.sleep(x)            -> await asyncio.sleep(x)
     f(a, k=v)                -> await asyncio.to_thread(f, a, k=v)
@@ -9,25 +9,21 @@ applies them with libcst, so everything but the rewritten calls keeps its format
     requests.get(u).json()   -> (await asyncio.to_thread(requests.get, u)).json()
 
 In a module written for anyio or trio, their ``to_thread.run_sync`` / ``sleep`` are used; with
-``target-version`` below py39, ``loop.run_in_executor``. A rewrite is refused (and the finding
-left as it is) inside a generator expression, where ``await`` would turn it into an async
-generator. Every fixed file is re-checked before it is written (see ``guard``).
+``target-version`` below py39, ``loop.run_in_executor``. A rewrite that would be wrong is
+refused with its reason, and the finding stays. The fixed files are compiled and re-checked
+with the whole project before anything is written (see ``fix_findings``).
 """
 from __future__ import annotations
 
-import difflib
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, Set, Tuple
+from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, PositionProvider
 
 from detector import atomic, files
 from detector.model import Applicability, Finding
-
-Span = Tuple[int, int, int, int]
 
 
 @dataclass(frozen=True)
@@ -48,7 +44,8 @@ class FileFix:
     source: bytes
     fixed: bytes
     applied: List[Finding] = field(default_factory=list)
-    skipped: List[Tuple[Finding, str]] = field(default_factory=list)
+    skipped: List[Tuple[Finding, str]] = field(default_factory=list)  # wanted, not applied: why
+    findings: List[Finding] = field(default_factory=list)  # every finding, with its edits or refusal
 
     @property
     def changed(self) -> bool:
@@ -61,10 +58,6 @@ def wanted(finding: Finding, unsafe: bool) -> bool:
     return finding.fix.applicability is Applicability.SAFE or (
         unsafe and finding.fix.applicability is Applicability.UNSAFE
     )
-
-
-def _span(finding: Finding) -> Span:
-    return (finding.location.row, finding.location.column, finding.end_location.row, finding.end_location.column)
 
 
 # -- reading the module's imports ------------------------------------------------------------
@@ -115,176 +108,20 @@ def _dotted(node: cst.BaseExpression) -> str:
     return ""
 
 
-# -- building the replacement expressions ----------------------------------------------------
-def _expr(code: str) -> cst.BaseExpression:
-    return cst.parse_expression(code)
-
-
-class _Rewriter(cst.CSTTransformer):
-    METADATA_DEPENDENCIES = (PositionProvider,)
-
-    def __init__(self, targets: Dict[Span, Tuple[Finding, str]], flavour: Flavour):
-        super().__init__()
-        self.targets = targets
-        self.flavour = flavour
-        self.applied: List[Finding] = []
-        self.skipped: List[Tuple[Finding, str]] = []
-        self.needed: Set[str] = set()  # modules to import: the library, functools
-        self.generator_depth = 0
-        self.pass_function: Set[int] = set()  # ids of calls to splice into their parent's arguments
-
-    def visit_GeneratorExp(self, node: cst.GeneratorExp) -> None:
-        self.generator_depth += 1
-
-    def leave_GeneratorExp(self, original: cst.GeneratorExp, updated: cst.GeneratorExp) -> cst.BaseExpression:
-        self.generator_depth -= 1
-        return updated
-
-    def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:
-        updated = updated.with_changes(func=_parenthesised(updated.func))
-        if any(id(arg.value) in self.pass_function for arg in updated.args):
-            updated = updated.with_changes(args=_spliced(updated.args, self.pass_function))
-        where = self.get_metadata(PositionProvider, original)
-        span = (where.start.line, where.start.column + 1, where.end.line, where.end.column + 1)
-        target = self.targets.pop(span, None)
-        if target is None:
-            return updated
-        finding, remedy = target
-        if self.generator_depth:
-            self.skipped.append((finding, "inside a generator expression, `await` would make it an async generator"))
-            return updated
-        self.applied.append(finding)
-        if remedy == "asyncio.sleep":
-            return self._sleep(updated)
-        if remedy == "await":
-            return cst.Await(expression=updated)
-        if remedy == "pass-function":
-            self.pass_function.add(id(updated))
-            return updated
-        return self._to_thread(updated)
-
-    def leave_Attribute(self, original: cst.Attribute, updated: cst.Attribute) -> cst.BaseExpression:
-        return updated.with_changes(value=_parenthesised(updated.value))
-
-    def leave_Subscript(self, original: cst.Subscript, updated: cst.Subscript) -> cst.BaseExpression:
-        return updated.with_changes(value=_parenthesised(updated.value))
-
-    # -- rewrites ------------------------------------------------------------------------------
-    def _library(self) -> str:
-        name = "asyncio" if self.flavour.library == "executor" else self.flavour.library
-        self.needed.add(name)
-        return self.flavour.module_alias or name
-
-    def _sleep(self, call: cst.Call) -> cst.Await:
-        if self.flavour.library == "asyncio" and self.flavour.sleep_name:
-            func = _expr(self.flavour.sleep_name)
-        else:
-            func = _expr(f"{self._library()}.sleep")
-        return cst.Await(expression=call.with_changes(func=func))
-
-    def _to_thread(self, call: cst.Call) -> cst.Await:
-        has_keywords = any(arg.keyword is not None or arg.star == "**" for arg in call.args)
-        flavour = self.flavour
-        layout = {"whitespace_before_args": call.whitespace_before_args}
-        one_per_line = isinstance(call.whitespace_before_args, cst.ParenthesizedWhitespace)
-        if flavour.library == "asyncio":
-            func = _expr(flavour.to_thread_name or f"{self._library()}.to_thread")
-            args = _prepend(call.func, call.args, one_per_line)
-            return cst.Await(expression=cst.Call(func=func, args=args, **layout))
-        # anyio/trio run_sync and run_in_executor take no keyword arguments: bind them first.
-        inner = call.func
-        args: Sequence[cst.Arg] = call.args
-        if has_keywords:
-            self.needed.add("functools")
-            partial = _expr(f"{flavour.functools_alias or 'functools'}.partial")
-            inner = cst.Call(func=partial, args=_prepend(call.func, call.args))
-            args = ()
-        if flavour.library == "executor":
-            runner = _expr(f"{self._library()}.get_running_loop().run_in_executor")
-            pool = _expr("None")
-            if flavour.executor:
-                pool = _expr(flavour.executor_local or flavour.executor[1])
-                self.needed.add(":".join(flavour.executor))
-            return cst.Await(expression=cst.Call(func=runner, args=_prepend(pool, _prepend(inner, args)), **layout))
-        runner = _expr(f"{self._library()}.to_thread.run_sync")
-        return cst.Await(expression=cst.Call(func=runner, args=_prepend(inner, args), **layout))
-
-
-def _prepend(value: cst.BaseExpression, args: Sequence[cst.Arg], one_per_line: bool = False) -> List[cst.Arg]:
-    """``value`` as a new first argument; in a call laid out one argument per line it gets a
-    line of its own, separated like the first two arguments were."""
-    if not args:
-        return [cst.Arg(value=value)]
-    comma = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
-    if one_per_line and isinstance(args[0].comma, cst.Comma):
-        comma = args[0].comma
-    return [cst.Arg(value=value, comma=comma), *args]
-
-
-def _spliced(args: Sequence[cst.Arg], calls: Set[int]) -> List[cst.Arg]:
-    """``to_thread(f(a, k=v), b)`` -> ``to_thread(f, a, k=v, b)``, with plain ``, `` separators."""
-    out: List[cst.Arg] = []
-    for arg in args:
-        if id(arg.value) in calls:
-            inner = arg.value
-            out.append(cst.Arg(value=inner.func))
-            out.extend(inner.args)
-        else:
-            out.append(arg)
-    return [a.with_changes(comma=cst.MaybeSentinel.DEFAULT) for a in out]
-
-
-def _parenthesised(node: cst.BaseExpression) -> cst.BaseExpression:
-    """``await x`` used as a primary (``(await x).attr``, ``(await x)()``, ``(await x)[i]``) needs parentheses."""
-    if isinstance(node, cst.Await) and not node.lpar:
-        return node.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
-    return node
-
-
-# -- imports -----------------------------------------------------------------------------------
-def _add_imports(module: cst.Module, needed: Set[str], flavour: Flavour) -> cst.Module:
-    """``import asyncio`` (or anyio/trio/functools) once, unless the module already binds it."""
-    have = {flavour.library if flavour.library != "executor" else "asyncio": flavour.module_alias,
-            "functools": flavour.functools_alias}
-    if flavour.executor:
-        have[":".join(flavour.executor)] = flavour.executor_local
-    missing = sorted((name for name in needed if have.get(name) is None), key=lambda n: (":" in n, n))
-    if not missing:
-        return module
-    statements = [
-        cst.parse_statement(
-            f"from {name.split(':')[0]} import {name.split(':')[1]}" if ":" in name else f"import {name}",
-            config=module.config_for_parsing,
-        )
-        for name in missing
-    ]
-    body = list(module.body)
-    index = _import_position(body)
-    return module.with_changes(body=body[:index] + statements + body[index:])
-
-
-def _import_position(body: List[cst.CSTNode]) -> int:
-    """After the module docstring and the leading block of import lines."""
-    index = 1 if body and _is_docstring(body[0]) else 0
-    while index < len(body):
-        statement = body[index]
-        if not (isinstance(statement, cst.SimpleStatementLine)
-                and all(isinstance(s, (cst.Import, cst.ImportFrom)) for s in statement.body)):
-            break
-        index += 1
-    return index
-
-
-def _is_docstring(statement: cst.CSTNode) -> bool:
-    return (
-        isinstance(statement, cst.SimpleStatementLine)
-        and len(statement.body) == 1
-        and isinstance(statement.body[0], cst.Expr)
-        and isinstance(statement.body[0].value, (cst.SimpleString, cst.ConcatenatedString))
-    )
-
-
 # -- one file ----------------------------------------------------------------------------------
+def _read(name: str) -> bytes:
+    try:
+        return files.read_file(name).data
+    except files.UnreadableFile as exc:
+        raise OSError(exc.reason) from None
+
+
+def _remedies(config) -> Dict[str, str]:
+    from detector.runner import effective_catalog
+
+    return {code: rule.remedy for code, rule in effective_catalog(config).rules.items()}
+
+
 def fix_source(
     source: bytes,
     findings: Sequence[Finding],
@@ -292,96 +129,180 @@ def fix_source(
     unsafe: bool = False,
     target_version: str = "py39",
     executor: Optional[str] = None,
+    filename: str = "<unknown>",
 ) -> FileFix:
     """Apply the fixes of ``findings`` (all in this file) that ``unsafe`` allows.
 
-    ``remedies`` maps a rule code to its remedy (catalog.REMEDIES).
+    ``remedies`` maps a rule code to its remedy (catalog.REMEDIES). ``findings`` of the result
+    carry each fix's edits, or a SUGGESTION with the reason its rewrite is refused.
     """
-    chosen = [f for f in findings if wanted(f, unsafe)]
-    result = FileFix(source=source, fixed=source)
-    if not chosen:
-        return result
-    module = cst.parse_module(source)
-    flavour = flavour_of(module, target_version, executor)
-    targets = {_span(f): (f, remedies.get(f.code, "to_thread")) for f in chosen}
-    rewriter = _Rewriter(targets, flavour)
-    fixed = MetadataWrapper(module, unsafe_skip_copy=True).visit(rewriter)
-    result.skipped = rewriter.skipped + [(f, "the call was not found where it was reported") for f, _ in rewriter.targets.values()]
-    result.applied = rewriter.applied
-    if rewriter.applied:
-        fixed = _add_imports(fixed, rewriter.needed, flavour)
-        result.fixed = fixed.bytes
+    from detector import rewrite
+
+    result = FileFix(source=source, fixed=source, findings=list(findings))
+    plan = rewrite.plan(source, findings, remedies, filename, target_version, executor)
+    edits, applied, skipped = plan.edits([i for i, f in enumerate(findings) if wanted(f, unsafe)])
+    result.applied = [findings[i] for i in applied]
+    result.skipped = [(findings[i], reason) for i, reason in skipped]
+    result.findings = rewrite.annotate(plan)
+    if applied:
+        result.fixed = plan.fixed(edits)
     return result
 
 
-def diff(path: str, before: bytes, after: bytes, encoding: str = "utf-8") -> str:
-    old = before.decode(encoding, errors="replace").splitlines(keepends=True)
-    new = after.decode(encoding, errors="replace").splitlines(keepends=True)
-    return "".join(difflib.unified_diff(old, new, fromfile=f"a/{path}", tofile=f"b/{path}"))
-
+def plan_findings(findings: Sequence[Finding], config, sources: Optional[Mapping[str, bytes]] = None,
+                  remedies: Optional[Dict[str, str]] = None) -> List[Finding]:
+    """``findings`` with their fixes' edits attached (or refused, with the reason): each file is
+    read and parsed once, for all its findings. Sources come from disk unless given."""
+    remedies = remedies if remedies is not None else _remedies(config)
+    by_file: Dict[str, List[int]] = {}
+    for index, finding in enumerate(findings):
+        by_file.setdefault(finding.filename, []).append(index)
+    out = list(findings)
+    for name, indices in by_file.items():
+        group = [findings[i] for i in indices]
+        if not any(f.fix is not None and f.fix.applicability is not Applicability.SUGGESTION for f in group):
+            continue
+        try:
+            source = sources[name] if sources is not None and name in sources else _read(name)
+            planned = fix_source(source, group, remedies, True, config.target_version, config.executor, name).findings
+        except (OSError, cst.ParserSyntaxError, RecursionError, MemoryError):
+            continue  # the check reported what it could; no fix is offered for this file
+        for index, finding in zip(indices, planned):
+            out[index] = finding
+    return out
 
 # -- whole runs ----------------------------------------------------------------------------------
 class FixGuardError(RuntimeError):
     """A rewrite that would not re-check clean: the file is left untouched."""
 
 
-def guard(path: str, result: FileFix, unsafe: bool, config) -> None:
-    """The fixed module parses, each applied fix removed exactly its finding, and no fixable
-    finding appeared (so fixing again has nothing left to do for these findings)."""
-    from detector.runner import check_source
+def _compiles(data: bytes, path: str) -> bool:
+    try:
+        compile(data, path, "exec", dont_inherit=True)
+        return True
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return False
 
+
+def check_syntax(path: str, result: FileFix) -> None:
+    """The fixed module parses, and compiles whenever the original did (``await`` where Python
+    forbids it, e.g. in an annotation, only fails at compile time)."""
     try:
         cst.parse_module(result.fixed)
     except cst.ParserSyntaxError as exc:
         raise FixGuardError(f"{path}: the rewrite does not parse ({exc.message.splitlines()[0]})") from None
+    if not _compiles(result.fixed, path) and _compiles(result.source, path):
+        raise FixGuardError(f"{path}: the rewrite does not compile")
+
+
+def _fixable(findings: Sequence[Finding], unsafe: bool) -> Counter:
+    return Counter((f.code, f.function, f.call) for f in findings if wanted(f, unsafe))
+
+
+def _rechecks_clean(before: Sequence[Finding], applied: Sequence[Finding], after: Sequence[Finding], unsafe: bool) -> bool:
+    """Each applied fix removed exactly its finding, and no fixable finding appeared (so fixing
+    again has nothing left to do for these findings)."""
+    expected = _fixable(before, unsafe)
+    expected.subtract(_fixable(applied, unsafe))
+    return +expected == +_fixable(after, unsafe) and not any(count < 0 for count in expected.values())
+
+
+def guard(path: str, result: FileFix, unsafe: bool, config) -> None:
+    """``result`` checked on its own (for one module; runs use the whole project's re-check)."""
+    from detector.runner import check_source
+
+    check_syntax(path, result)
     after = check_source(result.fixed, path, config)
     if any(f.code.startswith("BLK9") for f in after):
         raise FixGuardError(f"{path}: the rewrite is not analysable")
-
-    def fixable(findings: Sequence[Finding]) -> Counter:
-        return Counter((f.code, f.function, f.call) for f in findings if wanted(f, unsafe))
-
-    expected = fixable(check_source(result.source, path, config))
-    expected.subtract(fixable(result.applied))
-    if +expected != +fixable(after) or any(count < 0 for count in expected.values()):
+    if not _rechecks_clean(check_source(result.source, path, config), result.applied, after, unsafe):
         raise FixGuardError(f"{path}: the rewrite does not re-check clean; file left unchanged")
 
 
 @dataclass
 class FixRun:
     files: Dict[str, FileFix] = field(default_factory=dict)  # only files with applied fixes
-    errors: List[str] = field(default_factory=list)
+    refused: List[Tuple[Finding, str]] = field(default_factory=list)  # wanted fixes not applied, and why
+    errors: List[str] = field(default_factory=list)  # files that could not be read or written
+    remaining: Optional[object] = None  # the project's CheckResult after the fixes (None: unchanged)
 
     @property
     def applied(self) -> int:
         return sum(len(f.applied) for f in self.files.values())
 
 
-def fix_findings(findings: Sequence[Finding], config, unsafe: bool = False, write: bool = True) -> FixRun:
-    """Apply the fixes of ``findings`` file by file; with ``write=False`` only compute them (``--diff``)."""
-    from detector.runner import effective_catalog
+# A file refused by the project re-check is taken out and the rest re-checked, at most this often.
+_GUARD_ROUNDS = 3
 
-    remedies = {code: rule.remedy for code, rule in effective_catalog(config).rules.items()}
+
+def fix_findings(findings: Sequence[Finding], config, unsafe: bool = False, write: bool = True,
+                 paths: Optional[Sequence] = None, run_options: Optional[dict] = None) -> FixRun:
+    """Fix the ``findings`` (of a check of ``paths``) file by file; with ``write=False`` only
+    compute the fixes (``--diff``). The fixed files are re-checked together with the rest of
+    the project, as the check saw them, before anything is written."""
+    from detector import runner
+
+    remedies = _remedies(config)
     by_file: Dict[str, List[Finding]] = {}
     for finding in findings:
-        if wanted(finding, unsafe):
-            by_file.setdefault(finding.filename, []).append(finding)
+        by_file.setdefault(finding.filename, []).append(finding)
     run = FixRun()
-    for name, chosen in sorted(by_file.items()):
-        path = Path(name)
-        try:
-            try:
-                source = files.read_file(path).data
-            except files.UnreadableFile as exc:
-                raise OSError(exc.reason) from None
-            result = fix_source(source, chosen, remedies, unsafe, config.target_version, config.executor)
-            if not result.changed:
-                continue
-            guard(name, result, unsafe, config)
-            if write:
-                atomic.write_bytes(path, result.fixed)
-        except (OSError, FixGuardError, cst.ParserSyntaxError) as exc:
-            run.errors.append(str(exc) if isinstance(exc, FixGuardError) else f"{name}: cannot fix: {exc}")
+    candidates: Dict[str, FileFix] = {}
+    for name, group in sorted(by_file.items()):
+        if not any(wanted(f, unsafe) for f in group):
             continue
+        try:
+            result = fix_source(_read(name), group, remedies, unsafe, config.target_version,
+                                config.executor, name)
+        except OSError as exc:
+            run.errors.append(f"{name}: cannot fix: {exc}")
+            continue
+        except (cst.ParserSyntaxError, RecursionError, MemoryError) as exc:
+            run.refused.extend((f, f"the file cannot be rewritten ({type(exc).__name__})") for f in group if wanted(f, unsafe))
+            continue
+        run.refused.extend(result.skipped)
+        if not result.changed:
+            continue
+        try:
+            check_syntax(name, result)
+        except FixGuardError as exc:
+            run.refused.extend((f, str(exc).split(": ", 1)[-1]) for f in result.applied)
+            continue
+        candidates[name] = result
+
+    before = _by_file(findings)
+    rounds = 0
+    while candidates:
+        rounds += 1
+        after = runner.check_paths(paths or sorted(by_file), config, overrides={
+            name: result.fixed for name, result in candidates.items()}, **(run_options or {}))
+        now = _by_file(after.findings)
+        failed = [name for name, result in candidates.items() if any(f.code.startswith("BLK9") for f in now.get(name, ()))
+                  or not _rechecks_clean(before.get(name, []), result.applied, now.get(name, []), unsafe)]
+        for name in failed:
+            reason = "the rewritten file does not re-check clean in the project; file left unchanged"
+            run.refused.extend((f, reason) for f in candidates.pop(name).applied)
+        if not failed:
+            run.remaining = after
+            break
+        if rounds >= _GUARD_ROUNDS:
+            for name in list(candidates):
+                run.refused.extend((f, "the project does not re-check clean; file left unchanged")
+                                   for f in candidates.pop(name).applied)
+    for name, result in candidates.items():
+        if write:
+            try:
+                atomic.write_bytes(Path(name), result.fixed)
+            except OSError as exc:
+                run.errors.append(f"{name}: cannot fix: {exc}")
+                continue
         run.files[name] = result
+    run.refused.sort(key=lambda item: item[0].sort_key())
     return run
+
+
+def _by_file(findings: Sequence[Finding]) -> Dict[str, List[Finding]]:
+    out: Dict[str, List[Finding]] = {}
+    for finding in findings:
+        out.setdefault(finding.filename, []).append(finding)
+    return out

@@ -48,16 +48,35 @@ class Hop:
 
 
 @dataclass(frozen=True)
+class Edit:
+    """Replace the text from ``location`` up to ``end_location`` (exclusive; equal for an
+    insertion) with ``content``. Rows and columns count as a finding's do (1-based, characters);
+    lines end at ``\n``, ``\r\n`` or ``\r``."""
+
+    location: Location
+    end_location: Location
+    content: str
+
+    def to_dict(self) -> dict:
+        return {"content": self.content, "location": self.location.to_dict(),
+                "end_location": self.end_location.to_dict()}
+
+
+@dataclass(frozen=True)
 class Fix:
     applicability: Applicability
     message: str
-    # Why no rewrite is offered (SUGGESTION only): the fact that makes a rewrite unsafe.
+    # Why no rewrite is offered (SUGGESTION only): the fact that makes a rewrite unsafe or impossible.
     reason: Optional[str] = None
+    # The rewrite of this finding alone, once computed (``detector.rewrite``): empty until then.
+    edits: Tuple[Edit, ...] = ()
 
     def to_dict(self) -> dict:
-        record = {"applicability": self.applicability.value, "message": self.message}
+        record: dict = {"applicability": self.applicability.value, "message": self.message}
         if self.reason:
             record["reason"] = self.reason
+        if self.edits:
+            record["edits"] = [edit.to_dict() for edit in self.edits]
         return record
 
 

@@ -15,7 +15,7 @@ import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Dict, List, Optional, Sequence, Union
+from typing import Callable, Dict, List, Mapping, Optional, Sequence, Union
 
 from detector import catalog as catalog_module
 from detector import files
@@ -243,12 +243,15 @@ def check_paths(
     progress: Optional[Progress] = None,
     jobs: Optional[int] = None,
     use_cache: bool = False,
+    overrides: Optional[Mapping[str, bytes]] = None,
 ) -> CheckResult:
     """Check files and directories. Raises ConfigError for bad configuration only.
 
     ``jobs``: worker processes (default: every core; 1 analyses in this process; runs with
     few files to analyse always stay in this process). ``use_cache``: read and write
     ``.offload_cache/`` in the project root (default: off for library calls, on for the CLI).
+    ``overrides``: content to analyse instead of what some files hold (path -> bytes; what
+    ``--fix`` would write), never cached.
     """
     config = config or Config()
     catalog = effective_catalog(config)
@@ -267,12 +270,18 @@ def check_paths(
         context = [p for p in discover([config.root], config).files if resolve(p) not in checked]
     items = _items(found.files + context, config, resolve)
     shown = sorted({display_path(path) for path in found.files})
+    replaced = {resolve(Path(name)): data for name, data in (overrides or {}).items()}
     store = None
     if use_cache:
         from detector import cache as cache_module
 
         store = cache_module.Cache(config.root, cache_module.salt(config))
         _identify(items, store)
+    for item in items:
+        data = replaced.get(resolve(item.path)) if replaced else None
+        if data is not None:  # not the file's content: no cache entry is read or written for it
+            item.data, item.key, item.summary = data, None, None
+    if store is not None:
         if all(item.key is not None for item in items):
             memo = store.findings_key([item.key for item in items], shown, config)  # type: ignore[misc]
             reused = store.load_findings(memo)

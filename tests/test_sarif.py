@@ -217,11 +217,16 @@ def test_paths_outside_the_root_and_odd_characters(tmp_path: Path, validator):
     assert location["region"]["startColumn"] == 14
 
 
-def test_replacements_round_trip_crlf_and_appended_text():
-    before = "a = 1\r\nb = foo(x)\r\n"
-    after = "import asyncio\r\na = 1\r\nb = await bar(x)\r\nc = 3\r\n"
-    reps = sarif.replacements(before, after)
-    assert apply(before, reps) == after
-    for rep in reps:
-        region = rep["deletedRegion"]
-        assert region["startLine"] >= 1 and region["startColumn"] >= 1
+def test_each_fix_is_the_rewrite_of_its_finding_alone_also_in_crlf_and_latin1():
+    from detector.fix import fix_source
+
+    remedies = {code: rule.remedy for code, rule in builtin().rules.items()}
+    source = ("# -*- coding: latin-1 -*-\r\nimport time\r\nNAME = 'Jos\xe9'\r\n\r\n\r\nasync def f():\r\n"
+              "    time.sleep(1)\r\n    time.sleep(2)\r\n").encode("latin-1")
+    findings = check_source(source, "m.py")
+    assert len(findings) == 2
+    log = json.loads(sarif.render(findings, sources={"m.py": source}))
+    for finding, result in zip(findings, log["runs"][0]["results"]):
+        alone = fix_source(source, [finding], remedies, filename="m.py").fixed.decode("latin-1")
+        replacements = result["fixes"][0]["artifactChanges"][0]["replacements"]
+        assert apply(source.decode("latin-1"), replacements) == alone

@@ -9,23 +9,23 @@ end columns are exclusive, as SARIF's are.
 A transitive finding (BLK200) carries its chain twice: as ``relatedLocations`` (what viewers
 list under the result) and as a ``codeFlows`` thread flow (what they step through).
 
-Fixes are real edits: for each finding with a safe or unsafe fix, ``detector.fix`` rewrites
-the file for that finding alone, in memory, and the difference becomes ``fixes[0].artifactChanges``
-(the call rewrite, plus the ``import asyncio`` line when the module needs one). A fix that cannot be
-computed (the file changed since the check, a rewrite offload refuses) leaves only
-``properties.fix`` (applicability and description), which every fixable result has.
+Fixes are real edits: each finding with a safe or unsafe fix carries the edits of its rewrite
+alone (``detector.rewrite``, the same edits ``--fix`` applies), which become
+``fixes[0].artifactChanges`` (the call rewrite, plus the ``import asyncio`` line when the module
+needs one). A fix offload refuses carries its reason in ``properties.fix``; a fix that cannot be
+computed (the file changed since the check) leaves only ``properties.fix`` (applicability and
+description), which every fixable result has.
 
 This module reads the catalogue and, lazily, the fixer; the rest of ``report`` knows only ``model``.
 """
 from __future__ import annotations
 
-import difflib
 import hashlib
 import json
 import os
 from collections import Counter
 from pathlib import Path, PurePath
-from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
+from typing import Dict, Iterable, List, Mapping, Optional, Sequence
 from urllib.parse import quote
 
 from detector import __version__, files
@@ -85,125 +85,64 @@ def _rule_descriptor(rule) -> dict:
 
 
 # -- fixes --------------------------------------------------------------------------------------
-def _decode(data: bytes) -> Optional[str]:
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return None
-
-
-def _line_starts(text: str) -> List[int]:
-    starts = [0]
-    i = 0
-    while i < len(text):
-        ch = text[i]
-        if ch == "\r" and i + 1 < len(text) and text[i + 1] == "\n":
-            i += 1
-        if ch in "\r\n":
-            starts.append(i + 1)
-        i += 1
-    return starts
-
-
-def _position(starts: List[int], offset: int) -> Tuple[int, int]:
-    """1-based (line, column) of a character offset."""
-    lo, hi = 0, len(starts) - 1
-    while lo < hi:
-        mid = (lo + hi + 1) // 2
-        if starts[mid] <= offset:
-            lo = mid
-        else:
-            hi = mid - 1
-    return lo + 1, offset - starts[lo] + 1
-
-
-def _word(ch: str) -> bool:
-    return len(ch) == 1 and (ch.isalnum() or ch == "_")
-
-
-def replacements(before: str, after: str) -> List[dict]:
-    """SARIF replacements turning ``before`` into ``after``: one per changed stretch, trimmed to what changes."""
-    old_lines = before.splitlines(keepends=True)
-    new_lines = after.splitlines(keepends=True)
-    old_offsets = [0]
-    for line in old_lines:
-        old_offsets.append(old_offsets[-1] + len(line))
-    starts = _line_starts(before)
-    result = []
-    matcher = difflib.SequenceMatcher(a=old_lines, b=new_lines, autojunk=False)
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
-        if tag == "equal":
-            continue
-        old, new = "".join(old_lines[i1:i2]), "".join(new_lines[j1:j2])
-        prefix = len(os.path.commonprefix([old, new]))
-        # Never start or end a replacement inside an identifier (``time`` -> ``await asyncio``, not ``t``...).
-        while prefix and _word(old[prefix - 1]) and (_word(old[prefix:prefix + 1]) or _word(new[prefix:prefix + 1])):
-            prefix -= 1
-        suffix = len(os.path.commonprefix([old[prefix:][::-1], new[prefix:][::-1]]))
-        while suffix and _word(old[len(old) - suffix]) and (
-                _word(old[len(old) - suffix - 1: len(old) - suffix]) or _word(new[len(new) - suffix - 1: len(new) - suffix])):
-            suffix -= 1
-        start = old_offsets[i1] + prefix
-        end = old_offsets[i2] - suffix
-        inserted = new[prefix:len(new) - suffix]
-        start_line, start_column = _position(starts, start)
-        end_line, end_column = _position(starts, end)
-        replacement = {
-            "deletedRegion": {
-                "startLine": start_line, "startColumn": start_column,
-                "endLine": end_line, "endColumn": end_column,
-                "charOffset": start, "charLength": end - start,
-            },
-        }
-        if inserted:
-            replacement["insertedContent"] = {"text": inserted}
-        result.append(replacement)
-    return result
-
-
 def compute_fixes(
     findings: Sequence[Finding],
     sources: Optional[Mapping[str, bytes]] = None,
     target_version: str = "py39",
     remedies: Optional[Mapping[str, str]] = None,
 ) -> Dict[int, List[dict]]:
-    """``{index in findings: replacements}`` for every fixable finding whose rewrite offload can make.
+    """``{index in findings: replacements}`` for every finding whose fix has edits.
 
-    Each finding is fixed alone (as if it were the only one), so its replacements apply to the
-    file as it is; sources are read from disk unless given.
+    The check attaches each fix's edits (the rewrite of that finding alone, so they apply to the
+    file as it is); findings that come without them are planned here, one parse per file.
+    Sources are read from disk unless given, once per file, for the character offsets.
     """
-    from detector import fix as fixer
+    if any(f.fix is not None and f.fix.applicability is not Applicability.SUGGESTION and not f.fix.edits
+           for f in findings):
+        from detector import fix as fixer
+        from detector.config import Config
 
-    if remedies is None:
-        from detector.catalog import builtin
-
-        remedies = {code: rule.remedy for code, rule in builtin().rules.items()}
-    cache: Dict[str, Optional[bytes]] = dict(sources or {})
+        findings = fixer.plan_findings(findings, Config(target_version=target_version), sources,
+                                       dict(remedies) if remedies is not None else None)
+    texts: Dict[str, Optional[List[int]]] = {}
     edits: Dict[int, List[dict]] = {}
     for index, finding in enumerate(findings):
-        if finding.fix is None or finding.fix.applicability is Applicability.SUGGESTION:
+        if finding.fix is None or not finding.fix.edits:
             continue
-        if finding.filename not in cache:
-            try:
-                cache[finding.filename] = files.read_file(finding.filename).data
-            except files.UnreadableFile:
-                cache[finding.filename] = None
-        data = cache[finding.filename]
-        if data is None:
+        if finding.filename not in texts:
+            texts[finding.filename] = _starts(finding.filename, sources)
+        starts = texts[finding.filename]
+        if starts is None:
             continue
-        try:
-            result = fixer.fix_source(data, [finding], dict(remedies), unsafe=True, target_version=target_version)
-        except Exception:  # a file that no longer parses, or a rewrite the fixer refuses
-            continue
-        if not result.applied or not result.changed:
-            continue
-        before, after = _decode(result.source), _decode(result.fixed)
-        if before is None or after is None:
-            continue
-        changes = replacements(before, after)
-        if changes:
-            edits[index] = changes
+        changes = []
+        for edit in finding.fix.edits:
+            start = starts[edit.location.row - 1] + edit.location.column - 1
+            end = starts[edit.end_location.row - 1] + edit.end_location.column - 1
+            replacement: dict = {"deletedRegion": {
+                "startLine": edit.location.row, "startColumn": edit.location.column,
+                "endLine": edit.end_location.row, "endColumn": edit.end_location.column,
+                "charOffset": start, "charLength": end - start,
+            }}
+            if edit.content:
+                replacement["insertedContent"] = {"text": edit.content}
+            changes.append(replacement)
+        edits[index] = changes
     return edits
+
+
+def _starts(filename: str, sources: Optional[Mapping[str, bytes]]) -> Optional[List[int]]:
+    """Line starts of the decoded file (its PEP 263 encoding), for SARIF character offsets."""
+    import io
+    import tokenize
+
+    from detector.textedit import line_starts
+
+    try:
+        data = sources[filename] if sources is not None and filename in sources else files.read_file(filename).data
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+        return line_starts(data.decode(encoding))
+    except (files.UnreadableFile, SyntaxError, LookupError, UnicodeDecodeError):
+        return None
 
 
 # -- results -------------------------------------------------------------------------------------

@@ -1,0 +1,118 @@
+"""`offload check --fix / --diff` from the command line: the project view of the re-check, refused
+fixes reported with their reason (exit 1), diffs that git and GNU patch apply, SARIF fixes from
+one parse per file."""
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Dict
+
+import libcst
+import pytest
+
+from detector.report import sarif
+from detector.runner import check_paths
+
+
+def offload(cwd: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "detector", "check", "--no-cache", *args], cwd=cwd,
+                          capture_output=True)
+
+
+def write(root: Path, files: Dict[str, bytes]) -> None:
+    root.mkdir(exist_ok=True)
+    (root / "pyproject.toml").write_text("[tool.offload]\n")
+    for name, data in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+
+
+CROSS_MODULE = {
+    "pkg/__init__.py": b"",
+    "pkg/util.py": b"def load(path):\n    with open(path) as f:\n        return f.read()\n",
+    "pkg/app.py": b"import time\n\nfrom pkg.util import load\n\n\nasync def refresh(path):\n"
+                  b"    time.sleep(0.1)\n    return load(path)\n",
+}
+
+
+def test_helper_in_another_module_is_fixed_with_the_rest_of_its_file(tmp_path: Path):
+    write(tmp_path, CROSS_MODULE)
+    diff = offload(tmp_path, "--diff", "--unsafe-fixes", ".")
+    assert diff.returncode == 1, diff.stderr
+    assert b"+    return await asyncio.to_thread(load, path)\n" in diff.stdout
+    result = offload(tmp_path, "--fix", "--unsafe-fixes", ".")
+    assert result.returncode == 0, result.stderr
+    assert b"Fixed 2 findings in 1 file." in result.stderr
+    assert (tmp_path / "pkg/app.py").read_bytes() == (
+        b"import asyncio\n\nfrom pkg.util import load\n\n\nasync def refresh(path):\n"
+        b"    await asyncio.sleep(0.1)\n    return await asyncio.to_thread(load, path)\n")
+
+
+def test_a_refused_fix_is_reported_with_its_reason_and_the_other_files_are_fixed(tmp_path: Path):
+    write(tmp_path, {
+        "m.py": b"import asyncio\nimport time\n\n\ndef work(url, timeout=None):\n    time.sleep(0)\n    return url\n\n\n"
+                b"async def fetch(url):\n    return await asyncio.to_thread(work(url, timeout=3), 2)\n",
+        "other.py": b"import time\n\n\nasync def unrelated():\n    time.sleep(1)\n",
+        "n.py": b"import time\n\n\nasync def g(asyncio):\n    time.sleep(0.01)\n",
+    })
+    before = (tmp_path / "m.py").read_bytes(), (tmp_path / "n.py").read_bytes()
+    result = offload(tmp_path, "--fix", "--unsafe-fixes", ".")
+    assert result.returncode == 1, result.stderr
+    assert b"Traceback" not in result.stderr
+    assert b"m.py:11:36: BLK301 not fixed: the offload call passes more arguments after this call" in result.stderr
+    assert b"n.py:5:5: BLK100 not fixed: `asyncio` here is a parameter at line 4" in result.stderr
+    assert ((tmp_path / "m.py").read_bytes(), (tmp_path / "n.py").read_bytes()) == before
+    assert b"    await asyncio.sleep(1)\n" in (tmp_path / "other.py").read_bytes()
+    diff = offload(tmp_path, "--diff", "--unsafe-fixes", ".")
+    assert diff.returncode == 1 and b"Traceback" not in diff.stderr
+    assert b"BLK301 not fixed" in diff.stderr
+
+
+BASE = b"import time\n\n\nasync def handler():\n    time.sleep(1)\n"
+ODD_FILES = {
+    "noeol.py": BASE.rstrip(b"\n"),
+    "latin1.py": b'# -*- coding: latin-1 -*-\nimport time\nNAME = "Jos\xe9"\n\n\nasync def handler():\n    time.sleep(1)\n',
+    "formfeed.py": b"import time\n\x0c\n\nasync def handler():\n    time.sleep(1)\n",
+    "u2028.py": 'import time\nS = "a\u2028b"\n\n\nasync def handler():\n    time.sleep(1)\n'.encode(),
+    "cronly.py": BASE.replace(b"\n", b"\r"),
+    "crlf.py": BASE.replace(b"\n", b"\r\n"),
+    "space name.py": BASE,
+}
+
+
+@pytest.mark.skipif(not (shutil.which("git") and shutil.which("patch")), reason="needs git and GNU patch")
+@pytest.mark.parametrize("name", sorted(ODD_FILES))
+def test_diff_applies_with_git_and_patch_and_gives_what_fix_writes(tmp_path: Path, name: str):
+    original = ODD_FILES[name]
+    write(tmp_path / "diffed", {name: original})
+    diff = offload(tmp_path / "diffed", "-q", "--diff", name)
+    assert diff.returncode == 1 and diff.stdout, diff.stderr
+    (tmp_path / "change.patch").write_bytes(diff.stdout)
+    write(tmp_path / "fixed", {name: original})
+    assert offload(tmp_path / "fixed", "-q", "--fix", name).returncode == 0
+    expected = (tmp_path / "fixed" / name).read_bytes()
+    assert expected != original
+    for tool in (["git", "apply", "--check"], ["patch", "-p1", "--dry-run", "--quiet"], ["patch", "-p1", "--quiet"]):
+        with open(tmp_path / "change.patch", "rb") as patch_file:
+            applied = subprocess.run(tool if tool[0] == "patch" else tool + [str(tmp_path / "change.patch")],
+                                     cwd=tmp_path / "diffed", stdin=patch_file, capture_output=True)
+        assert applied.returncode == 0, (tool, applied.stdout, applied.stderr)
+    assert (tmp_path / "diffed" / name).read_bytes() == expected
+
+
+def test_sarif_parses_each_file_once_for_all_its_fixes(tmp_path: Path, monkeypatch):
+    lines = ["import time", "", "", "async def f():"] + [f"    time.sleep({i})" for i in range(43)]
+    write(tmp_path, {"app.py": ("\n".join(lines) + "\n").encode()})
+    monkeypatch.chdir(tmp_path)
+    findings = check_paths(["app.py"]).findings
+    assert len(findings) == 43
+    parses = []
+    real = libcst.parse_module
+    monkeypatch.setattr(libcst, "parse_module", lambda *a, **k: parses.append(1) or real(*a, **k))
+    results = json.loads(sarif.render(findings))["runs"][0]["results"]
+    assert len(parses) == 1
+    assert all(r["fixes"][0]["artifactChanges"][0]["replacements"] for r in results)

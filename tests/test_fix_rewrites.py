@@ -1,0 +1,360 @@
+"""How --fix rewrites: names checked where they are used, refusals where `await` cannot go or
+would change the program, BLK301 splices, comments and layout kept, imports placed like isort."""
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from detector.catalog import builtin
+from detector.config import Config
+from detector.fix import FileFix, fix_source
+from detector.model import Applicability
+from detector.runner import check_source
+
+REMEDIES = {code: rule.remedy for code, rule in builtin().rules.items()}
+
+
+def fixed(source: str, name: str = "m.py", unsafe: bool = True, config: Config = Config()) -> FileFix:
+    data = textwrap.dedent(source).encode()
+    return fix_source(data, check_source(data, name, config), REMEDIES, unsafe, config.target_version,
+                      config.executor)
+
+
+def run(text: str, call: str):
+    """Execute the rewritten module and run one of its coroutines under a real event loop."""
+    namespace: dict = {}
+    exec(compile(text, "m.py", "exec"), namespace)
+    return asyncio.run(eval(call, namespace))
+
+
+# -- names bound to something else -------------------------------------------------------------
+@pytest.mark.parametrize("source, binding", [
+    pytest.param("""\
+        import time
+
+
+        def asyncio():
+            return "not the module"
+
+
+        async def f():
+            time.sleep(0.01)
+        """, "a function at line 4", id="module-level-function"),
+    pytest.param("""\
+        import time
+
+
+        async def f(asyncio=None):
+            time.sleep(0.01)
+        """, "a parameter at line 4", id="parameter"),
+    pytest.param("""\
+        import time
+
+
+        async def f():
+            asyncio = object()
+            time.sleep(0.01)
+        """, "a variable at line 5", id="local-variable"),
+])
+def test_shadowed_asyncio_is_refused_with_the_binding(source: str, binding: str):
+    result = fixed(source, unsafe=False)
+    assert not result.changed
+    ((finding, reason),) = result.skipped
+    assert finding.code == "BLK100" and f"`asyncio` here is {binding}" in reason
+    (annotated,) = result.findings
+    assert annotated.fix.applicability is Applicability.SUGGESTION and annotated.fix.reason == reason
+
+
+def test_shadowed_imported_names_fall_back_to_the_module():
+    result = fixed("""\
+        from asyncio import sleep, to_thread
+        import time
+
+
+        def slow(x):
+            return x
+
+
+        async def poll(sleep: float = 0.0):
+            time.sleep(sleep)
+            return slow(1)
+        """, unsafe=True)
+    text = result.fixed.decode()
+    assert "await asyncio.sleep(sleep)" in text and "await sleep(" not in text
+    assert "import asyncio\n" in text
+    assert run(text, "poll(0.0)") == 1
+
+
+def test_a_later_def_rebinding_the_imported_sleep_is_seen():
+    result = fixed("""\
+        import time
+        from asyncio import sleep
+
+
+        def sleep(seconds):
+            time.sleep(seconds)
+
+
+        async def handler():
+            time.sleep(0.01)
+            return 2
+        """, unsafe=False)
+    text = result.fixed.decode()
+    assert "    await asyncio.sleep(0.01)\n" in text
+    assert text.startswith("import asyncio\nimport time\nfrom asyncio import sleep\n")
+    assert run(text, "handler()") == 2
+
+
+def test_to_thread_parameter_is_not_called():
+    result = fixed("""\
+        from asyncio import to_thread
+        import os
+
+
+        async def fetch(path, to_thread=False):
+            return os.path.exists(path)
+        """)
+    text = result.fixed.decode()
+    assert "return await asyncio.to_thread(os.path.exists, path)" in text
+    assert run(text, "fetch('.')") is True
+
+
+# -- where `await` cannot go, or would change the program --------------------------------------
+def test_no_await_in_annotations():
+    result = fixed("""\
+        from __future__ import annotations
+        import time
+
+
+        async def handler():
+            def callback(x: int) -> time.sleep(1):
+                return x
+            total: open("unused") = 0
+            return callback, total
+        """)
+    assert not result.changed
+    assert {reason for _, reason in result.skipped} == {"in an annotation, where `await` is not allowed"}
+
+
+def test_no_await_in_a_type_alias():
+    result = fixed("""\
+        import time
+
+        async def handler():
+            type Delay = time.sleep(2)
+            return Delay
+        """)
+    assert not result.changed
+    assert [reason for _, reason in result.skipped] == [
+        "in a type alias or type parameter, where `await` is not allowed"]
+
+
+def test_self_documenting_fstring_field_is_refused_plain_field_is_fixed():
+    result = fixed("""\
+        import time
+
+
+        async def handler():
+            print(f"{time.sleep(0)=}")
+            print(f"{time.sleep(0)}")
+        """, unsafe=False)
+    text = result.fixed.decode()
+    assert 'print(f"{time.sleep(0)=}")' in text and 'print(f"{await asyncio.sleep(0)}")' in text
+    ((finding, reason),) = result.skipped
+    assert finding.location.row == 5 and "self-documenting f-string" in reason
+
+
+# -- BLK301: pass the function -----------------------------------------------------------------
+def test_splice_targets_never_match_unrelated_arguments():
+    lines = ["import asyncio, time", "", "", "async def report(x):"]
+    for i in range(40):
+        lines += [f"    await asyncio.to_thread(time.sleep({i % 2}))", "    print(len(x), str(x))"]
+    for i in range(30):
+        lines += [f"    await asyncio.to_thread(time.sleep({i % 2}))", f'    await asyncio.to_thread(open("p{i}").read)']
+    result = fixed("\n".join(lines) + "\n")
+    text = result.fixed.decode()
+    assert text.count("print(len(x), str(x))") == 40
+    assert text.count("await asyncio.to_thread(time.sleep, ") == 70
+    assert text.count('await asyncio.to_thread((await asyncio.to_thread(open, "p') == 30
+    compile(text, "m.py", "exec")
+
+
+def test_run_in_executor_splice_binds_keywords_with_partial(tmp_path: Path):
+    result = fixed("""\
+        import asyncio
+        import time
+
+
+        def work(value, scale=1):
+            time.sleep(0)
+            return value * scale
+
+
+        async def compute():
+            loop = asyncio.get_running_loop()
+            return await loop.run_in_executor(None, work(3, scale=2))
+        """)
+    text = result.fixed.decode()
+    assert "await loop.run_in_executor(None, functools.partial(work, 3, scale=2))" in text
+    assert text.startswith("import asyncio\nimport functools\nimport time\n")
+    assert run(text, "compute()") == 6
+
+
+def test_impossible_splice_is_refused_and_the_rest_fixed():
+    result = fixed("""\
+        import asyncio
+        import time
+
+
+        def work(url, timeout=None, retries=0):
+            time.sleep(0)
+            return url
+
+
+        async def fetch(url):
+            time.sleep(0)
+            return await asyncio.to_thread(work(url, timeout=3), 2)
+        """)
+    text = result.fixed.decode()
+    assert "await asyncio.sleep(0)" in text
+    assert "return await asyncio.to_thread(work(url, timeout=3), 2)" in text
+    ((finding, reason),) = result.skipped
+    assert finding.code == "BLK301" and "more arguments after this call" in reason
+
+
+# -- layout and comments -------------------------------------------------------------------------
+def test_one_argument_per_line_gets_the_function_on_its_own_line_without_copied_comments():
+    result = fixed("""\
+        import urllib.request
+
+
+        async def fetch(url):
+            r = urllib.request.urlopen(
+                url,  # the url
+                # a comment line
+                timeout=3,  # seconds
+            )
+            return r
+        """)
+    assert result.fixed.decode() == textwrap.dedent("""\
+        import asyncio
+        import urllib.request
+
+
+        async def fetch(url):
+            r = await asyncio.to_thread(
+                urllib.request.urlopen,
+                url,  # the url
+                # a comment line
+                timeout=3,  # seconds
+            )
+            return r
+        """)
+
+
+# -- imports -----------------------------------------------------------------------------------
+FIRST_PARTY = ("app/a_firstparty.py", """\
+import time
+
+from app import __name__ as _pkg  # noqa: F401
+
+
+async def f():
+    time.sleep(0)    # the only use of `time`
+""", """\
+import asyncio
+
+from app import __name__ as _pkg  # noqa: F401
+
+
+async def f():
+    await asyncio.sleep(0)    # the only use of `time`
+""")
+TRY_IMPORT = ("app/b_try_import.py", """\
+try:
+    import asyncio
+except ImportError:  # pragma: no cover
+    asyncio = None
+import time
+
+
+async def f():
+    time.sleep(1)
+    await asyncio.sleep(0)
+""", """\
+try:
+    import asyncio
+except ImportError:  # pragma: no cover
+    asyncio = None
+
+
+async def f():
+    await asyncio.sleep(1)
+    await asyncio.sleep(0)
+""")
+NO_IMPORTS = ("app/c_no_imports.py", """\
+async def f(p):
+    with open(p) as fh:
+        return fh.read()
+""", """\
+import asyncio
+
+
+async def f(p):
+    with open(p) as fh:
+        return await asyncio.to_thread(fh.read)
+""")
+DOCSTRING_FUTURE = ("app/d_future.py", '''\
+"""Doc."""
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import requests
+
+
+async def f(p: Path):
+    time.sleep(1)
+    return os.getcwd(), requests
+''', '''\
+"""Doc."""
+from __future__ import annotations
+
+import asyncio
+import os
+from pathlib import Path
+
+import requests
+
+
+async def f(p: Path):
+    await asyncio.sleep(1)
+    return os.getcwd(), requests
+''')
+
+
+@pytest.mark.parametrize("case", [FIRST_PARTY, TRY_IMPORT, NO_IMPORTS, DOCSTRING_FUTURE],
+                         ids=lambda case: case[0].split("/")[1])
+def test_imports_are_placed_like_isort_and_unused_ones_removed(case, tmp_path: Path):
+    name, source, expected = case
+    data = source.encode()
+    result = fix_source(data, check_source(data, name), REMEDIES, True)
+    assert result.fixed.decode() == expected
+    ruff = subprocess.run([sys.executable, "-m", "ruff", "--version"], capture_output=True)
+    if ruff.returncode != 0:
+        pytest.skip("ruff is not installed")
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.ruff.lint]\nselect = ["I", "F401"]\n[tool.ruff.lint.isort]\nknown-first-party = ["app"]\n')
+    target = tmp_path / name
+    target.parent.mkdir()
+    target.write_text(expected)
+    lint = subprocess.run([sys.executable, "-m", "ruff", "check", "--no-cache", "--output-format", "concise", name],
+                          cwd=tmp_path, capture_output=True, text=True)
+    assert lint.returncode == 0, lint.stdout + lint.stderr
