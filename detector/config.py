@@ -23,7 +23,7 @@ from detector import files
 
 KEYS = (
     "select", "ignore", "per-file-ignores", "exclude", "blocking-calls",
-    "offload-wrappers", "target-version", "unsafe-fixes", "executor",
+    "offload-wrappers", "target-version", "unsafe-fixes", "executor", "strict-allow",
 )
 EXECUTOR_RE = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
 TARGET_VERSIONS = tuple(f"py3{minor}" for minor in range(7, 15))
@@ -47,6 +47,9 @@ class Config:
     target_version: str = "py39"
     unsafe_fixes: bool = False
     executor: Optional[str] = None  # "package.module:name": --fix offloads to this executor
+    # Strict mode (offload watch --strict, pytest --offload-strict): event names,
+    # "module:function" sites and path globs whose blocking calls are allowed on the loop.
+    strict_allow: Tuple[str, ...] = ()
 
     def is_selected(self, code: str, path: Optional[str] = None) -> bool:
         if not _matches(code, self.select) or _matches(code, self.ignore):
@@ -183,6 +186,8 @@ def from_mapping(table: Mapping, root: Path, source: Optional[Path] = None) -> C
         values["ignore"] = _selectors(table["ignore"], f"{where}.ignore")
     if "exclude" in table:
         values["exclude"] = _strings(table["exclude"], f"{where}.exclude")
+    if "strict-allow" in table:
+        values["strict_allow"] = _strings(table["strict-allow"], f"{where}.strict-allow")
     if "offload-wrappers" in table:
         values["offload_wrappers"] = _strings(table["offload-wrappers"], f"{where}.offload-wrappers")
     if "per-file-ignores" in table:

@@ -3,7 +3,9 @@
 A static finding is *confirmed* when some stall passes through its line: a frame
 of the stall's stack, or a line its samples caught (``seen``), in the same file
 whose instruction span covers the finding's row (for a transitive finding, any
-hop of its chain counts). Findings no stall touched are
+hop of its chain counts). A strict-mode record (the report's ``strict`` list,
+``offload watch --strict``) confirms a finding the same way through its
+``stack``, however fast the call was. Findings no stall touched are
 *not exercised*; stalls that no finding explains are *runtime-only*.
 
 Standard library only (no libcst, no click): ``offload check --runtime`` calls
@@ -31,6 +33,7 @@ class FindingResult:
     status: str
     durations: List[float] = field(default_factory=list)  # of the stalls that went through it
     stalls: List[int] = field(default_factory=list)  # indexes into the report's stalls
+    strict: List[int] = field(default_factory=list)  # indexes into the report's strict records
 
     def to_dict(self) -> dict:
         record = dict(self.finding)
@@ -38,6 +41,7 @@ class FindingResult:
             "status": self.status,
             "durations": [round(d, 6) for d in self.durations],
             "stalls": list(self.stalls),
+            "strict": list(self.strict),
         }
         return record
 
@@ -121,6 +125,22 @@ def _frames(stall: dict) -> List[dict]:
     return frames
 
 
+def _strict_records(report: dict) -> List[dict]:
+    """The report's strict records (``offload watch --strict``); malformed ones are an input error."""
+    records = report.get("strict") or []
+    if not isinstance(records, list):
+        raise ConfirmInputError("the runtime report's 'strict' entry is not a list")
+    for index, record in enumerate(records):
+        try:
+            for frame in _frames(record):
+                if not isinstance(frame["filename"], str):
+                    raise TypeError
+                int(frame["row"])
+        except (KeyError, TypeError, ValueError, AttributeError):
+            raise ConfirmInputError(f"strict record #{index} is not a strict-mode record") from None
+    return records
+
+
 def _covers(frame: dict, row: int) -> bool:
     start = int(frame["row"])
     end = int(frame.get("end_row") or start)
@@ -155,6 +175,7 @@ def join(static_records: List[dict], report: dict, cwd: Optional[str] = None) ->
         raise ConfirmInputError(str(exc)) from None
     files = _Files([cwd or os.getcwd(), report.get("cwd")])
     stalls = report["stalls"]
+    strict_calls = _strict_records(report)
     explained = [False] * len(stalls)
     results = []
     for finding in static_records:
@@ -168,9 +189,14 @@ def join(static_records: List[dict], report: dict, cwd: Optional[str] = None) ->
             ):
                 hits.append(index)
                 explained[index] = True
-        status = CONFIRMED if hits else NOT_EXERCISED
+        strict_hits = [
+            index for index, call in enumerate(strict_calls)
+            if any(files.same(name, frame["filename"]) and _covers(frame, row)
+                   for frame in _frames(call) for name, row in sites)
+        ]
+        status = CONFIRMED if hits or strict_hits else NOT_EXERCISED
         durations = [float(stalls[i]["duration"]) for i in hits]
-        results.append(FindingResult(finding, status, durations, hits))
+        results.append(FindingResult(finding, status, durations, hits, strict_hits))
     runtime_only = [stall for stall, seen in zip(stalls, explained) if not seen]
     return ConfirmResult(results, runtime_only, report)
 
@@ -201,7 +227,13 @@ def format_text(result: ConfirmResult, cwd: Optional[str] = None) -> List[str]:
         code = finding.get("code", "")
         if item.status == CONFIRMED:
             count = len(item.durations)
-            seen = f"{count} stall{'s' if count != 1 else ''}, longest {_ms(max(item.durations))}"
+            seen = f"{count} stall{'s' if count != 1 else ''}, longest {_ms(max(item.durations))}" if count else ""
+            if item.strict:
+                calls = [result.report["strict"][i] for i in item.strict]
+                events = sorted({str(call.get("event")) for call in calls})
+                times = sum(int(call.get("count", 1)) for call in calls)
+                strict = f"strict: {', '.join(events)} on the loop {times} time{'s' if times != 1 else ''}"
+                seen = f"{seen}; {strict}" if seen else strict
             lines.append(f"{head} {code} confirmed ({seen}): {finding.get('message', '')}")
         else:
             lines.append(f"{head} {code} not exercised: {finding.get('message', '')}")

@@ -60,13 +60,17 @@ def pytest_addoption(parser) -> None:
     parser.addini("offload_watch", type="bool", default=False, help="watch every test's event loop for stalls")
     parser.addini("offload_threshold", default=str(DEFAULT_THRESHOLD), help="shortest stall to report, seconds")
     parser.addini("offload_mode", default="fail", help="fail or warn")
+    from detector.pytest_strict import add_options
+
+    add_options(group, parser)
 
 
 def pytest_configure(config) -> None:
     config.addinivalue_line(
         "markers",
-        "offload(threshold=None, enabled=True): watch this test's event loop for stalls "
-        "(threshold in seconds); enabled=False turns the watchdog off for it",
+        "offload(threshold=None, enabled=True, strict=None): watch this test's event loop for stalls "
+        "(threshold in seconds); enabled=False turns the watchdog off for it; strict=True|'fail'|'warn'|False "
+        "turns strict mode (every blocking call on the loop) on or off for it",
     )
     enabled = config.getoption("offload_watch")
     if enabled is None:
@@ -83,6 +87,9 @@ def pytest_configure(config) -> None:
     if mode not in MODES:
         raise pytest.UsageError(f"offload_mode must be one of {', '.join(MODES)}, not {mode!r}")
     config.stash[_settings_key] = _Settings(enabled, threshold, mode)
+    from detector.pytest_strict import configure
+
+    configure(config, mode)
 
 
 def _plan(item, settings: _Settings):
@@ -90,7 +97,7 @@ def _plan(item, settings: _Settings):
     marker = item.get_closest_marker("offload")
     threshold = settings.threshold
     marked = None
-    if marker is not None:
+    if marker is not None and not (set(marker.kwargs) == {"strict"} and not marker.args):  # strict= alone: strict mode only
         marked = bool(marker.kwargs.get("enabled", True))
         value = marker.kwargs.get("threshold", marker.args[0] if marker.args else None)
         if value is not None:

@@ -27,13 +27,17 @@ def _positive(ctx, param, value):
               help="Write the JSON report to this file.")
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text",
               show_default=True, help="json: print the report on stdout.")
+@click.option("--strict", "strict", type=click.Choice(["warn", "fail"]), is_flag=False, flag_value="warn",
+              default=None, help="Also report every blocking call made on a loop thread, however fast "
+              "(--strict=fail: exit 1 when there is one and the command succeeded).")
 @click.argument("command", nargs=-1, type=click.UNPROCESSED)
-def watch(threshold: float, report_path, output_format: str, command) -> None:
+def watch(threshold: float, report_path, output_format: str, strict, command) -> None:
     """Run a Python COMMAND with the event-loop watchdog in every process it starts.
 
     \b
     offload watch -- python app.py
     offload watch --threshold 0.05 --report stalls.json -- pytest -x
+    offload watch --strict=fail -- python app.py
     """
     from detector.runtime.events import StallEvent, write_json_atomic
     from detector.runtime.session import CommandNotFound, run
@@ -41,8 +45,9 @@ def watch(threshold: float, report_path, output_format: str, command) -> None:
 
     if not command:
         raise click.UsageError("missing command: offload watch [OPTIONS] -- COMMAND [ARGS]...")
+    strict_allow, strict_root = _strict_allow() if strict else ((), None)
     try:
-        result = run(list(command), threshold)
+        result = run(list(command), threshold, strict=strict, strict_allow=strict_allow, strict_root=strict_root)
     except CommandNotFound as exc:
         click.echo(f"offload: command not found: {exc}", err=True)
         sys.exit(2)
@@ -61,9 +66,28 @@ def watch(threshold: float, report_path, output_format: str, command) -> None:
     if not report["processes"]:
         click.echo("offload: no event loop ran under the watchdog (not a Python command, "
                    "or Python started with -I, -E or -S?)", err=True)
+    if strict:
+        from detector.runtime.strict_events import summarize as summarize_strict
+
+        for line in summarize_strict(result.strict):
+            click.echo(line, err=True)
     if output_format == "json":
         click.echo(json.dumps(report, indent=2))
+    if strict == "fail" and result.strict and result.exit_code == 0:
+        sys.exit(1)
     sys.exit(result.exit_code)
+
+
+def _strict_allow():
+    """``[tool.offload] strict-allow`` found from the current directory, and the directory its globs are relative to."""
+    from detector.config import ConfigError, load
+
+    try:
+        config = load()
+    except ConfigError as exc:
+        click.echo(f"offload: {exc}", err=True)
+        sys.exit(2)
+    return config.strict_allow, str(config.root)
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})

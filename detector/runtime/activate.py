@@ -36,4 +36,7 @@ def activate_from_env(environ=None) -> bool:
 
     hooks.set_watchdog_factory(create)
     hooks.install()
+    from .strict_watch import enable_from_env
+
+    enable_from_env(environ, directory)  # offload watch --strict
     return True

@@ -16,8 +16,9 @@ import sys
 import tempfile
 import threading
 from dataclasses import dataclass, field
-from typing import List, Mapping, Optional
+from typing import List, Mapping, Optional, Sequence
 
+from . import strict_watch
 from .activate import ENV_DIR, ENV_THRESHOLD
 from .events import make_report
 from .sink import read_directory
@@ -30,6 +31,7 @@ class WatchResult:
     exit_code: int
     report: dict
     problems: List[str] = field(default_factory=list)
+    strict: list = field(default_factory=list)  # StrictCall records, with --strict
 
 
 class CommandNotFound(Exception):
@@ -53,11 +55,16 @@ def resolve_command(command: List[str]) -> List[str]:
     return list(command)
 
 
-def run(command: List[str], threshold: float, env: Optional[Mapping[str, str]] = None) -> WatchResult:
+def run(command: List[str], threshold: float, env: Optional[Mapping[str, str]] = None,
+        strict: Optional[str] = None, strict_allow: Sequence[str] = (),
+        strict_root: Optional[str] = None) -> WatchResult:
+    """``strict``: None, or "warn" / "fail" to run strict mode too (see strict_watch.py)."""
     directory = tempfile.mkdtemp(prefix="offload-watch-")
     try:
         argv = resolve_command(command)
         child_env = child_environment(os.environ if env is None else env, directory, threshold)
+        if strict is not None:
+            strict_watch.child_environment(child_env, strict, list(strict_allow), strict_root or os.getcwd())
         try:
             process = subprocess.Popen(argv, env=child_env)
         except FileNotFoundError:
@@ -66,6 +73,8 @@ def run(command: List[str], threshold: float, env: Optional[Mapping[str, str]] =
             raise CommandNotFound(command[0]) from None
         returncode = _wait(process)
         stalls, processes, problems = read_directory(directory)
+        strict_calls, strict_problems = strict_watch.read_directory(directory)
+        problems += strict_problems
     finally:
         shutil.rmtree(directory, ignore_errors=True)
     exit_code = 128 - returncode if returncode < 0 else returncode
@@ -76,7 +85,9 @@ def run(command: List[str], threshold: float, env: Optional[Mapping[str, str]] =
         exit_code=exit_code,
         processes=len(processes),
     )
-    return WatchResult(exit_code=exit_code, report=report, problems=problems)
+    if strict is not None:
+        report["strict"] = [call.to_dict() for call in strict_calls]
+    return WatchResult(exit_code=exit_code, report=report, problems=problems, strict=strict_calls)
 
 
 def _wait(process: subprocess.Popen) -> int:

@@ -1,0 +1,170 @@
+"""pytest strict mode: fail (or warn about) tests that make a blocking call on the event loop.
+
+``--offload-strict`` / ini ``offload_strict`` (``true``, ``fail``, ``warn``)
+for every test, ``@pytest.mark.offload(strict=True|"fail"|"warn"|False)`` for
+one. ``--offload-strict`` (or ``true``) fails or warns as ``--offload-mode``
+says. The allow-list is ``[tool.offload] strict-allow`` from
+the pyproject.toml found from pytest's root directory.
+
+Calls are recorded from the test's setup to the end of its teardown; at the
+end of teardown the test errors (``fail``) or gets an ``OffloadStrictWarning``
+(``warn``), listing each site once with its count. The ``offload_strict``
+fixture is the list of sites seen so far (``clear()`` the ones the test expects).
+"""
+from __future__ import annotations
+
+from typing import List, Optional
+
+import pytest
+
+STRICT_MODES = ("fail", "warn")
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("", "0", "false", "no", "off")
+
+
+class OffloadStrictWarning(pytest.PytestWarning):
+    """A blocking call ran on the event loop during a test (strict mode, ``warn``)."""
+
+
+class OffloadStrictCalls(list):
+    """The strict sites recorded so far in this test (``StrictCall``). ``clear()`` the expected ones."""
+
+
+def add_options(group, parser) -> None:
+    group.addoption("--offload-strict", action="store_const", const="default", default=None,
+                    help="report every blocking call made on the event loop, however fast; fails or warns "
+                         "as --offload-mode says (ini: offload_strict)")
+    parser.addini("offload_strict", default="false",
+                  help="strict mode for every test: true, fail, warn or false")
+
+
+def _mode(value, default_mode: str, where: str) -> Optional[str]:
+    """None (off) or "fail" / "warn" from an option, ini or marker value."""
+    if value is None or value is False:
+        return None
+    if value is True or value == "default":
+        return default_mode
+    text = str(value).strip().lower()
+    if text in _FALSE:
+        return None
+    if text in _TRUE:
+        return default_mode
+    if text in STRICT_MODES:
+        return text
+    raise pytest.UsageError(f"{where} must be true, false, fail or warn, not {value!r}")
+
+
+class StrictPlugin:
+    def __init__(self, config, default_mode: str) -> None:
+        self.default_mode = default_mode
+        option = config.getoption("offload_strict")
+        if option is not None:
+            self.mode = _mode(option, default_mode, "--offload-strict")
+        else:
+            self.mode = _mode(config.getini("offload_strict"), default_mode, "offload_strict")
+        self.config = config
+        self.reported: List[tuple] = []  # (nodeid, call)
+        self._configured = False
+        if self.mode is not None:
+            self._ensure()  # before test modules are imported: wrappers are seen by `from os import stat`
+
+    def _ensure(self) -> None:
+        from detector.runtime import strict
+
+        if not self._configured:
+            strict.configure(*_allow_list(self.config))
+            strict.prepare()
+            self._configured = True
+
+    def _plan(self, item) -> Optional[str]:
+        marker = item.get_closest_marker("offload")
+        if marker is not None and "strict" in marker.kwargs:
+            return _mode(marker.kwargs["strict"], self.default_mode, "@pytest.mark.offload(strict=...)")
+        return self.mode
+
+    @pytest.hookimpl(wrapper=True, tryfirst=True)
+    def pytest_runtest_setup(self, item):
+        mode = self._plan(item)
+        if mode is not None or "offload_strict" in getattr(item, "fixturenames", ()):
+            self._start(item, mode)
+        return (yield)
+
+    def _start(self, item, mode: Optional[str]) -> None:
+        from detector.runtime import strict
+
+        self._ensure()
+        calls = OffloadStrictCalls()
+        log = strict.StrictLog(on_new=calls.append)
+        strict.attach(log)
+        item.stash[_record_key] = (log, calls, mode)
+
+    @pytest.hookimpl(wrapper=True, tryfirst=True)
+    def pytest_runtest_teardown(self, item, nextitem):
+        try:
+            result = yield
+        except BaseException:
+            self._stop(item)
+            raise
+        message = self._stop(item)
+        if message:
+            pytest.fail(message, pytrace=False)
+        return result
+
+    def _stop(self, item) -> Optional[str]:
+        record = item.stash.get(_record_key, None)
+        if record is None:
+            return None
+        del item.stash[_record_key]
+        from detector.runtime import strict
+        from detector.runtime.strict_events import describe
+
+        log, calls, mode = record
+        strict.detach(log)
+        if not calls or mode is None:
+            return None
+        self.reported.extend((item.nodeid, call) for call in calls)
+        lines = ["offload: blocking calls ran on the event loop during this test (strict mode):"]
+        for call in calls:
+            lines.extend("  " + line for line in describe(call))
+        message = "\n".join(lines)
+        if mode == "fail":
+            return message
+        item.warn(OffloadStrictWarning(message))
+        return None
+
+    @pytest.fixture
+    def offload_strict(self, request) -> OffloadStrictCalls:
+        """The blocking calls made on the event loop during this test, one ``StrictCall`` per site."""
+        record = request.node.stash.get(_record_key, None)
+        if record is None:
+            self._start(request.node, None)
+            record = request.node.stash[_record_key]
+        return record[1]
+
+    def pytest_terminal_summary(self, terminalreporter) -> None:
+        if not self.reported:
+            return
+        from detector.runtime.summary import where
+
+        terminalreporter.section("offload: blocking calls on the event loop (strict)")
+        for nodeid, call in self.reported:
+            times = "" if call.count == 1 else f" x{call.count}"
+            terminalreporter.line(f"{where(call.user_frame)}: {call.event}{times} in {nodeid}")
+
+
+_record_key = pytest.StashKey[tuple]()
+
+
+def _allow_list(config):
+    """``[tool.offload] strict-allow`` and the directory its globs are relative to."""
+    from detector.config import ConfigError, load
+
+    try:
+        loaded = load(start=config.rootpath)
+    except ConfigError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    return list(loaded.strict_allow), str(loaded.root)
+
+
+def configure(config, default_mode: str) -> None:
+    config.pluginmanager.register(StrictPlugin(config, default_mode), "offload-strict")

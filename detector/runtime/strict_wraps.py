@@ -1,0 +1,156 @@
+"""Wrappers for the blocking calls that raise no audit event (strict mode only).
+
+``os.stat`` / ``os.lstat`` (and the ``os.path`` and ``pathlib`` calls built on
+them), ``select.select``, waits on threading and queue objects, and
+``time.sleep`` on Pythons whose ``time.sleep`` raises no audit event. Each
+wrapper reports only when the call can wait (an unset event, an empty queue, a
+future not done, a timeout other than 0) and otherwise costs one check.
+
+Unlike audit events, a wrapper is only seen by code that looks the function up
+after it is installed: ``from os import stat`` done before strict mode starts
+keeps the original. ``offload watch --strict`` installs them at interpreter
+start-up, before the program's imports; the pytest plugin at configuration.
+"""
+from __future__ import annotations
+
+import sys
+from typing import Callable, List, Optional, Tuple
+
+_installed: List[Tuple[object, str, object]] = []  # (owner, attribute, original)
+_report: Optional[Callable] = None
+_sleep_audited: Optional[bool] = None
+
+
+def _wrap(original, event: str, can_block: Optional[Callable] = None):
+    def wrapper(*args, **kwargs):
+        report = _report
+        if report is not None:
+            try:
+                if can_block is None or can_block(*args, **kwargs):
+                    report(event, sys._getframe(1))
+            except Exception:
+                pass
+        return original(*args, **kwargs)
+
+    wrapper.__wrapped__ = original
+    wrapper.__name__ = getattr(original, "__name__", event)
+    wrapper.__qualname__ = getattr(original, "__qualname__", event)
+    wrapper.__doc__ = getattr(original, "__doc__", None)
+    wrapper.__offload_strict__ = True
+    return wrapper
+
+
+def _path_arg(path, *args, **kwargs) -> bool:
+    return not isinstance(path, int)  # os.stat(fd) is fstat: no path lookup
+
+
+def _select_timeout(rlist, wlist, xlist, timeout=None) -> bool:
+    return timeout is None or timeout > 0
+
+
+def _timeout(self, timeout=None) -> bool:
+    return timeout is None or timeout > 0
+
+
+def _sleep(secs=0, *args) -> bool:
+    return isinstance(secs, (int, float)) and secs > 0
+
+
+def _event_wait(self, timeout=None) -> bool:
+    return _timeout(self, timeout) and not self.is_set()
+
+
+def _thread_join(self, timeout=None) -> bool:
+    return _timeout(self, timeout) and self.is_alive()
+
+
+def _queue_get(self, block=True, timeout=None) -> bool:
+    return bool(block) and _timeout(self, timeout) and self.empty()
+
+
+def _future_result(self, timeout=None) -> bool:
+    return _timeout(self, timeout) and not self.done()
+
+
+def _targets():
+    """(owner, attribute, event, can_block, static) for every call to wrap on this Python."""
+    import concurrent.futures
+    import os
+    import queue
+    import select
+    import threading
+    import time
+
+    targets = [
+        (os, "stat", "os.stat", _path_arg, False),
+        (os, "lstat", "os.lstat", _path_arg, False),
+        (select, "select", "select.select", _select_timeout, False),
+        (threading.Event, "wait", "threading.Event.wait", _event_wait, False),
+        (threading.Thread, "join", "threading.Thread.join", _thread_join, False),
+        (queue.Queue, "get", "queue.Queue.get", _queue_get, False),
+        (concurrent.futures.Future, "result", "concurrent.futures.Future.result", _future_result, False),
+    ]
+    if not sleep_is_audited():
+        targets.append((time, "sleep", "time.sleep", _sleep, False))
+    # Python < 3.11: pathlib calls os.stat through an accessor that copied it at import.
+    pathlib = sys.modules.get("pathlib")
+    accessor = getattr(pathlib, "_NormalAccessor", None) if pathlib is not None else None
+    if accessor is not None:
+        for name, event in (("stat", "os.stat"), ("lstat", "os.lstat")):
+            if name in vars(accessor):
+                targets.append((accessor, name, event, _path_arg, True))
+    return targets
+
+
+def sleep_is_audited() -> bool:
+    """Whether this Python's ``time.sleep`` raises the ``time.sleep`` audit event (probed once)."""
+    global _sleep_audited
+    if _sleep_audited is None:
+        import time
+
+        seen = []
+        probing = [True]
+
+        def probe(event, args):
+            if probing and event == "time.sleep":
+                seen.append(args)
+
+        sys.addaudithook(probe)  # cannot be removed: it goes quiet once the probe is done
+        time.sleep(0)
+        probing.clear()
+        _sleep_audited = bool(seen)
+    return _sleep_audited
+
+
+def install(report: Callable) -> None:
+    """Wrap the calls (idempotent); ``report(event, frame)`` is called from the wrappers."""
+    global _report
+    _report = report
+    if _installed:
+        return
+    import pathlib  # imported now so that its accessor (Python < 3.11) is wrapped too
+
+    del pathlib
+    for owner, attribute, event, can_block, static in _targets():
+        original = owner.__dict__[attribute] if isinstance(owner, type) else getattr(owner, attribute)
+        if getattr(original, "__offload_strict__", False):
+            continue
+        function = original.__func__ if isinstance(original, staticmethod) else original
+        wrapper = _wrap(function, event, can_block)
+        try:
+            setattr(owner, attribute, staticmethod(wrapper) if static else wrapper)
+        except (TypeError, AttributeError):
+            continue
+        _installed.append((owner, attribute, original))
+
+
+def uninstall() -> None:
+    """Put the originals back."""
+    global _report
+    _report = None
+    while _installed:
+        owner, attribute, original = _installed.pop()
+        try:
+            setattr(owner, attribute, original)
+        except (TypeError, AttributeError):
+            pass
