@@ -1,11 +1,14 @@
-"""Overhead of the runtime watchdog on loop-heavy workloads, against asyncio debug mode.
+"""Overhead of the runtime watchdog and strict mode on loop-heavy workloads, against asyncio debug mode.
 
     python benchmarks/runtime_overhead.py [--repeat 7] [--debug-repeat 2] [--loops asyncio,uvloop]
                                           [--baseline executor|single]
 
-Each workload runs on a fresh loop (``asyncio.run`` / ``uvloop.run``) in three
+Each workload runs on a fresh loop (``asyncio.run`` / ``uvloop.run``) in four
 modes: plain (watchdog hooks not installed), with the watchdog (threshold 0.1 s),
-and in asyncio debug mode. Runs are interleaved and the best time of each mode is
+with the watchdog and strict mode (the audit hook and the wrappers), and in
+asyncio debug mode. An audit hook cannot be removed: after the first strict run
+it stays, inert, in the other modes' runs too (it runs only when an audited
+event is raised, and returns at its first test while strict mode is off). Runs are interleaved and the best time of each mode is
 kept, so slow phases of a busy machine hit all modes alike. Figures are ratios
 measured in this one run; absolute times depend on the machine.
 
@@ -32,7 +35,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from detector.runtime import hooks  # noqa: E402
+from detector.runtime import hooks, strict, strict_wraps  # noqa: E402
 from detector.runtime.api import subscribe  # noqa: E402
 
 SLEEP_STEPS = 200_000
@@ -74,10 +77,25 @@ async def echo():
     await server.wait_closed()
 
 
+OFFLOADED_READS = 2_000
+
+
+async def offloaded_reads():
+    """File reads offloaded to the default executor: audited events on worker threads."""
+
+    def read():
+        with open(__file__, "rb") as handle:
+            handle.read(64)
+        os.path.exists(__file__)
+
+    await asyncio.gather(*(asyncio.to_thread(read) for _ in range(OFFLOADED_READS)))
+
+
 WORKLOADS = {
     f"{SLEEP_STEPS // 1000}k sleep(0)": sleep0,
     f"{TASKS // 1000}k tasks x {TASK_STEPS} steps": many_tasks,
     f"TCP echo {CLIENTS}x{ROUND_TRIPS}": echo,
+    f"{OFFLOADED_READS // 1000}k to_thread(open)": offloaded_reads,
 }
 
 
@@ -89,10 +107,13 @@ def run_once(workload, loop_kind: str, mode: str, executor: bool) -> float:
 
     stalls = []
     subscription = None
-    if mode == "watchdog":
+    log = None
+    if mode in ("watchdog", "strict"):
         subscription = subscribe(stalls.append, 0.1)
     else:
         hooks.uninstall()
+    if mode == "strict":
+        log = strict.attach(strict.StrictLog())
     debug = mode == "debug"
     try:
         start = time.perf_counter()
@@ -106,6 +127,10 @@ def run_once(workload, loop_kind: str, mode: str, executor: bool) -> float:
     finally:
         if subscription is not None:
             subscription.close()
+        if log is not None:
+            strict.detach(log)
+            strict_wraps.uninstall()
+            assert not log.list(), "a workload made a blocking call on the loop"
 
 
 def main() -> None:
@@ -130,12 +155,13 @@ def main() -> None:
     baseline = "loops with an idle executor thread" if executor else "single-threaded loops"
     print(f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs; {baseline}; best of {args.repeat} "
           f"(debug mode: best of {args.debug_repeat})")
-    print(f"{'workload':<26} {'loop':<8} {'plain':>9} {'watchdog':>18} {'debug mode':>20}")
+    print(f"{'workload':<26} {'loop':<8} {'plain':>9} {'watchdog':>18} {'watchdog+strict':>18} "
+          f"{'strict vs watchdog':>18} {'debug mode':>20}")
     for name in chosen:
         for loop_kind in loops:
-            best = {"plain": float("inf"), "watchdog": float("inf"), "debug": float("inf")}
+            best = {"plain": float("inf"), "watchdog": float("inf"), "strict": float("inf"), "debug": float("inf")}
             for rep in range(args.repeat):
-                modes = ["plain", "watchdog"] if rep % 2 == 0 else ["watchdog", "plain"]
+                modes = ["plain", "watchdog", "strict"] if rep % 2 == 0 else ["strict", "watchdog", "plain"]
                 if rep < args.debug_repeat:
                     modes.append("debug")
                 for mode in modes:
@@ -148,8 +174,9 @@ def main() -> None:
                     return "-"
                 return f"{value:.3f}s ({(value / plain - 1) * 100:+.1f}%)"
 
-            print(f"{name:<26} {loop_kind:<8} {plain:>8.3f}s {cell('watchdog'):>18} {cell('debug'):>20}",
-                  flush=True)
+            versus = f"{(best['strict'] / best['watchdog'] - 1) * 100:+.1f}%"
+            print(f"{name:<26} {loop_kind:<8} {plain:>8.3f}s {cell('watchdog'):>18} {cell('strict'):>18} "
+                  f"{versus:>18} {cell('debug'):>20}", flush=True)
 
 
 if __name__ == "__main__":
