@@ -10,6 +10,9 @@ where ``occurrence`` numbers identical keys in file order (two ``time.sleep`` ca
 function are occurrences 0 and 1). Adding a third one reports one new finding; moving the
 function, adding lines above it or reformatting the call's arguments reports nothing.
 
+Diagnostics (BLK9xx: a file that does not parse or cannot be read) are never recorded and
+never hidden: a file offload could not analyse may hold any number of findings.
+
 Paths are stored relative to the directory of the baseline file, with forward slashes, so the
 baseline works from any working directory and on any OS.
 
@@ -77,12 +80,16 @@ class Baseline:
         """(new findings, baselined findings, number of baseline entries that matched nothing)."""
         new, known, matched = [], [], set()
         for finding, key in zip(findings, keys(findings, self.base)):
-            if key in self.entries:
+            if key in self.entries and not finding.is_diagnostic:
                 known.append(finding)
                 matched.add(key)
             else:
                 new.append(finding)
         return new, known, len(self.entries - matched)
+
+
+def _invalid(path: Path, why: str) -> BaselineError:
+    return BaselineError(f"{path}: not a valid baseline ({why})")
 
 
 def load(path: Path) -> Baseline:
@@ -94,28 +101,35 @@ def load(path: Path) -> Baseline:
         raise BaselineError(f"{path}: cannot read baseline: {getattr(exc, 'strerror', None) or exc}") from None
     try:
         data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise BaselineError(f"{path}: not a valid baseline (invalid JSON: {exc})") from None
+    except RecursionError:
+        raise _invalid(path, "invalid JSON: nested too deeply") from None
+    except ValueError as exc:  # JSONDecodeError, and numbers too long to convert
+        raise _invalid(path, f"invalid JSON: {exc}") from None
     if not isinstance(data, dict) or "version" not in data:
-        raise BaselineError(f"{path}: not a valid baseline (expected an object with a 'version' field)")
-    if data["version"] != VERSION:
-        raise BaselineError(f"{path}: unsupported baseline version {data['version']!r} (this offload reads version {VERSION})")
+        raise _invalid(path, "expected an object with a 'version' field")
+    version = data["version"]
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise _invalid(path, "'version' must be an integer")
+    if version != VERSION:
+        raise BaselineError(f"{path}: unsupported baseline version {version} (this offload reads version {VERSION})")
     entries = data.get("findings")
     if not isinstance(entries, list):
-        raise BaselineError(f"{path}: not a valid baseline ('findings' must be a list)")
+        raise _invalid(path, "'findings' must be a list")
     baseline = Baseline(Path(path))
     for i, entry in enumerate(entries):
         if not isinstance(entry, dict) or set(ENTRY_FIELDS) - set(entry):
-            raise BaselineError(f"{path}: findings[{i}]: expected the keys {', '.join(ENTRY_FIELDS)}")
+            raise _invalid(path, f"findings[{i}]: expected the keys {', '.join(ENTRY_FIELDS)}")
         if not all(isinstance(entry[k], str) for k in ENTRY_FIELDS[:4]) or not isinstance(entry["occurrence"], int) \
                 or isinstance(entry["occurrence"], bool) or entry["occurrence"] < 0:
-            raise BaselineError(f"{path}: findings[{i}]: bad value (strings, and a non-negative integer occurrence)")
+            raise _invalid(path, f"findings[{i}]: expected strings and a non-negative integer occurrence")
+        if entry["code"].startswith("BLK9"):
+            continue  # written by an older offload: diagnostics are never baselined
         baseline.entries.add(tuple(entry[k] for k in ENTRY_FIELDS))  # type: ignore[arg-type]
     return baseline
 
 
 def dumps(findings: Iterable[Finding], path: Path) -> str:
-    findings = list(findings)
+    findings = [f for f in findings if not f.is_diagnostic]
     base = Path(path).resolve().parent
     entries = sorted(set(keys(findings, base)))
     data = {

@@ -148,6 +148,7 @@ def check(
     fix_run = None
     sources = None  # source read from stdin, for --show-source and SARIF fixes
     known = _load_baseline(baseline_file, write_baseline)
+    runtime = _load_runtime(runtime_report) if runtime_report else None  # before anything is analysed
     reading_stdin = paths == (Path("-"),)
     if Path("-") in paths and not reading_stdin:
         raise _fail("'-' (stdin) cannot be combined with other paths")
@@ -182,16 +183,21 @@ def check(
         click.echo(f"warning: {message}", err=True)
     for message in result.errors:
         click.echo(f"error: {message}", err=True)
+    joined = _confirm_with(result.findings, runtime) if runtime is not None else None
     if statistics:
         click.echo(text.statistics(result.findings), nl=False)
     elif show_diff or write_baseline is not None:
         pass  # the diff is the output: it can be piped to `patch` or `git apply`
     else:
         use_color = output_format == "text" and terminal.use_color(color, sys.stdout)
-        click.echo(_render(output_format, result.findings, settings, use_color, show_source, sources),
+        click.echo(_render(output_format, result.findings, settings, use_color, show_source, sources, joined),
                    nl=False, color=use_color)
-    if runtime_report:
-        _confirm_with(result.findings, runtime_report)
+    if joined is not None:
+        from detector.confirm import format_text
+
+        # Structured output stays one document on stdout; the human summary goes to stderr.
+        for line in format_text(joined):
+            click.echo(line, err=output_format != "text")
     if not quiet and result.files and write_baseline is None:
         click.echo(text.summary(result.findings, result.files), err=True)
         if hidden:
@@ -217,6 +223,10 @@ def check(
             raise _fail(str(exc))
         if not quiet:
             click.echo(f"Wrote {count} finding{'s' if count != 1 else ''} to the baseline {write_baseline}.", err=True)
+        unanalysed = sum(1 for f in result.findings if f.is_diagnostic)
+        if unanalysed:
+            click.echo(f"warning: {unanalysed} file{'s' if unanalysed != 1 else ''} could not be analysed (BLK9xx); "
+                       "diagnostics are never baselined and stay reported until fixed.", err=True)
         sys.exit(EXIT_CLEAN)
     if show_diff:
         pending = fix_run is not None and (fix_run.files or fix_run.refused)
@@ -280,9 +290,11 @@ def _load_baseline(baseline_file: Optional[Path], write_baseline: Optional[Path]
         raise _fail(str(exc))
 
 
-def _render(output_format: str, findings, settings, color: bool, show_source: bool, sources) -> str:
-    from detector.report import FORMATS, sarif, terminal
+def _render(output_format: str, findings, settings, color: bool, show_source: bool, sources, joined=None) -> str:
+    """``joined`` (``--runtime``) adds each finding's runtime status to the json and sarif records."""
+    from detector.report import FORMATS, json_format, sarif, terminal
 
+    runtime = None if joined is None else [item.to_dict()["runtime"] for item in joined.findings]
     if output_format == "text":
         return terminal.render(findings, color=color, show_source=show_source, sources=sources)
     if output_format == "sarif":
@@ -292,20 +304,30 @@ def _render(output_format: str, findings, settings, color: bool, show_source: bo
 
         rules = runner.effective_catalog(settings).rules.values()
         findings = fixer.plan_findings(findings, settings, sources)  # each fix's edits, one parse per file
-        return sarif.render(findings, rules=rules, sources=sources, target_version=settings.target_version)
+        return sarif.render(findings, rules=rules, sources=sources, target_version=settings.target_version,
+                            runtime=runtime)
+    if output_format == "json":
+        return json_format.render(findings, runtime=runtime)
     return FORMATS[output_format](findings)
 
 
-def _confirm_with(findings, report_path: str) -> None:
-    """``offload check --runtime R.json``: the same join as ``offload confirm``."""
-    from detector.confirm import ConfirmInputError, format_text, join, load_runtime
+def _load_runtime(report_path: str) -> dict:
+    from detector.confirm import ConfirmInputError, load_runtime
 
     try:
-        joined = join([f.to_dict() for f in findings], load_runtime(report_path))
+        return load_runtime(report_path)
     except ConfirmInputError as exc:
         raise _fail(str(exc))
-    for line in format_text(joined):
-        click.echo(line)
+
+
+def _confirm_with(findings, report: dict):
+    """``offload check --runtime R.json``: the same join as ``offload confirm``."""
+    from detector.confirm import ConfirmInputError, join
+
+    try:
+        return join([f.to_dict() for f in findings], report)
+    except ConfirmInputError as exc:
+        raise _fail(str(exc))
 
 
 @main.command("rules")

@@ -13,11 +13,12 @@ Standard library only (no libcst, no click): ``offload check --runtime`` calls
 """
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass, field
 from typing import Dict, Iterable, List, Optional, Tuple
 
-from detector.runtime.events import VERDICTS, ReportError, load_report, read_json, validate_report
+from detector.runtime.events import VERDICTS, ReportError, read_json, validate_report
 
 CONFIRMED = "confirmed"
 NOT_EXERCISED = "not-exercised"
@@ -147,32 +148,111 @@ def _covers(frame: dict, row: int) -> bool:
     return start <= row <= end
 
 
+class _Bad(Exception):
+    """A value of the wrong type in an input record: where it is and what was expected."""
+
+
+def _number(value: object, where: str) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise _Bad(f"{where}: expected a number")
+
+
+def _integer(value: object, where: str, optional: bool = False) -> None:
+    if optional and value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise _Bad(f"{where}: expected an integer")
+
+
+def _string(value: object, where: str, optional: bool = False) -> None:
+    if not (isinstance(value, str) or (optional and value is None)):
+        raise _Bad(f"{where}: expected a string")
+
+
+def _object(value: object, where: str) -> dict:
+    if not isinstance(value, dict):
+        raise _Bad(f"{where}: expected an object")
+    return value
+
+
+def _list(value: object, where: str) -> list:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise _Bad(f"{where}: expected a list")
+    return value
+
+
+def _frame(frame: object, where: str) -> None:
+    frame = _object(frame, where)
+    _string(frame.get("filename"), f"{where}.filename")
+    _integer(frame.get("row"), f"{where}.row")
+    _integer(frame.get("end_row"), f"{where}.end_row", optional=True)
+    _integer(frame.get("column"), f"{where}.column", optional=True)
+    _string(frame.get("line"), f"{where}.line", optional=True)
+    _string(frame.get("function"), f"{where}.function", optional=True)
+
+
+def _check_report(report: dict) -> None:
+    _string(report.get("cwd"), "cwd", optional=True)
+    for i, stall in enumerate(report["stalls"]):
+        where = f"stalls[{i}]"
+        _number(stall.get("duration"), f"{where}.duration")
+        _string(stall.get("verdict"), f"{where}.verdict", optional=True)
+        for key in ("stack", "seen"):
+            for j, frame in enumerate(_list(stall.get(key), f"{where}.{key}")):
+                _frame(frame, f"{where}.{key}[{j}]")
+        for key in ("user_frame", "innermost_frame", "coroutine_frame"):
+            if stall.get(key) is not None:
+                _frame(stall[key], f"{where}.{key}")
+
+
+def _check_finding(record: object, where: str) -> None:
+    record = _object(record, where)
+    _string(record.get("filename"), f"{where}.filename")
+    location = _object(record.get("location"), f"{where}.location")
+    _integer(location.get("row"), f"{where}.location.row")
+    _integer(location.get("column"), f"{where}.location.column", optional=True)
+    for key in ("code", "message"):
+        _string(record.get(key), f"{where}.{key}", optional=True)
+    for j, hop in enumerate(_list(record.get("chain"), f"{where}.chain")):
+        hop = _object(hop, f"{where}.chain[{j}]")
+        _integer(hop.get("row"), f"{where}.chain[{j}].row")
+        _string(hop.get("filename"), f"{where}.chain[{j}].filename", optional=True)
+
+
 def validate_static(records) -> List[dict]:
     if isinstance(records, dict) and isinstance(records.get("findings"), list):
         records = records["findings"]
     if not isinstance(records, list):
         raise ConfirmInputError("not offload static JSON output (expected a list of findings)")
-    for index, record in enumerate(records):
-        try:
-            if not isinstance(record["filename"], str):
-                raise TypeError
-            int(record["location"]["row"])
-            for hop in record.get("chain") or ():
-                int(hop["row"])
-        except (KeyError, TypeError, ValueError):
-            raise ConfirmInputError(
-                f"finding #{index} lacks a filename and location.row (is this `offload check --output-format json` output?)"
-            ) from None
+    try:
+        for index, record in enumerate(records):
+            _check_finding(record, f"findings[{index}]")
+    except _Bad as exc:
+        raise ConfirmInputError(
+            f"not offload static JSON output ({exc}; is this `offload check --output-format json` output?)"
+        ) from None
     return records
+
+
+def validate_runtime(report) -> dict:
+    """The shape (``validate_report``) and every value ``join`` and ``format_text`` use."""
+    try:
+        report = validate_report(report)
+        _integer(report.get("version"), "version")
+        _check_report(report)
+    except ReportError as exc:
+        raise ConfirmInputError(str(exc)) from None
+    except _Bad as exc:
+        raise ConfirmInputError(f"not an offload watch report ({exc})") from None
+    return report
 
 
 def join(static_records: List[dict], report: dict, cwd: Optional[str] = None) -> ConfirmResult:
     """Mark each static finding confirmed or not exercised; list stalls no finding explains."""
     static_records = validate_static(static_records)
-    try:
-        report = validate_report(report)
-    except ReportError as exc:
-        raise ConfirmInputError(str(exc)) from None
+    report = validate_runtime(report)
     files = _Files([cwd or os.getcwd(), report.get("cwd")])
     stalls = report["stalls"]
     strict_calls = _strict_records(report)
@@ -202,14 +282,23 @@ def join(static_records: List[dict], report: dict, cwd: Optional[str] = None) ->
 
 
 def load_static(path: str) -> List[dict]:
-    return validate_static(read_json(path, ConfirmInputError))
+    try:
+        return validate_static(read_json(path, ConfirmInputError))
+    except ConfirmInputError as exc:
+        raise ConfirmInputError(_naming(path, exc)) from None
 
 
 def load_runtime(path: str) -> dict:
     try:
-        return load_report(path)
-    except ReportError as exc:
-        raise ConfirmInputError(str(exc)) from None
+        return validate_runtime(read_json(path, ConfirmInputError))
+    except ConfirmInputError as exc:
+        raise ConfirmInputError(_naming(path, exc)) from None
+
+
+def _naming(path: str, exc: Exception) -> str:
+    """The message, starting with the file it is about (read errors already name it)."""
+    message = str(exc)
+    return message if path in message else f"{path}: {message}"
 
 
 def _ms(seconds: float) -> str:

@@ -97,6 +97,11 @@ class Finding:
     def sort_key(self) -> tuple:
         return (self.filename, self.location.row, self.location.column, self.code)
 
+    @property
+    def is_diagnostic(self) -> bool:
+        """BLK9xx: the file could not be analysed (not a finding about its code)."""
+        return self.code.startswith("BLK9")
+
     def to_dict(self) -> dict:
         record = {
             "code": self.code,

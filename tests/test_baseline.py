@@ -102,7 +102,7 @@ def test_fix_with_a_baseline_fixes_everything_and_reports_only_new(project: Path
     ('{"version": 1, "findings": {}}', "'findings' must be a list"),
     ('{"version": 1, "findings": [{"code": "BLK100"}]}', "findings[0]: expected the keys"),
     ('{"version": 1, "findings": [{"code": "BLK100", "path": "a", "function": "f", "call": "c", "occurrence": -1}]}',
-     "findings[0]: bad value"),
+     "findings[0]: expected strings"),
 ])
 def test_missing_or_invalid_baseline_is_exit_2(project: Path, content, message):
     if content is not None:

@@ -2,10 +2,14 @@
 from __future__ import annotations
 
 import json
-from typing import List
+from typing import List, Optional, Sequence
 
 from detector.model import Finding
 
 
-def render(findings: List[Finding]) -> str:
-    return json.dumps([f.to_dict() for f in findings], indent=2) + "\n"
+def render(findings: List[Finding], runtime: Optional[Sequence[dict]] = None) -> str:
+    """``runtime`` (``check --runtime``): one status record per finding, added as its ``runtime`` key."""
+    records = [f.to_dict() for f in findings]
+    for record, status in zip(records, runtime or ()):
+        record["runtime"] = status
+    return json.dumps(records, indent=2) + "\n"

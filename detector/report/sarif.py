@@ -161,7 +161,7 @@ def fingerprints(findings: Sequence[Finding]) -> List[str]:
 
 
 def _result(finding: Finding, rule_index: Optional[int], root: Optional[Path], fingerprint: str,
-            changes: Optional[List[dict]]) -> dict:
+            changes: Optional[List[dict]], runtime: Optional[dict] = None) -> dict:
     region = _region(finding.location.row, finding.location.column, finding.end_location.row, finding.end_location.column)
     result: dict = {"ruleId": finding.code}
     if rule_index is not None:
@@ -195,6 +195,8 @@ def _result(finding: Finding, rule_index: Optional[int], root: Optional[Path], f
         properties["call"] = finding.call
     if finding.fix is not None:
         properties["fix"] = finding.fix.to_dict()
+    if runtime is not None:
+        properties["runtime"] = runtime
     result["properties"] = properties
     if changes and finding.fix is not None:
         result["fixes"] = [{
@@ -209,8 +211,10 @@ def build(
     rules: Optional[Iterable] = None,
     fixes: Optional[Mapping[int, List[dict]]] = None,
     root: Optional[Path] = None,
+    runtime: Optional[Sequence[dict]] = None,
 ) -> dict:
-    """The SARIF log as a dict. ``rules`` defaults to the shipped catalogue; ``fixes`` to none."""
+    """The SARIF log as a dict. ``rules`` defaults to the shipped catalogue; ``fixes`` to none;
+    ``runtime`` (``check --runtime``) is each finding's runtime status, in ``properties.runtime``."""
     if rules is None:
         from detector.catalog import builtin
 
@@ -227,7 +231,8 @@ def build(
     root_path = (root or Path.cwd()).resolve()
     prints = fingerprints(findings)
     results = [
-        _result(finding, index.get(finding.code), root_path, prints[i], (fixes or {}).get(i))
+        _result(finding, index.get(finding.code), root_path, prints[i], (fixes or {}).get(i),
+                runtime[i] if runtime is not None and i < len(runtime) else None)
         for i, finding in enumerate(findings)
     ]
     return {
@@ -255,6 +260,7 @@ def render(
     target_version: str = "py39",
     with_fixes: bool = True,
     root: Optional[Path] = None,
+    runtime: Optional[Sequence[dict]] = None,
 ) -> str:
     """The SARIF log as text. Fixes are computed from the files on disk (or ``sources``)."""
     rules = list(rules) if rules is not None else None
@@ -262,4 +268,4 @@ def render(
     if with_fixes:
         remedies = {rule.code: rule.remedy for rule in rules} if rules is not None else None
         fixes = compute_fixes(findings, sources, target_version, remedies)
-    return json.dumps(build(findings, rules, fixes, root), indent=2, ensure_ascii=False) + "\n"
+    return json.dumps(build(findings, rules, fixes, root, runtime), indent=2, ensure_ascii=False) + "\n"

@@ -178,7 +178,9 @@ def read_json(path: str, error: type) -> object:
             return json.load(handle)
     except OSError as exc:
         raise error(f"cannot read {path}: {exc.strerror or exc}") from None
-    except ValueError as exc:
+    except RecursionError:
+        raise error(f"{path} is not valid JSON: nested too deeply") from None
+    except ValueError as exc:  # JSONDecodeError, and numbers too long to convert
         raise error(f"{path} is not valid JSON: {exc}") from None
 
 
