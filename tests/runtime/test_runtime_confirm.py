@@ -117,7 +117,7 @@ def test_empty_static_output_lists_every_stall_as_runtime_only(runtime_report, t
         (None, "{}", "cannot read"),
         ("not json", "{}", "is not valid JSON"),
         ('{"code": "BLK100"}', "{}", "expected a list of findings"),
-        ('[{"code": "BLK100"}]', "{}", "lacks a filename and location.row"),
+        ('[{"code": "BLK100"}]', "{}", "findings[0].filename: expected a string"),
         ("[]", '{"stalls": []}', "unsupported runtime report version"),
         ("[]", "[]", "not an offload runtime report"),
     ],
