@@ -223,7 +223,7 @@ def summarize_files(
     from detector import cache as cache_module
 
     items = _items(files, config, _Resolver())
-    store = cache_module.Cache(config.root, cache_module.salt(config)) if use_cache else None
+    store = cache_module.open_cache(config.root, cache_module.salt(config))[0] if use_cache else None
     if store is not None:
         _identify(items, store)
     summaries = _summarize(items, config, catalog, store, jobs, progress, CheckResult())
@@ -275,7 +275,10 @@ def check_paths(
     if use_cache:
         from detector import cache as cache_module
 
-        store = cache_module.Cache(config.root, cache_module.salt(config))
+        store, warning = cache_module.open_cache(config.root, cache_module.salt(config))
+        if warning:
+            result.warnings.append(warning)
+    if store is not None:
         _identify(items, store)
     for item in items:
         data = replaced.get(resolve(item.path)) if replaced else None

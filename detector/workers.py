@@ -2,8 +2,9 @@
 
 The parent reads each file (it needs the bytes' digest for the cache anyway) and sends the
 bytes, so what a worker analyses is exactly what was hashed. Workers load the catalogue once
-(pool initializer), take chunks of files, biggest first, and send back summaries -- pickled
-bytes when the parent will also store them in the cache, so nothing is pickled twice. libcst
+(pool initializer), take chunks of files, biggest first, and send back summaries -- with their
+cache encoding (JSON, ``detector.cache.codec``) when the parent will store them, so that work
+is spread over the workers. libcst
 is imported only here, inside the function that analyses, so a run whose files all come from
 the cache never imports it.
 """
@@ -31,7 +32,7 @@ class Task:
     is_package: bool
 
 
-# Called once per task, in completion order: (task, summary, the summary pickled or None).
+# Called once per task, in completion order: (task, summary, the summary encoded for the cache or None).
 Done = Callable[[Task, object, Optional[bytes]], None]
 
 
@@ -95,17 +96,21 @@ def _init_worker(config, slots=None) -> None:
     gc.freeze()  # what the worker inherited or imported stays: the cycle collector need not scan it
 
 
-def _run_chunk(tasks: Sequence[Task], pickled: bool) -> list:
-    from detector import cache
-
+def _run_chunk(tasks: Sequence[Task], encoded: bool) -> list:
     catalog = _WORKER_CATALOG[0]
     results = []
     for task in tasks:
         if _WORKER_SLOT:
             _WORKER_SLOT[0][_WORKER_SLOT[1]] = task.index
         summary = analyse(task.data, task.shown, catalog, task.module, task.is_package)
-        results.append((task.index, cache.dumps(summary) if pickled else summary))
+        results.append((task.index, summary, _encode(summary) if encoded else None))
     return results
+
+
+def _encode(summary) -> bytes:
+    from detector.cache import codec
+
+    return codec.encode_summary(summary)
 
 
 def _context():
@@ -140,7 +145,7 @@ def worker_count(jobs: int, tasks: int) -> int:
     return max(min(jobs, default_jobs(), tasks), 1)
 
 
-def analyse_all(tasks: Sequence[Task], config, catalog, jobs: int, pickled: bool, done: Done) -> None:
+def analyse_all(tasks: Sequence[Task], config, catalog, jobs: int, encoded: bool, done: Done) -> None:
     """Analyse every task, calling ``done`` once per task as results arrive.
 
     A worker that dies (a crash in native code, the out-of-memory killer) costs the file it
@@ -148,16 +153,15 @@ def analyse_all(tasks: Sequence[Task], config, catalog, jobs: int, pickled: bool
     rest in a new pool."""
     jobs = worker_count(jobs, len(tasks))
     if jobs <= 1 or len(tasks) < MIN_PARALLEL:
-        _in_process(tasks, catalog, pickled, done)
+        _in_process(tasks, catalog, encoded, done)
         return
     remaining = list(tasks)
     while remaining:
-        remaining = _pooled(remaining, config, jobs, pickled, done)
+        remaining = _pooled(remaining, config, jobs, encoded, done)
 
 
-def _pooled(tasks: Sequence[Task], config, jobs: int, pickled: bool, done: Done) -> List[Task]:
+def _pooled(tasks: Sequence[Task], config, jobs: int, encoded: bool, done: Done) -> List[Task]:
     """One pool over ``tasks``. Returns the tasks still to analyse when a worker died."""
-    import pickle
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
     from concurrent.futures.process import BrokenProcessPool
 
@@ -169,16 +173,13 @@ def _pooled(tasks: Sequence[Task], config, jobs: int, pickled: bool, done: Done)
     by_index = {task.index: task for task in tasks}
     pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker, initargs=(config, slots))
     try:
-        pending = {pool.submit(_run_chunk, chunk, pickled) for chunk in chunks}
+        pending = {pool.submit(_run_chunk, chunk, encoded) for chunk in chunks}
         while pending:
             complete, pending = wait(pending, return_when=FIRST_COMPLETED)
             for future in complete:
-                for index, value in future.result():
+                for index, summary, data in future.result():
                     finished.add(index)
-                    if pickled:
-                        done(by_index[index], pickle.loads(value), value)  # our own worker's bytes
-                    else:
-                        done(by_index[index], value, None)
+                    done(by_index[index], summary, data)
         return []
     except BrokenProcessPool:
         pass
@@ -190,17 +191,15 @@ def _pooled(tasks: Sequence[Task], config, jobs: int, pickled: bool, done: Done)
     if not in_flight:  # no worker got as far as a file: every file goes alone
         in_flight = {task.index for task in unfinished}
     for index in sorted(in_flight):
-        _isolated(by_index[index], config, pickled, done)
+        _isolated(by_index[index], config, encoded, done)
     return [task for task in unfinished if task.index not in in_flight]
 
 
-def _isolated(task: Task, config, pickled: bool, done: Done) -> None:
+def _isolated(task: Task, config, encoded: bool, done: Done) -> None:
     """One file in a process of its own: its summary, or BLK903 when the process dies."""
-    import pickle
-
     context = _context()
     receive, send = context.Pipe(duplex=False)
-    process = context.Process(target=_isolated_main, args=(send, config, task, pickled), daemon=True)
+    process = context.Process(target=_isolated_main, args=(send, config, task, encoded), daemon=True)
     process.start()
     send.close()
     try:
@@ -211,10 +210,7 @@ def _isolated(task: Task, config, pickled: bool, done: Done) -> None:
         receive.close()
         process.join()
     if value is not None:
-        if pickled:
-            done(task, pickle.loads(value), value)
-        else:
-            done(task, value, None)
+        done(task, *value)
         return
     from detector.analysis import diagnostics
     from detector.analysis.summary import ModuleSummary
@@ -224,9 +220,9 @@ def _isolated(task: Task, config, pickled: bool, done: Done) -> None:
     done(task, summary, None)  # not cached: the next run tries again
 
 
-def _isolated_main(send, config, task: Task, pickled: bool) -> None:
+def _isolated_main(send, config, task: Task, encoded: bool) -> None:
     _init_worker(config)
-    send.send(_run_chunk([task], pickled)[0][1])
+    send.send(_run_chunk([task], encoded)[0][1:])
     send.close()
 
 
@@ -241,9 +237,7 @@ def _death(exitcode: Optional[int]) -> str:
     return f"the analysing process exited with status {exitcode}"
 
 
-def _in_process(tasks: Sequence[Task], catalog, pickled: bool, done: Done) -> None:
-    from detector import cache
-
+def _in_process(tasks: Sequence[Task], catalog, encoded: bool, done: Done) -> None:
     for task in tasks:
         summary = analyse(task.data, task.shown, catalog, task.module, task.is_package)
-        done(task, summary, cache.dumps(summary) if pickled else None)
+        done(task, summary, _encode(summary) if encoded else None)

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import os
-import pickle
 import shutil
 import time
 from pathlib import Path
@@ -42,6 +41,12 @@ def run(*args: str):
     return result.exit_code, result.stdout
 
 
+def open_cache(root: Path) -> cache.Cache:
+    store, warning = cache.open_cache(root, cache.salt(Config(root=root)))
+    assert store is not None and warning is None
+    return store
+
+
 def api(root: Path, **options) -> runner.CheckResult:
     return runner.check_paths([root], Config(root=root), use_cache=True, jobs=1, **options)
 
@@ -52,7 +57,7 @@ def test_cold_and_warm_runs_print_exactly_the_same(project: Path, fmt: str):
     assert cold[0] == 1 and "BLK200" in cold[1]
     assert run("--output-format", fmt) == cold  # writes the cache
     assert run("--output-format", fmt) == cold  # reads it
-    assert (project / ".offload_cache" / "v1" / "files").is_dir()
+    assert (project / ".offload_cache" / cache.FORMAT / "files").is_dir()
 
 
 def test_warm_run_only_stats_files(project: Path, monkeypatch):
@@ -108,38 +113,23 @@ def test_recently_modified_files_are_read_again(project: Path):
     leaf.write_text(leaf.read_text() + "\n")  # mtime now: inside the racy window
     api(project)
     status = leaf.stat()
-    cache_obj = cache.Cache(project, cache.salt(Config(root=project)))
+    cache_obj = open_cache(project)
     assert cache_obj.known_digest(os.path.abspath(leaf), cache.stat_key(status)) is None
+    cache_obj.close()
     assert api(project).analysed == 0  # read and hashed again, but not analysed again
 
 
 def test_corrupt_entries_are_recomputed(project: Path):
     cold = run("--no-cache")
     run()
-    base = project / ".offload_cache" / "v1"
+    base = project / ".offload_cache" / cache.FORMAT
     entries = list((base / "files").iterdir()) + list((base / "findings").iterdir()) + [base / "index"]
     for number, path in enumerate(entries):
-        path.write_bytes([b"", b"garbage", pickle.dumps({"not": "a summary"})[:-3], pickle.dumps(42)][number % 4])
+        data = path.read_bytes()
+        path.write_bytes([b"", b"garbage", data[:-3], data[:40] + b"x" + data[41:]][number % 4])
     assert run() == cold
     assert run() == cold
     assert api(project).analysed == 0  # the rewritten entries are good again
-
-
-def test_a_planted_entry_cannot_run_code(project: Path, tmp_path: Path):
-    api(project)
-    marker = tmp_path / "pwned"
-
-    class Exploit:
-        def __reduce__(self):
-            return (os.system, (f"touch {marker}",))
-
-    base = project / ".offload_cache" / "v1"
-    for path in [*(base / "files").iterdir(), *(base / "findings").iterdir()]:
-        path.write_bytes(pickle.dumps(Exploit()))
-    (base / "index").write_bytes(pickle.dumps(Exploit()))
-    result = api(project)
-    assert not marker.exists()
-    assert result.analysed == FILES
 
 
 def test_no_cache_writes_nothing(project: Path):
@@ -189,5 +179,6 @@ def test_deleted_files_leave_the_index(project: Path):
     api(project)
     (project / "app" / "middle.py").unlink()
     api(project)
-    index = cache._load_file(project / ".offload_cache" / "v1" / "index")
-    assert not any(path.endswith("middle.py") for path in index)
+    store = open_cache(project)
+    assert store.index and not any(path.endswith("middle.py") for path in store.index)
+    store.close()
