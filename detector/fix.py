@@ -165,8 +165,8 @@ def plan_findings(findings: Sequence[Finding], config, sources: Optional[Mapping
         try:
             source = sources[name] if sources is not None and name in sources else _read(name)
             planned = fix_source(source, group, remedies, True, config.target_version, config.executor, name).findings
-        except (OSError, cst.ParserSyntaxError, RecursionError, MemoryError):
-            continue  # the check reported what it could; no fix is offered for this file
+        except Exception:  # unreadable, does not parse, or a bug in offload: no fix offered for this file
+            continue
         for index, finding in zip(indices, planned):
             out[index] = finding
     return out
@@ -257,7 +257,7 @@ def fix_findings(findings: Sequence[Finding], config, unsafe: bool = False, writ
         except OSError as exc:
             run.errors.append(f"{name}: cannot fix: {exc}")
             continue
-        except (cst.ParserSyntaxError, RecursionError, MemoryError) as exc:
+        except Exception as exc:  # the file does not parse, or a bug in offload: this file only
             run.refused.extend((f, f"the file cannot be rewritten ({type(exc).__name__})") for f in group if wanted(f, unsafe))
             continue
         run.refused.extend(result.skipped)

@@ -313,7 +313,8 @@ class _Planner:
         for name in dict.fromkeys(n for n in (alias, module) if n):
             if self._binds(site, name, module):
                 return name, set()
-        if not self._bindings(site, module):
+        bindings = self._bindings(site, module)
+        if all(import_binds(b, module) for b in bindings):  # unbound, or imported only under a condition
             return module, {module}
         raise Refused(self._describe(site, module, f"the {module} module"))
 

@@ -358,3 +358,21 @@ def test_imports_are_placed_like_isort_and_unused_ones_removed(case, tmp_path: P
     lint = subprocess.run([sys.executable, "-m", "ruff", "check", "--no-cache", "--output-format", "concise", name],
                           cwd=tmp_path, capture_output=True, text=True)
     assert lint.returncode == 0, lint.stdout + lint.stderr
+
+
+def test_an_import_only_under_a_condition_gets_an_unconditional_one():
+    result = fixed("""\
+        from typing import TYPE_CHECKING
+        import time
+
+        if TYPE_CHECKING:
+            import asyncio
+
+
+        async def f():
+            time.sleep(0)
+            return 3
+        """, unsafe=False)
+    text = result.fixed.decode()
+    assert text.startswith("from typing import TYPE_CHECKING\nimport asyncio\n\nif TYPE_CHECKING:")
+    assert run(text, "f()") == 3
