@@ -48,7 +48,9 @@ def main() -> None:
 
 
 def _fail(message: str) -> "click.exceptions.Exit":
-    click.echo(f"error: {message}", err=True)
+    from detector.display import printable
+
+    click.echo(f"error: {printable(message)}", err=True)
     return click.exceptions.Exit(EXIT_ERROR)
 
 
@@ -179,10 +181,12 @@ def check(
         result.findings, baselined, stale = known.split(result.findings)
         hidden = len(baselined)
 
-    for message in result.warnings:
-        click.echo(f"warning: {message}", err=True)
+    from detector.display import printable
+
+    for message in result.warnings:  # they name files of the project: escaped like findings
+        click.echo(f"warning: {printable(message)}", err=True)
     for message in result.errors:
-        click.echo(f"error: {message}", err=True)
+        click.echo(f"error: {printable(message)}", err=True)
     joined = _confirm_with(result.findings, runtime) if runtime is not None else None
     if statistics:
         click.echo(text.statistics(result.findings), nl=False)

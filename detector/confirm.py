@@ -306,7 +306,7 @@ def _ms(seconds: float) -> str:
 
 
 def format_text(result: ConfirmResult, cwd: Optional[str] = None) -> List[str]:
-    from detector.runtime.summary import display_path
+    from detector.display import display_path, printable
 
     lines = []
     for item in result.findings:
@@ -340,4 +340,5 @@ def format_text(result: ConfirmResult, cwd: Optional[str] = None) -> List[str]:
         f"offload confirm: {len(result.confirmed)} confirmed, {len(result.not_exercised)} not exercised, "
         f"{len(result.runtime_only)} runtime-only stall{'s' if len(result.runtime_only) != 1 else ''}"
     )
-    return lines
+    # Paths, messages and source lines come from the input files: escaped for the terminal.
+    return [printable(line) for line in lines]

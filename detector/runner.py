@@ -26,6 +26,7 @@ from detector.analysis.summary import ModuleSummary
 from detector.catalog import Catalog, CatalogError
 from detector.config import Config, ConfigError
 from detector.discovery import Discovery, discover, is_project_root, module_name, source_roots
+from detector.display import display_path
 from detector.model import Finding
 
 Progress = Callable[[int, int], None]  # (files analysed so far, files to analyse)
@@ -54,15 +55,6 @@ def effective_catalog(config: Config) -> Catalog:
         return catalog_module.extend(base, config.blocking_calls, where)
     except CatalogError as exc:
         raise ConfigError(str(exc)) from None
-
-
-def display_path(path: Path) -> str:
-    """Paths under the working directory are shown relative to it, like ruff and flake8 do."""
-    text = os.path.normpath(str(path))
-    if os.path.isabs(text):
-        relative = os.path.relpath(text)
-        return text if relative.startswith("..") else relative
-    return text
 
 
 class _Resolver:

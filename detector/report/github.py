@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import List
 
+from detector.display import printable
 from detector.model import Finding
 
 
@@ -24,16 +25,17 @@ def escape_property(text: str) -> str:
 
 def annotation(finding: Finding) -> str:
     properties = {
-        "file": finding.filename.replace("\\", "/"),
+        "file": printable(finding.filename.replace("\\", "/")),
         "line": str(finding.location.row),
         "col": str(finding.location.column),
         "endLine": str(finding.end_location.row),
         "endColumn": str(finding.end_location.column),
-        "title": f"{finding.code} {finding.name}",
+        "title": printable(f"{finding.code} {finding.name}"),
     }
-    message = finding.message
+    # Workflow logs render terminal sequences: text from the checked files is escaped.
+    message = printable(finding.message, keep="\r\n")  # escape_data encodes line breaks
     for hop in finding.chain[1:]:
-        message += f"\n-> {hop.filename.replace(chr(92), '/')}:{hop.row}:{hop.column}: {hop.call}() in {hop.function}"
+        message += "\n" + printable(f"-> {hop.filename.replace(chr(92), '/')}:{hop.row}:{hop.column}: {hop.call}() in {hop.function}")
     props = ",".join(f"{key}={escape_property(value)}" for key, value in properties.items())
     return f"::error {props}::{escape_data(message)}"
 

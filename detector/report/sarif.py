@@ -26,9 +26,9 @@ import os
 from collections import Counter
 from pathlib import Path, PurePath
 from typing import Dict, Iterable, List, Mapping, Optional, Sequence
-from urllib.parse import quote
 
 from detector import __version__, files
+from detector.display import uri_path
 from detector.model import Applicability, Finding, Hop
 
 SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
@@ -46,7 +46,7 @@ def artifact_location(filename: str, root: Optional[Path] = None) -> dict:
         relative = PurePath(os.path.normpath(str(absolute))).relative_to(root)
     except ValueError:
         return {"uri": Path(os.path.normpath(str(absolute))).as_uri()}
-    return {"uri": quote(relative.as_posix(), safe="/"), "uriBaseId": SRCROOT}
+    return {"uri": uri_path(relative.as_posix()), "uriBaseId": SRCROOT}
 
 
 def _region(row: int, column: int, end_row: Optional[int] = None, end_column: Optional[int] = None) -> dict:
@@ -268,4 +268,7 @@ def render(
     if with_fixes:
         remedies = {rule.code: rule.remedy for rule in rules} if rules is not None else None
         fixes = compute_fixes(findings, sources, target_version, remedies)
-    return json.dumps(build(findings, rules, fixes, root, runtime), indent=2, ensure_ascii=False) + "\n"
+    text = json.dumps(build(findings, rules, fixes, root, runtime), indent=2, ensure_ascii=False) + "\n"
+    # A file name that is not UTF-8 reaches messages as lone surrogates, which no encoder
+    # accepts: inside JSON strings they become \\udcXX escapes (URIs carry the real bytes).
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")

@@ -13,11 +13,14 @@ caller (``--color``, ``NO_COLOR``, a terminal); see ``use_color``.
 """
 from __future__ import annotations
 
+import io
 import os
 import re
+import tokenize
 from typing import IO, Dict, List, Mapping, Optional
 
 from detector import files
+from detector.display import printable
 from detector.model import Finding
 from detector.report import text
 
@@ -59,11 +62,20 @@ class SourceLines:
                     data = files.read_file(filename).data
                 except files.UnreadableFile:
                     data = None
-            self._lines[filename] = None if data is None else _NEWLINE.split(data.decode("utf-8-sig", errors="replace"))
+            self._lines[filename] = None if data is None else _NEWLINE.split(decode_source(data))
         lines = self._lines[filename]
         if lines is None or not 1 <= row <= len(lines):
             return None
         return lines[row - 1]
+
+
+def decode_source(data: bytes) -> str:
+    """A module's text as Python reads it: BOM or PEP 263 cookie, else UTF-8; bad bytes replaced."""
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+        return data.decode(encoding, errors="replace")
+    except (SyntaxError, LookupError):  # an unknown or inconsistent cookie
+        return data.decode("utf-8-sig", errors="replace")
 
 
 def _paint(value: str, style: str, color: bool) -> str:
@@ -71,13 +83,17 @@ def _paint(value: str, style: str, color: bool) -> str:
 
 
 def caret_line(source: str, column: int, end_column: Optional[int]) -> str:
-    """Spaces (tabs where the source has tabs) up to ``column``, then carets to ``end_column`` (exclusive)."""
+    """Spaces (tabs where the source has tabs) up to ``column``, then carets to ``end_column`` (exclusive).
+
+    Columns count characters of ``source``; the line is shown through ``printable``, so an
+    escaped character takes as many columns here as its escape there.
+    """
     start = max(column, 1) - 1
     start = min(start, len(source))
     end = len(source.rstrip()) if end_column is None else min(end_column - 1, len(source))
     end = max(end, start + 1)
-    pad = "".join("\t" if ch == "\t" else " " for ch in source[:start])
-    return pad + "^" * (end - start)
+    pad = "".join("\t" if ch == "\t" else " " * len(printable(ch)) for ch in source[:start])
+    return pad + "^" * max(len(printable(source[start:end], keep_tabs=True)), 1)
 
 
 def _snippet(finding: Finding, lines: SourceLines, color: bool) -> List[str]:
@@ -91,7 +107,7 @@ def _snippet(finding: Finding, lines: SourceLines, color: bool) -> List[str]:
     gutter = " " * len(number) + " |"
     return [
         _paint(gutter, BLUE, color),
-        _paint(f"{number} |", BLUE, color) + " " + source,
+        _paint(f"{number} |", BLUE, color) + " " + printable(source, keep_tabs=True),
         _paint(gutter, BLUE, color) + " " + _paint(carets, RED + BOLD, color),
     ]
 
@@ -109,12 +125,13 @@ def render(
     for f in findings:
         position = f":{f.location.row}:{f.location.column}:"
         out.append(
-            _paint(f.filename, BOLD, color) + _paint(position, CYAN, color) + " "
-            + _paint(f.code, RED + BOLD, color) + " " + f.message
+            _paint(printable(f.filename), BOLD, color) + _paint(position, CYAN, color) + " "
+            + _paint(printable(f.code), RED + BOLD, color) + " " + printable(f.message)
         )
         for hop in f.chain[1:]:
-            out.append(_paint("    -> ", DIM, color) + _paint(f"{hop.filename}:{hop.row}:{hop.column}:", CYAN, color)
-                       + f" {hop.call}() in {hop.function}")
+            out.append(_paint("    -> ", DIM, color)
+                       + _paint(printable(f"{hop.filename}:{hop.row}:{hop.column}:"), CYAN, color)
+                       + printable(f" {hop.call}() in {hop.function}"))
         if lines_of is not None:
             snippet = _snippet(f, lines_of, color)
             if snippet:

@@ -4,15 +4,17 @@ from __future__ import annotations
 from collections import Counter
 from typing import List
 
+from detector.display import printable
 from detector.model import Applicability, Finding
 
 
 def render(findings: List[Finding]) -> str:
     lines = []
     for f in findings:
-        lines.append(f"{f.filename}:{f.location.row}:{f.location.column}: {f.code} {f.message}")
+        # File names and the code quoted in messages come from the checked files: escaped.
+        lines.append(printable(f"{f.filename}:{f.location.row}:{f.location.column}: {f.code} {f.message}"))
         for hop in f.chain[1:]:
-            lines.append(f"    -> {hop.filename}:{hop.row}:{hop.column}: {hop.call}() in {hop.function}")
+            lines.append(printable(f"    -> {hop.filename}:{hop.row}:{hop.column}: {hop.call}() in {hop.function}"))
     return "\n".join(lines) + ("\n" if lines else "")
 
 
@@ -32,5 +34,5 @@ def summary(findings: List[Finding], files: int) -> str:
 
 def statistics(findings: List[Finding]) -> str:
     counts = Counter((f.code, f.name) for f in findings)
-    rows = [f"{count:6d}  {code}  {name}" for (code, name), count in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
+    rows = [printable(f"{count:6d}  {code}  {name}") for (code, name), count in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
     return "\n".join(rows) + ("\n" if rows else "")

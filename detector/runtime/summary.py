@@ -1,19 +1,11 @@
 """Human-readable lines for stalls: ``path:row:col: message`` plus the source line."""
 from __future__ import annotations
 
-import os
 from typing import Iterable, List, Optional
 
+from detector.display import display_path, printable
+
 from .events import VERDICTS, Frame, StallEvent
-
-
-def display_path(filename: str, cwd: Optional[str] = None) -> str:
-    cwd = cwd or os.getcwd()
-    try:
-        relative = os.path.relpath(filename, cwd)
-    except ValueError:  # another drive on Windows
-        return filename
-    return filename if relative.startswith(os.pardir + os.sep) else relative
 
 
 def where(frame: Optional[Frame], cwd: Optional[str] = None) -> str:
@@ -39,7 +31,7 @@ def describe(stall: StallEvent, cwd: Optional[str] = None) -> List[str]:
     fix = stall.coroutine_frame
     if fix is not None and fix != site:
         lines.append(f"    fix site: {fix.function} at {where(fix, cwd)}: {fix.line.strip()}")
-    return lines
+    return [printable(line) for line in lines]  # frames of the watched program: escaped
 
 
 def summarize(stalls: Iterable[StallEvent], threshold: float, cwd: Optional[str] = None) -> List[str]:
