@@ -20,6 +20,7 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 from detector import files
+from detector.display import display_path
 
 KEYS = (
     "select", "ignore", "per-file-ignores", "exclude", "blocking-calls",
@@ -119,7 +120,7 @@ def _tool_table(data: Mapping, path: Path) -> Optional[object]:
     if tool is None:
         return None
     if not isinstance(tool, Mapping):
-        raise ConfigError(f"{path}: [tool] must be a table")
+        raise ConfigError(f"{display_path(path)}: [tool] must be a table")
     return tool.get("offload")
 
 
@@ -139,16 +140,16 @@ def _read_toml(path: Path) -> dict:
     try:
         data = files.read_file(path).data  # a FIFO or a device named pyproject.toml must not hang the run
     except files.UnreadableFile as exc:
-        raise ConfigError(f"{path}: cannot read: {exc.reason}") from None
+        raise ConfigError(f"{display_path(path)}: cannot read: {exc.reason}") from None
     try:
         return tomllib.loads(data.decode("utf-8"))
     except UnicodeDecodeError as exc:
         raise ConfigError(
-            f"{path}: invalid TOML: not valid UTF-8 (byte 0x{exc.object[exc.start]:02x} at position {exc.start})"
+            f"{display_path(path)}: invalid TOML: not valid UTF-8 (byte 0x{exc.object[exc.start]:02x} at position {exc.start})"
         ) from None
     except (tomllib.TOMLDecodeError, RecursionError) as exc:
         reason = exc if isinstance(exc, tomllib.TOMLDecodeError) else "nested too deeply"
-        raise ConfigError(f"{path}: invalid TOML: {reason}") from None
+        raise ConfigError(f"{display_path(path)}: invalid TOML: {reason}") from None
 
 
 def load(path: Optional[Path] = None, start: Optional[Path] = None) -> Config:
@@ -159,7 +160,7 @@ def load(path: Optional[Path] = None, start: Optional[Path] = None) -> Config:
         if path is None:
             return Config(root=project_root(start))
     if not os.path.isfile(path):
-        raise ConfigError(f"{path}: config file not found")
+        raise ConfigError(f"{display_path(path)}: config file not found")
     data = _read_toml(path)
     # A pyproject.toml keeps the settings under [tool.offload]; a dedicated file at the top level.
     if "tool" in data or path.name == "pyproject.toml":
@@ -171,7 +172,7 @@ def load(path: Optional[Path] = None, start: Optional[Path] = None) -> Config:
 
 
 def from_mapping(table: Mapping, root: Path, source: Optional[Path] = None) -> Config:
-    where = f"{source or 'config'}: [tool.offload]"
+    where = f"{display_path(source) if source else 'config'}: [tool.offload]"
     if not isinstance(table, Mapping):
         raise ConfigError(f"{where} must be a table")
     for key in table:

@@ -50,7 +50,7 @@ def effective_catalog(config: Config) -> Catalog:
         base = dataclasses.replace(base, wrappers=config.offload_wrappers)
     if not config.blocking_calls:
         return base
-    where = f"{config.source or 'config'}: [tool.offload].blocking-calls"
+    where = f"{display_path(config.source) if config.source else 'config'}: [tool.offload].blocking-calls"
     try:
         return catalog_module.extend(base, config.blocking_calls, where)
     except CatalogError as exc:

@@ -33,8 +33,8 @@ def test_invalid_nearest_pyproject_is_an_error_not_skipped_for_the_parents(tmp_p
     (sub / "app.py").write_text(BLOCKING)
     for args in (("app.py",), ("--config", "pyproject.toml", "app.py")):
         line = one_error_line(offload(*args, cwd=sub))
-        assert "pyproject.toml: invalid TOML: Unclosed array" in line
-        assert line.count("sub") <= 1  # names the nearest file only
+        # The nearest file, shown relative to the working directory.
+        assert line.startswith("error: pyproject.toml: invalid TOML: Unclosed array"), line
 
 
 def test_pyproject_that_is_not_utf8_is_an_error(tmp_path: Path):
