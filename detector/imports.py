@@ -9,6 +9,7 @@ once its last ``time.sleep`` is gone) is removed, when it is a plain module-leve
 """
 from __future__ import annotations
 
+import re
 import sys
 from typing import List, Optional, Sequence, Set
 
@@ -88,9 +89,11 @@ def _is_docstring(statement: cst.CSTNode) -> bool:
 class Imports:
     """Import edits for one parsed module (``positions``: libcst's PositionProvider)."""
 
-    def __init__(self, module: cst.Module, positions, starts: Sequence[int], size: int, filename: str):
+    def __init__(self, module: cst.Module, positions, starts: Sequence[int], text: str, hidden: str, filename: str):
         self.module = module
-        self.size = size  # characters in the file's text
+        self.text = text  # the file's text (``module`` may be an outline of it)
+        self.hidden = hidden  # text of code the outline left out: a name it mentions is in use
+        self.size = len(text)
         self.positions = positions
         self.starts = starts
         self.newline = module.default_newline
@@ -200,7 +203,9 @@ class Imports:
     def removal(self, assignment: ImportAssignment) -> List[TextEdit]:
         """Edits removing the name ``assignment`` binds from its import statement, or none when
         that is not a plain module-level line (or the module may re-export it)."""
-        if self.filename.endswith("__init__.py") or "__all__" in self.module.code:
+        if self.filename.endswith("__init__.py") or "__all__" in self.text:
+            return []
+        if re.search(rf"\b{re.escape(assignment.name)}\b", self.hidden):
             return []
         statement = assignment.node
         line = next((s for s in self.body if isinstance(s, cst.SimpleStatementLine) and statement in s.body), None)

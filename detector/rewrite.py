@@ -26,6 +26,7 @@ import libcst as cst
 from libcst.metadata import ImportAssignment, MetadataWrapper, ParentNodeProvider, PositionProvider, ScopeProvider
 
 from detector.imports import Imports, import_binds
+from detector.skeleton import skeleton
 from detector.model import Applicability, Finding, Fix
 from detector.textedit import TextEdit, apply, compatible, line_starts, to_edit
 
@@ -132,7 +133,11 @@ def plan(source: bytes, findings: Sequence[Finding], remedies: Dict[str, str], f
         for index in wanted:
             result.refused[index] = "the file does not read back byte for byte"
         return result
-    planner = _Planner(module, result.text, flavour_of(module, target_version, executor), filename)
+    flavour = flavour_of(module, target_version, executor)
+    outline, hidden = skeleton(module, source, (findings[i].location.row for i in wanted))
+    planner = _Planner(outline, result.text, hidden, flavour, filename)
+    if outline is not module and not planner.aligned():  # never expected: then the whole module
+        planner = _Planner(module, result.text, "", flavour, filename)
     result.imports, result.scopes = planner.imports, planner.scopes
     for index in wanted:
         finding = findings[index]
@@ -165,8 +170,9 @@ def annotate(plan_: FilePlan) -> List[Finding]:
 
 
 class _Planner:
-    def __init__(self, module: cst.Module, text: str, flavour, filename: str):
+    def __init__(self, module: cst.Module, text: str, hidden: str, flavour, filename: str):
         self.module = module
+        self.hidden = hidden  # the text of the bodies the outline left out
         self.flavour = flavour
         wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
         self.positions = wrapper.resolve(PositionProvider)
@@ -175,11 +181,28 @@ class _Planner:
         self.text = text
         self.starts = line_starts(self.text)
         self.newline = module.default_newline
-        self.imports = Imports(module, self.positions, self.starts, len(text), filename)
+        self.imports = Imports(module, self.positions, self.starts, text, hidden, filename)
         self.calls: Dict[Tuple[int, int, int, int], cst.Call] = {}
         for node, where in self.positions.items():
             if isinstance(node, cst.Call):
                 self.calls[(where.start.line, where.start.column + 1, where.end.line, where.end.column + 1)] = node
+
+    def _found_at(self, node: cst.CSTNode) -> bool:
+        """The file has ``node``'s first line where its position says (a check on the offsets)."""
+        shown = node
+        if isinstance(shown, cst.BaseExpression) and shown.lpar:
+            shown = shown.with_changes(lpar=[], rpar=[])  # positions leave a node's own parentheses out
+        if isinstance(shown, (cst.FunctionDef, cst.ClassDef)):
+            shown = shown.with_changes(decorators=[], lines_after_decorators=[])  # positions start at def/class
+        if isinstance(shown, cst.BaseStatement):
+            shown = shown.with_changes(leading_lines=[])
+        code = self.module.code_for_node(shown)
+        first = code.splitlines()[0] if code else ""
+        return self.text.startswith(first, self._start(node))
+
+    def aligned(self) -> bool:
+        """Every top-level statement of the (outlined) module is where the file has it."""
+        return all(self._found_at(statement) for statement in self.module.body)
 
     # -- positions ------------------------------------------------------------------------
     def _offset(self, line: int, column: int) -> int:
@@ -332,7 +355,7 @@ class _Planner:
     def rewrite(self, finding: Finding, remedy: str) -> Rewrite:
         key = (finding.location.row, finding.location.column, finding.end_location.row, finding.end_location.column)
         call = self.calls.get(key)
-        if call is None:
+        if call is None or not self._found_at(call):
             raise Refused("the call was not found where it was reported")
         problem = self._context_problem(call)
         if problem:

@@ -376,3 +376,53 @@ def test_an_import_only_under_a_condition_gets_an_unconditional_one():
     text = result.fixed.decode()
     assert text.startswith("from typing import TYPE_CHECKING\nimport asyncio\n\nif TYPE_CHECKING:")
     assert run(text, "f()") == 3
+
+
+def test_code_outside_the_fixed_functions_keeps_its_imports_and_bindings():
+    result = fixed('''\
+        import functools
+        import time
+
+
+        @functools.lru_cache()
+        def elapsed(
+            start,
+        ):
+            """Uses `time` too: the import stays."""
+            return time.monotonic() - start
+
+
+        class Clock:
+            def now(self):
+                return time.time()
+
+
+        def install():
+            global asyncio
+            asyncio = None
+
+
+        async def tick():
+            time.sleep(0)
+        ''', unsafe=False)
+    ((finding, reason),) = result.skipped
+    assert "`asyncio` here is a variable" in reason  # bound by `global asyncio` in install()
+    result = fixed('''\
+        import functools
+        import time
+
+
+        @functools.lru_cache()
+        def elapsed(
+            start,
+        ):
+            """Uses `time` too: the import stays."""
+            return time.monotonic() - start
+
+
+        async def tick():
+            time.sleep(0)
+        ''', unsafe=False)
+    text = result.fixed.decode()
+    assert "import time\n" in text and "    await asyncio.sleep(0)\n" in text
+    compile(text, "m.py", "exec")

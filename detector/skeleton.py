@@ -1,0 +1,84 @@
+"""The part of a module its rewrites need, so libcst's metadata (positions, parents, scopes: several
+times the parse) is computed for that part only.
+
+Top-level functions and classes that hold no finding keep their decorators and signature, and
+their body becomes ``pass`` padded with blank lines to the same number of lines: every kept node
+has its original row and column, and the module-level names they bind are still bound. A
+function with a ``global`` statement is kept whole (it binds module-level names). The text of the
+bodies left out is returned too: a name it mentions is still in use (an import stays).
+"""
+from __future__ import annotations
+
+import ast
+from typing import Iterable, List, Optional, Tuple
+
+import libcst as cst
+
+from detector.textedit import line_starts
+
+_COMPOUND = 1  # a compound statement is one ast node; a simple line is one per small statement
+
+
+def _lines(module: cst.Module, node: cst.CSTNode) -> int:
+    code = module.code_for_node(node)
+    starts = line_starts(code)
+    return len(starts) - 1 if starts[-1] == len(code) else len(starts)
+
+
+def _blank(module: cst.Module) -> cst.EmptyLine:
+    return cst.EmptyLine(indent=False, newline=cst.Newline(module.default_newline))
+
+
+def skeleton(module: cst.Module, source: bytes, rows: Iterable[int]) -> Tuple[cst.Module, str]:
+    """``module`` with the bodies not containing any of ``rows`` left out, and their text.
+    Returns ``module`` itself (and no text) when the file cannot be outlined safely."""
+    wanted = sorted(set(rows))
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return module, ""
+    nodes = list(tree.body)
+    lines = source.splitlines()
+    body: List[cst.BaseStatement] = []
+    hidden: List[str] = []
+    position = 0
+    for statement in module.body:
+        count = len(statement.body) if isinstance(statement, cst.SimpleStatementLine) else _COMPOUND
+        group, position = nodes[position:position + count], position + count
+        if len(group) != count:
+            return module, ""
+        stub = _stub(module, statement, group, wanted)
+        if stub is None:
+            body.append(statement)
+            continue
+        body.append(stub)
+        first, last = _span(group[0])
+        hidden.append(b"\n".join(lines[first - 1:last]).decode("utf-8", "replace"))
+    if position != len(nodes):
+        return module, ""
+    return module.with_changes(body=body), "\n".join(hidden)
+
+
+def _span(node: ast.AST) -> Tuple[int, int]:
+    first = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
+    return first, node.end_lineno or node.lineno
+
+
+def _stub(module: cst.Module, statement: cst.BaseStatement, group: List[ast.AST], rows: List[int]) -> Optional[cst.BaseStatement]:
+    if not isinstance(statement, (cst.FunctionDef, cst.ClassDef)) or not isinstance(statement.body, cst.IndentedBlock):
+        return None
+    node = group[0]
+    if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return None
+    first, last = _span(node)
+    if any(first <= row <= last for row in rows) or any(isinstance(n, ast.Global) for n in ast.walk(node)):
+        return None
+    block = statement.body
+    bare = statement.with_changes(leading_lines=[], body=block.with_changes(
+        body=[cst.SimpleStatementLine([cst.Pass()])], footer=[]))
+    padding = (last - first + 1) - _lines(module, bare)
+    if padding < 0:
+        return None
+    return statement.with_changes(body=block.with_changes(
+        body=[cst.SimpleStatementLine([cst.Pass()])],
+        footer=[_blank(module)] * padding + list(block.footer)))
