@@ -45,6 +45,12 @@ class Directory:
             os.close(self.fd)
             self.fd = -1
 
+    def __del__(self) -> None:  # a run that ends in an exception does not leak the descriptor
+        try:
+            self.close()
+        except Exception:  # at interpreter exit, os may already be gone
+            pass
+
     def child(self, name: str, create: bool = False) -> Optional["Directory"]:
         """The subdirectory ``name`` (None when missing and not created). Raises Unsafe."""
         path = os.path.join(self.path, name)
