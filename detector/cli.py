@@ -132,8 +132,17 @@ def check(
 
     Use '-' to read one module from stdin. Settings come from [tool.offload] in the nearest
     pyproject.toml (keys: select, ignore, per-file-ignores, exclude, blocking-calls,
-    offload-wrappers, target-version, unsafe-fixes, executor); options win over it.
+    offload-wrappers, target-version, unsafe-fixes, executor, not-on-loop); options win over it.
+    target-version defaults to the lowest Python that [project] requires-python allows.
     'offload rule CODE' explains a finding.
+
+    \b
+    Coroutines that no asyncio loop runs (e.g. ESPHome's code generation, where a driver steps
+    them with coro.send(None)) are switched off with dotted names or patterns:
+        not-on-loop = ["pkg.module.func", "pkg.components.*"]
+
+    A finding whose rewrite could break the program keeps its advice and says why: "(no fix:
+    REASON)". Plain --fix never rewrites test files.
 
     \b
     Exit status: 0 no findings, 1 findings remain (a file that cannot be read is a BLK901

@@ -24,11 +24,15 @@ from detector.display import display_path
 
 KEYS = (
     "select", "ignore", "per-file-ignores", "exclude", "blocking-calls",
-    "offload-wrappers", "target-version", "unsafe-fixes", "executor", "strict-allow",
+    "offload-wrappers", "target-version", "unsafe-fixes", "executor", "strict-allow", "not-on-loop",
 )
+NOT_ON_LOOP_RE = re.compile(r"^[A-Za-z_*?][\w*?\[\]]*(\.[A-Za-z_*?][\w*?\[\]]*)*$")
 EXECUTOR_RE = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
 TARGET_VERSIONS = tuple(f"py3{minor}" for minor in range(7, 15))
 SELECTOR_RE = re.compile(r"^(ALL|BLK\d{0,3})$")
+DEFAULT_TARGET_VERSION = "py39"
+# One clause of [project] requires-python that bounds the version from below: ">=3.8", "~=3.10", "==3.9.*".
+_LOWER_BOUND_RE = re.compile(r"^\s*(>=|>|~=|===|==)\s*(\d+)(?:\.(\d+))?")
 
 
 class ConfigError(ValueError):
@@ -45,12 +49,15 @@ class Config:
     exclude: Tuple[str, ...] = ()
     blocking_calls: Tuple[Mapping, ...] = ()
     offload_wrappers: Tuple[str, ...] = ()
-    target_version: str = "py39"
+    target_version: str = DEFAULT_TARGET_VERSION  # unset: from [project] requires-python
     unsafe_fixes: bool = False
     executor: Optional[str] = None  # "package.module:name": --fix offloads to this executor
     # Strict mode (offload watch --strict, pytest --offload-strict): event names,
     # "module:function" sites and path globs whose blocking calls are allowed on the loop.
     strict_allow: Tuple[str, ...] = ()
+    # Functions, classes or modules (dotted, glob patterns) whose coroutines no asyncio loop
+    # runs (a driver steps them with ``coro.send(None)``): no findings there.
+    not_on_loop: Tuple[str, ...] = ()
 
     def is_selected(self, code: str, path: Optional[str] = None) -> bool:
         if not _matches(code, self.select) or _matches(code, self.ignore):
@@ -158,7 +165,8 @@ def load(path: Optional[Path] = None, start: Optional[Path] = None) -> Config:
     if path is None:
         path = find_config_file(start)
         if path is None:
-            return Config(root=project_root(start))
+            root = project_root(start)
+            return Config(root=root, target_version=_project_target(root / "pyproject.toml") or DEFAULT_TARGET_VERSION)
     if not os.path.isfile(path):
         raise ConfigError(f"{display_path(path)}: config file not found")
     data = _read_toml(path)
@@ -168,7 +176,42 @@ def load(path: Optional[Path] = None, start: Optional[Path] = None) -> Config:
         table = {} if table is None else table
     else:
         table = data
-    return from_mapping(table, root=path.resolve().parent, source=path)
+    config = from_mapping(table, root=path.resolve().parent, source=path)
+    if isinstance(table, Mapping) and "target-version" not in table:
+        # As ruff does: the lowest Python the project allows, from the same pyproject.toml
+        # (or the one next to a dedicated config file).
+        project_file = path if path.name == "pyproject.toml" else path.resolve().parent / "pyproject.toml"
+        target = _requires_python_target(data) if path.name == "pyproject.toml" else _project_target(project_file)
+        if target is not None:
+            config = replace(config, target_version=target)
+    return config
+
+
+def _project_target(pyproject: Path) -> Optional[str]:
+    """The target version ``pyproject``'s requires-python implies; None when it says nothing usable."""
+    if not os.path.isfile(pyproject):
+        return None
+    try:
+        return _requires_python_target(_read_toml(pyproject))
+    except ConfigError:
+        return None  # an unreadable project file is not offload's configuration: keep the default
+
+
+def _requires_python_target(data: Mapping) -> Optional[str]:
+    """``requires-python = ">=3.8"`` -> ``"py38"``: the lowest allowed Python 3 minor version."""
+    project = data.get("project")
+    spec = project.get("requires-python") if isinstance(project, Mapping) else None
+    if not isinstance(spec, str):
+        return None
+    minors = []
+    for clause in spec.split(","):
+        match = _LOWER_BOUND_RE.match(clause)
+        if match and int(match.group(2)) <= 3:  # ">=2.7" allows every Python 3
+            minors.append(int(match.group(3) or 0) if match.group(2) == "3" else 0)
+    if not minors:
+        return None
+    lowest, highest = (int(v[3:]) for v in (TARGET_VERSIONS[0], TARGET_VERSIONS[-1]))
+    return f"py3{min(max(max(minors), lowest), highest)}"
 
 
 def from_mapping(table: Mapping, root: Path, source: Optional[Path] = None) -> Config:
@@ -216,6 +259,12 @@ def from_mapping(table: Mapping, root: Path, source: Optional[Path] = None) -> C
         if not isinstance(executor, str) or not EXECUTOR_RE.match(executor):
             raise ConfigError(f"{where}.executor: expected \"package.module:name\", got {executor!r}")
         values["executor"] = executor
+    if "not-on-loop" in table:
+        patterns = _strings(table["not-on-loop"], f"{where}.not-on-loop")
+        for pattern in patterns:
+            if not NOT_ON_LOOP_RE.match(pattern):
+                raise ConfigError(f"{where}.not-on-loop: {pattern!r} is not a dotted name or pattern (pkg.module.func, pkg.components.*)")
+        values["not_on_loop"] = patterns
     if "unsafe-fixes" in table:
         if not isinstance(table["unsafe-fixes"], bool):
             raise ConfigError(f"{where}.unsafe-fixes: expected true or false")

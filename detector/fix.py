@@ -61,7 +61,10 @@ def wanted(finding: Finding, unsafe: bool) -> bool:
 
 
 # -- reading the module's imports ------------------------------------------------------------
-def flavour_of(module: cst.Module, target_version: str = "py39", executor: Optional[str] = None) -> Flavour:
+def flavour_of(module: cst.Module, target_version: str = "py39", executor: Optional[str] = None,
+               library: Optional[str] = None) -> Flavour:
+    """``library``: the program's library as the analysis decided it (``Fix.library``); without
+    it, the module's own imports decide."""
     aliases: Dict[str, str] = {}  # module name -> local alias
     imported: Dict[Tuple[str, str], str] = {}  # (module, name) -> local name
     for statement in module.body:
@@ -83,10 +86,10 @@ def flavour_of(module: cst.Module, target_version: str = "py39", executor: Optio
                     imported[(source, _dotted(alias.name))] = local
     uses = {name for name in aliases} | {source.split(".")[0] for source, _ in imported}
     functools_alias = aliases.get("functools")
-    if "trio" in uses:
-        return Flavour("trio", aliases.get("trio"), functools_alias=functools_alias)
-    if "anyio" in uses:
-        return Flavour("anyio", aliases.get("anyio"), functools_alias=functools_alias)
+    if library is None:
+        library = "trio" if "trio" in uses else "anyio" if "anyio" in uses else None
+    if library in ("trio", "anyio"):
+        return Flavour(library, aliases.get(library), functools_alias=functools_alias)
     configured = tuple(executor.split(":", 1)) if executor else None
     library = "asyncio" if (target_version >= "py39" or len(target_version) > 4) and not configured else "executor"
     return Flavour(

@@ -70,6 +70,9 @@ class Fix:
     reason: Optional[str] = None
     # The rewrite of this finding alone, once computed (``detector.rewrite``): empty until then.
     edits: Tuple[Edit, ...] = ()
+    # The library the rewrite spells (asyncio | anyio | trio | executor), decided for the
+    # whole program by the analysis; None: the fixer reads the module's imports.
+    library: Optional[str] = None
 
     def to_dict(self) -> dict:
         record: dict = {"applicability": self.applicability.value, "message": self.message}

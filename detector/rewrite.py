@@ -133,7 +133,9 @@ def plan(source: bytes, findings: Sequence[Finding], remedies: Dict[str, str], f
         for index in wanted:
             result.refused[index] = "the file does not read back byte for byte"
         return result
-    flavour = flavour_of(module, target_version, executor)
+    # The library the analysis decided for the program (``Fix.library``), else the imports'.
+    library = next((findings[i].fix.library for i in wanted if findings[i].fix.library), None)
+    flavour = flavour_of(module, target_version, executor, library)
     outline, hidden = skeleton(module, source, (findings[i].location.row for i in wanted))
     planner = _Planner(outline, result.text, hidden, flavour, filename)
     if outline is not module and not planner.aligned():  # never expected: then the whole module

@@ -21,7 +21,9 @@ from detector import catalog as catalog_module
 from detector import files
 from detector.analysis import misuse, propagate
 from detector.analysis.findings import direct_findings
+from detector.analysis.fixpolicy import Policy
 from detector.analysis.project import Project
+from detector.analysis.threadsafety import ThreadSafety
 from detector.analysis.summary import ModuleSummary
 from detector.catalog import Catalog, CatalogError
 from detector.config import Config, ConfigError
@@ -103,14 +105,16 @@ def analyse_bytes(data: bytes, shown: str, catalog: Catalog, name: str, is_packa
 
 def findings_for(summaries: List[ModuleSummary], catalog: Catalog, config: Config) -> List[Finding]:
     project = Project(summaries, catalog)
-    found = direct_findings(project)
+    policy = Policy(project, config)
+    safety = ThreadSafety(project)
+    found = direct_findings(project, policy)
     transitive = config.is_selected(propagate.CODE)
     misused = any(config.is_selected(code) for code in misuse.NAMES)
     chains = propagate.blocking_chains(project) if transitive or misused else {}
     if transitive:
-        found += propagate.transitive_findings(project, chains)
+        found += propagate.transitive_findings(project, chains, policy, safety)
     if misused:
-        found += misuse.misuse_findings(project, chains)
+        found += misuse.misuse_findings(project, chains, policy, safety)
     found = [f for f in found if config.is_selected(f.code, f.filename)
              and (f.code not in misuse.OPT_IN or config.selects_explicitly(f.code))]
     return sorted(found, key=Finding.sort_key)

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from detector import baseline
 from detector.cli import main
 
-APP = '''import time
+APP = '''import asyncio, time
 
 
 async def main():

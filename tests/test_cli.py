@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from detector import __version__
 from detector.cli import main
 
-BLOCKING = "import time\n\n\nasync def main():\n    time.sleep(1)\n"
+BLOCKING = "import asyncio, time\n\n\nasync def main():\n    time.sleep(1)\n"
 CLEAN = "import asyncio\n\n\nasync def main():\n    await asyncio.sleep(1)\n"
 
 

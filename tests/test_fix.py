@@ -68,7 +68,7 @@ def test_encoding_bom_and_line_endings_are_kept(transform):
 
 
 def test_guard_refuses_a_rewrite_that_still_blocks():
-    source = b"import time\n\nasync def f():\n    time.sleep(1)\n"
+    source = b"import asyncio, time\n\nasync def f():\n    time.sleep(1)\n"
     finding = check_source(source, "m.py")[0]
     still_blocking = FileFix(source, source.replace(b"(1)", b"(2)"), applied=[finding])
     with pytest.raises(FixGuardError, match="does not re-check clean"):
@@ -79,7 +79,7 @@ def test_guard_refuses_a_rewrite_that_still_blocks():
 
 
 def test_guard_accepts_fixing_one_of_two_identical_calls():
-    source = b"import time\n\nasync def f():\n    time.sleep(1)\n    time.sleep(1)\n"
+    source = b"import asyncio, time\n\nasync def f():\n    time.sleep(1)\n    time.sleep(1)\n"
     first = check_source(source, "m.py")[0]
     result = fix_source(source, [first], REMEDIES)
     assert result.fixed.count(b"await asyncio.sleep(1)") == 1

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-APP = '''import time
+APP = '''import asyncio, time
 
 import requests
 

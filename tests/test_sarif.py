@@ -18,7 +18,7 @@ from detector.runner import check_source
 SCHEMA_PATH = Path(__file__).parent / "data" / "sarif-schema-2.1.0.json"
 
 APP = '''import sqlite3
-import time
+import asyncio, time
 
 import requests
 
@@ -178,13 +178,14 @@ def test_fixes_are_real_edits_that_remove_the_finding(project: Path):
     assert fixed_codes == {"BLK100", "BLK110", "BLK200"}
     sleep = next(r for r in results if r["ruleId"] == "BLK100")
     assert "await asyncio.sleep(1)" in apply(source, sleep["fixes"][0]["artifactChanges"][0]["replacements"])
-    # A rule without a fix (BLK160) has neither fixes nor a fix description.
+    # A rule without a fix (BLK160) has no fixes; its fix record is a suggestion that says why.
     db = next(r for r in results if r["ruleId"] == "BLK160")
-    assert "fixes" not in db and "fix" not in db["properties"]
+    assert "fixes" not in db
+    assert db["properties"]["fix"]["applicability"] == "suggestion" and db["properties"]["fix"]["reason"]
 
 
 def test_stdin_sarif_has_fixes_from_the_piped_source(project: Path, validator):
-    log = run_sarif("-", "--stdin-filename", "piped.py", input="import time\n\nasync def f():\n    time.sleep(2)\n")
+    log = run_sarif("-", "--stdin-filename", "piped.py", input="import asyncio, time\n\nasync def f():\n    time.sleep(2)\n")
     assert_valid(validator, log)
     (result,) = log["runs"][0]["results"]
     assert result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "piped.py"
@@ -202,7 +203,7 @@ def test_no_findings_is_a_valid_empty_run(tmp_path: Path, validator, monkeypatch
 
 
 def test_paths_outside_the_root_and_odd_characters(tmp_path: Path, validator):
-    source = "import time\n\nasync def f():\n    x = 'é'; time.sleep(1)\n"
+    source = "import asyncio, time\n\nasync def f():\n    x = 'é'; time.sleep(1)\n"
     findings = check_source(source, str(tmp_path / "dir with space" / "m.py"))
     log = json.loads(sarif.render(findings, sources={findings[0].filename: source.encode()}, root=tmp_path / "elsewhere"))
     assert_valid(validator, log)

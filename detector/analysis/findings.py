@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from typing import Iterator, List, Tuple
 
+from detector.analysis.fixpolicy import Policy, Spelling
 from detector.analysis.project import Project
 from detector.analysis.summary import ACCESS, AWAITED, OFFLOAD_ARG, WITH_ITEM, CallRecord, FunctionSummary, ModuleSummary
 from detector.catalog import Rule
-from detector.model import Applicability, Finding, Fix, Location
+from detector.model import Applicability, Finding, Location
 from detector.suppress import is_suppressed
 
 
@@ -16,35 +17,41 @@ def short_name(function: FunctionSummary, module: ModuleSummary) -> str:
     return function.qualname[len(prefix):] if function.qualname.startswith(prefix) else function.qualname
 
 
-def remedy_text(rule: Rule, call: CallRecord, lazy: bool) -> Tuple[str, Applicability]:
-    """The advice part of a message, and how far an automatic rewrite of it can be trusted."""
+def remedy_text(rule: Rule, call: CallRecord, lazy: bool, spelling: Spelling) -> Tuple[str, Applicability, str]:
+    """The advice part of a message, how far an automatic rewrite of it can be trusted, and
+    (for a suggestion) why there is no rewrite."""
     alternative = f", or use {rule.alternative}" if rule.alternative else ""
     if rule.remedy == "asyncio.sleep":
-        return "use `await asyncio.sleep(...)`", Applicability(rule.fix if rule.fix != "none" else "suggestion")
+        if rule.fix == "none":
+            return spelling.sleep(), Applicability.SUGGESTION, f"`offload rule {rule.code}`: no automatic rewrite"
+        return spelling.sleep(), Applicability(rule.fix), ""
     if rule.remedy == "none":
         advice = f"use {rule.alternative}" if rule.alternative else "do not call it from async code"
-        return advice, Applicability.SUGGESTION
+        return advice, Applicability.SUGGESTION, f"no automatic rewrite for {rule.code} (`offload rule {rule.code}`)"
     if call.flags & WITH_ITEM:
         return (
-            "move the `with` block into a sync function and run it with `await asyncio.to_thread(...)`"
-            + alternative,
+            f"move the `with` block into a sync function and run it with {spelling.thread_call()}" + alternative,
             Applicability.SUGGESTION,
+            "the whole `with` block has to move to the thread, not only this call",
         )
     if lazy:
         return (
-            f"its result is lazy: consume it in a thread, e.g. `await asyncio.to_thread(lambda: list({call.text}(...)))`"
+            f"its result is lazy: consume it in a thread, e.g. `{spelling.call(f'lambda: list({call.text}(...))')}`"
             + alternative,
             Applicability.SUGGESTION,
+            "its result is lazy: offloading the call alone leaves the work on the loop",
         )
     kind = {"safe": Applicability.SAFE, "unsafe": Applicability.UNSAFE}.get(rule.fix, Applicability.SUGGESTION)
-    return f"offload it with `await asyncio.to_thread({call.text}, ...)`" + alternative, kind
+    reason = "" if kind is not Applicability.SUGGESTION else f"no automatic rewrite for {rule.code}"
+    return spelling.offload(call.text) + alternative, kind, reason
 
 
-def direct_finding(module: ModuleSummary, function: FunctionSummary, call: CallRecord, rule: Rule, lazy: bool) -> Finding:
+def direct_finding(module: ModuleSummary, function: FunctionSummary, call: CallRecord, rule: Rule, lazy: bool,
+                   policy: Policy) -> Finding:
     fn = short_name(function, module)
-    advice, applicability = remedy_text(rule, call, lazy)
+    spelling = policy.spelling(module)
+    advice, applicability, reason = remedy_text(rule, call, lazy, spelling)
     message = f"blocking call `{call.text}()` in async function `{fn}`; {advice}"
-    fix = None if applicability is Applicability.SUGGESTION else Fix(applicability, _fix_title(rule))
     return Finding(
         code=rule.code,
         name=rule.name,
@@ -52,35 +59,31 @@ def direct_finding(module: ModuleSummary, function: FunctionSummary, call: CallR
         filename=module.path,
         location=Location(call.row, call.col),
         end_location=Location(call.end_row, call.end_col),
-        fix=fix,
+        fix=policy.fix(module, applicability, spelling.title(rule.remedy), reason),
         call=call.text,
         function=fn,
     )
-
-
-def _fix_title(rule: Rule) -> str:
-    return "Replace with `await asyncio.sleep(...)`" if rule.remedy == "asyncio.sleep" else "Wrap in `await asyncio.to_thread(...)`"
 
 
 def suppressed(module: ModuleSummary, call: CallRecord, codes) -> bool:
     return is_suppressed(module.noqa, (call.row, call.end_row), codes)
 
 
-def calls_in_async_functions(project: Project) -> Iterator[Tuple[ModuleSummary, FunctionSummary, CallRecord]]:
-    """Every call recorded in an async function of a file that is not skipped."""
+def calls_in_async_functions(project: Project, policy: Policy) -> Iterator[Tuple[ModuleSummary, FunctionSummary, CallRecord]]:
+    """Every call recorded in an async function run by the loop, in a file that is not skipped."""
     for module in project.summaries:
         if module.skip_file:
             continue
         for function in module.functions:
-            if function.is_async:
+            if function.is_async and policy.on_loop(function):
                 for call in function.calls:
                     yield module, function, call
 
 
-def direct_findings(project: Project) -> List[Finding]:
+def direct_findings(project: Project, policy: Policy) -> List[Finding]:
     """Blocking calls written (or resolved through attributes) inside async functions."""
     findings: List[Finding] = [d for module in project.summaries for d in module.diagnostics]
-    for module, function, call in calls_in_async_functions(project):
+    for module, function, call in calls_in_async_functions(project, policy):
         if call.flags & (AWAITED | ACCESS | OFFLOAD_ARG):
             continue  # OFFLOAD_ARG calls are BLK301's
         resolved = project.resolve(call.target)
@@ -89,6 +92,6 @@ def direct_findings(project: Project) -> List[Finding]:
         _, rule, name = resolved
         if suppressed(module, call, (rule.code,) + rule.peer_codes):
             continue
-        findings.append(direct_finding(module, function, call, rule, name in rule.lazy))
+        findings.append(direct_finding(module, function, call, rule, name in rule.lazy, policy))
     return findings
 

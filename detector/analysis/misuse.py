@@ -51,8 +51,9 @@ def _blocking_reason(project: Project, call: CallRecord, chains) -> Optional[Tup
     return None
 
 
-def misuse_findings(project: Project, chains) -> List[Finding]:
-    """``chains`` as computed by propagate.blocking_chains."""
+def misuse_findings(project: Project, chains, policy, safety) -> List[Finding]:
+    """``chains`` as computed by propagate.blocking_chains; ``policy`` says which functions the
+    loop runs, ``safety`` whether a helper can move to a thread."""
     wrappers = project.catalog.wrappers
     found: List[Finding] = []
     loop_callbacks: Dict[int, Tuple[FunctionSummary, ModuleSummary, CallRecord, ModuleSummary]] = {}
@@ -60,11 +61,13 @@ def misuse_findings(project: Project, chains) -> List[Finding]:
         if module.skip_file:
             continue
         for function in module.functions:
+            if not policy.on_loop(function):
+                continue
             fn = short_name(function, module)
             for call in function.calls:
                 if call.flags & ACCESS:
                     continue
-                found.extend(_call_findings(project, module, function, fn, call, chains, wrappers))
+                found.extend(_call_findings(project, module, function, fn, call, chains, wrappers, safety))
             for registration in function.callbacks:
                 resolved = project.resolve(registration.target)
                 if resolved is not None and resolved[0] == "function" and not resolved[1].is_async:
@@ -75,17 +78,20 @@ def misuse_findings(project: Project, chains) -> List[Finding]:
     return [f for f in found if f is not None]
 
 
-def _call_findings(project, module, function, fn, call, chains, wrappers) -> List[Finding]:
+def _call_findings(project, module, function, fn, call, chains, wrappers, safety) -> List[Finding]:
     out: List[Finding] = []
     target = call.target
     if call.flags & OFFLOAD_ARG:
         reason = _blocking_reason(project, call, chains)
         if reason and not suppressed(module, call, ("BLK301", reason[0])):
+            helper = callee(project, call) if reason[1] else None
+            hazard = safety.hazard(helper) if helper is not None else safety.call_hazard(module, function, call)
+            title = "Pass the function and its arguments to the offload call"
             out.append(_finding(
                 "BLK301", module, call,
                 f"`{call.text}(...)` runs on the event loop and only its result is handed to the thread; "
                 f"pass the function and its arguments instead: `{call.text}, ...`",
-                Fix(Applicability.UNSAFE, "Pass the function and its arguments to the offload call"),
+                Fix(Applicability.SUGGESTION, title, reason=hazard) if hazard else Fix(Applicability.UNSAFE, title),
                 chain=(hop(module, function, call),) + reason[1] if reason[1] else (), function=fn))
         return out
     if offload.offloaded_argument(target, wrappers) is not None and call.flags & STATEMENT:

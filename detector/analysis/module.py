@@ -16,9 +16,11 @@ from detector.analysis import diagnostics, offload, positions, screen
 from detector.analysis.names import Resolver, Scope, dotted, identifier, inst, ref, resolve_relative
 from detector.analysis.summary import (
     ACCESS,
+    ASSIGNS,
     AWAITED,
     FAN_OUT,
     ITERATED,
+    MUTATES,
     OFFLOAD_ARG,
     STATEMENT,
     STORED,
@@ -33,6 +35,12 @@ from detector.suppress import has_skip_file, parse_noqa
 
 _UNKNOWN_SOURCE = ("unknown",)
 _MAX_TEXT = 80
+# Methods that change a container in place: ``self.items.append(x)`` writes ``self.items``.
+_MUTATORS = frozenset({
+    "append", "extend", "insert", "pop", "remove", "clear", "update", "setdefault", "popitem",
+    "add", "discard", "difference_update", "intersection_update", "symmetric_difference_update",
+    "appendleft", "extendleft", "popleft", "rotate", "sort", "reverse",
+})
 
 # libcst's generic traversal rebuilds and re-validates every node it passes, whitespace
 # included: about the cost of the parse itself. The collector walks node fields directly, in
@@ -112,6 +120,10 @@ class _Collector(cst.CSTVisitor):
         self.flags: Dict[int, int] = {}  # id(call node) -> flags set by its parent
         self.not_accesses: set = set()  # ids of attributes that are called or assigned to
         self.assigned: Dict[int, str] = {}  # id(value) -> the plain name it is assigned to
+        self.rebound: set = set()  # ids of attributes assigned to (``obj.attr = v``)
+        self.mutated: set = set()  # ids of attributes whose value is changed in place
+        self.libraries: set = set()  # async libraries imported (offload.LIBRARIES)
+        self.module_calls: List[Tuple[cst.Call, Scope]] = []  # calls outside any function
         # Every Call and Attribute in source order: positions.spans maps them to ast's.
         self.ordered: List[cst.CSTNode] = []
 
@@ -129,7 +141,14 @@ class _Collector(cst.CSTVisitor):
         elif isinstance(target, cst.StarredElement):
             self._bind_target(target.value, _UNKNOWN_SOURCE)
         elif isinstance(target, cst.Attribute):
+            self.rebound.add(id(target))
             self._bind_instance_attr(target, source)
+        elif isinstance(target, cst.Subscript):
+            self._mark_mutated(target.value)
+
+    def _mark_mutated(self, node: cst.BaseExpression) -> None:
+        if isinstance(node, cst.Attribute):
+            self.mutated.add(id(node))
 
     def _bind_instance_attr(self, target: cst.Attribute, source: tuple) -> None:
         """``self.x = value`` inside a method records ``x`` as an attribute of the class."""
@@ -174,6 +193,7 @@ class _Collector(cst.CSTVisitor):
             name = dotted(alias.name)
             if name is None:
                 continue
+            self._note_library(name)
             if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
                 self.scope.bind(identifier(alias.asname.name), ("value", ref(name)))
             else:
@@ -186,6 +206,8 @@ class _Collector(cst.CSTVisitor):
         base = resolve_relative(self.module_name, self.is_package, len(node.relative), module)
         if isinstance(node.names, cst.ImportStar) or base is None:
             return False
+        if not node.relative:
+            self._note_library(base)
         for alias in node.names:
             name = dotted(alias.name)
             if name is None:
@@ -193,6 +215,11 @@ class _Collector(cst.CSTVisitor):
             local = identifier(alias.asname.name) if alias.asname is not None else name
             self.scope.bind(local, ("value", ref(f"{base}.{name}")))
         return False
+
+    def _note_library(self, name: str) -> None:
+        library = offload.LIBRARIES.get(name.split(".", 1)[0])
+        if library is not None:
+            self.libraries.add(library)
 
     # -- definitions ---------------------------------------------------------------------------
     def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
@@ -303,6 +330,15 @@ class _Collector(cst.CSTVisitor):
             elif isinstance(target.target, cst.Name):
                 self.assigned[id(node.value)] = identifier(target.target)
 
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        target = node.target
+        self._mark_mutated(target.value if isinstance(target, cst.Subscript) else target)
+
+    def visit_Del(self, node: cst.Del) -> None:
+        for target in _flatten(node.target):
+            if isinstance(target, cst.Subscript):
+                self._mark_mutated(target.value)
+
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
         self._bind_target(node.target, ("annot", node.annotation.annotation, self.scope))
 
@@ -347,13 +383,18 @@ class _Collector(cst.CSTVisitor):
 
     def visit_Call(self, node: cst.Call) -> None:
         self.not_accesses.add(id(node.func))
+        if isinstance(node.func, cst.Attribute) and node.func.attr.value in _MUTATORS:
+            self._mark_mutated(node.func.value)
         if self.function is not None:
             self.function.calls.append((node, self.scope, len(self.ordered)))
+        else:
+            self.module_calls.append((node, self.scope))
         self.ordered.append(node)
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
         # A read of ``obj.attr`` may run a property getter; the project resolver decides.
-        if self.function is not None and id(node) not in self.not_accesses:
+        # An assigned attribute is recorded too (as written, not read): thread-safety needs it.
+        if self.function is not None and (id(node) not in self.not_accesses or id(node) in self.rebound):
             self.function.calls.append((node, self.scope, len(self.ordered)))
         self.ordered.append(node)
 
@@ -367,6 +408,24 @@ def _loop_method(node: cst.Call, catalog: Catalog) -> Optional[str]:
     if name in offload.LOOP_METHOD_NAMES or any(name == offload.method_name(w) for w in catalog.wrappers):
         return f"{offload.UNKNOWN}.{name}"
     return None
+
+
+def _sleeps_zero(node: cst.Call, target: str) -> bool:
+    """``time.sleep(0)`` (or ``0.0``), written as a literal."""
+    if target != "time.sleep" or len(node.args) != 1 or node.args[0].keyword or node.args[0].star:
+        return False
+    value = node.args[0].value
+    if isinstance(value, cst.Integer):
+        return value.evaluated_value == 0
+    if isinstance(value, cst.Float):
+        return value.evaluated_value == 0.0
+    return False
+
+
+def _flatten(target: cst.BaseExpression) -> List[cst.BaseExpression]:
+    if isinstance(target, (cst.Tuple, cst.List)):
+        return [leaf for element in target.elements for leaf in _flatten(element.value)]
+    return [target]
 
 
 def _argument(call: cst.Call, index: int) -> Optional[cst.BaseExpression]:
@@ -514,8 +573,14 @@ def _fill(summary: ModuleSummary, python_tree: Optional[ast.Module], text: str, 
             else:
                 target = _access_target(resolver, node, scope)
                 flags = ACCESS
+                if id(node) in collector.rebound:
+                    flags |= ASSIGNS
+                elif id(node) in collector.mutated:
+                    flags |= MUTATES
             if target is None or ("." not in target and catalog.match(target) is None):
                 continue  # unknown, or a builtin such as len() that never blocks
+            if isinstance(node, cst.Call) and _sleeps_zero(node, target):
+                continue  # ``time.sleep(0)`` only yields the thread: it does not block
             entry = [function, node, index, target, flags]
             pending.append(entry)
             entries[id(node)] = entry
@@ -523,6 +588,11 @@ def _fill(summary: ModuleSummary, python_tree: Optional[ast.Module], text: str, 
             _mark_loop_usage(entry, entries, resolver, catalog, callbacks, info)
         _mark_shut_down_executors(entries, collector.assigned)
 
+    summary.libraries = frozenset(collector.libraries)
+    runs = {offload.loop_runner(entry[3]) for entry in pending}
+    runs.update(offload.loop_runner(resolver.callee(node, scope) or _loop_method(node, catalog) or "")
+                for node, scope in collector.module_calls)
+    summary.runs = frozenset(r for r in runs if r)
     for name in collector.module_scope.sources:
         summary.bindings[name] = resolver.lookup(name, collector.module_scope)
     for qualname, info in collector.classes.items():

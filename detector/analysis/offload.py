@@ -24,6 +24,19 @@ NESTED_LOOP_METHODS = frozenset({"run_until_complete", "run_forever"})
 EXECUTORS = frozenset({"concurrent.futures.ThreadPoolExecutor", "concurrent.futures.ProcessPoolExecutor"})
 GATHER = frozenset({"asyncio.gather"})
 
+# Async libraries, by the top-level module that names them (uvloop is asyncio's loop).
+LIBRARIES = {"asyncio": "asyncio", "uvloop": "asyncio", "trio": "trio", "anyio": "anyio"}
+# Calls that start an event loop: the library that runs the program's coroutines.
+LOOP_RUNNERS = {
+    "asyncio.run": "asyncio",
+    "asyncio.Runner": "asyncio",
+    "uvloop.run": "asyncio",
+    "trio.run": "trio",
+    "trio.lowlevel.start_guest_run": "trio",
+    "anyio.run": "anyio",
+}
+LOOP_RUNNER_METHODS = {"run_until_complete": "asyncio", "run_forever": "asyncio"}
+
 LOOP_METHOD_NAMES = frozenset(OFFLOAD_METHODS) | frozenset(CALLBACK_METHODS) | NESTED_LOOP_METHODS
 
 
@@ -49,3 +62,12 @@ def callback_argument(target: str) -> Optional[int]:
 
 def runs_nested_loop(target: str) -> bool:
     return target in NESTED_LOOP_FUNCTIONS or method_name(target) in NESTED_LOOP_METHODS
+
+
+def loop_runner(target: str) -> Optional[str]:
+    """The library whose event loop a call to ``target`` starts, if it starts one."""
+    if target in LOOP_RUNNERS:
+        return LOOP_RUNNERS[target]
+    if target.startswith((UNKNOWN + ".", "asyncio.")):
+        return LOOP_RUNNER_METHODS.get(method_name(target))
+    return None

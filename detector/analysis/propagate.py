@@ -12,12 +12,16 @@ not call ``helper`` on the loop.
 from __future__ import annotations
 
 from collections import deque
-from typing import Deque, Dict, List, Optional, Tuple
+from typing import TYPE_CHECKING, Deque, Dict, List, Optional, Tuple
 
 from detector.analysis.findings import calls_in_async_functions, short_name, suppressed
 from detector.analysis.project import Project
-from detector.analysis.summary import ACCESS, AWAITED, ITERATED, OFFLOAD_ARG, CallRecord, FunctionSummary, ModuleSummary
-from detector.model import Applicability, Finding, Fix, Hop, Location
+from detector.analysis.summary import ACCESS, ASSIGNS, AWAITED, ITERATED, OFFLOAD_ARG, CallRecord, FunctionSummary, ModuleSummary
+from detector.model import Applicability, Finding, Hop, Location
+
+if TYPE_CHECKING:
+    from detector.analysis.fixpolicy import Policy
+    from detector.analysis.threadsafety import ThreadSafety
 
 CODE, NAME = "BLK200", "blocking-call-via-helper"
 Chain = Tuple[Hop, ...]
@@ -29,7 +33,7 @@ def hop(module: ModuleSummary, function: FunctionSummary, call: CallRecord) -> H
 
 def callee(project: Project, call: CallRecord) -> Optional[FunctionSummary]:
     """The sync project function a call runs on the spot, if it can be known."""
-    if call.flags & AWAITED:
+    if call.flags & (AWAITED | ASSIGNS):
         return None
     resolved = project.resolve(call.target)
     if resolved is None or resolved[0] != "function":
@@ -75,28 +79,40 @@ def blocking_chains(project: Project) -> Dict[int, Chain]:
     return chains
 
 
-def transitive_findings(project: Project, chains: Dict[int, Chain]) -> List[Finding]:
+def transitive_findings(project: Project, chains: Dict[int, Chain], policy: "Policy",
+                        safety: "ThreadSafety") -> List[Finding]:
     """A finding at every async call site of a sync function that blocks (``chains`` from blocking_chains)."""
     findings: List[Finding] = []
-    for module, function, call in calls_in_async_functions(project):
+    for module, function, call in calls_in_async_functions(project, policy):
         target = callee(project, call) if not call.flags & OFFLOAD_ARG else None
         if target is None or id(target) not in chains or suppressed(module, call, (CODE,)):
             continue
-        findings.append(_finding(module, function, call, (hop(module, function, call),) + chains[id(target)]))
+        chain = (hop(module, function, call),) + chains[id(target)]
+        findings.append(_finding(module, function, call, chain, target, policy, safety))
     return findings
 
 
-def _finding(module: ModuleSummary, function: FunctionSummary, call: CallRecord, chain: Chain) -> Finding:
+def _finding(module: ModuleSummary, function: FunctionSummary, call: CallRecord, chain: Chain,
+             target: FunctionSummary, policy: "Policy", safety: "ThreadSafety") -> Finding:
     last = chain[-1]
     fn = short_name(function, module)
     through = " -> ".join(h.function for h in chain[1:])
     shown = call.text if call.flags & ACCESS else f"{call.text}()"
+    spelling = policy.spelling(module)
+    title = spelling.title("to_thread")
     if call.flags & ACCESS:
-        advice = "read it in a thread: `await asyncio.to_thread(getattr, obj, name)`"
-        fix = None
+        advice = f"read it in a thread: `{spelling.call('getattr, obj, name')}`"
+        fix = policy.fix(module, Applicability.SUGGESTION, title,
+                         "a property read: the rewrite would have to turn the attribute into a call")
     else:
-        advice = f"offload it with `await asyncio.to_thread({call.text}, ...)`"
-        fix = Fix(Applicability.UNSAFE, "Wrap in `await asyncio.to_thread(...)`")
+        hazard = safety.hazard(target)
+        if hazard and target.is_generator:
+            advice = f"consume it in a thread, e.g. `{spelling.call(f'lambda: list({call.text}(...))')}`"
+        elif hazard:
+            advice = f"offload only its blocking part, e.g. {spelling.thread_call()}"
+        else:
+            advice = spelling.offload(call.text)
+        fix = policy.fix(module, Applicability.UNSAFE, title, hazard or "")
     message = (
         f"`{shown}` in async function `{fn}` blocks the event loop: it reaches "
         f"`{last.call}()` at {last.filename}:{last.row} through {through}; {advice}"

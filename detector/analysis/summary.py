@@ -17,6 +17,9 @@ STATEMENT = 16  # the call is a whole expression statement: its result is droppe
 OFFLOAD_ARG = 32  # evaluated as the function argument of an offload API: ``to_thread(f(x))``
 FAN_OUT = 64  # ``gather(*(to_thread(...) for ...))``: one thread job per item
 STORED = 128  # kept beyond the call (an attribute or item), or shut down in the same function
+# On ACCESS records (``obj.attr``): what the code does to the attribute's value.
+MUTATES = 256  # ``obj.attr[k] = v``, ``obj.attr += x``, ``obj.attr.append(x)``: changes the value in place
+ASSIGNS = 512  # ``obj.attr = v``: rebinds the attribute (no getter runs)
 
 
 @dataclass
@@ -58,3 +61,8 @@ class ModuleSummary:
     noqa: Dict[int, Optional[FrozenSet[str]]] = field(default_factory=dict)  # None: blanket noqa
     skip_file: bool = False
     diagnostics: List[Finding] = field(default_factory=list)  # BLK9xx: the file could not be analysed
+    # Which async libraries the module imports (asyncio, trio, anyio: any import form, any
+    # scope), and whose event loop it starts (``asyncio.run``, ``trio.run``, ...): the facts
+    # that decide which library a fix may spell.
+    libraries: FrozenSet[str] = frozenset()
+    runs: FrozenSet[str] = frozenset()

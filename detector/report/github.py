@@ -13,6 +13,7 @@ from typing import List
 
 from detector.display import printable
 from detector.model import Finding
+from detector.report import text
 
 
 def escape_data(text: str) -> str:
@@ -33,7 +34,7 @@ def annotation(finding: Finding) -> str:
         "title": printable(f"{finding.code} {finding.name}"),
     }
     # Workflow logs render terminal sequences: text from the checked files is escaped.
-    message = printable(finding.message, keep="\r\n")  # escape_data encodes line breaks
+    message = printable(text.message(finding), keep="\r\n")  # escape_data encodes line breaks
     for hop in finding.chain[1:]:
         message += "\n" + printable(f"-> {hop.filename.replace(chr(92), '/')}:{hop.row}:{hop.column}: {hop.call}() in {hop.function}")
     props = ",".join(f"{key}={escape_property(value)}" for key, value in properties.items())

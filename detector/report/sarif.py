@@ -12,7 +12,7 @@ list under the result) and as a ``codeFlows`` thread flow (what they step throug
 Fixes are real edits: each finding with a safe or unsafe fix carries the edits of its rewrite
 alone (``detector.rewrite``, the same edits ``--fix`` applies), which become
 ``fixes[0].artifactChanges`` (the call rewrite, plus the ``import asyncio`` line when the module
-needs one). A fix offload refuses carries its reason in ``properties.fix``; a fix that cannot be
+needs one). A fix offload refuses carries its reason in ``properties.fix`` (applicability ``suggestion``); a fix that cannot be
 computed (the file changed since the check) leaves only ``properties.fix`` (applicability and
 description), which every fixable result has.
 

@@ -126,7 +126,7 @@ def render(
         position = f":{f.location.row}:{f.location.column}:"
         out.append(
             _paint(printable(f.filename), BOLD, color) + _paint(position, CYAN, color) + " "
-            + _paint(printable(f.code), RED + BOLD, color) + " " + printable(f.message)
+            + _paint(printable(f.code), RED + BOLD, color) + " " + printable(text.message(f))
         )
         for hop in f.chain[1:]:
             out.append(_paint("    -> ", DIM, color)

@@ -12,10 +12,18 @@ def render(findings: List[Finding]) -> str:
     lines = []
     for f in findings:
         # File names and the code quoted in messages come from the checked files: escaped.
-        lines.append(printable(f"{f.filename}:{f.location.row}:{f.location.column}: {f.code} {f.message}"))
+        lines.append(printable(f"{f.filename}:{f.location.row}:{f.location.column}: {f.code} {message(f)}"))
         for hop in f.chain[1:]:
             lines.append(printable(f"    -> {hop.filename}:{hop.row}:{hop.column}: {hop.call}() in {hop.function}"))
     return "\n".join(lines) + ("\n" if lines else "")
+
+
+def message(finding: Finding) -> str:
+    """The message, and why no rewrite is offered when a fix was refused."""
+    fix = finding.fix
+    if fix is not None and fix.applicability is Applicability.SUGGESTION and fix.reason:
+        return f"{finding.message} (no fix: {fix.reason})"
+    return finding.message
 
 
 def summary(findings: List[Finding], files: int) -> str:

@@ -1,0 +1,124 @@
+"""Whether a finding gets a fix, and how its advice is spelled.
+
+A fix is offered only when offload can show the rewrite keeps the program working; otherwise
+the finding keeps its advice as a suggestion whose ``reason`` says why there is no rewrite.
+What this module decides, per finding:
+
+- where the code runs: functions matched by ``not-on-loop`` are not run by an asyncio loop
+  (a driver steps them with ``coro.send(None)``), so they get no findings at all;
+- which library the advice and the fix spell (``flavour.Flavours``, ``target-version``
+  below py39 and ``executor``: ``run_in_executor``); an unknown library means no fix;
+- test files: blocking there is often deliberate (a test that blocks the loop on purpose),
+  so plain ``--fix`` never rewrites them: a safe fix becomes unsafe.
+"""
+from __future__ import annotations
+
+import fnmatch
+from dataclasses import dataclass
+from pathlib import Path, PurePath
+from typing import Dict, Optional
+
+from detector.analysis.flavour import Flavours
+from detector.analysis.summary import FunctionSummary, ModuleSummary
+from detector.model import Applicability, Fix
+
+TEST_FILE_PATTERNS = ("test_*.py", "*_test.py", "conftest.py")
+TEST_DIRECTORIES = frozenset({"tests", "test"})
+
+
+@dataclass(frozen=True)
+class Spelling:
+    """How one module offloads and sleeps: ``library`` None means it cannot be known."""
+
+    library: Optional[str]
+    reason: str = ""
+    executor: Optional[str] = None  # the executor expression, for run_in_executor (before 3.9)
+
+    def call(self, args: str) -> str:
+        """``await asyncio.to_thread(<args>)`` in this module's library (asyncio's when unknown)."""
+        if self.executor is not None:
+            return f"await asyncio.get_running_loop().run_in_executor({self.executor}, {args})"
+        runner = "asyncio.to_thread" if self.library in (None, "asyncio") else f"{self.library}.to_thread.run_sync"
+        return f"await {runner}({args})"
+
+    def offload(self, function: str) -> str:
+        """The advice to offload ``function``."""
+        if self.library is None:
+            return f"run `{function}` in a worker thread"
+        return f"offload it with `{self.call(function + ', ...')}`"
+
+    def thread_call(self) -> str:
+        return f"`{self.call('...')}`"
+
+    def sleep(self) -> str:
+        if self.library is None:
+            return "sleep with the event loop's own non-blocking sleep"
+        return f"use `await {self.library}.sleep(...)`"
+
+    def title(self, remedy: str) -> str:
+        if remedy == "asyncio.sleep":
+            return f"Replace with `await {self.library or 'asyncio'}.sleep(...)`"
+        return f"Wrap in {self.thread_call()}"
+
+
+class Policy:
+    def __init__(self, project, config):
+        self.config = config
+        self.flavours = Flavours(project.summaries)
+        self.patterns = tuple(getattr(config, "not_on_loop", ()) or ())
+        self._spellings: Dict[int, Spelling] = {}
+        self._tests: Dict[str, bool] = {}
+
+    # -- where code runs ---------------------------------------------------------------------
+    def on_loop(self, function: FunctionSummary) -> bool:
+        """False for functions ``not-on-loop`` names (itself, its class or module, or a glob)."""
+        name = function.qualname
+        for pattern in self.patterns:
+            if fnmatch.fnmatchcase(name, pattern) or name.startswith(pattern + "."):
+                return False
+        return True
+
+    def is_test_file(self, path: str) -> bool:
+        found = self._tests.get(path)
+        if found is None:
+            found = self._tests[path] = _is_test_file(path, self.config.root)
+        return found
+
+    # -- spelling and fixes --------------------------------------------------------------------
+    def spelling(self, module: ModuleSummary) -> Spelling:
+        found = self._spellings.get(id(module))
+        if found is None:
+            library = self.flavours.of(module)
+            executor = None
+            if library.name == "asyncio" and (self.config.executor or _before_to_thread(self.config.target_version)):
+                executor = self.config.executor.split(":", 1)[1] if self.config.executor else "None"
+            found = self._spellings[id(module)] = Spelling(library.name, library.reason, executor)
+        return found
+
+    def fix(self, module: ModuleSummary, applicability: Applicability, title: str,
+            reason: str = "") -> Optional[Fix]:
+        """The fix record of a finding in ``module``; ``reason`` (why a rewrite is unsafe) makes it a suggestion."""
+        spelling = self.spelling(module)
+        if applicability is Applicability.SUGGESTION or reason:
+            return Fix(Applicability.SUGGESTION, title, reason=reason or None)
+        if spelling.library is None:
+            return Fix(Applicability.SUGGESTION, title, reason=spelling.reason)
+        if applicability is Applicability.SAFE and self.is_test_file(module.path):
+            applicability = Applicability.UNSAFE  # a test may block on purpose
+        library = "executor" if spelling.executor is not None else spelling.library
+        return Fix(applicability, title, library=library)
+
+
+def _before_to_thread(target_version: str) -> bool:
+    """``asyncio.to_thread`` is new in Python 3.9."""
+    return target_version in ("py37", "py38")
+
+
+def _is_test_file(path: str, root: Path) -> bool:
+    pure = PurePath(path)
+    try:
+        parts = Path(path).resolve().relative_to(root.resolve()).parts
+    except (ValueError, OSError):
+        parts = pure.parts
+    return (any(fnmatch.fnmatchcase(pure.name, p) for p in TEST_FILE_PATTERNS)
+            or any(part in TEST_DIRECTORIES for part in parts[:-1]))

@@ -1,0 +1,70 @@
+"""Which async library runs a module's coroutines: decided for the program, not per import.
+
+A fix spells ``asyncio.to_thread``, ``anyio.to_thread.run_sync`` or ``trio.to_thread.run_sync``;
+the wrong one breaks the program (``asyncio.sleep`` under trio: "no running event loop"). One
+imported exception class does not make a module a trio module, and a module of a trio program
+need not import trio itself. The evidence, strongest first:
+
+1. the module imports anyio: anyio's API works under either backend;
+2. the event loops the project starts (``asyncio.run``, ``trio.run``, ``anyio.run``, a
+   loop's ``run_until_complete``): exactly one library started decides;
+3. the module's own imports: exactly one of asyncio and trio;
+4. the project's imports: exactly one library imported anywhere.
+
+Anything else (nothing, or a mix) is unknown: no fix, and the reason says why.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Dict, FrozenSet, Optional
+
+from detector.analysis.summary import ModuleSummary
+
+ORDER = ("asyncio", "anyio", "trio")
+
+
+@dataclass(frozen=True)
+class Library:
+    name: Optional[str]  # asyncio | anyio | trio; None when it cannot be known
+    reason: str = ""  # why it is unknown
+
+
+def _listed(names: FrozenSet[str]) -> str:
+    return " and ".join(n for n in ORDER if n in names)
+
+
+class Flavours:
+    """The library of each module of one project."""
+
+    def __init__(self, summaries):
+        self.started: FrozenSet[str] = frozenset().union(*(m.runs for m in summaries))
+        self.imported: FrozenSet[str] = frozenset().union(*(m.libraries for m in summaries))
+        self._memo: Dict[int, Library] = {}
+
+    def of(self, module: ModuleSummary) -> Library:
+        found = self._memo.get(id(module))
+        if found is None:
+            found = self._memo[id(module)] = self._decide(module)
+        return found
+
+    def _decide(self, module: ModuleSummary) -> Library:
+        if "anyio" in module.libraries:
+            return Library("anyio")
+        if len(self.started) == 1:
+            return Library(next(iter(self.started)))
+        own = module.libraries & {"asyncio", "trio"}
+        if len(own) == 1:
+            return Library(next(iter(own)))
+        if len(self.imported) == 1 and not own:
+            return Library(next(iter(self.imported)))
+        if len(self.started) > 1:
+            return Library(None, f"the project starts both {_listed(self.started)} event loops, "
+                                 "and this module does not say which one runs it")
+        if own:
+            return Library(None, f"the module imports both {_listed(own)}, and no single event loop "
+                                 "is started in the project")
+        if self.imported:
+            return Library(None, f"the project uses {_listed(self.imported)}, and this module imports "
+                                 "none of them")
+        return Library(None, "nothing in the project imports asyncio, anyio or trio or starts an "
+                             "event loop, so which library runs this coroutine is unknown")

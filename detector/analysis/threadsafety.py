@@ -1,0 +1,144 @@
+"""Can a sync helper move to a worker thread? The screening behind BLK200 and BLK301 fixes.
+
+``await asyncio.to_thread(helper)`` runs the helper, and everything it calls, in another thread.
+That keeps the program working only when nothing it reaches is bound to the loop's thread or
+raced by the coroutines that keep running meanwhile. A rewrite is refused when the helper:
+
+- is a generator: the thread only creates it, iterating it still runs on the loop;
+- touches event-loop objects (asyncio Event/Queue/Future/Lock..., ``loop.call_soon``,
+  ``create_task``): they are not thread-safe;
+- uses sqlite3 (connections and cursors work only in the thread that created them);
+- shares state with async code of its class: it reads an attribute of ``self`` that a
+  coroutine changes in place (a dict filled while the thread pickles it), or writes one that
+  a coroutine also writes.
+"""
+from __future__ import annotations
+
+from collections import deque
+from typing import Dict, List, Optional, Tuple
+
+from detector.analysis import offload
+from detector.analysis.findings import short_name
+from detector.analysis.project import Project
+from detector.analysis.propagate import callee
+from detector.analysis.summary import ACCESS, ASSIGNS, MUTATES, CallRecord, FunctionSummary, ModuleSummary
+
+# Objects that belong to the loop that created them.
+LOOP_BOUND_TYPES = (
+    "asyncio.Event", "asyncio.Queue", "asyncio.LifoQueue", "asyncio.PriorityQueue", "asyncio.Future",
+    "asyncio.Task", "asyncio.Lock", "asyncio.Condition", "asyncio.Semaphore", "asyncio.BoundedSemaphore",
+    "asyncio.Barrier", "asyncio.AbstractEventLoop", "asyncio.BaseEventLoop", "asyncio.StreamWriter",
+    "asyncio.StreamReader", "asyncio.Transport",
+)
+LOOP_BOUND_FUNCTIONS = frozenset({
+    "asyncio.create_task", "asyncio.ensure_future", "asyncio.get_running_loop", "asyncio.current_task",
+    "asyncio.all_tasks",
+})
+# Loop methods, on whatever receiver: the thread-safe variant is call_soon_threadsafe.
+LOOP_METHODS = frozenset({"call_soon", "call_later", "call_at", "create_task", "create_future"})
+THREAD_AFFINE_PREFIXES = ("sqlite3.",)
+_MAX_REACHED = 500
+
+Writer = Tuple[ModuleSummary, FunctionSummary, CallRecord]
+
+
+class ThreadSafety:
+    def __init__(self, project: Project):
+        self.project = project
+        self._memo: Dict[int, Optional[str]] = {}
+        self._writers: Optional[Dict[str, Writer]] = None
+
+    def hazard(self, function: FunctionSummary, iterated: bool = False) -> Optional[str]:
+        """Why running ``function`` in a worker thread may break the program; None when nothing is known against it.
+
+        ``iterated``: the call site iterates a generator's result (the thread would only create it).
+        """
+        module = self.project.module_of.get(id(function))
+        if function.is_generator and module is not None:
+            return (f"`{short_name(function, module)}` is a generator: a thread would only create it, "
+                    "and iterating it still runs on the loop")
+        if id(function) not in self._memo:
+            self._memo[id(function)] = self._reached_hazard(function)
+        return self._memo[id(function)]
+
+    def call_hazard(self, module: ModuleSummary, function: FunctionSummary, call: CallRecord) -> Optional[str]:
+        """The same screening for one call moved to a thread (``to_thread(conn.execute, ...)``)."""
+        return self._call_hazard(module, function, call)
+
+    # -- what the helper reaches ------------------------------------------------------------
+    def _reached(self, function: FunctionSummary) -> List[FunctionSummary]:
+        seen = {id(function)}
+        order = [function]
+        queue = deque([function])
+        while queue and len(order) < _MAX_REACHED:
+            for call in queue.popleft().calls:
+                target = callee(self.project, call)
+                if target is not None and id(target) not in seen:
+                    seen.add(id(target))
+                    order.append(target)
+                    queue.append(target)
+        return order
+
+    def _reached_hazard(self, function: FunctionSummary) -> Optional[str]:
+        for reached in self._reached(function):
+            module = self.project.module_of.get(id(reached))
+            if module is None:
+                continue
+            for call in reached.calls:
+                found = self._call_hazard(module, reached, call)
+                if found:
+                    return found
+        return None
+
+    def _call_hazard(self, module: ModuleSummary, function: FunctionSummary, call: CallRecord) -> Optional[str]:
+        where = f"{module.path}:{call.row}"
+        if call.flags & ACCESS:
+            return self._shared_state(module, function, call, where)
+        name = self._name(call.target)
+        if name.startswith(THREAD_AFFINE_PREFIXES):
+            return (f"`{call.text}()` at {where} uses a sqlite3 connection, which works only in the thread "
+                    "that created it")
+        method = offload.method_name(call.target)
+        if (name in LOOP_BOUND_FUNCTIONS or name.startswith(tuple(t + "." for t in LOOP_BOUND_TYPES))
+                or method in LOOP_METHODS):
+            return (f"`{call.text}()` at {where} uses an event-loop object, which is not thread-safe "
+                    "(keep it on the loop and offload only the blocking part)")
+        return None
+
+    def _name(self, target: str) -> str:
+        resolved = self.project.resolve(target)
+        if resolved is not None and resolved[0] == "rule":
+            return resolved[2]
+        if resolved is not None:
+            return resolved[1].qualname
+        return self.project.expand(target) or target
+
+    # -- shared state ------------------------------------------------------------------------
+    def _shared_state(self, module: ModuleSummary, function: FunctionSummary, call: CallRecord,
+                      where: str) -> Optional[str]:
+        writer = self.writers().get(call.target)
+        if writer is None:
+            return None
+        w_module, w_function, w_call = writer
+        helper_writes = call.flags & (ASSIGNS | MUTATES)
+        if not (w_call.flags & MUTATES or helper_writes):
+            return None  # a coroutine rebinds it, the thread only reads it: each sees one object
+        did = "writes" if helper_writes else "reads"
+        return (f"`{short_name(function, module)}` {did} `{call.text}` ({where}), which async "
+                f"`{short_name(w_function, w_module)}` also changes ({w_module.path}:{w_call.row}): "
+                "the thread would race with it (copy the data on the loop and offload only the I/O)")
+
+    def writers(self) -> Dict[str, Writer]:
+        """Attributes of project classes (``pkg.C.attr``) that async functions change: one writer each."""
+        if self._writers is None:
+            self._writers = {}
+            for module in self.project.summaries:
+                for function in module.functions:
+                    if not function.is_async:
+                        continue
+                    for call in function.calls:
+                        if call.flags & ACCESS and call.flags & (ASSIGNS | MUTATES):
+                            known = self._writers.get(call.target)
+                            if known is None or (call.flags & MUTATES and not known[2].flags & MUTATES):
+                                self._writers[call.target] = (module, function, call)
+        return self._writers

@@ -1,0 +1,546 @@
+"""A fix is offered only when offload can show the program keeps working; otherwise the finding
+keeps its advice as a suggestion, and the output says why there is no fix.
+
+Each test builds a small project in tmp_path, runs the CLI, and where the program can be run
+cheaply, runs it (in a subprocess) after the fix.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import Dict, NamedTuple
+
+import pytest
+from click.testing import CliRunner
+
+from detector import config as config_module
+from detector.cli import main
+
+
+def write(root: Path, files: Dict[str, str]) -> None:
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text).lstrip("\n"))
+
+
+class Run(NamedTuple):
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def offload(root: Path, *args: str) -> Run:
+    """``offload check --no-cache ARGS`` in ``root``: the CLI itself, in this process (fast)."""
+    previous = os.getcwd()
+    os.chdir(root)
+    try:
+        result = CliRunner().invoke(main, ["check", "--no-cache", "--jobs", "1", *args])
+    finally:
+        os.chdir(previous)
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return Run(result.exit_code, result.stdout, result.stderr)
+
+
+def findings(root: Path, *args: str) -> list:
+    result = offload(root, "--output-format", "json", *args)
+    assert result.returncode in (0, 1), result.stderr
+    return json.loads(result.stdout)
+
+
+def python(root: Path, code: str, **env: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=60,
+                          env={**os.environ, **env})
+
+
+def snapshot(root: Path) -> Dict[str, str]:
+    return {str(p.relative_to(root)): p.read_text() for p in sorted(root.rglob("*.py"))}
+
+
+# -- tests that block on purpose ------------------------------------------------------------------
+KEEPALIVE_TEST = '''
+import asyncio
+import time
+
+
+async def test_keepalive_timeout_sync_sleep():
+    # time.sleep is a more challenging scenario than asyncio.sleep
+    time.sleep(0.01)
+    await asyncio.sleep(0)
+
+
+if __name__ == "__main__":
+    asyncio.run(test_keepalive_timeout_sync_sleep())
+'''
+
+
+@pytest.mark.parametrize("name", ["test_keepalive.py", "keepalive_test.py", "tests/keepalive.py", "conftest.py"])
+def test_plain_fix_leaves_blocking_calls_in_test_files_and_still_reports_them(tmp_path: Path, name: str):
+    write(tmp_path, {"pyproject.toml": "[tool.offload]\n", name: KEEPALIVE_TEST})
+    result = offload(tmp_path, "--fix")
+    assert result.returncode == 1
+    assert "Fixed" not in result.stderr
+    assert (tmp_path / name).read_text() == textwrap.dedent(KEEPALIVE_TEST).lstrip("\n")
+    [finding] = findings(tmp_path)
+    assert finding["code"] == "BLK100" and finding["fix"]["applicability"] == "unsafe"
+
+
+def test_the_same_sleep_outside_tests_is_a_safe_fix(tmp_path: Path):
+    write(tmp_path, {"pyproject.toml": "[tool.offload]\n", "app/keepalive.py": KEEPALIVE_TEST})
+    assert findings(tmp_path)[0]["fix"]["applicability"] == "safe"
+
+
+def test_sleep_zero_only_yields_the_thread_and_is_not_reported(tmp_path: Path):
+    write(tmp_path, {"pyproject.toml": "[tool.offload]\n", "test_blocking_io.py": '''
+        import asyncio
+        import time
+        from time import sleep
+
+
+        async def test_detects_blocking_io():
+            time.sleep(0)
+            sleep(0.0)
+        '''})
+    before = snapshot(tmp_path)
+    result = offload(tmp_path, "--fix")
+    assert result.returncode == 0, result.stdout
+    assert snapshot(tmp_path) == before
+
+
+# -- the library a fix spells is the program's ----------------------------------------------------
+def test_asyncio_program_importing_a_trio_name_is_fixed_with_asyncio(tmp_path: Path):
+    write(tmp_path, {"pyproject.toml": "[tool.offload]\n", "app.py": '''
+        import asyncio, time
+        from trio import TooSlowError
+
+
+        async def handler():
+            time.sleep(0.01)
+
+
+        if __name__ == "__main__":
+            asyncio.run(handler())
+        '''})
+    [finding] = findings(tmp_path)
+    assert "`await asyncio.sleep(...)`" in finding["message"]
+    assert offload(tmp_path, "--fix").returncode == 0
+    text = (tmp_path / "app.py").read_text()
+    assert "    await asyncio.sleep(0.01)" in text and "import trio\n" not in text
+
+
+TRIO_PROGRAM = {
+    "pyproject.toml": "[tool.offload]\n",
+    "main.py": '''
+        import trio
+        from worker import job
+
+
+        async def main():
+            await job("x")
+
+        if __name__ == "__main__":
+            trio.run(main)
+        ''',
+    "worker.py": '''
+        import os
+        import time
+
+
+        async def job(p):
+            time.sleep(0.01)
+            return os.path.exists(p)
+        ''',
+    "lowlevel_import.py": '''
+        import time
+        import trio.lowlevel
+
+
+        async def f():
+            time.sleep(1)
+        ''',
+}
+
+
+def test_modules_of_a_trio_program_are_fixed_with_trio(tmp_path: Path):
+    write(tmp_path, TRIO_PROGRAM)
+    messages = {f["filename"]: f["message"] for f in findings(tmp_path) if f["code"] == "BLK140"}
+    assert "`await trio.to_thread.run_sync(os.path.exists, ...)`" in messages["worker.py"]
+    result = offload(tmp_path, "--fix", "--unsafe-fixes")
+    assert result.returncode == 0, result.stdout + result.stderr
+    worker = (tmp_path / "worker.py").read_text()
+    assert "import trio\n" in worker and "asyncio" not in worker
+    assert "    await trio.sleep(0.01)" in worker
+    assert "return await trio.to_thread.run_sync(os.path.exists, p)" in worker
+    assert "    await trio.sleep(1)" in (tmp_path / "lowlevel_import.py").read_text()
+
+
+@pytest.mark.parametrize("files, why", [
+    pytest.param({"m.py": '''
+        import asyncio
+        import time
+        import trio
+
+
+        async def f():
+            time.sleep(1)
+        '''}, "imports both asyncio and trio", id="module-imports-both"),
+    pytest.param({"a.py": "import asyncio\n", "b.py": "import trio\n", "m.py": '''
+        import time
+
+
+        async def f():
+            time.sleep(1)
+        '''}, "imports none of them", id="project-uses-both"),
+    pytest.param({"m.py": '''
+        import time
+
+
+        async def f():
+            time.sleep(1)
+        '''}, "is unknown", id="no-library-at-all"),
+])
+def test_unknown_or_mixed_library_gets_no_fix_and_says_why(tmp_path: Path, files, why):
+    write(tmp_path, {"pyproject.toml": "[tool.offload]\n", **files})
+    [finding] = [f for f in findings(tmp_path) if f["filename"] == "m.py"]
+    assert finding["fix"]["applicability"] == "suggestion" and why in finding["fix"]["reason"]
+    text = offload(tmp_path, "--fix", "--unsafe-fixes")
+    assert text.returncode == 1 and "Fixed" not in text.stderr
+    assert f"(no fix: " in text.stdout and why in text.stdout
+
+
+# -- target version from requires-python ----------------------------------------------------------
+PLAYER = '''
+import asyncio
+
+
+class OpusAudio:
+    def __init__(self, source, codec):
+        self.source, self.codec = source, codec
+
+    @classmethod
+    async def from_probe(cls, source):
+        return cls.from_file(source, "opus")
+
+    @classmethod
+    def from_file(cls, source, codec):
+        with open(source, "rb"):
+            pass
+        return cls(source, codec)
+'''
+
+
+def test_requires_python_below_39_fixes_with_run_in_executor(tmp_path: Path):
+    write(tmp_path, {"pyproject.toml": '[project]\nname = "voice"\nrequires-python = ">=3.8"\n\n[tool.offload]\n',
+                     "player.py": PLAYER})
+    [finding] = findings(tmp_path)
+    assert "run_in_executor(None, cls.from_file, ...)" in finding["message"]
+    assert offload(tmp_path, "--fix", "--unsafe-fixes").returncode == 0
+    assert "await asyncio.get_running_loop().run_in_executor(None, cls.from_file, source, \"opus\")" in \
+        (tmp_path / "player.py").read_text()
+    # As on Python 3.8, where asyncio.to_thread does not exist:
+    run = python(tmp_path, "import asyncio; del asyncio.to_thread; import player; "
+                           "print(asyncio.run(player.OpusAudio.from_probe('player.py')).codec)")
+    assert run.stdout.strip() == "opus", run.stderr
+
+
+@pytest.mark.parametrize("pyproject, expected", [
+    ('[project]\nrequires-python = ">=3.8"\n[tool.offload]\n', "py38"),
+    ('[project]\nrequires-python = ">=3.8"\n', "py38"),  # no [tool.offload] table at all
+    ('[project]\nrequires-python = ">=3.10, <4"\n[tool.offload]\n', "py310"),
+    ('[project]\nrequires-python = "~=3.11"\n[tool.offload]\n', "py311"),
+    ('[project]\nrequires-python = ">=3.6"\n[tool.offload]\n', "py37"),
+    ('[project]\nrequires-python = "<3.13"\n[tool.offload]\n', "py39"),
+    ('[project]\nrequires-python = ">=3.8"\n[tool.offload]\ntarget-version = "py312"\n', "py312"),
+])
+def test_target_version_defaults_to_the_lowest_python_the_project_allows(tmp_path: Path, pyproject, expected):
+    (tmp_path / "pyproject.toml").write_text(pyproject)
+    assert config_module.load(start=tmp_path).target_version == expected
+
+
+# -- code no asyncio loop runs ----------------------------------------------------------------------
+ESPHOME = {
+    "components/__init__.py": "",
+    "components/web_server.py": '''
+        from core import add_resource_as_progmem
+
+
+        async def to_code(config):
+            with open(config["css"], encoding="utf-8") as css_file:
+                add_resource_as_progmem("CSS", css_file.read())
+        ''',
+    "core.py": '''
+        import importlib
+
+        RESOURCES = {}
+
+
+        def add_resource_as_progmem(name, data):
+            RESOURCES[name] = len(data)
+
+
+        def generate(names, config):
+            pending = [importlib.import_module(f"components.{n}").to_code(config) for n in names]
+            while pending:
+                still = []
+                for coro in pending:
+                    try:
+                        coro.send(None)
+                    except StopIteration:
+                        continue
+                    still.append(coro)
+                pending = still
+            return RESOURCES
+        ''',
+}
+GENERATE = "import core; print(core.generate(['web_server'], {'css': 'style.css'}))"
+
+
+def test_coroutines_stepped_by_a_driver_are_not_rewritten(tmp_path: Path):
+    write(tmp_path, {"pyproject.toml": "[tool.offload]\n", **ESPHOME})
+    (tmp_path / "style.css").write_text("body {}\n")
+    read = next(f for f in findings(tmp_path) if f["code"] == "BLK131")
+    assert read["fix"]["applicability"] == "suggestion" and "unknown" in read["fix"]["reason"]
+    offload(tmp_path, "--fix", "--unsafe-fixes")
+    assert python(tmp_path, GENERATE).stdout.strip() == "{'CSS': 8}"
+
+
+def test_not_on_loop_switches_findings_off_for_driver_run_code(tmp_path: Path):
+    write(tmp_path, {"pyproject.toml": '[tool.offload]\nnot-on-loop = ["components.*"]\n', **ESPHOME,
+                     "app.py": '''
+        import asyncio, time
+
+
+        async def served():
+            time.sleep(1)
+        '''})
+    assert [(f["filename"], f["code"]) for f in findings(tmp_path)] == [("app.py", "BLK100")]
+    (tmp_path / "pyproject.toml").write_text('[tool.offload]\nnot-on-loop = ["components.web_server.to_code"]\n')
+    assert [f["filename"] for f in findings(tmp_path)] == ["app.py"]
+
+
+def test_not_on_loop_must_be_dotted_names(tmp_path: Path):
+    write(tmp_path, {"pyproject.toml": '[tool.offload]\nnot-on-loop = ["components/web_server.py"]\n',
+                     "m.py": "x = 1\n"})
+    result = offload(tmp_path)
+    assert result.returncode == 2 and "not-on-loop" in result.stderr
+
+
+# -- helpers that cannot move to a thread -----------------------------------------------------------
+def test_helper_touching_loop_objects_is_not_offloaded(tmp_path: Path):
+    write(tmp_path, {"pyproject.toml": "[tool.offload]\n", "m.py": '''
+        import asyncio
+
+
+        class Watcher:
+            def __init__(self):
+                self.loop = asyncio.get_running_loop()
+                self.changed = asyncio.Event()
+                self.callbacks = []
+
+            def reload(self, path):
+                with open(path) as f:
+                    data = f.read()
+                self.changed.set()
+                for cb in self.callbacks:
+                    self.loop.call_soon(cb, data)
+                return data
+
+
+        async def main(path):
+            w = Watcher()
+            w.callbacks.append(print)
+            w.reload(path)
+            await asyncio.sleep(0)
+        '''})
+    (tmp_path / "f.txt").write_text("data\n")
+    [finding] = findings(tmp_path)
+    assert finding["code"] == "BLK200" and finding["fix"]["applicability"] == "suggestion"
+    assert "`self.changed.set()` at m.py:13" in finding["fix"]["reason"]
+    before = snapshot(tmp_path)
+    assert offload(tmp_path, "--fix", "--unsafe-fixes").returncode == 1
+    assert snapshot(tmp_path) == before
+    run = python(tmp_path, "import asyncio, m; asyncio.run(m.main('f.txt')); print('OK')", PYTHONASYNCIODEBUG="1")
+    assert run.stdout.strip().endswith("OK"), run.stderr
+
+
+PERSISTENCE = {
+    "persistence.py": '''
+        import pickle
+
+
+        class PicklePersistence:
+            def __init__(self, filepath):
+                self.filepath = filepath
+                self.user_data = {}
+
+            def _dump(self):
+                with open(self.filepath, "wb") as file:
+                    pickle.dump({"user_data": self.user_data}, file)
+
+            async def update_user_data(self, user_id, data):
+                self.user_data[user_id] = data
+                self._dump()
+        ''',
+    "app.py": '''
+        import asyncio
+        import pickle
+
+        from persistence import PicklePersistence
+
+
+        async def handle(p, i):
+            await asyncio.sleep(0.001 * (i % 7))
+            await p.update_user_data(i, {"history": list(range(20_000))})
+
+
+        async def main():
+            p = PicklePersistence("data.pickle")
+            results = await asyncio.gather(*(handle(p, i) for i in range(60)), return_exceptions=True)
+            errors = [r for r in results if isinstance(r, Exception)]
+            with open("data.pickle", "rb") as f:
+                print(len(errors), len(pickle.load(f)["user_data"]))
+        ''',
+}
+
+
+def test_helper_reading_state_that_coroutines_change_is_not_offloaded(tmp_path: Path):
+    write(tmp_path, {"pyproject.toml": "[tool.offload]\n", **PERSISTENCE})
+    [finding] = [f for f in findings(tmp_path) if f["code"] == "BLK200"]
+    reason = finding["fix"]["reason"]
+    assert "`self.user_data` (persistence.py:11)" in reason and "`PicklePersistence.update_user_data`" in reason
+    before = snapshot(tmp_path)
+    offload(tmp_path, "--fix", "--unsafe-fixes")
+    assert snapshot(tmp_path) == before
+    run = python(tmp_path, "import asyncio, app; asyncio.run(app.main())")
+    assert run.stdout.split() == ["0", "60"], run.stderr
+
+
+def test_helper_whose_state_coroutines_only_rebind_is_still_offloaded(tmp_path: Path):
+    write(tmp_path, {"pyproject.toml": "[tool.offload]\n", "m.py": '''
+        import asyncio
+
+
+        class Store:
+            def __init__(self, path):
+                self.path = path
+
+            def load(self):
+                with open(self.path) as f:
+                    return f.read()
+
+            async def move(self, path):
+                self.path = path
+                return self.load()
+        '''})
+    [finding] = findings(tmp_path)
+    assert finding["fix"]["applicability"] == "unsafe"
+
+
+SQLITE = {
+    "m.py": '''
+        import sqlite3
+
+
+        class Store:
+            def __init__(self, path):
+                self.db = sqlite3.connect(path)
+
+            def load(self, key_file):
+                with open(key_file) as f:
+                    key = f.read().strip()
+                return self.db.execute("select ?", (key,)).fetchall()
+
+
+        async def handler(store: Store, key_file):
+            return store.load(key_file)
+        ''',
+    "db_only.py": '''
+        import sqlite3
+
+
+        class Store:
+            def __init__(self, path):
+                self.db = sqlite3.connect(path)
+
+            def count(self):
+                return self.db.execute("select 1").fetchall()
+
+
+        def make_store(path):
+            return Store(path)
+
+
+        async def handler(store: Store):
+            return store.count()
+
+
+        async def setup(path):
+            return make_store(path)
+
+
+        async def main():
+            store = await setup(":memory:")
+            return await handler(store)
+        ''',
+}
+
+
+def test_helper_using_sqlite_is_not_offloaded(tmp_path: Path):
+    write(tmp_path, {"pyproject.toml": "[tool.offload]\n", "run.py": "import asyncio\n", **SQLITE})
+    blk200 = [f for f in findings(tmp_path) if f["code"] == "BLK200"]
+    assert len(blk200) == 3
+    assert all(f["fix"]["applicability"] == "suggestion" and "sqlite3" in f["fix"]["reason"] for f in blk200)
+    before = snapshot(tmp_path)
+    offload(tmp_path, "--fix", "--unsafe-fixes")
+    assert snapshot(tmp_path) == before
+    (tmp_path / "key.txt").write_text("k\n")
+    run = python(tmp_path, "import asyncio, m, db_only; print(asyncio.run(m.handler(m.Store(':memory:'), 'key.txt')), "
+                           "asyncio.run(db_only.main()))")
+    assert run.stdout.strip() == "[('k',)] [(1,)]", run.stderr
+
+
+def test_generator_helper_is_not_offloaded(tmp_path: Path):
+    write(tmp_path, {"pyproject.toml": "[tool.offload]\n", "m.py": '''
+        import asyncio
+
+
+        def lines(paths):
+            for p in paths:
+                yield open(p).read()
+
+
+        async def use(paths):
+            for text in lines(paths):
+                pass
+            return [t for t in lines(paths)]
+        '''})
+    found = findings(tmp_path)
+    assert [f["code"] for f in found] == ["BLK200", "BLK200"]
+    assert all("`lines` is a generator" in f["fix"]["reason"] for f in found)
+    assert all("`await asyncio.to_thread(lambda: list(lines(...)))`" in f["message"] for f in found)
+    before = snapshot(tmp_path)
+    offload(tmp_path, "--fix", "--unsafe-fixes")
+    assert snapshot(tmp_path) == before
+
+
+def test_eager_offload_of_a_sqlite_call_is_not_rewritten(tmp_path: Path):
+    write(tmp_path, {"pyproject.toml": "[tool.offload]\n", "m.py": '''
+        import asyncio
+        import sqlite3
+
+
+        async def query(conn: sqlite3.Connection):
+            return await asyncio.to_thread(conn.execute("select 1"))
+        '''})
+    [finding] = [f for f in findings(tmp_path) if f["code"] == "BLK301"]
+    assert finding["fix"]["applicability"] == "suggestion" and "sqlite3" in finding["fix"]["reason"]
+
+
+def test_not_on_loop_is_documented_in_check_help():
+    text = CliRunner().invoke(main, ["check", "--help"]).stdout
+    assert 'not-on-loop = ["pkg.module.func", "pkg.components.*"]' in text and "coro.send(None)" in text
