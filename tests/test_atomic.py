@@ -13,7 +13,7 @@ import pytest
 
 from detector import atomic
 
-BLOCKING = "import time\n\n\nasync def handler():\n    time.sleep(1)\n"
+BLOCKING = "import asyncio, time\n\n\nasync def handler():\n    time.sleep(1)\n"
 
 
 def offload(*args: str, cwd: Path) -> subprocess.CompletedProcess:
