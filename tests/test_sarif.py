@@ -222,7 +222,7 @@ def test_each_fix_is_the_rewrite_of_its_finding_alone_also_in_crlf_and_latin1():
     from detector.fix import fix_source
 
     remedies = {code: rule.remedy for code, rule in builtin().rules.items()}
-    source = ("# -*- coding: latin-1 -*-\r\nimport time\r\nNAME = 'Jos\xe9'\r\n\r\n\r\nasync def f():\r\n"
+    source = ("# -*- coding: latin-1 -*-\r\nimport asyncio, time\r\nNAME = 'Jos\xe9'\r\n\r\n\r\nasync def f():\r\n"
               "    time.sleep(1)\r\n    time.sleep(2)\r\n").encode("latin-1")
     findings = check_source(source, "m.py")
     assert len(findings) == 2
