@@ -160,11 +160,11 @@ def test_self_documenting_fstring_field_is_refused_plain_field_is_fixed():
 
 
         async def handler():
-            print(f"{time.sleep(0)=}")
-            print(f"{time.sleep(0)}")
+            print(f"{time.sleep(0.001)=}")
+            print(f"{time.sleep(0.001)}")
         """, unsafe=False)
     text = result.fixed.decode()
-    assert 'print(f"{time.sleep(0)=}")' in text and 'print(f"{await asyncio.sleep(0)}")' in text
+    assert 'print(f"{time.sleep(0.001)=}")' in text and 'print(f"{await asyncio.sleep(0.001)}")' in text
     ((finding, reason),) = result.skipped
     assert finding.location.row == 5 and "self-documenting f-string" in reason
 
@@ -173,9 +173,9 @@ def test_self_documenting_fstring_field_is_refused_plain_field_is_fixed():
 def test_splice_targets_never_match_unrelated_arguments():
     lines = ["import asyncio, time", "", "", "async def report(x):"]
     for i in range(40):
-        lines += [f"    await asyncio.to_thread(time.sleep({i % 2}))", "    print(len(x), str(x))"]
+        lines += [f"    await asyncio.to_thread(time.sleep({i % 2 + 1}))", "    print(len(x), str(x))"]
     for i in range(30):
-        lines += [f"    await asyncio.to_thread(time.sleep({i % 2}))", f'    await asyncio.to_thread(open("p{i}").read)']
+        lines += [f"    await asyncio.to_thread(time.sleep({i % 2 + 1}))", f'    await asyncio.to_thread(open("p{i}").read)']
     result = fixed("\n".join(lines) + "\n")
     text = result.fixed.decode()
     assert text.count("print(len(x), str(x))") == 40
@@ -191,7 +191,7 @@ def test_run_in_executor_splice_binds_keywords_with_partial(tmp_path: Path):
 
 
         def work(value, scale=1):
-            time.sleep(0)
+            time.sleep(0.001)
             return value * scale
 
 
@@ -212,16 +212,16 @@ def test_impossible_splice_is_refused_and_the_rest_fixed():
 
 
         def work(url, timeout=None, retries=0):
-            time.sleep(0)
+            time.sleep(0.001)
             return url
 
 
         async def fetch(url):
-            time.sleep(0)
+            time.sleep(0.001)
             return await asyncio.to_thread(work(url, timeout=3), 2)
         """)
     text = result.fixed.decode()
-    assert "await asyncio.sleep(0)" in text
+    assert "await asyncio.sleep(0.001)" in text
     assert "return await asyncio.to_thread(work(url, timeout=3), 2)" in text
     ((finding, reason),) = result.skipped
     assert finding.code == "BLK301" and "more arguments after this call" in reason
@@ -265,7 +265,7 @@ from app import __name__ as _pkg  # noqa: F401
 
 
 async def f():
-    time.sleep(0)    # the only use of `time`
+    time.sleep(0.001)    # the only use of `time`
 """, """\
 import asyncio
 
@@ -273,7 +273,7 @@ from app import __name__ as _pkg  # noqa: F401
 
 
 async def f():
-    await asyncio.sleep(0)    # the only use of `time`
+    await asyncio.sleep(0.001)    # the only use of `time`
 """)
 TRY_IMPORT = ("app/b_try_import.py", """\
 try:
@@ -285,7 +285,7 @@ import time
 
 async def f():
     time.sleep(1)
-    await asyncio.sleep(0)
+    await asyncio.sleep(0.001)
 """, """\
 try:
     import asyncio
@@ -295,7 +295,7 @@ except ImportError:  # pragma: no cover
 
 async def f():
     await asyncio.sleep(1)
-    await asyncio.sleep(0)
+    await asyncio.sleep(0.001)
 """)
 NO_IMPORTS = ("app/c_no_imports.py", """\
 async def f(p):

@@ -179,6 +179,18 @@ def test_modules_of_a_trio_program_are_fixed_with_trio(tmp_path: Path):
     assert "    await trio.sleep(1)" in (tmp_path / "lowlevel_import.py").read_text()
 
 
+def test_no_async_library_anywhere_means_asyncio(tmp_path: Path):
+    write(tmp_path, {"pyproject.toml": "[tool.offload]\n", "m.py": '''
+        import time
+
+
+        async def f():
+            time.sleep(1)
+        '''})
+    [finding] = findings(tmp_path)
+    assert finding["fix"]["applicability"] == "safe" and "`await asyncio.sleep(...)`" in finding["message"]
+
+
 @pytest.mark.parametrize("files, why", [
     pytest.param({"m.py": '''
         import asyncio
@@ -202,7 +214,10 @@ def test_modules_of_a_trio_program_are_fixed_with_trio(tmp_path: Path):
 
         async def f():
             time.sleep(1)
-        '''}, "is unknown", id="no-library-at-all"),
+        ''', "driver.py": '''
+        def step(coro):
+            coro.send(None)
+        '''}, "steps coroutines itself", id="project-drives-coroutines"),
 ])
 def test_unknown_or_mixed_library_gets_no_fix_and_says_why(tmp_path: Path, files, why):
     write(tmp_path, {"pyproject.toml": "[tool.offload]\n", **files})
@@ -304,7 +319,7 @@ def test_coroutines_stepped_by_a_driver_are_not_rewritten(tmp_path: Path):
     write(tmp_path, {"pyproject.toml": "[tool.offload]\n", **ESPHOME})
     (tmp_path / "style.css").write_text("body {}\n")
     read = next(f for f in findings(tmp_path) if f["code"] == "BLK131")
-    assert read["fix"]["applicability"] == "suggestion" and "unknown" in read["fix"]["reason"]
+    assert read["fix"]["applicability"] == "suggestion" and "`.send(None)`" in read["fix"]["reason"]
     offload(tmp_path, "--fix", "--unsafe-fixes")
     assert python(tmp_path, GENERATE).stdout.strip() == "{'CSS': 8}"
 

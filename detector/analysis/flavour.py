@@ -9,9 +9,12 @@ need not import trio itself. The evidence, strongest first:
 2. the event loops the project starts (``asyncio.run``, ``trio.run``, ``anyio.run``, a
    loop's ``run_until_complete``): exactly one library started decides;
 3. the module's own imports: exactly one of asyncio and trio;
-4. the project's imports: exactly one library imported anywhere.
+4. the project's imports: exactly one library imported anywhere;
+5. no async library anywhere: asyncio, the default (a FastAPI or discord.py application need
+   not import it), unless the project steps coroutines itself (``coro.send(None)``, as
+   ESPHome's code generation does) and starts no loop.
 
-Anything else (nothing, or a mix) is unknown: no fix, and the reason says why.
+A mix, or a project that drives its own coroutines, is unknown: no fix, and the reason says why.
 """
 from __future__ import annotations
 
@@ -21,6 +24,7 @@ from typing import Dict, FrozenSet, Optional
 from detector.analysis.summary import ModuleSummary
 
 ORDER = ("asyncio", "anyio", "trio")
+DRIVER = "driver"  # in ModuleSummary.runs: the module steps coroutines with ``.send(None)``
 
 
 @dataclass(frozen=True)
@@ -37,7 +41,9 @@ class Flavours:
     """The library of each module of one project."""
 
     def __init__(self, summaries):
-        self.started: FrozenSet[str] = frozenset().union(*(m.runs for m in summaries))
+        started: FrozenSet[str] = frozenset().union(*(m.runs for m in summaries))
+        self.drives = DRIVER in started
+        self.started = started - {DRIVER}
         self.imported: FrozenSet[str] = frozenset().union(*(m.libraries for m in summaries))
         self._memo: Dict[int, Library] = {}
 
@@ -66,5 +72,7 @@ class Flavours:
         if self.imported:
             return Library(None, f"the project uses {_listed(self.imported)}, and this module imports "
                                  "none of them")
-        return Library(None, "nothing in the project imports asyncio, anyio or trio or starts an "
-                             "event loop, so which library runs this coroutine is unknown")
+        if self.drives:
+            return Library(None, "the project steps coroutines itself (`.send(None)`) and starts no event "
+                                 "loop, so no asyncio loop may run this one (see `not-on-loop`)")
+        return Library("asyncio")

@@ -12,7 +12,7 @@ from typing import Dict, List, Optional, Tuple
 
 import libcst as cst
 
-from detector.analysis import diagnostics, offload, positions, screen
+from detector.analysis import diagnostics, flavour, offload, positions, screen
 from detector.analysis.names import Resolver, Scope, dotted, identifier, inst, ref, resolve_relative
 from detector.analysis.summary import (
     ACCESS,
@@ -410,6 +410,12 @@ def _loop_method(node: cst.Call, catalog: Catalog) -> Optional[str]:
     return None
 
 
+def _steps_coroutine(node: cst.CSTNode) -> bool:
+    """``coro.send(None)``: a hand-written driver steps a coroutine (no event loop runs it)."""
+    return (isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value == "send"
+            and len(node.args) == 1 and isinstance(node.args[0].value, cst.Name) and node.args[0].value.value == "None")
+
+
 def _sleeps_zero(node: cst.Call, target: str) -> bool:
     """``time.sleep(0)`` (or ``0.0``), written as a literal."""
     if target != "time.sleep" or len(node.args) != 1 or node.args[0].keyword or node.args[0].star:
@@ -592,6 +598,9 @@ def _fill(summary: ModuleSummary, python_tree: Optional[ast.Module], text: str, 
     runs = {offload.loop_runner(entry[3]) for entry in pending}
     runs.update(offload.loop_runner(resolver.callee(node, scope) or _loop_method(node, catalog) or "")
                 for node, scope in collector.module_calls)
+    if any(_steps_coroutine(node) for node, _, _ in (entry for info in collector.functions for entry in info.calls)) \
+            or any(_steps_coroutine(node) for node, _ in collector.module_calls):
+        runs.add(flavour.DRIVER)
     summary.runs = frozenset(r for r in runs if r)
     for name in collector.module_scope.sources:
         summary.bindings[name] = resolver.lookup(name, collector.module_scope)
