@@ -54,7 +54,7 @@ def test_helper_in_another_module_is_fixed_with_the_rest_of_its_file(tmp_path: P
 
 def test_a_refused_fix_is_reported_with_its_reason_and_the_other_files_are_fixed(tmp_path: Path):
     write(tmp_path, {
-        "m.py": b"import asyncio\nimport time\n\n\ndef work(url, timeout=None):\n    time.sleep(0)\n    return url\n\n\n"
+        "m.py": b"import asyncio\nimport time\n\n\ndef work(url, timeout=None):\n    time.sleep(0.001)\n    return url\n\n\n"
                 b"async def fetch(url):\n    return await asyncio.to_thread(work(url, timeout=3), 2)\n",
         "other.py": b"import time\n\n\nasync def unrelated():\n    time.sleep(1)\n",
         "n.py": b"import time\n\n\nasync def g(asyncio):\n    time.sleep(0.01)\n",
@@ -105,7 +105,7 @@ def test_diff_applies_with_git_and_patch_and_gives_what_fix_writes(tmp_path: Pat
 
 
 def test_sarif_parses_each_file_once_for_all_its_fixes(tmp_path: Path, monkeypatch):
-    lines = ["import time", "", "", "async def f():"] + [f"    time.sleep({i})" for i in range(43)]
+    lines = ["import time", "", "", "async def f():"] + [f"    time.sleep({i + 1})" for i in range(43)]
     write(tmp_path, {"app.py": ("\n".join(lines) + "\n").encode()})
     monkeypatch.chdir(tmp_path)
     findings = check_paths(["app.py"]).findings
