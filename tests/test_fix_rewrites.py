@@ -370,7 +370,7 @@ def test_an_import_only_under_a_condition_gets_an_unconditional_one():
 
 
         async def f():
-            time.sleep(0)
+            time.sleep(0.001)
             return 3
         """, unsafe=False)
     text = result.fixed.decode()
