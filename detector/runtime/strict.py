@@ -44,6 +44,7 @@ _kinds: Optional[FileKinds] = None
 _boundaries: set = {hooks.WRAPPER_CODE}  # code objects that run one loop callback
 _asyncio_events = None  # the asyncio.events module, once imported
 _described: Dict[tuple, tuple] = {}  # site key -> (user, coroutine, stack) Frames
+_sleep_audited = False  # set by the hook when a time.sleep audit event arrives
 _loop_modules = 0  # how many of asyncio / uvloop _kinds knows about
 _allow: "Allow"
 _lock = threading.Lock()
@@ -139,25 +140,46 @@ def prepare() -> None:
         if not _hook_installed:
             sys.addaudithook(_hook)
             _hook_installed = True
+            _probe_sleep()
         hooks.install()
         from . import strict_wraps
 
-        strict_wraps.install(report)
+        strict_wraps.install(sleep_audited=_sleep_audited)
+
+
+def _probe_sleep() -> None:
+    """Does this Python's time.sleep raise an audit event? (Newer ones do; the others get a wrapper.)"""
+    global _logs
+    import time
+
+    probe = StrictLog()
+    saved, _logs = _logs, _logs + (probe,)  # the hook returns at once while no log is attached
+    try:
+        time.sleep(0)  # sleep(0) is never reported, but the hook notes that the event exists
+    finally:
+        _logs = saved
 
 
 def attach(log: StrictLog) -> StrictLog:
     """Start reporting into ``log``."""
     global _logs
     prepare()
+    from . import strict_wraps
+
     with _lock:
         _logs = _logs + (log,)
+        strict_wraps.activate(report)
     return log
 
 
 def detach(log: StrictLog) -> None:
     global _logs
+    from . import strict_wraps
+
     with _lock:
         _logs = tuple(entry for entry in _logs if entry is not log)
+        if not _logs:
+            strict_wraps.activate(None)  # the wrappers go back to one test per call
 
 
 def active() -> bool:
@@ -168,6 +190,12 @@ def active() -> bool:
 def _hook(event: str, args: tuple) -> None:
     if not _logs or event not in AUDITED:
         return
+    events = _asyncio_events
+    if events is not None and events._get_running_loop() is None:
+        return  # not a loop thread: offloaded work, plain threads
+    if event == "time.sleep":
+        global _sleep_audited
+        _sleep_audited = True
     try:
         if _can_block(event, args):
             report(event, sys._getframe(1))

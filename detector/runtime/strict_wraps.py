@@ -18,7 +18,6 @@ from typing import Callable, List, Optional, Tuple
 
 _installed: List[Tuple[object, str, object]] = []  # (owner, attribute, original)
 _report: Optional[Callable] = None
-_sleep_audited: Optional[bool] = None
 
 
 def _wrap(original, event: str, can_block: Optional[Callable] = None):
@@ -72,7 +71,7 @@ def _future_result(self, timeout=None) -> bool:
     return _timeout(self, timeout) and not self.done()
 
 
-def _targets():
+def _targets(sleep_audited: bool):
     """(owner, attribute, event, can_block, static) for every call to wrap on this Python."""
     import concurrent.futures
     import os
@@ -90,7 +89,7 @@ def _targets():
         (queue.Queue, "get", "queue.Queue.get", _queue_get, False),
         (concurrent.futures.Future, "result", "concurrent.futures.Future.result", _future_result, False),
     ]
-    if not sleep_is_audited():
+    if not sleep_audited:
         targets.append((time, "sleep", "time.sleep", _sleep, False))
     # Python < 3.11: pathlib calls os.stat through an accessor that copied it at import.
     pathlib = sys.modules.get("pathlib")
@@ -102,36 +101,22 @@ def _targets():
     return targets
 
 
-def sleep_is_audited() -> bool:
-    """Whether this Python's ``time.sleep`` raises the ``time.sleep`` audit event (probed once)."""
-    global _sleep_audited
-    if _sleep_audited is None:
-        import time
-
-        seen = []
-        probing = [True]
-
-        def probe(event, args):
-            if probing and event == "time.sleep":
-                seen.append(args)
-
-        sys.addaudithook(probe)  # cannot be removed: it goes quiet once the probe is done
-        time.sleep(0)
-        probing.clear()
-        _sleep_audited = bool(seen)
-    return _sleep_audited
-
-
-def install(report: Callable) -> None:
-    """Wrap the calls (idempotent); ``report(event, frame)`` is called from the wrappers."""
+def activate(report: Optional[Callable]) -> None:
+    """``report(event, frame)`` is called from the wrappers from now on; None: not at all."""
     global _report
     _report = report
+
+
+def install(sleep_audited: bool) -> None:
+    """Wrap the calls (idempotent); they report once ``activate`` names a reporter.
+
+    ``sleep_audited``: this Python's ``time.sleep`` raises an audit event (no wrapper then)."""
     if _installed:
         return
     import pathlib  # imported now so that its accessor (Python < 3.11) is wrapped too
 
     del pathlib
-    for owner, attribute, event, can_block, static in _targets():
+    for owner, attribute, event, can_block, static in _targets(sleep_audited):
         original = owner.__dict__[attribute] if isinstance(owner, type) else getattr(owner, attribute)
         if getattr(original, "__offload_strict__", False):
             continue
@@ -146,8 +131,6 @@ def install(report: Callable) -> None:
 
 def uninstall() -> None:
     """Put the originals back."""
-    global _report
-    _report = None
     while _installed:
         owner, attribute, original = _installed.pop()
         try:
