@@ -144,12 +144,13 @@ class StrictPlugin:
     def pytest_terminal_summary(self, terminalreporter) -> None:
         if not self.reported:
             return
+        from detector.display import printable
         from detector.runtime.summary import where
 
         terminalreporter.section("offload: blocking calls on the event loop (strict)")
         for nodeid, call in self.reported:
             times = "" if call.count == 1 else f" x{call.count}"
-            terminalreporter.line(f"{where(call.user_frame)}: {call.event}{times} in {nodeid}")
+            terminalreporter.line(printable(f"{where(call.user_frame)}: {call.event}{times} in {nodeid}"))
 
 
 _record_key = pytest.StashKey[tuple]()

@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from typing import Dict, Iterable, List, Optional
 
 from .events import Frame, _frame_or_none
-from .summary import where
 
 
 @dataclass
@@ -87,6 +86,11 @@ def merge(calls: Iterable[StrictCall]) -> List[StrictCall]:
 
 
 def describe(call: StrictCall, cwd: Optional[str] = None) -> List[str]:
+    # Imported here: watched processes load this module to write records, never to print them.
+    from detector.display import printable
+
+    from .summary import where
+
     times = "once" if call.count == 1 else f"{call.count} times"
     others = sorted(name for name in call.events if name != call.event)
     also = f" (also {', '.join(others)})" if others else ""
@@ -102,7 +106,7 @@ def describe(call: StrictCall, cwd: Optional[str] = None) -> List[str]:
     fix = call.coroutine_frame
     if fix is not None and fix != site:
         lines.append(f"    fix site: {fix.function} at {where(fix, cwd)}: {fix.line.strip()}")
-    return lines
+    return [printable(line) for line in lines]  # frames of the watched program: escaped
 
 
 def summarize(calls: Iterable[StrictCall], cwd: Optional[str] = None) -> List[str]:
