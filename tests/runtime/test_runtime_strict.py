@@ -286,10 +286,16 @@ def test_one_record_per_site_with_a_count(loop_kind, ctx, log):
 def test_waits_that_would_block_are_reported(loop_kind, log):
     import concurrent.futures
 
+    future = concurrent.futures.Future()
+
+    def finish_once_waited_on():
+        while not future._condition._waiters:  # the loop thread is inside result()
+            time.sleep(0.001)
+        future.set_result(1)
+
     async def main():
-        with concurrent.futures.ThreadPoolExecutor(1) as pool:
-            future = pool.submit(time.sleep, 0.01)
-            future.result()  # strict-future
+        threading.Thread(target=finish_once_waited_on, daemon=True).start()
+        future.result()  # strict-future
 
     run(loop_kind, main())
     reported = only(log, "concurrent.futures.Future.result")
