@@ -559,3 +559,23 @@ def test_eager_offload_of_a_sqlite_call_is_not_rewritten(tmp_path: Path):
 def test_not_on_loop_is_documented_in_check_help():
     text = CliRunner().invoke(main, ["check", "--help"]).stdout
     assert 'not-on-loop = ["pkg.module.func", "pkg.components.*"]' in text and "coro.send(None)" in text
+
+
+def test_constructors_and_other_objects_do_not_share_state(tmp_path: Path):
+    write(tmp_path, {"pyproject.toml": "[tool.offload]\n", "m.py": '''
+        import asyncio
+
+
+        class Request:
+            def __init__(self, path):
+                self.url = path
+                with open(path) as f:
+                    self.body = f.read()
+
+
+        async def send(path, other: Request):
+            other.url = "x"
+            return Request(path)
+        '''})
+    [finding] = findings(tmp_path)
+    assert finding["code"] == "BLK200" and finding["fix"]["applicability"] == "unsafe"

@@ -9,8 +9,8 @@ raced by the coroutines that keep running meanwhile. A rewrite is refused when t
   ``create_task``): they are not thread-safe;
 - uses sqlite3 (connections and cursors work only in the thread that created them);
 - shares state with async code of its class: it reads an attribute of ``self`` that a
-  coroutine changes in place (a dict filled while the thread pickles it), or writes one that
-  a coroutine also writes.
+  coroutine changes in place through ``self`` (a dict filled while the thread pickles it), or
+  writes one that a coroutine also writes. A constructor's ``self`` is a new object, not shared.
 """
 from __future__ import annotations
 
@@ -38,6 +38,9 @@ LOOP_BOUND_FUNCTIONS = frozenset({
 LOOP_METHODS = frozenset({"call_soon", "call_later", "call_at", "create_task", "create_future"})
 THREAD_AFFINE_PREFIXES = ("sqlite3.",)
 _MAX_REACHED = 500
+# Shared state is compared on the object itself: ``self.attr`` in the helper and in coroutines.
+SELF = "self."
+CONSTRUCTORS = frozenset({"__init__", "__post_init__", "__new__"})
 
 Writer = Tuple[ModuleSummary, FunctionSummary, CallRecord]
 
@@ -116,6 +119,8 @@ class ThreadSafety:
     # -- shared state ------------------------------------------------------------------------
     def _shared_state(self, module: ModuleSummary, function: FunctionSummary, call: CallRecord,
                       where: str) -> Optional[str]:
+        if function.qualname.rpartition(".")[2] in CONSTRUCTORS or not call.text.startswith(SELF):
+            return None  # a new object is not shared yet; another object is not this one
         writer = self.writers().get(call.target)
         if writer is None:
             return None
@@ -137,7 +142,7 @@ class ThreadSafety:
                     if not function.is_async:
                         continue
                     for call in function.calls:
-                        if call.flags & ACCESS and call.flags & (ASSIGNS | MUTATES):
+                        if call.flags & ACCESS and call.flags & (ASSIGNS | MUTATES) and call.text.startswith(SELF):
                             known = self._writers.get(call.target)
                             if known is None or (call.flags & MUTATES and not known[2].flags & MUTATES):
                                 self._writers[call.target] = (module, function, call)
