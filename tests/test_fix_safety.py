@@ -569,8 +569,15 @@ def test_constructors_and_other_objects_do_not_share_state(tmp_path: Path):
         class Request:
             def __init__(self, path):
                 self.url = path
+                self.update_headers(path)
+
+            def update_headers(self, path):
                 with open(path) as f:
-                    self.body = f.read()
+                    self.headers = f.read()
+
+            async def send(self):
+                self.headers = None
+                self.url = "sent"
 
 
         async def send(path, other: Request):

@@ -83,20 +83,23 @@ class ThreadSafety:
         return order
 
     def _reached_hazard(self, function: FunctionSummary) -> Optional[str]:
+        # A constructor's ``self`` (and what its methods do to it) is a new object: not shared yet.
+        fresh = function.qualname.rpartition(".")[2] in CONSTRUCTORS
         for reached in self._reached(function):
             module = self.project.module_of.get(id(reached))
             if module is None:
                 continue
             for call in reached.calls:
-                found = self._call_hazard(module, reached, call)
+                found = self._call_hazard(module, reached, call, shared=not fresh)
                 if found:
                     return found
         return None
 
-    def _call_hazard(self, module: ModuleSummary, function: FunctionSummary, call: CallRecord) -> Optional[str]:
+    def _call_hazard(self, module: ModuleSummary, function: FunctionSummary, call: CallRecord,
+                     shared: bool = True) -> Optional[str]:
         where = f"{module.path}:{call.row}"
         if call.flags & ACCESS:
-            return self._shared_state(module, function, call, where)
+            return self._shared_state(module, function, call, where) if shared else None
         name = self._name(call.target)
         if name.startswith(THREAD_AFFINE_PREFIXES):
             return (f"`{call.text}()` at {where} uses a sqlite3 connection, which works only in the thread "
