@@ -586,3 +586,33 @@ def test_constructors_and_other_objects_do_not_share_state(tmp_path: Path):
         '''})
     [finding] = findings(tmp_path)
     assert finding["code"] == "BLK200" and finding["fix"]["applicability"] == "unsafe"
+
+
+def test_a_file_read_where_it_is_used_is_not_half_offloaded(tmp_path: Path):
+    write(tmp_path, {"pyproject.toml": "[tool.offload]\n", "m.py": '''
+        import asyncio
+        import json
+
+
+        async def count_lines(p):
+            n = 0
+            for _ in open(p):
+                n += 1
+            return n
+
+
+        async def load(p):
+            return json.load(open(p))
+
+
+        async def first(p):
+            return open(p).read()
+        '''})
+    found = {f["location"]["row"]: f for f in findings(tmp_path)}
+    assert "(iterating it)" in found[7]["fix"]["reason"] and found[7]["fix"]["applicability"] == "suggestion"
+    assert "(the call it is passed to)" in found[13]["fix"]["reason"]
+    assert found[17]["fix"]["applicability"] == "unsafe"  # open(p).read(): both calls move, nothing is left
+    offload(tmp_path, "--fix", "--unsafe-fixes")
+    text = (tmp_path / "m.py").read_text()
+    assert "for _ in open(p):" in text and "json.load(open(p))" in text
+    assert [f["location"]["row"] for f in findings(tmp_path)] == [7, 13]  # still reported

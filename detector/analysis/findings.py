@@ -5,7 +5,7 @@ from typing import Iterator, List, Tuple
 
 from detector.analysis.fixpolicy import Policy, Spelling
 from detector.analysis.project import Project
-from detector.analysis.summary import ACCESS, AWAITED, OFFLOAD_ARG, WITH_ITEM, CallRecord, FunctionSummary, ModuleSummary
+from detector.analysis.summary import ACCESS, AWAITED, HANDED_ON, ITERATED, OFFLOAD_ARG, WITH_ITEM, CallRecord, FunctionSummary, ModuleSummary
 from detector.catalog import Rule
 from detector.model import Applicability, Finding, Location
 from detector.suppress import is_suppressed
@@ -17,7 +17,8 @@ def short_name(function: FunctionSummary, module: ModuleSummary) -> str:
     return function.qualname[len(prefix):] if function.qualname.startswith(prefix) else function.qualname
 
 
-def remedy_text(rule: Rule, call: CallRecord, lazy: bool, spelling: Spelling) -> Tuple[str, Applicability, str]:
+def remedy_text(rule: Rule, call: CallRecord, lazy: bool, spelling: Spelling,
+                stream: bool = False) -> Tuple[str, Applicability, str]:
     """The advice part of a message, how far an automatic rewrite of it can be trusted, and
     (for a suggestion) why there is no rewrite."""
     alternative = f", or use {rule.alternative}" if rule.alternative else ""
@@ -33,6 +34,14 @@ def remedy_text(rule: Rule, call: CallRecord, lazy: bool, spelling: Spelling) ->
             f"move the `with` block into a sync function and run it with {spelling.thread_call()}" + alternative,
             Applicability.SUGGESTION,
             "the whole `with` block has to move to the thread, not only this call",
+        )
+    if call.flags & (ITERATED | HANDED_ON) and stream:
+        how = "iterating it" if call.flags & ITERATED else "the call it is passed to"
+        return (
+            f"read the file in the thread too, e.g. {spelling.thread_call()} of a function that opens, "
+            "reads and closes it" + alternative,
+            Applicability.SUGGESTION,
+            f"offloading only the call would leave the reads ({how}) on the loop",
         )
     if lazy:
         return (
@@ -50,7 +59,9 @@ def direct_finding(module: ModuleSummary, function: FunctionSummary, call: CallR
                    policy: Policy) -> Finding:
     fn = short_name(function, module)
     spelling = policy.spelling(module)
-    advice, applicability, reason = remedy_text(rule, call, lazy, spelling)
+    # A file object handed on or iterated is read where it is used, not where it is opened.
+    stream = policy.returns_stream(call.target)
+    advice, applicability, reason = remedy_text(rule, call, lazy, spelling, stream)
     message = f"blocking call `{call.text}()` in async function `{fn}`; {advice}"
     return Finding(
         code=rule.code,

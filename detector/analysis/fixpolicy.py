@@ -22,6 +22,7 @@ from detector.analysis.flavour import Flavours
 from detector.analysis.summary import FunctionSummary, ModuleSummary
 from detector.model import Applicability, Fix
 
+STREAM = "io.IOBase"
 TEST_FILE_PATTERNS = ("test_*.py", "*_test.py", "conftest.py")
 TEST_DIRECTORIES = frozenset({"tests", "test"})
 
@@ -64,6 +65,7 @@ class Spelling:
 class Policy:
     def __init__(self, project, config):
         self.config = config
+        self.catalog = project.catalog
         self.flavours = Flavours(project.summaries)
         self.patterns = tuple(getattr(config, "not_on_loop", ()) or ())
         self._spellings: Dict[int, Spelling] = {}
@@ -83,6 +85,10 @@ class Policy:
         if found is None:
             found = self._tests[path] = _is_test_file(path, self.config.root)
         return found
+
+    def returns_stream(self, target: str) -> bool:
+        """The call returns a file object, whose reads happen later, where it is used."""
+        return self.catalog.result_type(target) == STREAM
 
     # -- spelling and fixes --------------------------------------------------------------------
     def spelling(self, module: ModuleSummary) -> Spelling:

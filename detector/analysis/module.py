@@ -19,6 +19,7 @@ from detector.analysis.summary import (
     ASSIGNS,
     AWAITED,
     FAN_OUT,
+    HANDED_ON,
     ITERATED,
     MUTATES,
     OFFLOAD_ARG,
@@ -383,6 +384,8 @@ class _Collector(cst.CSTVisitor):
 
     def visit_Call(self, node: cst.Call) -> None:
         self.not_accesses.add(id(node.func))
+        for arg in node.args:
+            self._mark(arg.value, HANDED_ON)
         if isinstance(node.func, cst.Attribute) and node.func.attr.value in _MUTATORS:
             self._mark_mutated(node.func.value)
         if self.function is not None:
