@@ -616,3 +616,25 @@ def test_a_file_read_where_it_is_used_is_not_half_offloaded(tmp_path: Path):
     text = (tmp_path / "m.py").read_text()
     assert "for _ in open(p):" in text and "json.load(open(p))" in text
     assert [f["location"]["row"] for f in findings(tmp_path)] == [7, 13]  # still reported
+
+
+def test_a_blocking_call_in_a_loop_suggests_offloading_the_whole_loop(tmp_path: Path):
+    write(tmp_path, {"pyproject.toml": "[tool.offload]\n", "m.py": '''
+        import asyncio
+        import os
+        import time
+
+
+        async def sizes(paths):
+            for p in paths:
+                time.sleep(0.1)
+                yield os.path.getsize(p)
+            while paths:
+                os.remove(paths.pop())
+            return os.path.exists(paths)
+        '''})
+    found = {f["location"]["row"]: f["fix"] for f in findings(tmp_path)}
+    assert found[8]["applicability"] == "safe"  # a sleep per iteration stays a sleep per iteration
+    assert found[9]["applicability"] == found[11]["applicability"] == "suggestion"
+    assert "one thread job per iteration" in found[9]["reason"]
+    assert found[12]["applicability"] == "unsafe"

@@ -5,7 +5,7 @@ from typing import Iterator, List, Tuple
 
 from detector.analysis.fixpolicy import Policy, Spelling
 from detector.analysis.project import Project
-from detector.analysis.summary import ACCESS, AWAITED, HANDED_ON, ITERATED, OFFLOAD_ARG, WITH_ITEM, CallRecord, FunctionSummary, ModuleSummary
+from detector.analysis.summary import ACCESS, AWAITED, HANDED_ON, IN_LOOP, ITERATED, OFFLOAD_ARG, WITH_ITEM, CallRecord, FunctionSummary, ModuleSummary
 from detector.catalog import Rule
 from detector.model import Applicability, Finding, Location
 from detector.suppress import is_suppressed
@@ -49,6 +49,13 @@ def remedy_text(rule: Rule, call: CallRecord, lazy: bool, spelling: Spelling,
             + alternative,
             Applicability.SUGGESTION,
             "its result is lazy: offloading the call alone leaves the work on the loop",
+        )
+    if call.flags & IN_LOOP:
+        return (
+            f"{spelling.offload(call.text)}, or better offload the whole loop once (a sync function that "
+            "loops, run in one thread job)" + alternative,
+            Applicability.SUGGESTION,
+            "inside a loop: a rewrite would start one thread job per iteration",
         )
     kind = {"safe": Applicability.SAFE, "unsafe": Applicability.UNSAFE}.get(rule.fix, Applicability.SUGGESTION)
     reason = "" if kind is not Applicability.SUGGESTION else f"no automatic rewrite for {rule.code}"

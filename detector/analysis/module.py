@@ -20,6 +20,7 @@ from detector.analysis.summary import (
     AWAITED,
     FAN_OUT,
     HANDED_ON,
+    IN_LOOP,
     ITERATED,
     MUTATES,
     OFFLOAD_ARG,
@@ -121,6 +122,7 @@ class _Collector(cst.CSTVisitor):
         self.flags: Dict[int, int] = {}  # id(call node) -> flags set by its parent
         self.not_accesses: set = set()  # ids of attributes that are called or assigned to
         self.assigned: Dict[int, str] = {}  # id(value) -> the plain name it is assigned to
+        self.loops = 0  # loops of the current function around the code being walked
         self.rebound: set = set()  # ids of attributes assigned to (``obj.attr = v``)
         self.mutated: set = set()  # ids of attributes whose value is changed in place
         self.libraries: set = set()  # async libraries imported (offload.LIBRARIES)
@@ -244,10 +246,10 @@ class _Collector(cst.CSTVisitor):
         info = _FunctionInfo(scope, is_async, node, is_property="property" in decorators)
         self.functions.append(info)
         self._bind_params(node.params, scope, in_class, decorators)
-        outer_scope, outer_function = self.scope, self.function
-        self.scope, self.function = scope, info
+        outer_scope, outer_function, outer_loops = self.scope, self.function, self.loops
+        self.scope, self.function, self.loops = scope, info, 0
         self._walk(node.body)
-        self.scope, self.function = outer_scope, outer_function
+        self.scope, self.function, self.loops = outer_scope, outer_function, outer_loops
         return False
 
     def _visit_params_outside(self, params: cst.Parameters) -> None:
@@ -343,10 +345,27 @@ class _Collector(cst.CSTVisitor):
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
         self._bind_target(node.target, ("annot", node.annotation.annotation, self.scope))
 
-    def visit_For(self, node: cst.For) -> None:
+    def visit_For(self, node: cst.For) -> bool:
         if node.asynchronous is None:
             self._mark(node.iter, ITERATED)
         self._bind_target(node.target, _UNKNOWN_SOURCE)
+        self._walk(node.target)
+        self._walk(node.iter)  # evaluated once, before the loop
+        self._loop_body(node.body)
+        if node.orelse is not None:
+            self._walk(node.orelse)
+        return False
+
+    def visit_While(self, node: cst.While) -> bool:
+        self._loop_body(node.test, node.body)
+        if node.orelse is not None:
+            self._walk(node.orelse)
+        return False
+
+    def _loop_body(self, *parts: cst.CSTNode) -> None:
+        self.loops += 1
+        self._visit_all(parts)
+        self.loops -= 1
 
     def visit_WithItem(self, node: cst.WithItem) -> None:
         self._mark(node.item, WITH_ITEM)
@@ -386,6 +405,8 @@ class _Collector(cst.CSTVisitor):
         self.not_accesses.add(id(node.func))
         for arg in node.args:
             self._mark(arg.value, HANDED_ON)
+        if self.loops:
+            self._mark(node, IN_LOOP)
         if isinstance(node.func, cst.Attribute) and node.func.attr.value in _MUTATORS:
             self._mark_mutated(node.func.value)
         if self.function is not None:

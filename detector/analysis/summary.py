@@ -20,6 +20,7 @@ STORED = 128  # kept beyond the call (an attribute or item), or shut down in the
 # On ACCESS records (``obj.attr``): what the code does to the attribute's value.
 MUTATES = 256  # ``obj.attr[k] = v``, ``obj.attr += x``, ``obj.attr.append(x)``: changes the value in place
 ASSIGNS = 512  # ``obj.attr = v``: rebinds the attribute (no getter runs)
+IN_LOOP = 2048  # in the body of a ``for``/``while`` loop of its function: runs once per iteration
 HANDED_ON = 1024  # an argument of another call: ``json.load(open(p))`` (the callee uses the result)
 
 
