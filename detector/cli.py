@@ -11,6 +11,7 @@ import click
 from detector import __version__
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+INTERNAL_ERROR = "BLK903"
 
 
 class OffloadGroup(click.Group):
@@ -185,6 +186,8 @@ def check(
                 result, fix_run = _apply_fixes(result, paths, settings, unsafe, show_diff, quiet, run_options)
     except config_module.ConfigError as exc:
         raise _fail(str(exc))
+    # A file offload failed on (BLK903) is an internal error: exit 2, never "findings remain".
+    failed = any(finding.code == INTERNAL_ERROR for finding in result.findings)
     hidden = stale = 0
     if known is not None:
         result.findings, baselined, stale = known.split(result.findings)
@@ -225,7 +228,7 @@ def check(
         else:
             result.errors.append("no Python files to check")
             click.echo("error: no Python files to check", err=True)
-    if result.errors:
+    if result.errors or failed:
         sys.exit(EXIT_ERROR)
     if write_baseline is not None:
         from detector import baseline

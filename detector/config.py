@@ -25,8 +25,12 @@ from detector.display import display_path
 KEYS = (
     "select", "ignore", "per-file-ignores", "exclude", "blocking-calls",
     "offload-wrappers", "target-version", "unsafe-fixes", "executor", "strict-allow", "not-on-loop",
+    "max-file-size",
 )
 NOT_ON_LOOP_RE = re.compile(r"^[A-Za-z_*?][\w*?\[\]]*(\.[A-Za-z_*?][\w*?\[\]]*)*$")
+# Files larger than this are not analysed (BLK904): libcst needs up to ~2 GB of memory per MB
+# of dense source (long literals). No hand-written module comes close.
+DEFAULT_MAX_FILE_SIZE = 1_000_000
 EXECUTOR_RE = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
 TARGET_VERSIONS = tuple(f"py3{minor}" for minor in range(7, 15))
 SELECTOR_RE = re.compile(r"^(ALL|BLK\d{0,3})$")
@@ -58,6 +62,7 @@ class Config:
     # Functions, classes or modules (dotted, glob patterns) whose coroutines no asyncio loop
     # runs (a driver steps them with ``coro.send(None)``): no findings there.
     not_on_loop: Tuple[str, ...] = ()
+    max_file_size: int = DEFAULT_MAX_FILE_SIZE  # bytes; larger files get BLK904
 
     def is_selected(self, code: str, path: Optional[str] = None) -> bool:
         if not _matches(code, self.select) or _matches(code, self.ignore):
@@ -81,7 +86,7 @@ class Config:
 
     def fingerprint(self) -> str:
         """What in the config can change results (for the cache key)."""
-        return repr((self.blocking_calls, self.offload_wrappers, self.target_version))
+        return repr((self.blocking_calls, self.offload_wrappers, self.target_version, self.max_file_size))
 
 
 def _matches(code: str, selectors: Iterable[str]) -> bool:
@@ -265,6 +270,11 @@ def from_mapping(table: Mapping, root: Path, source: Optional[Path] = None) -> C
             if not NOT_ON_LOOP_RE.match(pattern):
                 raise ConfigError(f"{where}.not-on-loop: {pattern!r} is not a dotted name or pattern (pkg.module.func, pkg.components.*)")
         values["not_on_loop"] = patterns
+    if "max-file-size" in table:
+        size = table["max-file-size"]
+        if type(size) is not int or not 0 < size <= files.MAX_FILE_BYTES:
+            raise ConfigError(f"{where}.max-file-size: expected a number of bytes from 1 to {files.MAX_FILE_BYTES}")
+        values["max_file_size"] = size
     if "unsafe-fixes" in table:
         if not isinstance(table["unsafe-fixes"], bool):
             raise ConfigError(f"{where}.unsafe-fixes: expected true or false")

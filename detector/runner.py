@@ -26,7 +26,7 @@ from detector.analysis.project import Project
 from detector.analysis.threadsafety import ThreadSafety
 from detector.analysis.summary import ModuleSummary
 from detector.catalog import Catalog, CatalogError
-from detector.config import Config, ConfigError
+from detector.config import DEFAULT_MAX_FILE_SIZE, Config, ConfigError
 from detector.discovery import Discovery, discover, is_project_root, module_name, source_roots
 from detector.display import display_path
 from detector.model import Finding
@@ -97,10 +97,22 @@ def analyse_file(path: Path, shown: str, catalog: Catalog, roots: Sequence[Path]
     return analyse_bytes(data, shown, catalog, name, is_package)
 
 
-def analyse_bytes(data: bytes, shown: str, catalog: Catalog, name: str, is_package: bool) -> ModuleSummary:
+def analyse_bytes(data: bytes, shown: str, catalog: Catalog, name: str, is_package: bool,
+                  max_size: int = DEFAULT_MAX_FILE_SIZE) -> ModuleSummary:
     from detector import workers
 
-    return workers.analyse(data, shown, catalog, name, is_package)
+    return _too_large(data, shown, name, max_size) or workers.analyse(data, shown, catalog, name, is_package)
+
+
+def _too_large(data: bytes, shown: str, name: str, max_size: int) -> Optional[ModuleSummary]:
+    """A file over ``max-file-size`` is not analysed: libcst's memory grows with it."""
+    if len(data) <= max_size:
+        return None
+    from detector.analysis import diagnostics
+
+    summary = ModuleSummary(path=shown, module=name)
+    summary.diagnostics.append(diagnostics.too_large(shown, len(data), max_size))
+    return summary
 
 
 def findings_for(summaries: List[ModuleSummary], catalog: Catalog, config: Config) -> List[Finding]:
@@ -187,6 +199,11 @@ def _summarize(items: Sequence[_File], config: Config, catalog: Catalog, store, 
         if collecting:
             gc.enable()
 
+    for item in items:
+        if item.summary is None and item.data is not None:
+            item.summary = _too_large(item.data, item.shown, item.module, config.max_file_size)
+            if item.summary is not None:
+                item.data = None
     tasks = [workers.Task(index, item.data, item.shown, item.module, item.is_package)
              for index, item in enumerate(items) if item.summary is None and item.data is not None]
     analysed = [0]
@@ -332,4 +349,5 @@ def check_source(
     catalog = effective_catalog(config)
     data = source.encode("utf-8") if isinstance(source, str) else source
     name, is_package = module_name(Path(os.path.realpath(filename)), source_roots(config.root))
-    return findings_for([analyse_bytes(data, filename, catalog, name, is_package)], catalog, config)
+    return findings_for([analyse_bytes(data, filename, catalog, name, is_package, config.max_file_size)],
+                        catalog, config)
