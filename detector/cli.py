@@ -106,7 +106,8 @@ def _progress_printer(enabled: bool):
 @click.option("--runtime", "runtime_report", type=click.Path(dir_okay=False), metavar="REPORT.json",
               help="Join the findings with an `offload watch` report: confirmed / not exercised / runtime-only.")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), metavar="N",
-              help="Worker processes for analysing files (default: every core; 1: in this process).")
+              help="Worker processes for analysing files (default and most: every core, and no more than "
+              "the files; 1: in this process).")
 @click.option("--no-cache", is_flag=True, help="Neither read nor write .offload_cache/ in the project root.")
 def check(
     paths: Tuple[str, ...],
