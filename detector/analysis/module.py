@@ -12,7 +12,7 @@ from typing import Dict, List, Optional, Tuple
 
 import libcst as cst
 
-from detector.analysis import diagnostics, flavour, offload, positions, screen
+from detector.analysis import diagnostics, flavour, literals, offload, positions, screen
 from detector.analysis.names import Resolver, Scope, dotted, identifier, inst, ref, resolve_relative
 from detector.analysis.summary import (
     ACCESS,
@@ -564,11 +564,14 @@ def summarize(
     if screened.problem is not None:
         summary.diagnostics = [screened.problem]
         return summary
-    parsed = diagnostics.parse(source, path, screened.syntax_error)
+    data = literals.blank_data(source, screened.tree)
+    parsed = diagnostics.parse(data, path, screened.syntax_error)
     if isinstance(parsed, list):
         summary.diagnostics = parsed
         return summary
     tree, text = parsed
+    if data is not source:
+        text = source.decode("utf-8")  # comments and columns as written (blanking is UTF-8 only)
     summary.noqa = parse_noqa(text)
     summary.skip_file = has_skip_file(text)
     try:
