@@ -41,9 +41,9 @@ def codes(done: subprocess.CompletedProcess) -> Dict[str, List[str]]:
 
 
 def elif_chain(branches: int) -> str:
-    lines = ["import time", "", "", "async def dispatch(x):", "    if x == 0:", "        time.sleep(0)"]
+    lines = ["import time", "", "", "async def dispatch(x):", "    if x == 0:", "        time.sleep(1)"]
     for i in range(1, branches):
-        lines += [f"    elif x == {i}:", f"        time.sleep({i})"]
+        lines += [f"    elif x == {i}:", f"        time.sleep({i + 1})"]
     return "\n".join(lines) + "\n"
 
 
