@@ -104,7 +104,7 @@ def _progress_printer(enabled: bool):
               help="Also apply unsafe fixes (moving a call to a thread changes cancellation and thread-safety).")
 @click.option("--diff", "show_diff", is_flag=True, help="Print the fixes as a unified diff; write nothing.")
 @click.option("--runtime", "runtime_report", type=click.Path(dir_okay=False), metavar="REPORT.json",
-              help="Join the findings with an `offload watch` report: confirmed / not exercised / runtime-only.")
+              help="Join the findings with an `offload watch` report: confirmed / no stall observed / runtime-only.")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), metavar="N",
               help="Worker processes for analysing files (default and most: every core, and no more than "
               "the files; 1: in this process).")

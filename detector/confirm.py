@@ -1,4 +1,4 @@
-"""Join static findings with runtime stalls: confirmed, not exercised, runtime-only.
+"""Join static findings with runtime stalls: confirmed, no stall observed, runtime-only.
 
 A static finding is *confirmed* when some stall passes through its line: a frame
 of the stall's stack, or a line its samples caught (``seen``), in the same file
@@ -6,7 +6,8 @@ whose instruction span covers the finding's row (for a transitive finding, any
 hop of its chain counts). A strict-mode record (the report's ``strict`` list,
 ``offload watch --strict``) confirms a finding the same way through its
 ``stack``, however fast the call was. Findings no stall touched are
-*not exercised*; stalls that no finding explains are *runtime-only*.
+*no stall observed* (the line may well have run, fast: only coverage data could
+say it never ran); stalls that no finding explains are *runtime-only*.
 
 Standard library only (no libcst, no click): ``offload check --runtime`` calls
 :func:`join` with the records it would print as JSON.
@@ -21,7 +22,7 @@ from typing import Dict, Iterable, List, Optional, Tuple
 from detector.runtime.events import VERDICTS, ReportError, read_json, validate_report
 
 CONFIRMED = "confirmed"
-NOT_EXERCISED = "not-exercised"
+NO_STALL = "no-stall-observed"
 
 
 class ConfirmInputError(ValueError):
@@ -58,8 +59,8 @@ class ConfirmResult:
         return [f for f in self.findings if f.status == CONFIRMED]
 
     @property
-    def not_exercised(self) -> List[FindingResult]:
-        return [f for f in self.findings if f.status == NOT_EXERCISED]
+    def no_stall(self) -> List[FindingResult]:
+        return [f for f in self.findings if f.status == NO_STALL]
 
     def to_dict(self) -> dict:
         return {
@@ -68,7 +69,7 @@ class ConfirmResult:
             "runtime_only": list(self.runtime_only),
             "summary": {
                 "confirmed": len(self.confirmed),
-                "not_exercised": len(self.not_exercised),
+                "no_stall_observed": len(self.no_stall),
                 "runtime_only": len(self.runtime_only),
             },
         }
@@ -83,16 +84,26 @@ class _Files:
 
     def __init__(self, bases: Iterable[str]) -> None:
         self.bases = [b for b in bases if b]
-        self._cache: Dict[Tuple[str, str], bool] = {}
+        self._cache: Dict[Tuple[str, str, str], bool] = {}
+        self._resolves: Dict[str, bool] = {}
 
-    def same(self, static_name: str, frame_name: str) -> bool:
-        key = (static_name, frame_name)
+    def same(self, static_name: str, frame_name: str, frame_kind: str = "user") -> bool:
+        key = (static_name, frame_name, frame_kind)
         hit = self._cache.get(key)
         if hit is None:
-            hit = self._cache[key] = self._same(static_name, frame_name)
+            hit = self._cache[key] = self._same(static_name, frame_name, frame_kind)
         return hit
 
-    def _same(self, static_name: str, frame_name: str) -> bool:
+    def _resolved(self, static_name: str) -> bool:
+        """Whether a relative name is an existing file under one of the bases."""
+        hit = self._resolves.get(static_name)
+        if hit is None:
+            hit = self._resolves[static_name] = any(
+                os.path.isfile(os.path.join(base, static_name)) for base in self.bases
+            )
+        return hit
+
+    def _same(self, static_name: str, frame_name: str, frame_kind: str) -> bool:
         frame = _norm(frame_name)
         if os.path.isabs(static_name):
             return _norm(static_name) == frame or _real(static_name) == _real(frame_name)
@@ -100,7 +111,11 @@ class _Files:
             candidate = os.path.join(base, static_name)
             if _norm(candidate) == frame or _real(candidate) == _real(frame_name):
                 return True
-        # Reports written in another directory: fall back to the path's tail.
+        # Reports written in another directory: fall back to the path's tail, but only
+        # for a name that is no file here (a user's client.py is not http/client.py) and
+        # never against the standard library or installed packages.
+        if frame_kind in ("stdlib", "library", "loop") or self._resolved(static_name):
+            return False
         tail = _norm(static_name).lstrip(os.sep)
         if tail.startswith(os.curdir + os.sep):
             tail = tail[2:]
@@ -123,6 +138,10 @@ def _frames(stall: dict) -> List[dict]:
     for key in ("user_frame", "innermost_frame", "coroutine_frame"):
         if stall.get(key):
             frames.append(stall[key])
+    for culprit in stall.get("culprits") or ():  # the other callbacks caught in the same stall
+        for key in ("frame", "coroutine_frame"):
+            if isinstance(culprit, dict) and culprit.get(key):
+                frames.append(culprit[key])
     return frames
 
 
@@ -250,7 +269,7 @@ def validate_runtime(report) -> dict:
 
 
 def join(static_records: List[dict], report: dict, cwd: Optional[str] = None) -> ConfirmResult:
-    """Mark each static finding confirmed or not exercised; list stalls no finding explains."""
+    """Mark each static finding confirmed or no stall observed; list stalls no finding explains."""
     static_records = validate_static(static_records)
     report = validate_runtime(report)
     files = _Files([cwd or os.getcwd(), report.get("cwd")])
@@ -263,7 +282,7 @@ def join(static_records: List[dict], report: dict, cwd: Optional[str] = None) ->
         hits = []
         for index, stall in enumerate(stalls):
             if any(
-                files.same(name, frame["filename"]) and _covers(frame, row)
+                files.same(name, frame["filename"], frame.get("kind") or "user") and _covers(frame, row)
                 for frame in _frames(stall)
                 for name, row in sites
             ):
@@ -271,10 +290,10 @@ def join(static_records: List[dict], report: dict, cwd: Optional[str] = None) ->
                 explained[index] = True
         strict_hits = [
             index for index, call in enumerate(strict_calls)
-            if any(files.same(name, frame["filename"]) and _covers(frame, row)
+            if any(files.same(name, frame["filename"], frame.get("kind") or "user") and _covers(frame, row)
                    for frame in _frames(call) for name, row in sites)
         ]
-        status = CONFIRMED if hits or strict_hits else NOT_EXERCISED
+        status = CONFIRMED if hits or strict_hits else NO_STALL
         durations = [float(stalls[i]["duration"]) for i in hits]
         results.append(FindingResult(finding, status, durations, hits, strict_hits))
     runtime_only = [stall for stall, seen in zip(stalls, explained) if not seen]
@@ -325,7 +344,7 @@ def format_text(result: ConfirmResult, cwd: Optional[str] = None) -> List[str]:
                 seen = f"{seen}; {strict}" if seen else strict
             lines.append(f"{head} {code} confirmed ({seen}): {finding.get('message', '')}")
         else:
-            lines.append(f"{head} {code} not exercised: {finding.get('message', '')}")
+            lines.append(f"{head} {code} no stall observed: {finding.get('message', '')}")
     for stall in result.runtime_only:
         site = stall.get("user_frame") or stall.get("innermost_frame")
         verdict = VERDICTS.get(stall.get("verdict"), stall.get("verdict"))
@@ -337,7 +356,7 @@ def format_text(result: ConfirmResult, cwd: Optional[str] = None) -> List[str]:
         if site and site.get("line", "").strip():
             lines.append(f"    {site['line'].strip()}")
     lines.append(
-        f"offload confirm: {len(result.confirmed)} confirmed, {len(result.not_exercised)} not exercised, "
+        f"offload confirm: {len(result.confirmed)} confirmed, {len(result.no_stall)} with no stall observed, "
         f"{len(result.runtime_only)} runtime-only stall{'s' if len(result.runtime_only) != 1 else ''}"
     )
     # Paths, messages and source lines come from the input files: escaped for the terminal.

@@ -26,7 +26,33 @@ class OffloadStallWarning(pytest.PytestWarning):
 
 
 class OffloadStalls(list):
-    """The stalls recorded so far in this test. ``clear()`` the ones the test expected."""
+    """The stalls recorded so far in this test. ``clear()`` the ones the test expected.
+
+    Reading the list first collects every stall that has ended (the watchdog thread
+    describes a stall some time after the loop resumes): once the loop has run again,
+    the stall is in the list, whenever the test looks.
+    """
+
+    def _collect(self) -> None:
+        from detector.runtime import get_watchdog
+
+        get_watchdog().flush()
+
+
+def _collecting(name: str):
+    method = getattr(list, name)
+
+    def read(self, *args):
+        self._collect()
+        return method(self, *args)
+
+    read.__name__ = name
+    return read
+
+
+for _name in ("__len__", "__iter__", "__getitem__", "__contains__", "__reversed__", "__eq__", "__ne__",
+              "__repr__", "clear", "copy", "count", "index", "pop", "remove"):
+    setattr(OffloadStalls, _name, _collecting(_name))
 
 
 _settings_key = pytest.StashKey["_Settings"]()

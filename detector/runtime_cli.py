@@ -17,21 +17,37 @@ def _positive(ctx, param, value):
     return value
 
 
+def _report_path_problem(path: str):
+    """Why ``path`` cannot take the report, checked before the command runs (None if it can)."""
+    import os
+
+    directory = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(path):
+        return "is a directory"
+    if not os.path.isdir(directory):
+        return f"no such directory: {os.path.dirname(path) or directory}"
+    if not os.access(directory, os.W_OK | os.X_OK):
+        return f"directory not writable: {os.path.dirname(path) or directory}"
+    return None
+
+
 @click.command(
     context_settings={"help_option_names": ["-h", "--help"], "ignore_unknown_options": True,
                       "allow_interspersed_args": False},
 )
 @click.option("--threshold", type=float, default=0.1, show_default=True, callback=_positive,
               help="Report stalls of at least this many seconds.")
-@click.option("--report", "report_path", type=click.Path(dir_okay=False, writable=True),
+@click.option("--report", "report_path", type=click.Path(dir_okay=False),
               help="Write the JSON report to this file.")
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text",
               show_default=True, help="json: print the report on stdout.")
 @click.option("--strict", "strict", type=click.Choice(["warn", "fail"]), is_flag=False, flag_value="warn",
               default=None, help="Also report every blocking call made on a loop thread, however fast "
               "(--strict=fail: exit 1 when there is one and the command succeeded).")
+@click.option("--dump-after", type=float, default=None, callback=_positive, metavar="SECONDS",
+              help="Print the stack of a loop stuck this long on stderr, while it is stuck.")
 @click.argument("command", nargs=-1, type=click.UNPROCESSED)
-def watch(threshold: float, report_path, output_format: str, strict, command) -> None:
+def watch(threshold: float, report_path, output_format: str, strict, dump_after, command) -> None:
     """Run a Python COMMAND with the event-loop watchdog in every process it starts.
 
     \b
@@ -39,33 +55,50 @@ def watch(threshold: float, report_path, output_format: str, strict, command) ->
     offload watch --threshold 0.05 --report stalls.json -- pytest -x
     offload watch --strict=fail -- python app.py
     """
-    from detector.runtime.events import StallEvent, write_json_atomic
-    from detector.runtime.session import CommandNotFound, run
-    from detector.runtime.summary import summarize
+    from detector.runtime.events import write_json_atomic
+    from detector.runtime.session import CannotStart, end_like, run
+    from detector.runtime.summary import make_watch_report, summarize
 
     if not command:
         raise click.UsageError("missing command: offload watch [OPTIONS] -- COMMAND [ARGS]...")
+    if report_path:
+        problem = _report_path_problem(report_path)
+        if problem:  # before the command runs: a long test suite is not run for nothing
+            click.echo(f"offload: cannot write the report to {report_path}: {problem}", err=True)
+            sys.exit(2)
     strict_allow, strict_root = _strict_allow() if strict else ((), None)
     try:
-        result = run(list(command), threshold, strict=strict, strict_allow=strict_allow, strict_root=strict_root)
-    except CommandNotFound as exc:
-        click.echo(f"offload: command not found: {exc}", err=True)
-        sys.exit(2)
-    report = result.report
-    for problem in result.problems:
-        click.echo(f"offload: {problem}", err=True)
+        result = run(list(command), threshold, dump_after=dump_after, strict=strict, strict_allow=strict_allow,
+                     strict_root=strict_root)
+    except CannotStart as exc:
+        click.echo(f"offload: cannot start {exc.command}: {exc.reason}", err=True)
+        sys.exit(exc.exit_code)
+    merged = result.merged
+    report = make_watch_report(merged, command=list(command), threshold=threshold, exit_code=result.exit_code)
+    if strict is not None:
+        report["strict"] = [call.to_dict() for call in result.strict]
+    from detector.display import printable
+
+    for problem in merged.problems + result.strict_problems:  # names from the watch directory: escaped
+        click.echo(printable(f"offload: {problem}"), err=True)
+    if merged.more_problems:
+        click.echo(f"offload: ... and {merged.more_problems} more unreadable records skipped", err=True)
     if report_path:
         try:
             write_json_atomic(report_path, report)
-        except OSError as exc:
+        except OSError as exc:  # the command's status still wins: it ran, its stalls are below
             click.echo(f"offload: cannot write {report_path}: {exc.strerror or exc}", err=True)
-            sys.exit(2)
-    stalls = [StallEvent.from_dict(item) for item in report["stalls"]]
-    for line in summarize(stalls, threshold):
-        click.echo(line, err=True)
-    if not report["processes"]:
-        click.echo("offload: no event loop ran under the watchdog (not a Python command, "
-                   "or Python started with -I, -E or -S?)", err=True)
+    if merged.processes or merged.tally.count or not merged.unwatched:
+        for line in summarize(merged.tally, threshold):
+            click.echo(line, err=True)
+    for process in merged.unwatched:
+        click.echo(printable(f"offload: {_unwatched(process)}"), err=True)
+    if not merged.processes:
+        if merged.unwatched:
+            click.echo("offload: no process was watched", err=True)
+        else:
+            click.echo("offload: no event loop ran under the watchdog (not a Python command, "
+                       "or Python started with -I, -E or -S?)", err=True)
     if strict:
         from detector.runtime.strict_events import summarize as summarize_strict
 
@@ -73,9 +106,17 @@ def watch(threshold: float, report_path, output_format: str, strict, command) ->
             click.echo(line, err=True)
     if output_format == "json":
         click.echo(json.dumps(report, indent=2))
-    if strict == "fail" and result.strict and result.exit_code == 0:
+    if strict == "fail" and result.strict and result.returncode == 0:
         sys.exit(1)
-    sys.exit(result.exit_code)
+    end_like(result.returncode)
+
+
+def _unwatched(process: dict) -> str:
+    python = process.get("python") if isinstance(process.get("python"), str) else "python"
+    version = process.get("version") if isinstance(process.get("version"), str) else "?"
+    pid = process.get("pid") if isinstance(process.get("pid"), int) else "?"
+    needs = process.get("needs") if isinstance(process.get("needs"), str) else "3.9"
+    return f"{python} (Python {version}, pid {pid}) is not watched: the watchdog needs Python {needs}+"
 
 
 def _strict_allow():

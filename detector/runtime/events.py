@@ -52,20 +52,92 @@ class Frame:
 
     @classmethod
     def from_dict(cls, data: dict) -> "Frame":
+        if not isinstance(data, dict):
+            raise TypeError("a frame is an object")
+        row = _int(data["row"])
         return cls(
-            filename=data["filename"],
-            function=data.get("function", ""),
-            row=int(data["row"]),
-            column=data.get("column"),
-            end_row=int(data.get("end_row") or data["row"]),
-            end_column=data.get("end_column"),
-            line=data.get("line", ""),
-            kind=data.get("kind", "user"),
+            filename=_str(data["filename"]),
+            function=_str(data.get("function", "")),
+            row=row,
+            column=_optional(data.get("column"), int),
+            end_row=_int(data.get("end_row") or row),
+            end_column=_optional(data.get("end_column"), int),
+            line=_str(data.get("line", "")),
+            kind=_str(data.get("kind", "user")),
         )
+
+
+# Records come from files other processes wrote: every field is checked for its type.
+def _str(value) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"expected a string, not {type(value).__name__}")
+    return value
+
+
+def _int(value) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"expected an integer, not {type(value).__name__}")
+    return value
+
+
+def _number(value) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"expected a number, not {type(value).__name__}")
+    return float(value)
+
+
+def _list(value) -> list:
+    if not isinstance(value, list):
+        raise TypeError(f"expected a list, not {type(value).__name__}")
+    return value
+
+
+def _optional(value, kind):
+    if value is None:
+        return None
+    if kind is int:
+        return _int(value)
+    if kind is float:
+        return _number(value)
+    return _str(value)
 
 
 def _frame_or_none(data: Optional[dict]) -> Optional[Frame]:
     return Frame.from_dict(data) if data else None
+
+
+@dataclass(frozen=True)
+class Culprit:
+    """One callback the samples caught during a stall, with its share of the samples.
+
+    Two slow callbacks that run back to back (two requests made ready in the same
+    loop iteration) make one stall; each is listed here, the stall's own one first.
+    """
+
+    task: Optional[str]
+    frame: Optional[Frame]  # the user's line in that callback, else its innermost line
+    coroutine_frame: Optional[Frame]
+    samples: int
+    share: float  # of all the stall's samples
+
+    def to_dict(self) -> dict:
+        return {
+            "task": self.task,
+            "frame": self.frame.to_dict() if self.frame else None,
+            "coroutine_frame": self.coroutine_frame.to_dict() if self.coroutine_frame else None,
+            "samples": self.samples,
+            "share": round(self.share, 3),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Culprit":
+        return cls(
+            task=_optional(data.get("task"), str),
+            frame=_frame_or_none(data.get("frame")),
+            coroutine_frame=_frame_or_none(data.get("coroutine_frame")),
+            samples=_int(data.get("samples", 0)),
+            share=_number(data.get("share", 0.0)),
+        )
 
 
 @dataclass(frozen=True)
@@ -87,6 +159,11 @@ class StallEvent:
     # Every line the samples caught inside the stalled callback(s), most sampled first:
     # a stall that went through several blocking calls shows all of them here.
     seen: List[Tuple[Frame, int]] = field(default_factory=list)
+    # Every callback the samples caught (when there were several), the stall's own first.
+    culprits: List[Culprit] = field(default_factory=list)
+    # Still stalled when this was written (at exit, on a signal, or while it lasts):
+    # ``duration`` is how long it had lasted by then.
+    ongoing: bool = False
 
     def to_dict(self) -> dict:
         return {
@@ -105,26 +182,36 @@ class StallEvent:
             "coroutine_frame": self.coroutine_frame.to_dict() if self.coroutine_frame else None,
             "stack": [frame.to_dict() for frame in self.stack],
             "seen": [dict(frame.to_dict(), samples=count) for frame, count in self.seen],
+            "culprits": [culprit.to_dict() for culprit in self.culprits],
+            "ongoing": self.ongoing,
         }
 
     @classmethod
     def from_dict(cls, data: dict) -> "StallEvent":
+        """Raises TypeError, KeyError or ValueError on a record of another shape."""
+        if not isinstance(data, dict):
+            raise TypeError("a stall is an object")
+        ongoing = data.get("ongoing", False)
+        if not isinstance(ongoing, bool):
+            raise TypeError("ongoing is a boolean")
         return cls(
-            duration=float(data["duration"]),
-            started_at=float(data.get("started_at", 0.0)),
-            verdict=data.get("verdict", UNKNOWN),
-            task=data.get("task"),
-            loop_thread=data.get("loop_thread", ""),
-            loop=data.get("loop", ""),
-            pid=int(data.get("pid", 0)),
-            samples=int(data.get("samples", 0)),
-            cpu=data.get("cpu"),
-            runnable=data.get("runnable"),
+            duration=_number(data["duration"]),
+            started_at=_number(data.get("started_at", 0.0)),
+            verdict=_str(data.get("verdict", UNKNOWN)),
+            task=_optional(data.get("task"), str),
+            loop_thread=_str(data.get("loop_thread", "")),
+            loop=_str(data.get("loop", "")),
+            pid=_int(data.get("pid", 0)),
+            samples=_int(data.get("samples", 0)),
+            cpu=_optional(data.get("cpu"), float),
+            runnable=_optional(data.get("runnable"), float),
             user_frame=_frame_or_none(data.get("user_frame")),
             innermost_frame=_frame_or_none(data.get("innermost_frame")),
             coroutine_frame=_frame_or_none(data.get("coroutine_frame")),
-            stack=[Frame.from_dict(item) for item in data.get("stack", [])],
-            seen=[(Frame.from_dict(item), int(item.get("samples", 0))) for item in data.get("seen", [])],
+            stack=[Frame.from_dict(item) for item in _list(data.get("stack", []))],
+            seen=[(Frame.from_dict(item), _int(item.get("samples", 0))) for item in _list(data.get("seen", []))],
+            culprits=[Culprit.from_dict(item) for item in _list(data.get("culprits", []))],
+            ongoing=ongoing,
         )
 
     @property
@@ -141,9 +228,13 @@ def make_report(
     cwd: Optional[str] = None,
     exit_code: Optional[int] = None,
     processes: Optional[int] = None,
+    sites: Optional[List[dict]] = None,
+    stall_count: Optional[int] = None,
 ) -> dict:
+    """``stalls`` may be examples only: then ``stall_count`` says how many there were and
+    ``sites`` counts them per site."""
     ordered = sorted(stalls, key=lambda stall: stall.started_at)
-    return {
+    report = {
         "version": REPORT_VERSION,
         "tool": "offload",
         "command": list(command),
@@ -151,8 +242,12 @@ def make_report(
         "threshold": threshold,
         "exit_code": exit_code,
         "processes": processes,
+        "stall_count": len(ordered) if stall_count is None else stall_count,
         "stalls": [stall.to_dict() for stall in ordered],
     }
+    if sites is not None:
+        report["sites"] = sites
+    return report
 
 
 class ReportError(ValueError):

@@ -48,10 +48,16 @@ class Clocks:
     on a loaded machine.
     """
 
-    __slots__ = ("fd",)
+    __slots__ = ("fd", "cpu_clock")
 
     def __init__(self) -> None:
         self.fd = None
+        # The CPU clock of this thread, readable from the watchdog thread while a
+        # stall is still in progress (reading it once the thread is gone fails cleanly).
+        try:
+            self.cpu_clock = time.pthread_getcpuclockid(threading.get_ident())
+        except (AttributeError, OSError):
+            self.cpu_clock = None
         try:
             self.fd = os.open(_SCHEDSTAT, os.O_RDONLY)
             self._runnable()
@@ -70,6 +76,24 @@ class Clocks:
         if self.fd is not None:
             try:
                 runnable = self._runnable()
+            except (OSError, ValueError):
+                runnable = None
+        return now, cpu, runnable
+
+    def peek(self):
+        """The same as ``read()``, from another thread."""
+        now = _monotonic()
+        cpu = runnable = None
+        if self.cpu_clock is not None:
+            try:
+                cpu = time.clock_gettime(self.cpu_clock)
+            except OSError:
+                cpu = None
+        fd = self.fd
+        if fd is not None:
+            try:
+                on_cpu, queued = os.pread(fd, 128, 0).split()[:2]
+                runnable = (int(on_cpu) + int(queued)) / 1e9
             except (OSError, ValueError):
                 runnable = None
         return now, cpu, runnable
@@ -109,6 +133,11 @@ class LoopMonitor:
         self.errors: List[str] = []
         self.active = True
         self.clocks = Clocks()  # opened here: /proc/thread-self is this thread
+        # Wall-clock time of monotonic 0, taken once: every description of one stall
+        # (in progress, then ended) gets the same started_at.
+        self.wall_offset = time.time() - _monotonic()
+        self._ongoing_due: Optional[float] = None
+        self._ongoing_next = 0.0
         self.last = self.clocks.read()  # when the last probe ran, and the thread's clocks then
         self.answered = self.last[0]
         # The first probe comes from the loop thread: a stall may start right away.
@@ -136,11 +165,18 @@ class LoopMonitor:
             self.active = False
             self.errors.append(repr(exc))
 
-    def post(self, intended: float) -> None:
+    def post(self, intended: float, sample: Optional[Sample] = None) -> None:
         """Watchdog thread: probe the loop. ``intended`` is when the watchdog meant to,
         which is earlier than now when something (a thread holding the GIL, the loop
-        thread itself in a long C call) kept the watchdog from running."""
-        self.due = min(intended, _monotonic())
+        thread itself in a long C call) kept the watchdog from running; ``sample``, the
+        loop thread's stack taken just now, then tells where it was."""
+        due = min(intended, _monotonic())
+        if sample is not None:
+            with self.lock:  # filed before the probe can run and end the stall
+                self.sample_due = due
+                self.samples = [sample]
+                self.samples_seen = 1
+        self.due = due
         try:
             self.loop.call_soon_threadsafe(self._probe, context=self.context)
         except Exception as exc:  # the loop was closed meanwhile
@@ -173,6 +209,13 @@ class LoopMonitor:
                 slot = random.randrange(self.samples_seen)
                 if slot < MAX_SAMPLES:
                     self.samples[slot] = sample
+
+    def ongoing_next(self, due: float) -> float:
+        """How long the stall of probe ``due`` must last before it is reported again in progress."""
+        return self._ongoing_next if self._ongoing_due == due else 0.0
+
+    def schedule_ongoing(self, due: float, at: float) -> None:
+        self._ongoing_due, self._ongoing_next = due, at
 
     def take_finished(self):
         """Under ``lock``: the stalls that ended, each with the samples taken during it."""

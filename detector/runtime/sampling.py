@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Optional, Tuple
 
-from .frames import LOOP, OFFLOAD, FileKinds, is_async_code
+from .frames import LOOP, OFFLOAD, USER, FileKinds, is_async_code
 
 MAX_DEPTH = 200  # frames kept per sample, innermost first
 WALK_LIMIT = 10_000  # frames looked at to find the callback's outermost frame
@@ -55,7 +55,7 @@ def take(frame, kinds: FileKinds, task) -> Sample:
                 # Outermost so far. The frame stays alive while its callback runs,
                 # so (code, id) names one call.
                 root = (code, id(f))
-                if coroutine is None and is_async_code(code):
+                if coroutine is None and is_async_code(code) and kinds.kind(code.co_filename) == USER:
                     coroutine = (code, f.f_lasti)
         if depth < MAX_DEPTH:
             stack.append((code, f.f_lasti))

@@ -2,14 +2,13 @@
 from __future__ import annotations
 
 import os
-import time
 from collections import Counter
-from typing import List, Optional, Tuple
+from typing import Dict, List, Optional, Tuple
 
-from .events import Frame, StallEvent
+from .events import Culprit, Frame, StallEvent
 from .frames import LOOP, OFFLOAD, USER, FileKinds, is_async_code, make_frame
 from .sampling import Sample
-from .verdict import decide
+from .verdict import decide, pick_representative
 
 
 def _share(before: Optional[float], after: Optional[float], window: float) -> Optional[float]:
@@ -18,37 +17,72 @@ def _share(before: Optional[float], after: Optional[float], window: float) -> Op
     return round(max(0.0, min(1.0, (after - before) / window)), 3)
 
 
-def build(mon, due: float, before, end, samples: List[Sample], kinds: FileKinds) -> StallEvent:
+def _describe(sample: Sample, kinds: FileKinds):
+    """(stack outermost first, user frame, innermost frame, fix site) of one sample."""
+    stack = []
+    user = innermost = coroutine = None
+    for index, (code, lasti) in enumerate(sample.stack):
+        kind = kinds.kind(code.co_filename)
+        if kind == OFFLOAD:
+            continue
+        frame = make_frame(code, lasti, kind)
+        stack.append(frame)
+        if index >= sample.inside:
+            continue  # outside the callback: the loop and whoever started it
+        if innermost is None:
+            innermost = frame
+        if user is None and kind == USER:
+            user = frame
+        # The fix site is where the user can offload the call: a coroutine of their own,
+        # not one of a library's that calls something blocking.
+        if coroutine is None and kind == USER and is_async_code(code):
+            coroutine = frame
+    stack.reverse()
+    if coroutine is None and sample.coroutine is not None:  # beyond the frames kept
+        code, lasti = sample.coroutine
+        coroutine = make_frame(code, lasti, kinds.kind(code.co_filename))
+    return stack, user, innermost, coroutine
+
+
+MIN_CULPRIT_SHARE = 0.1  # of the samples: less is a glimpse of a callback, not a culprit
+
+
+def _culprits(samples: List[Sample], chosen: Optional[Sample], kinds: FileKinds) -> List[Culprit]:
+    """Every callback seen in enough samples, the chosen one's first, when there are several."""
+    by_root: Dict[object, List[Sample]] = {}
+    for sample in samples:
+        if sample.root is not None:
+            by_root.setdefault(sample.root, []).append(sample)
+    kept = [group for group in by_root.values()
+            if len(group) >= 2 and len(group) >= MIN_CULPRIT_SHARE * len(samples)]
+    if len(kept) < 2:
+        return []
+    first = chosen.root if chosen is not None else None
+    kept.sort(key=lambda group: (group[0].root != first, -len(group)))
+    out = []
+    for group in kept:
+        representative = pick_representative(group)
+        _, user, innermost, coroutine = _describe(representative, kinds)
+        out.append(Culprit(task=representative.task, frame=user or innermost, coroutine_frame=coroutine,
+                           samples=len(group), share=len(group) / len(samples)))
+    return out
+
+
+def build(mon, due: float, before, end, samples: List[Sample], kinds: FileKinds,
+          ongoing: bool = False) -> StallEvent:
     """``before``/``end``: the loop thread's (monotonic, cpu, runnable) at the last
-    probe before the stall and when it ended."""
+    probe before the stall and when it ended (or now, for a stall ``ongoing``)."""
     window = end[0] - before[0]
     cpu = _share(before[1], end[1], window)
     runnable = _share(before[2], end[2], window)
     verdict, chosen = decide(samples, cpu, runnable, end[0] - due, mon.threshold)
-    stack = []
+    stack: List[Frame] = []
     user = innermost = coroutine = None
     if chosen is not None:
-        for index, (code, lasti) in enumerate(chosen.stack):
-            kind = kinds.kind(code.co_filename)
-            if kind == OFFLOAD:
-                continue
-            frame = make_frame(code, lasti, kind)
-            stack.append(frame)
-            if index >= chosen.inside:
-                continue  # outside the callback: the loop and whoever started it
-            if innermost is None:
-                innermost = frame
-            if user is None and kind == USER:
-                user = frame
-            if coroutine is None and kind != LOOP and is_async_code(code):
-                coroutine = frame
-        stack.reverse()
-        if coroutine is None and chosen.coroutine is not None:  # beyond the frames kept
-            code, lasti = chosen.coroutine
-            coroutine = make_frame(code, lasti, kinds.kind(code.co_filename))
+        stack, user, innermost, coroutine = _describe(chosen, kinds)
     return StallEvent(
         duration=round(end[0] - due, 6),
-        started_at=round(time.time() - (time.monotonic() - due), 6),
+        started_at=round(mon.wall_offset + due, 6),
         verdict=verdict,
         task=chosen.task if chosen is not None else None,
         loop_thread=mon.thread_name,
@@ -62,6 +96,8 @@ def build(mon, due: float, before, end, samples: List[Sample], kinds: FileKinds)
         coroutine_frame=coroutine,
         stack=stack,
         seen=_seen(samples, kinds),
+        culprits=_culprits(samples, chosen, kinds),
+        ongoing=ongoing,
     )
 
 

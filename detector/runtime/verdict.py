@@ -44,7 +44,7 @@ def decide(samples: List[Sample], cpu: Optional[float], runnable: Optional[float
     if in_callback:
         top_root, top_count = Counter(s.root for s in in_callback).most_common(1)[0]
     dominant = bool(samples) and top_count >= DOMINANT * len(samples)
-    representative = _representative([s for s in in_callback if s.root == top_root]) if in_callback else None
+    representative = pick_representative([s for s in in_callback if s.root == top_root]) if in_callback else None
     if representative is None and samples:
         representative = samples[-1]
 
@@ -79,10 +79,26 @@ def decide(samples: List[Sample], cpu: Optional[float], runnable: Optional[float
         return CPU, None
     if dominant:
         return CPU, representative
-    return CALLBACKS, representative
+    return CALLBACKS, _typical(in_callback) or representative
 
 
-def _representative(samples: List[Sample]) -> Optional[Sample]:
+def _typical(samples: List[Sample]) -> Optional[Sample]:
+    """Many different callbacks: a sample of the code most of them were running.
+
+    Callbacks written in C (asyncio's C task step, before it enters the coroutine)
+    all look like one callback at ``Handle._run`` (the frame's memory is reused), so
+    the most frequent callback would name the dispatcher rather than the user's code.
+    """
+    if not samples:
+        return None
+    codes = Counter(s.stack[0][0] for s in samples if s.inside)
+    if not codes:
+        return None
+    code = codes.most_common(1)[0][0]
+    return pick_representative([s for s in samples if s.inside and s.stack[0][0] is code])
+
+
+def pick_representative(samples: List[Sample]) -> Optional[Sample]:
     """The sample at the most frequent innermost instruction; the deepest on ties."""
     if not samples:
         return None

@@ -1,13 +1,21 @@
 """The watchdog thread: posts heartbeat probes, samples the stack of a loop that is late.
 
-One daemon thread per process serves every running loop (loops in several
-threads included). It starts when a loop starts running under the watchdog and
-is told to exit when the last such loop stops. Between stalls it wakes once per
-probe interval to post the next probe; ``sys._current_frames()`` is read only
-while a probe is overdue.
+One thread per process serves every running loop (loops in several threads
+included), for the life of the process. It starts when the first loop starts
+running under the watchdog and parks (blocked on an event, no wake-ups) while
+no loop runs. Starting and joining a thread for every ``run_forever`` would cost
+more than a short ``asyncio.run`` itself (it runs the loop three times), and a
+thread that lingers after the loop stops looks like a leak to the per-test
+checks that compare ``threading.enumerate()`` before and after a test. So the
+thread is a low-level ``_thread`` thread, outside threading's registry: it never
+shows in ``threading.enumerate()`` (``Watchdog.thread_id`` names it). Between
+stalls it wakes once per probe interval to post the next probe;
+``sys._current_frames()`` is read only while a probe is overdue, or right after
+the watchdog itself was kept from running (a C call holding the GIL).
 """
 from __future__ import annotations
 
+import _thread
 import os
 import sys
 import threading
@@ -22,13 +30,20 @@ from .monitor import LoopMonitor
 from .sampling import CALLBACK_RUNNERS, DISPATCHERS, take
 
 _monotonic = time.monotonic
+ONGOING_EVERY = 0.5  # longest gap between two updates of a stall still in progress
+LOCK_WAIT = 0.5  # from a signal handler: give up rather than wait on a lock forever
 
 
 class Subscription:
-    def __init__(self, watchdog: "Watchdog", callback: Callable[[StallEvent], None], threshold: float):
+    def __init__(self, watchdog: "Watchdog", callback: Callable[[StallEvent], None], threshold: float,
+                 ongoing: Optional[Callable[[StallEvent], None]] = None):
         self.watchdog = watchdog
         self.callback = callback
         self.threshold = threshold
+        # Called with a StallEvent marked ``ongoing`` while a stall lasts (first when it
+        # reaches the threshold, then at least every ONGOING_EVERY s): a process killed
+        # mid-stall has reported it already.
+        self.ongoing = ongoing
 
     def close(self) -> None:
         self.watchdog.unsubscribe(self)
@@ -59,14 +74,18 @@ class Watchdog:
         # its subscriptions do (the file sink reopens a file of its own).
         self._lock = threading.Lock()
         self._monitors: List[LoopMonitor] = []  # replaced, never mutated: read without the lock
-        self._thread: Optional[threading.Thread] = None
-        self._stop: Optional[threading.Event] = None
+        self._thread_id: Optional[int] = None
+        # Released to wake the thread up: a bare lock, so that the thread runs no Python
+        # code between waking up and looking at the loop threads.
+        self._wake = _thread.allocate_lock()
+        self._wake.acquire()
 
     # -- subscribers ---------------------------------------------------------------
-    def subscribe(self, callback: Callable[[StallEvent], None], threshold: float = 0.1) -> Subscription:
+    def subscribe(self, callback: Callable[[StallEvent], None], threshold: float = 0.1,
+                  ongoing: Optional[Callable[[StallEvent], None]] = None) -> Subscription:
         if not threshold > 0:
             raise ValueError("threshold must be a positive number of seconds")
-        subscription = Subscription(self, callback, threshold)
+        subscription = Subscription(self, callback, threshold, ongoing)
         with self._lock:
             self._subscriptions = self._subscriptions + [subscription]
         return subscription
@@ -87,18 +106,28 @@ class Watchdog:
             return None
         monitor = LoopMonitor(loop, threshold)
         with self._lock:
-            self._monitors = self._monitors + [monitor]
-            if self._thread is None:
-                stop = threading.Event()
-                thread = threading.Thread(target=self._run, args=(stop,), name="offload-watchdog", daemon=True)
+            if self._thread_id is None:
                 try:
-                    thread.start()
+                    # Not waited for: the probe posted by the monitor covers the start-up.
+                    self._thread_id = _thread.start_new_thread(self._run, ())
                 except RuntimeError:  # e.g. a loop run while the interpreter shuts down
-                    self._monitors = [m for m in self._monitors if m is not monitor]
                     monitor.active = False
+                    monitor.clocks.close()
                     return None
-                self._thread, self._stop = thread, stop
+            self._monitors = self._monitors + [monitor]
+        self._wake_up()
         return monitor
+
+    def _wake_up(self) -> None:
+        try:
+            self._wake.release()
+        except RuntimeError:  # already released: the thread will wake up anyway
+            pass
+
+    @property
+    def _least_threshold(self) -> float:
+        monitors = self._monitors
+        return min((m.threshold for m in monitors), default=0.1)
 
     def stop(self, monitor: LoopMonitor) -> None:
         monitor.stop()
@@ -106,10 +135,6 @@ class Watchdog:
             self._error(f"heartbeat: {message}")
         with self._lock:
             self._monitors = [m for m in self._monitors if m is not monitor]
-            if not self._monitors and self._thread is not None:
-                self._stop.set()
-                self._thread = None
-                self._stop = None
         monitor.loop = None
         self._finish(monitor)
 
@@ -119,51 +144,80 @@ class Watchdog:
             if monitor.finished:
                 self._finish(monitor)
 
+    def report_ongoing(self) -> None:
+        """Report the stalls in progress now (at exit, on a terminating signal), on the calling thread."""
+        self.flush()
+        now = _monotonic()
+        for monitor in self._monitors:
+            due = monitor.due
+            if monitor.active and monitor.outstanding and now - due >= monitor.threshold:
+                self._ongoing(monitor, due)
+
     @property
-    def thread(self) -> Optional[threading.Thread]:
-        return self._thread
+    def thread_id(self) -> Optional[int]:
+        """The watchdog thread's ident (it is not in ``threading.enumerate()``), None before the first loop."""
+        return self._thread_id
 
     # -- the watchdog thread ----------------------------------------------------------
-    def _run(self, stop: threading.Event) -> None:
+    def _run(self) -> None:
         self.kinds.refresh_loop_packages()
         gil_wait = 0.0
         target = _monotonic()
-        try:
-            while not stop.is_set():
+        wake = self._wake
+        frames = None
+        while True:
+            try:
                 monitors = self._monitors
                 if not monitors:
-                    stop.wait(0.05)
+                    frames = None
+                    wake.acquire()  # parked until a loop starts
+                    gil_wait, target = 0.0, _monotonic()
+                    self.kinds.refresh_loop_packages()
                     continue
-                wake = self._check(monitors, gil_wait, target)
+                next_look = self._check(monitors, gil_wait, target, frames)
+                frames = None  # frames hold their locals: let go at once
                 before = _monotonic()
-                delay = max(0.001, wake - before)
-                stop.wait(delay)
+                delay = max(0.001, next_look - before)
+                woken = wake.acquire(True, delay)
+                # Waking up late means something kept the GIL (or the CPU) from us. If a C
+                # call on a loop thread held the GIL, that thread is just past the call now:
+                # look at once, before it moves on.
+                gil_wait = 0.0 if woken else max(0.0, _monotonic() - before - delay)
+                if gil_wait >= self._least_threshold / 2:
+                    frames = sys._current_frames()
                 target = before + delay
-                # Waking up late means something kept the GIL (or the CPU) from us.
-                gil_wait = max(0.0, _monotonic() - target)
-        except Exception as exc:  # the program must go on even if the watchdog cannot
-            self._error(f"watchdog thread stopped: {exc!r}")
+            except Exception as exc:  # the program must go on even if the watchdog cannot
+                frames = None
+                self._error(f"watchdog: {exc!r}")
+                time.sleep(0.1)
 
-    def _check(self, monitors: List[LoopMonitor], gil_wait: float, target: float) -> float:
+    def _check(self, monitors: List[LoopMonitor], gil_wait: float, target: float, frames=None) -> float:
         """Probe, sample or report each loop as due; return when to look again."""
         now = _monotonic()
         wake = now + 0.1
-        frames = None
         for monitor in monitors:
             if monitor.finished:
                 self._finish(monitor)
             if not monitor.active:
                 continue
             due = monitor.due
+            late = gil_wait >= monitor.threshold / 2
             if not monitor.outstanding:
                 post_at = monitor.answered + monitor.interval
                 if now < post_at:
                     wake = min(wake, post_at)
                     continue
-                # Kept from running (GIL held elsewhere)? Then the probe was due when we
-                # meant to post it: the loop was no more able to run than we were.
-                intended = max(post_at, target) if gil_wait >= monitor.threshold / 2 else now
-                monitor.post(intended)
+                sample = None
+                if late:
+                    # Kept from running (GIL held elsewhere)? Then the probe was due when we
+                    # meant to post it: the loop was no more able to run than we were. A C
+                    # call that held the GIL on the loop thread has only just returned:
+                    # the loop is still in the same callback, at (or just after) the call.
+                    if frames is None:
+                        frames = sys._current_frames()
+                    sample = self._sample(monitor, frames, gil_wait)
+                intended = max(post_at, target) if late else now
+                monitor.post(intended, sample)
                 wake = min(wake, now + monitor.interval)
                 continue
             if now - due <= monitor.interval:
@@ -172,20 +226,51 @@ class Watchdog:
             wake = min(wake, now + monitor.sample_every)
             if frames is None:
                 frames = sys._current_frames()
-            frame = frames.get(monitor.thread_id)
-            if frame is None:
-                continue
-            try:
-                sample = take(frame, self.kinds, _current_task(monitor.loop))
-                sample.gil_wait = gil_wait
+            sample = self._sample(monitor, frames, gil_wait)
+            if sample is not None:
                 monitor.add_sample(sample, due)
-            except Exception as exc:
-                self._error(f"sampling failed: {exc!r}")
-            frame = None
-        frames = None  # frames hold their locals: let go at once
+            if now - due >= monitor.threshold and now - due >= monitor.ongoing_next(due):
+                self._ongoing(monitor, due)
+        frames = None
         return wake
 
+    def _sample(self, monitor: LoopMonitor, frames, gil_wait: float):
+        frame = frames.get(monitor.thread_id)
+        if frame is None:
+            return None
+        try:
+            sample = take(frame, self.kinds, _current_task(monitor.loop))
+            sample.gil_wait = gil_wait
+            return sample
+        except Exception as exc:
+            self._error(f"sampling failed: {exc!r}")
+            return None
+
+    def _ongoing(self, monitor: LoopMonitor, due: float) -> None:
+        subscriptions = [s for s in self._subscriptions if s.ongoing is not None]
+        overdue = _monotonic() - due
+        monitor.schedule_ongoing(due, overdue + min(ONGOING_EVERY, max(monitor.interval, overdue / 2)))
+        if not subscriptions or not monitor.lock.acquire(timeout=LOCK_WAIT):
+            return
+        try:
+            samples = list(monitor.samples) if monitor.sample_due == due else []
+            event = _stall.build(monitor, due, monitor.last, monitor.clocks.peek(), samples, self.kinds,
+                                 ongoing=True)
+        except Exception as exc:
+            self._error(f"could not describe a stall in progress: {exc!r}")
+            return
+        finally:
+            monitor.lock.release()
+        for subscription in subscriptions:
+            if event.duration >= subscription.threshold:
+                try:
+                    subscription.ongoing(event)
+                except Exception as exc:
+                    self._error(f"stall listener failed: {exc!r}")
+
     def _finish(self, monitor: LoopMonitor) -> None:
+        # Built and emitted under the lock: once flush() returns, every stall that had
+        # ended is with the subscribers, whichever thread took it.
         with monitor.lock:
             for due, before, end, samples in monitor.take_finished():
                 try:

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from detector.runtime.session import BOOTSTRAP_DIR
@@ -26,10 +27,23 @@ def test_threshold_must_be_positive():
     assert "positive" in result.output
 
 
-def test_unknown_command_exits_2():
-    result = watch("--", "no-such-command-offload-test")
-    assert result.returncode == 2
-    assert "command not found: no-such-command-offload-test" in result.stderr
+@pytest.mark.parametrize("case, status, reason", [
+    ("missing", 127, "command not found"),
+    ("no-shebang", 126, "Exec format error"),
+    ("through-a-file", 126, "Not a directory"),
+    ("not-executable", 126, "Permission denied"),
+])
+def test_command_that_cannot_start_gets_one_line_and_a_shell_status(tmp_path, case, status, reason):
+    (tmp_path / "notexec.bin").write_text("not a program\n")
+    (tmp_path / "notexec.bin").chmod(0o755)
+    (tmp_path / "file.txt").write_text("x\n")
+    (tmp_path / "plain").write_text("#!/bin/sh\n")
+    (tmp_path / "plain").chmod(0o644)
+    command = {"missing": "./no-such-command", "no-shebang": "./notexec.bin",
+               "through-a-file": "file.txt/x", "not-executable": "./plain"}[case]
+    result = watch("--", command, cwd=tmp_path)
+    assert result.returncode == status
+    assert result.stderr == f"offload: cannot start {command}: {reason}\n"
 
 
 def test_exit_code_passes_through_and_report_is_written(tmp_path):

@@ -7,7 +7,7 @@ import sys
 import pytest
 from click.testing import CliRunner
 
-from detector.confirm import CONFIRMED, NOT_EXERCISED, ConfirmInputError, join
+from detector.confirm import CONFIRMED, NO_STALL, ConfirmInputError, join
 from detector.runtime_cli import confirm as confirm_command
 from runtime_helpers import PROGRAMS, marked, watch
 
@@ -56,12 +56,12 @@ def static_records():
     ]
 
 
-def test_join_marks_confirmed_not_exercised_and_runtime_only(runtime_report, static_records):
+def test_join_marks_confirmed_no_stall_observed_and_runtime_only(runtime_report, static_records):
     report = json.loads(runtime_report.read_text())
     assert len(report["stalls"]) == 3
     result = join(static_records, report, cwd="/nonexistent")  # relative names resolve via the report's cwd
     statuses = [item.status for item in result.findings]
-    assert statuses == [CONFIRMED, CONFIRMED, NOT_EXERCISED, NOT_EXERCISED]
+    assert statuses == [CONFIRMED, CONFIRMED, NO_STALL, NO_STALL]
     direct, via_helper = result.findings[:2]
     assert len(direct.durations) == 1 and direct.durations[0] >= 0.2
     assert via_helper.stalls == [1]
@@ -86,9 +86,9 @@ def test_text_output(runtime_report, static_records, tmp_path):
     lines = result.output.splitlines()
     direct_row = marked(APP, "DIRECT")[0]
     assert lines[0].startswith(f"confirm_app.py:{direct_row}:5: BLK100 confirmed (1 stall, longest ")
-    assert lines[2].startswith(f"confirm_app.py:{marked(APP, 'NEVER')[0]}:5: BLK100 not exercised")
+    assert lines[2].startswith(f"confirm_app.py:{marked(APP, 'NEVER')[0]}:5: BLK100 no stall observed")
     assert any("runtime only: event loop stalled" in line and "(CPU-bound)" in line for line in lines)
-    assert lines[-1] == "offload confirm: 2 confirmed, 2 not exercised, 1 runtime-only stall"
+    assert lines[-1] == "offload confirm: 2 confirmed, 2 with no stall observed, 1 runtime-only stall"
 
 
 def test_json_output(runtime_report, static_records, tmp_path):
@@ -97,7 +97,7 @@ def test_json_output(runtime_report, static_records, tmp_path):
     result = CliRunner().invoke(confirm_command, ["--format", "json", str(static), str(runtime_report)])
     assert result.exit_code == 0
     data = json.loads(result.output)
-    assert data["summary"] == {"confirmed": 2, "not_exercised": 2, "runtime_only": 1}
+    assert data["summary"] == {"confirmed": 2, "no_stall_observed": 2, "runtime_only": 1}
     first = data["findings"][0]
     assert first["code"] == "BLK100" and first["runtime"]["status"] == "confirmed"
     assert first["runtime"]["stalls"] == [0]
@@ -108,7 +108,7 @@ def test_empty_static_output_lists_every_stall_as_runtime_only(runtime_report, t
     static.write_text("[]")
     result = CliRunner().invoke(confirm_command, [str(static), str(runtime_report)])
     assert result.exit_code == 0
-    assert result.output.splitlines()[-1] == "offload confirm: 0 confirmed, 0 not exercised, 3 runtime-only stalls"
+    assert result.output.splitlines()[-1] == "offload confirm: 0 confirmed, 0 with no stall observed, 3 runtime-only stalls"
 
 
 @pytest.mark.parametrize(
@@ -136,3 +136,34 @@ def test_bad_input_exits_2_with_a_clear_message(tmp_path, static_text, runtime_t
 def test_join_rejects_bad_records_with_the_same_error():
     with pytest.raises(ConfirmInputError):
         join([{"filename": "x.py"}], {"version": 1, "stalls": []})
+
+
+def _report_with_frame(filename: str, row: int, kind: str, cwd: str) -> dict:
+    frame = {"filename": filename, "function": "f", "row": row, "column": 5, "end_row": row,
+             "end_column": 20, "line": "x", "kind": kind}
+    stall = {"duration": 0.3, "started_at": 1.0, "verdict": "blocking", "user_frame": None,
+             "innermost_frame": frame, "coroutine_frame": None, "stack": [frame], "seen": []}
+    return {"version": 1, "cwd": cwd, "stalls": [stall]}
+
+
+def _sleep_finding(filename: str, row: int) -> dict:
+    return {"filename": filename, "code": "BLK100", "message": "time.sleep()", "location": {"row": row, "column": 5}}
+
+
+def test_a_user_module_named_like_a_standard_library_one_is_not_confirmed_by_its_frames(tmp_path):
+    (tmp_path / "client.py").write_text("import time\n")
+    report = _report_with_frame("/usr/lib/python3.11/http/client.py", 286, "stdlib", str(tmp_path))
+    result = join([_sleep_finding("client.py", 286)], report, cwd=str(tmp_path))
+    assert [item.status for item in result.findings] == [NO_STALL]
+
+
+def test_path_tail_matches_only_a_name_that_is_no_file_here_and_only_user_frames(tmp_path):
+    elsewhere = "/srv/deploy/app/handlers.py"  # the report was written on another machine
+    user_report = _report_with_frame(elsewhere, 12, "user", "/srv/build")
+    finding = _sleep_finding("app/handlers.py", 12)
+    assert join([finding], user_report, cwd=str(tmp_path)).findings[0].status == CONFIRMED
+    library_report = _report_with_frame("/venv/site-packages/app/handlers.py", 12, "library", "/srv/build")
+    assert join([finding], library_report, cwd=str(tmp_path)).findings[0].status == NO_STALL
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "handlers.py").write_text("")  # a real file here, which no stall went through
+    assert join([finding], user_report, cwd=str(tmp_path)).findings[0].status == NO_STALL

@@ -267,3 +267,25 @@ def test_inert_plugin_never_imports_the_watchdog(inner):
             assert "detector.pytest_plugin" in sys.modules
     """)
     inner.runpytest_subprocess().assert_outcomes(passed=1)
+
+
+EXPECTED_RIGHT_AFTER = """
+import asyncio
+import time
+
+import pytest
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("i", range(8))
+async def test_expected_stall_is_there_once_the_loop_ran_again(offload_stalls, i):
+    time.sleep(0.2)
+    await asyncio.sleep(0)  # the loop has run again: the stall is over
+    assert len(offload_stalls) == 1
+    offload_stalls.clear()
+"""
+
+
+def test_fixture_holds_the_stall_as_soon_as_the_loop_has_run_again(inner):
+    inner.makepyfile(test_right_after=EXPECTED_RIGHT_AFTER)
+    inner.runpytest("--offload-watch").assert_outcomes(passed=8)

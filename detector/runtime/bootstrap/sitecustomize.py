@@ -4,13 +4,44 @@
 this file at start-up in the command and in every Python child it starts. It
 does nothing unless OFFLOAD_WATCH_DIR is set, and always runs the
 sitecustomize it shadows (the next one on sys.path), if any.
+
+This file must stay parseable by every Python a watched command may start
+(Python 2 included: no f-strings, no annotations): on an interpreter the
+watchdog does not support it says so, once, and records the process for the
+summary of ``offload watch``.
 """
 import os
 import sys
 
+NEEDS = (3, 9)
+
+
+def _record_unwatched(directory):
+    import json
+
+    version = ".".join(str(part) for part in tuple(sys.version_info)[:3])
+    name = os.path.basename(sys.executable or "python") or "python"
+    sys.stderr.write("offload: %s (Python %s, pid %d) is not watched: the watchdog needs Python %d.%d+\n"
+                     % (name, version, os.getpid(), NEEDS[0], NEEDS[1]))
+    record = {"type": "unwatched", "pid": os.getpid(), "python": name, "version": version,
+              "needs": "%d.%d" % NEEDS}
+    try:
+        path = os.path.join(directory, "%d-unwatched.jsonl" % os.getpid())
+        handle = open(path, "a")
+        try:
+            handle.write(json.dumps(record) + "\n")
+        finally:
+            handle.close()
+    except (IOError, OSError):
+        pass
+
 
 def _start_watchdog():
-    if not os.environ.get("OFFLOAD_WATCH_DIR"):
+    directory = os.environ.get("OFFLOAD_WATCH_DIR")
+    if not directory:
+        return
+    if tuple(sys.version_info)[:2] < NEEDS:
+        _record_unwatched(directory)
         return
     try:
         runtime_dir = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -27,7 +58,7 @@ def _start_watchdog():
             activate_from_env = _load_private(runtime_dir).activate_from_env
         activate_from_env()
     except Exception as exc:  # never stop the user's program from starting
-        sys.stderr.write(f"offload: watchdog not started: {exc!r}\n")
+        sys.stderr.write("offload: watchdog not started: %r\n" % (exc,))
 
 
 def _load_private(runtime_dir):
@@ -47,6 +78,20 @@ def _load_private(runtime_dir):
 def _chain():
     """Run the sitecustomize this one hides, as `sitecustomize`."""
     here = os.path.dirname(os.path.abspath(__file__))
+    if tuple(sys.version_info)[:2] < (3, 4):  # no importlib.util: the old way
+        import imp
+
+        path = [p for p in sys.path if os.path.abspath(p or os.curdir) != here]
+        try:
+            found = imp.find_module("sitecustomize", path)
+        except ImportError:
+            return
+        try:
+            sys.modules["sitecustomize"] = imp.load_module("sitecustomize", *found)
+        finally:
+            if found[0] is not None:
+                found[0].close()
+        return
     import importlib.machinery
     import importlib.util
 

@@ -1,0 +1,179 @@
+"""What a stall record says: C calls holding the GIL, the fix site, several culprits,
+per-site counts in bounded memory and output."""
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import sys
+import time
+
+from detector.runtime import watch
+from detector.runtime.events import Frame, StallEvent
+from detector.runtime.sink import FULL_PER_SITE, JsonlSink, read_directory
+from detector.runtime.tally import EXAMPLES_PER_SITE
+from runtime_helpers import marked, watch as run_watch, watch_json
+
+PAYLOAD = json.dumps([{"id": i, "name": "x" * 20, "tags": ["a", "b"]} for i in range(300_000)])
+
+
+def _row(marker: str) -> int:
+    return marked(__import__("pathlib").Path(__file__), marker)[0]
+
+
+async def _c_calls():
+    await asyncio.sleep(0.2)  # idle: probes answered on time
+    data = json.loads(PAYLOAD)  # GIL-JSON
+    await asyncio.sleep(0.2)
+    re.match(r"(a+)+$", "a" * 23 + "b")  # GIL-REGEX
+    await asyncio.sleep(0.2)
+    return len(data)
+
+
+def test_c_call_holding_the_gil_is_named_with_its_line_and_task():
+    with watch(0.1) as stalls:
+        asyncio.run(_c_calls())
+    # (Freeing the parsed document when the coroutine returns can make a stall of its own.)
+    named = {stall.user_frame.row: stall for stall in stalls if stall.user_frame}
+    assert set(named) == {_row("GIL-JSON"), _row("GIL-REGEX")}, [(s.duration, s.verdict, s.user_frame) for s in stalls]
+    for stall in named.values():
+        assert stall.task == "Task-1"
+        assert stall.verdict == "cpu"
+        assert stall.coroutine_frame.function == "_c_calls"
+
+
+def _cpu_for(seconds):
+    end = time.thread_time() + seconds
+    while time.thread_time() < end:  # CULPRIT-CPU
+        pass
+
+
+async def _sleeps():
+    time.sleep(0.3)  # CULPRIT-SLEEP
+
+
+async def _computes():
+    _cpu_for(0.3)  # CULPRIT-CALL
+
+
+def test_two_slow_callbacks_in_one_loop_iteration_are_both_named():
+    async def main():
+        await asyncio.gather(_sleeps(), _computes())  # made ready in the same iteration
+
+    with watch(0.1) as stalls:
+        asyncio.run(main())
+    merged = [stall for stall in stalls if len(stall.culprits) >= 2]
+    assert merged, [(s.duration, s.task, s.user_frame) for s in stalls]
+    (stall,) = merged
+    rows = {culprit.frame.row for culprit in stall.culprits}
+    assert {_row("CULPRIT-SLEEP"), _row("CULPRIT-CPU")} <= rows
+    assert stall.culprits[0].task == stall.task
+    assert len({culprit.task for culprit in stall.culprits}) == len(stall.culprits)
+    from detector.runtime.summary import describe
+
+    text = "\n".join(describe(stall))
+    assert "also " in text and "of the samples" in text
+
+
+def test_fix_site_is_the_users_coroutine_when_a_library_coroutine_blocks(tmp_path):
+    library = tmp_path / "site-packages" / "fakedb"
+    library.mkdir(parents=True)
+    (library / "__init__.py").write_text(
+        "import time\n"
+        "def _sync_query(sql):\n"
+        "    time.sleep(0.3)\n"
+        "    return [sql]\n"
+        "async def query(sql):\n"
+        "    return _sync_query(sql)\n"
+    )
+    (tmp_path / "app.py").write_text(
+        "import asyncio, fakedb\n"
+        "async def handler():\n"
+        "    return await fakedb.query('select 1')  # USER-LINE\n"
+        "asyncio.run(handler())\n"
+    )
+    env = dict(__import__("os").environ, PYTHONPATH=str(tmp_path / "site-packages"))
+    report = watch_json(sys.executable, "app.py", cwd=tmp_path, env=env)
+    (stall,) = report["stalls"]
+    row, _ = marked(tmp_path / "app.py", "USER-LINE")
+    for key in ("user_frame", "coroutine_frame"):
+        assert (stall[key]["filename"], stall[key]["row"], stall[key]["column"]) == (str(tmp_path / "app.py"), row, 12)
+    assert stall["innermost_frame"]["kind"] == "library"
+    assert "fix site" not in report["_stderr"]  # the user's line is the site itself
+    assert "blocked in _sync_query at " in report["_stderr"]
+
+
+def _event(row: int, duration: float, pid: int = 100, started_at: float = 1.0) -> StallEvent:
+    frame = Frame("/app/main.py", "handler", row, 5, row, 20, "    time.sleep(x)", "user")
+    return StallEvent(duration=duration, started_at=started_at, verdict="blocking", task="Task-1",
+                      loop_thread="MainThread", loop="asyncio.unix_events._UnixSelectorEventLoop", pid=pid,
+                      samples=3, cpu=0.0, runnable=0.0, user_frame=frame, innermost_frame=frame,
+                      coroutine_frame=frame, stack=[frame], seen=[(frame, 3)])
+
+
+def test_a_process_writes_a_bounded_number_of_records_per_site_and_counts_the_rest(tmp_path):
+    sink = JsonlSink(str(tmp_path))
+    for index in range(500):
+        sink(_event(7, 0.1 + index / 10_000, started_at=float(index)))
+    sink(_event(9, 0.2, started_at=1000.0))
+    sink.close()
+    (records,) = tmp_path.glob("*.jsonl")
+    assert len(records.read_text().splitlines()) == 1 + FULL_PER_SITE + 1  # process, 20 at line 7, 1 at line 9
+    merged = read_directory(str(tmp_path))
+    assert merged.tally.count == 501
+    first, second = merged.tally.sites()
+    assert (first.frame.row, first.count, round(first.longest, 4)) == (7, 500, 0.1499)
+    assert round(first.total, 3) == round(sum(0.1 + i / 10_000 for i in range(500)), 3)
+    assert (second.frame.row, second.count) == (9, 1)
+    assert len(merged.tally.examples()) == EXAMPLES_PER_SITE + 1
+
+
+def test_thousands_of_stalls_give_a_bounded_report_and_one_entry_per_site(tmp_path):
+    # What a long-running service leaves: many records of the same few sites.
+    program = tmp_path / "many.py"
+    record = json.dumps(dict(_event(7, 0.12).to_dict(), type="stall"))
+    other = json.dumps(dict(_event(9, 0.3, pid=101).to_dict(), type="stall"))
+    program.write_text(
+        "import os\n"
+        "path = os.path.join(os.environ['OFFLOAD_WATCH_DIR'], '9-many.jsonl')\n"
+        "with open(path, 'w') as handle:\n"
+        f"    handle.write(({record!r} + '\\n') * 5000)\n"
+        f"    handle.write(({other!r} + '\\n') * 2)\n"
+    )
+    report_path = tmp_path / "report.json"
+    result = run_watch("--report", str(report_path), "--", sys.executable, str(program), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(report_path.read_text())
+    assert report["stall_count"] == 5002
+    assert len(report["stalls"]) <= 2 * EXAMPLES_PER_SITE
+    assert [(site["count"], site["frame"]["row"], site["pids"]) for site in report["sites"]] == [
+        (5000, 7, [100]), (2, 9, [101])
+    ]
+    assert report_path.stat().st_size < 100_000
+    lines = result.stderr.splitlines()
+    assert lines[0] == "offload: 5002 event-loop stalls over 100 ms at 2 sites (longest 300 ms)"
+    assert lines[1] == "/app/main.py:7:5: event loop stalled 5000 times, 600000 ms in total, longest 120 ms " \
+                       "(blocking call) in task 'Task-1'"
+    assert len(lines) < 12
+
+
+def test_stalls_at_one_line_from_several_processes_are_grouped_with_their_pids(tmp_path):
+    program = tmp_path / "forks.py"
+    program.write_text(
+        "import asyncio, multiprocessing, time\n"
+        "async def block():\n"
+        "    await asyncio.sleep(0.01)\n"
+        "    time.sleep(0.2)  # STALL\n"
+        "def child():\n"
+        "    asyncio.run(block())\n"
+        "asyncio.run(block())\n"
+        "asyncio.run(block())\n"
+        "process = multiprocessing.get_context('fork').Process(target=child)\n"
+        "process.start(); process.join()\n"
+    )
+    result = run_watch("--", sys.executable, str(program), cwd=tmp_path)
+    row, _ = marked(program, "STALL")
+    lines = result.stderr.splitlines()
+    assert lines[0].startswith("offload: 3 event-loop stalls over 100 ms (longest ")
+    assert re.fullmatch(rf"forks\.py:{row}:5: event loop stalled 3 times, \d+ ms in total, longest \d+ ms "
+                        r"\(blocking call\) in task 'Task-\d+' in pids \d+, \d+", lines[1]), lines
