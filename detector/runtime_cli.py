@@ -21,9 +21,13 @@ def _report_path_problem(path: str):
     """Why ``path`` cannot take the report, checked before the command runs (None if it can)."""
     import os
 
-    directory = os.path.dirname(os.path.abspath(path))
     if os.path.isdir(path):
         return "is a directory"
+    if os.path.exists(path):  # a file, a FIFO, a device: written as such (detector.atomic)
+        if os.path.isfile(path) and not os.access(path, os.W_OK):
+            return "the file is read-only"
+        return None
+    directory = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(directory):
         return f"no such directory: {os.path.dirname(path) or directory}"
     if not os.access(directory, os.W_OK | os.X_OK):

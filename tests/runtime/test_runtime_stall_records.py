@@ -25,8 +25,6 @@ async def _c_calls():
     await asyncio.sleep(0.2)  # idle: probes answered on time
     data = json.loads(PAYLOAD)  # GIL-JSON
     await asyncio.sleep(0.2)
-    re.match(r"(a+)+$", "a" * 23 + "b")  # GIL-REGEX
-    await asyncio.sleep(0.2)
     return len(data)
 
 
@@ -35,7 +33,7 @@ def test_c_call_holding_the_gil_is_named_with_its_line_and_task():
         asyncio.run(_c_calls())
     # (Freeing the parsed document when the coroutine returns can make a stall of its own.)
     named = {stall.user_frame.row: stall for stall in stalls if stall.user_frame}
-    assert set(named) == {_row("GIL-JSON"), _row("GIL-REGEX")}, [(s.duration, s.verdict, s.user_frame) for s in stalls]
+    assert set(named) == {_row("GIL-JSON")}, [(s.duration, s.verdict, s.user_frame) for s in stalls]
     for stall in named.values():
         assert stall.task == "Task-1"
         assert stall.verdict == "cpu"
