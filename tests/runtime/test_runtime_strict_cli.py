@@ -7,7 +7,7 @@ import textwrap
 import pytest
 from click.testing import CliRunner
 
-from detector.confirm import CONFIRMED, NOT_EXERCISED, join
+from detector.confirm import CONFIRMED, NO_STALL, join
 from detector.runtime_cli import confirm as confirm_command
 from runtime_helpers import marked, watch
 
@@ -102,7 +102,7 @@ def test_confirm_marks_a_finding_confirmed_by_a_strict_record(app, tmp_path):
          "location": {"row": other_row + 100, "column": 1}},
     ]
     result = join(findings, report, cwd=str(tmp_path))
-    assert [f.status for f in result.findings] == [CONFIRMED, NOT_EXERCISED]
+    assert [f.status for f in result.findings] == [CONFIRMED, NO_STALL]
     assert result.findings[0].strict == [0] and result.findings[0].durations == []
     (tmp_path / "static.json").write_text(json.dumps(findings))
     (tmp_path / "runtime.json").write_text(json.dumps(report))
