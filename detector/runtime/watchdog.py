@@ -175,16 +175,9 @@ class Watchdog:
                     gil_wait, target = 0.0, _monotonic()
                     self.kinds.refresh_loop_packages()
                     continue
-                started = _monotonic()
                 next_look = self._check(monitors, gil_wait, target, frames)
                 frames = None  # frames hold their locals: let go at once
                 before = _monotonic()
-                if before - started >= self._least_threshold / 2:
-                    # Kept from the GIL in the middle of the look (posting a probe
-                    # releases it): the same as waking up late; look again at once.
-                    frames = sys._current_frames()
-                    gil_wait, target = before - started, started
-                    continue
                 delay = max(0.001, next_look - before)
                 woken = wake.acquire(True, delay)
                 # Waking up late means something kept the GIL (or the CPU) from us. If a C
