@@ -133,6 +133,11 @@ def module_name(path: Path, roots: Sequence[Path]) -> Tuple[str, bool]:
         while os.path.isfile(parent / "__init__.py") and parent != parent.parent:
             parts.insert(0, parent.name)
             parent = parent.parent
+    else:
+        # A directory whose name is no identifier (``python3.11``, ``my-app``) cannot be a
+        # package: imports start below it, so the name does too.
+        cut = max((i + 1 for i, part in enumerate(parts[:-1]) if not part.isidentifier()), default=0)
+        parts = parts[cut:]
     if is_package:
         parts = parts[:-1]
     parts = [p for p in parts if p]

@@ -241,6 +241,18 @@ def test_project_root_is_found_from_the_checked_file(tmp_path: Path):
         assert f"{name}:5:5: BLK200" in run.stdout
 
 
+def test_directories_that_cannot_be_packages_do_not_prefix_module_names(tmp_path: Path):
+    """A checkout (``.git``) holding ``lib/python3.11/``: imports start below ``python3.11``."""
+    (tmp_path / ".git").mkdir()
+    lib = tmp_path / "versions" / "3.11.7" / "lib" / "python3.11"
+    lib.mkdir(parents=True)
+    (lib / "main.py").write_text(CALLER)
+    (lib / "helper.py").write_text(HELPER)
+    run = offload(tmp_path, "check", "--no-cache", "versions")
+    assert run.returncode == 1, run.stderr
+    assert "versions/3.11.7/lib/python3.11/main.py:5:5: BLK200" in run.stdout
+
+
 def test_gitignore_is_honoured_and_build_output_is_not_skipped_silently(tmp_path: Path):
     (tmp_path / "pyproject.toml").write_text("[project]\nname = 'demo'\n")
     (tmp_path / ".gitignore").write_text("build/\n*_gen.py\n!keep_gen.py\n")
