@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import stat
-import subprocess
 import sys
 from pathlib import Path
 
@@ -13,12 +12,9 @@ import pytest
 
 from detector import atomic
 
+from offload_cli import run_offload as offload
+
 BLOCKING = "import asyncio, time\n\n\nasync def handler():\n    time.sleep(1)\n"
-
-
-def offload(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "detector", *args], cwd=cwd, capture_output=True, text=True,
-                          timeout=120, stdin=subprocess.DEVNULL)
 
 
 @pytest.fixture()

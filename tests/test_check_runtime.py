@@ -1,9 +1,10 @@
 """End to end through the real `offload` CLI: watch a program, then join its stalls with check."""
 from __future__ import annotations
 
-import subprocess
 import sys
 from pathlib import Path
+
+from offload_cli import run_offload as offload
 
 PROGRAM = """import asyncio, time
 
@@ -15,11 +16,6 @@ async def main():
 
 asyncio.run(main())
 """
-
-
-def offload(*args, cwd):
-    return subprocess.run([sys.executable, "-m", "detector", *args], cwd=cwd, capture_output=True, text=True,
-                          timeout=120)
 
 
 def test_watch_then_check_runtime_confirms_the_finding(tmp_path: Path):

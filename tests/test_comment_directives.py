@@ -3,19 +3,19 @@ string does not count, and a form feed, NEL or U+2028 earlier in the file does n
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from detector.suppress import has_skip_file, parse_noqa
 
+from offload_cli import run_offload
+
 BODY = "\nasync def f():\n    time.sleep(1)  # noqa\n    time.sleep(2)\n"
 
 
 def offload(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "detector", "check", "--no-cache", *args], cwd=cwd,
-                          capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+    return run_offload("check", "--no-cache", *args, cwd=cwd)
 
 
 @pytest.mark.parametrize("line2", [

@@ -3,17 +3,17 @@ traceback, never silently replaced by a parent directory's settings or the defau
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from offload_cli import run_offload
 
 BLOCKING = "import time\n\n\nasync def handler():\n    time.sleep(1)\n    open('x')\n"
 
 
 def offload(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "detector", "check", "--no-cache", *args], cwd=cwd,
-                          capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+    return run_offload("check", "--no-cache", *args, cwd=cwd)
 
 
 def one_error_line(result: subprocess.CompletedProcess) -> str:
