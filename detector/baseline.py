@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 from typing import Iterable, List, Optional, Sequence, Set, Tuple
 
-from detector import __version__
+from detector import __version__, files
 from detector.model import Finding
 
 VERSION = 1
@@ -93,12 +93,14 @@ def _invalid(path: Path, why: str) -> BaselineError:
 
 
 def load(path: Path) -> Baseline:
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise BaselineError(f"{path}: baseline file not found (create it with --write-baseline {path})") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise BaselineError(f"{path}: cannot read baseline: {getattr(exc, 'strerror', None) or exc}") from None
+    if not os.path.lexists(path):
+        raise BaselineError(f"{path}: baseline file not found (create it with --write-baseline {path})")
+    try:  # the project's reader: a baseline committed as a FIFO or a device is refused, never waited on
+        text = files.read_file(path).data.decode("utf-8")
+    except files.UnreadableFile as exc:
+        raise BaselineError(f"{path}: cannot read baseline: {exc.reason}") from None
+    except UnicodeDecodeError as exc:
+        raise BaselineError(f"{path}: cannot read baseline: {exc}") from None
     try:
         data = json.loads(text)
     except RecursionError:

@@ -4,6 +4,7 @@ one is "not a valid ..." and exit 2, never a traceback; diagnostics are never ba
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from pathlib import Path
 
@@ -53,6 +54,13 @@ def test_malformed_baseline_is_not_a_valid_baseline(project: Path, content: str,
     (project / "b.json").write_text(content)
     assert_clean_error(offload("check", "--no-cache", "--baseline", "b.json", "app.py", cwd=project),
                        f"error: b.json: not a valid baseline ({why}")
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on this platform")
+def test_baseline_that_is_a_fifo_is_refused_not_waited_on(project: Path):
+    os.mkfifo(project / "b.json")
+    assert_clean_error(offload("check", "--no-cache", "--baseline", "b.json", "app.py", cwd=project),
+                       "error: b.json: cannot read baseline: not a regular file")
 
 
 def test_unparsable_file_is_never_baselined(project: Path):
