@@ -269,6 +269,8 @@ def test_summaries_survive_the_cache_encoding_unchanged():
     config = Config(root=fixtures)
     summaries = runner.summarize_files(files, config, runner.effective_catalog(config), jobs=1)
     assert any(summary.functions and summary.classes and summary.bindings for summary in summaries)
+    functions = [function for summary in summaries for function in summary.functions]
+    assert any(function.returns for function in functions) and any(function.decorated for function in functions)
     for summary in summaries:
         assert codec.decode_summary(codec.encode_summary(summary)) == summary
         for finding in summary.diagnostics:

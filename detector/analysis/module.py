@@ -13,7 +13,7 @@ from typing import Dict, List, Optional, Tuple
 import libcst as cst
 
 from detector.analysis import diagnostics, flavour, literals, offload, positions, screen
-from detector.analysis.names import Resolver, Scope, dotted, identifier, inst, ref, resolve_relative
+from detector.analysis.names import Resolver, Scope, dotted, identifier, inst, is_none, ref, resolve_relative
 from detector.analysis.summary import (
     ACCESS,
     ASSIGNS,
@@ -36,6 +36,11 @@ from detector.catalog import Catalog
 from detector.suppress import has_skip_file, parse_noqa
 
 _UNKNOWN_SOURCE = ("unknown",)
+# Decorators that make a method a getter run on every read (``cached_property``: on the first).
+_PROPERTIES = frozenset({"property", "cached_property", "abstractproperty"})
+# Decorators that leave a function an ordinary sync function called in place.
+_PLAIN_DECORATORS = _PROPERTIES | {"staticmethod", "classmethod", "abstractmethod", "override", "final",
+                                   "wraps", "setter", "getter", "deleter"}
 _MAX_TEXT = 80
 # Methods that change a container in place: ``self.items.append(x)`` writes ``self.items``.
 _MUTATORS = frozenset({
@@ -87,15 +92,17 @@ def _fields(node: cst.CSTNode) -> Tuple[str, ...]:
 
 
 class _FunctionInfo:
-    __slots__ = ("scope", "is_async", "node", "calls", "is_generator", "is_property")
+    __slots__ = ("scope", "is_async", "node", "calls", "is_generator", "is_property", "returned", "decorated")
 
-    def __init__(self, scope: Scope, is_async: bool, node: cst.FunctionDef, is_property: bool):
+    def __init__(self, scope: Scope, is_async: bool, node: cst.FunctionDef, decorators: List[str]):
         self.scope = scope
         self.is_async = is_async
         self.node = node
         self.calls: List[Tuple[cst.BaseExpression, Scope, int]] = []
         self.is_generator = False
-        self.is_property = is_property
+        self.is_property = any(d.rsplit(".", 1)[-1] in _PROPERTIES for d in decorators)
+        self.decorated = any(d.rsplit(".", 1)[-1] not in _PLAIN_DECORATORS for d in decorators)
+        self.returned: List[Tuple[Optional[cst.BaseExpression], Scope]] = []  # every ``return`` of its body
 
 
 class _ClassInfo:
@@ -243,7 +250,7 @@ class _Collector(cst.CSTVisitor):
         is_async = node.asynchronous is not None
         scope = Scope("async" if is_async else "def", qualname, self.scope,
                       class_qualname=self.scope.qualname if in_class else "")
-        info = _FunctionInfo(scope, is_async, node, is_property="property" in decorators)
+        info = _FunctionInfo(scope, is_async, node, decorators)
         self.functions.append(info)
         self._bind_params(node.params, scope, in_class, decorators)
         outer_scope, outer_function, outer_loops = self.scope, self.function, self.loops
@@ -397,6 +404,10 @@ class _Collector(cst.CSTVisitor):
     def visit_Await(self, node: cst.Await) -> None:
         self._mark(node.expression, AWAITED)
 
+    def visit_Return(self, node: cst.Return) -> None:
+        if self.function is not None and self.scope.function_scope() is self.function.scope:
+            self.function.returned.append((node.value, self.scope))
+
     def visit_Yield(self, node: cst.Yield) -> None:
         if self.function is not None and self.scope.function_scope() is self.function.scope:
             self.function.is_generator = True
@@ -421,6 +432,19 @@ class _Collector(cst.CSTVisitor):
         if self.function is not None and (id(node) not in self.not_accesses or id(node) in self.rebound):
             self.function.calls.append((node, self.scope, len(self.ordered)))
         self.ordered.append(node)
+
+
+def _returns(resolver: Resolver, info: _FunctionInfo) -> str:
+    """What calling the function gives: its return annotation, or else what every ``return`` agrees on."""
+    if info.is_async or info.is_generator:
+        return ""  # a coroutine or a generator, not the value written after ``return``
+    annotation = info.node.returns
+    if annotation is not None:
+        value = resolver.annotation(annotation.annotation, info.scope.parent or info.scope)
+    else:
+        values = {resolver.value(node, scope) for node, scope in info.returned if node is not None and not is_none(node)}
+        value = values.pop() if len(values) == 1 else None
+    return value[1] if value is not None else ""
 
 
 def _loop_method(node: cst.Call, catalog: Catalog) -> Optional[str]:
@@ -596,6 +620,8 @@ def _fill(summary: ModuleSummary, python_tree: Optional[ast.Module], text: str, 
             is_async=info.is_async,
             is_generator=info.is_generator,
             is_property=info.is_property,
+            returns=_returns(resolver, info),
+            decorated=info.decorated,
         )
         summary.functions.append(function)
         entries = {}

@@ -153,29 +153,72 @@ class Resolver:
         return ref(f"{name}.{attr}")
 
     def annotation(self, node: cst.BaseExpression, scope: Scope) -> Value:
-        """The instance type an annotation declares: ``Path``, ``Optional[Path]``, ``Path | None``, ``"Path"``."""
+        """The instance type an annotation declares: ``Path``, ``Optional[Path]``, ``Path | None``,
+        ``"Path"``, ``Union[Path, None]``, ``Annotated[Path, ...]``, ``type[Path]``, ``Self``,
+        ``IO[bytes]`` (a generic's origin)."""
         if isinstance(node, cst.SimpleString):
             try:
                 node = cst.parse_expression(node.evaluated_value)
             except Exception:
                 return None
         if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.BitOr):
-            parts = [p for p in (node.left, node.right) if not _is_none(p)]
-            return self.annotation(parts[0], scope) if len(parts) == 1 else None
-        if isinstance(node, cst.Subscript):
-            base = self.value(node.value, scope)
-            if base in (ref("typing.Optional"), ref("Optional")) and len(node.slice) == 1:
-                element = node.slice[0].slice
-                if isinstance(element, cst.Index):
-                    return self.annotation(element.value, scope)
+            return self._one_of([node.left, node.right], scope)
+        if is_none(node):
             return None
+        if isinstance(node, cst.Subscript):
+            origin = _typing_name(self.value(node.value, scope))
+            elements = [e.slice.value for e in node.slice if isinstance(e.slice, cst.Index)]
+            if not elements:
+                return None
+            if origin in ("Optional", "Union"):
+                return self._one_of(elements, scope)
+            if origin in _WRAPPERS or origin in _CLASS_OF:
+                return self.annotation(elements[0], scope)
+            if origin in _ANY_GENERIC:
+                return None
+            node = node.value  # ``IO[bytes]``, ``Session[T]``: the generic's own type
         value = self.value(node, scope)
-        if value is not None and value[0] == "ref":
-            return inst(self.catalog.canonical(value[1]))
-        return None
+        if value is None or value[0] != "ref":
+            return None
+        if _typing_name(value) == "Self":
+            owner = _enclosing_class(scope)
+            return inst(owner) if owner else None
+        return inst(self.catalog.canonical(value[1]))
+
+    def _one_of(self, parts: List[cst.BaseExpression], scope: Scope) -> Value:
+        """A union: ``None`` members drop out; one type left is the type, more are unknown."""
+        rest = [p for p in parts if not is_none(p)]
+        return self.annotation(rest[0], scope) if len(rest) == 1 else None
 
 
-def _is_none(node: cst.BaseExpression) -> bool:
+# ``Annotated[X, ...]``, ``ClassVar[X]``, ``Final[X]``...: the type is the first argument.
+_WRAPPERS = frozenset({"Annotated", "ClassVar", "Final", "Required", "NotRequired", "ReadOnly"})
+_CLASS_OF = frozenset({"type", "Type"})  # a class and its instances resolve alike
+# Generics whose subscript says nothing about the value's own blocking methods.
+_ANY_GENERIC = frozenset({"Literal", "Callable", "Awaitable", "Coroutine", "Generator", "AsyncGenerator",
+                          "Iterator", "AsyncIterator", "Iterable", "AsyncIterable", "TypeGuard", "Unpack"})
+
+
+def _typing_name(value: Value) -> str:
+    """``typing.Optional``, ``typing_extensions.Optional`` or an unbound ``Optional`` -> ``Optional``."""
+    if value is None or value[0] != "ref":
+        return ""
+    module, _, name = value[1].rpartition(".")
+    return name if module in ("", "typing", "typing_extensions", "builtins") else ""
+
+
+def _enclosing_class(scope: Scope) -> str:
+    current: Optional[Scope] = scope
+    while current is not None:
+        if current.kind == "class":
+            return current.qualname
+        if current.class_qualname:
+            return current.class_qualname
+        current = current.parent
+    return ""
+
+
+def is_none(node: cst.BaseExpression) -> bool:
     return isinstance(node, cst.Name) and identifier(node) == "None"
 
 

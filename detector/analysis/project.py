@@ -14,6 +14,9 @@ from detector.analysis.summary import ClassSummary, FunctionSummary, ModuleSumma
 from detector.catalog import Catalog, Rule
 
 _MAX_DEPTH = 12
+# Attributes every function object has: ``f.cache_clear()`` is not the result's ``cache_clear``.
+_FUNCTION_ATTRIBUTES = frozenset({"cache_clear", "cache_info", "cache_parameters", "register", "dispatch",
+                                  "registry", "setter", "getter", "deleter", "fget", "fset", "fdel"})
 # Resolution results.
 Resolved = Union[Tuple[str, Rule, str], Tuple[str, FunctionSummary], None]
 
@@ -72,8 +75,26 @@ class Project:
         if owner in self.classes:
             return self.class_member(owner, attr, depth, set())
         if owner in self.functions:
-            return None  # an attribute of a function, or of what it returned: unknown
-        return self.expand(f"{owner}.{attr}", depth + 1)
+            # ``f().attr`` and ``obj.prop.attr`` are spelled ``f.attr``, ``C.prop.attr``: the
+            # attribute of what the function returns (its annotation, or every ``return``).
+            returned = self.returned(owner, depth + 1)
+            if returned is None or attr in _FUNCTION_ATTRIBUTES or returned in self.functions:
+                return None
+            return self.member(returned, attr, depth + 1)
+        return self.expand(f"{self.external_type(owner) or owner}.{attr}", depth + 1)
+
+    def external_type(self, name: str) -> Optional[str]:
+        """The type the catalogue gives an external attribute or call result (``pathlib.Path.parent``,
+        ``pathlib.Path.joinpath``): reached through a project name, it was not typed in its file."""
+        head, _, last = name.rpartition(".")
+        return (self.catalog.attribute_type(head, last) if head else None) or self.catalog.result_type(name)
+
+    def returned(self, qualname: str, depth: int = 0) -> Optional[str]:
+        """The canonical type a project function's call (or a property's read) gives, if known."""
+        found = self.functions.get(qualname)
+        if not found or len(found) != 1 or not found[0].returns or depth > _MAX_DEPTH:
+            return None
+        return self.expand(found[0].returns, depth + 1)
 
     def class_member(self, qualname: str, attr: str, depth: int, seen: set) -> Optional[str]:
         """Look ``attr`` up on a project class and its bases, in definition order."""

@@ -44,6 +44,13 @@ class FunctionSummary:
     is_property: bool = False
     # ``loop.call_soon(cb)`` and friends: target = the callback, position = the registration.
     callbacks: List[CallRecord] = field(default_factory=list)
+    # What calling it (or reading it, for a property) gives: a dotted path the project resolves
+    # like a call target (``pathlib.Path``, ``pkg.mod.Settings``, ``pkg.mod.Store._base.__truediv__``),
+    # from the return annotation or else from every ``return`` agreeing; "" when unknown.
+    returns: str = ""
+    # Decorated by something other than staticmethod/classmethod/property: the decorator may
+    # make it a coroutine function or send it to a thread, so awaiting it proves nothing.
+    decorated: bool = False
 
 
 @dataclass
