@@ -210,7 +210,7 @@ def check(
         click.echo(_render(output_format, result.findings, settings, use_color, show_source, sources, joined),
                    nl=False, color=use_color)
     if joined is not None:
-        from detector.confirm import format_text
+        from detector.runtime.confirm import format_text
 
         # Structured output stays one document on stdout; the human summary goes to stderr.
         for line in format_text(joined):
@@ -329,7 +329,7 @@ def _render(output_format: str, findings, settings, color: bool, show_source: bo
 
 
 def _load_runtime(report_path: str) -> dict:
-    from detector.confirm import ConfirmInputError, load_runtime
+    from detector.runtime.confirm import ConfirmInputError, load_runtime
 
     try:
         return load_runtime(report_path)
@@ -339,7 +339,7 @@ def _load_runtime(report_path: str) -> dict:
 
 def _confirm_with(findings, report: dict):
     """``offload check --runtime R.json``: the same join as ``offload confirm``."""
-    from detector.confirm import ConfirmInputError, join
+    from detector.runtime.confirm import ConfirmInputError, join
 
     try:
         return join([f.to_dict() for f in findings], report)
@@ -371,7 +371,7 @@ def rule_command(code: str) -> None:
 
 
 # The runtime commands live in their own module: it imports only the stdlib and click.
-from detector.runtime_cli import confirm, watch  # noqa: E402
+from detector.runtime.cli import confirm, watch  # noqa: E402
 
 main.add_command(watch)
 main.add_command(confirm)

@@ -23,7 +23,7 @@ def test_wheel_contains_catalogue_and_entry_points(tmp_path: Path):
     assert shipped == {p.name for p in (REPO / "rules").glob("*.toml")}
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
     text = zipfile.ZipFile(wheel).read(entry_points).decode()
-    assert "offload = detector.cli:main" in text and "offload = detector.pytest_plugin" in text
+    assert "offload = detector.cli:main" in text and "offload = detector.runtime.pytest_plugin" in text
 
 
 def test_catalogue_loads_from_wherever_detector_is_installed():

@@ -9,7 +9,7 @@ from pathlib import Path
 PROGRAMS = Path(__file__).parent / "programs"
 LOOPS = ["asyncio", "uvloop"]
 # `offload watch` without going through detector/cli.py.
-WATCH = [sys.executable, "-c", "from detector.runtime_cli import watch; watch()"]
+WATCH = [sys.executable, "-c", "from detector.runtime.cli import watch; watch()"]
 
 
 def marked(path: Path, marker: str):

@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from detector.runtime.session import BOOTSTRAP_DIR
-from detector.runtime_cli import watch as watch_command
+from detector.runtime.cli import watch as watch_command
 from runtime_helpers import PROGRAMS, marked, watch, watch_json
 
 

@@ -7,8 +7,8 @@ import sys
 import pytest
 from click.testing import CliRunner
 
-from detector.confirm import CONFIRMED, NO_STALL, ConfirmInputError, join
-from detector.runtime_cli import confirm as confirm_command
+from detector.runtime.confirm import CONFIRMED, NO_STALL, ConfirmInputError, join
+from detector.runtime.cli import confirm as confirm_command
 from runtime_helpers import PROGRAMS, marked, watch
 
 APP = PROGRAMS / "confirm_app.py"

@@ -162,7 +162,7 @@ def test_threshold_must_be_positive():
 
 
 @pytest.mark.parametrize(
-    "module", ["detector.runtime", "detector.runtime.api", "detector.pytest_plugin", "detector.confirm"]
+    "module", ["detector.runtime", "detector.runtime.api", "detector.runtime.pytest_plugin", "detector.runtime.confirm"]
 )
 def test_importing_the_runtime_side_imports_neither_libcst_nor_click(module):
     code = (

@@ -7,8 +7,8 @@ import textwrap
 import pytest
 from click.testing import CliRunner
 
-from detector.confirm import CONFIRMED, NO_STALL, join
-from detector.runtime_cli import confirm as confirm_command
+from detector.runtime.confirm import CONFIRMED, NO_STALL, join
+from detector.runtime.cli import confirm as confirm_command
 from runtime_helpers import marked, watch
 
 pytest_plugins = ["pytester"]

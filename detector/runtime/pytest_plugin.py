@@ -86,7 +86,7 @@ def pytest_addoption(parser) -> None:
     parser.addini("offload_watch", type="bool", default=False, help="watch every test's event loop for stalls")
     parser.addini("offload_threshold", default=str(DEFAULT_THRESHOLD), help="shortest stall to report, seconds")
     parser.addini("offload_mode", default="fail", help="fail or warn")
-    from detector.pytest_strict import add_options
+    from detector.runtime.pytest_strict import add_options
 
     add_options(group, parser)
 
@@ -113,7 +113,7 @@ def pytest_configure(config) -> None:
     if mode not in MODES:
         raise pytest.UsageError(f"offload_mode must be one of {', '.join(MODES)}, not {mode!r}")
     config.stash[_settings_key] = _Settings(enabled, threshold, mode)
-    from detector.pytest_strict import configure
+    from detector.runtime.pytest_strict import configure
 
     configure(config, mode)
 

@@ -142,7 +142,7 @@ def _strict_allow():
               show_default=True)
 def confirm(static_json: str, runtime_json: str, output_format: str) -> None:
     """Join static findings (offload check --output-format json) with a runtime report (offload watch --report)."""
-    from detector.confirm import ConfirmInputError, format_text, join, load_runtime, load_static
+    from detector.runtime.confirm import ConfirmInputError, format_text, join, load_runtime, load_static
 
     try:
         result = join(load_static(static_json), load_runtime(runtime_json))
