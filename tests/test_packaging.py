@@ -6,15 +6,17 @@ import sys
 import zipfile
 from pathlib import Path
 
-from fixture_format import REPO
+from source_tree import REPO, copy_source_tree
 
 import detector
 from detector import catalog
 
 
 def test_wheel_contains_catalogue_and_entry_points(tmp_path: Path):
+    # Built from a clean copy: a stale build/ or egg-info in the checkout must not fill the wheel.
+    source = copy_source_tree(tmp_path / "source")
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(tmp_path), str(REPO)],
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(tmp_path), str(source)],
         check=True, timeout=300,
     )
     wheel = next(tmp_path.glob("offload-*.whl"))
