@@ -14,7 +14,14 @@ Schema of a family file (user ``[[tool.offload.blocking-calls]]`` entries use th
     fix = "unsafe"                    # safe | unsafe | none
     alternative = "aiofiles"          # async library to suggest, optional
     peer-codes = ["ASYNC230"]         # flake8-async / ruff codes whose noqa also covers this rule
+    message = "`{call}()` ..."        # the finding's message: a template of named fields (logic rules)
+    opt-in = false                    # reported only when selected by its full code
     docs = "..."                      # What it does / Why is this bad / Example / Use instead / Fix safety
+    [rule.examples]                   # small modules; tests check each, ``offload rule`` shows them
+    invalid = ["..."]                 # reported by this rule (the first is the docs' Example)
+    valid = ["..."]                   # not reported by this rule
+    fixed = ["..."]                   # what --fix writes from the first invalid one (docs' Use instead)
+    config = "..."                    # the [tool.offload] table the examples are checked with
     [returns]                         # call -> type of its result, so methods on it resolve
     "sqlite3.connect" = "sqlite3.Connection"
     [attributes]                      # attribute of a typed value -> its type ("Type.*" allowed)
@@ -25,6 +32,7 @@ Schema of a family file (user ``[[tool.offload.blocking-calls]]`` entries use th
 from __future__ import annotations
 
 import re
+import string
 import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -39,10 +47,15 @@ CODE_RE = re.compile(r"^BLK\d{3}$")
 # await and pass-function are the BLK3xx rewrites (add ``await``; ``to_thread(f(x))`` -> ``to_thread(f, x)``).
 REMEDIES = ("to_thread", "asyncio.sleep", "await", "pass-function", "none")
 FIX_KINDS = ("safe", "unsafe", "none")
+# Keys a user ``blocking-calls`` entry may give; the shipped catalogue also has CATALOG_KEYS.
 RULE_KEYS = {
     "code", "name", "summary", "calls", "exclude", "lazy", "remedy", "fix",
     "alternative", "peer-codes", "docs", "family",
 }
+CATALOG_KEYS = {"message", "opt-in", "examples"}
+EXAMPLE_KEYS = ("invalid", "valid", "fixed")
+# The message of a catalogued (or configured) blocking call: ``advice`` says how to move it off the loop.
+CALL_MESSAGE = "blocking call `{call}()` in async function `{function}`; {advice}"
 FILE_KEYS = {"family", "title", "rule", "returns", "attributes", "aliases"}
 # User entries without a code join this rule.
 CUSTOM_CODE = "BLK190"
@@ -50,6 +63,16 @@ CUSTOM_CODE = "BLK190"
 
 class CatalogError(ValueError):
     """A catalogue or user extension that does not follow the schema."""
+
+
+@dataclass(frozen=True)
+class Examples:
+    """Small modules that show a rule: each is checked by the test suite."""
+
+    invalid: Tuple[str, ...] = ()
+    valid: Tuple[str, ...] = ()
+    fixed: Tuple[str, ...] = ()
+    config: str = ""  # TOML of the ``[tool.offload]`` table the examples need (e.g. configured calls)
 
 
 @dataclass(frozen=True)
@@ -66,6 +89,13 @@ class Rule:
     alternative: str = ""
     peer_codes: Tuple[str, ...] = ()
     docs: str = ""
+    message: str = CALL_MESSAGE
+    opt_in: bool = False
+    examples: Examples = Examples()
+
+    def render(self, **fields: str) -> str:
+        """The finding's message: the template with its named fields filled in."""
+        return self.message.format_map(fields)
 
 
 @dataclass
@@ -153,13 +183,51 @@ def _as_str_table(value: object, where: str) -> Dict[str, str]:
     return dict(value)
 
 
-def parse_rule(data: Mapping, family: str, where: str, defaults: Optional[Rule] = None) -> Rule:
-    """Validate one ``[[rule]]`` table; ``defaults`` supplies fields a user entry may omit."""
-    unknown = set(data) - RULE_KEYS
+def template_fields(template: str, where: str) -> Tuple[str, ...]:
+    """The named fields of a message template; anything but plain ``{name}`` is refused."""
+    try:
+        parts = list(string.Formatter().parse(template))
+    except ValueError as exc:
+        raise CatalogError(f"{where}: message template: {exc}") from None
+    fields = []
+    for _, name, spec, conversion in parts:
+        if name is None:
+            continue
+        if not name.isidentifier() or spec or conversion:
+            raise CatalogError(f"{where}: message template field {{{name}}} must be a plain {{name}}")
+        fields.append(name)
+    return tuple(fields)
+
+
+def _as_examples(value: object, where: str) -> Examples:
+    if not isinstance(value, dict):
+        raise CatalogError(f"{where}: expected a table")
+    unknown = set(value) - set(EXAMPLE_KEYS) - {"config"}
     if unknown:
         raise CatalogError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
-    values = {}
-    for key in ("code", "name", "summary", "remedy", "fix", "alternative", "docs", "family"):
+    lists = {key: _as_str_list(value[key], f"{where}.{key}") for key in EXAMPLE_KEYS if key in value}
+    config = value.get("config", "")
+    if not isinstance(config, str):
+        raise CatalogError(f"{where}.config: expected a string")
+    if lists.get("fixed") and not lists.get("invalid"):
+        raise CatalogError(f"{where}: 'fixed' is what --fix makes of the first 'invalid' example, which is missing")
+    return Examples(config=config, **lists)
+
+
+def parse_rule(data: Mapping, family: str, where: str, defaults: Optional[Rule] = None,
+               keys: frozenset = frozenset(RULE_KEYS | CATALOG_KEYS)) -> Rule:
+    """Validate one ``[[rule]]`` table; ``defaults`` supplies fields a user entry may omit."""
+    unknown = set(data) - keys
+    if unknown:
+        raise CatalogError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
+    values: Dict[str, object] = {}
+    if "opt-in" in data:
+        if not isinstance(data["opt-in"], bool):
+            raise CatalogError(f"{where}: 'opt-in' must be true or false")
+        values["opt_in"] = data["opt-in"]
+    if "examples" in data:
+        values["examples"] = _as_examples(data["examples"], f"{where}.examples")
+    for key in ("code", "name", "summary", "remedy", "fix", "alternative", "docs", "family", "message"):
         if key in data:
             if not isinstance(data[key], str):
                 raise CatalogError(f"{where}: '{key}' must be a string")
@@ -184,6 +252,7 @@ def parse_rule(data: Mapping, family: str, where: str, defaults: Optional[Rule] 
     stray = set(rule.lazy) - set(rule.calls)
     if stray:
         raise CatalogError(f"{where}: lazy names not in calls: {', '.join(sorted(stray))}")
+    template_fields(rule.message, where)
     return rule
 
 
@@ -228,6 +297,7 @@ def load_builtin(directory: Optional[Path] = None) -> Catalog:
 
 
 USER_CODE_RE = re.compile(r"^BLK1\d\d$")
+USER_KEYS = frozenset(RULE_KEYS)
 # The BLK3xx rewrites (``await``, ``pass-function``) only make sense for offload calls themselves.
 USER_REMEDIES = ("to_thread", "asyncio.sleep", "none")
 
@@ -266,10 +336,10 @@ def extend(catalog: Catalog, entries: Iterable[Mapping], where: str) -> Catalog:
                     f"{place}: {', '.join(sorted(extra_keys))} cannot be set when adding calls to {code}; "
                     "define a new rule with its own code (e.g. BLK191), name and summary instead"
                 )
-            extra = parse_rule(entry, base.family, place, replace(base, lazy=()))
+            extra = parse_rule(entry, base.family, place, replace(base, lazy=()), USER_KEYS)
             rules[code] = replace(base, calls=base.calls + extra.calls, lazy=base.lazy + extra.lazy)
         else:
-            rule = parse_rule(entry, "custom", place)
+            rule = parse_rule(entry, "custom", place, keys=USER_KEYS)
             if rule.remedy not in USER_REMEDIES:
                 raise CatalogError(f"{place}: remedy {rule.remedy!r} is not one of {', '.join(USER_REMEDIES)}")
             taken = next((other.code for other in rules.values() if other.name == rule.name), None)

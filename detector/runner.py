@@ -19,7 +19,8 @@ from typing import Callable, Dict, List, Mapping, Optional, Sequence, Union
 
 from detector import catalog as catalog_module
 from detector import files
-from detector.analysis import misuse, propagate
+from detector.analysis import checks
+from detector.analysis.checks import Scan
 from detector.analysis.findings import direct_findings
 from detector.analysis.fixpolicy import Policy
 from detector.analysis.project import Project
@@ -119,16 +120,10 @@ def findings_for(summaries: List[ModuleSummary], catalog: Catalog, config: Confi
     project = Project(summaries, catalog)
     policy = Policy(project, config)
     safety = ThreadSafety(project)
-    found = direct_findings(project, policy)
-    transitive = config.is_selected(propagate.CODE)
-    misused = any(config.is_selected(code) for code in misuse.NAMES)
-    chains = propagate.blocking_chains(project) if transitive or misused else {}
-    if transitive:
-        found += propagate.transitive_findings(project, chains, policy, safety)
-    if misused:
-        found += misuse.misuse_findings(project, chains, policy, safety)
+    found = direct_findings(project, policy) + checks.run(Scan(project, policy, safety), config.is_selected)
+    opt_in = {rule.code for rule in catalog.rules.values() if rule.opt_in}
     found = [f for f in found if config.is_selected(f.code, f.filename)
-             and (f.code not in misuse.OPT_IN or config.selects_explicitly(f.code))]
+             and (f.code not in opt_in or config.selects_explicitly(f.code))]
     return sorted(found, key=Finding.sort_key)
 
 

@@ -69,11 +69,10 @@ def direct_finding(module: ModuleSummary, function: FunctionSummary, call: CallR
     # A file object handed on or iterated is read where it is used, not where it is opened.
     stream = policy.returns_stream(call.target)
     advice, applicability, reason = remedy_text(rule, call, lazy, spelling, stream)
-    message = f"blocking call `{call.text}()` in async function `{fn}`; {advice}"
     return Finding(
         code=rule.code,
         name=rule.name,
-        message=message,
+        message=rule.render(call=call.text, function=fn, advice=advice),
         filename=module.path,
         location=Location(call.row, call.col),
         end_location=Location(call.end_row, call.end_col),

@@ -12,18 +12,15 @@ not call ``helper`` on the loop.
 from __future__ import annotations
 
 from collections import deque
-from typing import TYPE_CHECKING, Deque, Dict, List, Optional, Tuple
+from typing import Deque, Dict, Iterator, List, Optional, Tuple
 
-from detector.analysis.findings import calls_in_async_functions, short_name, suppressed
+from detector.analysis.checks import CallSite, Scan, check
+from detector.analysis.findings import short_name, suppressed
 from detector.analysis.project import Project
 from detector.analysis.summary import ACCESS, ASSIGNS, AWAITED, ITERATED, OFFLOAD_ARG, CallRecord, FunctionSummary, ModuleSummary
-from detector.model import Applicability, Finding, Hop, Location
+from detector.model import Applicability, Finding, Hop
 
-if TYPE_CHECKING:
-    from detector.analysis.fixpolicy import Policy
-    from detector.analysis.threadsafety import ThreadSafety
-
-CODE, NAME = "BLK200", "blocking-call-via-helper"
+CODE = "BLK200"  # the chains stop at a noqa for this rule too
 Chain = Tuple[Hop, ...]
 
 
@@ -79,25 +76,21 @@ def blocking_chains(project: Project) -> Dict[int, Chain]:
     return chains
 
 
-def transitive_findings(project: Project, chains: Dict[int, Chain], policy: "Policy",
-                        safety: "ThreadSafety") -> List[Finding]:
-    """A finding at every async call site of a sync function that blocks (``chains`` from blocking_chains)."""
-    findings: List[Finding] = []
-    for module, function, call in calls_in_async_functions(project, policy):
-        target = callee(project, call) if not call.flags & OFFLOAD_ARG else None
-        if target is None or id(target) not in chains or suppressed(module, call, (CODE,)):
+@check(CODE)
+def blocking_call_via_helper(scan: Scan) -> Iterator[Finding]:
+    """A finding at every async call site of a sync function that blocks."""
+    for site in scan.sites:
+        call = site.call
+        if not site.function.is_async or call.flags & OFFLOAD_ARG:
             continue
-        chain = (hop(module, function, call),) + chains[id(target)]
-        findings.append(_finding(module, function, call, chain, target, policy, safety))
-    return findings
+        target = callee(scan.project, call)
+        if target is None or id(target) not in scan.chains or suppressed(site.module, call, (CODE,)):
+            continue
+        yield _finding(scan, site, (hop(site.module, site.function, call),) + scan.chains[id(target)], target)
 
 
-def _finding(module: ModuleSummary, function: FunctionSummary, call: CallRecord, chain: Chain,
-             target: FunctionSummary, policy: "Policy", safety: "ThreadSafety") -> Finding:
-    last = chain[-1]
-    fn = short_name(function, module)
-    through = " -> ".join(h.function for h in chain[1:])
-    shown = call.text if call.flags & ACCESS else f"{call.text}()"
+def _finding(scan: Scan, site: CallSite, chain: Chain, target: FunctionSummary) -> Finding:
+    call, module, policy = site.call, site.module, scan.policy
     spelling = policy.spelling(module)
     title = spelling.title("to_thread")
     if call.flags & ACCESS:
@@ -105,7 +98,7 @@ def _finding(module: ModuleSummary, function: FunctionSummary, call: CallRecord,
         fix = policy.fix(module, Applicability.SUGGESTION, title,
                          "a property read: the rewrite would have to turn the attribute into a call")
     else:
-        hazard = safety.hazard(target)
+        hazard = scan.safety.hazard(target)
         if hazard and target.is_generator:
             advice = f"consume it in a thread, e.g. `{spelling.call(f'lambda: list({call.text}(...))')}`"
         elif hazard:
@@ -113,19 +106,10 @@ def _finding(module: ModuleSummary, function: FunctionSummary, call: CallRecord,
         else:
             advice = spelling.offload(call.text)
         fix = policy.fix(module, Applicability.UNSAFE, title, hazard or "")
-    message = (
-        f"`{shown}` in async function `{fn}` blocks the event loop: it reaches "
-        f"`{last.call}()` at {last.filename}:{last.row} through {through}; {advice}"
-    )
-    return Finding(
-        code=CODE,
-        name=NAME,
-        message=message,
-        filename=module.path,
-        location=Location(call.row, call.col),
-        end_location=Location(call.end_row, call.end_col),
-        fix=fix,
-        chain=chain,
-        call=call.text,
-        function=fn,
+    last = chain[-1]
+    return scan.finding(
+        CODE, module, call, site.name, fix, chain,
+        shown=call.text if call.flags & ACCESS else f"{call.text}()",
+        reached=last.call, place=f"{last.filename}:{last.row}",
+        through=" -> ".join(h.function for h in chain[1:]), advice=advice,
     )

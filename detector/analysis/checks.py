@@ -1,0 +1,135 @@
+"""Rules found by the analysis, not by call names (BLK200, BLK3xx): one check function per rule.
+
+A check is registered under its rule code with ``@check("BLK302")``. Everything else about the
+rule (name, message template, fix kind, opt-in, docs, examples) is its catalogue entry in
+``rules/*.toml``: the finding's message is the entry's template filled with named fields, and
+its fix kind is the entry's ``fix``. A check reads a ``Scan`` (the calls made where the loop
+runs, the sync callbacks the loop runs) and yields its findings.
+"""
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING, Callable, Dict, Iterable, List, Optional, Tuple
+
+from detector.analysis.findings import short_name
+from detector.analysis.project import Project
+from detector.analysis.summary import CallRecord, FunctionSummary, ModuleSummary
+from detector.model import Applicability, Finding, Fix, Hop, Location
+
+if TYPE_CHECKING:
+    from detector.analysis.fixpolicy import Policy
+    from detector.analysis.threadsafety import ThreadSafety
+
+# Modules whose import registers the shipped checks.
+CHECK_MODULES = ("detector.analysis.propagate", "detector.analysis.misuse")
+
+
+@dataclass(frozen=True)
+class CallSite:
+    """A call made in a function the event loop runs."""
+
+    module: ModuleSummary
+    function: FunctionSummary
+    name: str  # the function's short name (``Client.fetch``)
+    call: CallRecord
+
+
+@dataclass(frozen=True)
+class Registration:
+    """A project function handed to the loop as a callback (``loop.call_soon(target)``)."""
+
+    target: FunctionSummary
+    target_module: ModuleSummary
+    call: CallRecord  # the registering call
+    module: ModuleSummary  # where the registering call is
+
+
+class Scan:
+    """What checks read: the project, where the loop runs, and the helpers that block."""
+
+    def __init__(self, project: Project, policy: "Policy", safety: "ThreadSafety"):
+        self.project = project
+        self.policy = policy
+        self.safety = safety
+
+    @cached_property
+    def chains(self) -> Dict[int, Tuple[Hop, ...]]:
+        """id(sync function) -> its shortest chain down to a blocking call (propagate.blocking_chains)."""
+        from detector.analysis.propagate import blocking_chains
+
+        return blocking_chains(self.project)
+
+    @cached_property
+    def sites(self) -> List[CallSite]:
+        """Every call recorded in a function the loop runs, in a file that is not skipped."""
+        return [CallSite(module, function, short_name(function, module), call)
+                for module, function in self._functions_on_loop() for call in function.calls]
+
+    @cached_property
+    def registrations(self) -> List[Registration]:
+        """Each project function registered as a loop callback, with its first registration."""
+        found: Dict[int, Registration] = {}
+        for module, function in self._functions_on_loop():
+            for call in function.callbacks:
+                resolved = self.project.resolve(call.target)
+                target = resolved[1] if resolved is not None else None
+                if isinstance(target, FunctionSummary):
+                    found.setdefault(id(target), Registration(target, self.project.module_of[id(target)], call, module))
+        return list(found.values())
+
+    def _functions_on_loop(self) -> Iterable[Tuple[ModuleSummary, FunctionSummary]]:
+        for module in self.project.summaries:
+            if not module.skip_file:
+                yield from ((module, f) for f in module.functions if self.policy.on_loop(f))
+
+    def fix(self, code: str, title: str, reason: str = "") -> Optional[Fix]:
+        """The fix of a ``code`` finding, as its catalogue entry allows; ``reason`` (why a rewrite
+        would be wrong here) makes it a suggestion."""
+        kind = self.project.catalog.rules[code].fix
+        if kind == "none":
+            return None
+        if reason:
+            return Fix(Applicability.SUGGESTION, title, reason=reason)
+        return Fix(Applicability(kind), title)
+
+    def finding(self, code: str, module: ModuleSummary, call: CallRecord, function: str,
+                fix: Optional[Fix] = None, chain: Tuple[Hop, ...] = (), **fields: str) -> Finding:
+        """A ``code`` finding at ``call``: its message is the rule's template, with ``call`` and
+        ``function`` and ``fields`` filled in."""
+        rule = self.project.catalog.rules[code]
+        message = rule.render(call=call.text, function=function, **fields)
+        return Finding(code, rule.name, message, module.path, Location(call.row, call.col),
+                       Location(call.end_row, call.end_col), fix, chain, call.text, function)
+
+
+Check = Callable[[Scan], Iterable[Finding]]
+CHECKS: Dict[str, Check] = {}
+
+
+def check(code: str) -> Callable[[Check], Check]:
+    """Register the check of rule ``code`` (one per code)."""
+    def register(function: Check) -> Check:
+        if code in CHECKS and CHECKS[code] is not function:
+            raise ValueError(f"two checks registered for {code}")
+        CHECKS[code] = function
+        return function
+    return register
+
+
+def registered() -> Dict[str, Check]:
+    """Every check: the shipped ones and any registered since."""
+    for name in CHECK_MODULES:
+        importlib.import_module(name)
+    return CHECKS
+
+
+def run(scan: Scan, selected: Callable[[str], bool]) -> List[Finding]:
+    """The findings of every selected check whose rule the catalogue has."""
+    rules = scan.project.catalog.rules
+    found: List[Finding] = []
+    for code, function in sorted(registered().items()):
+        if code in rules and selected(code):
+            found.extend(function(scan))
+    return found
