@@ -16,12 +16,13 @@ Schema of a family file (user ``[[tool.offload.blocking-calls]]`` entries use th
     peer-codes = ["ASYNC230"]         # flake8-async / ruff codes whose noqa also covers this rule
     message = "`{call}()` ..."        # the finding's message: a template of named fields (logic rules)
     opt-in = false                    # reported only when selected by its full code
-    docs = "..."                      # What it does / Why is this bad / Example / Use instead / Fix safety
+    docs = "..."                      # What it does / Why is this bad / Example / Use instead / Fix safety;
+                                      # a line "{invalid[0]}" (or valid[i], fixed[i]) shows that example
     [rule.examples]                   # small modules; tests check each, ``offload rule`` shows them
     invalid = ["..."]                 # reported by this rule (the first is the docs' Example)
     valid = ["..."]                   # not reported by this rule
     fixed = ["..."]                   # what --fix writes from the first invalid one (docs' Use instead)
-    config = "..."                    # the [tool.offload] table the examples are checked with
+    pyproject = "..."                 # the pyproject.toml the examples are checked with, if they need one
     [returns]                         # call -> type of its result, so methods on it resolve
     "sqlite3.connect" = "sqlite3.Connection"
     [attributes]                      # attribute of a typed value -> its type ("Type.*" allowed)
@@ -54,6 +55,8 @@ RULE_KEYS = {
 }
 CATALOG_KEYS = {"message", "opt-in", "examples"}
 EXAMPLE_KEYS = ("invalid", "valid", "fixed")
+# A docs line that shows an example: ``{invalid[0]}``, ``{valid[1]}``, ``{fixed[0]}``.
+EXAMPLE_REF = re.compile(r"^\{(invalid|valid|fixed)\[(\d+)\]\}$", re.M)
 # The message of a catalogued (or configured) blocking call: ``advice`` says how to move it off the loop.
 CALL_MESSAGE = "blocking call `{call}()` in async function `{function}`; {advice}"
 FILE_KEYS = {"family", "title", "rule", "returns", "attributes", "aliases"}
@@ -72,7 +75,7 @@ class Examples:
     invalid: Tuple[str, ...] = ()
     valid: Tuple[str, ...] = ()
     fixed: Tuple[str, ...] = ()
-    config: str = ""  # TOML of the ``[tool.offload]`` table the examples need (e.g. configured calls)
+    pyproject: str = ""  # the pyproject.toml they are checked with, if they need one (configured calls)
 
 
 @dataclass(frozen=True)
@@ -96,6 +99,11 @@ class Rule:
     def render(self, **fields: str) -> str:
         """The finding's message: the template with its named fields filled in."""
         return self.message.format_map(fields)
+
+    def example(self, kind: str, index: int) -> str:
+        """One of the rule's examples: ``kind`` is invalid, valid or fixed."""
+        snippets: Tuple[str, ...] = getattr(self.examples, kind)
+        return snippets[index]
 
 
 @dataclass
@@ -202,16 +210,16 @@ def template_fields(template: str, where: str) -> Tuple[str, ...]:
 def _as_examples(value: object, where: str) -> Examples:
     if not isinstance(value, dict):
         raise CatalogError(f"{where}: expected a table")
-    unknown = set(value) - set(EXAMPLE_KEYS) - {"config"}
+    unknown = set(value) - set(EXAMPLE_KEYS) - {"pyproject"}
     if unknown:
         raise CatalogError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
     lists = {key: _as_str_list(value[key], f"{where}.{key}") for key in EXAMPLE_KEYS if key in value}
-    config = value.get("config", "")
-    if not isinstance(config, str):
-        raise CatalogError(f"{where}.config: expected a string")
-    if lists.get("fixed") and not lists.get("invalid"):
-        raise CatalogError(f"{where}: 'fixed' is what --fix makes of the first 'invalid' example, which is missing")
-    return Examples(config=config, **lists)
+    pyproject = value.get("pyproject", "")
+    if not isinstance(pyproject, str):
+        raise CatalogError(f"{where}.pyproject: expected a string")
+    if len(lists.get("fixed", ())) > 1 or (lists.get("fixed") and not lists.get("invalid")):
+        raise CatalogError(f"{where}: 'fixed' is one example: what --fix makes of the first 'invalid' one")
+    return Examples(pyproject=pyproject, **lists)
 
 
 def parse_rule(data: Mapping, family: str, where: str, defaults: Optional[Rule] = None,
@@ -253,6 +261,9 @@ def parse_rule(data: Mapping, family: str, where: str, defaults: Optional[Rule] 
     if stray:
         raise CatalogError(f"{where}: lazy names not in calls: {', '.join(sorted(stray))}")
     template_fields(rule.message, where)
+    for found in EXAMPLE_REF.finditer(rule.docs):
+        if int(found[2]) >= len(getattr(rule.examples, found[1])):
+            raise CatalogError(f"{where}: docs show {found[0]}, which is not one of the rule's examples")
     return rule
 
 

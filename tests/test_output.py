@@ -16,6 +16,7 @@ from click.testing import CliRunner
 from detector.catalog import builtin
 from detector.cli import main
 from detector.report import terminal
+from detector.report.ruledocs import docs
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
@@ -153,7 +154,8 @@ def test_rule_docs_and_unknown_code():
     assert result.exit_code == 0
     rule = builtin().rules["BLK130"]
     assert result.stdout.startswith("# BLK130 blocking-open\n")
-    assert rule.docs.strip() in result.stdout
+    assert docs(rule).strip() in result.stdout
+    assert "```python\n" + rule.examples.invalid[0] in result.stdout and "{invalid[0]}" not in result.stdout
     for heading in ("## What it does", "## Why is this bad", "## Example", "## Use instead", "## Fix safety"):
         assert heading in result.stdout
     missing = CliRunner().invoke(main, ["rule", "BLK999"], catch_exceptions=False)

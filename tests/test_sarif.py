@@ -13,6 +13,7 @@ from detector import __version__
 from detector.catalog import builtin
 from detector.cli import main
 from detector.report import sarif
+from detector.report.ruledocs import docs
 from detector.runner import check_source
 
 SCHEMA_PATH = Path(__file__).parent / "data" / "sarif-schema-2.1.0.json"
@@ -107,7 +108,8 @@ def test_rules_carry_the_catalogue(project: Path):
         rule = catalogue[descriptor["id"]]
         assert descriptor["name"] == rule.name
         assert descriptor["shortDescription"]["text"] == rule.summary
-        assert descriptor["fullDescription"]["markdown"] == (rule.docs.strip() or rule.summary)
+        assert descriptor["fullDescription"]["markdown"] == (docs(rule).strip() or rule.summary)
+        assert "{invalid[0]}" not in descriptor["fullDescription"]["markdown"]  # examples shown as code
         assert descriptor["help"]["markdown"].startswith(f"# {rule.code} {rule.name}")
         assert descriptor["defaultConfiguration"]["level"] == "error"
 

@@ -1,9 +1,10 @@
 """Rule documentation from the catalogue: the ``offload rules`` table and ``offload rule CODE``."""
 from __future__ import annotations
 
+import re
 from typing import Iterable
 
-from detector.catalog import Rule
+from detector.catalog import EXAMPLE_REF, Rule
 
 FIX_LABEL = {"safe": "safe", "unsafe": "unsafe", "none": "-"}
 
@@ -30,4 +31,11 @@ def describe(rule: Rule) -> str:
         facts.append(f"Also silenced by `# noqa: {', '.join(rule.peer_codes)}`.")
     if rule.calls:
         facts.append("Matches: " + ", ".join(f"`{c}`" for c in rule.calls) + ".")
-    return head + "\n" + "\n".join(facts) + "\n\n" + rule.docs.strip() + "\n"
+    return head + "\n" + "\n".join(facts) + "\n\n" + docs(rule).strip() + "\n"
+
+
+def docs(rule: Rule) -> str:
+    """The rule's docs, with each example line (``{invalid[0]}``) shown as its code."""
+    def show(found: "re.Match[str]") -> str:
+        return "```python\n" + rule.example(found[1], int(found[2])).rstrip("\n") + "\n```"
+    return EXAMPLE_REF.sub(show, rule.docs)

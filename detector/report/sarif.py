@@ -65,9 +65,9 @@ def _physical(filename: str, region: dict, root: Optional[Path]) -> dict:
 
 # -- rules ------------------------------------------------------------------------------------
 def _rule_descriptor(rule) -> dict:
-    from detector.report.ruledocs import describe
+    from detector.report.ruledocs import describe, docs as rule_docs
 
-    docs = rule.docs.strip() or rule.summary
+    docs = rule_docs(rule).strip() or rule.summary
     return {
         "id": rule.code,
         "name": rule.name,

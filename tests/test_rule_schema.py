@@ -1,0 +1,65 @@
+"""The catalogue refuses rule entries whose message, examples or docs do not fit together."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from detector.catalog import CatalogError, extend, load_builtin
+
+ENTRY = '''
+[[rule]]
+code = "BLK398"
+name = "schema-probe"
+summary = "a rule that exists to be loaded"
+calls = []
+message = "{message}"
+docs = """
+## Example
+{docs_line}
+"""
+
+[rule.examples]
+invalid = ["async def f():\\n    pass\\n"]
+{extra}
+'''
+
+
+def load(tmp_path: Path, message: str = "`{call}()` in `{function}`", docs_line: str = "{invalid[0]}",
+         extra: str = "") -> None:
+    (tmp_path / "probe.toml").write_text(
+        ENTRY.replace("{message}", message).replace("{docs_line}", docs_line).replace("{extra}", extra),
+        encoding="utf-8")
+    load_builtin(tmp_path)
+
+
+def test_a_well_formed_entry_loads(tmp_path: Path) -> None:
+    load(tmp_path)
+
+
+@pytest.mark.parametrize("message", ["{call.__class__}", "{0}", "{}", "{call!r}", "{call:>10}", "{call"])
+def test_message_fields_are_plain_names(tmp_path: Path, message: str) -> None:
+    with pytest.raises(CatalogError, match="message template"):
+        load(tmp_path, message=message)
+
+
+def test_docs_cannot_show_an_example_that_does_not_exist(tmp_path: Path) -> None:
+    with pytest.raises(CatalogError, match=r"\{valid\[0\]\}"):
+        load(tmp_path, docs_line="{valid[0]}")
+
+
+@pytest.mark.parametrize("extra, error", [
+    ('fixed = ["a\\n", "b\\n"]', "'fixed' is one example"),
+    ('counter = ["x"]', "unknown key"),
+    ("valid = [1]", "list of non-empty strings"),
+    ("pyproject = 1", "pyproject"),
+])
+def test_examples_follow_the_schema(tmp_path: Path, extra: str, error: str) -> None:
+    with pytest.raises(CatalogError, match=error):
+        load(tmp_path, extra=extra)
+
+
+@pytest.mark.parametrize("key, value", [("message", "x"), ("opt-in", True), ("examples", {})])
+def test_project_entries_cannot_set_catalogue_only_keys(key: str, value: object) -> None:
+    with pytest.raises(CatalogError, match="unknown key"):
+        extend(load_builtin(), [{"calls": ["mylib.fetch"], key: value}], "blocking-calls")
