@@ -44,6 +44,7 @@ class Registration:
     target_module: ModuleSummary
     call: CallRecord  # the registering call
     module: ModuleSummary  # where the registering call is
+    function: FunctionSummary  # the function that makes it
 
 
 class Scan:
@@ -69,15 +70,15 @@ class Scan:
 
     @cached_property
     def registrations(self) -> List[Registration]:
-        """Each project function registered as a loop callback, with its first registration."""
-        found: Dict[int, Registration] = {}
+        """Every registration of a project function as a loop callback, in source order."""
+        found: List[Registration] = []
         for module, function in self._functions_on_loop():
             for call in function.callbacks:
                 resolved = self.project.resolve(call.target)
                 target = resolved[1] if resolved is not None else None
                 if isinstance(target, FunctionSummary):
-                    found.setdefault(id(target), Registration(target, self.project.module_of[id(target)], call, module))
-        return list(found.values())
+                    found.append(Registration(target, self.project.module_of[id(target)], call, module, function))
+        return found
 
     def _functions_on_loop(self) -> Iterable[Tuple[ModuleSummary, FunctionSummary]]:
         for module in self.project.summaries:

@@ -5,13 +5,14 @@ its entry in rules/misuse.toml.
 """
 from __future__ import annotations
 
-from typing import Iterator, Optional, Tuple
+from typing import Iterator, Optional, Set, Tuple
 
 from detector.analysis import offload
 from detector.analysis.checks import CallSite, Scan, check
 from detector.analysis.findings import short_name, suppressed
 from detector.analysis.propagate import callee, hop
 from detector.analysis.summary import ACCESS, AWAITED, FAN_OUT, OFFLOAD_ARG, STATEMENT, STORED, WITH_ITEM, CallRecord
+from detector.catalog import Rule
 from detector.model import Finding, Hop
 
 Reason = Tuple[str, Tuple[Hop, ...]]
@@ -20,8 +21,9 @@ Reason = Tuple[str, Tuple[Hop, ...]]
 def _blocking_reason(scan: Scan, call: CallRecord) -> Optional[Reason]:
     """What makes ``call`` block: a catalogued name (its code), or a helper's chain (BLK200)."""
     resolved = scan.project.resolve(call.target)
-    if resolved is not None and resolved[0] == "rule" and resolved[1].calls:
-        return resolved[1].code, ()
+    rule = resolved[1] if resolved is not None else None
+    if isinstance(rule, Rule) and rule.calls:
+        return rule.code, ()
     target = callee(scan.project, call)
     if target is not None and id(target) in scan.chains:
         return "BLK200", scan.chains[id(target)]
@@ -84,10 +86,12 @@ def nested_event_loop(scan: Scan) -> Iterator[Finding]:
 @check("BLK304")
 def blocking_call_in_loop_callback(scan: Scan) -> Iterator[Finding]:
     """The body of a sync callback the loop runs is on the loop, like an async body."""
+    seen: Set[int] = set()
     for registration in scan.registrations:
         target, module = registration.target, registration.target_module
-        if target.is_async:
-            continue
+        if target.is_async or id(target) in seen:
+            continue  # a body is reported once, with its first registration
+        seen.add(id(target))
         fn = short_name(target, module)
         for call in target.calls:
             if call.flags & (AWAITED | ACCESS | OFFLOAD_ARG):
