@@ -114,3 +114,12 @@ def unbounded_offload_fan_out(scan: Scan) -> Iterator[Finding]:
     for site in _calls(scan, "BLK305", async_only=True):
         if site.call.flags & FAN_OUT and not site.call.flags & OFFLOAD_ARG:
             yield scan.finding("BLK305", site.module, site.call, site.name)
+
+
+@check("BLK306")
+def coroutine_function_as_loop_callback(scan: Scan) -> Iterator[Finding]:
+    for registration in scan.registrations:
+        if registration.target.is_async and not suppressed(registration.module, registration.call, ("BLK306",)):
+            yield scan.finding("BLK306", registration.module, registration.call,
+                               short_name(registration.function, registration.module),
+                               callback=short_name(registration.target, registration.target_module))
