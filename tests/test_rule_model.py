@@ -109,6 +109,7 @@ def test_an_opt_in_rule_runs_only_when_named(fixture_rule: catalog.Rule, tmp_pat
     assert json.loads(offload(*checked)) == []
     assert json.loads(offload(*checked, "--select", "BLK3")) == []
     assert [f["code"] for f in json.loads(offload(*checked, "--select", "BLK399"))] == ["BLK399"]
+    assert "Opt-in: runs only when selected by its full code (`--select BLK399`)." in offload("rule", "BLK399")
 
 
 def test_every_check_is_a_catalogue_rule_with_its_own_message() -> None:

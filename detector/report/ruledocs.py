@@ -25,6 +25,8 @@ def table(rules: Iterable[Rule], markdown: bool = False) -> str:
 def describe(rule: Rule) -> str:
     head = f"# {rule.code} {rule.name}\n\n{rule.summary}.\n"
     facts = [f"Family: {rule.family}. Fix: {FIX_LABEL[rule.fix]}."]
+    if rule.opt_in:
+        facts.append(f"Opt-in: runs only when selected by its full code (`--select {rule.code}`).")
     if rule.alternative:
         facts.append(f"Async alternative: {rule.alternative}.")
     if rule.peer_codes:
