@@ -16,6 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 from detector import cache, runner
+from detector.analysis.summary import CallFlag, CallRecord, ClassSummary, FunctionSummary, ModuleSummary, Symbol
 from detector.cache import codec, secret
 from detector.cli import main
 from detector.config import Config
@@ -275,6 +276,45 @@ def test_summaries_survive_the_cache_encoding_unchanged():
         assert codec.decode_summary(codec.encode_summary(summary)) == summary
         for finding in summary.diagnostics:
             assert codec.decode_findings(codec.encode_findings([finding])) == [finding]
+
+
+def test_flags_and_symbols_come_back_as_their_own_types():
+    flags = CallFlag.ACCESS | CallFlag.MUTATES
+    summary = ModuleSummary("a.py", "a", functions=[FunctionSummary("a.f", True, [CallRecord("a.C.x", "self.x", 1, 2, 1, 8, flags)])],
+                            classes={"a.C": ClassSummary("a.C", [Symbol("ref", "object"), None], {"x": Symbol("inst", "b.B")})},
+                            bindings={"C": Symbol("ref", "a.C"), "y": None})
+    decoded = codec.decode_summary(codec.encode_summary(summary))
+    assert decoded == summary
+    call = decoded.functions[0].calls[0]
+    assert type(call.flags) is CallFlag and call.flags == flags
+    assert type(decoded.bindings["C"]) is Symbol and decoded.bindings["C"].kind == "ref"
+    assert type(decoded.classes["a.C"].attrs["x"]) is Symbol and decoded.classes["a.C"].bases[1] is None
+
+
+def _flagged_summary() -> ModuleSummary:
+    call = CallRecord("a.C.x", "self.x", 1, 2, 1, 8, CallFlag.ACCESS)
+    return ModuleSummary("a.py", "a", functions=[FunctionSummary("a.f", True, [call])],
+                         bindings={"x": Symbol("ref", "os")})
+
+
+@pytest.mark.parametrize("damage", ["unknown flag", "negative flags", "flags as text", "unknown symbol kind",
+                                    "short symbol"])
+def test_the_decoder_rejects_unknown_flags_and_symbols(damage: str):
+    data = json.loads(codec.encode_summary(_flagged_summary()))
+    call = data[2][0][2][0]
+    assert call[-1] == CallFlag.ACCESS.value and data[4]["x"] == ["ref", "os"]  # where the damage goes
+    if damage == "unknown flag":
+        call[-1] = max(CallFlag).value * 2
+    elif damage == "negative flags":
+        call[-1] = -1
+    elif damage == "flags as text":
+        call[-1] = "ACCESS"
+    elif damage == "unknown symbol kind":
+        data[4]["x"] = ["module", "os"]
+    else:
+        data[4]["x"] = ["ref"]
+    with pytest.raises(codec.Invalid):
+        codec.decode_summary(json.dumps(data).encode())
 
 
 @pytest.mark.parametrize("data", [b"", b"[", b"1e999", b"[" * 100_000 + b"]" * 100_000,

@@ -14,7 +14,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Callable, Dict, Iterable, List, Optional, Tuple
 
 from detector.analysis.findings import short_name
-from detector.analysis.project import Project
+from detector.analysis.project import FunctionTarget, Project
 from detector.analysis.summary import CallRecord, FunctionSummary, ModuleSummary
 from detector.model import Applicability, Finding, Fix, Hop, Location
 
@@ -75,8 +75,8 @@ class Scan:
         for module, function in self._functions_on_loop():
             for call in function.callbacks:
                 resolved = self.project.resolve(call.target)
-                target = resolved[1] if resolved is not None else None
-                if isinstance(target, FunctionSummary):
+                if isinstance(resolved, FunctionTarget):
+                    target = resolved.function
                     found.append(Registration(target, self.project.module_of[id(target)], call, module, function))
         return found
 

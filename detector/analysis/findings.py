@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Iterator, List, Tuple
 
 from detector.analysis.fixpolicy import Policy, Spelling
-from detector.analysis.project import Project
+from detector.analysis.project import Project, RuleTarget
 from detector.analysis.summary import ACCESS, AWAITED, HANDED_ON, IN_LOOP, ITERATED, OFFLOAD_ARG, WITH_ITEM, CallRecord, FunctionSummary, ModuleSummary
 from detector.catalog import Rule
 from detector.model import Applicability, Finding, Location
@@ -104,9 +104,9 @@ def direct_findings(project: Project, policy: Policy) -> List[Finding]:
         if call.flags & (AWAITED | ACCESS | OFFLOAD_ARG):
             continue  # OFFLOAD_ARG calls are BLK301's
         resolved = project.resolve(call.target)
-        if resolved is None or resolved[0] != "rule":
+        if not isinstance(resolved, RuleTarget):
             continue
-        _, rule, name = resolved
+        rule, name = resolved.rule, resolved.name
         if suppressed(module, call, (rule.code,) + rule.peer_codes):
             continue
         findings.append(direct_finding(module, function, call, rule, name in rule.lazy, policy))

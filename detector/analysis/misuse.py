@@ -10,9 +10,9 @@ from typing import Iterator, Optional, Set, Tuple
 from detector.analysis import offload
 from detector.analysis.checks import CallSite, Scan, check
 from detector.analysis.findings import short_name, suppressed
+from detector.analysis.project import RuleTarget
 from detector.analysis.propagate import callee, hop
 from detector.analysis.summary import ACCESS, AWAITED, FAN_OUT, OFFLOAD_ARG, STATEMENT, STORED, WITH_ITEM, CallRecord
-from detector.catalog import Rule
 from detector.model import Finding, Hop
 
 Reason = Tuple[str, Tuple[Hop, ...]]
@@ -21,9 +21,8 @@ Reason = Tuple[str, Tuple[Hop, ...]]
 def _blocking_reason(scan: Scan, call: CallRecord) -> Optional[Reason]:
     """What makes ``call`` block: a catalogued name (its code), or a helper's chain (BLK200)."""
     resolved = scan.project.resolve(call.target)
-    rule = resolved[1] if resolved is not None else None
-    if isinstance(rule, Rule) and rule.calls:
-        return rule.code, ()
+    if isinstance(resolved, RuleTarget) and resolved.rule.calls:
+        return resolved.rule.code, ()
     target = callee(scan.project, call)
     if target is not None and id(target) in scan.chains:
         return "BLK200", scan.chains[id(target)]

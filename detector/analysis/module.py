@@ -13,7 +13,10 @@ from typing import Dict, List, Optional, Tuple
 import libcst as cst
 
 from detector.analysis import diagnostics, flavour, literals, offload, positions, screen
-from detector.analysis.names import Resolver, Scope, dotted, identifier, inst, is_none, ref, resolve_relative
+from detector.analysis.names import (
+    UNKNOWN_SOURCE, Annotated, Assigned, Known, Resolver, Scope, Source, dotted, identifier, inst, is_none, ref,
+    resolve_relative,
+)
 from detector.analysis.summary import (
     ACCESS,
     ASSIGNS,
@@ -27,6 +30,8 @@ from detector.analysis.summary import (
     STATEMENT,
     STORED,
     WITH_ITEM,
+    NO_FLAGS,
+    CallFlag,
     CallRecord,
     ClassSummary,
     FunctionSummary,
@@ -35,7 +40,6 @@ from detector.analysis.summary import (
 from detector.catalog import Catalog
 from detector.suppress import has_skip_file, parse_noqa
 
-_UNKNOWN_SOURCE = ("unknown",)
 # Decorators that make a method a getter run on every read (``cached_property``: on the first).
 _PROPERTIES = frozenset({"property", "cached_property", "abstractproperty"})
 # Decorators that leave a function an ordinary sync function called in place.
@@ -105,13 +109,24 @@ class _FunctionInfo:
         self.returned: List[Tuple[Optional[cst.BaseExpression], Scope]] = []  # every ``return`` of its body
 
 
+@dataclasses.dataclass
+class _Pending:
+    """A call (or attribute access) worth recording, before its position is known."""
+
+    function: FunctionSummary
+    node: cst.BaseExpression  # a Call, or an Attribute read or written
+    index: int  # in _Collector.ordered
+    target: str
+    flags: CallFlag
+
+
 class _ClassInfo:
     __slots__ = ("scope", "bases", "instance_attrs")
 
     def __init__(self, scope: Scope, bases: List[Tuple[cst.BaseExpression, Scope]]):
         self.scope = scope
         self.bases = bases
-        self.instance_attrs: Dict[str, List[tuple]] = {}
+        self.instance_attrs: Dict[str, List[Source]] = {}
 
 
 class _Collector(cst.CSTVisitor):
@@ -126,7 +141,7 @@ class _Collector(cst.CSTVisitor):
         self.function: Optional[_FunctionInfo] = None
         self.functions: List[_FunctionInfo] = []
         self.classes: Dict[str, _ClassInfo] = {}
-        self.flags: Dict[int, int] = {}  # id(call node) -> flags set by its parent
+        self.flags: Dict[int, CallFlag] = {}  # id(call node) -> flags set by its parent
         self.not_accesses: set = set()  # ids of attributes that are called or assigned to
         self.assigned: Dict[int, str] = {}  # id(value) -> the plain name it is assigned to
         self.loops = 0  # loops of the current function around the code being walked
@@ -141,15 +156,15 @@ class _Collector(cst.CSTVisitor):
     def _qualname(self, name: str) -> str:
         return f"{self.scope.qualname}.{name}" if self.scope.qualname else name
 
-    def _bind_target(self, target: cst.BaseExpression, source: tuple) -> None:
+    def _bind_target(self, target: cst.BaseExpression, source: Source) -> None:
         self.not_accesses.add(id(target))
         if isinstance(target, cst.Name):
             self.scope.bind(identifier(target), source)
         elif isinstance(target, (cst.Tuple, cst.List)):
             for element in target.elements:
-                self._bind_target(element.value, _UNKNOWN_SOURCE)
+                self._bind_target(element.value, UNKNOWN_SOURCE)
         elif isinstance(target, cst.StarredElement):
-            self._bind_target(target.value, _UNKNOWN_SOURCE)
+            self._bind_target(target.value, UNKNOWN_SOURCE)
         elif isinstance(target, cst.Attribute):
             self.rebound.add(id(target))
             self._bind_instance_attr(target, source)
@@ -160,7 +175,7 @@ class _Collector(cst.CSTVisitor):
         if isinstance(node, cst.Attribute):
             self.mutated.add(id(node))
 
-    def _bind_instance_attr(self, target: cst.Attribute, source: tuple) -> None:
+    def _bind_instance_attr(self, target: cst.Attribute, source: Source) -> None:
         """``self.x = value`` inside a method records ``x`` as an attribute of the class."""
         scope = self.scope.function_scope()
         if not scope.class_qualname or not isinstance(target.value, cst.Name):
@@ -171,9 +186,9 @@ class _Collector(cst.CSTVisitor):
         if info is not None:
             info.instance_attrs.setdefault(identifier(target.attr), []).append(source)
 
-    def _mark(self, node: cst.BaseExpression, flag: int) -> None:
+    def _mark(self, node: cst.BaseExpression, flag: CallFlag) -> None:
         if isinstance(node, cst.Call):
-            self.flags[id(node)] = self.flags.get(id(node), 0) | flag
+            self.flags[id(node)] = self.flags.get(id(node), NO_FLAGS) | flag
 
     def _visit_all(self, nodes) -> None:
         for node in nodes:
@@ -205,10 +220,10 @@ class _Collector(cst.CSTVisitor):
                 continue
             self._note_library(name)
             if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
-                self.scope.bind(identifier(alias.asname.name), ("value", ref(name)))
+                self.scope.bind(identifier(alias.asname.name), Known(ref(name)))
             else:
                 root = name.split(".", 1)[0]
-                self.scope.bind(root, ("value", ref(root)))
+                self.scope.bind(root, Known(ref(root)))
         return False
 
     def visit_ImportFrom(self, node: cst.ImportFrom) -> bool:
@@ -223,7 +238,7 @@ class _Collector(cst.CSTVisitor):
             if name is None:
                 continue
             local = identifier(alias.asname.name) if alias.asname is not None else name
-            self.scope.bind(local, ("value", ref(f"{base}.{name}")))
+            self.scope.bind(local, Known(ref(f"{base}.{name}")))
         return False
 
     def _note_library(self, name: str) -> None:
@@ -245,7 +260,7 @@ class _Collector(cst.CSTVisitor):
         suffix = next((":" + d.rsplit(".", 1)[1] for d in decorators if d.endswith((".setter", ".deleter"))), "")
         qualname = self._qualname(name) + suffix
         if not suffix:
-            self.scope.bind(name, ("value", ref(qualname)))
+            self.scope.bind(name, Known(ref(qualname)))
         in_class = self.scope.kind == "class"
         is_async = node.asynchronous is not None
         scope = Scope("async" if is_async else "def", qualname, self.scope,
@@ -273,19 +288,19 @@ class _Collector(cst.CSTVisitor):
         for index, param in enumerate(ordered):
             name = identifier(param.name)
             if param.annotation is not None:
-                scope.bind(name, ("annot", param.annotation.annotation, outer))
+                scope.bind(name, Annotated(param.annotation.annotation, outer))
             elif index == 0 and in_class and "staticmethod" not in decorators and param in params.params + params.posonly_params:
                 owner = outer.qualname
-                scope.bind(name, ("value", ref(owner) if "classmethod" in decorators else inst(owner)))
+                scope.bind(name, Known(ref(owner) if "classmethod" in decorators else inst(owner)))
             else:
-                scope.bind(name, _UNKNOWN_SOURCE)
+                scope.bind(name, UNKNOWN_SOURCE)
 
     def visit_ClassDef(self, node: cst.ClassDef) -> bool:
         self._visit_all(node.decorators)
         self._visit_all(arg.value for arg in node.bases)
         self._visit_all(arg.value for arg in node.keywords)
         qualname = self._qualname(identifier(node.name))
-        self.scope.bind(identifier(node.name), ("value", ref(qualname)))
+        self.scope.bind(identifier(node.name), Known(ref(qualname)))
         scope = Scope("class", qualname, self.scope)
         self.classes[qualname] = _ClassInfo(scope, [(arg.value, self.scope) for arg in node.bases])
         outer_scope, outer_function = self.scope, self.function
@@ -299,7 +314,7 @@ class _Collector(cst.CSTVisitor):
         self._visit_params_outside(node.params)
         scope = Scope("lambda", self._qualname("<lambda>"), self.scope)
         for param in _all_params(node.params):
-            scope.bind(identifier(param.name), _UNKNOWN_SOURCE)
+            scope.bind(identifier(param.name), UNKNOWN_SOURCE)
         outer_scope, outer_function = self.scope, self.function
         # A lambda's body runs whenever it is called, typically in a thread or a callback.
         self.scope, self.function = scope, None
@@ -325,7 +340,7 @@ class _Collector(cst.CSTVisitor):
     def visit_CompFor(self, node: cst.CompFor) -> bool:
         self._mark(node.iter, ITERATED)
         self._walk(node.iter)
-        self._bind_target(node.target, _UNKNOWN_SOURCE)
+        self._bind_target(node.target, UNKNOWN_SOURCE)
         self._visit_all(node.ifs)
         if node.inner_for_in is not None:
             self._walk(node.inner_for_in)
@@ -334,7 +349,7 @@ class _Collector(cst.CSTVisitor):
     # -- bindings ------------------------------------------------------------------------------
     def visit_Assign(self, node: cst.Assign) -> None:
         for target in node.targets:
-            self._bind_target(target.target, ("expr", node.value, self.scope))
+            self._bind_target(target.target, Assigned(node.value, self.scope))
             if isinstance(target.target, (cst.Attribute, cst.Subscript)):
                 self._mark(node.value, STORED)
             elif isinstance(target.target, cst.Name):
@@ -350,12 +365,12 @@ class _Collector(cst.CSTVisitor):
                 self._mark_mutated(target.value)
 
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
-        self._bind_target(node.target, ("annot", node.annotation.annotation, self.scope))
+        self._bind_target(node.target, Annotated(node.annotation.annotation, self.scope))
 
     def visit_For(self, node: cst.For) -> bool:
         if node.asynchronous is None:
             self._mark(node.iter, ITERATED)
-        self._bind_target(node.target, _UNKNOWN_SOURCE)
+        self._bind_target(node.target, UNKNOWN_SOURCE)
         self._walk(node.target)
         self._walk(node.iter)  # evaluated once, before the loop
         self._loop_body(node.body)
@@ -377,25 +392,25 @@ class _Collector(cst.CSTVisitor):
     def visit_WithItem(self, node: cst.WithItem) -> None:
         self._mark(node.item, WITH_ITEM)
         if node.asname is not None:
-            self._bind_target(node.asname.name, ("expr", node.item, self.scope))
+            self._bind_target(node.asname.name, Assigned(node.item, self.scope))
 
     def visit_ExceptHandler(self, node: cst.ExceptHandler) -> None:
         if node.name is not None:
-            self._bind_target(node.name.name, _UNKNOWN_SOURCE)
+            self._bind_target(node.name.name, UNKNOWN_SOURCE)
 
     def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
         if isinstance(node.target, cst.Name):
-            self.scope.function_scope().bind(identifier(node.target), ("expr", node.value, self.scope))
+            self.scope.function_scope().bind(identifier(node.target), Assigned(node.value, self.scope))
 
     def visit_Global(self, node: cst.Global) -> None:
         for item in node.names:
-            self.scope.bind(identifier(item.name), _UNKNOWN_SOURCE)
+            self.scope.bind(identifier(item.name), UNKNOWN_SOURCE)
 
     visit_Nonlocal = visit_Global
 
     def visit_MatchAs(self, node) -> None:
         if node.name is not None:
-            self.scope.bind(identifier(node.name), _UNKNOWN_SOURCE)
+            self.scope.bind(identifier(node.name), UNKNOWN_SOURCE)
 
     # -- calls ---------------------------------------------------------------------------------
     def visit_Expr(self, node: cst.Expr) -> None:
@@ -444,7 +459,7 @@ def _returns(resolver: Resolver, info: _FunctionInfo) -> str:
     else:
         values = {resolver.value(node, scope) for node, scope in info.returned if node is not None and not is_none(node)}
         value = values.pop() if len(values) == 1 else None
-    return value[1] if value is not None else ""
+    return value.name if value is not None else ""
 
 
 def _loop_method(node: cst.Call, catalog: Catalog) -> Optional[str]:
@@ -487,24 +502,24 @@ def _argument(call: cst.Call, index: int) -> Optional[cst.BaseExpression]:
     return positional[index].value if index < len(positional) else None
 
 
-def _mark_loop_usage(entry: list, entries: dict, resolver: Resolver, catalog: Catalog, callbacks: list,
-                     info: _FunctionInfo) -> None:
+def _mark_loop_usage(entry: _Pending, entries: Dict[int, _Pending], resolver: Resolver, catalog: Catalog,
+                     callbacks: List[Tuple[_Pending, str]], info: _FunctionInfo) -> None:
     """Facts the BLK3xx rules need: what an offload API is handed, callbacks, fan-out."""
-    node, target = entry[1], entry[3]
+    node, target = entry.node, entry.target
     if not isinstance(node, cst.Call):
         return
     index = offload.offloaded_argument(target, catalog.wrappers)
     if index is not None:
         handed = _argument(node, index)
         if isinstance(handed, cst.Call) and id(handed) in entries:
-            entries[id(handed)][4] |= OFFLOAD_ARG  # the call runs here, on the loop
+            entries[id(handed)].flags |= OFFLOAD_ARG  # the call runs here, on the loop
         return
     index = offload.callback_argument(target)
     if index is not None:
         scope = next(scope for n, scope, _ in info.calls if n is node)
         value = resolver.value(_argument(node, index), scope) if _argument(node, index) is not None else None
-        if value is not None and value[0] == "ref":
-            callbacks.append((entry, value[1]))
+        if value is not None and value.kind == "ref":
+            callbacks.append((entry, value.name))
         return
     if target in offload.GATHER:
         for arg in node.args:
@@ -512,25 +527,25 @@ def _mark_loop_usage(entry: list, entries: dict, resolver: Resolver, catalog: Ca
             if isinstance(element, cst.Await):
                 element = element.expression
             if isinstance(element, cst.Call) and id(element) in entries and \
-                    offload.offloaded_argument(entries[id(element)][3], catalog.wrappers) is not None:
-                entry[4] |= FAN_OUT
+                    offload.offloaded_argument(entries[id(element)].target, catalog.wrappers) is not None:
+                entry.flags |= FAN_OUT
 
 
-def _mark_shut_down_executors(entries: dict, assigned: Dict[int, str]) -> None:
+def _mark_shut_down_executors(entries: Dict[int, _Pending], assigned: Dict[int, str]) -> None:
     """``pool = ThreadPoolExecutor(); ...; pool.shutdown()``: the executor is managed here."""
-    shut = {dotted(e[1].func) for e in entries.values() if isinstance(e[1], cst.Call) and e[3].endswith(".shutdown")}
+    shut = {dotted(e.node.func) for e in entries.values() if isinstance(e.node, cst.Call) and e.target.endswith(".shutdown")}
     for entry in entries.values():
-        name = assigned.get(id(entry[1]))
-        if entry[3] in offload.EXECUTORS and name and f"{name}.shutdown" in shut:
-            entry[4] |= STORED
+        name = assigned.get(id(entry.node))
+        if entry.target in offload.EXECUTORS and name and f"{name}.shutdown" in shut:
+            entry.flags |= STORED
 
 
 def _access_target(resolver: Resolver, node: cst.Attribute, scope: Scope) -> Optional[str]:
     """``obj.attr`` on an instance of a non-catalogue type: a possible property getter."""
     base = resolver.value(node.value, scope)
-    if base is None or base[0] != "inst" or resolver.catalog.attribute_type(base[1], identifier(node.attr)):
+    if base is None or base.kind != "inst" or resolver.catalog.attribute_type(base.name, identifier(node.attr)):
         return None
-    return f"{base[1]}.{identifier(node.attr)}"
+    return f"{base.name}.{identifier(node.attr)}"
 
 
 def _params_in_source_order(params: cst.Parameters) -> List[cst.Param]:
@@ -612,8 +627,8 @@ def _fill(summary: ModuleSummary, python_tree: Optional[ast.Module], text: str, 
     collector._walk(tree)
     resolver = Resolver(catalog, tree)
 
-    pending: List[list] = []  # [function, node, ordered index, target, flags]
-    callbacks: List[Tuple[list, str]] = []  # (registration entry, callback target)
+    pending: List[_Pending] = []
+    callbacks: List[Tuple[_Pending, str]] = []  # (registration, callback target)
     for info in collector.functions:
         function = FunctionSummary(
             qualname=info.scope.qualname,
@@ -624,11 +639,11 @@ def _fill(summary: ModuleSummary, python_tree: Optional[ast.Module], text: str, 
             decorated=info.decorated,
         )
         summary.functions.append(function)
-        entries = {}
+        entries: Dict[int, _Pending] = {}
         for node, scope, index in info.calls:
             if isinstance(node, cst.Call):
                 target = resolver.callee(node, scope) or _loop_method(node, catalog)
-                flags = collector.flags.get(id(node), 0)
+                flags = collector.flags.get(id(node), NO_FLAGS)
             else:
                 target = _access_target(resolver, node, scope)
                 flags = ACCESS
@@ -640,7 +655,7 @@ def _fill(summary: ModuleSummary, python_tree: Optional[ast.Module], text: str, 
                 continue  # unknown, or a builtin such as len() that never blocks
             if isinstance(node, cst.Call) and _sleeps_zero(node, target):
                 continue  # ``time.sleep(0)`` only yields the thread: it does not block
-            entry = [function, node, index, target, flags]
+            entry = _Pending(function, node, index, target, flags)
             pending.append(entry)
             entries[id(node)] = entry
         for entry in list(entries.values()):
@@ -648,7 +663,7 @@ def _fill(summary: ModuleSummary, python_tree: Optional[ast.Module], text: str, 
         _mark_shut_down_executors(entries, collector.assigned)
 
     summary.libraries = frozenset(collector.libraries)
-    runs = {offload.loop_runner(entry[3]) for entry in pending}
+    runs = {offload.loop_runner(entry.target) for entry in pending}
     runs.update(offload.loop_runner(resolver.callee(node, scope) or _loop_method(node, catalog) or "")
                 for node, scope in collector.module_calls)
     if any(_steps_coroutine(node) for node, _, _ in (entry for info in collector.functions for entry in info.calls)) \
@@ -669,16 +684,17 @@ def _fill(summary: ModuleSummary, python_tree: Optional[ast.Module], text: str, 
 
     if not pending:
         return
-    where = positions.spans(python_tree, text, tree, collector.ordered, [entry[2] for entry in pending])
-    records = {}
-    for function, node, index, target, flags in pending:
+    where = positions.spans(python_tree, text, tree, collector.ordered, [entry.index for entry in pending])
+    records: Dict[int, CallRecord] = {}
+    for entry in pending:
+        node = entry.node
         callee = node.func if isinstance(node, cst.Call) else node
         text_of_call = dotted(callee) or tree.code_for_node(callee)
         if len(text_of_call) > _MAX_TEXT:
             text_of_call = text_of_call[: _MAX_TEXT - 3] + "..."
-        records[id(node)] = record = CallRecord(target, text_of_call, *where[index], flags)
-        function.calls.append(record)
+        records[id(node)] = record = CallRecord(entry.target, text_of_call, *where[entry.index], entry.flags)
+        entry.function.calls.append(record)
     for entry, callback in callbacks:
-        registration = records[id(entry[1])]
-        entry[0].callbacks.append(CallRecord(callback, registration.text, registration.row, registration.col,
-                                             registration.end_row, registration.end_col))
+        registration = records[id(entry.node)]
+        entry.function.callbacks.append(CallRecord(callback, registration.text, registration.row, registration.col,
+                                                   registration.end_row, registration.end_col))

@@ -1,8 +1,8 @@
 """Lean name resolution: scopes, bindings and the symbolic value of an expression.
 
-Values are plain tuples so they pickle cheaply and compare by content:
-``("ref", "os.path.exists")`` is a reference to something with that dotted name,
-``("inst", "requests.Session")`` an instance of that type. ``None`` means unknown.
+Values are :class:`~detector.analysis.summary.Symbol` tuples, so they compare by content:
+``Symbol("ref", "os.path.exists")`` is a reference to something with that dotted name,
+``Symbol("inst", "requests.Session")`` an instance of that type. ``None`` means unknown.
 
 Names are resolved flow-insensitively, like a type checker: every binding of a name in a
 scope is a *source*; when all sources agree the name has that value, otherwise it is
@@ -12,16 +12,49 @@ import below the function that uses it still resolves.
 from __future__ import annotations
 
 import unicodedata
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, NamedTuple, Optional, Union
 
 import libcst as cst
 
+from detector.analysis.summary import Symbol, Value
 from detector.catalog import Catalog
 
-Value = Optional[Tuple[str, str]]
 
-_UNKNOWN = ("unknown",)
-_EVALUATING = object()
+# Binding sources: what one binding of a name says about its value.
+class Known(NamedTuple):
+    """The value is known when the binding is made (an import, a def, ``self``)."""
+
+    value: Value
+
+
+class Assigned(NamedTuple):
+    """``name = node`` (and ``with node as name``, ``name := node``), evaluated in ``scope``."""
+
+    node: cst.BaseExpression
+    scope: "Scope"
+
+
+class Annotated(NamedTuple):
+    """``name: node`` (a parameter or variable annotation), evaluated in ``scope``."""
+
+    node: cst.BaseExpression
+    scope: "Scope"
+
+
+class Unknown(NamedTuple):
+    """A binding whose value cannot be known (a loop target, an unannotated parameter)."""
+
+
+Source = Union[Known, Assigned, Annotated, Unknown]
+UNKNOWN_SOURCE = Unknown()
+
+
+class _Marker:
+    """The memo's states besides a value: being evaluated (a cycle), or unknown."""
+
+
+_UNKNOWN = _Marker()
+_EVALUATING = _Marker()
 
 
 def identifier(name: cst.Name) -> str:
@@ -30,12 +63,12 @@ def identifier(name: cst.Name) -> str:
     return value if value.isascii() else unicodedata.normalize("NFKC", value)
 
 
-def ref(name: str) -> Value:
-    return ("ref", name)
+def ref(name: str) -> Symbol:
+    return Symbol("ref", name)
 
 
-def inst(name: str) -> Value:
-    return ("inst", name)
+def inst(name: str) -> Symbol:
+    return Symbol("inst", name)
 
 
 class Scope:
@@ -47,12 +80,12 @@ class Scope:
         self.kind = kind
         self.qualname = qualname
         self.parent = parent
-        self.sources: Dict[str, List[tuple]] = {}
-        self._memo: Dict[str, object] = {}
+        self.sources: Dict[str, List[Source]] = {}
+        self._memo: Dict[str, Union[Symbol, _Marker]] = {}
         # For a method scope: the class it belongs to (gives ``self`` and ``cls`` their type).
         self.class_qualname = class_qualname
 
-    def bind(self, name: str, source: tuple) -> None:
+    def bind(self, name: str, source: Source) -> None:
         self.sources.setdefault(name, []).append(source)
 
     @property
@@ -62,7 +95,7 @@ class Scope:
     def function_scope(self) -> "Scope":
         """The scope whose frame runs this code (comprehensions run in their function's frame)."""
         scope = self
-        while scope.kind == "comp":
+        while scope.kind == "comp" and scope.parent is not None:
             scope = scope.parent
         return scope
 
@@ -92,22 +125,23 @@ class Resolver:
         memo = scope._memo.get(name)
         if memo is _EVALUATING:
             return None  # a cycle such as ``p = p.parent``
-        if memo is not None:
-            return None if memo is _UNKNOWN else memo
+        if isinstance(memo, Symbol):
+            return memo
+        if memo is _UNKNOWN:
+            return None
         scope._memo[name] = _EVALUATING
         values = {self._evaluate_source(source) for source in scope.sources[name]}
         result = values.pop() if len(values) == 1 else None
         scope._memo[name] = _UNKNOWN if result is None else result
         return result
 
-    def _evaluate_source(self, source: tuple) -> Value:
-        kind = source[0]
-        if kind == "value":
-            return source[1]
-        if kind == "expr":
-            return self.value(source[1], source[2])
-        if kind == "annot":
-            return self.annotation(source[1], source[2])
+    def _evaluate_source(self, source: Source) -> Value:
+        if isinstance(source, Known):
+            return source.value
+        if isinstance(source, Assigned):
+            return self.value(source.node, source.scope)
+        if isinstance(source, Annotated):
+            return self.annotation(source.node, source.scope)
         return None
 
     # -- expressions -----------------------------------------------------------------------
@@ -133,8 +167,8 @@ class Resolver:
     def callee(self, call: cst.Call, scope: Scope) -> Optional[str]:
         """The dotted name a call invokes, or None when it cannot be known."""
         value = self.value(call.func, scope)
-        if value is not None and value[0] == "ref":
-            return self.catalog.canonical(value[1])
+        if value is not None and value.kind == "ref":
+            return self.catalog.canonical(value.name)
         return None
 
     def call_result(self, target: str) -> Value:
@@ -178,12 +212,12 @@ class Resolver:
                 return None
             node = node.value  # ``IO[bytes]``, ``Session[T]``: the generic's own type
         value = self.value(node, scope)
-        if value is None or value[0] != "ref":
+        if value is None or value.kind != "ref":
             return None
         if _typing_name(value) == "Self":
             owner = _enclosing_class(scope)
             return inst(owner) if owner else None
-        return inst(self.catalog.canonical(value[1]))
+        return inst(self.catalog.canonical(value.name))
 
     def _one_of(self, parts: List[cst.BaseExpression], scope: Scope) -> Value:
         """A union: ``None`` members drop out; one type left is the type, more are unknown."""
@@ -201,9 +235,9 @@ _ANY_GENERIC = frozenset({"Literal", "Callable", "Awaitable", "Coroutine", "Gene
 
 def _typing_name(value: Value) -> str:
     """``typing.Optional``, ``typing_extensions.Optional`` or an unbound ``Optional`` -> ``Optional``."""
-    if value is None or value[0] != "ref":
+    if value is None or value.kind != "ref":
         return ""
-    module, _, name = value[1].rpartition(".")
+    module, _, name = value.name.rpartition(".")
     return name if module in ("", "typing", "typing_extensions", "builtins") else ""
 
 

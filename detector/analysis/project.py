@@ -8,7 +8,8 @@ project stay as they are and are matched against the catalogue. When any step is
 """
 from __future__ import annotations
 
-from typing import Dict, Iterable, List, Optional, Tuple, Union
+from dataclasses import dataclass
+from typing import Dict, Iterable, List, Optional, Set, Union
 
 from detector.analysis.summary import ClassSummary, FunctionSummary, ModuleSummary
 from detector.catalog import Catalog, Rule
@@ -17,8 +18,25 @@ _MAX_DEPTH = 12
 # Attributes every function object has: ``f.cache_clear()`` is not the result's ``cache_clear``.
 _FUNCTION_ATTRIBUTES = frozenset({"cache_clear", "cache_info", "cache_parameters", "register", "dispatch",
                                   "registry", "setter", "getter", "deleter", "fget", "fset", "fdel"})
-# Resolution results.
-Resolved = Union[Tuple[str, Rule, str], Tuple[str, FunctionSummary], None]
+
+
+# Resolution results: what a call runs.
+@dataclass(frozen=True)
+class RuleTarget:
+    """A catalogued call: ``rule`` matched the canonical dotted ``name``."""
+
+    rule: Rule
+    name: str
+
+
+@dataclass(frozen=True)
+class FunctionTarget:
+    """A function of the project (for a class: its ``__init__`` or ``__post_init__``)."""
+
+    function: FunctionSummary
+
+
+Resolved = Union[RuleTarget, FunctionTarget, None]  # None: unknown, or not worth knowing
 
 
 class Project:
@@ -29,7 +47,7 @@ class Project:
         self.functions: Dict[str, List[FunctionSummary]] = {}
         self.classes: Dict[str, Optional[ClassSummary]] = {}
         self.module_of: Dict[int, ModuleSummary] = {}  # id(FunctionSummary) -> its module
-        duplicates = set()
+        duplicates: Set[str] = set()
         for summary in self.summaries:
             if summary.module in self.modules:
                 duplicates.add(summary.module)
@@ -69,7 +87,7 @@ class Project:
             module = self.modules[owner]
             if attr in module.bindings:
                 value = module.bindings[attr]
-                return self.expand(value[1], depth + 1) if value else None
+                return self.expand(value.name, depth + 1) if value else None
             submodule = f"{owner}.{attr}"
             return submodule if submodule in self.modules else None
         if owner in self.classes:
@@ -96,7 +114,7 @@ class Project:
             return None
         return self.expand(found[0].returns, depth + 1)
 
-    def class_member(self, qualname: str, attr: str, depth: int, seen: set) -> Optional[str]:
+    def class_member(self, qualname: str, attr: str, depth: int, seen: Set[str]) -> Optional[str]:
         """Look ``attr`` up on a project class and its bases, in definition order."""
         cls = self.classes.get(qualname)
         if cls is None or qualname in seen:
@@ -104,11 +122,11 @@ class Project:
         seen.add(qualname)
         if attr in cls.attrs:
             value = cls.attrs[attr]
-            return self.expand(value[1], depth + 1) if value else None
+            return self.expand(value.name, depth + 1) if value else None
         for base in cls.bases:
             if base is None:
                 return None  # an unknown base might define it
-            base_name = self.expand(base[1], depth + 1)
+            base_name = self.expand(base.name, depth + 1)
             if base_name is None:
                 return None
             if base_name in self.classes:
@@ -126,7 +144,7 @@ class Project:
         if cls is None or "." in attr:
             return None
         for base in cls.bases:
-            base_name = self.expand(base[1]) if base else None
+            base_name = self.expand(base.name) if base else None
             if base_name is None:
                 return None
             found = (self.class_member(base_name, attr, 0, set()) if base_name in self.classes
@@ -145,14 +163,14 @@ class Project:
     def _resolve(self, target: str) -> Resolved:
         rule = self.catalog.match(target)
         if rule is not None:
-            return ("rule", rule, self.catalog.canonical(target))
+            return RuleTarget(rule, self.catalog.canonical(target))
         name = self.expand_super(target) if ".<super>." in target else self.expand(target)
         if name is None:
             return None
         if name != target:
             rule = self.catalog.match(name)
             if rule is not None:
-                return ("rule", rule, name)
+                return RuleTarget(rule, name)
         if name in self.classes:
             # ``Foo()`` runs ``Foo.__init__`` (or a dataclass's ``__post_init__``).
             init = self.class_member(name, "__init__", 0, set())
@@ -161,5 +179,5 @@ class Project:
             name = init if init is not None else name
         found = self.functions.get(name)
         if found and len(found) == 1:
-            return ("function", found[0])
+            return FunctionTarget(found[0])
         return None

@@ -16,7 +16,7 @@ from typing import Deque, Dict, Iterator, List, Optional, Tuple
 
 from detector.analysis.checks import CallSite, Scan, check
 from detector.analysis.findings import short_name, suppressed
-from detector.analysis.project import Project
+from detector.analysis.project import FunctionTarget, Project, RuleTarget
 from detector.analysis.summary import ACCESS, ASSIGNS, AWAITED, ITERATED, OFFLOAD_ARG, CallRecord, FunctionSummary, ModuleSummary
 from detector.model import Applicability, Finding, Hop
 
@@ -33,9 +33,9 @@ def callee(project: Project, call: CallRecord) -> Optional[FunctionSummary]:
     if call.flags & (AWAITED | ASSIGNS):
         return None
     resolved = project.resolve(call.target)
-    if resolved is None or resolved[0] != "function":
+    if not isinstance(resolved, FunctionTarget):
         return None
-    function = resolved[1]
+    function = resolved.function
     if function.is_async:
         return None
     if call.flags & ACCESS and not function.is_property:
@@ -57,8 +57,8 @@ def blocking_chains(project: Project) -> Dict[int, Chain]:
             for call in function.calls:
                 if call.flags & (AWAITED | ACCESS) == 0:
                     resolved = project.resolve(call.target)
-                    if resolved is not None and resolved[0] == "rule":
-                        rule = resolved[1]
+                    if isinstance(resolved, RuleTarget):
+                        rule = resolved.rule
                         # noqa on the blocking line silences every chain through it.
                         if id(function) not in chains and not suppressed(module, call, (rule.code, CODE) + rule.peer_codes):
                             chains[id(function)] = (hop(module, function, call),)

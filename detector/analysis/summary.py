@@ -1,27 +1,57 @@
 """What one module's analysis leaves behind: picklable, cacheable, free of libcst nodes."""
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass, field
-from typing import Dict, FrozenSet, List, Optional, Tuple
+from typing import Dict, FrozenSet, List, Literal, NamedTuple, Optional
 
 from detector.model import Finding
 
-Value = Optional[Tuple[str, str]]
 
-# CallRecord.flags
-AWAITED = 1  # ``await f()``: f is not a sync blocking call, or the code is broken anyway
-ITERATED = 2  # ``for x in f()``: a generator's body runs here
-WITH_ITEM = 4  # ``with f() as x:``: the fixer suggests rather than rewrites
-ACCESS = 8  # ``obj.attr`` read, not called: runs a getter when ``attr`` is a property
-STATEMENT = 16  # the call is a whole expression statement: its result is dropped
-OFFLOAD_ARG = 32  # evaluated as the function argument of an offload API: ``to_thread(f(x))``
-FAN_OUT = 64  # ``gather(*(to_thread(...) for ...))``: one thread job per item
-STORED = 128  # kept beyond the call (an attribute or item), or shut down in the same function
-# On ACCESS records (``obj.attr``): what the code does to the attribute's value.
-MUTATES = 256  # ``obj.attr[k] = v``, ``obj.attr += x``, ``obj.attr.append(x)``: changes the value in place
-ASSIGNS = 512  # ``obj.attr = v``: rebinds the attribute (no getter runs)
-IN_LOOP = 2048  # in the body of a ``for``/``while`` loop of its function: runs once per iteration
-HANDED_ON = 1024  # an argument of another call: ``json.load(open(p))`` (the callee uses the result)
+class Symbol(NamedTuple):
+    """The symbolic value of an expression: ``Symbol("ref", "os.path.exists")`` is a reference
+    to something with that dotted name, ``Symbol("inst", "requests.Session")`` an instance of
+    that type. A tuple, so it hashes and compares by content and stays cheap to cache."""
+
+    kind: Literal["ref", "inst"]
+    name: str
+
+
+Value = Optional[Symbol]  # None: unknown
+
+
+class CallFlag(enum.IntFlag):
+    """What the code around a recorded call (or attribute access) does with it."""
+
+    AWAITED = 1  # ``await f()``: f is not a sync blocking call, or the code is broken anyway
+    ITERATED = 2  # ``for x in f()``: a generator's body runs here
+    WITH_ITEM = 4  # ``with f() as x:``: the fixer suggests rather than rewrites
+    ACCESS = 8  # ``obj.attr`` read, not called: runs a getter when ``attr`` is a property
+    STATEMENT = 16  # the call is a whole expression statement: its result is dropped
+    OFFLOAD_ARG = 32  # evaluated as the function argument of an offload API: ``to_thread(f(x))``
+    FAN_OUT = 64  # ``gather(*(to_thread(...) for ...))``: one thread job per item
+    STORED = 128  # kept beyond the call (an attribute or item), or shut down in the same function
+    # On ACCESS records (``obj.attr``): what the code does to the attribute's value.
+    MUTATES = 256  # ``obj.attr[k] = v``, ``obj.attr += x``, ``obj.attr.append(x)``: changes the value in place
+    ASSIGNS = 512  # ``obj.attr = v``: rebinds the attribute (no getter runs)
+    HANDED_ON = 1024  # an argument of another call: ``json.load(open(p))`` (the callee uses the result)
+    IN_LOOP = 2048  # in the body of a ``for``/``while`` loop of its function: runs once per iteration
+
+
+NO_FLAGS = CallFlag(0)
+# The members by their short names, as the analysis modules import them.
+AWAITED = CallFlag.AWAITED
+ITERATED = CallFlag.ITERATED
+WITH_ITEM = CallFlag.WITH_ITEM
+ACCESS = CallFlag.ACCESS
+STATEMENT = CallFlag.STATEMENT
+OFFLOAD_ARG = CallFlag.OFFLOAD_ARG
+FAN_OUT = CallFlag.FAN_OUT
+STORED = CallFlag.STORED
+MUTATES = CallFlag.MUTATES
+ASSIGNS = CallFlag.ASSIGNS
+HANDED_ON = CallFlag.HANDED_ON
+IN_LOOP = CallFlag.IN_LOOP
 
 
 @dataclass
@@ -32,7 +62,7 @@ class CallRecord:
     col: int  # 1-based
     end_row: int
     end_col: int
-    flags: int = 0
+    flags: CallFlag = NO_FLAGS
 
 
 @dataclass

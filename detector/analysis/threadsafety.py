@@ -19,7 +19,7 @@ from typing import Dict, List, Optional, Tuple
 
 from detector.analysis import offload
 from detector.analysis.findings import short_name
-from detector.analysis.project import Project
+from detector.analysis.project import FunctionTarget, Project, RuleTarget
 from detector.analysis.propagate import callee
 from detector.analysis.summary import ACCESS, ASSIGNS, MUTATES, CallRecord, FunctionSummary, ModuleSummary
 
@@ -113,10 +113,10 @@ class ThreadSafety:
 
     def _name(self, target: str) -> str:
         resolved = self.project.resolve(target)
-        if resolved is not None and resolved[0] == "rule":
-            return resolved[2]
-        if resolved is not None:
-            return resolved[1].qualname
+        if isinstance(resolved, RuleTarget):
+            return resolved.name
+        if isinstance(resolved, FunctionTarget):
+            return resolved.function.qualname
         return self.project.expand(target) or target
 
     # -- shared state ------------------------------------------------------------------------

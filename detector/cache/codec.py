@@ -47,6 +47,9 @@ def _scalar(kind: type) -> Tuple[Encode, Decode]:
 
 
 def _enum(kind: type) -> Tuple[Encode, Decode]:
+    if issubclass(kind, enum.IntFlag):
+        return _int_flag(kind)
+
     def decode(value):
         if type(value) not in (str, int):
             raise Invalid(f"expected a {kind.__name__} value")
@@ -56,6 +59,29 @@ def _enum(kind: type) -> Tuple[Encode, Decode]:
             raise Invalid(f"not a {kind.__name__}: {value!r}") from None
 
     return (lambda member: member.value), decode
+
+
+def _int_flag(kind: type) -> Tuple[Encode, Decode]:
+    """A set of flags travels as its int; bits no member defines are not a value of ``kind``."""
+    known = 0
+    for member in kind.__members__.values():
+        known |= member.value
+
+    def decode(value):
+        if type(value) is not int or value < 0 or value & ~known:
+            raise Invalid(f"not a {kind.__name__}: {value!r}")
+        return kind(value)
+
+    return int, decode
+
+
+def _literal(choices: tuple) -> Tuple[Encode, Decode]:
+    def decode(value):
+        if type(value) is not str or value not in choices:
+            raise Invalid(f"expected one of {', '.join(map(repr, choices))}")
+        return value
+
+    return _identity, decode
 
 
 def _optional(inner: Tuple[Encode, Decode]) -> Tuple[Encode, Decode]:
@@ -126,8 +152,9 @@ def _mapping(key: type, inner: Tuple[Encode, Decode]) -> Tuple[Encode, Decode]:
 
 
 def _record(kind: type, codecs: Dict[object, Tuple[Encode, Decode]]) -> Tuple[Encode, Decode]:
+    """A dataclass or a NamedTuple: the list of its field values, in declaration order."""
     hints = typing.get_type_hints(kind)
-    names = [field.name for field in dataclasses.fields(kind)]
+    names = [field.name for field in dataclasses.fields(kind)] if dataclasses.is_dataclass(kind) else list(kind._fields)
     fields = [_codec(hints[name], codecs) for name in names]
     encoders = list(zip(names, [encode for encode, _ in fields]))
     decoders = [decode for _, decode in fields]
@@ -136,11 +163,19 @@ def _record(kind: type, codecs: Dict[object, Tuple[Encode, Decode]]) -> Tuple[En
     def encode(value):
         return [encode_field(getattr(value, name)) for name, encode_field in encoders]
 
-    kinds = tuple(hints[name] for name in names)
-    if all(hint in _SCALARS for hint in kinds):  # e.g. CallRecord, by far the most numerous
+    # JSON types of the fields when every one is a scalar or a set of flags (e.g. CallRecord, by
+    # far the most numerous record): the whole record is checked in one go.
+    kinds = tuple(int if _is_flags(hint) else hint for hint in (hints[name] for name in names))
+    if all(hint in _SCALARS for hint in kinds):
+        flags = [(index, decoders[index]) for index, name in enumerate(names) if _is_flags(hints[name])]
+
         def decode_scalars(value):
             if type(value) is not list or tuple(map(type, value)) != kinds:
                 raise Invalid(f"expected a {kind.__name__} of {count} fields")
+            if flags:
+                value = list(value)
+                for index, decode_flags in flags:
+                    value[index] = decode_flags(value[index])
             return kind(*value)
 
         return encode, decode_scalars
@@ -153,6 +188,14 @@ def _record(kind: type, codecs: Dict[object, Tuple[Encode, Decode]]) -> Tuple[En
     return encode, decode
 
 
+def _is_flags(hint) -> bool:
+    return isinstance(hint, type) and issubclass(hint, enum.IntFlag)
+
+
+def _is_named_tuple(hint) -> bool:
+    return isinstance(hint, type) and issubclass(hint, tuple) and hasattr(hint, "_fields")
+
+
 def _codec(hint, codecs: Dict[object, Tuple[Encode, Decode]]) -> Tuple[Encode, Decode]:
     if hint in codecs:
         return codecs[hint]
@@ -161,8 +204,10 @@ def _codec(hint, codecs: Dict[object, Tuple[Encode, Decode]]) -> Tuple[Encode, D
         made = _scalar(hint)
     elif isinstance(hint, type) and issubclass(hint, enum.Enum):
         made = _enum(hint)
-    elif isinstance(hint, type) and dataclasses.is_dataclass(hint):
+    elif isinstance(hint, type) and (dataclasses.is_dataclass(hint) or _is_named_tuple(hint)):
         made = _record(hint, codecs)
+    elif origin is typing.Literal and all(type(arg) is str for arg in args):
+        made = _literal(args)
     elif origin is typing.Union and len(args) == 2 and type(None) in args:
         made = _optional(_codec(next(arg for arg in args if arg is not type(None)), codecs))
     elif origin is list:
