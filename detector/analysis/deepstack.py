@@ -22,7 +22,7 @@ _lock = threading.Lock()  # the recursion limit is per interpreter: one deep cal
 _state = threading.local()
 
 
-def call(function: Callable[..., T], *args) -> T:
+def call(function: Callable[..., T], *args: object) -> T:
     """``function(*args)`` on a thread with a big stack and a high recursion limit."""
     if getattr(_state, "deep", False):  # already on such a thread
         return function(*args)

@@ -1,7 +1,7 @@
 """Turn resolved calls inside async functions into Finding records with messages and fixes."""
 from __future__ import annotations
 
-from typing import Iterator, List, Tuple
+from typing import Iterable, Iterator, List, Tuple
 
 from detector.analysis.fixpolicy import Policy, Spelling
 from detector.analysis.project import Project, RuleTarget
@@ -82,7 +82,7 @@ def direct_finding(module: ModuleSummary, function: FunctionSummary, call: CallR
     )
 
 
-def suppressed(module: ModuleSummary, call: CallRecord, codes) -> bool:
+def suppressed(module: ModuleSummary, call: CallRecord, codes: Iterable[str]) -> bool:
     return is_suppressed(module.noqa, (call.row, call.end_row), codes)
 
 

@@ -16,11 +16,15 @@ from __future__ import annotations
 import fnmatch
 from dataclasses import dataclass
 from pathlib import Path, PurePath
-from typing import Dict, Optional
+from typing import TYPE_CHECKING, Dict, Optional
 
 from detector.analysis.flavour import Flavours
 from detector.analysis.summary import FunctionSummary, ModuleSummary
 from detector.model import Applicability, Fix
+
+if TYPE_CHECKING:
+    from detector.analysis.project import Project
+    from detector.config import Config
 
 STREAM = "io.IOBase"
 TEST_FILE_PATTERNS = ("test_*.py", "*_test.py", "conftest.py")
@@ -63,7 +67,7 @@ class Spelling:
 
 
 class Policy:
-    def __init__(self, project, config):
+    def __init__(self, project: Project, config: Config):
         self.config = config
         self.catalog = project.catalog
         self.flavours = Flavours(project.summaries)

@@ -19,7 +19,7 @@ A mix, or a project that drives its own coroutines, is unknown: no fix, and the 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Dict, FrozenSet, Optional
+from typing import Dict, FrozenSet, Optional, Sequence
 
 from detector.analysis.summary import ModuleSummary
 
@@ -40,7 +40,7 @@ def _listed(names: FrozenSet[str]) -> str:
 class Flavours:
     """The library of each module of one project."""
 
-    def __init__(self, summaries):
+    def __init__(self, summaries: Sequence[ModuleSummary]):
         started: FrozenSet[str] = frozenset().union(*(m.runs for m in summaries))
         self.drives = DRIVER in started
         self.started = started - {DRIVER}

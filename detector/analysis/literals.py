@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import ast
 import re
-from typing import List, Optional, Tuple
+from typing import Dict, List, Optional, Tuple
 
 # Displays with fewer constants are left alone: blanking them would save nothing.
 MIN_CONSTANTS = 64
 
 _DISPLAYS = (ast.List, ast.Tuple, ast.Set, ast.Dict)
-_BRACKETS = {ast.List: "[]", ast.Tuple: "()", ast.Set: "{}", ast.Dict: "{}"}
+_BRACKETS: Dict[type, Tuple[str, str]] = {
+    ast.List: ("[", "]"), ast.Tuple: ("(", ")"), ast.Set: ("{", "}"), ast.Dict: ("{", "}"),
+}
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)?")
 _COOKIE = re.compile(rb"^[ \t\f]*#.*?coding[:=]", re.MULTILINE)
 
@@ -42,7 +44,9 @@ def blank_data(source: bytes, tree: Optional[ast.Module]) -> bytes:
     chars = list(text)
     for node in spans:
         begin = _offset(lines, starts, node.lineno, node.col_offset)
-        end = _offset(lines, starts, node.end_lineno, node.end_col_offset)  # type: ignore[arg-type]
+        if node.end_lineno is None or node.end_col_offset is None:  # set on every node compile() makes
+            continue
+        end = _offset(lines, starts, node.end_lineno, node.end_col_offset)
         if begin is None or end is None or end - begin < 2:
             continue
         opening, closing = _BRACKETS[type(node)]
@@ -64,7 +68,7 @@ def _offset(lines: List[str], starts: List[int], row: int, byte_column: int) -> 
 
 
 def _data_spans(tree: ast.Module) -> List[ast.expr]:
-    found = []
+    found: List[ast.expr] = []
     stack: List[ast.AST] = [tree]
     while stack:
         node = stack.pop()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
-from typing import Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Set, Tuple, Union
 
 import libcst as cst
 
@@ -59,7 +59,7 @@ _MUTATORS = frozenset({
 _SKIP = frozenset({"lpar", "rpar", "leading_lines", "lines_after_decorators", "header", "footer",
                    "comma", "semicolon", "newline", "trailing_whitespace"})
 _ORDER: Dict[type, Tuple[str, ...]] = {}
-_MISSING = object()
+_MISSING: Any = object()  # a sentinel, compared by identity only
 
 
 class _FieldRecorder(cst.CSTVisitor):
@@ -102,7 +102,7 @@ class _FunctionInfo:
         self.scope = scope
         self.is_async = is_async
         self.node = node
-        self.calls: List[Tuple[cst.BaseExpression, Scope, int]] = []
+        self.calls: List[Tuple[Union[cst.Call, cst.Attribute], Scope, int]] = []
         self.is_generator = False
         self.is_property = any(d.rsplit(".", 1)[-1] in _PROPERTIES for d in decorators)
         self.decorated = any(d.rsplit(".", 1)[-1] not in _PLAIN_DECORATORS for d in decorators)
@@ -114,7 +114,7 @@ class _Pending:
     """A call (or attribute access) worth recording, before its position is known."""
 
     function: FunctionSummary
-    node: cst.BaseExpression  # a Call, or an Attribute read or written
+    node: Union[cst.Call, cst.Attribute]  # an Attribute: read or written
     index: int  # in _Collector.ordered
     target: str
     flags: CallFlag
@@ -142,12 +142,12 @@ class _Collector(cst.CSTVisitor):
         self.functions: List[_FunctionInfo] = []
         self.classes: Dict[str, _ClassInfo] = {}
         self.flags: Dict[int, CallFlag] = {}  # id(call node) -> flags set by its parent
-        self.not_accesses: set = set()  # ids of attributes that are called or assigned to
+        self.not_accesses: Set[int] = set()  # ids of attributes that are called or assigned to
         self.assigned: Dict[int, str] = {}  # id(value) -> the plain name it is assigned to
         self.loops = 0  # loops of the current function around the code being walked
-        self.rebound: set = set()  # ids of attributes assigned to (``obj.attr = v``)
-        self.mutated: set = set()  # ids of attributes whose value is changed in place
-        self.libraries: set = set()  # async libraries imported (offload.LIBRARIES)
+        self.rebound: Set[int] = set()  # ids of attributes assigned to (``obj.attr = v``)
+        self.mutated: Set[int] = set()  # ids of attributes whose value is changed in place
+        self.libraries: Set[str] = set()  # async libraries imported (offload.LIBRARIES)
         self.module_calls: List[Tuple[cst.Call, Scope]] = []  # calls outside any function
         # Every Call and Attribute in source order: positions.spans maps them to ast's.
         self.ordered: List[cst.CSTNode] = []
@@ -190,11 +190,11 @@ class _Collector(cst.CSTVisitor):
         if isinstance(node, cst.Call):
             self.flags[id(node)] = self.flags.get(id(node), NO_FLAGS) | flag
 
-    def _visit_all(self, nodes) -> None:
+    def _visit_all(self, nodes: Iterable[cst.CSTNode]) -> None:
         for node in nodes:
             self._walk(node)
 
-    _dispatch: Dict[type, object] = {}  # node type -> its visit_ method, or None
+    _dispatch: Dict[type, Optional[Callable[[_Collector, Any], Optional[bool]]]] = {}  # node type -> its visit_ method
 
     def _walk(self, node: cst.CSTNode) -> None:
         kind = type(node)
@@ -237,7 +237,8 @@ class _Collector(cst.CSTVisitor):
             name = dotted(alias.name)
             if name is None:
                 continue
-            local = identifier(alias.asname.name) if alias.asname is not None else name
+            asname = alias.asname.name if alias.asname is not None else None  # a Name in an import
+            local = identifier(asname) if isinstance(asname, cst.Name) else name
             self.scope.bind(local, Known(ref(f"{base}.{name}")))
         return False
 
@@ -289,7 +290,7 @@ class _Collector(cst.CSTVisitor):
             name = identifier(param.name)
             if param.annotation is not None:
                 scope.bind(name, Annotated(param.annotation.annotation, outer))
-            elif index == 0 and in_class and "staticmethod" not in decorators and param in params.params + params.posonly_params:
+            elif index == 0 and in_class and "staticmethod" not in decorators and param in (*params.params, *params.posonly_params):
                 owner = outer.qualname
                 scope.bind(name, Known(ref(owner) if "classmethod" in decorators else inst(owner)))
             else:
@@ -323,7 +324,7 @@ class _Collector(cst.CSTVisitor):
         return False
 
     # -- comprehensions run in their own scope, but in the enclosing function's frame ---------
-    def _enter_comprehension(self, node) -> bool:
+    def _enter_comprehension(self, node: Union[cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp]) -> bool:
         scope = Scope("comp", self.scope.qualname, self.scope)
         outer = self.scope
         self.scope = scope
@@ -335,7 +336,17 @@ class _Collector(cst.CSTVisitor):
         self.scope = outer
         return False
 
-    visit_ListComp = visit_SetComp = visit_GeneratorExp = visit_DictComp = _enter_comprehension
+    def visit_ListComp(self, node: cst.ListComp) -> bool:
+        return self._enter_comprehension(node)
+
+    def visit_SetComp(self, node: cst.SetComp) -> bool:
+        return self._enter_comprehension(node)
+
+    def visit_GeneratorExp(self, node: cst.GeneratorExp) -> bool:
+        return self._enter_comprehension(node)
+
+    def visit_DictComp(self, node: cst.DictComp) -> bool:
+        return self._enter_comprehension(node)
 
     def visit_CompFor(self, node: cst.CompFor) -> bool:
         self._mark(node.iter, ITERATED)
@@ -403,12 +414,16 @@ class _Collector(cst.CSTVisitor):
             self.scope.function_scope().bind(identifier(node.target), Assigned(node.value, self.scope))
 
     def visit_Global(self, node: cst.Global) -> None:
-        for item in node.names:
+        self._bind_unknown(node.names)
+
+    def visit_Nonlocal(self, node: cst.Nonlocal) -> None:
+        self._bind_unknown(node.names)
+
+    def _bind_unknown(self, names: Sequence[cst.NameItem]) -> None:
+        for item in names:
             self.scope.bind(identifier(item.name), UNKNOWN_SOURCE)
 
-    visit_Nonlocal = visit_Global
-
-    def visit_MatchAs(self, node) -> None:
+    def visit_MatchAs(self, node: cst.MatchAs) -> None:
         if node.name is not None:
             self.scope.bind(identifier(node.name), UNKNOWN_SOURCE)
 
@@ -517,7 +532,8 @@ def _mark_loop_usage(entry: _Pending, entries: Dict[int, _Pending], resolver: Re
     index = offload.callback_argument(target)
     if index is not None:
         scope = next(scope for n, scope, _ in info.calls if n is node)
-        value = resolver.value(_argument(node, index), scope) if _argument(node, index) is not None else None
+        callback = _argument(node, index)
+        value = resolver.value(callback, scope) if callback is not None else None
         if value is not None and value.kind == "ref":
             callbacks.append((entry, value.name))
         return
@@ -672,11 +688,11 @@ def _fill(summary: ModuleSummary, python_tree: Optional[ast.Module], text: str, 
     summary.runs = frozenset(r for r in runs if r)
     for name in collector.module_scope.sources:
         summary.bindings[name] = resolver.lookup(name, collector.module_scope)
-    for qualname, info in collector.classes.items():
-        cls = ClassSummary(qualname, bases=[resolver.value(node, scope) for node, scope in info.bases])
-        for name in info.scope.sources:
-            cls.attrs[name] = resolver.lookup(name, info.scope)
-        for name, sources in info.instance_attrs.items():
+    for qualname, class_info in collector.classes.items():
+        cls = ClassSummary(qualname, bases=[resolver.value(node, scope) for node, scope in class_info.bases])
+        for name in class_info.scope.sources:
+            cls.attrs[name] = resolver.lookup(name, class_info.scope)
+        for name, sources in class_info.instance_attrs.items():
             if name not in cls.attrs:
                 values = {resolver._evaluate_source(source) for source in sources}
                 cls.attrs[name] = values.pop() if len(values) == 1 else None

@@ -192,7 +192,9 @@ class Resolver:
         ``IO[bytes]`` (a generic's origin)."""
         if isinstance(node, cst.SimpleString):
             try:
-                node = cst.parse_expression(node.evaluated_value)
+                written = node.evaluated_value
+                # A bytes literal is parsed as UTF-8 source, as libcst does with bytes.
+                node = cst.parse_expression(written.decode("utf-8") if isinstance(written, bytes) else written)
             except Exception:
                 return None
         if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.BitOr):

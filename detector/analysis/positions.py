@@ -20,11 +20,11 @@ from detector.analysis.names import identifier
 Span = Tuple[int, int, int, int]  # start row, start column, end row, end column (1-based)
 
 
-def _ast_nodes(tree: Optional[ast.Module]) -> Optional[List[ast.AST]]:
+def _ast_nodes(tree: Optional[ast.Module]) -> Optional[List[ast.expr]]:
     if tree is None:
         return None
-    nodes = [n for n in ast.walk(tree) if isinstance(n, (ast.Call, ast.Attribute))]
-    nodes.sort(key=lambda n: (n.lineno, n.col_offset, -n.end_lineno, -n.end_col_offset))
+    nodes: List[ast.expr] = [n for n in ast.walk(tree) if isinstance(n, (ast.Call, ast.Attribute))]
+    nodes.sort(key=lambda n: (n.lineno, n.col_offset, -(n.end_lineno or 0), -(n.end_col_offset or 0)))
     return nodes
 
 
@@ -36,10 +36,10 @@ def _char_column(lines: Sequence[str], row: int, byte_offset: int) -> int:
     return len(line.encode("utf-8")[:byte_offset].decode("utf-8", errors="ignore")) + 1
 
 
-def _agrees(node: cst.CSTNode, other: ast.AST) -> bool:
+def _agrees(node: cst.CSTNode, other: ast.expr) -> bool:
     if isinstance(node, cst.Call):
         return isinstance(other, ast.Call)
-    return isinstance(other, ast.Attribute) and other.attr == identifier(node.attr)
+    return isinstance(other, ast.Attribute) and isinstance(node, cst.Attribute) and other.attr == identifier(node.attr)
 
 
 def spans(
@@ -57,18 +57,19 @@ def spans(
         found: Dict[int, Span] = {}
         for index in wanted:
             other = nodes[index]
-            if not _agrees(ordered[index], other):
+            end_row, end_col = other.end_lineno, other.end_col_offset  # compile() sets both
+            if not _agrees(ordered[index], other) or end_row is None or end_col is None:
                 break
             found[index] = (
                 other.lineno,
                 _char_column(lines, other.lineno, other.col_offset),
-                other.end_lineno,
-                _char_column(lines, other.end_lineno, other.end_col_offset),
+                end_row,
+                _char_column(lines, end_row, end_col),
             )
         else:
             return found
     positions = MetadataWrapper(tree, unsafe_skip_copy=True).resolve(PositionProvider)
-    result = {}
+    result: Dict[int, Span] = {}
     for index in wanted:
         where = positions[ordered[index]]
         result[index] = (where.start.line, where.start.column + 1, where.end.line, where.end.column + 1)

@@ -18,7 +18,7 @@ import ast
 import io
 import tokenize
 from dataclasses import dataclass
-from typing import Iterator, List, Optional, Tuple
+from typing import Iterator, List, Optional, Tuple, cast
 
 from detector.analysis import diagnostics
 from detector.model import Finding
@@ -41,7 +41,7 @@ class Screened:
 
 def screen(source: bytes, path: str) -> Screened:
     try:
-        tree = compile(source, path, "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
+        tree = cast(ast.Module, compile(source, path, "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True))
     except (RecursionError, MemoryError):
         return Screened(problem=diagnostics.too_deep(path))
     except SyntaxError as exc:

@@ -48,9 +48,14 @@ import re
 import sys
 import time
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, Set, Tuple
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence, Set, Tuple, Union
 
 from detector.cache import codec, fsdir, secret
+
+if TYPE_CHECKING:
+    from detector.analysis.summary import ModuleSummary
+    from detector.config import Config
+    from detector.model import Finding
 
 DIRNAME = ".offload_cache"
 FORMAT = "v1"  # older versions' entries (pickles) fail authentication: misses, pruned when unused
@@ -120,7 +125,7 @@ def code_digest() -> str:
     return _CODE_DIGEST[0]
 
 
-def salt(config) -> str:
+def salt(config: Config) -> str:
     """Everything outside a file that its summary depends on."""
     import detector
 
@@ -136,7 +141,7 @@ def entry_key(salt_: str, content: str, module: str, is_package: bool, shown: st
     return _hash("\0".join((salt_, content, module, "1" if is_package else "0", shown)))
 
 
-def _valid_index(data) -> Dict[str, Record]:
+def _valid_index(data: Any) -> Dict[str, Record]:
     if type(data) is not dict:
         raise codec.Invalid("the index is not an object")
     index: Dict[str, Record] = {}
@@ -144,7 +149,8 @@ def _valid_index(data) -> Dict[str, Record]:
         if (type(record) is not list or len(record) != 5 or type(record[3]) is not str
                 or not all(type(record[i]) is int for i in (0, 1, 2, 4))):
             raise codec.Invalid("malformed index record")
-        index[path] = tuple(record)  # type: ignore[assignment]
+        size, mtime_ns, ctime_ns, digest, checked_ns = record
+        index[path] = (size, mtime_ns, ctime_ns, digest, checked_ns)
     return index
 
 
@@ -217,8 +223,11 @@ class Cache:
         if _MAC + len(body) > MAX_ENTRY_BYTES or not self._ensure_dirs():
             return False
         signed = secret.mac(self._key, where.encode(), name.encode(), body) + body
+        directory = self._dirs[where]
+        if directory is None:  # never once _ensure_dirs() succeeded: created or raised
+            return False
         try:
-            self._dirs[where].write(name, signed)  # type: ignore[union-attr]
+            directory.write(name, signed)
             return True
         except OSError:
             self._writable = False
@@ -230,8 +239,8 @@ class Cache:
                 self._open_dirs(create=True)
                 top = self._dirs["top"]
                 for name, text in ((".gitignore", _IGNORE), ("CACHEDIR.TAG", _TAG)):
-                    if not top.exists(name):  # type: ignore[union-attr]
-                        top.write(name, text.encode())  # type: ignore[union-attr]
+                    if top is not None and not top.exists(name):
+                        top.write(name, text.encode())
                 self._writable = True
             except (OSError, fsdir.Unsafe):
                 self._writable = False
@@ -268,7 +277,7 @@ class Cache:
         return entry_key(self.salt, content, module, is_package, shown)
 
     # -- file entries ---------------------------------------------------------------------
-    def load(self, key: str, shown: str, module: str):
+    def load(self, key: str, shown: str, module: str) -> Optional[ModuleSummary]:
         """The summary stored under ``key``, or None when missing or unusable."""
         self.used.add(key)
         body = self._read("files", key)
@@ -289,12 +298,12 @@ class Cache:
             self._stored += 1
 
     # -- whole-run findings ---------------------------------------------------------------
-    def findings_key(self, keys: Sequence[str], shown: Sequence[str], config) -> str:
+    def findings_key(self, keys: Sequence[str], shown: Sequence[str], config: Config) -> str:
         """Every input of a run's findings: all file keys in order, the checked files, the
         complete configuration and the working directory (display paths are relative to it)."""
         return _hash("\0".join((self.salt, repr(config), os.getcwd(), "\n".join(shown), "\n".join(keys))))
 
-    def load_findings(self, key: str):
+    def load_findings(self, key: str) -> Optional[List[Finding]]:
         body = self._read("findings", key)
         if body is None:
             return None
@@ -303,14 +312,16 @@ class Cache:
         except (ValueError, TypeError):  # codec.Invalid included
             return None
 
-    def store_findings(self, key: str, findings: list) -> None:
+    def store_findings(self, key: str, findings: List[Finding]) -> None:
         if not self._write("findings", key, codec.encode_findings(findings)):
             return
         directory = self._dirs["findings"]
-        entries = self._own_entries(directory)  # type: ignore[arg-type]
+        if directory is None:  # written just now, so open
+            return
+        entries = self._own_entries(directory)
         entries.sort(key=lambda entry: entry[1], reverse=True)
         for name, _ in entries[KEEP_FINDINGS:]:
-            directory.remove(name)  # type: ignore[union-attr]
+            directory.remove(name)
 
     # -- saving and pruning ---------------------------------------------------------------
     def save(self) -> None:

@@ -16,7 +16,7 @@ import dataclasses
 import enum
 import json
 import typing
-from typing import Any, Callable, Dict, List, Tuple
+from typing import Any, Callable, Dict, List, Tuple, Type
 
 from detector.analysis.summary import ModuleSummary
 from detector.model import Finding
@@ -26,19 +26,21 @@ class Invalid(ValueError):
     """The data is not what the record's declaration says."""
 
 
+# JSON data is untyped by nature: what a decoder accepts is checked at run time.
 Encode = Callable[[Any], Any]
 Decode = Callable[[Any], Any]
+Codec = Tuple[Encode, Decode]
 
 
-def _identity(value):
+def _identity(value: Any) -> Any:
     return value
 
 
 _SCALARS = (int, str, bool)
 
 
-def _scalar(kind: type) -> Tuple[Encode, Decode]:
-    def decode(value):
+def _scalar(kind: type) -> Codec:
+    def decode(value: Any) -> Any:
         if type(value) is not kind:  # exact: a bool is not an int
             raise Invalid(f"expected {kind.__name__}, got {type(value).__name__}")
         return value
@@ -46,11 +48,11 @@ def _scalar(kind: type) -> Tuple[Encode, Decode]:
     return _identity, decode
 
 
-def _enum(kind: type) -> Tuple[Encode, Decode]:
+def _enum(kind: Type[enum.Enum]) -> Codec:
     if issubclass(kind, enum.IntFlag):
         return _int_flag(kind)
 
-    def decode(value):
+    def decode(value: Any) -> Any:
         if type(value) not in (str, int):
             raise Invalid(f"expected a {kind.__name__} value")
         try:
@@ -61,13 +63,13 @@ def _enum(kind: type) -> Tuple[Encode, Decode]:
     return (lambda member: member.value), decode
 
 
-def _int_flag(kind: type) -> Tuple[Encode, Decode]:
+def _int_flag(kind: Type[enum.IntFlag]) -> Codec:
     """A set of flags travels as its int; bits no member defines are not a value of ``kind``."""
     known = 0
     for member in kind.__members__.values():
         known |= member.value
 
-    def decode(value):
+    def decode(value: Any) -> Any:
         if type(value) is not int or value < 0 or value & ~known:
             raise Invalid(f"not a {kind.__name__}: {value!r}")
         return kind(value)
@@ -75,8 +77,8 @@ def _int_flag(kind: type) -> Tuple[Encode, Decode]:
     return int, decode
 
 
-def _literal(choices: tuple) -> Tuple[Encode, Decode]:
-    def decode(value):
+def _literal(choices: Tuple[str, ...]) -> Codec:
+    def decode(value: Any) -> Any:
         if type(value) is not str or value not in choices:
             raise Invalid(f"expected one of {', '.join(map(repr, choices))}")
         return value
@@ -84,23 +86,23 @@ def _literal(choices: tuple) -> Tuple[Encode, Decode]:
     return _identity, decode
 
 
-def _optional(inner: Tuple[Encode, Decode]) -> Tuple[Encode, Decode]:
+def _optional(inner: Codec) -> Codec:
     encode_inner, decode_inner = inner
     return ((lambda value: None if value is None else encode_inner(value)),
             (lambda value: None if value is None else decode_inner(value)))
 
 
-def _sequence(inner: Tuple[Encode, Decode], build: type, hint) -> Tuple[Encode, Decode]:
+def _sequence(inner: Codec, build: Callable[[List[Any]], Any], hint: object) -> Codec:
     encode_inner, decode_inner = inner
     if hint in _SCALARS:
-        def decode_scalars(value):
+        def decode_scalars(value: Any) -> Any:
             if type(value) is not list or not all([type(item) is hint for item in value]):
                 raise Invalid(f"expected a list of {hint.__name__}")
             return build(value)
 
         return list, decode_scalars
 
-    def decode(value):
+    def decode(value: Any) -> Any:
         if type(value) is not list:
             raise Invalid("expected a list")
         return build([decode_inner(item) for item in value])
@@ -108,9 +110,9 @@ def _sequence(inner: Tuple[Encode, Decode], build: type, hint) -> Tuple[Encode, 
     return (lambda value: [encode_inner(item) for item in value]), decode
 
 
-def _fixed_tuple(items: List[Tuple[Encode, Decode]], hints: tuple) -> Tuple[Encode, Decode]:
+def _fixed_tuple(items: List[Codec], hints: Tuple[Any, ...]) -> Codec:
     if all(hint in _SCALARS for hint in hints):  # the common case, checked in one go
-        def decode_scalars(value):
+        def decode_scalars(value: Any) -> Any:
             if type(value) is not list or tuple(map(type, value)) != hints:
                 raise Invalid(f"expected a list of {', '.join(hint.__name__ for hint in hints)}")
             return tuple(value)
@@ -119,7 +121,7 @@ def _fixed_tuple(items: List[Tuple[Encode, Decode]], hints: tuple) -> Tuple[Enco
     encoders = [encode for encode, _ in items]
     decoders = [decode for _, decode in items]
 
-    def decode(value):
+    def decode(value: Any) -> Any:
         if type(value) is not list or len(value) != len(decoders):
             raise Invalid(f"expected a list of {len(decoders)}")
         return tuple(decode_item(item) for decode_item, item in zip(decoders, value))
@@ -127,10 +129,10 @@ def _fixed_tuple(items: List[Tuple[Encode, Decode]], hints: tuple) -> Tuple[Enco
     return (lambda value: [encode(item) for encode, item in zip(encoders, value)]), decode
 
 
-def _mapping(key: type, inner: Tuple[Encode, Decode]) -> Tuple[Encode, Decode]:
+def _mapping(key: type, inner: Codec) -> Codec:
     encode_inner, decode_inner = inner
     if key is str:  # a JSON object
-        def decode_object(value):
+        def decode_object(value: Any) -> Any:
             if type(value) is not dict:
                 raise Invalid("expected an object")
             return {name: decode_inner(item) for name, item in value.items()}
@@ -138,10 +140,10 @@ def _mapping(key: type, inner: Tuple[Encode, Decode]) -> Tuple[Encode, Decode]:
         return (lambda value: {name: encode_inner(item) for name, item in value.items()}), decode_object
     _, decode_key = _scalar(key)  # other keys (int): a list of [key, value] pairs
 
-    def decode_pairs(value):
+    def decode_pairs(value: Any) -> Any:
         if type(value) is not list:
             raise Invalid("expected a list of pairs")
-        result = {}
+        result: Dict[Any, Any] = {}
         for pair in value:
             if type(pair) is not list or len(pair) != 2:
                 raise Invalid("expected a [key, value] pair")
@@ -151,7 +153,7 @@ def _mapping(key: type, inner: Tuple[Encode, Decode]) -> Tuple[Encode, Decode]:
     return (lambda value: [[name, encode_inner(item)] for name, item in value.items()]), decode_pairs
 
 
-def _record(kind: type, codecs: Dict[object, Tuple[Encode, Decode]]) -> Tuple[Encode, Decode]:
+def _record(kind: Any, codecs: Dict[object, Codec]) -> Codec:
     """A dataclass or a NamedTuple: the list of its field values, in declaration order."""
     hints = typing.get_type_hints(kind)
     names = [field.name for field in dataclasses.fields(kind)] if dataclasses.is_dataclass(kind) else list(kind._fields)
@@ -160,7 +162,7 @@ def _record(kind: type, codecs: Dict[object, Tuple[Encode, Decode]]) -> Tuple[En
     decoders = [decode for _, decode in fields]
     count = len(names)
 
-    def encode(value):
+    def encode(value: Any) -> Any:
         return [encode_field(getattr(value, name)) for name, encode_field in encoders]
 
     # JSON types of the fields when every one is a scalar or a set of flags (e.g. CallRecord, by
@@ -169,7 +171,7 @@ def _record(kind: type, codecs: Dict[object, Tuple[Encode, Decode]]) -> Tuple[En
     if all(hint in _SCALARS for hint in kinds):
         flags = [(index, decoders[index]) for index, name in enumerate(names) if _is_flags(hints[name])]
 
-        def decode_scalars(value):
+        def decode_scalars(value: Any) -> Any:
             if type(value) is not list or tuple(map(type, value)) != kinds:
                 raise Invalid(f"expected a {kind.__name__} of {count} fields")
             if flags:
@@ -180,7 +182,7 @@ def _record(kind: type, codecs: Dict[object, Tuple[Encode, Decode]]) -> Tuple[En
 
         return encode, decode_scalars
 
-    def decode(value):
+    def decode(value: Any) -> Any:
         if type(value) is not list or len(value) != count:
             raise Invalid(f"expected a {kind.__name__} of {count} fields")
         return kind(*[decode_field(item) for decode_field, item in zip(decoders, value)])
@@ -188,15 +190,15 @@ def _record(kind: type, codecs: Dict[object, Tuple[Encode, Decode]]) -> Tuple[En
     return encode, decode
 
 
-def _is_flags(hint) -> bool:
+def _is_flags(hint: object) -> bool:
     return isinstance(hint, type) and issubclass(hint, enum.IntFlag)
 
 
-def _is_named_tuple(hint) -> bool:
+def _is_named_tuple(hint: object) -> bool:
     return isinstance(hint, type) and issubclass(hint, tuple) and hasattr(hint, "_fields")
 
 
-def _codec(hint, codecs: Dict[object, Tuple[Encode, Decode]]) -> Tuple[Encode, Decode]:
+def _codec(hint: Any, codecs: Dict[object, Codec]) -> Codec:
     if hint in codecs:
         return codecs[hint]
     origin, args = typing.get_origin(hint), typing.get_args(hint)
@@ -226,17 +228,17 @@ def _codec(hint, codecs: Dict[object, Tuple[Encode, Decode]]) -> Tuple[Encode, D
     return made
 
 
-_CODECS: Dict[object, Tuple[Encode, Decode]] = {}
+_CODECS: Dict[object, Codec] = {}
 _encode_summary, _decode_summary = _codec(ModuleSummary, _CODECS)
 _encode_findings, _decode_findings = _codec(List[Finding], _CODECS)
 
 
-def _dumps(value) -> bytes:
+def _dumps(value: Any) -> bytes:
     # ASCII: lone surrogates (undecodable file names) travel as \\udcxx escapes.
     return json.dumps(value, separators=(",", ":"), check_circular=False).encode("ascii")
 
 
-def _loads(data: bytes):
+def _loads(data: bytes) -> Any:
     try:
         return json.loads(data.decode("ascii"))
     except (ValueError, RecursionError) as exc:
@@ -248,7 +250,8 @@ def encode_summary(summary: ModuleSummary) -> bytes:
 
 
 def decode_summary(data: bytes) -> ModuleSummary:
-    return _decode_summary(_loads(data))
+    summary: ModuleSummary = _decode_summary(_loads(data))
+    return summary
 
 
 def encode_findings(findings: List[Finding]) -> bytes:
@@ -256,13 +259,14 @@ def encode_findings(findings: List[Finding]) -> bytes:
 
 
 def decode_findings(data: bytes) -> List[Finding]:
-    return _decode_findings(_loads(data))
+    findings: List[Finding] = _decode_findings(_loads(data))
+    return findings
 
 
-def encode_data(value) -> bytes:
+def encode_data(value: Any) -> bytes:
     """Plain JSON data (the index), written like every record."""
     return _dumps(value)
 
 
-def decode_data(data: bytes):
+def decode_data(data: bytes) -> Any:
     return _loads(data)

@@ -18,7 +18,7 @@ import hmac
 import os
 import secrets
 import stat
-from typing import Dict, Optional, Tuple
+from typing import Dict, Optional, Tuple, Union
 
 KEY_BYTES = 32
 MAC_BYTES = hashlib.sha256().digest_size
@@ -60,7 +60,7 @@ def load() -> Tuple[Optional[bytes], Optional[str]]:
         return None, f"cannot use the cache key in {exc.filename or 'its directory'}: {exc.strerror or exc}"
 
 
-def mac(key: bytes, *parts: bytes) -> bytes:
+def mac(key: bytes, *parts: Union[bytes, memoryview]) -> bytes:
     """HMAC-SHA256 over ``parts``, each length-prefixed so no two sequences collide."""
     signer = hmac.new(key, digestmod=hashlib.sha256)
     for part in parts:
