@@ -19,7 +19,7 @@ import errno
 import os
 import stat
 import tempfile
-from typing import Union
+from typing import Optional, Tuple, Union
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -31,7 +31,7 @@ class ReadOnlyFile(PermissionError):
         super().__init__(errno.EACCES, "the file is read-only (make it writable to let offload write it)", path)
 
     def __str__(self) -> str:
-        return self.strerror
+        return self.strerror or ""
 
 
 def _umask() -> int:
@@ -82,7 +82,7 @@ def _write_in_place(path: str, data: bytes) -> None:
         os.fsync(out.fileno())
 
 
-def _replace(target: str, data: bytes, info) -> None:
+def _replace(target: str, data: bytes, info: Optional[os.stat_result]) -> None:
     """Temporary file in the same directory, fsync, rename over ``target``."""
     directory, name = os.path.split(target)
     fd, temp = tempfile.mkstemp(dir=directory or ".", prefix=f".{name}.", suffix=".offload-tmp")
@@ -113,7 +113,7 @@ def _replace(target: str, data: bytes, info) -> None:
     _sync_directory(directory or ".")
 
 
-def _owner(path: str):
+def _owner(path: str) -> Tuple[int, int]:
     info = os.stat(path)
     return info.st_uid, info.st_gid
 

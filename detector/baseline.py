@@ -29,7 +29,7 @@ import os
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
-from typing import Iterable, List, Optional, Sequence, Set, Tuple
+from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
 from detector import __version__, files
 from detector.model import Finding
@@ -57,14 +57,14 @@ def _relative(filename: str, base: Optional[Path]) -> str:
 def keys(findings: Sequence[Finding], base: Optional[Path] = None) -> List[Key]:
     """The content key of each finding, in the order given (occurrences count in file order)."""
     order = sorted(range(len(findings)), key=lambda i: findings[i].sort_key())
-    seen: Counter = Counter()
-    result: List[Optional[Key]] = [None] * len(findings)
+    seen: Counter[Tuple[str, str, str, str]] = Counter()
+    result: Dict[int, Key] = {}
     for i in order:
         f = findings[i]
         stem = (f.code, _relative(f.filename, base), f.function, f.call)
         result[i] = stem + (seen[stem],)
         seen[stem] += 1
-    return result  # type: ignore[return-value]
+    return [result[i] for i in range(len(findings))]
 
 
 @dataclass
@@ -126,7 +126,7 @@ def load(path: Path) -> Baseline:
             raise _invalid(path, f"findings[{i}]: expected strings and a non-negative integer occurrence")
         if entry["code"].startswith("BLK9"):
             continue  # written by an older offload: diagnostics are never baselined
-        baseline.entries.add(tuple(entry[k] for k in ENTRY_FIELDS))  # type: ignore[arg-type]
+        baseline.entries.add((entry["code"], entry["path"], entry["function"], entry["call"], entry["occurrence"]))
     return baseline
 
 

@@ -32,12 +32,13 @@ Schema of a family file (user ``[[tool.offload.blocking-calls]]`` entries use th
 """
 from __future__ import annotations
 
+import importlib
 import re
 import string
 import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Dict, Iterable, List, Mapping, Optional, Tuple
+from typing import Any, Dict, FrozenSet, Iterable, List, Mapping, Optional, Set, Tuple
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -117,7 +118,7 @@ class Catalog:
     # Derived lookups, rebuilt by ``_index``.
     _exact: Dict[str, str] = field(default_factory=dict, repr=False)
     _wildcard: Dict[str, str] = field(default_factory=dict, repr=False)
-    _excluded: frozenset = field(default_factory=frozenset, repr=False)
+    _excluded: FrozenSet[str] = field(default_factory=frozenset, repr=False)
 
     def canonical(self, qualname: str) -> str:
         """Map an alias prefix to its canonical spelling (``pathlib.PosixPath.x`` -> ``pathlib.Path.x``)."""
@@ -157,9 +158,9 @@ class Catalog:
 
     def is_lazy(self, qualname: str) -> bool:
         rule = self.match(qualname)
-        return bool(rule) and self.canonical(qualname) in rule.lazy
+        return rule is not None and self.canonical(qualname) in rule.lazy
 
-    def roots(self) -> frozenset:
+    def roots(self) -> FrozenSet[str]:
         """First components of every catalogued name: a cheap pre-filter for modules."""
         names = list(self._exact) + list(self._wildcard) + list(self.returns) + list(self.aliases)
         return frozenset(name.split(".", 1)[0] for name in names)
@@ -167,7 +168,7 @@ class Catalog:
     def _index(self) -> "Catalog":
         exact: Dict[str, str] = {}
         wildcard: Dict[str, str] = {}
-        excluded = set()
+        excluded: Set[str] = set()
         for rule in self.rules.values():
             for call in rule.calls:
                 if call.endswith(".*"):
@@ -222,13 +223,13 @@ def _as_examples(value: object, where: str) -> Examples:
     return Examples(pyproject=pyproject, **lists)
 
 
-def parse_rule(data: Mapping, family: str, where: str, defaults: Optional[Rule] = None,
-               keys: frozenset = frozenset(RULE_KEYS | CATALOG_KEYS)) -> Rule:
+def parse_rule(data: Mapping[str, Any], family: str, where: str, defaults: Optional[Rule] = None,
+               keys: FrozenSet[str] = frozenset(RULE_KEYS | CATALOG_KEYS)) -> Rule:
     """Validate one ``[[rule]]`` table; ``defaults`` supplies fields a user entry may omit."""
     unknown = set(data) - keys
     if unknown:
         raise CatalogError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
-    values: Dict[str, object] = {}
+    values: Dict[str, Any] = {}  # Rule's fields, each checked against its type below
     if "opt-in" in data:
         if not isinstance(data["opt-in"], bool):
             raise CatalogError(f"{where}: 'opt-in' must be true or false")
@@ -267,7 +268,7 @@ def parse_rule(data: Mapping, family: str, where: str, defaults: Optional[Rule] 
     return rule
 
 
-def _merge_file(catalog: Catalog, data: Mapping, where: str) -> None:
+def _merge_file(catalog: Catalog, data: Mapping[str, Any], where: str) -> None:
     unknown = set(data) - FILE_KEYS
     if unknown:
         raise CatalogError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
@@ -284,8 +285,8 @@ def _merge_file(catalog: Catalog, data: Mapping, where: str) -> None:
 def rules_dir() -> Path:
     """Where the shipped catalogue lives: inside the installed package, or beside it in a checkout."""
     try:
-        import detector.rules as shipped
-
+        # A package only when installed (or mapped there by an editable install): imported by name.
+        shipped = importlib.import_module("detector.rules")
         return Path(next(iter(shipped.__path__)))
     except (ImportError, StopIteration):
         return Path(__file__).resolve().parent.parent / "rules"
@@ -313,7 +314,7 @@ USER_KEYS = frozenset(RULE_KEYS)
 USER_REMEDIES = ("to_thread", "asyncio.sleep", "none")
 
 
-def extend(catalog: Catalog, entries: Iterable[Mapping], where: str) -> Catalog:
+def extend(catalog: Catalog, entries: Iterable[Mapping[str, Any]], where: str) -> Catalog:
     """Add user ``blocking-calls`` entries: an existing code gains calls, a new code is a new rule.
 
     Only blocking-call rules (BLK1xx) take user calls: BLK200 is derived from them, BLK3xx

@@ -12,7 +12,7 @@ import re
 import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePath
-from typing import Dict, Iterable, Mapping, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterable, Mapping, Optional, Sequence, Tuple
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -51,7 +51,7 @@ class Config:
     ignore: Tuple[str, ...] = ()
     per_file_ignores: Tuple[Tuple[str, Tuple[str, ...]], ...] = ()
     exclude: Tuple[str, ...] = ()
-    blocking_calls: Tuple[Mapping, ...] = ()
+    blocking_calls: Tuple[Mapping[str, Any], ...] = ()
     offload_wrappers: Tuple[str, ...] = ()
     target_version: str = DEFAULT_TARGET_VERSION  # unset: from [project] requires-python
     unsafe_fixes: bool = False
@@ -126,7 +126,7 @@ def find_config_file(start: Path) -> Optional[Path]:
     return None
 
 
-def _tool_table(data: Mapping, path: Path) -> Optional[object]:
+def _tool_table(data: Mapping[str, Any], path: Path) -> Optional[object]:
     """``[tool.offload]`` of a pyproject.toml (not yet validated), or None without one."""
     tool = data.get("tool")
     if tool is None:
@@ -148,7 +148,7 @@ def project_root(start: Path) -> Path:
     return directory
 
 
-def _read_toml(path: Path) -> dict:
+def _read_toml(path: Path) -> Dict[str, Any]:
     try:
         data = files.read_file(path).data  # a FIFO or a device named pyproject.toml must not hang the run
     except files.UnreadableFile as exc:
@@ -202,7 +202,7 @@ def _project_target(pyproject: Path) -> Optional[str]:
         return None  # an unreadable project file is not offload's configuration: keep the default
 
 
-def _requires_python_target(data: Mapping) -> Optional[str]:
+def _requires_python_target(data: Mapping[str, Any]) -> Optional[str]:
     """``requires-python = ">=3.8"`` -> ``"py38"``: the lowest allowed Python 3 minor version."""
     project = data.get("project")
     spec = project.get("requires-python") if isinstance(project, Mapping) else None
@@ -219,7 +219,7 @@ def _requires_python_target(data: Mapping) -> Optional[str]:
     return f"py3{min(max(max(minors), lowest), highest)}"
 
 
-def from_mapping(table: Mapping, root: Path, source: Optional[Path] = None) -> Config:
+def from_mapping(table: object, root: Path, source: Optional[Path] = None) -> Config:
     where = f"{display_path(source) if source else 'config'}: [tool.offload]"
     if not isinstance(table, Mapping):
         raise ConfigError(f"{where} must be a table")
@@ -228,7 +228,7 @@ def from_mapping(table: Mapping, root: Path, source: Optional[Path] = None) -> C
             close = difflib.get_close_matches(key, KEYS, n=1)
             hint = f" (did you mean '{close[0]}'?)" if close else f"; known keys: {', '.join(KEYS)}"
             raise ConfigError(f"{where}: unknown key '{key}'{hint}")
-    values: Dict[str, object] = {"root": root, "source": source}
+    values: Dict[str, Any] = {"root": root, "source": source}  # Config's fields, each checked below
     if "select" in table:
         values["select"] = _selectors(table["select"], f"{where}.select")
     if "ignore" in table:
@@ -282,7 +282,7 @@ def from_mapping(table: Mapping, root: Path, source: Optional[Path] = None) -> C
     return Config(**values)
 
 
-def _check_blocking_calls(entries: Tuple[Mapping, ...], where: str) -> None:
+def _check_blocking_calls(entries: Tuple[Mapping[str, Any], ...], where: str) -> None:
     """Validate user catalogue entries now, so a mistake is reported before any file is read."""
     from detector import catalog
 
@@ -315,7 +315,7 @@ def parse_selectors(value: Optional[str], option: str) -> Optional[Tuple[str, ..
     return None if value is None else _selectors(value, option)
 
 
-def with_overrides(config: Config, **overrides) -> Config:
+def with_overrides(config: Config, **overrides: Any) -> Config:
     return replace(config, **{k: v for k, v in overrides.items() if v is not None})
 
 

@@ -18,12 +18,15 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 import libcst as cst
 
 from detector import atomic, files
 from detector.model import Applicability, Finding
+
+if TYPE_CHECKING:
+    from detector.config import Config
 
 
 @dataclass(frozen=True)
@@ -74,7 +77,7 @@ def flavour_of(module: cst.Module, target_version: str = "py39", executor: Optio
             if isinstance(small, cst.Import):
                 for alias in small.names:
                     name = _dotted(alias.name)
-                    local = alias.asname.name.value if alias.asname else name.split(".")[0]
+                    local = cst.ensure_type(alias.asname.name, cst.Name).value if alias.asname else name.split(".")[0]
                     if alias.asname or "." not in name:
                         aliases.setdefault(name, local)
             elif isinstance(small, cst.ImportFrom) and small.module is not None and not small.relative:
@@ -82,7 +85,7 @@ def flavour_of(module: cst.Module, target_version: str = "py39", executor: Optio
                     continue
                 source = _dotted(small.module)
                 for alias in small.names:
-                    local = alias.asname.name.value if alias.asname else _dotted(alias.name)
+                    local = cst.ensure_type(alias.asname.name, cst.Name).value if alias.asname else _dotted(alias.name)
                     imported[(source, _dotted(alias.name))] = local
     uses = {name for name in aliases} | {source.split(".")[0] for source, _ in imported}
     functools_alias = aliases.get("functools")
@@ -90,7 +93,8 @@ def flavour_of(module: cst.Module, target_version: str = "py39", executor: Optio
         library = "trio" if "trio" in uses else "anyio" if "anyio" in uses else None
     if library in ("trio", "anyio"):
         return Flavour(library, aliases.get(library), functools_alias=functools_alias)
-    configured = tuple(executor.split(":", 1)) if executor else None
+    module_name, _, attribute = (executor or "").partition(":")  # validated: "package.module:name"
+    configured = (module_name, attribute) if executor else None
     library = "asyncio" if (target_version >= "py39" or len(target_version) > 4) and not configured else "executor"
     return Flavour(
         library,
@@ -119,7 +123,7 @@ def _read(name: str) -> bytes:
         raise OSError(exc.reason) from None
 
 
-def _remedies(config) -> Dict[str, str]:
+def _remedies(config: Config) -> Dict[str, str]:
     from detector.runner import effective_catalog
 
     return {code: rule.remedy for code, rule in effective_catalog(config).rules.items()}
@@ -152,7 +156,7 @@ def fix_source(
     return result
 
 
-def plan_findings(findings: Sequence[Finding], config, sources: Optional[Mapping[str, bytes]] = None,
+def plan_findings(findings: Sequence[Finding], config: Config, sources: Optional[Mapping[str, bytes]] = None,
                   remedies: Optional[Dict[str, str]] = None) -> List[Finding]:
     """``findings`` with their fixes' edits attached (or refused, with the reason): each file is
     read and parsed once, for all its findings. Sources come from disk unless given."""
@@ -198,7 +202,7 @@ def check_syntax(path: str, result: FileFix) -> None:
         raise FixGuardError(f"{path}: the rewrite does not compile")
 
 
-def _fixable(findings: Sequence[Finding], unsafe: bool) -> Counter:
+def _fixable(findings: Sequence[Finding], unsafe: bool) -> Counter[Tuple[str, str, str]]:
     return Counter((f.code, f.function, f.call) for f in findings if wanted(f, unsafe))
 
 
@@ -210,7 +214,7 @@ def _rechecks_clean(before: Sequence[Finding], applied: Sequence[Finding], after
     return +expected == +_fixable(after, unsafe) and not any(count < 0 for count in expected.values())
 
 
-def guard(path: str, result: FileFix, unsafe: bool, config) -> None:
+def guard(path: str, result: FileFix, unsafe: bool, config: Config) -> None:
     """``result`` checked on its own (for one module; runs use the whole project's re-check)."""
     from detector.runner import check_source
 
@@ -238,8 +242,8 @@ class FixRun:
 _GUARD_ROUNDS = 3
 
 
-def fix_findings(findings: Sequence[Finding], config, unsafe: bool = False, write: bool = True,
-                 paths: Optional[Sequence] = None, run_options: Optional[dict] = None) -> FixRun:
+def fix_findings(findings: Sequence[Finding], config: Config, unsafe: bool = False, write: bool = True,
+                 paths: Optional[Sequence[Union[str, Path]]] = None, run_options: Optional[Dict[str, Any]] = None) -> FixRun:
     """Fix the ``findings`` (of a check of ``paths``) file by file; with ``write=False`` only
     compute the fixes (``--diff``). The fixed files are re-checked together with the rest of
     the project, as the check saw them, before anything is written."""

@@ -14,16 +14,19 @@ from __future__ import annotations
 
 import ast
 from pathlib import Path
-from typing import Dict, Iterator, List, Optional, Tuple
+from typing import TYPE_CHECKING, Dict, Iterator, List, Optional, Tuple
 
 from detector import __version__
 
+if TYPE_CHECKING:
+    from detector.config import Config
+
 Report = Tuple[int, int, str, type]
 
-_CONFIGS: Dict[Path, object] = {}
+_CONFIGS: Dict[Path, Config] = {}
 
 
-def _config_for(filename: str):
+def _config_for(filename: str) -> Config:
     from detector import config as config_module
 
     start = Path(filename).resolve().parent if filename not in ("-", "stdin", "") else Path.cwd()
@@ -38,7 +41,7 @@ class Plugin:
     name = "offload"
     version = __version__
 
-    def __init__(self, tree: ast.AST, filename: str = "", lines: Optional[List[str]] = None):
+    def __init__(self, tree: ast.AST, filename: str = "", lines: Optional[List[str]] = None) -> None:
         # ``tree`` makes this an AST plugin (flake8 parses once and skips files that do not parse);
         # offload parses with libcst itself, from the same lines.
         self.tree = tree

@@ -9,7 +9,7 @@ read: what is checked depends on the project only.
 from __future__ import annotations
 
 import os
-from typing import Dict, List, Optional
+from typing import Any, Dict, List, Optional
 
 import pathspec
 
@@ -24,7 +24,7 @@ class GitIgnore:
 
     def __init__(self, top: str) -> None:
         self.top = os.path.abspath(top)
-        self._specs: Dict[str, Optional[pathspec.PathSpec]] = {}
+        self._specs: Dict[str, Optional[pathspec.PathSpec[Any]]] = {}
 
     def is_ignored(self, path: str, is_dir: bool) -> bool:
         relative = os.path.relpath(os.path.abspath(path), self.top)
@@ -45,7 +45,7 @@ class GitIgnore:
                 ignored = verdict
         return ignored
 
-    def _spec(self, directory: str) -> Optional[pathspec.PathSpec]:
+    def _spec(self, directory: str) -> Optional[pathspec.PathSpec[Any]]:
         if directory not in self._specs:
             lines = _lines(os.path.join(directory, ".gitignore"))
             if directory == self.top:

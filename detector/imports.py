@@ -11,17 +11,17 @@ from __future__ import annotations
 
 import re
 import sys
-from typing import List, Optional, Sequence, Set
+from typing import FrozenSet, List, Mapping, Optional, Sequence, Set
 
 import libcst as cst
-from libcst.metadata import CodeRange, ImportAssignment
+from libcst.metadata import BaseAssignment, CodeRange, ImportAssignment
 
 from detector.textedit import TextEdit
 
 FUTURE, STDLIB, THIRD_PARTY, LOCAL = range(4)
 
 
-def _stdlib_names() -> frozenset:
+def _stdlib_names() -> FrozenSet[str]:
     names = getattr(sys, "stdlib_module_names", None)  # Python 3.10+
     return frozenset(names) if names is not None else frozenset()
 
@@ -60,7 +60,7 @@ def section_of(statement: cst.BaseSmallStatement) -> int:
         if module == "__future__":
             return FUTURE
     else:
-        module = _dotted(statement.names[0].name)  # type: ignore[union-attr,index]
+        module = _dotted(cst.ensure_type(statement, cst.Import).names[0].name)
     return STDLIB if _is_stdlib(module.split(".")[0]) else THIRD_PARTY
 
 
@@ -89,7 +89,7 @@ def _is_docstring(statement: cst.CSTNode) -> bool:
 class Imports:
     """Import edits for one parsed module (``positions``: libcst's PositionProvider)."""
 
-    def __init__(self, module: cst.Module, positions, starts: Sequence[int], text: str, hidden: str, filename: str):
+    def __init__(self, module: cst.Module, positions: Mapping[cst.CSTNode, CodeRange], starts: Sequence[int], text: str, hidden: str, filename: str) -> None:
         self.module = module
         self.text = text  # the file's text (``module`` may be an outline of it)
         self.hidden = hidden  # text of code the outline left out: a name it mentions is in use
@@ -152,17 +152,22 @@ class Imports:
             return [TextEdit(at, at, self.newline, rank=-1), TextEdit(at, at, line)]
         return self._first_import(line)
 
+    def _line(self, index: int) -> Sequence[cst.BaseSmallStatement]:
+        """The statements of line ``index`` of the module, a line of imports."""
+        return cst.ensure_type(self.body[index], cst.SimpleStatementLine).body
+
     def _section(self, index: int) -> int:
-        return min(section_of(s) for s in self.body[index].body)  # type: ignore[attr-defined]
+        return min(section_of(s) for s in self._line(index))
 
     def _into_section(self, members: List[int], line: str, key: str, straight: bool) -> TextEdit:
         def kind(index: int) -> bool:
-            return isinstance(self.body[index].body[0], cst.Import)  # type: ignore[attr-defined]
+            return isinstance(self._line(index)[0], cst.Import)
 
         def name(index: int) -> str:
-            statement = self.body[index].body[0]  # type: ignore[attr-defined]
+            statement = self._line(index)[0]
             if isinstance(statement, cst.Import):
                 return _dotted(statement.names[0].name).lower()
+            statement = cst.ensure_type(statement, cst.ImportFrom)
             return ("." * len(statement.relative) + _dotted(statement.module)).lower()
 
         same = [i for i in members if kind(i) == straight]
@@ -208,6 +213,8 @@ class Imports:
         if re.search(rf"\b{re.escape(assignment.name)}\b", self.hidden):
             return []
         statement = assignment.node
+        if not isinstance(statement, (cst.Import, cst.ImportFrom)):
+            return []
         line = next((s for s in self.body if isinstance(s, cst.SimpleStatementLine) and statement in s.body), None)
         if line is None or len(line.body) != 1 or isinstance(statement.names, cst.ImportStar):
             return []
@@ -236,12 +243,12 @@ def _local_name(alias: cst.ImportAlias) -> str:
     return _dotted(alias.name).split(".")[0]
 
 
-def import_binds(assignment, module: str, name: Optional[str] = None) -> bool:
+def import_binds(assignment: BaseAssignment, module: str, name: Optional[str] = None) -> bool:
     """Whether ``assignment`` is ``import module [as x]`` (``name`` None) or ``from module import name [as x]``."""
     if not isinstance(assignment, ImportAssignment):
         return False
     statement = assignment.node
-    if isinstance(statement.names, cst.ImportStar):
+    if not isinstance(statement, (cst.Import, cst.ImportFrom)) or isinstance(statement.names, cst.ImportStar):
         return False
     for alias in statement.names:
         if _local_name(alias) != assignment.name:

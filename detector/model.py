@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Optional, Tuple
+from typing import Any, Dict, Optional, Tuple
 
 
 class Applicability(str, Enum):
@@ -23,7 +23,7 @@ class Location:
     row: int  # 1-based
     column: int  # 1-based
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> Dict[str, Any]:
         return {"row": self.row, "column": self.column}
 
 
@@ -37,7 +37,7 @@ class Hop:
     function: str
     call: str
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> Dict[str, Any]:
         return {
             "filename": self.filename,
             "row": self.row,
@@ -57,7 +57,7 @@ class Edit:
     end_location: Location
     content: str
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> Dict[str, Any]:
         return {"content": self.content, "location": self.location.to_dict(),
                 "end_location": self.end_location.to_dict()}
 
@@ -74,8 +74,8 @@ class Fix:
     # whole program by the analysis; None: the fixer reads the module's imports.
     library: Optional[str] = None
 
-    def to_dict(self) -> dict:
-        record: dict = {"applicability": self.applicability.value, "message": self.message}
+    def to_dict(self) -> Dict[str, Any]:
+        record: Dict[str, Any] = {"applicability": self.applicability.value, "message": self.message}
         if self.reason:
             record["reason"] = self.reason
         if self.edits:
@@ -97,7 +97,7 @@ class Finding:
     call: str = ""
     function: str = ""
 
-    def sort_key(self) -> tuple:
+    def sort_key(self) -> Tuple[str, int, int, str]:
         return (self.filename, self.location.row, self.location.column, self.code)
 
     @property
@@ -105,8 +105,8 @@ class Finding:
         """BLK9xx: the file could not be analysed (not a finding about its code)."""
         return self.code.startswith("BLK9")
 
-    def to_dict(self) -> dict:
-        record = {
+    def to_dict(self) -> Dict[str, Any]:
+        record: Dict[str, Any] = {
             "code": self.code,
             "name": self.name,
             "message": self.message,

@@ -20,15 +20,20 @@ new text) and a BLK301 call whose result is called with more arguments.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Dict, Iterator, List, Optional, Sequence, Set, Tuple
+from typing import TYPE_CHECKING, Dict, Iterator, List, Mapping, Optional, Sequence, Set, Tuple
 
 import libcst as cst
-from libcst.metadata import ImportAssignment, MetadataWrapper, ParentNodeProvider, PositionProvider, ScopeProvider
+from libcst.metadata import (
+    BaseAssignment, ImportAssignment, MetadataWrapper, ParentNodeProvider, PositionProvider, Scope, ScopeProvider,
+)
 
 from detector.imports import Imports, import_binds
 from detector.skeleton import skeleton
 from detector.model import Applicability, Finding, Fix
 from detector.textedit import TextEdit, apply, compatible, line_starts, to_edit
+
+if TYPE_CHECKING:
+    from detector.fix import Flavour
 
 # Offload calls that pass keyword arguments on to the function (the others take none).
 _TAKES_KEYWORDS = {"to_thread", "submit", "partial"}
@@ -58,7 +63,7 @@ class FilePlan:
     rewrites: Dict[int, Rewrite] = field(default_factory=dict)
     refused: Dict[int, str] = field(default_factory=dict)
     imports: Optional[Imports] = None
-    scopes: Optional[dict] = None
+    scopes: Optional[Mapping[cst.CSTNode, Optional[Scope]]] = None
 
     def edits(self, chosen: Sequence[int]) -> Tuple[List[TextEdit], List[int], List[Tuple[int, str]]]:
         """The edits fixing the ``chosen`` findings together: (edits, applied, skipped with reason).
@@ -134,7 +139,7 @@ def plan(source: bytes, findings: Sequence[Finding], remedies: Dict[str, str], f
             result.refused[index] = "the file does not read back byte for byte"
         return result
     # The library the analysis decided for the program (``Fix.library``), else the imports'.
-    library = next((findings[i].fix.library for i in wanted if findings[i].fix.library), None)
+    library = next((fix.library for fix in (findings[i].fix for i in wanted) if fix is not None and fix.library), None)
     flavour = flavour_of(module, target_version, executor, library)
     outline, hidden = skeleton(module, source, (findings[i].location.row for i in wanted))
     planner = _Planner(outline, result.text, hidden, flavour, filename)
@@ -171,8 +176,12 @@ def annotate(plan_: FilePlan) -> List[Finding]:
     return out
 
 
+_BINDING_KINDS: Dict[type, str] = {cst.Param: "a parameter", cst.FunctionDef: "a function", cst.ClassDef: "a class",
+                                   cst.Import: "an import", cst.ImportFrom: "an import"}
+
+
 class _Planner:
-    def __init__(self, module: cst.Module, text: str, hidden: str, flavour, filename: str):
+    def __init__(self, module: cst.Module, text: str, hidden: str, flavour: Flavour, filename: str) -> None:
         self.module = module
         self.hidden = hidden  # the text of the bodies the outline left out
         self.flavour = flavour
@@ -223,7 +232,8 @@ class _Planner:
         return self._end(node) + sum(len(self.module.code_for_node(paren)) for paren in node.rpar)
 
     def _open(self, call: cst.Call) -> int:
-        at = self._full_end(call.func) + len(call.whitespace_after_func.value)
+        # Whitespace on more than one line (inside parentheses) is not expected here: an internal error.
+        at = self._full_end(call.func) + len(cst.ensure_type(call.whitespace_after_func, cst.SimpleWhitespace).value)
         if self.text[at:at + 1] != "(":
             raise Refused("the call's parentheses could not be located")
         return at
@@ -279,7 +289,7 @@ class _Planner:
             isinstance(parent, cst.Call) and parent.func is call)
 
     # -- names ----------------------------------------------------------------------------
-    def _bindings(self, site: cst.CSTNode, name: str) -> Set:
+    def _bindings(self, site: cst.CSTNode, name: str) -> Set[BaseAssignment]:
         scope = self.scopes.get(site)
         return set(scope[name]) if scope is not None else set()
 
@@ -310,7 +320,8 @@ class _Planner:
         """``name`` at ``site`` is ``module`` (or ``module.member``): every binding visible there is
         that import, or a fallback in the ``except`` clause of the ``try`` that imports it."""
         bindings = self._bindings(site, name)
-        imports = [b for b in bindings if import_binds(b, module, member) and self._runs_unconditionally(b.node)]
+        imports = [b for b in bindings if isinstance(b, ImportAssignment) and import_binds(b, module, member)
+                   and self._runs_unconditionally(b.node)]
         if not imports:
             return False
         guarded = {id(self._try_of(b.node, handler=False)) for b in imports}
@@ -327,8 +338,7 @@ class _Planner:
         kinds = []
         for binding in self._bindings(site, name):
             node = getattr(binding, "node", None)
-            kind = {cst.Param: "a parameter", cst.FunctionDef: "a function", cst.ClassDef: "a class",
-                    cst.Import: "an import", cst.ImportFrom: "an import"}.get(type(node), "a variable")
+            kind = _BINDING_KINDS.get(type(node), "a variable")
             where = self.positions.get(node) if node is not None else None
             kinds.append(f"{kind} at line {where.start.line}" if where is not None else kind)
         return f"`{name}` here is {', '.join(sorted(kinds)) or 'bound to something else'}, not {what}; rename it to let --fix rewrite this call"
@@ -433,7 +443,7 @@ class _Planner:
         edits = [TextEdit(start, start, opening, rank=-self._size(call))] + closing
         if call.args:
             after = paren + 1
-            if not isinstance(call.whitespace_before_args, cst.ParenthesizedWhitespace):
+            if isinstance(call.whitespace_before_args, cst.SimpleWhitespace):  # else one argument per line
                 after += len(call.whitespace_before_args.value)
             edits.append(TextEdit(paren, after, "," if indent is not None else ", "))
         else:
@@ -453,7 +463,8 @@ class _Planner:
         positional argument of the offload call, gives its function and arguments to it."""
         arg = self.parents.get(call)
         outer = self.parents.get(arg) if isinstance(arg, cst.Arg) else None
-        if not isinstance(outer, cst.Call) or arg.keyword is not None or arg.star or call.lpar:
+        if not isinstance(outer, cst.Call) or not isinstance(arg, cst.Arg) or arg.keyword is not None or arg.star \
+                or call.lpar:
             raise Refused("the call is not a plain argument of the offload call")
         if outer.args[-1] is not arg:
             raise Refused("the offload call passes more arguments after this call; passing the function would change what runs")
@@ -464,7 +475,8 @@ class _Planner:
             return Rewrite([TextEdit(paren, close + 1, "")])
         one_per_line = isinstance(call.whitespace_before_args, cst.ParenthesizedWhitespace)
         separator = "," if one_per_line else ", "
-        after = paren + 1 + (0 if one_per_line else len(call.whitespace_before_args.value))
+        before = call.whitespace_before_args
+        after = paren + 1 + (len(before.value) if isinstance(before, cst.SimpleWhitespace) else 0)
         if keywords and wrapper not in _TAKES_KEYWORDS:
             partial, needed = self._partial(call)
             start = self._start(call)

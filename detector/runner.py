@@ -15,7 +15,7 @@ import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Dict, List, Mapping, Optional, Sequence, Union
+from typing import TYPE_CHECKING, Callable, Dict, List, Mapping, Optional, Sequence, Union
 
 from detector import catalog as catalog_module
 from detector import files
@@ -31,6 +31,9 @@ from detector.config import DEFAULT_MAX_FILE_SIZE, Config, ConfigError
 from detector.discovery import Discovery, discover, is_project_root, module_name, source_roots
 from detector.display import display_path
 from detector.model import Finding
+
+if TYPE_CHECKING:
+    from detector.cache import Cache
 
 Progress = Callable[[int, int], None]  # (files analysed so far, files to analyse)
 
@@ -141,7 +144,7 @@ class _File:
     summary: Optional[ModuleSummary] = None
 
 
-def _read(item: _File, store) -> None:
+def _read(item: _File, store: Optional[Cache]) -> None:
     """Read the file; with a cache, record its digest and key. Unreadable: a BLK901 summary."""
     from detector import cache as cache_module
 
@@ -157,7 +160,7 @@ def _read(item: _File, store) -> None:
         item.key = store.key(content, item.module, item.is_package, item.shown)
 
 
-def _identify(items: Sequence[_File], store) -> None:
+def _identify(items: Sequence[_File], store: Cache) -> None:
     """Give every readable file its cache key: from the index when its stat is unchanged
     (the file is not even opened), otherwise by reading and hashing it."""
     from detector import cache as cache_module
@@ -174,7 +177,7 @@ def _identify(items: Sequence[_File], store) -> None:
             _read(item, store)
 
 
-def _summarize(items: Sequence[_File], config: Config, catalog: Catalog, store, jobs: Optional[int],
+def _summarize(items: Sequence[_File], config: Config, catalog: Catalog, store: Optional[Cache], jobs: Optional[int],
                progress: Optional[Progress], result: CheckResult) -> List[ModuleSummary]:
     """Every file's summary, in order: from the cache when its entry is there, analysed otherwise."""
     from detector import workers
@@ -216,7 +219,7 @@ def _summarize(items: Sequence[_File], config: Config, catalog: Catalog, store, 
         jobs = jobs if jobs is not None else workers.default_jobs()
         workers.analyse_all(tasks, config, catalog, jobs, store is not None, done)
     result.analysed += len(tasks)
-    return [item.summary for item in items]  # type: ignore[misc]
+    return [item.summary for item in items]  # type: ignore[misc]  # every item has its summary by now
 
 
 def summarize_files(

@@ -10,7 +10,7 @@ bodies left out is returned too: a name it mentions is still in use (an import s
 from __future__ import annotations
 
 import ast
-from typing import Iterable, List, Optional, Tuple
+from typing import Iterable, List, Optional, Sequence, Tuple
 
 import libcst as cst
 
@@ -59,12 +59,12 @@ def skeleton(module: cst.Module, source: bytes, rows: Iterable[int]) -> Tuple[cs
     return module.with_changes(body=body), "\n".join(hidden)
 
 
-def _span(node: ast.AST) -> Tuple[int, int]:
+def _span(node: ast.stmt) -> Tuple[int, int]:
     first = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
     return first, node.end_lineno or node.lineno
 
 
-def _stub(module: cst.Module, statement: cst.BaseStatement, group: List[ast.AST], rows: List[int]) -> Optional[cst.BaseStatement]:
+def _stub(module: cst.Module, statement: cst.BaseStatement, group: Sequence[ast.stmt], rows: List[int]) -> Optional[cst.BaseStatement]:
     if not isinstance(statement, (cst.FunctionDef, cst.ClassDef)) or not isinstance(statement.body, cst.IndentedBlock):
         return None
     node = group[0]

@@ -60,7 +60,7 @@ def parse_noqa(text: str) -> NoqaMap:
         codes: Optional[FrozenSet[str]] = frozenset()
         for match in NOQA_RE.finditer(comment):
             listed = match.group("codes")
-            if not listed:
+            if not listed or codes is None:
                 codes = None  # a blanket noqa covers everything on the line
                 break
             codes |= {c.upper() for c in CODE_SPLIT_RE.split(listed.strip()) if c}

@@ -60,7 +60,7 @@ def to_edit(starts: Sequence[int], edit: TextEdit) -> Edit:
     return Edit(location_of(starts, edit.start), location_of(starts, edit.end), edit.content)
 
 
-def _order(edit: TextEdit) -> tuple:
+def _order(edit: TextEdit) -> Tuple[int, bool, int, str]:
     return (edit.start, edit.end != edit.start, edit.rank, edit.content)
 
 

@@ -15,7 +15,16 @@ import multiprocessing
 import os
 import threading
 from dataclasses import dataclass
-from typing import Callable, List, Optional, Sequence, Set
+from typing import TYPE_CHECKING, Any, Callable, List, Optional, Sequence, Set, Tuple, Union
+
+if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
+    from multiprocessing.context import ForkContext, ForkServerContext, SpawnContext
+    from multiprocessing.sharedctypes import SynchronizedArray
+
+    from detector.analysis.summary import ModuleSummary
+    from detector.catalog import Catalog
+    from detector.config import Config
 
 # Below this many files to analyse, starting processes costs more than it saves.
 MIN_PARALLEL = 30
@@ -33,7 +42,9 @@ class Task:
 
 
 # Called once per task, in completion order: (task, summary, the summary encoded for the cache or None).
-Done = Callable[[Task, object, Optional[bytes]], None]
+Done = Callable[[Task, "ModuleSummary", Optional[bytes]], None]
+# What a worker sends back for one task: (task index, summary, encoded summary or None).
+Result = Tuple[int, "ModuleSummary", Optional[bytes]]
 
 
 def default_jobs() -> int:
@@ -43,14 +54,14 @@ def default_jobs() -> int:
         return os.cpu_count() or 1
 
 
-def analyse(data: bytes, shown: str, catalog, module: str, is_package: bool):
+def analyse(data: bytes, shown: str, catalog: Catalog, module: str, is_package: bool) -> ModuleSummary:
     """One file's ModuleSummary. A bug in offload becomes a BLK903 diagnostic for that file only."""
     from detector.analysis import deepstack
 
     return deepstack.call(_analyse, data, shown, catalog, module, is_package)
 
 
-def _analyse(data: bytes, shown: str, catalog, module: str, is_package: bool):
+def _analyse(data: bytes, shown: str, catalog: Catalog, module: str, is_package: bool) -> ModuleSummary:
     from detector.analysis.module import summarize  # imports libcst: only when a file needs it
 
     # One file's trees and scopes are freed together: rather than letting the cycle collector
@@ -74,13 +85,13 @@ def _analyse(data: bytes, shown: str, catalog, module: str, is_package: bool):
 
 
 # -- worker processes -----------------------------------------------------------------------
-_WORKER_CATALOG: list = []
+_WORKER_CATALOG: List[Catalog] = []
 # In a worker: the shared array of "task being analysed" slots, and this worker's slot in it.
-_WORKER_SLOT: list = []
+_WORKER_SLOT: List[Any] = []  # [slots, index]
 _FREE, _IDLE = -2, -1
 
 
-def _init_worker(config, slots=None) -> None:
+def _init_worker(config: Config, slots: Optional[SynchronizedArray[int]] = None) -> None:
     """Pool initializer: the effective catalogue (built-in + config entries), once per process,
     and a slot in which this worker says which file it is analysing (to isolate a crash)."""
     from detector.runner import effective_catalog
@@ -96,9 +107,9 @@ def _init_worker(config, slots=None) -> None:
     gc.freeze()  # what the worker inherited or imported stays: the cycle collector need not scan it
 
 
-def _run_chunk(tasks: Sequence[Task], encoded: bool) -> list:
+def _run_chunk(tasks: Sequence[Task], encoded: bool) -> List[Result]:
     catalog = _WORKER_CATALOG[0]
-    results = []
+    results: List[Result] = []
     for task in tasks:
         if _WORKER_SLOT:
             _WORKER_SLOT[0][_WORKER_SLOT[1]] = task.index
@@ -107,18 +118,20 @@ def _run_chunk(tasks: Sequence[Task], encoded: bool) -> list:
     return results
 
 
-def _encode(summary) -> bytes:
+def _encode(summary: ModuleSummary) -> bytes:
     from detector.cache import codec
 
     return codec.encode_summary(summary)
 
 
-def _context():
+def _context() -> Union[ForkContext, ForkServerContext, SpawnContext]:
     """fork is cheapest, but only safe while this process has a single thread."""
     methods = multiprocessing.get_all_start_methods()
     if "fork" in methods and threading.active_count() == 1:
         return multiprocessing.get_context("fork")
-    return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+    if "forkserver" in methods:
+        return multiprocessing.get_context("forkserver")
+    return multiprocessing.get_context("spawn")
 
 
 def plan(tasks: Sequence[Task], jobs: int) -> List[List[Task]]:
@@ -145,7 +158,7 @@ def worker_count(jobs: int, tasks: int) -> int:
     return max(min(jobs, default_jobs(), tasks), 1)
 
 
-def analyse_all(tasks: Sequence[Task], config, catalog, jobs: int, encoded: bool, done: Done) -> None:
+def analyse_all(tasks: Sequence[Task], config: Config, catalog: Catalog, jobs: int, encoded: bool, done: Done) -> None:
     """Analyse every task, calling ``done`` once per task as results arrive.
 
     A worker that dies (a crash in native code, the out-of-memory killer) costs the file it
@@ -160,7 +173,7 @@ def analyse_all(tasks: Sequence[Task], config, catalog, jobs: int, encoded: bool
         remaining = _pooled(remaining, config, jobs, encoded, done)
 
 
-def _pooled(tasks: Sequence[Task], config, jobs: int, encoded: bool, done: Done) -> List[Task]:
+def _pooled(tasks: Sequence[Task], config: Config, jobs: int, encoded: bool, done: Done) -> List[Task]:
     """One pool over ``tasks``. Returns the tasks still to analyse when a worker died."""
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
     from concurrent.futures.process import BrokenProcessPool
@@ -195,7 +208,7 @@ def _pooled(tasks: Sequence[Task], config, jobs: int, encoded: bool, done: Done)
     return [task for task in unfinished if task.index not in in_flight]
 
 
-def _isolated(task: Task, config, encoded: bool, done: Done) -> None:
+def _isolated(task: Task, config: Config, encoded: bool, done: Done) -> None:
     """One file in a process of its own: its summary, or BLK903 when the process dies."""
     context = _context()
     receive, send = context.Pipe(duplex=False)
@@ -220,7 +233,7 @@ def _isolated(task: Task, config, encoded: bool, done: Done) -> None:
     done(task, summary, None)  # not cached: the next run tries again
 
 
-def _isolated_main(send, config, task: Task, encoded: bool) -> None:
+def _isolated_main(send: Connection, config: Config, task: Task, encoded: bool) -> None:
     _init_worker(config)
     send.send(_run_chunk([task], encoded)[0][1:])
     send.close()
@@ -237,7 +250,7 @@ def _death(exitcode: Optional[int]) -> str:
     return f"the analysing process exited with status {exitcode}"
 
 
-def _in_process(tasks: Sequence[Task], catalog, encoded: bool, done: Done) -> None:
+def _in_process(tasks: Sequence[Task], catalog: Catalog, encoded: bool, done: Done) -> None:
     for task in tasks:
         summary = analyse(task.data, task.shown, catalog, task.module, task.is_package)
         done(task, summary, _encode(summary) if encoded else None)

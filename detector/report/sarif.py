@@ -25,11 +25,14 @@ import json
 import os
 from collections import Counter
 from pathlib import Path, PurePath
-from typing import Dict, Iterable, List, Mapping, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Mapping, Optional, Sequence
 
 from detector import __version__, files
 from detector.display import uri_path
 from detector.model import Applicability, Finding, Hop
+
+if TYPE_CHECKING:
+    from detector.catalog import Rule
 
 SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 INFORMATION_URI = "https://pypi.org/project/offload/"
@@ -37,7 +40,7 @@ SRCROOT = "%SRCROOT%"
 
 
 # -- paths ------------------------------------------------------------------------------------
-def artifact_location(filename: str, root: Optional[Path] = None) -> dict:
+def artifact_location(filename: str, root: Optional[Path] = None) -> Dict[str, Any]:
     """A relative ``uri`` under %SRCROOT% (forward slashes, percent-encoded), or an absolute file URI."""
     root = (root or Path.cwd()).resolve()
     path = Path(filename)
@@ -49,7 +52,7 @@ def artifact_location(filename: str, root: Optional[Path] = None) -> dict:
     return {"uri": uri_path(relative.as_posix()), "uriBaseId": SRCROOT}
 
 
-def _region(row: int, column: int, end_row: Optional[int] = None, end_column: Optional[int] = None) -> dict:
+def _region(row: int, column: int, end_row: Optional[int] = None, end_column: Optional[int] = None) -> Dict[str, Any]:
     region = {"startLine": max(row, 1), "startColumn": max(column, 1)}
     if end_row is not None and end_column is not None:
         end_row, end_column = max(end_row, region["startLine"]), max(end_column, 1)
@@ -59,12 +62,12 @@ def _region(row: int, column: int, end_row: Optional[int] = None, end_column: Op
     return region
 
 
-def _physical(filename: str, region: dict, root: Optional[Path]) -> dict:
+def _physical(filename: str, region: Dict[str, Any], root: Optional[Path]) -> Dict[str, Any]:
     return {"physicalLocation": {"artifactLocation": artifact_location(filename, root), "region": region}}
 
 
 # -- rules ------------------------------------------------------------------------------------
-def _rule_descriptor(rule) -> dict:
+def _rule_descriptor(rule: Rule) -> Dict[str, Any]:
     from detector.report.ruledocs import describe, docs as rule_docs
 
     docs = rule_docs(rule).strip() or rule.summary
@@ -90,7 +93,7 @@ def compute_fixes(
     sources: Optional[Mapping[str, bytes]] = None,
     target_version: str = "py39",
     remedies: Optional[Mapping[str, str]] = None,
-) -> Dict[int, List[dict]]:
+) -> Dict[int, List[Dict[str, Any]]]:
     """``{index in findings: replacements}`` for every finding whose fix has edits.
 
     The check attaches each fix's edits (the rewrite of that finding alone, so they apply to the
@@ -105,7 +108,7 @@ def compute_fixes(
         findings = fixer.plan_findings(findings, Config(target_version=target_version), sources,
                                        dict(remedies) if remedies is not None else None)
     texts: Dict[str, Optional[List[int]]] = {}
-    edits: Dict[int, List[dict]] = {}
+    edits: Dict[int, List[Dict[str, Any]]] = {}
     for index, finding in enumerate(findings):
         if finding.fix is None or not finding.fix.edits:
             continue
@@ -118,7 +121,7 @@ def compute_fixes(
         for edit in finding.fix.edits:
             start = starts[edit.location.row - 1] + edit.location.column - 1
             end = starts[edit.end_location.row - 1] + edit.end_location.column - 1
-            replacement: dict = {"deletedRegion": {
+            replacement: Dict[str, Any] = {"deletedRegion": {
                 "startLine": edit.location.row, "startColumn": edit.location.column,
                 "endLine": edit.end_location.row, "endColumn": edit.end_location.column,
                 "charOffset": start, "charLength": end - start,
@@ -146,7 +149,7 @@ def _starts(filename: str, sources: Optional[Mapping[str, bytes]]) -> Optional[L
 
 
 # -- results -------------------------------------------------------------------------------------
-def _hop_location(hop: Hop, index: int, root: Optional[Path]) -> dict:
+def _hop_location(hop: Hop, index: int, root: Optional[Path]) -> Dict[str, Any]:
     location = _physical(hop.filename, _region(hop.row, hop.column), root)
     location["message"] = {"text": f"{hop.call}() in {hop.function}"}
     location["id"] = index
@@ -161,9 +164,9 @@ def fingerprints(findings: Sequence[Finding]) -> List[str]:
 
 
 def _result(finding: Finding, rule_index: Optional[int], root: Optional[Path], fingerprint: str,
-            changes: Optional[List[dict]], runtime: Optional[dict] = None) -> dict:
+            changes: Optional[List[Dict[str, Any]]], runtime: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
     region = _region(finding.location.row, finding.location.column, finding.end_location.row, finding.end_location.column)
-    result: dict = {"ruleId": finding.code}
+    result: Dict[str, Any] = {"ruleId": finding.code}
     if rule_index is not None:
         result["ruleIndex"] = rule_index
     result.update({
@@ -188,7 +191,7 @@ def _result(finding: Finding, rule_index: Optional[int], root: Optional[Path], f
                 ],
             }],
         }]
-    properties: dict = {"name": finding.name}
+    properties: Dict[str, Any] = {"name": finding.name}
     if finding.function:
         properties["function"] = finding.function
     if finding.call:
@@ -208,12 +211,12 @@ def _result(finding: Finding, rule_index: Optional[int], root: Optional[Path], f
 
 def build(
     findings: Sequence[Finding],
-    rules: Optional[Iterable] = None,
-    fixes: Optional[Mapping[int, List[dict]]] = None,
+    rules: Optional[Iterable[Rule]] = None,
+    fixes: Optional[Mapping[int, List[Dict[str, Any]]]] = None,
     root: Optional[Path] = None,
-    runtime: Optional[Sequence[dict]] = None,
-) -> dict:
-    """The SARIF log as a dict. ``rules`` defaults to the shipped catalogue; ``fixes`` to none;
+    runtime: Optional[Sequence[Dict[str, Any]]] = None,
+) -> Dict[str, Any]:
+    """The SARIF log as a Dict[str, Any]. ``rules`` defaults to the shipped catalogue; ``fixes`` to none;
     ``runtime`` (``check --runtime``) is each finding's runtime status, in ``properties.runtime``."""
     if rules is None:
         from detector.catalog import builtin
@@ -255,12 +258,12 @@ def build(
 
 def render(
     findings: List[Finding],
-    rules: Optional[Iterable] = None,
+    rules: Optional[Iterable[Rule]] = None,
     sources: Optional[Mapping[str, bytes]] = None,
     target_version: str = "py39",
     with_fixes: bool = True,
     root: Optional[Path] = None,
-    runtime: Optional[Sequence[dict]] = None,
+    runtime: Optional[Sequence[Dict[str, Any]]] = None,
 ) -> str:
     """The SARIF log as text. Fixes are computed from the files on disk (or ``sources``)."""
     rules = list(rules) if rules is not None else None

@@ -34,7 +34,7 @@ BLUE = "\x1b[34m"
 _NEWLINE = re.compile(r"\r\n|\r|\n")
 
 
-def use_color(choice: str, stream: IO, environ: Optional[Mapping[str, str]] = None) -> bool:
+def use_color(choice: str, stream: IO[str], environ: Optional[Mapping[str, str]] = None) -> bool:
     """``always``/``never`` win; ``auto`` means a terminal and no non-empty ``NO_COLOR`` (no-color.org)."""
     if choice == "always":
         return True
@@ -50,7 +50,7 @@ def use_color(choice: str, stream: IO, environ: Optional[Mapping[str, str]] = No
 class SourceLines:
     """Lines of the reported files, read once each; missing or undecodable files show no source."""
 
-    def __init__(self, sources: Optional[Mapping[str, bytes]] = None):
+    def __init__(self, sources: Optional[Mapping[str, bytes]] = None) -> None:
         self._given = dict(sources or {})
         self._lines: Dict[str, Optional[List[str]]] = {}
 
