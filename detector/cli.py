@@ -4,11 +4,19 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Optional, Tuple
+from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 import click
 
 from detector import __version__
+
+if TYPE_CHECKING:
+    from detector.baseline import Baseline
+    from detector.config import Config
+    from detector.fix import FixRun
+    from detector.model import Finding
+    from detector.runner import CheckResult, Progress
+    from detector.runtime.confirm import ConfirmResult
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 INTERNAL_ERROR = "BLK903"
@@ -21,7 +29,7 @@ class OffloadGroup(click.Group):
     is 2, never 1, which would read as "findings remain".
     """
 
-    def invoke(self, ctx: click.Context):
+    def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort, SystemExit,
@@ -55,7 +63,7 @@ def _fail(message: str) -> "click.exceptions.Exit":
     return click.exceptions.Exit(EXIT_ERROR)
 
 
-def _progress_printer(enabled: bool):
+def _progress_printer(enabled: bool) -> Optional[Progress]:
     """A progress bar on stderr while many files are analysed, on a terminal; silent otherwise.
 
     Called once per analysed file (cached files are not counted), from the worker pool too.
@@ -154,19 +162,19 @@ def check(
     from detector import runner
     from detector.report import text, terminal
 
-    run_options = {"jobs": jobs, "use_cache": not no_cache}  # the re-check after --fix uses them too
+    run_options: Dict[str, Any] = {"jobs": jobs, "use_cache": not no_cache}  # the re-check after --fix uses them too
     if "" in paths:  # e.g. `offload check "$FILES"` with nothing in $FILES: never "everything"
         raise _fail("empty path: name files or directories, or no path at all for the current directory")
-    paths = tuple(Path(p) for p in paths) or (Path("."),)
+    targets = tuple(Path(p) for p in paths) or (Path("."),)
     fix_run = None
     sources = None  # source read from stdin, for --show-source and SARIF fixes
     known = _load_baseline(baseline_file, write_baseline)
     runtime = _load_runtime(runtime_report) if runtime_report else None  # before anything is analysed
-    reading_stdin = paths == (Path("-"),)
-    if Path("-") in paths and not reading_stdin:
+    reading_stdin = targets == (Path("-"),)
+    if Path("-") in targets and not reading_stdin:
         raise _fail("'-' (stdin) cannot be combined with other paths")
     try:
-        start = Path(stdin_filename) if reading_stdin and stdin_filename else paths[0]
+        start = Path(stdin_filename) if reading_stdin and stdin_filename else targets[0]
         settings = config_module.load(config_file, start=start if os.path.exists(start) else Path.cwd())
         settings = config_module.with_overrides(
             settings,
@@ -180,11 +188,11 @@ def check(
             sources = {stdin_filename or "-": data}
             result = runner.CheckResult(files=1, findings=runner.check_source(data, stdin_filename or "-", settings))
         else:
-            result = runner.check_paths(paths, settings, progress=None if quiet else _progress_printer(True),
+            result = runner.check_paths(targets, settings, progress=None if quiet else _progress_printer(True),
                                         **run_options)
             if fix or show_diff:
                 unsafe = settings.unsafe_fixes if unsafe_fixes is None else unsafe_fixes
-                result, fix_run = _apply_fixes(result, paths, settings, unsafe, show_diff, quiet, run_options)
+                result, fix_run = _apply_fixes(result, targets, settings, unsafe, show_diff, quiet, run_options)
     except config_module.ConfigError as exc:
         raise _fail(str(exc))
     # A file offload failed on (BLK903) is an internal error: exit 2, never "findings remain".
@@ -263,7 +271,8 @@ def _read_stdin() -> bytes:
         raise _fail(f"cannot read standard input: {exc.reason}")
 
 
-def _apply_fixes(result, paths, settings, unsafe: bool, show_diff: bool, quiet: bool, run_options: dict):
+def _apply_fixes(result: CheckResult, paths: Sequence[Path], settings: Config, unsafe: bool, show_diff: bool, quiet: bool,
+                 run_options: Dict[str, Any]) -> Tuple[CheckResult, FixRun]:
     """Fix (or diff) what can be fixed; return the findings that remain after writing, and the fix run.
 
     A fix offload refuses is reported with its reason, and its finding remains (exit 1)."""
@@ -294,7 +303,7 @@ def _apply_fixes(result, paths, settings, unsafe: bool, show_diff: bool, quiet: 
     return remaining, run
 
 
-def _load_baseline(baseline_file: Optional[Path], write_baseline: Optional[Path]):
+def _load_baseline(baseline_file: Optional[Path], write_baseline: Optional[Path]) -> Optional[Baseline]:
     if baseline_file is None:
         return None
     if write_baseline is not None:
@@ -307,7 +316,8 @@ def _load_baseline(baseline_file: Optional[Path], write_baseline: Optional[Path]
         raise _fail(str(exc))
 
 
-def _render(output_format: str, findings, settings, color: bool, show_source: bool, sources, joined=None) -> str:
+def _render(output_format: str, findings: List[Finding], settings: Config, color: bool, show_source: bool,
+            sources: Optional[Mapping[str, bytes]], joined: Optional[ConfirmResult] = None) -> str:
     """``joined`` (``--runtime``) adds each finding's runtime status to the json and sarif records."""
     from detector.report import FORMATS, json_format, sarif, terminal
 
@@ -328,7 +338,7 @@ def _render(output_format: str, findings, settings, color: bool, show_source: bo
     return FORMATS[output_format](findings)
 
 
-def _load_runtime(report_path: str) -> dict:
+def _load_runtime(report_path: str) -> Dict[str, Any]:
     from detector.runtime.confirm import ConfirmInputError, load_runtime
 
     try:
@@ -337,7 +347,7 @@ def _load_runtime(report_path: str) -> dict:
         raise _fail(str(exc))
 
 
-def _confirm_with(findings, report: dict):
+def _confirm_with(findings: Sequence[Finding], report: Dict[str, Any]) -> ConfirmResult:
     """``offload check --runtime R.json``: the same join as ``offload confirm``."""
     from detector.runtime.confirm import ConfirmInputError, join
 

@@ -27,6 +27,7 @@ from detector.model import Applicability, Finding
 
 if TYPE_CHECKING:
     from detector.config import Config
+    from detector.runner import CheckResult
 
 
 @dataclass(frozen=True)
@@ -231,7 +232,7 @@ class FixRun:
     files: Dict[str, FileFix] = field(default_factory=dict)  # only files with applied fixes
     refused: List[Tuple[Finding, str]] = field(default_factory=list)  # wanted fixes not applied, and why
     errors: List[str] = field(default_factory=list)  # files that could not be read or written
-    remaining: Optional[object] = None  # the project's CheckResult after the fixes (None: unchanged)
+    remaining: Optional[CheckResult] = None  # the project's CheckResult after the fixes (None: unchanged)
 
     @property
     def applied(self) -> int:

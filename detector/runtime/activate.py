@@ -13,13 +13,25 @@ then lets the signal end the process as it would have).
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # typing only: this module is imported as every watched process starts
+    from types import FrameType
+    from typing import Mapping, Optional, TypeVar, Union
+
+    from .sink import JsonlSink
+    from .watchdog import Watchdog
+
+    T = TypeVar("T")
 
 ENV_DIR = "OFFLOAD_WATCH_DIR"
 ENV_THRESHOLD = "OFFLOAD_WATCH_THRESHOLD"
 ENV_DUMP_AFTER = "OFFLOAD_WATCH_DUMP_AFTER"
 
 
-def _seconds(value, default):
+def _seconds(value: Optional[str], default: T) -> Union[float, T]:
+    if value is None:
+        return default
     try:
         seconds = float(value)
     except (TypeError, ValueError):
@@ -27,7 +39,7 @@ def _seconds(value, default):
     return seconds if seconds > 0 else default
 
 
-def activate_from_env(environ=None) -> bool:
+def activate_from_env(environ: Optional[Mapping[str, str]] = None) -> bool:
     environ = os.environ if environ is None else environ
     directory = environ.get(ENV_DIR)
     if not directory:
@@ -36,7 +48,7 @@ def activate_from_env(environ=None) -> bool:
     dump_after = _seconds(environ.get(ENV_DUMP_AFTER), None)
     from . import hooks
 
-    def create():
+    def create() -> Watchdog:
         from .sink import JsonlSink
         from .watchdog import get_watchdog
 
@@ -59,12 +71,12 @@ def activate_from_env(environ=None) -> bool:
     return True
 
 
-def _report_at_exit(watchdog, sink) -> None:
+def _report_at_exit(watchdog: Watchdog, sink: JsonlSink) -> None:
     import atexit
     import signal
     import threading
 
-    def at_exit():
+    def at_exit() -> None:
         watchdog.report_ongoing()
         sink.close()
 
@@ -72,7 +84,7 @@ def _report_at_exit(watchdog, sink) -> None:
     if threading.current_thread() is not threading.main_thread():
         return  # signal handlers can only be set from the main thread
 
-    def on_signal(signum, frame):
+    def on_signal(signum: int, frame: Optional[FrameType]) -> None:
         at_exit()
         signal.signal(signum, signal.SIG_DFL)
         os.kill(os.getpid(), signum)

@@ -7,17 +7,18 @@ from __future__ import annotations
 
 import json
 import sys
+from typing import Any, Dict, Optional, Sequence, Tuple
 
 import click
 
 
-def _positive(ctx, param, value):
+def _positive(ctx: click.Context, param: click.Parameter, value: Optional[float]) -> Optional[float]:
     if value is not None and not value > 0:
         raise click.BadParameter("must be a positive number of seconds")
     return value
 
 
-def _report_path_problem(path: str):
+def _report_path_problem(path: str) -> Optional[str]:
     """Why ``path`` cannot take the report, checked before the command runs (None if it can)."""
     import os
 
@@ -51,7 +52,8 @@ def _report_path_problem(path: str):
 @click.option("--dump-after", type=float, default=None, callback=_positive, metavar="SECONDS",
               help="Print the stack of a loop stuck this long on stderr, while it is stuck.")
 @click.argument("command", nargs=-1, type=click.UNPROCESSED)
-def watch(threshold: float, report_path, output_format: str, strict, dump_after, command) -> None:
+def watch(threshold: float, report_path: Optional[str], output_format: str, strict: Optional[str],
+          dump_after: Optional[float], command: Tuple[str, ...]) -> None:
     """Run a Python COMMAND with the event-loop watchdog in every process it starts.
 
     \b
@@ -115,7 +117,7 @@ def watch(threshold: float, report_path, output_format: str, strict, dump_after,
     end_like(result.returncode)
 
 
-def _unwatched(process: dict) -> str:
+def _unwatched(process: Dict[str, Any]) -> str:
     python = process.get("python") if isinstance(process.get("python"), str) else "python"
     version = process.get("version") if isinstance(process.get("version"), str) else "?"
     pid = process.get("pid") if isinstance(process.get("pid"), int) else "?"
@@ -123,7 +125,7 @@ def _unwatched(process: dict) -> str:
     return f"{python} (Python {version}, pid {pid}) is not watched: the watchdog needs Python {needs}+"
 
 
-def _strict_allow():
+def _strict_allow() -> Tuple[Sequence[str], Optional[str]]:
     """``[tool.offload] strict-allow`` found from the current directory, and the directory its globs are relative to."""
     from detector.config import ConfigError, load
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 import os
 from dataclasses import dataclass, field
-from typing import Dict, Iterable, List, Optional, Tuple
+from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 from detector.runtime.events import VERDICTS, ReportError, read_json, validate_report
 
@@ -31,13 +31,13 @@ class ConfirmInputError(ValueError):
 
 @dataclass
 class FindingResult:
-    finding: dict
+    finding: Dict[str, Any]
     status: str
     durations: List[float] = field(default_factory=list)  # of the stalls that went through it
     stalls: List[int] = field(default_factory=list)  # indexes into the report's stalls
     strict: List[int] = field(default_factory=list)  # indexes into the report's strict records
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> Dict[str, Any]:
         record = dict(self.finding)
         record["runtime"] = {
             "status": self.status,
@@ -51,8 +51,8 @@ class FindingResult:
 @dataclass
 class ConfirmResult:
     findings: List[FindingResult]
-    runtime_only: List[dict]  # stall records from the report
-    report: dict
+    runtime_only: List[Dict[str, Any]]  # stall records from the report
+    report: Dict[str, Any]
 
     @property
     def confirmed(self) -> List[FindingResult]:
@@ -62,7 +62,7 @@ class ConfirmResult:
     def no_stall(self) -> List[FindingResult]:
         return [f for f in self.findings if f.status == NO_STALL]
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> Dict[str, Any]:
         return {
             "version": 1,
             "findings": [f.to_dict() for f in self.findings],
@@ -82,7 +82,7 @@ def _norm(path: str) -> str:
 class _Files:
     """Decides whether a static filename (often relative) and a frame's (absolute) are one file."""
 
-    def __init__(self, bases: Iterable[str]) -> None:
+    def __init__(self, bases: Iterable[Optional[str]]) -> None:
         self.bases = [b for b in bases if b]
         self._cache: Dict[Tuple[str, str, str], bool] = {}
         self._resolves: Dict[str, bool] = {}
@@ -126,14 +126,14 @@ def _real(path: str) -> str:
     return os.path.normcase(os.path.realpath(path))
 
 
-def _sites(finding: dict) -> List[Tuple[str, int]]:
+def _sites(finding: Dict[str, Any]) -> List[Tuple[str, int]]:
     sites = [(finding["filename"], int(finding["location"]["row"]))]
     for hop in finding.get("chain") or ():
         sites.append((hop.get("filename") or finding["filename"], int(hop["row"])))
     return sites
 
 
-def _frames(stall: dict) -> List[dict]:
+def _frames(stall: Dict[str, Any]) -> List[Dict[str, Any]]:
     frames = list(stall.get("stack") or ()) + list(stall.get("seen") or ())
     for key in ("user_frame", "innermost_frame", "coroutine_frame"):
         if stall.get(key):
@@ -145,7 +145,7 @@ def _frames(stall: dict) -> List[dict]:
     return frames
 
 
-def _strict_records(report: dict) -> List[dict]:
+def _strict_records(report: Dict[str, Any]) -> List[Dict[str, Any]]:
     """The report's strict records (``offload watch --strict``); malformed ones are an input error."""
     records = report.get("strict") or []
     if not isinstance(records, list):
@@ -161,7 +161,7 @@ def _strict_records(report: dict) -> List[dict]:
     return records
 
 
-def _covers(frame: dict, row: int) -> bool:
+def _covers(frame: Dict[str, Any], row: int) -> bool:
     start = int(frame["row"])
     end = int(frame.get("end_row") or start)
     return start <= row <= end
@@ -188,13 +188,13 @@ def _string(value: object, where: str, optional: bool = False) -> None:
         raise _Bad(f"{where}: expected a string")
 
 
-def _object(value: object, where: str) -> dict:
+def _object(value: object, where: str) -> Dict[str, Any]:
     if not isinstance(value, dict):
         raise _Bad(f"{where}: expected an object")
     return value
 
 
-def _list(value: object, where: str) -> list:
+def _list(value: object, where: str) -> List[Any]:
     if value is None:
         return []
     if not isinstance(value, list):
@@ -212,7 +212,7 @@ def _frame(frame: object, where: str) -> None:
     _string(frame.get("function"), f"{where}.function", optional=True)
 
 
-def _check_report(report: dict) -> None:
+def _check_report(report: Dict[str, Any]) -> None:
     _string(report.get("cwd"), "cwd", optional=True)
     for i, stall in enumerate(report["stalls"]):
         where = f"stalls[{i}]"
@@ -240,7 +240,7 @@ def _check_finding(record: object, where: str) -> None:
         _string(hop.get("filename"), f"{where}.chain[{j}].filename", optional=True)
 
 
-def validate_static(records) -> List[dict]:
+def validate_static(records: object) -> List[Dict[str, Any]]:
     if isinstance(records, dict) and isinstance(records.get("findings"), list):
         records = records["findings"]
     if not isinstance(records, list):
@@ -255,7 +255,7 @@ def validate_static(records) -> List[dict]:
     return records
 
 
-def validate_runtime(report) -> dict:
+def validate_runtime(report: object) -> Dict[str, Any]:
     """The shape (``validate_report``) and every value ``join`` and ``format_text`` use."""
     try:
         report = validate_report(report)
@@ -268,7 +268,7 @@ def validate_runtime(report) -> dict:
     return report
 
 
-def join(static_records: List[dict], report: dict, cwd: Optional[str] = None) -> ConfirmResult:
+def join(static_records: List[Dict[str, Any]], report: Dict[str, Any], cwd: Optional[str] = None) -> ConfirmResult:
     """Mark each static finding confirmed or no stall observed; list stalls no finding explains."""
     static_records = validate_static(static_records)
     report = validate_runtime(report)
@@ -300,14 +300,14 @@ def join(static_records: List[dict], report: dict, cwd: Optional[str] = None) ->
     return ConfirmResult(results, runtime_only, report)
 
 
-def load_static(path: str) -> List[dict]:
+def load_static(path: str) -> List[Dict[str, Any]]:
     try:
         return validate_static(read_json(path, ConfirmInputError))
     except ConfirmInputError as exc:
         raise ConfirmInputError(_naming(path, exc)) from None
 
 
-def load_runtime(path: str) -> dict:
+def load_runtime(path: str) -> Dict[str, Any]:
     try:
         return validate_runtime(read_json(path, ConfirmInputError))
     except ConfirmInputError as exc:
@@ -347,7 +347,7 @@ def format_text(result: ConfirmResult, cwd: Optional[str] = None) -> List[str]:
             lines.append(f"{head} {code} no stall observed: {finding.get('message', '')}")
     for stall in result.runtime_only:
         site = stall.get("user_frame") or stall.get("innermost_frame")
-        verdict = VERDICTS.get(stall.get("verdict"), stall.get("verdict"))
+        verdict = VERDICTS.get(stall.get("verdict") or "", stall.get("verdict"))
         if site:
             head = f"{display_path(site['filename'], cwd)}:{site['row']}:{site.get('column') or 1}:"
         else:

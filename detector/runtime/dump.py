@@ -2,15 +2,15 @@
 from __future__ import annotations
 
 import sys
-from typing import Set
+from typing import IO, List, Optional, Set
 
 from .events import VERDICTS, StallEvent
-from .sink import stall_key
+from .sink import StallKey, stall_key
 
 
-def stack_lines(stall: StallEvent) -> list:
+def stack_lines(stall: StallEvent) -> List[str]:
     """The stall's stack in the order of a Python traceback (most recent call last)."""
-    lines = []
+    lines: List[str] = []
     for frame in stall.stack:
         lines.append(f'  File "{frame.filename}", line {frame.row}, in {frame.function}')
         if frame.line.strip():
@@ -21,10 +21,10 @@ def stack_lines(stall: StallEvent) -> list:
 class StackDumper:
     """An ``ongoing`` listener: dumps each stuck loop once, as soon as it has been stuck long enough."""
 
-    def __init__(self, after: float, stream=None) -> None:
+    def __init__(self, after: float, stream: Optional[IO[str]] = None) -> None:
         self.after = after
         self.stream = stream
-        self._done: Set[tuple] = set()
+        self._done: Set[StallKey] = set()
 
     def __call__(self, stall: StallEvent) -> None:
         key = stall_key(stall)

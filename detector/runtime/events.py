@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass, field
-from typing import Iterable, List, Optional, Tuple
+from typing import Any, Dict, Iterable, List, Optional, Tuple, Type, Union, overload
 
 REPORT_VERSION = 1
 
@@ -38,7 +38,7 @@ class Frame:
     line: str
     kind: str  # user | library | stdlib | loop
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> Dict[str, Any]:
         return {
             "filename": self.filename,
             "function": self.function,
@@ -51,7 +51,7 @@ class Frame:
         }
 
     @classmethod
-    def from_dict(cls, data: dict) -> "Frame":
+    def from_dict(cls, data: Dict[str, Any]) -> "Frame":
         if not isinstance(data, dict):
             raise TypeError("a frame is an object")
         row = _int(data["row"])
@@ -68,31 +68,43 @@ class Frame:
 
 
 # Records come from files other processes wrote: every field is checked for its type.
-def _str(value) -> str:
+def _str(value: object) -> str:
     if not isinstance(value, str):
         raise TypeError(f"expected a string, not {type(value).__name__}")
     return value
 
 
-def _int(value) -> int:
+def _int(value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise TypeError(f"expected an integer, not {type(value).__name__}")
     return value
 
 
-def _number(value) -> float:
+def _number(value: object) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise TypeError(f"expected a number, not {type(value).__name__}")
     return float(value)
 
 
-def _list(value) -> list:
+def _list(value: object) -> List[Any]:
     if not isinstance(value, list):
         raise TypeError(f"expected a list, not {type(value).__name__}")
     return value
 
 
-def _optional(value, kind):
+@overload
+def _optional(value: object, kind: Type[int]) -> Optional[int]: ...
+
+
+@overload
+def _optional(value: object, kind: Type[float]) -> Optional[float]: ...
+
+
+@overload
+def _optional(value: object, kind: Type[str]) -> Optional[str]: ...
+
+
+def _optional(value: object, kind: type) -> Union[int, float, str, None]:
     if value is None:
         return None
     if kind is int:
@@ -102,7 +114,7 @@ def _optional(value, kind):
     return _str(value)
 
 
-def _frame_or_none(data: Optional[dict]) -> Optional[Frame]:
+def _frame_or_none(data: Optional[Dict[str, Any]]) -> Optional[Frame]:
     return Frame.from_dict(data) if data else None
 
 
@@ -120,7 +132,7 @@ class Culprit:
     samples: int
     share: float  # of all the stall's samples
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> Dict[str, Any]:
         return {
             "task": self.task,
             "frame": self.frame.to_dict() if self.frame else None,
@@ -130,7 +142,7 @@ class Culprit:
         }
 
     @classmethod
-    def from_dict(cls, data: dict) -> "Culprit":
+    def from_dict(cls, data: Dict[str, Any]) -> "Culprit":
         return cls(
             task=_optional(data.get("task"), str),
             frame=_frame_or_none(data.get("frame")),
@@ -165,7 +177,7 @@ class StallEvent:
     # ``duration`` is how long it had lasted by then.
     ongoing: bool = False
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> Dict[str, Any]:
         return {
             "duration": round(self.duration, 6),
             "started_at": round(self.started_at, 6),
@@ -187,7 +199,7 @@ class StallEvent:
         }
 
     @classmethod
-    def from_dict(cls, data: dict) -> "StallEvent":
+    def from_dict(cls, data: Dict[str, Any]) -> "StallEvent":
         """Raises TypeError, KeyError or ValueError on a record of another shape."""
         if not isinstance(data, dict):
             raise TypeError("a stall is an object")
@@ -228,9 +240,9 @@ def make_report(
     cwd: Optional[str] = None,
     exit_code: Optional[int] = None,
     processes: Optional[int] = None,
-    sites: Optional[List[dict]] = None,
+    sites: Optional[List[Dict[str, Any]]] = None,
     stall_count: Optional[int] = None,
-) -> dict:
+) -> Dict[str, Any]:
     """``stalls`` may be examples only: then ``stall_count`` says how many there were and
     ``sites`` counts them per site."""
     ordered = sorted(stalls, key=lambda stall: stall.started_at)
@@ -254,7 +266,7 @@ class ReportError(ValueError):
     """A runtime report that cannot be read."""
 
 
-def validate_report(data) -> dict:
+def validate_report(data: object) -> Dict[str, Any]:
     if not isinstance(data, dict) or not isinstance(data.get("stalls"), list):
         raise ReportError("not an offload runtime report (expected an object with a 'stalls' list)")
     version = data.get("version")
@@ -266,7 +278,7 @@ def validate_report(data) -> dict:
     return data
 
 
-def read_json(path: str, error: type) -> object:
+def read_json(path: str, error: Type[Exception]) -> object:
     """The JSON document in ``path``, or ``error`` saying which file and what is wrong with it."""
     try:
         with open(path, encoding="utf-8") as handle:
@@ -279,11 +291,11 @@ def read_json(path: str, error: type) -> object:
         raise error(f"{path} is not valid JSON: {exc}") from None
 
 
-def load_report(path: str) -> dict:
+def load_report(path: str) -> Dict[str, Any]:
     return validate_report(read_json(path, ReportError))
 
 
-def write_json_atomic(path: str, data) -> None:
+def write_json_atomic(path: str, data: object) -> None:
     """The report as JSON, written so readers never see half of it (see ``detector.atomic``)."""
     from detector import atomic
 

@@ -16,7 +16,8 @@ import os
 import site
 import sys
 import sysconfig
-from typing import Dict, List, Optional, Tuple
+from types import CodeType
+from typing import Dict, Iterable, List, Optional, Tuple
 
 from .events import Frame
 
@@ -36,7 +37,7 @@ def _norm(path: str) -> str:
     return os.path.normcase(os.path.realpath(path))
 
 
-def _dirs(paths) -> Tuple[str, ...]:
+def _dirs(paths: Iterable[Optional[str]]) -> Tuple[str, ...]:
     out = []
     for path in paths:
         if path:
@@ -108,18 +109,19 @@ class FileKinds:
         return USER
 
 
-def is_async_code(code) -> bool:
+def is_async_code(code: CodeType) -> bool:
     return bool(code.co_flags & _ASYNC_FLAGS)
 
 
-def _position(code, lasti: int) -> Tuple[Optional[int], Optional[int], Optional[int], Optional[int]]:
+def _position(code: CodeType, lasti: int) -> Tuple[Optional[int], Optional[int], Optional[int], Optional[int]]:
     """(row, end_row, col, end_col) of the instruction at byte offset ``lasti`` (0-based cols)."""
     positions = getattr(code, "co_positions", None)
     if positions is not None and lasti >= 0:
         index = lasti // 2  # f_lasti is in bytes; co_positions yields one entry per code unit
         for i, pos in enumerate(positions()):
             if i == index:
-                return pos
+                row, end_row, col, end_col = pos
+                return row, end_row, col, end_col
     # Before 3.11: the line only.
     row = code.co_firstlineno
     for offset, line in dis.findlinestarts(code):
@@ -139,7 +141,7 @@ def _char_column(line: str, byte_offset: Optional[int]) -> Optional[int]:
     return len(line.encode("utf-8")[:byte_offset].decode("utf-8", "replace")) + 1
 
 
-def make_frame(code, lasti: int, kind: str) -> Frame:
+def make_frame(code: CodeType, lasti: int, kind: str) -> Frame:
     filename = code.co_filename
     row, end_row, col, end_col = _position(code, lasti)
     if row is None:

@@ -19,15 +19,21 @@ import os
 import random
 import threading
 import time
-from typing import List, Optional
+from typing import TYPE_CHECKING, Callable, Deque, List, Optional, Tuple
 
 from .sampling import Sample
+
+if TYPE_CHECKING:
+    import asyncio
+
+# (monotonic, the thread's CPU time or None, its CPU plus run-queue time or None)
+Reading = Tuple[float, Optional[float], Optional[float]]
 
 _monotonic = time.monotonic
 _NEVER = float("inf")
 
 
-def _cpu_clock():
+def _cpu_clock() -> Optional[Callable[[], float]]:
     try:
         time.thread_time()
         return time.thread_time
@@ -51,39 +57,41 @@ class Clocks:
     __slots__ = ("fd", "cpu_clock")
 
     def __init__(self) -> None:
-        self.fd = None
+        self.fd: Optional[int] = None
         # The CPU clock of this thread, readable from the watchdog thread while a
         # stall is still in progress (reading it once the thread is gone fails cleanly).
         try:
-            self.cpu_clock = time.pthread_getcpuclockid(threading.get_ident())
+            self.cpu_clock: Optional[int] = time.pthread_getcpuclockid(threading.get_ident())
         except (AttributeError, OSError):
             self.cpu_clock = None
         try:
             self.fd = os.open(_SCHEDSTAT, os.O_RDONLY)
-            self._runnable()
+            self._runnable(self.fd)
         except (OSError, ValueError, AttributeError):
             self.close()
 
-    def _runnable(self) -> float:
-        on_cpu, queued = os.pread(self.fd, 128, 0).split()[:2]
+    @staticmethod
+    def _runnable(fd: int) -> float:
+        on_cpu, queued = os.pread(fd, 128, 0).split()[:2]
         return (int(on_cpu) + int(queued)) / 1e9
 
-    def read(self):
+    def read(self) -> Reading:
         """(monotonic, cpu or None, runnable or None)."""
         now = _monotonic()
         cpu = _thread_time() if _thread_time else None
         runnable = None
         if self.fd is not None:
             try:
-                runnable = self._runnable()
+                runnable = self._runnable(self.fd)
             except (OSError, ValueError):
                 runnable = None
         return now, cpu, runnable
 
-    def peek(self):
+    def peek(self) -> Reading:
         """The same as ``read()``, from another thread."""
         now = _monotonic()
-        cpu = runnable = None
+        cpu: Optional[float] = None
+        runnable: Optional[float] = None
         if self.cpu_clock is not None:
             try:
                 cpu = time.clock_gettime(self.cpu_clock)
@@ -115,8 +123,8 @@ def _clamp(value: float, low: float, high: float) -> float:
 
 
 class LoopMonitor:
-    def __init__(self, loop, threshold: float) -> None:
-        self.loop = loop
+    def __init__(self, loop: asyncio.AbstractEventLoop, threshold: float) -> None:
+        self.loop: Optional[asyncio.AbstractEventLoop] = loop  # None once stopped
         self.threshold = threshold
         # How often the loop is probed: durations are accurate to about this much.
         self.interval = _clamp(threshold / 4, 0.001, 0.1)
@@ -126,7 +134,7 @@ class LoopMonitor:
         self.thread_name = current.name
         self.loop_name = f"{type(loop).__module__}.{type(loop).__qualname__}"
         self.lock = threading.Lock()
-        self.finished: collections.deque = collections.deque()  # (due, clocks before, clocks at end)
+        self.finished: Deque[Tuple[float, Reading, Reading]] = collections.deque()  # (due, clocks before, clocks at end)
         self.samples: List[Sample] = []
         self.samples_seen = 0
         self.sample_due: Optional[float] = None
@@ -178,6 +186,8 @@ class LoopMonitor:
                 self.samples_seen = 1
         self.due = due
         try:
+            if self.loop is None:
+                raise RuntimeError("the monitor was stopped")
             self.loop.call_soon_threadsafe(self._probe, context=self.context)
         except Exception as exc:  # the loop was closed meanwhile
             self.active = False
@@ -217,9 +227,9 @@ class LoopMonitor:
     def schedule_ongoing(self, due: float, at: float) -> None:
         self._ongoing_due, self._ongoing_next = due, at
 
-    def take_finished(self):
+    def take_finished(self) -> List[Tuple[float, Reading, Reading, List[Sample]]]:
         """Under ``lock``: the stalls that ended, each with the samples taken during it."""
-        out = []
+        out: List[Tuple[float, Reading, Reading, List[Sample]]] = []
         while self.finished:
             due, before, end = self.finished.popleft()
             samples: List[Sample] = []

@@ -6,44 +6,51 @@ on the watchdog thread.
 """
 from __future__ import annotations
 
-from typing import Optional, Tuple
+from types import CodeType, FrameType
+from typing import TYPE_CHECKING, Any, List, Optional, Set, Tuple
 
 from .frames import LOOP, OFFLOAD, USER, FileKinds, is_async_code
+
+if TYPE_CHECKING:
+    import asyncio
+
+Location = Tuple[CodeType, int]  # (code, f_lasti): an instruction, without keeping its frame alive
+Root = Tuple[Optional[int], CodeType, int]  # (id of the task, code, id of the frame): one callback run
 
 MAX_DEPTH = 200  # frames kept per sample, innermost first
 WALK_LIMIT = 10_000  # frames looked at to find the callback's outermost frame
 
 # Code objects that run one loop callback: asyncio's Handle._run, and the
 # run_forever wrappers (uvloop runs callbacks from C, right under them).
-DISPATCHERS: set = set()
+DISPATCHERS: Set[CodeType] = set()
 # The subset that calls the callback itself (asyncio's Handle._run): when it is the
 # innermost frame, the loop is inside a callback written in C (e.g. time.sleep).
-CALLBACK_RUNNERS: set = set()
+CALLBACK_RUNNERS: Set[CodeType] = set()
 
 
 class Sample:
     __slots__ = ("stack", "inside", "root", "task", "gil_wait", "coroutine")
 
-    def __init__(self, stack, inside: int, root, task: Optional[str]) -> None:
-        self.stack: Tuple[Tuple[object, int], ...] = stack  # (code, f_lasti), innermost first
+    def __init__(self, stack: Tuple[Location, ...], inside: int, root: Optional[Root], task: Optional[str]) -> None:
+        self.stack = stack  # (code, f_lasti), innermost first
         self.inside = inside  # how many innermost frames belong to the running callback
         self.root = root  # identity of the callback being run, None between callbacks
         self.task = task
         self.gil_wait = 0.0  # how late the watchdog woke up for this sample
-        self.coroutine = None  # (code, f_lasti) of the innermost coroutine in the callback
+        self.coroutine: Optional[Location] = None  # (code, f_lasti) of the innermost coroutine in the callback
 
     @property
-    def location(self):
+    def location(self) -> Optional[Location]:
         """The innermost frame's (code, instruction) inside the callback."""
         return self.stack[0] if self.inside else None
 
 
-def take(frame, kinds: FileKinds, task) -> Sample:
+def take(frame: Optional[FrameType], kinds: FileKinds, task: Optional[asyncio.Task[Any]]) -> Sample:
     """Walk ``frame`` outwards; find the callback the loop is running and its outermost frame."""
-    stack = []
-    inside = None  # depth of the innermost dispatcher
-    root = None
-    coroutine = None
+    stack: List[Location] = []
+    inside: Optional[int] = None  # depth of the innermost dispatcher
+    root: Optional[Tuple[CodeType, int]] = None
+    coroutine: Optional[Location] = None
     depth = 0
     f = frame
     while f is not None and depth < WALK_LIMIT:
@@ -73,7 +80,7 @@ def take(frame, kinds: FileKinds, task) -> Sample:
             name = task.get_name()
         except Exception:
             name = None
-    if root is None:
+    if root is None or inside is None:  # (no dispatcher: no root either)
         return Sample(tuple(stack), 0, None, name)
     sample = Sample(tuple(stack), min(inside, len(stack)), (task_id,) + root, name)
     sample.coroutine = coroutine

@@ -22,11 +22,12 @@ import sys
 import tempfile
 import threading
 from dataclasses import dataclass, field
-from typing import List, Mapping, Optional, Sequence
+from typing import AbstractSet, Any, Dict, List, Mapping, Optional, Sequence
 
 from . import strict_watch
 from .activate import ENV_DIR, ENV_DUMP_AFTER, ENV_THRESHOLD
 from .sink import Merged, read_directory
+from .strict_events import StrictCall
 
 BOOTSTRAP_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "bootstrap")
 
@@ -41,7 +42,7 @@ _SI_KERNEL = 0x80  # si_code of a signal the kernel sent: the terminal's Ctrl-C 
 class WatchResult:
     returncode: int  # the command's: negative -N when signal N ended it
     merged: Merged
-    strict: list = field(default_factory=list)  # StrictCall records, with --strict
+    strict: List[StrictCall] = field(default_factory=list)  # with --strict
     strict_problems: List[str] = field(default_factory=list)
 
     @property
@@ -61,7 +62,7 @@ class CannotStart(Exception):
 
 
 def child_environment(base: Mapping[str, str], directory: str, threshold: float,
-                      dump_after: Optional[float] = None) -> dict:
+                      dump_after: Optional[float] = None) -> Dict[str, str]:
     env = dict(base)
     existing = env.get("PYTHONPATH")
     env["PYTHONPATH"] = BOOTSTRAP_DIR + (os.pathsep + existing if existing else "")
@@ -82,9 +83,9 @@ def resolve_command(command: List[str]) -> List[str]:
     return list(command)
 
 
-def _start(argv: List[str], env: dict, sigmask) -> subprocess.Popen:
-    def restore_mask():  # the command starts with offload's own signal mask, not the blocked one
-        signal.pthread_sigmask(signal.SIG_SETMASK, sigmask)
+def _start(argv: List[str], env: Dict[str, str], sigmask: Optional[AbstractSet[int]]) -> subprocess.Popen[bytes]:
+    def restore_mask() -> None:  # the command starts with offload's own signal mask, not the blocked one
+        signal.pthread_sigmask(signal.SIG_SETMASK, sigmask or ())  # only set when there is a mask
 
     try:
         return subprocess.Popen(argv, env=env, preexec_fn=restore_mask if sigmask is not None else None)
@@ -119,7 +120,7 @@ def run(command: List[str], threshold: float, env: Optional[Mapping[str, str]] =
     return WatchResult(returncode=returncode, merged=merged, strict=strict_calls, strict_problems=strict_problems)
 
 
-def _wait_forwarding(process: subprocess.Popen) -> int:
+def _wait_forwarding(process: subprocess.Popen[bytes]) -> int:
     """Wait for the command, passing on the signals ``offload`` receives (they are blocked here)."""
     waited = set(FORWARDED) | {signal.SIGCHLD}
     while True:

@@ -25,7 +25,7 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional
+from typing import Any, Dict, List, Optional, TextIO, Tuple
 
 from .events import Frame, StallEvent
 from .tally import MAX_SITES, Tally, site_key
@@ -35,14 +35,17 @@ COUNTS_EVERY = 1.0  # seconds between two rewrites of the counts file
 LOCK_WAIT = 0.5  # from a signal handler: give up rather than wait on a lock forever
 
 
-def _write_atomic(path: str, data) -> None:
+def _write_atomic(path: str, data: object) -> None:
     tmp = path + ".tmp"
     with open(tmp, "w", encoding="utf-8") as handle:
         json.dump(data, handle)
     os.replace(tmp, path)
 
 
-def stall_key(event: StallEvent) -> tuple:
+StallKey = Tuple[int, str, str, float]  # pid, loop thread, loop, start
+
+
+def stall_key(event: StallEvent) -> StallKey:
     """One stall, whether described in progress or ended: same process, loop and start."""
     return (event.pid, event.loop_thread, event.loop, round(event.started_at, 6))
 
@@ -56,20 +59,20 @@ class JsonlSink:
 
     def _reset(self) -> None:
         self._lock = threading.Lock()
-        self._file = None
+        self._file: Optional[TextIO] = None
         self._base: Optional[str] = None
         self._pid: Optional[int] = None
         self._written: Dict[object, int] = {}  # site -> stalls written in full
-        self._counts: Dict[object, list] = {}  # site -> [frame dict, count, total, longest]
+        self._counts: Dict[object, List[Any]] = {}  # site -> [frame dict, count, total, longest]
         self._counts_dirty = False
         self._counts_at = 0.0
-        self._ongoing: Dict[tuple, dict] = {}
+        self._ongoing: Dict[StallKey, Dict[str, Any]] = {}
 
-    def _open(self):
+    def _open(self) -> TextIO:
         if self._file is None or self._pid != os.getpid():
             self._pid = os.getpid()
-            self._base = os.path.join(self.directory, f"{self._pid}-{uuid.uuid4().hex[:8]}")
-            self._file = open(self._base + ".jsonl", "a", encoding="utf-8")
+            self._base = base = os.path.join(self.directory, f"{self._pid}-{uuid.uuid4().hex[:8]}")
+            self._file = handle = open(base + ".jsonl", "a", encoding="utf-8")
             self._written, self._counts, self._ongoing = {}, {}, {}
             self._write({
                 "type": "process",
@@ -78,9 +81,11 @@ class JsonlSink:
                 "python": sys.executable,
                 "started_at": time.time(),
             })
+            return handle
         return self._file
 
-    def _write(self, record: dict) -> None:
+    def _write(self, record: Dict[str, Any]) -> None:
+        assert self._file is not None  # _open() made it
         self._file.write(json.dumps(record) + "\n")
         self._file.flush()
 
@@ -95,7 +100,7 @@ class JsonlSink:
             key = site_key(event.site)
             if self._written.get(key, 0) < FULL_PER_SITE:
                 self._written[key] = self._written.get(key, 0) + 1
-                record = {"type": "stall"}
+                record: Dict[str, Any] = {"type": "stall"}
                 record.update(event.to_dict())
                 self._write(record)
             else:
@@ -103,7 +108,7 @@ class JsonlSink:
             if self._ongoing.pop(stall_key(event), None) is not None:
                 self._write_ongoing()
 
-    def _count(self, key, event: StallEvent) -> None:
+    def _count(self, key: object, event: StallEvent) -> None:
         entry = self._counts.get(key)
         if entry is None:
             if len(self._counts) >= MAX_SITES:
@@ -122,6 +127,7 @@ class JsonlSink:
     def _write_counts(self) -> None:
         self._counts_at = time.monotonic()
         self._counts_dirty = False
+        assert self._base is not None  # _open() set it
         _write_atomic(self._base + ".counts.json", {
             "pid": self._pid,
             "sites": [{"frame": frame, "count": count, "total": round(total, 6), "longest": round(longest, 6)}
@@ -129,6 +135,7 @@ class JsonlSink:
         })
 
     def _write_ongoing(self) -> None:
+        assert self._base is not None  # _open() set it
         path = self._base + ".ongoing.json"
         if self._ongoing:
             _write_atomic(path, list(self._ongoing.values()))
@@ -168,8 +175,8 @@ MAX_PROCESSES = 1000
 class Merged:
     tally: Tally
     processes: int = 0  # processes that ran an event loop under the watchdog
-    process_records: List[dict] = field(default_factory=list)  # the first MAX_PROCESSES
-    unwatched: List[dict] = field(default_factory=list)  # processes the watchdog could not run in
+    process_records: List[Dict[str, Any]] = field(default_factory=list)  # the first MAX_PROCESSES
+    unwatched: List[Dict[str, Any]] = field(default_factory=list)  # processes the watchdog could not run in
     problems: List[str] = field(default_factory=list)
     more_problems: int = 0
 
@@ -186,7 +193,7 @@ def _regular_files(directory: str, merged: Merged) -> List[str]:
     except OSError as exc:
         merged.problem(f"cannot read {directory}: {exc.strerror or exc}")
         return []
-    out = []
+    out: List[str] = []
     for name in names:
         try:
             mode = os.lstat(os.path.join(directory, name)).st_mode
@@ -201,7 +208,7 @@ def _regular_files(directory: str, merged: Merged) -> List[str]:
     return out
 
 
-def _load_json(path: str, name: str, merged: Merged):
+def _load_json(path: str, name: str, merged: Merged) -> Any:
     try:
         with open(path, encoding="utf-8", errors="replace") as handle:
             return json.load(handle)
@@ -215,7 +222,7 @@ def read_directory(directory: str) -> Merged:
     merged = Merged(Tally())
     names = _regular_files(directory, merged)
     # Stalls in progress first: a stall that ended afterwards replaces its in-progress record.
-    ongoing: Dict[tuple, StallEvent] = {}
+    ongoing: Dict[StallKey, StallEvent] = {}
     for name in names:
         if name.endswith(".ongoing.json"):
             records = _load_json(os.path.join(directory, name), name, merged)
@@ -237,7 +244,7 @@ def read_directory(directory: str) -> Merged:
     return merged
 
 
-def _read_records(path: str, name: str, merged: Merged, ongoing: Dict[tuple, StallEvent]) -> None:
+def _read_records(path: str, name: str, merged: Merged, ongoing: Dict[StallKey, StallEvent]) -> None:
     try:
         handle = open(path, encoding="utf-8", errors="replace")
     except OSError as exc:

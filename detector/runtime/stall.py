@@ -3,12 +3,15 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from typing import Dict, List, Optional, Tuple
+from typing import TYPE_CHECKING, Dict, List, Optional, Tuple
 
 from .events import Culprit, Frame, StallEvent
 from .frames import LOOP, OFFLOAD, USER, FileKinds, is_async_code, make_frame
-from .sampling import Sample
+from .sampling import Location, Sample
 from .verdict import decide, pick_representative
+
+if TYPE_CHECKING:
+    from .monitor import LoopMonitor, Reading
 
 
 def _share(before: Optional[float], after: Optional[float], window: float) -> Optional[float]:
@@ -17,10 +20,12 @@ def _share(before: Optional[float], after: Optional[float], window: float) -> Op
     return round(max(0.0, min(1.0, (after - before) / window)), 3)
 
 
-def _describe(sample: Sample, kinds: FileKinds):
+def _describe(sample: Sample, kinds: FileKinds) -> Tuple[List[Frame], Optional[Frame], Optional[Frame], Optional[Frame]]:
     """(stack outermost first, user frame, innermost frame, fix site) of one sample."""
-    stack = []
-    user = innermost = coroutine = None
+    stack: List[Frame] = []
+    user: Optional[Frame] = None
+    innermost: Optional[Frame] = None
+    coroutine: Optional[Frame] = None
     for index, (code, lasti) in enumerate(sample.stack):
         kind = kinds.kind(code.co_filename)
         if kind == OFFLOAD:
@@ -59,16 +64,18 @@ def _culprits(samples: List[Sample], chosen: Optional[Sample], kinds: FileKinds)
         return []
     first = chosen.root if chosen is not None else None
     kept.sort(key=lambda group: (group[0].root != first, -len(group)))
-    out = []
+    out: List[Culprit] = []
     for group in kept:
         representative = pick_representative(group)
+        if representative is None:  # never for a group of two or more
+            continue
         _, user, innermost, coroutine = _describe(representative, kinds)
         out.append(Culprit(task=representative.task, frame=user or innermost, coroutine_frame=coroutine,
                            samples=len(group), share=len(group) / len(samples)))
     return out
 
 
-def build(mon, due: float, before, end, samples: List[Sample], kinds: FileKinds,
+def build(mon: LoopMonitor, due: float, before: Reading, end: Reading, samples: List[Sample], kinds: FileKinds,
           ongoing: bool = False) -> StallEvent:
     """``before``/``end``: the loop thread's (monotonic, cpu, runnable) at the last
     probe before the stall and when it ended (or now, for a stall ``ongoing``)."""
@@ -77,7 +84,9 @@ def build(mon, due: float, before, end, samples: List[Sample], kinds: FileKinds,
     runnable = _share(before[2], end[2], window)
     verdict, chosen = decide(samples, cpu, runnable, end[0] - due, mon.threshold)
     stack: List[Frame] = []
-    user = innermost = coroutine = None
+    user: Optional[Frame] = None
+    innermost: Optional[Frame] = None
+    coroutine: Optional[Frame] = None
     if chosen is not None:
         stack, user, innermost, coroutine = _describe(chosen, kinds)
     return StallEvent(
@@ -107,9 +116,9 @@ MAX_INSTRUCTIONS = 2000
 
 def _seen(samples: List[Sample], kinds: FileKinds) -> List[Tuple[Frame, int]]:
     """Distinct lines inside the running callback across all samples, with sample counts."""
-    frames = {}  # (code, lasti) -> Frame, or None for machinery
-    per_line: Counter = Counter()
-    by_key = {}
+    frames: Dict[Location, Optional[Frame]] = {}  # None for machinery
+    per_line: Counter[Tuple[str, int, Optional[int]]] = Counter()
+    by_key: Dict[Tuple[str, int, Optional[int]], Frame] = {}
     for sample in samples:
         lines = set()
         for code, lasti in sample.stack[: sample.inside]:

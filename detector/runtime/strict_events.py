@@ -8,7 +8,7 @@ how many audited events that site raised, ``events`` the count per event name
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Dict, Iterable, List, Optional
+from typing import Any, Dict, Iterable, List, Optional
 
 from .events import Frame, _frame_or_none
 
@@ -31,7 +31,7 @@ class StrictCall:
     def key(self) -> str:
         return f"{_position(self.user_frame)}|{_position(self.coroutine_frame)}"
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> Dict[str, Any]:
         return {
             "event": self.event,
             "family": self.family,
@@ -47,7 +47,7 @@ class StrictCall:
         }
 
     @classmethod
-    def from_dict(cls, data: dict) -> "StrictCall":
+    def from_dict(cls, data: Dict[str, Any]) -> "StrictCall":
         events = data.get("events") or {}
         return cls(
             event=str(data["event"]),

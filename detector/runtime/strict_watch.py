@@ -14,7 +14,7 @@ import json
 import os
 import threading
 import uuid
-from typing import List, Mapping, Optional, Tuple
+from typing import Callable, Dict, List, Mapping, Optional, TextIO, Tuple
 
 from .strict_events import StrictCall, merge
 
@@ -25,7 +25,7 @@ PREFIX = "strict-"
 MODES = ("warn", "fail")
 
 
-def child_environment(env: dict, mode: str, allow: List[str], root: str) -> dict:
+def child_environment(env: Dict[str, str], mode: str, allow: List[str], root: str) -> Dict[str, str]:
     env[ENV_STRICT] = mode
     env[ENV_ALLOW] = json.dumps(list(allow))
     env[ENV_ROOT] = root
@@ -38,14 +38,15 @@ class StrictSink:
     def __init__(self, directory: str) -> None:
         self.directory = directory
         self._lock = threading.Lock()
-        self._file = None
+        self._file: Optional[TextIO] = None
         self._pid: Optional[int] = None
 
-    def _open(self):
+    def _open(self) -> TextIO:
         if self._file is None or self._pid != os.getpid():
             self._pid = os.getpid()
             name = f"{PREFIX}{self._pid}-{uuid.uuid4().hex[:8]}.jsonl"
-            self._file = open(os.path.join(self.directory, name), "a", encoding="utf-8")
+            self._file = handle = open(os.path.join(self.directory, name), "a", encoding="utf-8")
+            return handle
         return self._file
 
     def write(self, call: StrictCall) -> None:
@@ -82,7 +83,7 @@ def enable_from_env(environ: Mapping[str, str], directory: str) -> bool:
     return True
 
 
-def _guarded(write):
+def _guarded(write: Callable[[StrictCall], None]) -> Callable[[StrictCall], None]:
     def safe(call: StrictCall) -> None:
         try:
             write(call)

@@ -7,12 +7,15 @@ stall time first, at most MAX_SITES_SHOWN of them.
 """
 from __future__ import annotations
 
-from typing import List, Optional
+from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Optional, Union
 
 from detector.display import display_path, printable
 
 from .events import VERDICTS, Frame, StallEvent
 from .tally import Site, Tally
+
+if TYPE_CHECKING:
+    from .sink import Merged
 
 MAX_SITES_SHOWN = 20
 
@@ -88,7 +91,7 @@ def describe_site(site: Site, cwd: Optional[str] = None) -> List[str]:
     return [printable(line) for line in lines]  # frames of the watched program: escaped
 
 
-def summarize(stalls, threshold: float, cwd: Optional[str] = None) -> List[str]:
+def summarize(stalls: Union[Tally, Iterable[StallEvent]], threshold: float, cwd: Optional[str] = None) -> List[str]:
     """Lines for a Tally (or any iterable of stalls), grouped by site."""
     tally = stalls if isinstance(stalls, Tally) else Tally.of(stalls)
     limit = f"{threshold * 1000:g} ms"
@@ -109,7 +112,7 @@ def summarize(stalls, threshold: float, cwd: Optional[str] = None) -> List[str]:
     return lines
 
 
-def make_watch_report(merged, *, command: List[str], threshold: float, exit_code: int) -> dict:
+def make_watch_report(merged: Merged, *, command: List[str], threshold: float, exit_code: int) -> Dict[str, Any]:
     from .events import make_report
 
     tally = merged.tally

@@ -10,7 +10,7 @@ from __future__ import annotations
 import heapq
 import itertools
 from dataclasses import dataclass, field
-from typing import Dict, Iterable, List, Optional, Tuple
+from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 from .events import Frame, StallEvent
 
@@ -37,7 +37,7 @@ class Site:
     ongoing: int = 0  # of the count, stalls still in progress when the process ended
     pids: List[int] = field(default_factory=list)
     more_pids: bool = False
-    _examples: List[tuple] = field(default_factory=list)  # min-heap of (duration, order, stall)
+    _examples: List[Tuple[float, int, StallEvent]] = field(default_factory=list)  # min-heap of (duration, order, stall)
 
     def add(self, stall: StallEvent) -> None:
         self.count_stall(stall.duration, stall.pid, stall.ongoing)
@@ -64,7 +64,7 @@ class Site:
         """The longest stalls kept, longest first."""
         return [stall for _, _, stall in sorted(self._examples, reverse=True)]
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> Dict[str, Any]:
         example = self.examples[0] if self._examples else None
         return {
             "frame": self.frame.to_dict() if self.frame else None,

@@ -20,14 +20,18 @@ import os
 import sys
 import threading
 import time
-from typing import Callable, List, Optional
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional
 
 from . import hooks
 from . import stall as _stall
 from .events import StallEvent
 from .frames import FileKinds
 from .monitor import LoopMonitor
-from .sampling import CALLBACK_RUNNERS, DISPATCHERS, take
+from .sampling import CALLBACK_RUNNERS, DISPATCHERS, Sample, take
+
+if TYPE_CHECKING:
+    import asyncio
+    from types import FrameType
 
 _monotonic = time.monotonic
 ONGOING_EVERY = 0.5  # longest gap between two updates of a stall still in progress
@@ -51,7 +55,7 @@ class Subscription:
     def __enter__(self) -> "Subscription":
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
 
@@ -100,7 +104,7 @@ class Watchdog:
         return min(s.threshold for s in subscriptions) if subscriptions else None
 
     # -- loops (called on the loop thread by the run_forever wrapper) ---------------
-    def start(self, loop) -> Optional[LoopMonitor]:
+    def start(self, loop: asyncio.AbstractEventLoop) -> Optional[LoopMonitor]:
         threshold = self.threshold
         if threshold is None or loop.is_running() or loop.is_closed():
             return None
@@ -192,7 +196,8 @@ class Watchdog:
                 self._error(f"watchdog: {exc!r}")
                 time.sleep(0.1)
 
-    def _check(self, monitors: List[LoopMonitor], gil_wait: float, target: float, frames=None) -> float:
+    def _check(self, monitors: List[LoopMonitor], gil_wait: float, target: float,
+               frames: Optional[Dict[int, FrameType]] = None) -> float:
         """Probe, sample or report each loop as due; return when to look again."""
         now = _monotonic()
         wake = now + 0.1
@@ -235,7 +240,7 @@ class Watchdog:
         frames = None
         return wake
 
-    def _sample(self, monitor: LoopMonitor, frames, gil_wait: float):
+    def _sample(self, monitor: LoopMonitor, frames: Dict[int, FrameType], gil_wait: float) -> Optional[Sample]:
         frame = frames.get(monitor.thread_id)
         if frame is None:
             return None
@@ -263,9 +268,10 @@ class Watchdog:
         finally:
             monitor.lock.release()
         for subscription in subscriptions:
-            if event.duration >= subscription.threshold:
+            ongoing = subscription.ongoing
+            if ongoing is not None and event.duration >= subscription.threshold:
                 try:
-                    subscription.ongoing(event)
+                    ongoing(event)
                 except Exception as exc:
                     self._error(f"stall listener failed: {exc!r}")
 
@@ -296,7 +302,7 @@ class Watchdog:
             print(f"offload: {message}", file=sys.stderr)
 
 
-def _current_task(loop):
+def _current_task(loop: Optional[asyncio.AbstractEventLoop]) -> Optional[asyncio.Task[Any]]:
     if loop is None:
         return None
     try:
