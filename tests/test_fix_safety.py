@@ -319,9 +319,58 @@ def test_coroutines_stepped_by_a_driver_are_not_rewritten(tmp_path: Path):
     write(tmp_path, {"pyproject.toml": "[tool.offload]\n", **ESPHOME})
     (tmp_path / "style.css").write_text("body {}\n")
     read = next(f for f in findings(tmp_path) if f["code"] == "BLK131")
-    assert read["fix"]["applicability"] == "suggestion" and "`.send(None)`" in read["fix"]["reason"]
+    assert read["fix"]["applicability"] == "suggestion" and "`.send()`" in read["fix"]["reason"]
     offload(tmp_path, "--fix", "--unsafe-fixes")
     assert python(tmp_path, GENERATE).stdout.strip() == "{'CSS': 8}"
+
+
+# ESPHome's shape: code generation steps generators with ``gen.send(value)`` until StopIteration,
+# and a dashboard in the same project runs under ``asyncio.run``.
+DRIVEN_WITH_DASHBOARD = {
+    "coroutine.py": '''
+        def flatten(gen):
+            to_send = None
+            while True:
+                try:
+                    val = gen.send(to_send)
+                except StopIteration as e:
+                    return e.value
+                to_send = val
+        ''',
+    "components/__init__.py": "",
+    "components/web_server.py": '''
+        async def to_code(config):
+            with open(config["css"], encoding="utf-8") as css_file:
+                return css_file.read()
+
+
+        async def from_bytes(config):
+            return open(config["css"], "rb").read()
+        ''',
+    "dashboard.py": '''
+        import asyncio
+        import time
+
+
+        async def serve():
+            time.sleep(1)
+
+
+        def start():
+            asyncio.run(serve())
+        ''',
+}
+
+
+def test_a_driver_stepping_with_send_value_keeps_fixes_out_of_modules_no_loop_is_known_to_run(tmp_path: Path):
+    write(tmp_path, {"pyproject.toml": "[tool.offload]\n", **DRIVEN_WITH_DASHBOARD})
+    found = {(f["filename"], f["code"]): f for f in findings(tmp_path)}
+    driven = found[("components/web_server.py", "BLK130")]
+    assert driven["fix"]["applicability"] == "suggestion" and "steps coroutines itself" in driven["fix"]["reason"]
+    assert found[("dashboard.py", "BLK100")]["fix"]["applicability"] == "safe"  # imports asyncio and runs it
+    offload(tmp_path, "--fix", "--unsafe-fixes")
+    assert "to_thread" not in (tmp_path / "components/web_server.py").read_text()
+    assert "await asyncio.sleep(1)" in (tmp_path / "dashboard.py").read_text()
 
 
 def test_not_on_loop_switches_findings_off_for_driver_run_code(tmp_path: Path):

@@ -11,8 +11,14 @@ need not import trio itself. The evidence, strongest first:
 3. the module's own imports: exactly one of asyncio and trio;
 4. the project's imports: exactly one library imported anywhere;
 5. no async library anywhere: asyncio, the default (a FastAPI or discord.py application need
-   not import it), unless the project steps coroutines itself (``coro.send(None)``, as
-   ESPHome's code generation does) and starts no loop.
+   not import it).
+
+A project that steps coroutines itself (``coro.send(None)``, or ``gen.send(value)`` under a
+``try`` that catches StopIteration, as ESPHome's code generation does) runs some of its
+coroutines with no event loop, even when another part of it starts one (ESPHome's dashboard
+runs ``asyncio.run``). There only the module's own imports (2 and 4 do not apply) say a
+module's coroutines run on a loop: ``asyncio.to_thread`` in a driven coroutine fails with
+"no running event loop".
 
 A mix, or a project that drives its own coroutines, is unknown: no fix, and the reason says why.
 """
@@ -24,7 +30,7 @@ from typing import Dict, FrozenSet, Optional, Sequence
 from detector.analysis.summary import ModuleSummary
 
 ORDER = ("asyncio", "anyio", "trio")
-DRIVER = "driver"  # in ModuleSummary.runs: the module steps coroutines with ``.send(None)``
+DRIVER = "driver"  # in ModuleSummary.runs: the module steps coroutines with ``.send()``
 
 
 @dataclass(frozen=True)
@@ -56,9 +62,14 @@ class Flavours:
     def _decide(self, module: ModuleSummary) -> Library:
         if "anyio" in module.libraries:
             return Library("anyio")
+        own = module.libraries & {"asyncio", "trio"}
+        if self.drives and len(own) == 1:
+            return Library(next(iter(own)))
+        if self.drives and not own:
+            return Library(None, "the project steps coroutines itself (`.send()`), and this module imports no "
+                                 "async library that would say an event loop runs it (see `not-on-loop`)")
         if len(self.started) == 1:
             return Library(next(iter(self.started)))
-        own = module.libraries & {"asyncio", "trio"}
         if len(own) == 1:
             return Library(next(iter(own)))
         if len(self.imported) == 1 and not own:
@@ -72,7 +83,4 @@ class Flavours:
         if self.imported:
             return Library(None, f"the project uses {_listed(self.imported)}, and this module imports "
                                  "none of them")
-        if self.drives:
-            return Library(None, "the project steps coroutines itself (`.send(None)`) and starts no event "
-                                 "loop, so no asyncio loop may run this one (see `not-on-loop`)")
         return Library("asyncio")

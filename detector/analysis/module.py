@@ -149,6 +149,8 @@ class _Collector(cst.CSTVisitor):
         self.mutated: Set[int] = set()  # ids of attributes whose value is changed in place
         self.libraries: Set[str] = set()  # async libraries imported (offload.LIBRARIES)
         self.module_calls: List[Tuple[cst.Call, Scope]] = []  # calls outside any function
+        self.stepping = 0  # ``try`` bodies around the code being walked that catch StopIteration
+        self.steps = False  # ``gen.send(value)`` under such a ``try``: a hand-written coroutine driver
         # Every Call and Attribute in source order: positions.spans maps them to ast's.
         self.ordered: List[cst.CSTNode] = []
 
@@ -405,6 +407,17 @@ class _Collector(cst.CSTVisitor):
         if node.asname is not None:
             self._bind_target(node.asname.name, Assigned(node.item, self.scope))
 
+    def visit_Try(self, node: cst.Try) -> bool:
+        catches = any(_catches_stop_iteration(handler) for handler in node.handlers)
+        self.stepping += catches
+        self._walk(node.body)
+        self.stepping -= catches
+        self._visit_all(node.handlers)
+        for part in (node.orelse, node.finalbody):
+            if part is not None:
+                self._walk(part)
+        return False
+
     def visit_ExceptHandler(self, node: cst.ExceptHandler) -> None:
         if node.name is not None:
             self._bind_target(node.name.name, UNKNOWN_SOURCE)
@@ -444,6 +457,8 @@ class _Collector(cst.CSTVisitor):
 
     def visit_Call(self, node: cst.Call) -> None:
         self.not_accesses.add(id(node.func))
+        if self.stepping and _sends(node):
+            self.steps = True
         for arg in node.args:
             self._mark(arg.value, HANDED_ON)
         if self.loops:
@@ -488,10 +503,21 @@ def _loop_method(node: cst.Call, catalog: Catalog) -> Optional[str]:
     return None
 
 
+def _sends(node: cst.Call) -> bool:
+    """``x.send(value)``: one step of a generator or coroutine, when StopIteration ends it."""
+    return isinstance(node.func, cst.Attribute) and node.func.attr.value == "send" and len(node.args) == 1
+
+
 def _steps_coroutine(node: cst.CSTNode) -> bool:
     """``coro.send(None)``: a hand-written driver steps a coroutine (no event loop runs it)."""
-    return (isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value == "send"
-            and len(node.args) == 1 and isinstance(node.args[0].value, cst.Name) and node.args[0].value.value == "None")
+    return (isinstance(node, cst.Call) and _sends(node)
+            and isinstance(node.args[0].value, cst.Name) and node.args[0].value.value == "None")
+
+
+def _catches_stop_iteration(handler: cst.ExceptHandler) -> bool:
+    caught = handler.type
+    names = [e.value for e in caught.elements] if isinstance(caught, cst.Tuple) else [caught]
+    return any(isinstance(n, cst.Name) and n.value == "StopIteration" for n in names)
 
 
 def _sleeps_zero(node: cst.Call, target: str) -> bool:
@@ -683,7 +709,7 @@ def _fill(summary: ModuleSummary, python_tree: Optional[ast.Module], text: str, 
     runs.update(offload.loop_runner(resolver.callee(node, scope) or _loop_method(node, catalog) or "")
                 for node, scope in collector.module_calls)
     if any(_steps_coroutine(node) for node, _, _ in (entry for info in collector.functions for entry in info.calls)) \
-            or any(_steps_coroutine(node) for node, _ in collector.module_calls):
+            or any(_steps_coroutine(node) for node, _ in collector.module_calls) or collector.steps:
         runs.add(flavour.DRIVER)
     summary.runs = frozenset(r for r in runs if r)
     for name in collector.module_scope.sources:
