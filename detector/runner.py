@@ -123,7 +123,7 @@ def findings_for(summaries: List[ModuleSummary], catalog: Catalog, config: Confi
     project = Project(summaries, catalog)
     policy = Policy(project, config)
     safety = ThreadSafety(project)
-    found = direct_findings(project, policy) + checks.run(Scan(project, policy, safety), config.is_selected)
+    found = direct_findings(project, policy, safety) + checks.run(Scan(project, policy, safety), config.is_selected)
     opt_in = {rule.code for rule in catalog.rules.values() if rule.opt_in}
     found = [f for f in found if config.is_selected(f.code, f.filename)
              and (f.code not in opt_in or config.selects_explicitly(f.code))]

@@ -687,3 +687,73 @@ def test_a_blocking_call_in_a_loop_suggests_offloading_the_whole_loop(tmp_path: 
     assert found[9]["applicability"] == found[11]["applicability"] == "suggestion"
     assert "one thread job per iteration" in found[9]["reason"]
     assert found[12]["applicability"] == "unsafe"
+
+
+# -- what the call hands to the thread --------------------------------------------------------------
+PERSISTENCE = '''
+import pickle
+
+
+class Persistence:
+    def __init__(self, path):
+        self.path = path
+        self.user_data = {}
+
+    async def update_user_data(self, user_id, data):
+        self.user_data[user_id] = data
+        self._dump(self.path, {CALL})
+
+    def _dump(self, path, data):
+        with open(path, "wb") as f:
+            pickle.dump(data, f)
+'''
+
+
+def test_an_argument_other_coroutines_change_in_place_is_not_handed_to_a_thread(tmp_path: Path):
+    # update_user_data runs several times at once (asyncio.gather of one update per user): a
+    # thread pickling self.user_data would see the next update fill it.
+    write(tmp_path, {"pyproject.toml": "[tool.offload]\n", "store.py": PERSISTENCE.replace("{CALL}", "self.user_data")})
+    [finding] = findings(tmp_path)
+    assert finding["code"] == "BLK200" and finding["fix"]["applicability"] == "suggestion"
+    reason = finding["fix"]["reason"]
+    assert "`self.user_data` (store.py:11)" in reason and "`Persistence.update_user_data` changes it in place (store.py:10)" in reason
+    before = snapshot(tmp_path)
+    assert offload(tmp_path, "--fix", "--unsafe-fixes").returncode == 1
+    assert snapshot(tmp_path) == before
+
+
+def test_a_copy_made_on_the_loop_can_go_to_the_thread(tmp_path: Path):
+    write(tmp_path, {"pyproject.toml": "[tool.offload]\n",
+                     "store.py": PERSISTENCE.replace("{CALL}", "dict(self.user_data)")})
+    [finding] = findings(tmp_path)
+    assert finding["fix"]["applicability"] == "unsafe"
+
+
+def test_a_helper_writing_what_a_loop_callback_pops_is_not_offloaded(tmp_path: Path):
+    # The browser callback is a plain method the loop calls: it pops the dict the thread fills.
+    write(tmp_path, {"pyproject.toml": "[tool.offload]\n", "discovery.py": '''
+        import asyncio
+        import json
+
+
+        class Discovery:
+            def __init__(self):
+                self.import_state = {}
+
+            def browser_callback(self, name, removed):
+                if removed:
+                    self.import_state.pop(name, None)
+                    return
+                asyncio.get_running_loop().create_task(self._async_process(name))
+
+            async def _async_process(self, name):
+                self._process(name)
+
+            def _process(self, name):
+                with open(name) as f:
+                    self.import_state[name] = json.load(f)
+        '''})
+    [finding] = findings(tmp_path)
+    assert finding["code"] == "BLK200" and finding["fix"]["applicability"] == "suggestion"
+    assert ("`Discovery._process` writes `self.import_state` (discovery.py:20), which `Discovery.browser_callback` "
+            "also changes (discovery.py:11)") in finding["fix"]["reason"]

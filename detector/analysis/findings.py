@@ -1,7 +1,7 @@
 """Turn resolved calls inside async functions into Finding records with messages and fixes."""
 from __future__ import annotations
 
-from typing import Iterable, Iterator, List, Tuple
+from typing import TYPE_CHECKING, Iterable, Iterator, List, Optional, Tuple
 
 from detector.analysis.fixpolicy import Policy, Spelling
 from detector.analysis.project import Project, RuleTarget
@@ -9,6 +9,9 @@ from detector.analysis.summary import ACCESS, AWAITED, HANDED_ON, IN_LOOP, ITERA
 from detector.catalog import Rule
 from detector.model import Applicability, Finding, Location
 from detector.suppress import is_suppressed
+
+if TYPE_CHECKING:
+    from detector.analysis.threadsafety import ThreadSafety
 
 
 def short_name(function: FunctionSummary, module: ModuleSummary) -> str:
@@ -63,12 +66,14 @@ def remedy_text(rule: Rule, call: CallRecord, lazy: bool, spelling: Spelling,
 
 
 def direct_finding(module: ModuleSummary, function: FunctionSummary, call: CallRecord, rule: Rule, lazy: bool,
-                   policy: Policy) -> Finding:
+                   policy: Policy, safety: Optional["ThreadSafety"] = None) -> Finding:
     fn = short_name(function, module)
     spelling = policy.spelling(module)
     # A file object handed on or iterated is read where it is used, not where it is opened.
     stream = policy.returns_stream(call.target)
     advice, applicability, reason = remedy_text(rule, call, lazy, spelling, stream)
+    if rule.remedy == "to_thread" and not reason and safety is not None:
+        reason = safety.argument_hazard(module, function, call) or ""
     return Finding(
         code=rule.code,
         name=rule.name,
@@ -97,7 +102,7 @@ def calls_in_async_functions(project: Project, policy: Policy) -> Iterator[Tuple
                     yield module, function, call
 
 
-def direct_findings(project: Project, policy: Policy) -> List[Finding]:
+def direct_findings(project: Project, policy: Policy, safety: Optional["ThreadSafety"] = None) -> List[Finding]:
     """Blocking calls written (or resolved through attributes) inside async functions."""
     findings: List[Finding] = [d for module in project.summaries for d in module.diagnostics]
     for module, function, call in calls_in_async_functions(project, policy):
@@ -109,6 +114,6 @@ def direct_findings(project: Project, policy: Policy) -> List[Finding]:
         rule, name = resolved.rule, resolved.name
         if suppressed(module, call, (rule.code,) + rule.peer_codes):
             continue
-        findings.append(direct_finding(module, function, call, rule, name in rule.lazy, policy))
+        findings.append(direct_finding(module, function, call, rule, name in rule.lazy, policy, safety))
     return findings
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
-from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Set, Tuple, Union
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Set, Tuple, Union
 
 import libcst as cst
 
@@ -19,6 +19,7 @@ from detector.analysis.names import (
 )
 from detector.analysis.summary import (
     ACCESS,
+    ARGUMENT,
     ASSIGNS,
     AWAITED,
     FAN_OUT,
@@ -149,6 +150,7 @@ class _Collector(cst.CSTVisitor):
         self.mutated: Set[int] = set()  # ids of attributes whose value is changed in place
         self.libraries: Set[str] = set()  # async libraries imported (offload.LIBRARIES)
         self.module_calls: List[Tuple[cst.Call, Scope]] = []  # calls outside any function
+        self.argument_of: Dict[int, int] = {}  # id(attribute passed as an argument) -> id(the call)
         self.stepping = 0  # ``try`` bodies around the code being walked that catch StopIteration
         self.steps = False  # ``gen.send(value)`` under such a ``try``: a hand-written coroutine driver
         # Every Call and Attribute in source order: positions.spans maps them to ast's.
@@ -461,6 +463,8 @@ class _Collector(cst.CSTVisitor):
             self.steps = True
         for arg in node.args:
             self._mark(arg.value, HANDED_ON)
+            for value in _passed(arg.value):
+                self.argument_of[id(value)] = id(node)
         if self.loops:
             self._mark(node, IN_LOOP)
         if isinstance(node.func, cst.Attribute) and node.func.attr.value in _MUTATORS:
@@ -501,6 +505,19 @@ def _loop_method(node: cst.Call, catalog: Catalog) -> Optional[str]:
     if name in offload.LOOP_METHOD_NAMES or any(name == offload.method_name(w) for w in catalog.wrappers):
         return f"{offload.UNKNOWN}.{name}"
     return None
+
+
+def _passed(value: cst.BaseExpression) -> Iterator[cst.Attribute]:
+    """Attributes whose objects an argument hands over as they are: ``self.x``, ``(self.x, y)``."""
+    if isinstance(value, cst.Attribute):
+        yield value
+    elif isinstance(value, (cst.Tuple, cst.List, cst.Set)):
+        for element in value.elements:
+            yield from _passed(element.value)
+    elif isinstance(value, cst.Dict):
+        for element in value.elements:
+            if isinstance(element, cst.DictElement):
+                yield from _passed(element.value)
 
 
 def _sends(node: cst.Call) -> bool:
@@ -693,6 +710,8 @@ def _fill(summary: ModuleSummary, python_tree: Optional[ast.Module], text: str, 
                     flags |= ASSIGNS
                 elif id(node) in collector.mutated:
                     flags |= MUTATES
+                if collector.argument_of.get(id(node)) in entries:  # the call it goes to is recorded
+                    flags |= ARGUMENT
             if target is None or ("." not in target and catalog.match(target) is None):
                 continue  # unknown, or a builtin such as len() that never blocks
             if isinstance(node, cst.Call) and _sleeps_zero(node, target):

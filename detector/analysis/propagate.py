@@ -98,7 +98,7 @@ def _finding(scan: Scan, site: CallSite, chain: Chain, target: FunctionSummary) 
         fix = policy.fix(module, Applicability.SUGGESTION, title,
                          "a property read: the rewrite would have to turn the attribute into a call")
     else:
-        hazard = scan.safety.hazard(target)
+        hazard = scan.safety.hazard(target) or scan.safety.argument_hazard(module, site.function, call)
         if hazard and target.is_generator:
             advice = f"consume it in a thread, e.g. `{spelling.call(f'lambda: list({call.text}(...))')}`"
         elif hazard:

@@ -36,6 +36,9 @@ class CallFlag(enum.IntFlag):
     ASSIGNS = 512  # ``obj.attr = v``: rebinds the attribute (no getter runs)
     HANDED_ON = 1024  # an argument of another call: ``json.load(open(p))`` (the callee uses the result)
     IN_LOOP = 2048  # in the body of a ``for``/``while`` loop of its function: runs once per iteration
+    # On ACCESS records: the attribute's value is itself an argument of the innermost recorded call
+    # around it (``f(self.data)``, ``f([self.data])``), so that call receives the object, not a copy.
+    ARGUMENT = 4096
 
 
 NO_FLAGS = CallFlag(0)
@@ -52,6 +55,7 @@ MUTATES = CallFlag.MUTATES
 ASSIGNS = CallFlag.ASSIGNS
 HANDED_ON = CallFlag.HANDED_ON
 IN_LOOP = CallFlag.IN_LOOP
+ARGUMENT = CallFlag.ARGUMENT
 
 
 @dataclass

@@ -8,20 +8,25 @@ raced by the coroutines that keep running meanwhile. A rewrite is refused when t
 - touches event-loop objects (asyncio Event/Queue/Future/Lock..., ``loop.call_soon``,
   ``create_task``): they are not thread-safe;
 - uses sqlite3 (connections and cursors work only in the thread that created them);
-- shares state with async code of its class: it reads an attribute of ``self`` that a
-  coroutine changes in place through ``self`` (a dict filled while the thread pickles it), or
-  writes one that a coroutine also writes. A constructor's ``self`` is a new object, not shared.
+- shares state with the rest of its class: it reads an attribute of ``self`` that code the
+  thread does not run changes in place (a dict filled while the thread pickles it), or writes
+  one that such code also writes (a sync callback of the loop pops what the thread adds).
+  A constructor's ``self`` is a new object, not shared.
+
+The same holds for what the call hands over: ``to_thread(self._dump, self.user_data)`` gives
+the thread the very dict that other coroutines of the class fill meanwhile
+(``asyncio.gather`` of several updates), even when the helper never names ``self``.
 """
 from __future__ import annotations
 
 from collections import deque
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, FrozenSet, Iterator, List, Optional, Tuple
 
 from detector.analysis import offload
 from detector.analysis.findings import short_name
 from detector.analysis.project import FunctionTarget, Project, RuleTarget
 from detector.analysis.propagate import callee
-from detector.analysis.summary import ACCESS, ASSIGNS, MUTATES, CallRecord, FunctionSummary, ModuleSummary
+from detector.analysis.summary import ACCESS, ARGUMENT, ASSIGNS, MUTATES, CallRecord, FunctionSummary, ModuleSummary
 
 # Objects that belong to the loop that created them.
 LOOP_BOUND_TYPES = (
@@ -49,7 +54,7 @@ class ThreadSafety:
     def __init__(self, project: Project):
         self.project = project
         self._memo: Dict[int, Optional[str]] = {}
-        self._writers: Optional[Dict[str, Writer]] = None
+        self._writers: Optional[Dict[str, List[Writer]]] = None
 
     def hazard(self, function: FunctionSummary, iterated: bool = False) -> Optional[str]:
         """Why running ``function`` in a worker thread may break the program; None when nothing is known against it.
@@ -68,6 +73,19 @@ class ThreadSafety:
         """The same screening for one call moved to a thread (``to_thread(conn.execute, ...)``)."""
         return self._call_hazard(module, function, call)
 
+    def argument_hazard(self, module: ModuleSummary, function: FunctionSummary, call: CallRecord) -> Optional[str]:
+        """Why the objects ``call`` (made by ``function``) receives must not go to a thread: an
+        argument is an attribute of ``self`` that code of the project changes in place."""
+        for passed in _arguments(function, call):
+            if not passed.text.startswith(SELF):
+                continue
+            for w_module, w_function, w_call in self.writers().get(passed.target, ()):
+                if w_call.flags & MUTATES:
+                    return (f"`{passed.text}` ({module.path}:{passed.row}) is handed to the thread as it is, and "
+                            f"`{short_name(w_function, w_module)}` changes it in place ({w_module.path}:{w_call.row}): "
+                            "the thread would race with it (pass a copy, or keep the call on the loop)")
+        return None
+
     # -- what the helper reaches ------------------------------------------------------------
     def _reached(self, function: FunctionSummary) -> List[FunctionSummary]:
         seen = {id(function)}
@@ -85,21 +103,23 @@ class ThreadSafety:
     def _reached_hazard(self, function: FunctionSummary) -> Optional[str]:
         # A constructor's ``self`` (and what its methods do to it) is a new object: not shared yet.
         fresh = function.qualname.rpartition(".")[2] in CONSTRUCTORS
-        for reached in self._reached(function):
-            module = self.project.module_of.get(id(reached))
+        reached = self._reached(function)
+        inside = frozenset(id(f) for f in reached)  # what the thread itself runs races with nothing
+        for each in reached:
+            module = self.project.module_of.get(id(each))
             if module is None:
                 continue
-            for call in reached.calls:
-                found = self._call_hazard(module, reached, call, shared=not fresh)
+            for call in each.calls:
+                found = self._call_hazard(module, each, call, shared=not fresh, inside=inside)
                 if found:
                     return found
         return None
 
     def _call_hazard(self, module: ModuleSummary, function: FunctionSummary, call: CallRecord,
-                     shared: bool = True) -> Optional[str]:
+                     shared: bool = True, inside: FrozenSet[int] = frozenset()) -> Optional[str]:
         where = f"{module.path}:{call.row}"
         if call.flags & ACCESS:
-            return self._shared_state(module, function, call, where) if shared else None
+            return self._shared_state(module, function, call, where, inside) if shared else None
         name = self._name(call.target)
         if name.startswith(THREAD_AFFINE_PREFIXES):
             return (f"`{call.text}()` at {where} uses a sqlite3 connection, which works only in the thread "
@@ -121,32 +141,54 @@ class ThreadSafety:
 
     # -- shared state ------------------------------------------------------------------------
     def _shared_state(self, module: ModuleSummary, function: FunctionSummary, call: CallRecord,
-                      where: str) -> Optional[str]:
+                      where: str, inside: FrozenSet[int]) -> Optional[str]:
         if function.qualname.rpartition(".")[2] in CONSTRUCTORS or not call.text.startswith(SELF):
             return None  # a new object is not shared yet; another object is not this one
-        writer = self.writers().get(call.target)
-        if writer is None:
-            return None
-        w_module, w_function, w_call = writer
         helper_writes = call.flags & (ASSIGNS | MUTATES)
-        if not (w_call.flags & MUTATES or helper_writes):
-            return None  # a coroutine rebinds it, the thread only reads it: each sees one object
-        did = "writes" if helper_writes else "reads"
-        return (f"`{short_name(function, module)}` {did} `{call.text}` ({where}), which async "
-                f"`{short_name(w_function, w_module)}` also changes ({w_module.path}:{w_call.row}): "
-                "the thread would race with it (copy the data on the loop and offload only the I/O)")
+        for w_module, w_function, w_call in self.writers().get(call.target, ()):
+            if id(w_function) in inside:
+                continue
+            if not (w_call.flags & MUTATES or helper_writes):
+                continue  # the loop rebinds it, the thread only reads it: each sees one object
+            did = "writes" if helper_writes else "reads"
+            kind = "async " if w_function.is_async else ""
+            return (f"`{short_name(function, module)}` {did} `{call.text}` ({where}), which {kind}"
+                    f"`{short_name(w_function, w_module)}` also changes ({w_module.path}:{w_call.row}): "
+                    "the thread would race with it (copy the data on the loop and offload only the I/O)")
+        return None
 
-    def writers(self) -> Dict[str, Writer]:
-        """Attributes of project classes (``pkg.C.attr``) that async functions change: one writer each."""
+    def writers(self) -> Dict[str, List[Writer]]:
+        """Attributes of project classes (``pkg.C.attr``) and the functions that change them
+        through ``self`` (constructors left out: their object is new), coroutines and in-place
+        changes first."""
         if self._writers is None:
             self._writers = {}
             for module in self.project.summaries:
                 for function in module.functions:
-                    if not function.is_async:
+                    if function.qualname.rpartition(".")[2] in CONSTRUCTORS:
                         continue
                     for call in function.calls:
                         if call.flags & ACCESS and call.flags & (ASSIGNS | MUTATES) and call.text.startswith(SELF):
-                            known = self._writers.get(call.target)
-                            if known is None or (call.flags & MUTATES and not known[2].flags & MUTATES):
-                                self._writers[call.target] = (module, function, call)
+                            self._writers.setdefault(call.target, []).append((module, function, call))
+            for found in self._writers.values():
+                found.sort(key=lambda w: (not w[1].is_async, not w[2].flags & MUTATES))
         return self._writers
+
+
+def _arguments(function: FunctionSummary, call: CallRecord) -> Iterator[CallRecord]:
+    """The attributes ``function`` passes to ``call`` itself (not to a call inside its arguments)."""
+    calls = [c for c in function.calls if not c.flags & ACCESS]
+    for passed in function.calls:
+        if passed.flags & ARGUMENT and _within(passed, call):
+            owner = min((c for c in calls if _within(passed, c)), key=_extent, default=None)
+            if owner is call:
+                yield passed
+
+
+def _within(inner: CallRecord, outer: CallRecord) -> bool:
+    return (outer.row, outer.col) <= (inner.row, inner.col) and (inner.end_row, inner.end_col) <= (outer.end_row, outer.end_col)
+
+
+def _extent(call: CallRecord) -> Tuple[int, int, int, int]:
+    """Orders spans that contain one point: the innermost (latest start, earliest end) first."""
+    return (-call.row, -call.col, call.end_row, call.end_col)
