@@ -209,6 +209,10 @@ def check(
     for message in result.errors:
         click.echo(f"error: {printable(message)}", err=True)
     joined = _confirm_with(result.findings, runtime) if runtime is not None else None
+    if not fix and output_format != "sarif":  # SARIF plans the fixes itself
+        from detector import fix as fixer
+
+        result.findings = fixer.with_refusals(result.findings, settings, sources)
     if statistics:
         click.echo(text.statistics(result.findings), nl=False)
     elif show_diff or write_baseline is not None:
@@ -285,6 +289,10 @@ def _apply_fixes(result: CheckResult, paths: Sequence[Path], settings: Config, u
         click.echo(f"{finding.filename}:{finding.location.row}:{finding.location.column}: {finding.code} "
                    f"not fixed: {reason}", err=True)
     count = f"{run.applied} finding{'s' if run.applied != 1 else ''} in {len(run.files)} file{'s' if len(run.files) != 1 else ''}"
+    if run.refused and not quiet:
+        refused = len(run.refused)
+        click.echo(f"{refused} fix{'es' if refused != 1 else ''} refused (reasons above); "
+                   f"{'their findings remain' if refused != 1 else 'its finding remains'}.", err=True)
     if show_diff:
         for name, change in run.files.items():
             click.echo(patch.unified(name, change.source, change.fixed), nl=False)

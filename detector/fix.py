@@ -22,7 +22,8 @@ from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Sequence, 
 
 import libcst as cst
 
-from detector import atomic, files
+from detector import atomic, files, style
+from detector.style import Style
 from detector.model import Applicability, Finding
 
 if TYPE_CHECKING:
@@ -130,6 +131,11 @@ def _remedies(config: Config) -> Dict[str, str]:
     return {code: rule.remedy for code, rule in effective_catalog(config).rules.items()}
 
 
+def project_style(config) -> Style:
+    """The import order and line length of the project the config belongs to."""
+    return style.load(config.root)
+
+
 def fix_source(
     source: bytes,
     findings: Sequence[Finding],
@@ -138,6 +144,7 @@ def fix_source(
     target_version: str = "py39",
     executor: Optional[str] = None,
     filename: str = "<unknown>",
+    style: Optional[Style] = None,
 ) -> FileFix:
     """Apply the fixes of ``findings`` (all in this file) that ``unsafe`` allows.
 
@@ -147,7 +154,7 @@ def fix_source(
     from detector import rewrite
 
     result = FileFix(source=source, fixed=source, findings=list(findings))
-    plan = rewrite.plan(source, findings, remedies, filename, target_version, executor)
+    plan = rewrite.plan(source, findings, remedies, filename, target_version, executor, style or Style())
     edits, applied, skipped = plan.edits([i for i, f in enumerate(findings) if wanted(f, unsafe)])
     result.applied = [findings[i] for i in applied]
     result.skipped = [(findings[i], reason) for i, reason in skipped]
@@ -172,12 +179,25 @@ def plan_findings(findings: Sequence[Finding], config: Config, sources: Optional
             continue
         try:
             source = sources[name] if sources is not None and name in sources else _read(name)
-            planned = fix_source(source, group, remedies, True, config.target_version, config.executor, name).findings
+            planned = fix_source(source, group, remedies, True, config.target_version, config.executor, name,
+                                 project_style(config)).findings
         except Exception:  # unreadable, does not parse, or a bug in offload: no fix offered for this file
             continue
         for index, finding in zip(indices, planned):
             out[index] = finding
     return out
+
+def with_refusals(findings: Sequence[Finding], config, sources: Optional[Mapping[str, bytes]] = None) -> List[Finding]:
+    """``findings`` as a check reports them: a fix the rewrite would refuse is a suggestion with
+    the reason (so "fixable" counts only what ``--fix`` would fix); other fixes unchanged."""
+    planned = plan_findings(findings, config, sources)
+    return [after if _refused(before, after) else before for before, after in zip(findings, planned)]
+
+
+def _refused(before: Finding, after: Finding) -> bool:
+    return (before.fix is not None and before.fix.applicability is not Applicability.SUGGESTION
+            and after.fix is not None and after.fix.applicability is Applicability.SUGGESTION)
+
 
 # -- whole runs ----------------------------------------------------------------------------------
 class FixGuardError(RuntimeError):
@@ -261,7 +281,7 @@ def fix_findings(findings: Sequence[Finding], config: Config, unsafe: bool = Fal
             continue
         try:
             result = fix_source(_read(name), group, remedies, unsafe, config.target_version,
-                                config.executor, name)
+                                config.executor, name, project_style(config))
         except OSError as exc:
             run.errors.append(f"{name}: cannot fix: {exc}")
             continue

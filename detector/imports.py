@@ -2,7 +2,8 @@
 
 An added ``import asyncio`` goes into the standard-library section of the module's first import
 block that has one, in sorted position (straight imports before ``from`` imports, names compared
-case-insensitively); without such a section, a new one before the third-party imports (after
+case-insensitively; with the project's ``force-sort-within-sections``, both kinds sorted together
+by module name); without such a section, a new one before the third-party imports (after
 ``from __future__``); without any import, after the docstring, followed by the blank lines
 ruff wants before the next statement. An import whose every use a fix removes (``import time``
 once its last ``time.sleep`` is gone) is removed, when it is a plain module-level statement.
@@ -89,8 +90,10 @@ def _is_docstring(statement: cst.CSTNode) -> bool:
 class Imports:
     """Import edits for one parsed module (``positions``: libcst's PositionProvider)."""
 
-    def __init__(self, module: cst.Module, positions: Mapping[cst.CSTNode, CodeRange], starts: Sequence[int], text: str, hidden: str, filename: str) -> None:
+    def __init__(self, module: cst.Module, positions: Mapping[cst.CSTNode, CodeRange], starts: Sequence[int], text: str, hidden: str, filename: str,
+                 force_sort: bool = False) -> None:
         self.module = module
+        self.force_sort = force_sort  # isort's force-sort-within-sections: one order for both kinds
         self.text = text  # the file's text (``module`` may be an outline of it)
         self.hidden = hidden  # text of code the outline left out: a name it mentions is in use
         self.size = len(text)
@@ -170,6 +173,12 @@ class Imports:
             statement = cst.ensure_type(statement, cst.ImportFrom)
             return ("." * len(statement.relative) + _dotted(statement.module)).lower()
 
+        if self.force_sort:  # by module name; ``import x`` before ``from x import y``
+            for index in members:
+                if name(index) > key or (name(index) == key and straight and not kind(index)):
+                    at = self._before(index)
+                    return TextEdit(at, at, line)
+            return TextEdit(self._after(members[-1]), self._after(members[-1]), line)
         same = [i for i in members if kind(i) == straight]
         for index in same:
             if name(index) > key:

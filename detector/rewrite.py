@@ -20,6 +20,7 @@ new text) and a BLK301 call whose result is called with more arguments.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import PurePath
 from typing import TYPE_CHECKING, Dict, Iterator, List, Mapping, Optional, Sequence, Set, Tuple
 
 import libcst as cst
@@ -27,8 +28,11 @@ from libcst.metadata import (
     BaseAssignment, ImportAssignment, MetadataWrapper, ParentNodeProvider, PositionProvider, Scope, ScopeProvider,
 )
 
+from detector import onpurpose
+from detector.analysis.fixpolicy import is_test_path
 from detector.imports import Imports, import_binds
 from detector.skeleton import skeleton
+from detector.style import Style
 from detector.model import Applicability, Finding, Fix
 from detector.textedit import TextEdit, apply, compatible, line_starts, to_edit
 
@@ -118,7 +122,7 @@ class FilePlan:
 
 
 def plan(source: bytes, findings: Sequence[Finding], remedies: Dict[str, str], filename: str,
-         target_version: str = "py39", executor: Optional[str] = None) -> FilePlan:
+         target_version: str = "py39", executor: Optional[str] = None, style: Style = Style()) -> FilePlan:
     """Rewrites for every finding that has a SAFE or UNSAFE fix. Raises ``cst.ParserSyntaxError``
     when the file does not parse; a finding whose rewrite fails is refused, never the file."""
     from detector.fix import flavour_of
@@ -142,9 +146,9 @@ def plan(source: bytes, findings: Sequence[Finding], remedies: Dict[str, str], f
     library = next((fix.library for fix in (findings[i].fix for i in wanted) if fix is not None and fix.library), None)
     flavour = flavour_of(module, target_version, executor, library)
     outline, hidden = skeleton(module, source, (findings[i].location.row for i in wanted))
-    planner = _Planner(outline, result.text, hidden, flavour, filename)
+    planner = _Planner(outline, result.text, hidden, flavour, filename, style)
     if outline is not module and not planner.aligned():  # never expected: then the whole module
-        planner = _Planner(module, result.text, "", flavour, filename)
+        planner = _Planner(module, result.text, "", flavour, filename, style)
     result.imports, result.scopes = planner.imports, planner.scopes
     for index in wanted:
         finding = findings[index]
@@ -181,7 +185,8 @@ _BINDING_KINDS: Dict[type, str] = {cst.Param: "a parameter", cst.FunctionDef: "a
 
 
 class _Planner:
-    def __init__(self, module: cst.Module, text: str, hidden: str, flavour: Flavour, filename: str) -> None:
+    def __init__(self, module: cst.Module, text: str, hidden: str, flavour: Flavour, filename: str,
+                 style: Style = Style()) -> None:
         self.module = module
         self.hidden = hidden  # the text of the bodies the outline left out
         self.flavour = flavour
@@ -192,7 +197,11 @@ class _Planner:
         self.text = text
         self.starts = line_starts(self.text)
         self.newline = module.default_newline
-        self.imports = Imports(module, self.positions, self.starts, text, hidden, filename)
+        self.style = style
+        self.imports = Imports(module, self.positions, self.starts, text, hidden, filename,
+                               style.force_sort_within_sections)
+        path = PurePath(filename)
+        self.in_tests = is_test_path(path.name, path.parts[:-1])
         self.calls: Dict[Tuple[int, int, int, int], cst.Call] = {}
         for node, where in self.positions.items():
             if isinstance(node, cst.Call):
@@ -279,6 +288,18 @@ class _Planner:
             if isinstance(parent, cst.FunctionDef) and child is parent.body:
                 return None if parent.asynchronous is not None else "not in the body of an async function"
         return "not in the body of an async function"
+
+    def _on_purpose(self, call: cst.Call) -> Optional[str]:
+        """A test that says it blocks the loop on purpose (``onpurpose``)."""
+        if not self.in_tests:
+            return None
+        statement = None
+        for _, parent in self._ancestors(call):
+            if statement is None and isinstance(parent, cst.SimpleStatementLine):
+                statement = parent
+            if isinstance(parent, cst.FunctionDef):
+                return onpurpose.intended(parent, statement)
+        return None
 
     def _needs_parens(self, call: cst.Call) -> bool:
         """``await x`` as a primary (``(await x).attr``, ``(await x)()``, ``(await x)[i]``)."""
@@ -369,7 +390,7 @@ class _Planner:
         call = self.calls.get(key)
         if call is None or not self._found_at(call):
             raise Refused("the call was not found where it was reported")
-        problem = self._context_problem(call)
+        problem = self._context_problem(call) or self._on_purpose(call)
         if problem:
             raise Refused(problem)
         if remedy == "asyncio.sleep":

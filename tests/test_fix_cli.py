@@ -116,3 +116,20 @@ def test_sarif_parses_each_file_once_for_all_its_fixes(tmp_path: Path, monkeypat
     results = json.loads(sarif.render(findings))["runs"][0]["results"]
     assert len(parses) == 1
     assert all(r["fixes"][0]["artifactChanges"][0]["replacements"] for r in results)
+
+
+SHADOWED = {"jobs.py": b"import time\n\n\nasync def run(asyncio):\n    time.sleep(1)\n\n\nasync def wait():\n    time.sleep(1)\n"}
+
+
+def test_check_counts_a_fix_the_rewrite_refuses_as_refused_not_fixable(tmp_path: Path):
+    write(tmp_path, SHADOWED)
+    text = offload(tmp_path, "jobs.py")
+    assert b"1 fixable with --fix." in text.stderr  # wait() only
+    assert b"(no fix: `asyncio` here is a parameter at line 4" in text.stdout
+    records = json.loads(offload(tmp_path, "jobs.py", "--output-format", "json").stdout)
+    assert [r["fix"]["applicability"] for r in records] == ["suggestion", "safe"]
+    assert "`asyncio` here is a parameter" in records[0]["fix"]["reason"]
+    fixed = offload(tmp_path, "jobs.py", "--fix")
+    assert b"Fixed 1 finding in 1 file." in fixed.stderr
+    assert b"1 fix refused (reasons above); its finding remains." in fixed.stderr
+    assert b"Found 1 finding in 1 file checked." in fixed.stderr

@@ -426,3 +426,48 @@ def test_code_outside_the_fixed_functions_keeps_its_imports_and_bindings():
     text = result.fixed.decode()
     assert "import time\n" in text and "    await asyncio.sleep(0.001)\n" in text
     compile(text, "m.py", "exec")
+
+
+INGRESS = '''\
+"""Test ingress."""
+
+from datetime import timedelta
+import json
+from pathlib import Path
+
+from app.ingress import Ingress
+
+
+async def test_ingress(tmp_path: Path):
+    json.dumps({})
+    Path(tmp_path / "x").write_text("x")
+    return Ingress(), timedelta()
+'''
+
+
+@pytest.mark.parametrize("pyproject", [
+    "[tool.ruff.lint.isort]\nforce-sort-within-sections = true\nknown-first-party = [\"app\"]\n",
+    "[tool.isort]\nprofile = \"black\"\nforce_sort_within_sections = true\nknown_first_party = [\"app\"]\n",
+], ids=["ruff", "isort"])
+def test_an_added_import_follows_the_projects_force_sort_within_sections(pyproject: str, tmp_path: Path):
+    (tmp_path / "pyproject.toml").write_text(pyproject + "[tool.offload]\n")
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app/__init__.py").write_text("")
+    (tmp_path / "app/ingress.py").write_text("class Ingress:\n    pass\n")
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests/test_ingress.py").write_text(INGRESS)
+    subprocess.run([sys.executable, "-m", "detector", "check", "--no-cache", "--fix", "--unsafe-fixes", "."],
+                   cwd=tmp_path, capture_output=True)
+    text = (tmp_path / "tests/test_ingress.py").read_text()
+    assert text.startswith('"""Test ingress."""\n\nimport asyncio\nfrom datetime import timedelta\nimport json\n')
+    assert "await asyncio.to_thread(Path(tmp_path / \"x\").write_text, \"x\")" in text
+    ruff = subprocess.run([sys.executable, "-m", "ruff", "--version"], capture_output=True)
+    if ruff.returncode != 0:
+        pytest.skip("ruff is not installed")
+    if "tool.isort" in pyproject:  # the same order, as ruff reads it
+        (tmp_path / "pyproject.toml").write_text(
+            "[tool.ruff.lint.isort]\nforce-sort-within-sections = true\nknown-first-party = [\"app\"]\n")
+    lint = subprocess.run([sys.executable, "-m", "ruff", "check", "--no-cache", "--select", "I",
+                           "--output-format", "concise", "tests/test_ingress.py"], cwd=tmp_path, capture_output=True,
+                          text=True)
+    assert lint.returncode == 0, lint.stdout + lint.stderr

@@ -79,15 +79,46 @@ if __name__ == "__main__":
 '''
 
 
+# A test that does not say why it sleeps.
+PLAIN_TEST = KEEPALIVE_TEST.replace("_sync_sleep", "").replace(
+    "    # time.sleep is a more challenging scenario than asyncio.sleep\n", "")
+
+
 @pytest.mark.parametrize("name", ["test_keepalive.py", "keepalive_test.py", "tests/keepalive.py", "conftest.py"])
 def test_plain_fix_leaves_blocking_calls_in_test_files_and_still_reports_them(tmp_path: Path, name: str):
-    write(tmp_path, {"pyproject.toml": "[tool.offload]\n", name: KEEPALIVE_TEST})
+    write(tmp_path, {"pyproject.toml": "[tool.offload]\n", name: PLAIN_TEST})
     result = offload(tmp_path, "--fix")
     assert result.returncode == 1
     assert "Fixed" not in result.stderr
-    assert (tmp_path / name).read_text() == textwrap.dedent(KEEPALIVE_TEST).lstrip("\n")
+    assert (tmp_path / name).read_text() == textwrap.dedent(PLAIN_TEST).lstrip("\n")
     [finding] = findings(tmp_path)
     assert finding["code"] == "BLK100" and finding["fix"]["applicability"] == "unsafe"
+
+
+def test_unsafe_fixes_still_leave_a_test_that_says_it_blocks_on_purpose(tmp_path: Path):
+    write(tmp_path, {"pyproject.toml": "[tool.offload]\n", "tests/test_client.py": KEEPALIVE_TEST + '''
+
+async def test_keepalive_timeout_after_wait():
+    await asyncio.sleep(0)
+    # wait for the server's keepalive timeout;
+    # time.sleep is a more challenging scenario than asyncio.sleep
+    time.sleep(0.01)
+
+
+async def test_reads_after_a_pause():
+    """The client reads again after a pause."""
+    # wait for the server
+    time.sleep(0.01)
+'''})
+    result = offload(tmp_path, "--fix", "--unsafe-fixes")
+    assert result.returncode == 1 and "Fixed 1 finding in 1 file" in result.stderr
+    text = (tmp_path / "tests/test_client.py").read_text()
+    assert text.count("time.sleep(0.01)") == 2 and text.count("await asyncio.sleep(0.01)") == 1
+    assert "`test_keepalive_timeout_sync_sleep` says it blocks on purpose (its name)" in result.stderr
+    assert "a comment at the call says it blocks on purpose" in result.stderr
+    kept = findings(tmp_path)
+    assert [f["location"]["row"] for f in kept] == [7, 19]
+    assert all(f["fix"]["applicability"] == "suggestion" and "on purpose" in f["fix"]["reason"] for f in kept)
 
 
 def test_the_same_sleep_outside_tests_is_a_safe_fix(tmp_path: Path):
@@ -690,7 +721,7 @@ def test_a_blocking_call_in_a_loop_suggests_offloading_the_whole_loop(tmp_path: 
 
 
 # -- what the call hands to the thread --------------------------------------------------------------
-PERSISTENCE = '''
+HANDED_OVER = '''
 import pickle
 
 
@@ -712,7 +743,7 @@ class Persistence:
 def test_an_argument_other_coroutines_change_in_place_is_not_handed_to_a_thread(tmp_path: Path):
     # update_user_data runs several times at once (asyncio.gather of one update per user): a
     # thread pickling self.user_data would see the next update fill it.
-    write(tmp_path, {"pyproject.toml": "[tool.offload]\n", "store.py": PERSISTENCE.replace("{CALL}", "self.user_data")})
+    write(tmp_path, {"pyproject.toml": "[tool.offload]\n", "store.py": HANDED_OVER.replace("{CALL}", "self.user_data")})
     [finding] = findings(tmp_path)
     assert finding["code"] == "BLK200" and finding["fix"]["applicability"] == "suggestion"
     reason = finding["fix"]["reason"]
@@ -724,7 +755,7 @@ def test_an_argument_other_coroutines_change_in_place_is_not_handed_to_a_thread(
 
 def test_a_copy_made_on_the_loop_can_go_to_the_thread(tmp_path: Path):
     write(tmp_path, {"pyproject.toml": "[tool.offload]\n",
-                     "store.py": PERSISTENCE.replace("{CALL}", "dict(self.user_data)")})
+                     "store.py": HANDED_OVER.replace("{CALL}", "dict(self.user_data)")})
     [finding] = findings(tmp_path)
     assert finding["fix"]["applicability"] == "unsafe"
 

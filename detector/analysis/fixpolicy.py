@@ -16,7 +16,7 @@ from __future__ import annotations
 import fnmatch
 from dataclasses import dataclass
 from pathlib import Path, PurePath
-from typing import TYPE_CHECKING, Dict, Optional
+from typing import TYPE_CHECKING, Dict, Optional, Sequence
 
 from detector.analysis.flavour import Flavours
 from detector.analysis.summary import FunctionSummary, ModuleSummary
@@ -125,10 +125,14 @@ def _before_to_thread(target_version: str) -> bool:
 
 
 def _is_test_file(path: str, root: Path) -> bool:
-    pure = PurePath(path)
     try:
         parts = Path(path).resolve().relative_to(root.resolve()).parts
     except (ValueError, OSError):
-        parts = pure.parts
-    return (any(fnmatch.fnmatchcase(pure.name, p) for p in TEST_FILE_PATTERNS)
-            or any(part in TEST_DIRECTORIES for part in parts[:-1]))
+        parts = PurePath(path).parts
+    return is_test_path(PurePath(path).name, parts[:-1])
+
+
+def is_test_path(name: str, directories: Sequence[str]) -> bool:
+    """A test module by its name (``test_*.py``, ``conftest.py``) or a directory (``tests/``)."""
+    return (any(fnmatch.fnmatchcase(name, p) for p in TEST_FILE_PATTERNS)
+            or any(part in TEST_DIRECTORIES for part in directories))
