@@ -209,7 +209,7 @@ def check(
     for message in result.errors:
         click.echo(f"error: {printable(message)}", err=True)
     joined = _confirm_with(result.findings, runtime) if runtime is not None else None
-    if not fix and output_format != "sarif":  # SARIF plans the fixes itself
+    if not fix and not statistics and output_format != "sarif":  # SARIF plans the fixes itself
         from detector import fix as fixer
 
         result.findings = fixer.with_refusals(result.findings, settings, sources)
