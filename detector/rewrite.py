@@ -28,7 +28,7 @@ from libcst.metadata import (
     BaseAssignment, ImportAssignment, MetadataWrapper, ParentNodeProvider, PositionProvider, Scope, ScopeProvider,
 )
 
-from detector import onpurpose
+from detector import layout, onpurpose
 from detector.analysis.fixpolicy import is_test_path
 from detector.imports import Imports, import_binds
 from detector.skeleton import skeleton
@@ -281,6 +281,9 @@ class _Planner:
                 return "in a type alias or type parameter, where `await` is not allowed"
             if isinstance(parent, cst.FormattedStringExpression) and parent.equal is not None:
                 return "in a self-documenting f-string field (`{...=}`): the rewrite would change the printed text"
+            if isinstance(parent, cst.Finally):
+                return ("in a `finally` block: an `await` there can be cancelled (at shutdown, on a timeout) "
+                        "and skip the rest of the cleanup")
             if isinstance(parent, cst.Lambda) and child is parent.body:
                 return "inside a lambda, where `await` is not allowed"
             if isinstance(parent, cst.ClassDef) and child is parent.body:
@@ -454,6 +457,9 @@ class _Planner:
         if keywords:  # run_sync and run_in_executor take no keyword arguments: bind them first
             partial, extra = self._partial(call)
             needed = needed | extra
+        laid = None if keywords or self._needs_parens(call) else self._laid_out(call, f"await {runner}(", lead)
+        if laid is not None:
+            return Rewrite([TextEdit(self._start(call), self._close(call) + 1, laid)], needed)
         indent = self._line_indent(call.args[0]) if call.args and isinstance(
             call.whitespace_before_args, cst.ParenthesizedWhitespace) else None
         separator = (self.newline + indent) if indent is not None else ""
@@ -470,6 +476,31 @@ class _Planner:
         else:
             edits.append(TextEdit(paren, paren + 1, ""))
         return Rewrite(edits, needed)
+
+    def _laid_out(self, call: cst.Call, opening: str, lead: List[str]) -> Optional[str]:
+        """The whole rewritten call laid out as the project's formatter would (``layout``), when
+        the line grows past its length or the call was split over lines; None: keep the small edits."""
+        if not call.args or isinstance(call.args[-1].comma, cst.Comma):
+            return None  # a trailing comma keeps one argument a line: the small edits do that
+        items = [self.module.code_for_node(call.func)] + [self.module.code_for_node(
+            arg.with_changes(comma=cst.MaybeSentinel.DEFAULT, whitespace_after_arg=cst.SimpleWhitespace("")))
+            for arg in call.args]
+        start, close = self._start(call), self._close(call)
+        original = self.text[start:close + 1]
+        split = isinstance(call.whitespace_before_args, cst.ParenthesizedWhitespace)
+        if split and not _right_hand_split(original, items[1:]):
+            return None
+        if not split and ("\n" in original or "\r" in original):
+            return None
+        row = self.positions[call].start.line
+        line_end = self.starts[self.positions[call].end.line] if self.positions[call].end.line < len(self.starts) \
+            else len(self.text)
+        suffix = self.text[close + 1:line_end].rstrip("\r\n")
+        laid = layout.lay_out(self.text[self.starts[row - 1]:start], opening, lead + items, suffix,
+                              self.style.line_length, self.newline)
+        if laid is None or (not split and "\n" not in laid):
+            return None  # the small edits give the same text
+        return laid
 
     def _pool(self, site: cst.CSTNode, module: str, name: str, local: Optional[str]) -> Tuple[str, Set[str]]:
         for candidate in dict.fromkeys(n for n in (local, name) if n):
@@ -506,6 +537,12 @@ class _Planner:
         if isinstance(call.args[-1].comma, cst.Comma) and isinstance(arg.comma, cst.Comma):
             raise Refused("both calls end with a trailing comma; splice it by hand")
         return Rewrite([TextEdit(paren, after, separator), TextEdit(close, close + 1, "")])
+
+
+def _right_hand_split(original: str, arguments: Sequence[str]) -> bool:
+    """The call's arguments alone on the line between its opening and closing lines."""
+    lines = original.splitlines()
+    return len(lines) == 3 and lines[1].strip() == ", ".join(arguments) and lines[2].strip() == ")"
 
 
 def _callee_name(func: cst.BaseExpression) -> str:

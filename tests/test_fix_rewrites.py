@@ -471,3 +471,61 @@ def test_an_added_import_follows_the_projects_force_sort_within_sections(pyproje
                            "--output-format", "concise", "tests/test_ingress.py"], cwd=tmp_path, capture_output=True,
                           text=True)
     assert lint.returncode == 0, lint.stdout + lint.stderr
+
+
+RESTORE = '''\
+import shutil
+from shutil import copy
+
+
+async def restore(config, fixture):
+    enc_tar = copy(fixture("test_consolidate.tar"), config.path_backup_directory)
+    unc_tar = copy(
+        fixture("test_consolidate_unc.tar"), config.path_core_backup_directory_xyz1
+    )
+    shutil.copy(fixture("backup.tar"), config.path_backup)
+    return enc_tar, unc_tar
+'''
+RESTORED = '''\
+import asyncio
+import shutil
+from shutil import copy
+
+
+async def restore(config, fixture):
+    enc_tar = await asyncio.to_thread(
+        copy, fixture("test_consolidate.tar"), config.path_backup_directory
+    )
+    unc_tar = await asyncio.to_thread(
+        copy,
+        fixture("test_consolidate_unc.tar"),
+        config.path_core_backup_directory_xyz1,
+    )
+    await asyncio.to_thread(shutil.copy, fixture("backup.tar"), config.path_backup)
+    return enc_tar, unc_tar
+'''
+
+
+def test_a_rewrite_past_the_line_length_is_laid_out_as_the_formatter_would(tmp_path: Path):
+    (tmp_path / "pyproject.toml").write_text("[tool.ruff]\nline-length = 88\n[tool.offload]\n")
+    (tmp_path / "restore.py").write_text(RESTORE)
+    subprocess.run([sys.executable, "-m", "detector", "check", "--no-cache", "--fix", "--unsafe-fixes", "."],
+                   cwd=tmp_path, capture_output=True)
+    assert (tmp_path / "restore.py").read_text() == RESTORED
+    ruff = subprocess.run([sys.executable, "-m", "ruff", "--version"], capture_output=True)
+    if ruff.returncode != 0:
+        pytest.skip("ruff is not installed")
+    for name, text in (("before.py", RESTORE), ("after.py", RESTORED)):
+        (tmp_path / name).write_text(text)
+        formatted = subprocess.run([sys.executable, "-m", "ruff", "format", "--no-cache", "--check", name],
+                                   cwd=tmp_path, capture_output=True, text=True)
+        assert formatted.returncode == 0, (name, formatted.stdout + formatted.stderr)
+
+
+def test_a_blocking_call_in_a_finally_block_is_not_rewritten(tmp_path: Path):
+    source = "import os\n\n\nasync def serve(path):\n    try:\n        pass\n    finally:\n        os.unlink(path)\n"
+    data = source.encode()
+    result = fix_source(data, check_source(data, "m.py"), REMEDIES, True)
+    assert result.fixed == data
+    [(_, reason)] = result.skipped
+    assert reason.startswith("in a `finally` block")
