@@ -5,10 +5,13 @@ scenario it guards; rewritten to ``await asyncio.sleep``, it would be a copy of 
 sibling and the regression would go untested. In a test file, a call is left as written
 (the finding stays, the fix is refused) when the test says the blocking is intended:
 
-- its name has a word such as ``blocking`` or ``block``, or ``sync`` followed by ``sleep``;
+- its name says so: ``blocking``, ``sync_sleep``, ``time_sleep``, or ``block`` (``blocks``,
+  ``blocked``) next to ``loop``;
 - its docstring, or a comment on the call's statement or in the comment lines right above
-  it, speaks of blocking, of ``time.sleep``, or of doing it on purpose.
+  it, speaks of ``time.sleep``, of a blocking call or blocking I/O, of blocking the (event)
+  loop, or of blocking on purpose (deliberately, intentionally).
 
+Blocking in another sense ("local data blocking the bind mount") is not such a statement.
 Other blocking calls in tests are fixed as usual (with ``--unsafe-fixes``).
 """
 from __future__ import annotations
@@ -18,17 +21,21 @@ from typing import Iterator, Optional
 
 import libcst as cst
 
-_NAME_WORDS = frozenset({"block", "blocks", "blocking", "blocked"})
-_SAYS = re.compile(r"\bblock(s|ed|ing)?\b|\btime\.sleep\b|\bsync(hronous)? sleep|on purpose|deliberate|intention",
-                   re.IGNORECASE)
+_BLOCK = r"block(?:s|ed|ing)?"
+_SAYS = re.compile(
+    r"\btime\.sleep\b|\bsync(?:hronous)?[ _]sleep"
+    rf"|\b{_BLOCK}\b[^.]{{0,40}}\b(?:loop|on purpose|deliberate|intentional)"
+    rf"|\b(?:on purpose|deliberate\w*|intentional\w*)\b[^.]{{0,40}}\b{_BLOCK}\b"
+    r"|\bblocking (?:call|i/?o|sleep|read|write)",
+    re.IGNORECASE)
+_NAME = re.compile(r"(?:^|_)(?:blocking|sync_sleep|time_sleep)(?:_|$)"
+                   rf"|(?:^|_){_BLOCK}_(?:\w+_)?loop(?:_|$)|(?:^|_)loop_(?:\w+_)?{_BLOCK}(?:_|$)", re.IGNORECASE)
 
 
 def intended(function: cst.FunctionDef, statement: Optional[cst.SimpleStatementLine]) -> Optional[str]:
     """Why ``function`` (a test) blocks on purpose at ``statement``, or None."""
     name = function.name.value
-    words = [w for w in re.split(r"_+|(?<=[a-z0-9])(?=[A-Z])", name) if w]
-    lowered = [w.lower() for w in words]
-    if _NAME_WORDS.intersection(lowered) or any(a == "sync" and b == "sleep" for a, b in zip(lowered, lowered[1:])):
+    if _NAME.search(name):
         return f"`{name}` says it blocks on purpose (its name): the rewrite would stop testing a blocked loop"
     docstring = function.get_docstring(clean=False) or ""
     if _SAYS.search(docstring):
