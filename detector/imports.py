@@ -114,11 +114,13 @@ class Imports:
     def _line_start(self, row: int) -> int:
         return self.starts[row - 1] if row - 1 < len(self.starts) else self.size
 
-    def _before(self, index: int) -> int:
-        """Offset where a line goes above statement ``index``: above the comments attached to it."""
+    def _before(self, index: int, in_section: bool = False) -> int:
+        """Offset where a line goes above statement ``index``: above the comments attached to it,
+        except (``in_section``) the comments above the first import of a block, which isort and
+        ruff keep at the head of the block."""
         statement = self.body[index]
         row = self.positions[statement].start.line
-        if index > 0:
+        if index > 0 and not (in_section and any(block[0] == index for block in self.blocks)):
             for line in reversed(statement.leading_lines):
                 if line.comment is None:
                     break
@@ -176,18 +178,18 @@ class Imports:
         if self.force_sort:  # by module name; ``import x`` before ``from x import y``
             for index in members:
                 if name(index) > key or (name(index) == key and straight and not kind(index)):
-                    at = self._before(index)
+                    at = self._before(index, in_section=True)
                     return TextEdit(at, at, line)
             return TextEdit(self._after(members[-1]), self._after(members[-1]), line)
         same = [i for i in members if kind(i) == straight]
         for index in same:
             if name(index) > key:
-                at = self._before(index)
+                at = self._before(index, in_section=True)
                 return TextEdit(at, at, line)
         if same:
             at = self._after(same[-1])
         elif straight:  # only `from` imports in the section: straight ones go first
-            at = self._before(members[0])
+            at = self._before(members[0], in_section=True)
         else:
             at = self._after(members[-1])
         return TextEdit(at, at, line)

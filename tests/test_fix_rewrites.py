@@ -529,3 +529,19 @@ def test_a_blocking_call_in_a_finally_block_is_not_rewritten(tmp_path: Path):
     assert result.fixed == data
     [(_, reason)] = result.skipped
     assert reason.startswith("in a `finally` block")
+
+
+def test_an_import_added_first_in_its_block_goes_below_the_blocks_leading_comment(tmp_path: Path):
+    source = ('"""Test Supervisor API."""\n\n# pylint: disable=protected-access\nimport time\n'
+              'from unittest.mock import patch\n\n\nasync def test_restart():\n    time.sleep(1)\n    return patch\n')
+    data = source.encode()
+    result = fix_source(data, check_source(data, "tests/test_supervisor.py"), REMEDIES, True)
+    assert result.fixed.decode().startswith(
+        '"""Test Supervisor API."""\n\n# pylint: disable=protected-access\nimport asyncio\nfrom unittest.mock import patch\n')
+    ruff = subprocess.run([sys.executable, "-m", "ruff", "--version"], capture_output=True)
+    if ruff.returncode != 0:
+        pytest.skip("ruff is not installed")
+    (tmp_path / "m.py").write_bytes(result.fixed)
+    lint = subprocess.run([sys.executable, "-m", "ruff", "check", "--no-cache", "--isolated", "--select", "I",
+                           "--output-format", "concise", "m.py"], cwd=tmp_path, capture_output=True, text=True)
+    assert lint.returncode == 0, lint.stdout + lint.stderr
