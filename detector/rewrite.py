@@ -150,6 +150,7 @@ def plan(source: bytes, findings: Sequence[Finding], remedies: Dict[str, str], f
     if outline is not module and not planner.aligned():  # never expected: then the whole module
         planner = _Planner(module, result.text, "", flavour, filename, style)
     result.imports, result.scopes = planner.imports, planner.scopes
+    planner.sites = [(findings[i].location.row, findings[i].location.column) for i in wanted]
     for index in wanted:
         finding = findings[index]
         try:
@@ -203,6 +204,7 @@ class _Planner:
         path = PurePath(filename)
         self.in_tests = is_test_path(path.name, path.parts[:-1])
         self.calls: Dict[Tuple[int, int, int, int], cst.Call] = {}
+        self.sites: List[Tuple[int, int]] = []  # where the file's other rewrites start (row, column)
         for node, where in self.positions.items():
             if isinstance(node, cst.Call):
                 self.calls[(where.start.line, where.start.column + 1, where.end.line, where.end.column + 1)] = node
@@ -482,6 +484,10 @@ class _Planner:
         the line grows past its length or the call was split over lines; None: keep the small edits."""
         if not call.args or isinstance(call.args[-1].comma, cst.Comma):
             return None  # a trailing comma keeps one argument a line: the small edits do that
+        where = self.positions[call]
+        first, last = (where.start.line, where.start.column + 1), (where.end.line, where.end.column + 1)
+        if any(first < site < last for site in self.sites):
+            return None  # a rewrite inside the arguments: the small edits compose with it
         items = [self.module.code_for_node(call.func)] + [self.module.code_for_node(
             arg.with_changes(comma=cst.MaybeSentinel.DEFAULT, whitespace_after_arg=cst.SimpleWhitespace("")))
             for arg in call.args]

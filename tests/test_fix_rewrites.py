@@ -545,3 +545,16 @@ def test_an_import_added_first_in_its_block_goes_below_the_blocks_leading_commen
     lint = subprocess.run([sys.executable, "-m", "ruff", "check", "--no-cache", "--isolated", "--select", "I",
                            "--output-format", "concise", "m.py"], cwd=tmp_path, capture_output=True, text=True)
     assert lint.returncode == 0, lint.stdout + lint.stderr
+
+
+def test_a_rewrite_inside_the_arguments_of_a_long_call_is_made_in_the_same_run(tmp_path: Path):
+    (tmp_path / "pyproject.toml").write_text("[tool.offload]\n")
+    (tmp_path / "post.py").write_text(
+        "import shutil\nfrom pathlib import Path\n\n\nasync def post(story_directory, fixture_name, target):\n"
+        "    return shutil.copy(Path(story_directory / fixture_name).read_bytes(), target, follow_symlinks=False)\n")
+    done = subprocess.run([sys.executable, "-m", "detector", "check", "--no-cache", "--fix", "--unsafe-fixes", "."],
+                          cwd=tmp_path, capture_output=True, text=True)
+    text = (tmp_path / "post.py").read_text()
+    assert "await asyncio.to_thread(shutil.copy, await asyncio.to_thread(Path(story_directory / fixture_name)" \
+           ".read_bytes), target, follow_symlinks=False)" in text, done.stderr
+    assert "overlaps another rewrite" not in done.stderr
