@@ -272,6 +272,9 @@ def test_summaries_survive_the_cache_encoding_unchanged():
     assert any(summary.functions and summary.classes and summary.bindings for summary in summaries)
     functions = [function for summary in summaries for function in summary.functions]
     assert any(function.returns for function in functions) and any(function.decorated for function in functions)
+    assert any(function.guards for function in functions)
+    assert any(summary.constructions for summary in summaries)
+    assert any(cls.from_params for summary in summaries for cls in summary.classes.values())
     for summary in summaries:
         assert codec.decode_summary(codec.encode_summary(summary)) == summary
         for finding in summary.diagnostics:

@@ -14,8 +14,8 @@ import libcst as cst
 
 from detector.analysis import diagnostics, flavour, literals, offload, positions, screen
 from detector.analysis.names import (
-    UNKNOWN_SOURCE, Annotated, Assigned, Known, Resolver, Scope, Source, dotted, identifier, inst, is_none, ref,
-    resolve_relative,
+    UNKNOWN_SOURCE, Annotated, Assigned, Known, Resolver, Scope, Source, binds_none, dotted, identifier, inst,
+    is_none, ref, resolve_relative,
 )
 from detector.analysis.summary import (
     ACCESS,
@@ -34,8 +34,11 @@ from detector.analysis.summary import (
     NO_FLAGS,
     CallFlag,
     CallRecord,
+    NONE,
     ClassSummary,
+    Construction,
     FunctionSummary,
+    Guard,
     ModuleSummary,
 )
 from detector.catalog import Catalog
@@ -97,7 +100,8 @@ def _fields(node: cst.CSTNode) -> Tuple[str, ...]:
 
 
 class _FunctionInfo:
-    __slots__ = ("scope", "is_async", "node", "calls", "is_generator", "is_property", "returned", "decorated")
+    __slots__ = ("scope", "is_async", "node", "calls", "is_generator", "is_property", "returned", "decorated",
+                 "bound", "offloaded")
 
     def __init__(self, scope: Scope, is_async: bool, node: cst.FunctionDef, decorators: List[str]):
         self.scope = scope
@@ -107,7 +111,10 @@ class _FunctionInfo:
         self.is_generator = False
         self.is_property = any(d.rsplit(".", 1)[-1] in _PROPERTIES for d in decorators)
         self.decorated = any(d.rsplit(".", 1)[-1] not in _PLAIN_DECORATORS for d in decorators)
+        self.offloaded = any(_offloads(d) for d in node.decorators)
         self.returned: List[Tuple[Optional[cst.BaseExpression], Scope]] = []  # every ``return`` of its body
+        # A method called on an instance or a class: calls pass their arguments after ``self``/``cls``.
+        self.bound = bool(scope.class_qualname) and "staticmethod" not in decorators
 
 
 @dataclasses.dataclass
@@ -122,12 +129,14 @@ class _Pending:
 
 
 class _ClassInfo:
-    __slots__ = ("scope", "bases", "instance_attrs")
+    __slots__ = ("scope", "bases", "instance_attrs", "param_attrs")
 
     def __init__(self, scope: Scope, bases: List[Tuple[cst.BaseExpression, Scope]]):
         self.scope = scope
         self.bases = bases
         self.instance_attrs: Dict[str, List[Source]] = {}
+        # ``self.x = param`` in ``__init__`` (param unannotated): x -> (position after self, name)
+        self.param_attrs: Dict[str, Tuple[int, str]] = {}
 
 
 class _Collector(cst.CSTVisitor):
@@ -153,6 +162,9 @@ class _Collector(cst.CSTVisitor):
         self.argument_of: Dict[int, int] = {}  # id(attribute passed as an argument) -> id(the call)
         self.stepping = 0  # ``try`` bodies around the code being walked that catch StopIteration
         self.steps = False  # ``gen.send(value)`` under such a ``try``: a hand-written coroutine driver
+        # ``if isinstance(param, T):`` around the code being walked: (position, name, T, when, scope).
+        self.guard: Optional[Tuple[int, str, cst.BaseExpression, bool, Scope]] = None
+        self.guards: Dict[int, Tuple[int, str, cst.BaseExpression, bool, Scope]] = {}  # id(call) -> its guard
         # Every Call and Attribute in source order: positions.spans maps them to ast's.
         self.ordered: List[cst.CSTNode] = []
 
@@ -189,6 +201,11 @@ class _Collector(cst.CSTVisitor):
         info = self.classes.get(scope.class_qualname)
         if info is not None:
             info.instance_attrs.setdefault(identifier(target.attr), []).append(source)
+            if isinstance(source, Assigned) and isinstance(source.node, cst.Name) and scope is self.function.scope \
+                    and identifier(self.function.node.name) == "__init__":
+                param = _unannotated_param(self.function.node.params, identifier(source.node))
+                if param is not None:
+                    info.param_attrs[identifier(target.attr)] = param
 
     def _mark(self, node: cst.BaseExpression, flag: CallFlag) -> None:
         if isinstance(node, cst.Call):
@@ -273,10 +290,29 @@ class _Collector(cst.CSTVisitor):
         info = _FunctionInfo(scope, is_async, node, decorators)
         self.functions.append(info)
         self._bind_params(node.params, scope, in_class, decorators)
-        outer_scope, outer_function, outer_loops = self.scope, self.function, self.loops
-        self.scope, self.function, self.loops = scope, info, 0
+        outer_scope, outer_function, outer_loops, outer_guard = self.scope, self.function, self.loops, self.guard
+        self.scope, self.function, self.loops, self.guard = scope, info, 0, None
         self._walk(node.body)
-        self.scope, self.function, self.loops = outer_scope, outer_function, outer_loops
+        self.scope, self.function, self.loops, self.guard = outer_scope, outer_function, outer_loops, outer_guard
+        return False
+
+    def visit_If(self, node: cst.If) -> Optional[bool]:
+        """``if isinstance(param, T): a() else: b()``: which calls run for which arguments."""
+        test = _isinstance_test(node.test)
+        if test is None or self.function is None or self.scope is not self.function.scope:
+            return None
+        name, types, negated = test
+        position = _param_position(self.function.node.params, name, self.function.bound)
+        if position is None:
+            return None
+        self._walk(node.test)
+        outer = self.guard
+        self.guard = (position, name, types, not negated, self.scope)
+        self._walk(node.body)
+        self.guard = (position, name, types, negated, self.scope)
+        if node.orelse is not None:
+            self._walk(node.orelse)
+        self.guard = outer
         return False
 
     def _visit_params_outside(self, params: cst.Parameters) -> None:
@@ -471,6 +507,8 @@ class _Collector(cst.CSTVisitor):
             self._mark_mutated(node.func.value)
         if self.function is not None:
             self.function.calls.append((node, self.scope, len(self.ordered)))
+            if self.guard is not None:
+                self.guards[id(node)] = self.guard
         else:
             self.module_calls.append((node, self.scope))
         self.ordered.append(node)
@@ -625,6 +663,97 @@ def _all_params(params: cst.Parameters) -> List[cst.Param]:
     return found
 
 
+def _unannotated_param(params: cst.Parameters, name: str) -> Optional[Tuple[int, str]]:
+    """``name``'s (position after ``self``, or -1 if keyword-only; name), when it is an
+    unannotated parameter that is not ``*args`` / ``**kwargs``."""
+    positional = list(params.posonly_params) + list(params.params)
+    for index, param in enumerate(positional[1:]):
+        if identifier(param.name) == name:
+            return (index, name) if param.annotation is None else None
+    for param in params.kwonly_params:
+        if identifier(param.name) == name:
+            return (-1, name) if param.annotation is None else None
+    return None
+
+
+_FILE_METHODS = ("io.IOBase.",)
+_IN_MEMORY = ("io.BytesIO", "io.StringIO")
+
+
+def _received_param(node: cst.CSTNode, info: "_FunctionInfo") -> Optional[Tuple[int, str]]:
+    """``param.method(...)``: the parameter's (position among a call's arguments, name)."""
+    if not isinstance(node, cst.Call) or not isinstance(node.func, cst.Attribute) or not isinstance(node.func.value, cst.Name):
+        return None
+    name = identifier(node.func.value)
+    position = _param_position(info.node.params, name, info.bound)
+    return (position, name) if position is not None else None  # never ``self``: it is not an argument
+
+
+# Decorators that run the function in a worker thread when it is called.
+_OFFLOADING_DECORATORS = frozenset({"sync_to_async", "run_in_executor", "to_thread", "run_in_thread", "threaded",
+                                    "asyncify", "run_sync", "in_executor", "in_thread"})
+
+
+def _offloads(decorator: cst.Decorator) -> bool:
+    """``@sync_to_async`` and friends, or ``@work(thread=True)``."""
+    if _decorator_name(decorator).rsplit(".", 1)[-1] in _OFFLOADING_DECORATORS:
+        return True
+    call = decorator.decorator
+    return isinstance(call, cst.Call) and any(
+        arg.keyword is not None and arg.keyword.value == "thread" and isinstance(arg.value, cst.Name)
+        and arg.value.value == "True" for arg in call.args)
+
+
+def _isinstance_test(test: cst.BaseExpression) -> Optional[Tuple[str, cst.BaseExpression, bool]]:
+    """``isinstance(name, T)`` or ``not isinstance(name, T)``: (name, T, negated)."""
+    negated = isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not)
+    call = test.expression if isinstance(test, cst.UnaryOperation) and negated else test
+    if not isinstance(call, cst.Call) or not isinstance(call.func, cst.Name) or call.func.value != "isinstance":
+        return None
+    if len(call.args) != 2 or any(arg.keyword or arg.star for arg in call.args) or not isinstance(call.args[0].value, cst.Name):
+        return None
+    return identifier(call.args[0].value), call.args[1].value, negated
+
+
+def _param_position(params: cst.Parameters, name: str, bound: bool) -> Optional[int]:
+    """The position of parameter ``name`` among the arguments a call passes (-1: keyword-only)."""
+    positional = list(params.posonly_params) + list(params.params)
+    for index, param in enumerate(positional[1:] if bound else positional):
+        if identifier(param.name) == name:
+            return index
+    return -1 if any(identifier(param.name) == name for param in params.kwonly_params) else None
+
+
+def _guard_types(resolver: Resolver, node: cst.BaseExpression, scope: Scope) -> List[str]:
+    """The classes an ``isinstance`` test names; empty when one of them is unknown."""
+    elements = [e.value for e in node.elements] if isinstance(node, cst.Tuple) else [node]
+    values = [resolver.value(element, scope) for element in elements]
+    names = [value.name for value in values if value is not None and value.kind == "ref"]
+    return names if len(names) == len(values) else []
+
+
+def _construction(resolver: Resolver, node: cst.Call, scope: Scope, target: Optional[str],
+                  in_async: bool = False) -> Optional[Construction]:
+    """What a call passes, when it may construct a project class (a capitalised name, or ``cls``),
+    or call a helper from a coroutine (its ``isinstance`` tests may decide what the helper runs)."""
+    if not target or not node.args or resolver.catalog.match(target):
+        return None
+    if not in_async and not target.rsplit(".", 1)[-1][:1].isupper():
+        return None
+    found = Construction(target)
+    for arg in node.args:
+        if arg.star:
+            found.complete = False
+            continue
+        value = resolver.value(arg.value, scope) if not is_none(arg.value) else None
+        text = NONE if is_none(arg.value) else (value.name if value is not None else "")
+        if arg.keyword is not None:
+            found.keywords[identifier(arg.keyword)] = text
+        else:
+            found.args.append(text)
+    return found
+
+
 def _first_param(node: cst.FunctionDef) -> Optional[str]:
     params = list(node.params.posonly_params) + list(node.params.params)
     return identifier(params[0].name) if params else None
@@ -687,6 +816,8 @@ def _fill(summary: ModuleSummary, python_tree: Optional[ast.Module], text: str, 
     resolver = Resolver(catalog, tree)
 
     pending: List[_Pending] = []
+    passed: Dict[int, Construction] = {}  # id(call in a function) -> what it passes
+    infos: Dict[int, _FunctionInfo] = {}  # id(FunctionSummary) -> what the walk collected
     callbacks: List[Tuple[_Pending, str]] = []  # (registration, callback target)
     for info in collector.functions:
         function = FunctionSummary(
@@ -696,13 +827,19 @@ def _fill(summary: ModuleSummary, python_tree: Optional[ast.Module], text: str, 
             is_property=info.is_property,
             returns=_returns(resolver, info),
             decorated=info.decorated,
+            offloaded=info.offloaded,
         )
+        infos[id(function)] = info
         summary.functions.append(function)
         entries: Dict[int, _Pending] = {}
         for node, scope, index in info.calls:
             if isinstance(node, cst.Call):
                 target = resolver.callee(node, scope) or _loop_method(node, catalog)
                 flags = collector.flags.get(id(node), NO_FLAGS)
+                construction = _construction(resolver, node, scope, target, info.is_async)
+                if construction is not None:
+                    summary.constructions.append(construction)
+                    passed[id(node)] = construction
             else:
                 target = _access_target(resolver, node, scope)
                 flags = ACCESS
@@ -725,8 +862,12 @@ def _fill(summary: ModuleSummary, python_tree: Optional[ast.Module], text: str, 
 
     summary.libraries = frozenset(collector.libraries)
     runs = {offload.loop_runner(entry.target) for entry in pending}
-    runs.update(offload.loop_runner(resolver.callee(node, scope) or _loop_method(node, catalog) or "")
-                for node, scope in collector.module_calls)
+    for node, scope in collector.module_calls:
+        module_target = resolver.callee(node, scope)
+        runs.add(offload.loop_runner(module_target or _loop_method(node, catalog) or ""))
+        construction = _construction(resolver, node, scope, module_target)
+        if construction is not None:
+            summary.constructions.append(construction)
     if any(_steps_coroutine(node) for node, _, _ in (entry for info in collector.functions for entry in info.calls)) \
             or any(_steps_coroutine(node) for node, _ in collector.module_calls) or collector.steps:
         runs.add(flavour.DRIVER)
@@ -739,8 +880,13 @@ def _fill(summary: ModuleSummary, python_tree: Optional[ast.Module], text: str, 
             cls.attrs[name] = resolver.lookup(name, class_info.scope)
         for name, sources in class_info.instance_attrs.items():
             if name not in cls.attrs:
-                values = {resolver._evaluate_source(source) for source in sources}
-                cls.attrs[name] = values.pop() if len(values) == 1 else None
+                cls.attrs[name] = resolver.agreed(sources)
+            elif cls.attrs[name] is None:  # ``client = None`` in the class body, assigned in a method
+                cls.attrs[name] = resolver.agreed(class_info.scope.sources[name] + sources)
+            if cls.attrs[name] is None and name in class_info.param_attrs:
+                bindings = class_info.scope.sources.get(name, []) + sources
+                if sum(not binds_none(source) for source in bindings) == 1:  # the parameter, and None
+                    cls.from_params[name] = class_info.param_attrs[name]
         summary.classes[qualname] = cls
 
     if not pending:
@@ -754,7 +900,21 @@ def _fill(summary: ModuleSummary, python_tree: Optional[ast.Module], text: str, 
         if len(text_of_call) > _MAX_TEXT:
             text_of_call = text_of_call[: _MAX_TEXT - 3] + "..."
         records[id(node)] = record = CallRecord(entry.target, text_of_call, *where[entry.index], entry.flags)
-        entry.function.calls.append(record)
+        function = entry.function
+        guard = collector.guards.get(id(node))
+        if guard is not None:
+            types = _guard_types(resolver, guard[2], guard[4])
+            if types:
+                function.guards.append(Guard(len(function.calls), guard[0], guard[1], types, guard[3]))
+        elif entry.target.startswith(_FILE_METHODS) and not function.is_async:
+            # ``value.read()`` on a parameter annotated as a file: a caller passing an
+            # in-memory stream (``io.StringIO(text)``) does not wait for anything.
+            received = _received_param(node, infos[id(function)])
+            if received is not None:
+                function.guards.append(Guard(len(function.calls), received[0], received[1], list(_IN_MEMORY), False))
+        if id(node) in passed:
+            passed[id(node)].row, passed[id(node)].col = record.row, record.col
+        function.calls.append(record)
     for entry, callback in callbacks:
         registration = records[id(entry.node)]
         entry.function.callbacks.append(CallRecord(callback, registration.text, registration.row, registration.col,

@@ -130,10 +130,15 @@ class Resolver:
         if memo is _UNKNOWN:
             return None
         scope._memo[name] = _EVALUATING
-        values = {self._evaluate_source(source) for source in scope.sources[name]}
-        result = values.pop() if len(values) == 1 else None
+        result = self.agreed(scope.sources[name])
         scope._memo[name] = _UNKNOWN if result is None else result
         return result
+
+    def agreed(self, sources: List[Source]) -> Value:
+        """The value every binding gives; ``x = None`` (a default, ``except ImportError: ssl = None``)
+        says nothing of the others and drops out."""
+        values = {self._evaluate_source(source) for source in sources if not binds_none(source)}
+        return values.pop() if len(values) == 1 else None
 
     def _evaluate_source(self, source: Source) -> Value:
         if isinstance(source, Known):
@@ -160,8 +165,10 @@ class Resolver:
             return self.call_result(target) if target else None
         if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Divide):
             return self.attribute(self.value(node.left, scope), "__truediv__", as_type=True)
-        if isinstance(node, cst.Await):
-            return None
+        if isinstance(node, cst.IfExp):
+            # ``Path(p) if local else None``: the branches that are not ``None`` must agree.
+            values = {self.value(branch, scope) for branch in (node.body, node.orelse) if not is_none(branch)}
+            return values.pop() if len(values) == 1 else None
         return None
 
     def callee(self, call: cst.Call, scope: Scope) -> Optional[str]:
@@ -252,6 +259,10 @@ def _enclosing_class(scope: Scope) -> str:
             return current.class_qualname
         current = current.parent
     return ""
+
+
+def binds_none(source: Source) -> bool:
+    return isinstance(source, Assigned) and is_none(source.node)
 
 
 def is_none(node: cst.BaseExpression) -> bool:

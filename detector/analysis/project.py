@@ -9,12 +9,40 @@ project stay as they are and are matched against the catalogue. When any step is
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Dict, Iterable, List, Optional, Set, Union
+from typing import Dict, Iterable, List, Optional, Set, Tuple, Union
 
-from detector.analysis.summary import ClassSummary, FunctionSummary, ModuleSummary
+from detector.analysis.summary import NONE, ClassSummary, Construction, FunctionSummary, ModuleSummary
 from detector.catalog import Catalog, Rule
 
 _MAX_DEPTH = 12
+# What some standard classes derive from (every base listed): ``isinstance`` tests on arguments.
+_KNOWN_BASES = {
+    "io.BytesIO": ("io.IOBase", "io.BufferedIOBase", "object"),
+    "io.StringIO": ("io.IOBase", "io.TextIOBase", "object"),
+    "io.IOBase": ("io.IOBase", "object"),  # a file object (the catalogue's type for ``open()``)
+    "str": ("object",), "bytes": ("object",), "bytearray": ("object",), "int": ("object",),
+    "pathlib.Path": ("pathlib.PurePath", "os.PathLike", "object"),
+    "object": (),
+}
+_ROOT_CLASSES = ("object", "typing.Generic", "abc.ABC")
+
+
+def _merge(head: List[str], orders: List[List[str]]) -> Optional[List[str]]:
+    """Python's C3 merge: ``head`` followed by the merged ``orders``; None when they conflict."""
+    result = list(head)
+    pending = [list(order) for order in orders if order]
+    while pending:
+        for order in pending:
+            candidate = order[0]
+            if not any(candidate in other[1:] for other in pending):
+                break
+        else:
+            return None
+        result.append(candidate)
+        pending = [rest for rest in (order[1:] if order[0] == candidate else order for order in pending) if rest]
+    return result
+
+
 # Attributes every function object has: ``f.cache_clear()`` is not the result's ``cache_clear``.
 _FUNCTION_ATTRIBUTES = frozenset({"cache_clear", "cache_info", "cache_parameters", "register", "dispatch",
                                   "registry", "setter", "getter", "deleter", "fget", "fset", "fdel"})
@@ -63,6 +91,10 @@ class Project:
             del self.modules[name]
         self.roots = frozenset(name.split(".", 1)[0] for name in self.modules)
         self._resolved: Dict[str, Resolved] = {}
+        self._mros: Dict[str, Optional[List[str]]] = {}
+        self._constructions: Optional[Dict[str, List[Construction]]] = None  # built when first needed
+        self._derived: Set[str] = set()  # project classes some project class derives from
+        self._passed: Optional[Dict[Tuple[str, int, int], Construction]] = None  # (path, row, col) -> arguments
 
     # -- dotted names -----------------------------------------------------------------------
     def expand(self, name: str, depth: int = 0) -> Optional[str]:
@@ -115,14 +147,23 @@ class Project:
         return self.expand(found[0].returns, depth + 1)
 
     def class_member(self, qualname: str, attr: str, depth: int, seen: Set[str]) -> Optional[str]:
-        """Look ``attr`` up on a project class and its bases, in definition order."""
+        """Look ``attr`` up on a project class and its bases: in Python's method resolution order
+        when it can be computed, else depth-first in definition order."""
+        order = self.mro(qualname) if not seen else None
+        if order is not None:
+            for name in order:
+                cls = self.classes.get(name)
+                if cls is not None and attr in cls.attrs:
+                    return self._attribute(name, cls, attr, depth)
+                if cls is None and name not in self.classes and name not in _ROOT_CLASSES:
+                    return self.expand(f"{name}.{attr}", depth + 1)  # an external base
+            return None
         cls = self.classes.get(qualname)
         if cls is None or qualname in seen:
             return None
         seen.add(qualname)
         if attr in cls.attrs:
-            value = cls.attrs[attr]
-            return self.expand(value.name, depth + 1) if value else None
+            return self._attribute(qualname, cls, attr, depth)
         for base in cls.bases:
             if base is None:
                 return None  # an unknown base might define it
@@ -133,9 +174,109 @@ class Project:
                 found = self.class_member(base_name, attr, depth + 1, seen)
                 if found is not None:
                     return found
-            elif base_name not in ("object", "typing.Generic", "abc.ABC"):
+            elif base_name not in _ROOT_CLASSES:
                 return self.expand(f"{base_name}.{attr}", depth + 1)
         return None
+
+    def _attribute(self, qualname: str, cls: ClassSummary, attr: str, depth: int) -> Optional[str]:
+        value = cls.attrs[attr]
+        if value is None and attr in cls.from_params:
+            return self.argument_type(qualname, cls.from_params[attr], depth + 1)
+        return self.expand(value.name, depth + 1) if value else None
+
+    def mro(self, qualname: str) -> Optional[List[str]]:
+        """C3 linearisation of a project class (external bases are leaves); None when a base is
+        unknown, a class ambiguous, or the hierarchy inconsistent."""
+        if qualname in self._mros:
+            return self._mros[qualname]
+        self._mros[qualname] = None  # a cycle ends here
+        cls = self.classes.get(qualname)
+        result = None
+        if cls is not None:
+            expanded = [self.expand(base.name) if base else None for base in cls.bases]
+            names = [name for name in expanded if name is not None]
+            if len(names) == len(expanded):
+                orders = [self.mro(name) if name in self.classes else [name] for name in names]
+                known = [order for order in orders if order is not None]
+                if len(known) == len(orders):
+                    result = _merge([qualname], known + [names])
+        self._mros[qualname] = result
+        return result
+
+    def argument_type(self, qualname: str, param: Tuple[int, str], depth: int) -> Optional[str]:
+        """The type every construction of ``qualname`` in the project passes for ``param``
+        (``None`` passed drops out); None when one disagrees, is unknown or hides its arguments,
+        when there is none, or when a project class derives from it (its constructor may pass anything)."""
+        if self._constructions is None:
+            self._constructions = {}  # resolving the call sites below must not index them again
+            self._constructions = self._index_constructions()
+        sites = self._constructions.get(qualname)
+        if not sites or qualname in self._derived:
+            return None
+        position, name = param
+        types = set()
+        for site in sites:
+            passed = site.args[position] if 0 <= position < len(site.args) else site.keywords.get(name, "")
+            if passed == NONE:
+                continue
+            if not site.complete or not passed:
+                return None
+            found = self.expand(passed, depth + 1)
+            if found is None:
+                return None
+            types.add(found)
+        return types.pop() if len(types) == 1 else None
+
+    def passed_at(self, path: str, row: int, col: int) -> Optional[Construction]:
+        """What the call recorded at ``path:row:col`` in a function passes, if it was recorded."""
+        if self._passed is None:
+            self._passed = {(summary.path, c.row, c.col): c for summary in self.summaries
+                            for c in summary.constructions if c.row}
+        return self._passed.get((path, row, col))
+
+    def is_instance(self, passed: str, types: List[str]) -> Optional[bool]:
+        """Whether what an argument evaluates to passes ``isinstance(x, types)``; None when unknown."""
+        name = self.expand(passed)
+        wanted = {self.expand(t) or t for t in types}
+        if name is None:
+            return None
+        if name in wanted:
+            return True
+        bases = self._all_bases(name)
+        if bases is None:
+            return None
+        return bool(bases & wanted)
+
+    def _all_bases(self, name: str, depth: int = 0) -> Optional[Set[str]]:
+        """Every class ``name`` derives from, when all are known (project classes, a few stdlib ones)."""
+        if name in _KNOWN_BASES:
+            return set(_KNOWN_BASES[name])
+        cls = self.classes.get(name)
+        if cls is None or depth > _MAX_DEPTH:
+            return None
+        found = {"object"}
+        for base in cls.bases:
+            base_name = self.expand(base.name) if base else None
+            inherited = self._all_bases(base_name, depth + 1) if base_name is not None else None
+            if base_name is None or inherited is None:
+                return None
+            found |= inherited | {base_name}
+        return found
+
+    def _index_constructions(self) -> Dict[str, List[Construction]]:
+        """Project class -> every call that constructs it; also which classes have project subclasses."""
+        sites: Dict[str, List[Construction]] = {}
+        for summary in self.summaries:
+            for construction in summary.constructions:
+                name = self.expand(construction.target)
+                if name is not None and self.classes.get(name) is not None:
+                    sites.setdefault(name, []).append(construction)
+            for cls in summary.classes.values():
+                for base in cls.bases:
+                    base_name = self.expand(base.name) if base else None
+                    if base_name is not None:
+                        self._derived.add(base_name)
+        return sites
 
     def expand_super(self, target: str) -> Optional[str]:
         """``pkg.C.<super>.m``: ``m`` as found on the bases of ``pkg.C``."""

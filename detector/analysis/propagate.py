@@ -17,7 +17,9 @@ from typing import Deque, Dict, Iterator, List, Optional, Tuple
 from detector.analysis.checks import CallSite, Scan, check
 from detector.analysis.findings import short_name, suppressed
 from detector.analysis.project import FunctionTarget, Project, RuleTarget
-from detector.analysis.summary import ACCESS, ASSIGNS, AWAITED, ITERATED, OFFLOAD_ARG, CallRecord, FunctionSummary, ModuleSummary
+from detector.analysis.summary import (
+    ACCESS, ASSIGNS, AWAITED, ITERATED, NONE, OFFLOAD_ARG, CallRecord, FunctionSummary, ModuleSummary,
+)
 from detector.model import Applicability, Finding, Hop
 
 CODE = "BLK200"  # the chains stop at a noqa for this rule too
@@ -30,18 +32,21 @@ def hop(module: ModuleSummary, function: FunctionSummary, call: CallRecord) -> H
 
 def callee(project: Project, call: CallRecord) -> Optional[FunctionSummary]:
     """The sync project function a call runs on the spot, if it can be known."""
-    if call.flags & (AWAITED | ASSIGNS):
+    if call.flags & ASSIGNS:
         return None
     resolved = project.resolve(call.target)
     if not isinstance(resolved, FunctionTarget):
         return None
     function = resolved.function
-    if function.is_async:
+    if function.is_async or function.offloaded:
         return None
     if call.flags & ACCESS and not function.is_property:
         return None
     if function.is_generator and not call.flags & ITERATED:
         return None  # calling a generator function runs none of its body
+    if call.flags & AWAITED and function.decorated:
+        return None  # a decorator may have made it a coroutine function, or sent it to a thread
+    # ``await send(f)`` with a plain sync ``send``: its body runs on the loop before it returns the awaitable.
     return function
 
 
@@ -76,6 +81,39 @@ def blocking_chains(project: Project) -> Dict[int, Chain]:
     return chains
 
 
+def blocks(project: Project, call: CallRecord, chains: Dict[int, Chain]) -> bool:
+    """Whether a call in a sync function is one of the blocking calls ``blocking_chains`` followed."""
+    if call.flags & (AWAITED | ACCESS) == 0:
+        if isinstance(project.resolve(call.target), RuleTarget):
+            return True
+    target = callee(project, call)
+    return target is not None and id(target) in chains
+
+
+def avoided(project: Project, module: ModuleSummary, call: CallRecord, target: FunctionSummary,
+            chains: Dict[int, Chain]) -> bool:
+    """Every blocking call of ``target`` sits under an ``isinstance`` test on a parameter that the
+    argument this call passes is known to fail (``File(io.BytesIO(data))`` never reaches ``open(fp)``)."""
+    if not target.guards:
+        return False
+    site = project.passed_at(module.path, call.row, call.col)
+    if site is None or not site.complete:
+        return False
+    guards = {guard.call: guard for guard in target.guards}
+    for index, inner in enumerate(target.calls):
+        if not blocks(project, inner, chains):
+            continue
+        guard = guards.get(index)
+        if guard is None:
+            return False
+        position = guard.position
+        passed = site.args[position] if 0 <= position < len(site.args) else site.keywords.get(guard.name, "")
+        taken = project.is_instance(passed, guard.types) if passed and passed != NONE else None
+        if taken is None or taken == guard.when:
+            return False
+    return True
+
+
 @check(CODE)
 def blocking_call_via_helper(scan: Scan) -> Iterator[Finding]:
     """A finding at every async call site of a sync function that blocks."""
@@ -85,6 +123,8 @@ def blocking_call_via_helper(scan: Scan) -> Iterator[Finding]:
             continue
         target = callee(scan.project, call)
         if target is None or id(target) not in scan.chains or suppressed(site.module, call, (CODE,)):
+            continue
+        if avoided(scan.project, site.module, call, target, scan.chains):
             continue
         yield _finding(scan, site, (hop(site.module, site.function, call),) + scan.chains[id(target)], target)
 
@@ -97,6 +137,11 @@ def _finding(scan: Scan, site: CallSite, chain: Chain, target: FunctionSummary) 
         advice = f"read it in a thread: `{spelling.call('getattr, obj, name')}`"
         fix = policy.fix(module, Applicability.SUGGESTION, title,
                          "a property read: the rewrite would have to turn the attribute into a call")
+    elif call.flags & AWAITED:
+        advice = (f"it is a sync function whose body runs on the loop before it returns what is awaited: "
+                  f"offload only its blocking part, e.g. {spelling.thread_call()}")
+        fix = policy.fix(module, Applicability.SUGGESTION, title,
+                         "awaited: offloading the call would await what the thread returns, not run it")
     else:
         hazard = scan.safety.hazard(target) or scan.safety.argument_hazard(module, site.function, call)
         if hazard and target.is_generator:

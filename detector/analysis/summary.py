@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from typing import Dict, FrozenSet, List, Literal, NamedTuple, Optional
+from typing import Dict, FrozenSet, List, Literal, NamedTuple, Optional, Tuple
 
 from detector.model import Finding
 
@@ -70,6 +70,17 @@ class CallRecord:
 
 
 @dataclass
+class Guard:
+    """``if isinstance(param, T): ... else: call()``: a call of the function runs only when its
+    argument for ``param`` is (``when``) or is not an instance of one of ``types``."""
+    call: int  # index into FunctionSummary.calls
+    position: int  # the parameter's position among the arguments a call passes (-1: keyword-only)
+    name: str
+    types: List[str] = field(default_factory=list)
+    when: bool = True
+
+
+@dataclass
 class FunctionSummary:
     qualname: str
     is_async: bool
@@ -85,6 +96,10 @@ class FunctionSummary:
     # Decorated by something other than staticmethod/classmethod/property: the decorator may
     # make it a coroutine function or send it to a thread, so awaiting it proves nothing.
     decorated: bool = False
+    # A decorator runs it in a worker thread (``@work(thread=True)``, ``@sync_to_async``): calling
+    # it from a coroutine does not run its body on the loop.
+    offloaded: bool = False
+    guards: List[Guard] = field(default_factory=list)
 
 
 @dataclass
@@ -92,6 +107,25 @@ class ClassSummary:
     qualname: str
     bases: List[Value] = field(default_factory=list)
     attrs: Dict[str, Value] = field(default_factory=dict)  # class and instance attributes, methods
+    # ``self.client = client`` in ``__init__`` with ``client`` unannotated: attribute -> the
+    # parameter's (position after ``self``, or -1 when keyword-only; name). Its type is what
+    # every construction of the class in the project passes.
+    from_params: Dict[str, Tuple[int, str]] = field(default_factory=dict)
+
+
+@dataclass
+class Construction:
+    """A call that may construct a project class, with what it passes: each argument as a
+    dotted path the project resolves, ``NONE`` for a literal ``None``, "" when unknown."""
+    target: str
+    args: List[str] = field(default_factory=list)
+    keywords: Dict[str, str] = field(default_factory=dict)
+    complete: bool = True  # False: ``*args`` or ``**kwargs`` hide what is passed
+    row: int = 0  # where the call is, for a call recorded in a function (0: at module level)
+    col: int = 0
+
+
+NONE = "None"
 
 
 @dataclass
@@ -109,3 +143,4 @@ class ModuleSummary:
     # that decide which library a fix may spell.
     libraries: FrozenSet[str] = frozenset()
     runs: FrozenSet[str] = frozenset()
+    constructions: List[Construction] = field(default_factory=list)
