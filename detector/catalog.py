@@ -156,10 +156,6 @@ class Catalog:
             found = self.attributes.get(f"{self.canonical(owner_type)}.*")
         return found
 
-    def is_lazy(self, qualname: str) -> bool:
-        rule = self.match(qualname)
-        return rule is not None and self.canonical(qualname) in rule.lazy
-
     def roots(self) -> FrozenSet[str]:
         """First components of every catalogued name: a cheap pre-filter for modules."""
         names = list(self._exact) + list(self._wildcard) + list(self.returns) + list(self.aliases)

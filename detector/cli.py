@@ -64,25 +64,24 @@ def _fail(message: str) -> "click.exceptions.Exit":
 
 
 def _progress_printer(enabled: bool) -> Optional[Progress]:
-    """A progress bar on stderr while many files are analysed, on a terminal; silent otherwise.
+    """click's progress bar on stderr while many files are analysed, on a terminal; silent otherwise.
 
     Called once per analysed file (cached files are not counted), from the worker pool too.
     """
     if not enabled or not sys.stderr.isatty():
         return None
-    import time
-
-    last = [0.0]
+    bars: List[Any] = []  # the one click.progressbar, made when a run turns out to be large
 
     def show(done: int, total: int) -> None:
-        now = time.monotonic()
-        if total < 200 or (done < total and now - last[0] < 0.1):
+        if total < 200:
             return
-        last[0] = now
-        filled = 30 * done // total
-        click.echo(f"\ranalysing [{'#' * filled}{'.' * (30 - filled)}] {done}/{total} files", err=True, nl=False)
+        if not bars:
+            bars.append(click.progressbar(length=total, label="analysing", show_pos=True, file=sys.stderr))
+            bars[0].__enter__()
+        bar = bars[0]
+        bar.update(done - bar.pos)
         if done == total:
-            click.echo("\r" + " " * 72 + "\r", err=True, nl=False)
+            bar.__exit__(None, None, None)
 
     return show
 
@@ -333,14 +332,12 @@ def _render(output_format: str, findings: List[Finding], settings: Config, color
     if output_format == "text":
         return terminal.render(findings, color=color, show_source=show_source, sources=sources)
     if output_format == "sarif":
-        from detector import runner
-
         from detector import fix as fixer
+        from detector.config import effective_catalog
 
-        rules = runner.effective_catalog(settings).rules.values()
+        rules = effective_catalog(settings).rules.values()
         findings = fixer.plan_findings(findings, settings, sources)  # each fix's edits, one parse per file
-        return sarif.render(findings, rules=rules, sources=sources, target_version=settings.target_version,
-                            runtime=runtime)
+        return sarif.render(findings, rules=rules, sources=sources, runtime=runtime)
     if output_format == "json":
         return json_format.render(findings, runtime=runtime)
     return FORMATS[output_format](findings)

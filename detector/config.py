@@ -12,7 +12,7 @@ import re
 import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePath
-from typing import Any, Dict, Iterable, Mapping, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Dict, Iterable, Mapping, Optional, Sequence, Tuple
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -21,6 +21,9 @@ else:  # pragma: no cover
 
 from detector import files
 from detector.display import display_path
+
+if TYPE_CHECKING:
+    from detector.catalog import Catalog
 
 KEYS = (
     "select", "ignore", "per-file-ignores", "exclude", "blocking-calls",
@@ -280,6 +283,22 @@ def from_mapping(table: object, root: Path, source: Optional[Path] = None) -> Co
             raise ConfigError(f"{where}.unsafe-fixes: expected true or false")
         values["unsafe_fixes"] = table["unsafe-fixes"]
     return Config(**values)
+
+
+def effective_catalog(config: Config) -> Catalog:
+    """The built-in catalogue with the configuration's ``offload-wrappers`` and ``blocking-calls``."""
+    from detector import catalog
+
+    base = catalog.builtin()
+    if config.offload_wrappers:
+        base = replace(base, wrappers=config.offload_wrappers)
+    if not config.blocking_calls:
+        return base
+    where = f"{display_path(config.source) if config.source else 'config'}: [tool.offload].blocking-calls"
+    try:
+        return catalog.extend(base, config.blocking_calls, where)
+    except catalog.CatalogError as exc:
+        raise ConfigError(str(exc)) from None
 
 
 def _check_blocking_calls(entries: Tuple[Mapping[str, Any], ...], where: str) -> None:

@@ -17,7 +17,6 @@ SKIP_DIRS = frozenset({
     ".git", ".hg", ".svn", ".tox", ".nox", ".venv", "venv", ".mypy_cache", ".pytest_cache",
     ".ruff_cache", ".offload_cache", "__pycache__", "node_modules", ".eggs", "site-packages",
 })
-PY_SUFFIXES = (".py", ".pyi")
 
 
 class Unreadable(NamedTuple):

@@ -7,12 +7,14 @@ by module name); without such a section, a new one before the third-party import
 ``from __future__``); without any import, after the docstring, followed by the blank lines
 ruff wants before the next statement. An import whose every use a fix removes (``import time``
 once its last ``time.sleep`` is gone) is removed, when it is a plain module-level statement.
+How the module already spells the offload (its library, the names it imported) is read here too.
 """
 from __future__ import annotations
 
 import re
 import sys
-from typing import FrozenSet, List, Mapping, Optional, Sequence, Set
+from dataclasses import dataclass
+from typing import Dict, FrozenSet, List, Mapping, Optional, Sequence, Set, Tuple
 
 import libcst as cst
 from libcst.metadata import BaseAssignment, CodeRange, ImportAssignment
@@ -273,3 +275,59 @@ def import_binds(assignment: BaseAssignment, module: str, name: Optional[str] = 
             return True
     return False
 
+
+# -- how the module spells the offload ---------------------------------------------------------
+@dataclass(frozen=True)
+class Flavour:
+    """How the module spells the offload: which library, and the names it already imported."""
+
+    library: str = "asyncio"  # asyncio | anyio | trio | executor (run_in_executor, before 3.9)
+    module_alias: Optional[str] = None  # how the library module is bound, if imported
+    to_thread_name: Optional[str] = None  # ``from asyncio import to_thread``
+    sleep_name: Optional[str] = None  # ``from asyncio import sleep``
+    functools_alias: Optional[str] = None  # ``import functools`` (for keyword arguments)
+    executor: Optional[Tuple[str, str]] = None  # (module, name) of a configured executor
+    executor_local: Optional[str] = None  # the name it is already imported as, if it is
+
+
+def flavour_of(module: cst.Module, target_version: str = "py39", executor: Optional[str] = None,
+               library: Optional[str] = None) -> Flavour:
+    """``library``: the program's library as the analysis decided it (``Fix.library``); without
+    it, the module's own imports decide."""
+    aliases: Dict[str, str] = {}  # module name -> local alias
+    imported: Dict[Tuple[str, str], str] = {}  # (module, name) -> local name
+    for statement in module.body:
+        if not isinstance(statement, cst.SimpleStatementLine):
+            continue
+        for small in statement.body:
+            if isinstance(small, cst.Import):
+                for alias in small.names:
+                    name = _dotted(alias.name)
+                    local = cst.ensure_type(alias.asname.name, cst.Name).value if alias.asname else name.split(".")[0]
+                    if alias.asname or "." not in name:
+                        aliases.setdefault(name, local)
+            elif isinstance(small, cst.ImportFrom) and small.module is not None and not small.relative:
+                if isinstance(small.names, cst.ImportStar):
+                    continue
+                source = _dotted(small.module)
+                for alias in small.names:
+                    local = cst.ensure_type(alias.asname.name, cst.Name).value if alias.asname else _dotted(alias.name)
+                    imported[(source, _dotted(alias.name))] = local
+    uses = {name for name in aliases} | {source.split(".")[0] for source, _ in imported}
+    functools_alias = aliases.get("functools")
+    if library is None:
+        library = "trio" if "trio" in uses else "anyio" if "anyio" in uses else None
+    if library in ("trio", "anyio"):
+        return Flavour(library, aliases.get(library), functools_alias=functools_alias)
+    module_name, _, attribute = (executor or "").partition(":")  # validated: "package.module:name"
+    configured = (module_name, attribute) if executor else None
+    library = "asyncio" if (target_version >= "py39" or len(target_version) > 4) and not configured else "executor"
+    return Flavour(
+        library,
+        aliases.get("asyncio"),
+        to_thread_name=imported.get(("asyncio", "to_thread")) if library == "asyncio" else None,
+        sleep_name=imported.get(("asyncio", "sleep")),
+        functools_alias=functools_alias,
+        executor=configured,
+        executor_local=imported.get(configured) if configured else None,
+    )

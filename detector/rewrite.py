@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import PurePath
-from typing import TYPE_CHECKING, Dict, Iterator, List, Mapping, Optional, Sequence, Set, Tuple
+from typing import Dict, Iterator, List, Mapping, Optional, Sequence, Set, Tuple
 
 import libcst as cst
 from libcst.metadata import (
@@ -30,14 +30,11 @@ from libcst.metadata import (
 
 from detector import layout, onpurpose
 from detector.analysis.fixpolicy import is_test_path
-from detector.imports import Imports, import_binds
+from detector.imports import Flavour, Imports, flavour_of, import_binds
 from detector.skeleton import skeleton
 from detector.style import Style
 from detector.model import Applicability, Finding, Fix
 from detector.textedit import TextEdit, apply, compatible, line_starts, to_edit
-
-if TYPE_CHECKING:
-    from detector.fix import Flavour
 
 # Offload calls that pass keyword arguments on to the function (the others take none).
 _TAKES_KEYWORDS = {"to_thread", "submit", "partial"}
@@ -125,8 +122,6 @@ def plan(source: bytes, findings: Sequence[Finding], remedies: Dict[str, str], f
          target_version: str = "py39", executor: Optional[str] = None, style: Style = Style()) -> FilePlan:
     """Rewrites for every finding that has a SAFE or UNSAFE fix. Raises ``cst.ParserSyntaxError``
     when the file does not parse; a finding whose rewrite fails is refused, never the file."""
-    from detector.fix import flavour_of
-
     result = FilePlan(source=source, findings=findings)
     wanted = [i for i, f in enumerate(findings) if f.fix is not None and f.fix.applicability is not Applicability.SUGGESTION]
     if not wanted:

@@ -9,7 +9,6 @@ libcst: a run whose files all come from the cache never loads it.
 """
 from __future__ import annotations
 
-import dataclasses
 import gc
 import os
 import time
@@ -17,7 +16,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Dict, List, Mapping, Optional, Sequence, Union
 
-from detector import catalog as catalog_module
 from detector import files
 from detector.analysis import checks
 from detector.analysis.checks import Scan
@@ -26,8 +24,8 @@ from detector.analysis.fixpolicy import Policy
 from detector.analysis.project import Project
 from detector.analysis.threadsafety import ThreadSafety
 from detector.analysis.summary import ModuleSummary
-from detector.catalog import Catalog, CatalogError
-from detector.config import DEFAULT_MAX_FILE_SIZE, Config, ConfigError
+from detector.catalog import Catalog
+from detector.config import DEFAULT_MAX_FILE_SIZE, Config, effective_catalog
 from detector.discovery import Discovery, discover, is_project_root, module_name, source_roots
 from detector.display import display_path
 from detector.model import Finding
@@ -48,19 +46,6 @@ class CheckResult:
     analysed: int = 0  # files parsed and analysed in this run (the rest came from the cache)
     excluded: int = 0  # files named explicitly but excluded by the configuration
     cached: int = 0  # files whose summary came from the cache
-
-
-def effective_catalog(config: Config) -> Catalog:
-    base = catalog_module.builtin()
-    if config.offload_wrappers:
-        base = dataclasses.replace(base, wrappers=config.offload_wrappers)
-    if not config.blocking_calls:
-        return base
-    where = f"{display_path(config.source) if config.source else 'config'}: [tool.offload].blocking-calls"
-    try:
-        return catalog_module.extend(base, config.blocking_calls, where)
-    except CatalogError as exc:
-        raise ConfigError(str(exc)) from None
 
 
 class _Resolver:
@@ -90,15 +75,6 @@ def _unreadable(shown: str, name: str, reason: str) -> ModuleSummary:
     summary = ModuleSummary(path=shown, module=name)
     summary.diagnostics.append(diagnostics.diagnostic(diagnostics.DECODE_ERROR, shown, f"cannot read file: {reason}"))
     return summary
-
-
-def analyse_file(path: Path, shown: str, catalog: Catalog, roots: Sequence[Path]) -> ModuleSummary:
-    name, is_package = module_name(Path(os.path.realpath(path)), roots)
-    try:
-        data = files.read_file(path).data
-    except files.UnreadableFile as exc:
-        return _unreadable(shown, name, exc.reason)
-    return analyse_bytes(data, shown, catalog, name, is_package)
 
 
 def analyse_bytes(data: bytes, shown: str, catalog: Catalog, name: str, is_package: bool,
@@ -217,30 +193,9 @@ def _summarize(items: Sequence[_File], config: Config, catalog: Catalog, store: 
 
     if tasks:
         jobs = jobs if jobs is not None else workers.default_jobs()
-        workers.analyse_all(tasks, config, catalog, jobs, store is not None, done)
+        workers.analyse_all(tasks, catalog, jobs, store is not None, done)
     result.analysed += len(tasks)
     return [item.summary for item in items]  # type: ignore[misc]  # every item has its summary by now
-
-
-def summarize_files(
-    files: Sequence[Path],
-    config: Config,
-    catalog: Catalog,
-    progress: Optional[Progress] = None,
-    jobs: Optional[int] = None,
-    use_cache: bool = False,
-) -> List[ModuleSummary]:
-    """One summary per file, in order (cached, or analysed in ``jobs`` processes)."""
-    from detector import cache as cache_module
-
-    items = _items(files, config, _Resolver())
-    store = cache_module.open_cache(config.root, cache_module.salt(config))[0] if use_cache else None
-    if store is not None:
-        _identify(items, store)
-    summaries = _summarize(items, config, catalog, store, jobs, progress, CheckResult())
-    if store is not None:
-        store.save()
-    return summaries
 
 
 def _items(files: Sequence[Path], config: Config, resolve: _Resolver) -> List[_File]:

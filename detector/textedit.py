@@ -40,11 +40,6 @@ def line_starts(text: str) -> List[int]:
     return starts
 
 
-def offset_of(starts: Sequence[int], row: int, column: int) -> int:
-    """Offset of a 1-based row and 0-based column."""
-    return starts[row - 1] + column
-
-
 def location_of(starts: Sequence[int], offset: int) -> Location:
     lo, hi = 0, len(starts) - 1
     while lo < hi:

@@ -24,7 +24,6 @@ if TYPE_CHECKING:
 
     from detector.analysis.summary import ModuleSummary
     from detector.catalog import Catalog
-    from detector.config import Config
 
 # Below this many files to analyse, starting processes costs more than it saves.
 MIN_PARALLEL = 30
@@ -91,12 +90,10 @@ _WORKER_SLOT: List[Any] = []  # [slots, index]
 _FREE, _IDLE = -2, -1
 
 
-def _init_worker(config: Config, slots: Optional[SynchronizedArray[int]] = None) -> None:
+def _init_worker(catalog: Catalog, slots: Optional[SynchronizedArray[int]] = None) -> None:
     """Pool initializer: the effective catalogue (built-in + config entries), once per process,
     and a slot in which this worker says which file it is analysing (to isolate a crash)."""
-    from detector.runner import effective_catalog
-
-    _WORKER_CATALOG[:] = [effective_catalog(config)]
+    _WORKER_CATALOG[:] = [catalog]
     _WORKER_SLOT[:] = []
     if slots is not None:
         with slots.get_lock():
@@ -158,7 +155,7 @@ def worker_count(jobs: int, tasks: int) -> int:
     return max(min(jobs, default_jobs(), tasks), 1)
 
 
-def analyse_all(tasks: Sequence[Task], config: Config, catalog: Catalog, jobs: int, encoded: bool, done: Done) -> None:
+def analyse_all(tasks: Sequence[Task], catalog: Catalog, jobs: int, encoded: bool, done: Done) -> None:
     """Analyse every task, calling ``done`` once per task as results arrive.
 
     A worker that dies (a crash in native code, the out-of-memory killer) costs the file it
@@ -170,10 +167,10 @@ def analyse_all(tasks: Sequence[Task], config: Config, catalog: Catalog, jobs: i
         return
     remaining = list(tasks)
     while remaining:
-        remaining = _pooled(remaining, config, jobs, encoded, done)
+        remaining = _pooled(remaining, catalog, jobs, encoded, done)
 
 
-def _pooled(tasks: Sequence[Task], config: Config, jobs: int, encoded: bool, done: Done) -> List[Task]:
+def _pooled(tasks: Sequence[Task], catalog: Catalog, jobs: int, encoded: bool, done: Done) -> List[Task]:
     """One pool over ``tasks``. Returns the tasks still to analyse when a worker died."""
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
     from concurrent.futures.process import BrokenProcessPool
@@ -184,7 +181,7 @@ def _pooled(tasks: Sequence[Task], config: Config, jobs: int, encoded: bool, don
     slots = context.Array("q", [_FREE] * workers)
     finished: Set[int] = set()
     by_index = {task.index: task for task in tasks}
-    pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker, initargs=(config, slots))
+    pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker, initargs=(catalog, slots))
     try:
         pending = {pool.submit(_run_chunk, chunk, encoded) for chunk in chunks}
         while pending:
@@ -204,15 +201,15 @@ def _pooled(tasks: Sequence[Task], config: Config, jobs: int, encoded: bool, don
     if not in_flight:  # no worker got as far as a file: every file goes alone
         in_flight = {task.index for task in unfinished}
     for index in sorted(in_flight):
-        _isolated(by_index[index], config, encoded, done)
+        _isolated(by_index[index], catalog, encoded, done)
     return [task for task in unfinished if task.index not in in_flight]
 
 
-def _isolated(task: Task, config: Config, encoded: bool, done: Done) -> None:
+def _isolated(task: Task, catalog: Catalog, encoded: bool, done: Done) -> None:
     """One file in a process of its own: its summary, or BLK903 when the process dies."""
     context = _context()
     receive, send = context.Pipe(duplex=False)
-    process = context.Process(target=_isolated_main, args=(send, config, task, encoded), daemon=True)
+    process = context.Process(target=_isolated_main, args=(send, catalog, task, encoded), daemon=True)
     process.start()
     send.close()
     try:
@@ -233,8 +230,8 @@ def _isolated(task: Task, config: Config, encoded: bool, done: Done) -> None:
     done(task, summary, None)  # not cached: the next run tries again
 
 
-def _isolated_main(send: Connection, config: Config, task: Task, encoded: bool) -> None:
-    _init_worker(config)
+def _isolated_main(send: Connection, catalog: Catalog, task: Task, encoded: bool) -> None:
+    _init_worker(catalog)
     send.send(_run_chunk([task], encoded)[0][1:])
     send.close()
 

@@ -15,11 +15,11 @@ from typing import NamedTuple
 import pytest
 from click.testing import CliRunner
 
-from detector import cache, runner
+from detector import cache, runner, workers
 from detector.analysis.summary import CallFlag, CallRecord, ClassSummary, FunctionSummary, ModuleSummary, Symbol
 from detector.cache import codec, secret
 from detector.cli import main
-from detector.config import Config
+from detector.config import Config, effective_catalog
 
 APP = "import time\n\n\nasync def handler():\n    time.sleep(1)\n"
 FINDING = "app.py:5:5: BLK100"
@@ -268,7 +268,8 @@ def test_summaries_survive_the_cache_encoding_unchanged():
     fixtures = Path(__file__).resolve().parent.parent / "fixtures"
     files = sorted(fixtures.rglob("*.py"))
     config = Config(root=fixtures)
-    summaries = runner.summarize_files(files, config, runner.effective_catalog(config), jobs=1)
+    catalog = effective_catalog(config)
+    summaries = [workers.analyse(path.read_bytes(), str(path), catalog, path.stem, False) for path in files]
     assert any(summary.functions and summary.classes and summary.bindings for summary in summaries)
     functions = [function for summary in summaries for function in summary.functions]
     assert any(function.returns for function in functions) and any(function.decorated for function in functions)

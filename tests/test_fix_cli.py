@@ -13,6 +13,8 @@ from typing import Dict
 import libcst
 import pytest
 
+from detector.config import Config
+from detector.fix import plan_findings
 from detector.report import sarif
 from detector.runner import check_paths
 
@@ -104,7 +106,7 @@ def test_diff_applies_with_git_and_patch_and_gives_what_fix_writes(tmp_path: Pat
     assert (tmp_path / "diffed" / name).read_bytes() == expected
 
 
-def test_sarif_parses_each_file_once_for_all_its_fixes(tmp_path: Path, monkeypatch):
+def test_fixes_for_sarif_parse_each_file_once(tmp_path: Path, monkeypatch):
     lines = ["import time", "", "", "async def f():"] + [f"    time.sleep({i + 1})" for i in range(43)]
     write(tmp_path, {"app.py": ("\n".join(lines) + "\n").encode()})
     monkeypatch.chdir(tmp_path)
@@ -113,8 +115,9 @@ def test_sarif_parses_each_file_once_for_all_its_fixes(tmp_path: Path, monkeypat
     parses = []
     real = libcst.parse_module
     monkeypatch.setattr(libcst, "parse_module", lambda *a, **k: parses.append(1) or real(*a, **k))
-    results = json.loads(sarif.render(findings))["runs"][0]["results"]
+    planned = plan_findings(findings, Config())
     assert len(parses) == 1
+    results = json.loads(sarif.render(planned))["runs"][0]["results"]
     assert all(r["fixes"][0]["artifactChanges"][0]["replacements"] for r in results)
 
 

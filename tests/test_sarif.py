@@ -12,6 +12,8 @@ from click.testing import CliRunner
 from detector import __version__
 from detector.catalog import builtin
 from detector.cli import main
+from detector.config import Config
+from detector.fix import plan_findings
 from detector.report import sarif
 from detector.report.ruledocs import docs
 from detector.runner import check_source
@@ -207,7 +209,8 @@ def test_no_findings_is_a_valid_empty_run(tmp_path: Path, validator, monkeypatch
 def test_paths_outside_the_root_and_odd_characters(tmp_path: Path, validator):
     source = "import asyncio, time\n\nasync def f():\n    x = 'é'; time.sleep(1)\n"
     findings = check_source(source, str(tmp_path / "dir with space" / "m.py"))
-    log = json.loads(sarif.render(findings, sources={findings[0].filename: source.encode()}, root=tmp_path / "elsewhere"))
+    sources = {findings[0].filename: source.encode()}
+    log = json.loads(sarif.render(plan_findings(findings, Config(), sources), sources=sources, root=tmp_path / "elsewhere"))
     assert_valid(validator, log)
     location = log["runs"][0]["results"][0]["locations"][0]["physicalLocation"]
     assert location["artifactLocation"]["uri"].startswith("file:///")
@@ -228,7 +231,7 @@ def test_each_fix_is_the_rewrite_of_its_finding_alone_also_in_crlf_and_latin1():
               "    time.sleep(1)\r\n    time.sleep(2)\r\n").encode("latin-1")
     findings = check_source(source, "m.py")
     assert len(findings) == 2
-    log = json.loads(sarif.render(findings, sources={"m.py": source}))
+    log = json.loads(sarif.render(plan_findings(findings, Config(), {"m.py": source}), sources={"m.py": source}))
     for finding, result in zip(findings, log["runs"][0]["results"]):
         alone = fix_source(source, [finding], remedies, filename="m.py").fixed.decode("latin-1")
         replacements = result["fixes"][0]["artifactChanges"][0]["replacements"]

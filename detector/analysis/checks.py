@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Callable, Dict, Iterable, List, Optional, Tuple
 
+from detector.analysis.chains import blocking_chains
 from detector.analysis.findings import short_name
 from detector.analysis.project import FunctionTarget, Project
 from detector.analysis.summary import CallRecord, FunctionSummary, ModuleSummary
@@ -57,9 +58,7 @@ class Scan:
 
     @cached_property
     def chains(self) -> Dict[int, Tuple[Hop, ...]]:
-        """id(sync function) -> its shortest chain down to a blocking call (propagate.blocking_chains)."""
-        from detector.analysis.propagate import blocking_chains
-
+        """id(sync function) -> its shortest chain down to a blocking call."""
         return blocking_chains(self.project)
 
     @cached_property

@@ -10,8 +10,8 @@ from typing import Iterator, Optional, Set, Tuple
 from detector.analysis import offload
 from detector.analysis.checks import CallSite, Scan, check
 from detector.analysis.findings import short_name, suppressed
-from detector.analysis.project import RuleTarget
-from detector.analysis.propagate import callee, hop
+from detector.analysis.chains import hop
+from detector.analysis.project import RuleTarget, callee
 from detector.analysis.summary import ACCESS, AWAITED, FAN_OUT, OFFLOAD_ARG, STATEMENT, STORED, WITH_ITEM, CallRecord
 from detector.model import Finding, Hop
 

@@ -88,10 +88,6 @@ class Scope:
     def bind(self, name: str, source: Source) -> None:
         self.sources.setdefault(name, []).append(source)
 
-    @property
-    def is_function(self) -> bool:
-        return self.kind in ("def", "async", "lambda")
-
     def function_scope(self) -> "Scope":
         """The scope whose frame runs this code (comprehensions run in their function's frame)."""
         scope = self

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Dict, Iterable, List, Optional, Set, Tuple, Union
 
-from detector.analysis.summary import NONE, ClassSummary, Construction, FunctionSummary, ModuleSummary
+from detector.analysis.summary import ACCESS, ASSIGNS, AWAITED, ITERATED, NONE, CallRecord, ClassSummary, Construction, FunctionSummary, ModuleSummary
 from detector.catalog import Catalog, Rule
 
 _MAX_DEPTH = 12
@@ -322,3 +322,23 @@ class Project:
         if found and len(found) == 1:
             return FunctionTarget(found[0])
         return None
+
+
+def callee(project: Project, call: CallRecord) -> Optional[FunctionSummary]:
+    """The sync project function a call runs on the spot, if it can be known."""
+    if call.flags & ASSIGNS:
+        return None
+    resolved = project.resolve(call.target)
+    if not isinstance(resolved, FunctionTarget):
+        return None
+    function = resolved.function
+    if function.is_async or function.offloaded:
+        return None
+    if call.flags & ACCESS and not function.is_property:
+        return None
+    if function.is_generator and not call.flags & ITERATED:
+        return None  # calling a generator function runs none of its body
+    if call.flags & AWAITED and function.decorated:
+        return None  # a decorator may have made it a coroutine function, or sent it to a thread
+    # ``await send(f)`` with a plain sync ``send``: its body runs on the loop before it returns the awaitable.
+    return function

@@ -11,74 +11,15 @@ not call ``helper`` on the loop.
 """
 from __future__ import annotations
 
-from collections import deque
-from typing import Deque, Dict, Iterator, List, Optional, Tuple
+from typing import Dict, Iterator
 
+from detector.analysis.chains import CODE, Chain, hop
 from detector.analysis.checks import CallSite, Scan, check
-from detector.analysis.findings import short_name, suppressed
-from detector.analysis.project import FunctionTarget, Project, RuleTarget
-from detector.analysis.summary import (
-    ACCESS, ASSIGNS, AWAITED, ITERATED, NONE, OFFLOAD_ARG, CallRecord, FunctionSummary, ModuleSummary,
-)
-from detector.model import Applicability, Finding, Hop
+from detector.analysis.findings import suppressed
+from detector.analysis.project import Project, RuleTarget, callee
+from detector.analysis.summary import ACCESS, AWAITED, NONE, OFFLOAD_ARG, CallRecord, FunctionSummary, ModuleSummary
+from detector.model import Applicability, Finding
 
-CODE = "BLK200"  # the chains stop at a noqa for this rule too
-Chain = Tuple[Hop, ...]
-
-
-def hop(module: ModuleSummary, function: FunctionSummary, call: CallRecord) -> Hop:
-    return Hop(module.path, call.row, call.col, short_name(function, module), call.text)
-
-
-def callee(project: Project, call: CallRecord) -> Optional[FunctionSummary]:
-    """The sync project function a call runs on the spot, if it can be known."""
-    if call.flags & ASSIGNS:
-        return None
-    resolved = project.resolve(call.target)
-    if not isinstance(resolved, FunctionTarget):
-        return None
-    function = resolved.function
-    if function.is_async or function.offloaded:
-        return None
-    if call.flags & ACCESS and not function.is_property:
-        return None
-    if function.is_generator and not call.flags & ITERATED:
-        return None  # calling a generator function runs none of its body
-    if call.flags & AWAITED and function.decorated:
-        return None  # a decorator may have made it a coroutine function, or sent it to a thread
-    # ``await send(f)`` with a plain sync ``send``: its body runs on the loop before it returns the awaitable.
-    return function
-
-
-def blocking_chains(project: Project) -> Dict[int, Chain]:
-    """id(sync function) -> the shortest chain from one of its calls down to a blocking call."""
-    chains: Dict[int, Chain] = {}
-    callers: Dict[int, List[Tuple[ModuleSummary, FunctionSummary, CallRecord]]] = {}
-    queue: Deque[FunctionSummary] = deque()
-    for module in project.summaries:
-        for function in module.functions:
-            if function.is_async:
-                continue
-            for call in function.calls:
-                if call.flags & (AWAITED | ACCESS) == 0:
-                    resolved = project.resolve(call.target)
-                    if isinstance(resolved, RuleTarget):
-                        rule = resolved.rule
-                        # noqa on the blocking line silences every chain through it.
-                        if id(function) not in chains and not suppressed(module, call, (rule.code, CODE) + rule.peer_codes):
-                            chains[id(function)] = (hop(module, function, call),)
-                            queue.append(function)
-                        continue
-                target = callee(project, call)
-                if target is not None and not suppressed(module, call, (CODE,)):
-                    callers.setdefault(id(target), []).append((module, function, call))
-    while queue:
-        function = queue.popleft()
-        for module, caller, call in callers.get(id(function), ()):
-            if id(caller) not in chains:
-                chains[id(caller)] = (hop(module, caller, call),) + chains[id(function)]
-                queue.append(caller)
-    return chains
 
 
 def blocks(project: Project, call: CallRecord, chains: Dict[int, Chain]) -> bool:

@@ -24,8 +24,7 @@ from typing import Dict, FrozenSet, Iterator, List, Optional, Tuple
 
 from detector.analysis import offload
 from detector.analysis.findings import short_name
-from detector.analysis.project import FunctionTarget, Project, RuleTarget
-from detector.analysis.propagate import callee
+from detector.analysis.project import FunctionTarget, Project, RuleTarget, callee
 from detector.analysis.summary import ACCESS, ARGUMENT, ASSIGNS, MUTATES, CallRecord, FunctionSummary, ModuleSummary
 
 # Objects that belong to the loop that created them.
@@ -56,11 +55,8 @@ class ThreadSafety:
         self._memo: Dict[int, Optional[str]] = {}
         self._writers: Optional[Dict[str, List[Writer]]] = None
 
-    def hazard(self, function: FunctionSummary, iterated: bool = False) -> Optional[str]:
-        """Why running ``function`` in a worker thread may break the program; None when nothing is known against it.
-
-        ``iterated``: the call site iterates a generator's result (the thread would only create it).
-        """
+    def hazard(self, function: FunctionSummary) -> Optional[str]:
+        """Why running ``function`` in a worker thread may break the program; None when nothing is known against it."""
         module = self.project.module_of.get(id(function))
         if function.is_generator and module is not None:
             return (f"`{short_name(function, module)}` is a generator: a thread would only create it, "

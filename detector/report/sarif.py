@@ -16,7 +16,8 @@ needs one). A fix offload refuses carries its reason in ``properties.fix`` (appl
 computed (the file changed since the check) leaves only ``properties.fix`` (applicability and
 description), which every fixable result has.
 
-This module reads the catalogue and, lazily, the fixer; the rest of ``report`` knows only ``model``.
+Edits come with the findings (the CLI plans them with ``detector.fix.plan_findings``): this module
+reads the catalogue for rule descriptors; it never runs the fixer.
 """
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Mapping, Optional, 
 
 from detector import __version__, files
 from detector.display import uri_path
-from detector.model import Applicability, Finding, Hop
+from detector.model import Finding, Hop
 
 if TYPE_CHECKING:
     from detector.catalog import Rule
@@ -88,25 +89,13 @@ def _rule_descriptor(rule: Rule) -> Dict[str, Any]:
 
 
 # -- fixes --------------------------------------------------------------------------------------
-def compute_fixes(
-    findings: Sequence[Finding],
-    sources: Optional[Mapping[str, bytes]] = None,
-    target_version: str = "py39",
-    remedies: Optional[Mapping[str, str]] = None,
-) -> Dict[int, List[Dict[str, Any]]]:
+def compute_fixes(findings: Sequence[Finding], sources: Optional[Mapping[str, bytes]] = None) -> Dict[int, List[Dict[str, Any]]]:
     """``{index in findings: replacements}`` for every finding whose fix has edits.
 
-    The check attaches each fix's edits (the rewrite of that finding alone, so they apply to the
-    file as it is); findings that come without them are planned here, one parse per file.
-    Sources are read from disk unless given, once per file, for the character offsets.
+    The caller attaches each fix's edits (``fix.plan_findings``: the rewrite of that finding
+    alone, so they apply to the file as it is). Sources are read from disk unless given, once
+    per file, for the character offsets.
     """
-    if any(f.fix is not None and f.fix.applicability is not Applicability.SUGGESTION and not f.fix.edits
-           for f in findings):
-        from detector import fix as fixer
-        from detector.config import Config
-
-        findings = fixer.plan_findings(findings, Config(target_version=target_version), sources,
-                                       dict(remedies) if remedies is not None else None)
     texts: Dict[str, Optional[List[int]]] = {}
     edits: Dict[int, List[Dict[str, Any]]] = {}
     for index, finding in enumerate(findings):
@@ -260,17 +249,14 @@ def render(
     findings: List[Finding],
     rules: Optional[Iterable[Rule]] = None,
     sources: Optional[Mapping[str, bytes]] = None,
-    target_version: str = "py39",
     with_fixes: bool = True,
     root: Optional[Path] = None,
     runtime: Optional[Sequence[Dict[str, Any]]] = None,
 ) -> str:
-    """The SARIF log as text. Fixes are computed from the files on disk (or ``sources``)."""
+    """The SARIF log as text. A finding's fix becomes replacements when it carries edits; their
+    character offsets come from the files on disk (or ``sources``)."""
     rules = list(rules) if rules is not None else None
-    fixes = None
-    if with_fixes:
-        remedies = {rule.code: rule.remedy for rule in rules} if rules is not None else None
-        fixes = compute_fixes(findings, sources, target_version, remedies)
+    fixes = compute_fixes(findings, sources) if with_fixes else None
     text = json.dumps(build(findings, rules, fixes, root, runtime), indent=2, ensure_ascii=False) + "\n"
     # A file name that is not UTF-8 reaches messages as lone surrogates, which no encoder
     # accepts: inside JSON strings they become \\udcXX escapes (URIs carry the real bytes).

@@ -114,7 +114,7 @@ def _optional(value: object, kind: type) -> Union[int, float, str, None]:
     return _str(value)
 
 
-def _frame_or_none(data: Optional[Dict[str, Any]]) -> Optional[Frame]:
+def frame_or_none(data: Optional[Dict[str, Any]]) -> Optional[Frame]:
     return Frame.from_dict(data) if data else None
 
 
@@ -145,8 +145,8 @@ class Culprit:
     def from_dict(cls, data: Dict[str, Any]) -> "Culprit":
         return cls(
             task=_optional(data.get("task"), str),
-            frame=_frame_or_none(data.get("frame")),
-            coroutine_frame=_frame_or_none(data.get("coroutine_frame")),
+            frame=frame_or_none(data.get("frame")),
+            coroutine_frame=frame_or_none(data.get("coroutine_frame")),
             samples=_int(data.get("samples", 0)),
             share=_number(data.get("share", 0.0)),
         )
@@ -217,9 +217,9 @@ class StallEvent:
             samples=_int(data.get("samples", 0)),
             cpu=_optional(data.get("cpu"), float),
             runnable=_optional(data.get("runnable"), float),
-            user_frame=_frame_or_none(data.get("user_frame")),
-            innermost_frame=_frame_or_none(data.get("innermost_frame")),
-            coroutine_frame=_frame_or_none(data.get("coroutine_frame")),
+            user_frame=frame_or_none(data.get("user_frame")),
+            innermost_frame=frame_or_none(data.get("innermost_frame")),
+            coroutine_frame=frame_or_none(data.get("coroutine_frame")),
             stack=[Frame.from_dict(item) for item in _list(data.get("stack", []))],
             seen=[(Frame.from_dict(item), _int(item.get("samples", 0))) for item in _list(data.get("seen", []))],
             culprits=[Culprit.from_dict(item) for item in _list(data.get("culprits", []))],

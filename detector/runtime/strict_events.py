@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Dict, Iterable, List, Optional
 
-from .events import Frame, _frame_or_none
+from .events import Frame, frame_or_none
 
 
 @dataclass
@@ -56,8 +56,8 @@ class StrictCall:
             loop_thread=str(data.get("loop_thread", "")),
             loop=str(data.get("loop", "")),
             pid=int(data.get("pid", 0)),
-            user_frame=_frame_or_none(data.get("user_frame")),
-            coroutine_frame=_frame_or_none(data.get("coroutine_frame")),
+            user_frame=frame_or_none(data.get("user_frame")),
+            coroutine_frame=frame_or_none(data.get("coroutine_frame")),
             stack=[Frame.from_dict(item) for item in data.get("stack", [])],
             count=int(data.get("count", 1)),
             events={str(k): int(v) for k, v in events.items()},

@@ -1,0 +1,49 @@
+"""Which project functions block, and by which path: the shortest chain of sync calls from each
+down to a catalogued blocking call (see ``propagate`` for the call graph's edges)."""
+from __future__ import annotations
+
+from collections import deque
+from typing import Deque, Dict, List, Tuple
+
+from detector.analysis.findings import short_name, suppressed
+from detector.analysis.project import Project, RuleTarget, callee
+from detector.analysis.summary import ACCESS, AWAITED, CallRecord, FunctionSummary, ModuleSummary
+from detector.model import Hop
+
+CODE = "BLK200"  # the chains stop at a noqa for this rule too
+Chain = Tuple[Hop, ...]
+
+
+def hop(module: ModuleSummary, function: FunctionSummary, call: CallRecord) -> Hop:
+    return Hop(module.path, call.row, call.col, short_name(function, module), call.text)
+
+
+def blocking_chains(project: Project) -> Dict[int, Chain]:
+    """id(sync function) -> the shortest chain from one of its calls down to a blocking call."""
+    chains: Dict[int, Chain] = {}
+    callers: Dict[int, List[Tuple[ModuleSummary, FunctionSummary, CallRecord]]] = {}
+    queue: Deque[FunctionSummary] = deque()
+    for module in project.summaries:
+        for function in module.functions:
+            if function.is_async:
+                continue
+            for call in function.calls:
+                if call.flags & (AWAITED | ACCESS) == 0:
+                    resolved = project.resolve(call.target)
+                    if isinstance(resolved, RuleTarget):
+                        rule = resolved.rule
+                        # noqa on the blocking line silences every chain through it.
+                        if id(function) not in chains and not suppressed(module, call, (rule.code, CODE) + rule.peer_codes):
+                            chains[id(function)] = (hop(module, function, call),)
+                            queue.append(function)
+                        continue
+                target = callee(project, call)
+                if target is not None and not suppressed(module, call, (CODE,)):
+                    callers.setdefault(id(target), []).append((module, function, call))
+    while queue:
+        function = queue.popleft()
+        for module, caller, call in callers.get(id(function), ()):
+            if id(caller) not in chains:
+                chains[id(caller)] = (hop(module, caller, call),) + chains[id(function)]
+                queue.append(caller)
+    return chains
