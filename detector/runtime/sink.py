@@ -36,6 +36,7 @@ LOCK_WAIT = 0.5  # from a signal handler: give up rather than wait on a lock for
 
 
 def _write_atomic(path: str, data: object) -> None:
+    # Not detector.atomic: in a watched process this package loads on its own (_offload_runtime).
     tmp = path + ".tmp"
     with open(tmp, "w", encoding="utf-8") as handle:
         json.dump(data, handle)
