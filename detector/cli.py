@@ -326,7 +326,7 @@ def _load_baseline(baseline_file: Optional[Path], write_baseline: Optional[Path]
 def _render(output_format: str, findings: List[Finding], settings: Config, color: bool, show_source: bool,
             sources: Optional[Mapping[str, bytes]], joined: Optional[ConfirmResult] = None) -> str:
     """``joined`` (``--runtime``) adds each finding's runtime status to the json and sarif records."""
-    from detector.report import FORMATS, json_format, sarif, terminal
+    from detector.report import terminal
 
     runtime = None if joined is None else [item.to_dict()["runtime"] for item in joined.findings]
     if output_format == "text":
@@ -334,13 +334,18 @@ def _render(output_format: str, findings: List[Finding], settings: Config, color
     if output_format == "sarif":
         from detector import fix as fixer
         from detector.config import effective_catalog
+        from detector.report import sarif
 
         rules = effective_catalog(settings).rules.values()
         findings = fixer.plan_findings(findings, settings, sources)  # each fix's edits, one parse per file
         return sarif.render(findings, rules=rules, sources=sources, runtime=runtime)
     if output_format == "json":
+        from detector.report import json_format
+
         return json_format.render(findings, runtime=runtime)
-    return FORMATS[output_format](findings)
+    from detector.report import github
+
+    return github.render(findings)
 
 
 def _load_runtime(report_path: str) -> Dict[str, Any]:

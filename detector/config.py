@@ -5,7 +5,6 @@ is a ConfigError (exit 2), never silently ignored.
 """
 from __future__ import annotations
 
-import difflib
 import fnmatch
 import os
 import re
@@ -228,6 +227,8 @@ def from_mapping(table: object, root: Path, source: Optional[Path] = None) -> Co
         raise ConfigError(f"{where} must be a table")
     for key in table:
         if key not in KEYS:
+            import difflib  # only for a misspelt key
+
             close = difflib.get_close_matches(key, KEYS, n=1)
             hint = f" (did you mean '{close[0]}'?)" if close else f"; known keys: {', '.join(KEYS)}"
             raise ConfigError(f"{where}: unknown key '{key}'{hint}")

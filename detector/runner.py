@@ -5,7 +5,8 @@ are computed otherwise, in worker processes for larger runs (``detector.workers`
 direct and transitive, are recomputed from the summaries of the whole project whenever any
 file changed; a run whose every input (all file keys, settings, checked files, working
 directory) equals an earlier run's reuses that run's findings. This module does not import
-libcst: a run whose files all come from the cache never loads it.
+libcst: a run whose files all come from the cache never loads it, and one whose findings come
+from the cache does not load the project model either.
 """
 from __future__ import annotations
 
@@ -17,12 +18,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Dict, List, Mapping, Optional, Sequence, Union
 
 from detector import files
-from detector.analysis import checks
-from detector.analysis.checks import Scan
-from detector.analysis.findings import direct_findings
-from detector.analysis.fixpolicy import Policy
-from detector.analysis.project import Project
-from detector.analysis.threadsafety import ThreadSafety
 from detector.analysis.summary import ModuleSummary
 from detector.catalog import Catalog
 from detector.config import DEFAULT_MAX_FILE_SIZE, Config, effective_catalog
@@ -96,6 +91,14 @@ def _too_large(data: bytes, shown: str, name: str, max_size: int) -> Optional[Mo
 
 
 def findings_for(summaries: List[ModuleSummary], catalog: Catalog, config: Config) -> List[Finding]:
+    # Imported here: a run whose findings all come from the cache never needs the project model.
+    from detector.analysis import checks
+    from detector.analysis.checks import Scan
+    from detector.analysis.findings import direct_findings
+    from detector.analysis.fixpolicy import Policy
+    from detector.analysis.project import Project
+    from detector.analysis.threadsafety import ThreadSafety
+
     project = Project(summaries, catalog)
     policy = Policy(project, config)
     safety = ThreadSafety(project)

@@ -1,5 +1,5 @@
 """Imports inside ``detector`` point one way, read statically from the source (function-level
-imports included): no module imports itself back through others, report modules never reach
+imports included, imports for type checking only left out): no module imports itself back through others, report modules never reach
 the fixer, and no module uses another module's private names."""
 from __future__ import annotations
 
@@ -28,7 +28,14 @@ MODULES = _modules()
 def _imports(name: str, path: Path) -> Iterator[Tuple[str, str, str]]:
     """(module, name taken from it or "", the local name bound) for every import in the module."""
     package = name if path.name == "__init__.py" else name.rpartition(".")[0]
-    for node in ast.walk(ast.parse(path.read_bytes())):
+    tree = ast.parse(path.read_bytes())
+    # Imports for type annotations only are never run: they do not count.
+    typing_only = {id(inner) for node in ast.walk(tree) if isinstance(node, ast.If)
+                   and isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING"
+                   for statement in node.body for inner in ast.walk(statement)}
+    for node in ast.walk(tree):
+        if id(node) in typing_only:
+            continue
         if isinstance(node, ast.Import):
             for alias in node.names:
                 yield alias.name, "", alias.asname or alias.name.partition(".")[0]

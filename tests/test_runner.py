@@ -152,20 +152,21 @@ def test_symlinked_file_resolves_to_its_target(tmp_path: Path):
 
 
 LIBCST_LOADED = """
-import sys
+import os, sys
 from detector.cli import main
 sys.argv = ["offload", *sys.argv[1:]]
 try:
     main()
 except SystemExit:
     pass
-print("libcst" in sys.modules, file=sys.stderr)
+print(os.environ.get("OFFLOAD_PROBE", "libcst") in sys.modules, file=sys.stderr)
 """
 
 
-def offload_in_subprocess(cwd: Path, *args: str) -> str:
+def offload_in_subprocess(cwd: Path, *args: str, probe: str = "libcst") -> str:
+    """Whether module ``probe`` was imported by ``offload ARGS`` ("True" / "False")."""
     done = subprocess.run([sys.executable, "-c", LIBCST_LOADED, *args], cwd=cwd, capture_output=True, text=True,
-                          timeout=120)
+                          timeout=120, env=dict(os.environ, OFFLOAD_PROBE=probe))
     return done.stderr.strip().splitlines()[-1]
 
 
@@ -182,3 +183,13 @@ def test_version_and_cached_runs_do_not_import_libcst(tmp_path: Path):
         os.utime(path, (past, past))  # every stat changed: read and hashed again, still not analysed
     assert offload_in_subprocess(root, "check", "-q", "--statistics") == "False"
     assert offload_in_subprocess(root, "check", "-q", "--statistics", "--select", "BLK1") == "False"  # new findings, same summaries
+
+
+def test_a_run_whose_findings_come_from_the_cache_does_not_load_the_project_model(tmp_path: Path):
+    root = tmp_path / "depth"
+    shutil.copytree(FIXTURES / "projects" / "depth", root, ignore=shutil.ignore_patterns(".offload_cache"))
+    (root / "pyproject.toml").write_text("[project]\nname = 'depth'\n")
+    model = "detector.analysis.project"
+    assert offload_in_subprocess(root, "check", "-q", "--statistics", probe=model) == "True"  # cold
+    assert offload_in_subprocess(root, "check", "-q", "--statistics", probe=model) == "False"  # findings reused
+    assert offload_in_subprocess(root, "check", "-q", "--statistics", "--select", "BLK1", probe=model) == "True"

@@ -1,14 +1,6 @@
-"""Output formats. Each takes Finding records and returns text; none knows how they were found."""
-from __future__ import annotations
+"""Output formats. Each takes Finding records and returns text; none knows how they were found.
 
-from typing import Callable, Dict, List
-
-from detector.model import Finding
-from detector.report import github, json_format, sarif, text
-
-FORMATS: Dict[str, Callable[[List[Finding]], str]] = {
-    "text": text.render,
-    "json": json_format.render,
-    "sarif": sarif.render,  # the CLI also passes the effective rules and stdin sources
-    "github": github.render,
-}
+Modules: ``text`` (plain lines, summary, statistics), ``terminal`` (colour, ``--show-source``),
+``json_format``, ``sarif``, ``github`` (Actions annotations), ``ruledocs``. The CLI imports only
+the one a run prints.
+"""
