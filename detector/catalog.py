@@ -29,6 +29,19 @@ Schema of a family file (user ``[[tool.offload.blocking-calls]]`` entries use th
     "pathlib.Path.parent" = "pathlib.Path"
     [aliases]                         # another spelling -> the canonical name
     "pathlib.PosixPath" = "pathlib.Path"
+    [[on-loop]]                       # sync code a framework runs on the loop (BLK304)
+    framework = "Tornado"
+    subclass-of = ["tornado.web.RequestHandler"]
+    methods = ["get", "post"]
+    decorators = []                   # e.g. ["homeassistant.core.callback"]
+    callbacks = { ".call_soon" = 0 }  # registration -> index of the callback argument
+    advice = "make it `async def` and offload the blocking work to a thread"
+    [elements]                        # iterating a Type gives instances of another
+    "os.ScandirIterator" = "os.DirEntry"
+    [arguments]                       # calls whose arguments decide whether they block
+    "select.select" = { position = 3, keyword = "timeout", not-zero = true }  # 0 polls
+    "json.load" = { position = 0, keyword = "fp", type = "io.IOBase" }       # only on a real file
+    "fcntl.flock" = { position = 1, keyword = "operation", unless = "LOCK_NB" }
 """
 from __future__ import annotations
 
@@ -60,7 +73,12 @@ EXAMPLE_KEYS = ("invalid", "valid", "fixed")
 EXAMPLE_REF = re.compile(r"^\{(invalid|valid|fixed)\[(\d+)\]\}$", re.M)
 # The message of a catalogued (or configured) blocking call: ``advice`` says how to move it off the loop.
 CALL_MESSAGE = "blocking call `{call}()` in async function `{function}`; {advice}"
-FILE_KEYS = {"family", "title", "rule", "returns", "attributes", "aliases"}
+# The message of a statement that blocks (``for line in f``, ``import x``): never a call.
+STATEMENT_MESSAGE = "blocking `{statement}` in async function `{function}`; {advice}"
+FILE_KEYS = {"family", "title", "rule", "returns", "attributes", "aliases", "arguments", "elements", "on-loop"}
+ON_LOOP_KEYS = {"framework", "subclass-of", "methods", "decorators", "callbacks", "advice"}
+DEFAULT_LOOP_ADVICE = "move the blocking work to a thread"
+ARGUMENT_KEYS = {"position", "keyword", "type", "not-zero", "unless"}
 # User entries without a code join this rule.
 CUSTOM_CODE = "BLK190"
 
@@ -107,6 +125,42 @@ class Rule:
         return snippets[index]
 
 
+@dataclass(frozen=True)
+class ArgumentCondition:
+    """One argument that decides whether a catalogued call blocks, by position and keyword.
+
+    ``not_zero``: a literal 0 there polls instead of waiting (``select.select(r, w, x, 0)``);
+    a missing argument waits forever, so it stays a finding. ``type``: only an argument of that
+    type blocks (``json.load`` on a file object, not on ``io.StringIO``); a missing or unknown
+    one is silence. ``unless``: a flag named in the argument makes it non-blocking (``LOCK_NB``).
+    """
+
+    position: Optional[int]
+    keyword: str
+    type: str = ""
+    not_zero: bool = False
+    unless: str = ""
+
+
+@dataclass(frozen=True)
+class LoopEntry:
+    """Sync code a framework runs on the event loop, checked like an async body (BLK304).
+
+    ``methods`` of classes deriving from ``subclass_of`` (asyncio protocols, Tornado
+    handlers); functions decorated with one of ``decorators`` (Home Assistant's
+    ``@callback``); callbacks handed to ``callbacks`` registrations, by the index of the
+    callback argument: a dotted name, or ``.name`` for that method on any receiver
+    (``loop.call_soon``).
+    """
+
+    framework: str
+    subclass_of: Tuple[str, ...] = ()
+    methods: Tuple[str, ...] = ()
+    decorators: Tuple[str, ...] = ()
+    callbacks: Tuple[Tuple[str, int], ...] = ()
+    advice: str = DEFAULT_LOOP_ADVICE  # what the finding tells to do
+
+
 @dataclass
 class Catalog:
     rules: Dict[str, Rule] = field(default_factory=dict)
@@ -115,10 +169,14 @@ class Catalog:
     aliases: Dict[str, str] = field(default_factory=dict)
     # Configured offload wrappers (``hass.async_add_executor_job``): they run their first argument in a thread.
     wrappers: Tuple[str, ...] = ()
+    arguments: Dict[str, ArgumentCondition] = field(default_factory=dict)
+    elements: Dict[str, str] = field(default_factory=dict)  # iterating a Type gives these
+    on_loop: Tuple[LoopEntry, ...] = ()
     # Derived lookups, rebuilt by ``_index``.
     _exact: Dict[str, str] = field(default_factory=dict, repr=False)
     _wildcard: Dict[str, str] = field(default_factory=dict, repr=False)
     _excluded: FrozenSet[str] = field(default_factory=frozenset, repr=False)
+    _callback_methods: FrozenSet[str] = field(default_factory=frozenset, repr=False)
 
     def canonical(self, qualname: str) -> str:
         """Map an alias prefix to its canonical spelling (``pathlib.PosixPath.x`` -> ``pathlib.Path.x``)."""
@@ -156,6 +214,29 @@ class Catalog:
             found = self.attributes.get(f"{self.canonical(owner_type)}.*")
         return found
 
+    def argument_condition(self, qualname: str) -> Optional[ArgumentCondition]:
+        """The argument that decides whether a call to ``qualname`` blocks, if one does."""
+        return self.arguments.get(self.canonical(qualname)) if self.arguments else None
+
+    def callback_argument(self, target: str) -> Optional[Tuple[int, str]]:
+        """``(index of the callback argument, framework)`` when a call to ``target`` registers
+        a callback the event loop runs."""
+        name = self.canonical(target)
+        method = "." + name.rpartition(".")[2]
+        for entry in self.on_loop:
+            for registration, index in entry.callbacks:
+                if registration == name or registration == method:
+                    return index, entry.framework
+        return None
+
+    def callback_method_names(self) -> FrozenSet[str]:
+        """Registration methods matched on any receiver (``.call_soon``): kept for unknown receivers."""
+        return self._callback_methods
+
+    def element_type(self, owner_type: str) -> Optional[str]:
+        """The type of what iterating an instance of ``owner_type`` gives (``os.DirEntry``)."""
+        return self.elements.get(self.canonical(owner_type))
+
     def roots(self) -> FrozenSet[str]:
         """First components of every catalogued name: a cheap pre-filter for modules."""
         names = list(self._exact) + list(self._wildcard) + list(self.returns) + list(self.aliases)
@@ -173,6 +254,8 @@ class Catalog:
                     exact[call] = rule.code
             excluded.update(rule.exclude)
         self._exact, self._wildcard, self._excluded = exact, wildcard, frozenset(excluded)
+        self._callback_methods = frozenset(
+            name[1:] for entry in self.on_loop for name, _ in entry.callbacks if name.startswith("."))
         return self
 
 
@@ -264,6 +347,61 @@ def parse_rule(data: Mapping[str, Any], family: str, where: str, defaults: Optio
     return rule
 
 
+def _checked_table(value: object, keys: Iterable[str], where: str) -> Mapping[str, object]:
+    """``value`` as a table whose keys are all among ``keys``."""
+    if not isinstance(value, Mapping):
+        raise CatalogError(f"{where}: expected a table")
+    unknown = set(value) - set(keys)
+    if unknown:
+        raise CatalogError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
+    return value
+
+
+def _as_condition(data: object, where: str) -> ArgumentCondition:
+    value = _checked_table(data, ARGUMENT_KEYS, where)
+    position = value.get("position")
+    keyword = value.get("keyword", "")
+    if position is not None and (type(position) is not int or position < 0):
+        raise CatalogError(f"{where}: 'position' must be a non-negative integer")
+    if not isinstance(keyword, str) or (position is None and not keyword):
+        raise CatalogError(f"{where}: 'keyword' must be a string (required without 'position')")
+    kind, unless, not_zero = value.get("type", ""), value.get("unless", ""), value.get("not-zero", False)
+    if not isinstance(kind, str) or not isinstance(unless, str) or type(not_zero) is not bool:
+        raise CatalogError(f"{where}: 'type' and 'unless' must be strings, 'not-zero' a boolean")
+    if not (kind or unless or not_zero):
+        raise CatalogError(f"{where}: one of 'type', 'unless' or 'not-zero' is required")
+    return ArgumentCondition(position, keyword, kind, not_zero, unless)
+
+
+def parse_on_loop(data: object, where: str) -> LoopEntry:
+    """Validate one ``[[on-loop]]`` table (the catalogue's, or a user's ``[[tool.offload.on-loop]]``)."""
+    data = _checked_table(data, ON_LOOP_KEYS, where)
+    framework = data.get("framework")
+    if not isinstance(framework, str) or not framework:
+        raise CatalogError(f"{where}: 'framework' (the name findings show) must be a non-empty string")
+    lists = {key: _as_str_list(data[key], f"{where}.{key}") if key in data else ()
+             for key in ("subclass-of", "methods", "decorators")}
+    if bool(lists["subclass-of"]) != bool(lists["methods"]):
+        raise CatalogError(f"{where}: 'subclass-of' and 'methods' go together")
+    callbacks = data.get("callbacks", {})
+    if not isinstance(callbacks, Mapping) or not all(
+            isinstance(k, str) and k.strip(".") and type(v) is int and v >= 0 for k, v in callbacks.items()):
+        raise CatalogError(f"{where}.callbacks: expected a table of call name = index of the callback argument")
+    if not (lists["methods"] or lists["decorators"] or callbacks):
+        raise CatalogError(f"{where}: one of 'subclass-of' with 'methods', 'decorators' or 'callbacks' is required")
+    advice = data.get("advice", DEFAULT_LOOP_ADVICE)
+    if not isinstance(advice, str) or not advice:
+        raise CatalogError(f"{where}: 'advice' must be a non-empty string")
+    return LoopEntry(framework, lists["subclass-of"], lists["methods"], lists["decorators"],
+                     tuple(sorted(callbacks.items())), advice)
+
+
+def extend_on_loop(catalog: Catalog, entries: Iterable[object], where: str) -> Catalog:
+    """Add user ``on-loop`` entries (places where a framework runs sync code on the loop)."""
+    added = tuple(parse_on_loop(entry, f"{where}[{i}]") for i, entry in enumerate(entries))
+    return replace(catalog, on_loop=catalog.on_loop + added)._index()
+
+
 def _merge_file(catalog: Catalog, data: Mapping[str, Any], where: str) -> None:
     unknown = set(data) - FILE_KEYS
     if unknown:
@@ -274,8 +412,17 @@ def _merge_file(catalog: Catalog, data: Mapping[str, Any], where: str) -> None:
         if rule.code in catalog.rules:
             raise CatalogError(f"{where}: duplicate rule code {rule.code}")
         catalog.rules[rule.code] = rule
-    for key in ("returns", "attributes", "aliases"):
+    for key in ("returns", "attributes", "aliases", "elements"):
         getattr(catalog, key).update(_as_str_table(data.get(key, {}), f"{where}: {key}"))
+    entries = data.get("on-loop", [])
+    if not isinstance(entries, list):
+        raise CatalogError(f"{where}: on-loop: expected an array of tables ([[on-loop]])")
+    catalog.on_loop += tuple(parse_on_loop(entry, f"{where}: on-loop[{i}]") for i, entry in enumerate(entries))
+    arguments = data.get("arguments", {})
+    if not isinstance(arguments, dict):
+        raise CatalogError(f"{where}: arguments: expected a table")
+    for name, value in arguments.items():
+        catalog.arguments[name] = _as_condition(value, f"{where}: arguments.{name}")
 
 
 def rules_dir() -> Path:
@@ -354,7 +501,8 @@ def extend(catalog: Catalog, entries: Iterable[Mapping[str, Any]], where: str) -
             if taken is not None:
                 raise CatalogError(f"{place}: name {rule.name!r} is already the name of {taken}")
             rules[code] = rule
-    merged = Catalog(rules, dict(catalog.returns), dict(catalog.attributes), dict(catalog.aliases), catalog.wrappers)
+    merged = Catalog(rules, dict(catalog.returns), dict(catalog.attributes), dict(catalog.aliases), catalog.wrappers,
+                     dict(catalog.arguments), dict(catalog.elements), catalog.on_loop)
     return merged._index()
 
 

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 KEYS = (
     "select", "ignore", "per-file-ignores", "exclude", "blocking-calls",
     "offload-wrappers", "target-version", "unsafe-fixes", "executor", "strict-allow", "not-on-loop",
-    "max-file-size",
+    "max-file-size", "on-loop",
 )
 NOT_ON_LOOP_RE = re.compile(r"^[A-Za-z_*?][\w*?\[\]]*(\.[A-Za-z_*?][\w*?\[\]]*)*$")
 # Files larger than this are not analysed (BLK904): libcst needs up to ~2 GB of memory per MB
@@ -64,6 +64,8 @@ class Config:
     # Functions, classes or modules (dotted, glob patterns) whose coroutines no asyncio loop
     # runs (a driver steps them with ``coro.send(None)``): no findings there.
     not_on_loop: Tuple[str, ...] = ()
+    # Places where a framework runs sync code on the loop ([[tool.offload.on-loop]], rules/loop.toml's schema).
+    on_loop: Tuple[Mapping[str, object], ...] = ()
     max_file_size: int = DEFAULT_MAX_FILE_SIZE  # bytes; larger files get BLK904
 
     def is_selected(self, code: str, path: Optional[str] = None) -> bool:
@@ -88,7 +90,8 @@ class Config:
 
     def fingerprint(self) -> str:
         """What in the config can change results (for the cache key)."""
-        return repr((self.blocking_calls, self.offload_wrappers, self.target_version, self.max_file_size))
+        return repr((self.blocking_calls, self.offload_wrappers, self.target_version, self.max_file_size,
+                     self.on_loop))
 
 
 def _matches(code: str, selectors: Iterable[str]) -> bool:
@@ -258,6 +261,13 @@ def from_mapping(table: object, root: Path, source: Optional[Path] = None) -> Co
             )
         values["blocking_calls"] = tuple(calls)
         _check_blocking_calls(values["blocking_calls"], f"{where}.blocking-calls")
+    if "on-loop" in table:
+        entries = table["on-loop"]
+        if not isinstance(entries, list) or not all(isinstance(entry, Mapping) for entry in entries):
+            raise ConfigError(f"{where}.on-loop: expected an array of tables ([[tool.offload.on-loop]])")
+        on_loop = tuple(entries)
+        _check_on_loop(on_loop, f"{where}.on-loop")
+        values["on_loop"] = on_loop
     if "target-version" in table:
         version = table["target-version"]
         if version not in TARGET_VERSIONS:
@@ -287,12 +297,14 @@ def from_mapping(table: object, root: Path, source: Optional[Path] = None) -> Co
 
 
 def effective_catalog(config: Config) -> Catalog:
-    """The built-in catalogue with the configuration's ``offload-wrappers`` and ``blocking-calls``."""
+    """The built-in catalogue with the configuration's ``offload-wrappers``, ``on-loop`` and ``blocking-calls``."""
     from detector import catalog
 
     base = catalog.builtin()
     if config.offload_wrappers:
         base = replace(base, wrappers=config.offload_wrappers)
+    if config.on_loop:
+        base = catalog.extend_on_loop(base, config.on_loop, "[tool.offload].on-loop")
     if not config.blocking_calls:
         return base
     where = f"{display_path(config.source) if config.source else 'config'}: [tool.offload].blocking-calls"
@@ -308,6 +320,15 @@ def _check_blocking_calls(entries: Tuple[Mapping[str, Any], ...], where: str) ->
 
     try:
         catalog.extend(catalog.builtin(), entries, where)
+    except catalog.CatalogError as exc:
+        raise ConfigError(str(exc)) from None
+
+
+def _check_on_loop(entries: Tuple[Mapping[str, object], ...], where: str) -> None:
+    from detector import catalog
+
+    try:
+        catalog.extend_on_loop(catalog.builtin(), entries, where)
     except catalog.CatalogError as exc:
         raise ConfigError(str(exc)) from None
 

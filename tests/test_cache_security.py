@@ -2,6 +2,7 @@
 outside the cache, hang a run, crash it, or change what a run reports."""
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import pickle
@@ -306,13 +307,14 @@ def _flagged_summary() -> ModuleSummary:
 def test_the_decoder_rejects_unknown_flags_and_symbols(damage: str):
     data = json.loads(codec.encode_summary(_flagged_summary()))
     call = data[2][0][2][0]
-    assert call[-1] == CallFlag.ACCESS.value and data[4]["x"] == ["ref", "os"]  # where the damage goes
+    flags = [f.name for f in dataclasses.fields(CallRecord)].index("flags")
+    assert call[flags] == CallFlag.ACCESS.value and data[4]["x"] == ["ref", "os"]  # where the damage goes
     if damage == "unknown flag":
-        call[-1] = max(CallFlag).value * 2
+        call[flags] = max(CallFlag).value * 2
     elif damage == "negative flags":
-        call[-1] = -1
+        call[flags] = -1
     elif damage == "flags as text":
-        call[-1] = "ACCESS"
+        call[flags] = "ACCESS"
     elif damage == "unknown symbol kind":
         data[4]["x"] = ["module", "os"]
     else:

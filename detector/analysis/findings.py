@@ -5,8 +5,8 @@ from typing import TYPE_CHECKING, Iterable, Iterator, List, Optional, Tuple
 
 from detector.analysis.fixpolicy import Policy, Spelling
 from detector.analysis.project import Project, RuleTarget
-from detector.analysis.summary import ACCESS, AWAITED, HANDED_ON, IN_LOOP, ITERATED, OFFLOAD_ARG, WITH_ITEM, CallRecord, FunctionSummary, ModuleSummary
-from detector.catalog import Rule
+from detector.analysis.summary import ACCESS, AWAITED, HANDED_ON, IN_LOOP, ITERATED, OFFLOAD_ARG, STATEMENT_FORM, WITH_ITEM, CallRecord, FunctionSummary, ModuleSummary
+from detector.catalog import STATEMENT_MESSAGE, Rule
 from detector.model import Applicability, Finding, Location
 from detector.suppress import is_suppressed
 
@@ -32,6 +32,9 @@ def remedy_text(rule: Rule, call: CallRecord, lazy: bool, spelling: Spelling,
     if rule.remedy == "none":
         advice = f"use {rule.alternative}" if rule.alternative else "do not call it from async code"
         return advice, Applicability.SUGGESTION, f"no automatic rewrite for {rule.code} (`offload rule {rule.code}`)"
+    if call.flags & STATEMENT_FORM:
+        return statement_advice(call, spelling, alternative), Applicability.SUGGESTION, \
+            "a statement, not a call: it cannot be wrapped"
     if call.flags & WITH_ITEM:
         return (
             f"move the `with` block into a sync function and run it with {spelling.thread_call()}" + alternative,
@@ -65,6 +68,19 @@ def remedy_text(rule: Rule, call: CallRecord, lazy: bool, spelling: Spelling,
     return spelling.offload(call.text) + alternative, kind, reason
 
 
+def statement_advice(call: CallRecord, spelling: Spelling, alternative: str) -> str:
+    """Advice for the statements offload reports: an ``import`` and a ``for`` over a file."""
+    if call.text.startswith(("import ", "from ")):
+        return (f"import it at module level, or load it in a thread "
+                f"(`{spelling.call('importlib.import_module, name')}`) before the loop needs it")
+    return f"read the file in a thread, e.g. `lines = {spelling.call('f.readlines')}`" + alternative
+
+
+def shown(call: CallRecord) -> str:
+    """A call as the message names it: ``open()``; a statement as written: ``import x``."""
+    return call.text if call.flags & STATEMENT_FORM else f"{call.text}()"
+
+
 def direct_finding(module: ModuleSummary, function: FunctionSummary, call: CallRecord, rule: Rule, lazy: bool,
                    policy: Policy, safety: Optional["ThreadSafety"] = None) -> Finding:
     fn = short_name(function, module)
@@ -77,7 +93,8 @@ def direct_finding(module: ModuleSummary, function: FunctionSummary, call: CallR
     return Finding(
         code=rule.code,
         name=rule.name,
-        message=rule.render(call=call.text, function=fn, advice=advice),
+        message=(STATEMENT_MESSAGE.format(statement=call.text, function=fn, advice=advice)
+                 if call.flags & STATEMENT_FORM else rule.render(call=call.text, function=fn, advice=advice)),
         filename=module.path,
         location=Location(call.row, call.col),
         end_location=Location(call.end_row, call.end_col),
@@ -109,7 +126,7 @@ def direct_findings(project: Project, policy: Policy, safety: Optional["ThreadSa
         if call.flags & (AWAITED | ACCESS | OFFLOAD_ARG):
             continue  # OFFLOAD_ARG calls are BLK301's
         resolved = project.resolve(call.target)
-        if not isinstance(resolved, RuleTarget):
+        if not isinstance(resolved, RuleTarget) or project.loaded_elsewhere(call):
             continue
         rule, name = resolved.rule, resolved.name
         if suppressed(module, call, (rule.code,) + rule.peer_codes):

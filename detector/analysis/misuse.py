@@ -5,14 +5,16 @@ its entry in rules/misuse.toml.
 """
 from __future__ import annotations
 
-from typing import Iterator, Optional, Set, Tuple
+from typing import Dict, Iterator, Optional, Tuple
 
-from detector.analysis import offload
+from detector.analysis import offload, onloop
 from detector.analysis.checks import CallSite, Scan, check
-from detector.analysis.findings import short_name, suppressed
 from detector.analysis.chains import hop
+from detector.analysis.findings import short_name, shown, suppressed
 from detector.analysis.project import RuleTarget, callee
-from detector.analysis.summary import ACCESS, AWAITED, FAN_OUT, OFFLOAD_ARG, STATEMENT, STORED, WITH_ITEM, CallRecord
+from detector.analysis.summary import (
+    ACCESS, AWAITED, FAN_OUT, OFFLOAD_ARG, STATEMENT, STATEMENT_FORM, STORED, WITH_ITEM, CallRecord,
+)
 from detector.model import Finding, Hop
 
 Reason = Tuple[str, Tuple[Hop, ...]]
@@ -21,7 +23,7 @@ Reason = Tuple[str, Tuple[Hop, ...]]
 def _blocking_reason(scan: Scan, call: CallRecord) -> Optional[Reason]:
     """What makes ``call`` block: a catalogued name (its code), or a helper's chain (BLK200)."""
     resolved = scan.project.resolve(call.target)
-    if isinstance(resolved, RuleTarget) and resolved.rule.calls:
+    if isinstance(resolved, RuleTarget) and resolved.rule.calls and not scan.project.loaded_elsewhere(call):
         return resolved.rule.code, ()
     target = callee(scan.project, call)
     if target is not None and id(target) in scan.chains:
@@ -84,28 +86,32 @@ def nested_event_loop(scan: Scan) -> Iterator[Finding]:
 
 @check("BLK304")
 def blocking_call_in_loop_callback(scan: Scan) -> Iterator[Finding]:
-    """The body of a sync callback the loop runs is on the loop, like an async body."""
-    seen: Set[int] = set()
+    """The body of sync code the loop runs (a callback, a protocol method, a Tornado handler,
+    a Home Assistant ``@callback``: ``onloop.py``) is on the loop, like an async body."""
+    runs: Dict[int, onloop.LoopRun] = {}
     for registration in scan.registrations:
-        target, module = registration.target, registration.target_module
-        if target.is_async or id(target) in seen:
-            continue  # a body is reported once, with its first registration
-        seen.add(id(target))
-        fn = short_name(target, module)
-        for call in target.calls:
+        if not registration.target.is_async:  # a body is reported once, with its first registration
+            runs.setdefault(id(registration.target), onloop.registered(
+                registration.target, registration.target_module, registration.call, registration.module))
+    for run in onloop.declared(scan.project):
+        runs.setdefault(id(run.function), run)
+    for run in runs.values():
+        if run.module.skip_file or not scan.policy.on_loop(run.function):
+            continue
+        fn = short_name(run.function, run.module)
+        for call in run.function.calls:
             if call.flags & (AWAITED | ACCESS | OFFLOAD_ARG):
                 continue
             reason = _blocking_reason(scan, call)
-            if reason is None or suppressed(module, call, ("BLK304", reason[0])):
+            if reason is None or suppressed(run.module, call, ("BLK304", reason[0])):
                 continue
-            chain = (hop(module, target, call),) + reason[1] if reason[1] else ()
-            blocking = f"blocking call `{call.text}()`"
+            chain = (hop(run.module, run.function, call),) + reason[1] if reason[1] else ()
+            blocking = f"blocking {'call ' if not call.flags & STATEMENT_FORM else ''}`{shown(call)}`"
             if chain:
                 last = chain[-1]
                 blocking = f"`{call.text}()`, which reaches `{last.call}()` at {last.filename}:{last.row},"
-            yield scan.finding("BLK304", module, call, fn, chain=chain, blocking=blocking,
-                               registration=registration.call.text,
-                               where=f"{registration.module.path}:{registration.call.row}")
+            yield scan.finding("BLK304", run.module, call, fn, chain=chain, blocking=blocking, how=run.how,
+                               advice=run.advice)
 
 
 @check("BLK305")

@@ -12,10 +12,10 @@ from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequ
 
 import libcst as cst
 
-from detector.analysis import diagnostics, flavour, literals, offload, positions, screen
+from detector.analysis import diagnostics, flavour, literals, offload, positions, screen, startup
 from detector.analysis.names import (
-    UNKNOWN_SOURCE, Annotated, Assigned, Known, Resolver, Scope, Source, binds_none, dotted, identifier, inst,
-    is_none, ref, resolve_relative,
+    UNKNOWN_SOURCE, Annotated, Assigned, Element, Known, Resolver, Scope, Source, binds_none, dotted, identifier,
+    inst, is_none, ref, resolve_relative,
 )
 from detector.analysis.summary import (
     ACCESS,
@@ -29,6 +29,7 @@ from detector.analysis.summary import (
     MUTATES,
     OFFLOAD_ARG,
     STATEMENT,
+    STATEMENT_FORM,
     STORED,
     WITH_ITEM,
     NO_FLAGS,
@@ -41,7 +42,7 @@ from detector.analysis.summary import (
     Guard,
     ModuleSummary,
 )
-from detector.catalog import Catalog
+from detector.catalog import ArgumentCondition, Catalog
 from detector.suppress import has_skip_file, parse_noqa
 
 # Decorators that make a method a getter run on every read (``cached_property``: on the first).
@@ -49,6 +50,8 @@ _PROPERTIES = frozenset({"property", "cached_property", "abstractproperty"})
 # Decorators that leave a function an ordinary sync function called in place.
 _PLAIN_DECORATORS = _PROPERTIES | {"staticmethod", "classmethod", "abstractmethod", "override", "final",
                                    "wraps", "setter", "getter", "deleter"}
+IMPORT = "import"  # the catalogue's name for an ``import`` statement (BLK180)
+_UNPACKED = cst.Name("_")  # stands for an argument hidden in ``*args`` / ``**kwargs``
 _MAX_TEXT = 80
 # Methods that change a container in place: ``self.items.append(x)`` writes ``self.items``.
 _MUTATORS = frozenset({
@@ -99,15 +102,21 @@ def _fields(node: cst.CSTNode) -> Tuple[str, ...]:
     return _ORDER[kind]
 
 
+# What a function's record list holds: calls, attribute reads and writes, and the statements
+# that block (a ``for`` over a file, an ``import``).
+_Recorded = Union[cst.Call, cst.Attribute, cst.For, cst.Import, cst.ImportFrom]
+
+
 class _FunctionInfo:
     __slots__ = ("scope", "is_async", "node", "calls", "is_generator", "is_property", "returned", "decorated",
-                 "bound", "offloaded")
+                 "bound", "offloaded", "outer")
 
-    def __init__(self, scope: Scope, is_async: bool, node: cst.FunctionDef, decorators: List[str]):
+    def __init__(self, scope: Scope, is_async: bool, node: cst.FunctionDef, decorators: List[str], outer: Scope):
         self.scope = scope
+        self.outer = outer  # where the ``def`` runs: its decorators resolve there
         self.is_async = is_async
         self.node = node
-        self.calls: List[Tuple[Union[cst.Call, cst.Attribute], Scope, int]] = []
+        self.calls: List[Tuple[_Recorded, Scope, int]] = []
         self.is_generator = False
         self.is_property = any(d.rsplit(".", 1)[-1] in _PROPERTIES for d in decorators)
         self.decorated = any(d.rsplit(".", 1)[-1] not in _PLAIN_DECORATORS for d in decorators)
@@ -122,7 +131,7 @@ class _Pending:
     """A call (or attribute access) worth recording, before its position is known."""
 
     function: FunctionSummary
-    node: Union[cst.Call, cst.Attribute]  # an Attribute: read or written
+    node: _Recorded  # an Attribute: read or written; a For or an import: a statement that blocks
     index: int  # in _Collector.ordered
     target: str
     flags: CallFlag
@@ -165,6 +174,8 @@ class _Collector(cst.CSTVisitor):
         # ``if isinstance(param, T):`` around the code being walked: (position, name, T, when, scope).
         self.guard: Optional[Tuple[int, str, cst.BaseExpression, bool, Scope]] = None
         self.guards: Dict[int, Tuple[int, str, cst.BaseExpression, bool, Scope]] = {}  # id(call) -> its guard
+        self.module_imports: Set[str] = set()  # modules the file imports at module level
+        self.imports: Dict[int, List[str]] = {}  # id(import statement in an async body) -> its modules
         # Every Call and Attribute in source order: positions.spans maps them to ast's.
         self.ordered: List[cst.CSTNode] = []
 
@@ -234,7 +245,18 @@ class _Collector(cst.CSTVisitor):
                         self._walk(item)
 
     # -- imports -------------------------------------------------------------------------------
+    def _note_import(self, node: Union[cst.Import, cst.ImportFrom], modules: List[str]) -> None:
+        """Module-level imports load modules for the whole file; one in an async body runs the
+        import machinery on the loop (``STATEMENT_FORM`` records, kept in source order for positions)."""
+        self.ordered.append(node)
+        if self.scope is self.module_scope:
+            self.module_imports.update(modules)
+        elif self.function is not None and self.function.is_async and modules:
+            self.imports[id(node)] = modules
+            self.function.calls.append((node, self.scope, len(self.ordered) - 1))
+
     def visit_Import(self, node: cst.Import) -> bool:
+        self._note_import(node, [name for name in (dotted(alias.name) for alias in node.names) if name])
         for alias in node.names:
             name = dotted(alias.name)
             if name is None:
@@ -250,6 +272,7 @@ class _Collector(cst.CSTVisitor):
     def visit_ImportFrom(self, node: cst.ImportFrom) -> bool:
         module = dotted(node.module) if node.module is not None else None
         base = resolve_relative(self.module_name, self.is_package, len(node.relative), module)
+        self._note_import(node, [base] if base else [])
         if isinstance(node.names, cst.ImportStar) or base is None:
             return False
         if not node.relative:
@@ -287,7 +310,7 @@ class _Collector(cst.CSTVisitor):
         is_async = node.asynchronous is not None
         scope = Scope("async" if is_async else "def", qualname, self.scope,
                       class_qualname=self.scope.qualname if in_class else "")
-        info = _FunctionInfo(scope, is_async, node, decorators)
+        info = _FunctionInfo(scope, is_async, node, decorators, outer=self.scope)
         self.functions.append(info)
         self._bind_params(node.params, scope, in_class, decorators)
         outer_scope, outer_function, outer_loops, outer_guard = self.scope, self.function, self.loops, self.guard
@@ -391,7 +414,8 @@ class _Collector(cst.CSTVisitor):
     def visit_CompFor(self, node: cst.CompFor) -> bool:
         self._mark(node.iter, ITERATED)
         self._walk(node.iter)
-        self._bind_target(node.target, UNKNOWN_SOURCE)
+        self._bind_target(node.target, Element(node.iter, self.scope)
+                          if isinstance(node.target, cst.Name) else UNKNOWN_SOURCE)
         self._visit_all(node.ifs)
         if node.inner_for_in is not None:
             self._walk(node.inner_for_in)
@@ -421,7 +445,12 @@ class _Collector(cst.CSTVisitor):
     def visit_For(self, node: cst.For) -> bool:
         if node.asynchronous is None:
             self._mark(node.iter, ITERATED)
-        self._bind_target(node.target, UNKNOWN_SOURCE)
+            # ``for line in f``: iterating a file reads it (a record when ``f`` is a catalogued type).
+            self.ordered.append(node)
+            if self.function is not None:
+                self.function.calls.append((node, self.scope, len(self.ordered) - 1))
+        self._bind_target(node.target, Element(node.iter, self.scope) if isinstance(node.target, cst.Name)
+                          else UNKNOWN_SOURCE)
         self._walk(node.target)
         self._walk(node.iter)  # evaluated once, before the loop
         self._loop_body(node.body)
@@ -540,7 +569,7 @@ def _loop_method(node: cst.Call, catalog: Catalog) -> Optional[str]:
     if not isinstance(func, cst.Attribute):
         return None
     name = identifier(func.attr)
-    if name in offload.LOOP_METHOD_NAMES or any(name == offload.method_name(w) for w in catalog.wrappers):
+    if name in offload.LOOP_METHOD_NAMES or name in catalog.callback_method_names() or any(name == offload.method_name(w) for w in catalog.wrappers):
         return f"{offload.UNKNOWN}.{name}"
     return None
 
@@ -575,16 +604,87 @@ def _catches_stop_iteration(handler: cst.ExceptHandler) -> bool:
     return any(isinstance(n, cst.Name) and n.value == "StopIteration" for n in names)
 
 
-def _sleeps_zero(node: cst.Call, target: str) -> bool:
-    """``time.sleep(0)`` (or ``0.0``), written as a literal."""
-    if target != "time.sleep" or len(node.args) != 1 or node.args[0].keyword or node.args[0].star:
-        return False
-    value = node.args[0].value
-    if isinstance(value, cst.Integer):
-        return value.evaluated_value == 0
-    if isinstance(value, cst.Float):
-        return value.evaluated_value == 0.0
+def _keyword_or_position(call: cst.Call, condition: ArgumentCondition) -> Optional[cst.BaseExpression]:
+    if any(arg.star for arg in call.args):
+        return _UNPACKED  # ``f(*args)``: the argument cannot be known
+    for arg in call.args:
+        if arg.keyword is not None and identifier(arg.keyword) == condition.keyword:
+            return arg.value
+    return _argument(call, condition.position) if condition.position is not None else None
+
+
+def _names_in(node: cst.CSTNode) -> List[str]:
+    """Every name and attribute name written in an expression (``fcntl.LOCK_EX | fcntl.LOCK_NB``)."""
+    found: List[str] = []
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, cst.Name):
+            found.append(identifier(current))
+        elif isinstance(current, cst.Attribute):
+            found.append(identifier(current.attr))
+            stack.append(current.value)
+        elif isinstance(current, (cst.BinaryOperation, cst.BooleanOperation)):
+            stack.extend((current.left, current.right))
+        elif isinstance(current, cst.UnaryOperation):
+            stack.append(current.expression)
+    return found
+
+
+def _is_zero(node: cst.BaseExpression) -> bool:
+    if isinstance(node, (cst.Integer, cst.Float)):
+        return node.evaluated_value == 0
     return False
+
+
+def _arguments_say_nonblocking(node: cst.Call, target: str, resolver: Resolver, scope: Scope) -> bool:
+    """The catalogue's argument condition for ``target`` says this call does not block:
+    ``time.sleep(0)``, ``select.select(r, w, x, 0)``, ``json.load(io.StringIO(s))``,
+    ``fcntl.flock(fd, LOCK_EX | LOCK_NB)``."""
+    condition = resolver.catalog.argument_condition(target)
+    if condition is None:
+        return False
+    value = _keyword_or_position(node, condition)
+    if value is _UNPACKED:
+        return bool(condition.type)  # a type cannot be shown: silence
+    if condition.not_zero and value is not None and _is_zero(value):
+        return True
+    if condition.unless and value is not None and condition.unless in _names_in(value):
+        return True
+    if condition.type:
+        found = resolver.value(value, scope) if value is not None else None
+        return found is None or found.kind != "inst" or resolver.catalog.canonical(found.name) != condition.type
+    return False
+
+
+def _iteration_target(resolver: Resolver, node: cst.For, scope: Scope) -> Optional[str]:
+    """``for x in f``: ``<type of f>.__iter__`` when the catalogue says iterating that type blocks."""
+    value = resolver.value(node.iter, scope)
+    if value is None or value[0] != "inst":
+        return None
+    target = f"{value[1]}.__iter__"
+    return target if resolver.catalog.match(target) is not None else None
+
+
+def _header_span(span: Tuple[int, int, int, int], lines: List[str]) -> Tuple[int, int, int, int]:
+    """A statement's span cut to its first line."""
+    row, col = span[0], span[1]
+    line = lines[row - 1] if 0 < row <= len(lines) else ""
+    return row, col, row, max(col, len(line.rstrip()) + 1)
+
+
+def _statement_text(node: Union[cst.For, cst.Import, cst.ImportFrom], tree: cst.Module) -> str:
+    """How a statement record is shown: ``for ... in f``, ``import a.b``, ``from a import b``."""
+    if isinstance(node, cst.For):
+        return f"for ... in {dotted(node.iter) or tree.code_for_node(node.iter)}"
+    if isinstance(node, cst.Import):
+        return "import " + ", ".join(dotted(alias.name) or "?" for alias in node.names)
+    if isinstance(node, cst.ImportFrom):
+        module = dotted(node.module) if node.module is not None else ""
+        names = "*" if isinstance(node.names, cst.ImportStar) else ", ".join(
+            dotted(alias.name) or "?" for alias in node.names)
+        return f"from {'.' * len(node.relative)}{module} import {names}"
+    return tree.code_for_node(node)
 
 
 def _flatten(target: cst.BaseExpression) -> List[cst.BaseExpression]:
@@ -599,7 +699,7 @@ def _argument(call: cst.Call, index: int) -> Optional[cst.BaseExpression]:
 
 
 def _mark_loop_usage(entry: _Pending, entries: Dict[int, _Pending], resolver: Resolver, catalog: Catalog,
-                     callbacks: List[Tuple[_Pending, str]], info: _FunctionInfo) -> None:
+                     callbacks: List[Tuple[_Pending, str, str]], info: _FunctionInfo) -> None:
     """Facts the BLK3xx rules need: what an offload API is handed, callbacks, fan-out."""
     node, target = entry.node, entry.target
     if not isinstance(node, cst.Call):
@@ -610,13 +710,14 @@ def _mark_loop_usage(entry: _Pending, entries: Dict[int, _Pending], resolver: Re
         if isinstance(handed, cst.Call) and id(handed) in entries:
             entries[id(handed)].flags |= OFFLOAD_ARG  # the call runs here, on the loop
         return
-    index = offload.callback_argument(target)
-    if index is not None:
+    registered = catalog.callback_argument(target)
+    if registered is not None:
+        index, framework = registered
         scope = next(scope for n, scope, _ in info.calls if n is node)
         callback = _argument(node, index)
         value = resolver.value(callback, scope) if callback is not None else None
         if value is not None and value.kind == "ref":
-            callbacks.append((entry, value.name))
+            callbacks.append((entry, value.name, framework))
         return
     if target in offload.GATHER:
         for arg in node.args:
@@ -759,6 +860,17 @@ def _first_param(node: cst.FunctionDef) -> Optional[str]:
     return identifier(params[0].name) if params else None
 
 
+def _resolved_decorators(resolver: Resolver, info: _FunctionInfo) -> Tuple[str, ...]:
+    """What each decorator names (``@callback`` -> ``homeassistant.core.callback``), when known."""
+    names = []
+    for decorator in info.node.decorators:
+        target = decorator.decorator.func if isinstance(decorator.decorator, cst.Call) else decorator.decorator
+        value = resolver.value(target, info.outer)
+        if value is not None and value[0] == "ref":
+            names.append(resolver.catalog.canonical(value[1]))
+    return tuple(names)
+
+
 def _decorator_name(decorator: cst.Decorator) -> str:
     target = decorator.decorator
     if isinstance(target, cst.Call):
@@ -818,7 +930,8 @@ def _fill(summary: ModuleSummary, python_tree: Optional[ast.Module], text: str, 
     pending: List[_Pending] = []
     passed: Dict[int, Construction] = {}  # id(call in a function) -> what it passes
     infos: Dict[int, _FunctionInfo] = {}  # id(FunctionSummary) -> what the walk collected
-    callbacks: List[Tuple[_Pending, str]] = []  # (registration, callback target)
+    details: Dict[int, str] = {}  # id(import statement) -> the modules it loads
+    callbacks: List[Tuple[_Pending, str, str]] = []  # (registration, callback target, framework)
     for info in collector.functions:
         function = FunctionSummary(
             qualname=info.scope.qualname,
@@ -828,6 +941,7 @@ def _fill(summary: ModuleSummary, python_tree: Optional[ast.Module], text: str, 
             returns=_returns(resolver, info),
             decorated=info.decorated,
             offloaded=info.offloaded,
+            decorators=_resolved_decorators(resolver, info),
         )
         infos[id(function)] = info
         summary.functions.append(function)
@@ -840,6 +954,16 @@ def _fill(summary: ModuleSummary, python_tree: Optional[ast.Module], text: str, 
                 if construction is not None:
                     summary.constructions.append(construction)
                     passed[id(node)] = construction
+            elif isinstance(node, cst.For):
+                target = _iteration_target(resolver, node, scope)
+                flags = ITERATED | STATEMENT_FORM
+            elif isinstance(node, (cst.Import, cst.ImportFrom)):
+                modules = collector.imports[id(node)]
+                loaded = collector.module_imports
+                fresh = [m for m in modules if not startup.already_loaded(m) and m not in loaded]
+                target = IMPORT if fresh else None
+                flags = STATEMENT_FORM
+                details[id(node)] = ",".join(fresh)
             else:
                 target = _access_target(resolver, node, scope)
                 flags = ACCESS
@@ -851,8 +975,8 @@ def _fill(summary: ModuleSummary, python_tree: Optional[ast.Module], text: str, 
                     flags |= ARGUMENT
             if target is None or ("." not in target and catalog.match(target) is None):
                 continue  # unknown, or a builtin such as len() that never blocks
-            if isinstance(node, cst.Call) and _sleeps_zero(node, target):
-                continue  # ``time.sleep(0)`` only yields the thread: it does not block
+            if isinstance(node, cst.Call) and _arguments_say_nonblocking(node, target, resolver, scope):
+                continue  # ``time.sleep(0)`` only yields the thread; a zero timeout polls
             entry = _Pending(function, node, index, target, flags)
             pending.append(entry)
             entries[id(node)] = entry
@@ -861,6 +985,7 @@ def _fill(summary: ModuleSummary, python_tree: Optional[ast.Module], text: str, 
         _mark_shut_down_executors(entries, collector.assigned)
 
     summary.libraries = frozenset(collector.libraries)
+    summary.imports = frozenset(collector.module_imports)
     runs = {offload.loop_runner(entry.target) for entry in pending}
     for node, scope in collector.module_calls:
         module_target = resolver.callee(node, scope)
@@ -893,20 +1018,28 @@ def _fill(summary: ModuleSummary, python_tree: Optional[ast.Module], text: str, 
         return
     where = positions.spans(python_tree, text, tree, collector.ordered, [entry.index for entry in pending])
     records: Dict[int, CallRecord] = {}
+    lines = text.splitlines()
     for entry in pending:
         node = entry.node
-        callee = node.func if isinstance(node, cst.Call) else node
-        text_of_call = dotted(callee) or tree.code_for_node(callee)
+        if isinstance(node, (cst.For, cst.Import, cst.ImportFrom)):
+            text_of_call = _statement_text(node, tree)
+        else:
+            callee = node.func if isinstance(node, cst.Call) else node
+            text_of_call = dotted(callee) or tree.code_for_node(callee)
         if len(text_of_call) > _MAX_TEXT:
             text_of_call = text_of_call[: _MAX_TEXT - 3] + "..."
-        records[id(node)] = record = CallRecord(entry.target, text_of_call, *where[entry.index], entry.flags)
+        span = where[entry.index]
+        if isinstance(node, cst.For):
+            span = _header_span(span, lines)  # the ``for`` line, not the loop body (noqa, editors)
+        records[id(node)] = record = CallRecord(entry.target, text_of_call, *span, entry.flags,
+                                                detail=details.get(id(node), ""))
         function = entry.function
         guard = collector.guards.get(id(node))
         if guard is not None:
             types = _guard_types(resolver, guard[2], guard[4])
             if types:
                 function.guards.append(Guard(len(function.calls), guard[0], guard[1], types, guard[3]))
-        elif entry.target.startswith(_FILE_METHODS) and not function.is_async:
+        elif isinstance(node, cst.Call) and entry.target.startswith(_FILE_METHODS) and not function.is_async:
             # ``value.read()`` on a parameter annotated as a file: a caller passing an
             # in-memory stream (``io.StringIO(text)``) does not wait for anything.
             received = _received_param(node, infos[id(function)])
@@ -915,7 +1048,7 @@ def _fill(summary: ModuleSummary, python_tree: Optional[ast.Module], text: str, 
         if id(node) in passed:
             passed[id(node)].row, passed[id(node)].col = record.row, record.col
         function.calls.append(record)
-    for entry, callback in callbacks:
+    for entry, callback, framework in callbacks:
         registration = records[id(entry.node)]
         entry.function.callbacks.append(CallRecord(callback, registration.text, registration.row, registration.col,
-                                                   registration.end_row, registration.end_col))
+                                                   registration.end_row, registration.end_col, detail=framework))

@@ -41,11 +41,18 @@ class Annotated(NamedTuple):
     scope: "Scope"
 
 
+class Element(NamedTuple):
+    """A ``for`` target: one element of what ``node`` (evaluated in ``scope``) iterates."""
+
+    node: cst.BaseExpression
+    scope: "Scope"
+
+
 class Unknown(NamedTuple):
     """A binding whose value cannot be known (a loop target, an unannotated parameter)."""
 
 
-Source = Union[Known, Assigned, Annotated, Unknown]
+Source = Union[Known, Assigned, Annotated, Element, Unknown]
 UNKNOWN_SOURCE = Unknown()
 
 
@@ -143,6 +150,10 @@ class Resolver:
             return self.value(source.node, source.scope)
         if isinstance(source, Annotated):
             return self.annotation(source.node, source.scope)
+        if isinstance(source, Element):
+            iterated = self.value(source.node, source.scope)
+            element = self.catalog.element_type(iterated.name) if iterated is not None and iterated.kind == "inst" else None
+            return inst(element) if element else None
         return None
 
     # -- expressions -----------------------------------------------------------------------
@@ -222,7 +233,8 @@ class Resolver:
         if _typing_name(value) == "Self":
             owner = _enclosing_class(scope)
             return inst(owner) if owner else None
-        return inst(self.catalog.canonical(value.name))
+        # A class the catalogue types by what its constructor gives (``io.FileIO``: a file object).
+        return self.call_result(self.catalog.canonical(value.name))
 
     def _one_of(self, parts: List[cst.BaseExpression], scope: Scope) -> Value:
         """A union: ``None`` members drop out; one type left is the type, more are unknown."""

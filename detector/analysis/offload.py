@@ -16,8 +16,6 @@ OFFLOAD_FUNCTIONS = {
     "trio.to_thread.run_sync": 0,
 }
 OFFLOAD_METHODS = {"run_in_executor": 1}
-# Loop methods whose callback argument (at this index) later runs on the loop itself.
-CALLBACK_METHODS = {"call_soon": 0, "call_soon_threadsafe": 0, "call_later": 1, "call_at": 1}
 # Running a loop from inside a running loop.
 NESTED_LOOP_FUNCTIONS = frozenset({"asyncio.run"})
 NESTED_LOOP_METHODS = frozenset({"run_until_complete", "run_forever"})
@@ -37,7 +35,8 @@ LOOP_RUNNERS = {
 }
 LOOP_RUNNER_METHODS = {"run_until_complete": "asyncio", "run_forever": "asyncio"}
 
-LOOP_METHOD_NAMES = frozenset(OFFLOAD_METHODS) | frozenset(CALLBACK_METHODS) | NESTED_LOOP_METHODS
+# Loop callbacks (``call_soon``, ...) are catalogue data: rules/loop.toml, ``Catalog.callback_argument``.
+LOOP_METHOD_NAMES = frozenset(OFFLOAD_METHODS) | NESTED_LOOP_METHODS
 
 
 def method_name(target: str) -> str:
@@ -54,10 +53,6 @@ def offloaded_argument(target: str, wrappers: Iterable[str] = ()) -> Optional[in
     if any(target == w or name == method_name(w) for w in wrappers):
         return 0  # configured wrappers take the function first, like asyncio.to_thread
     return None
-
-
-def callback_argument(target: str) -> Optional[int]:
-    return CALLBACK_METHODS.get(method_name(target))
 
 
 def runs_nested_loop(target: str) -> bool:

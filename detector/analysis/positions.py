@@ -2,7 +2,7 @@
 
 PositionProvider regenerates the whole module's code (measured here: ~7x the parse time).
 CPython's ``ast`` parses ~10x faster than libcst and carries positions. Call and Attribute
-nodes appear in both trees in the same source order, so the k-th one the collector visits is
+nodes (and the few statements offload reports: ``for``, ``import``) appear in both trees in the same source order, so the k-th one the collector visits is
 the k-th one ``ast`` has, sorted by (start, -end). Every pair used is checked (same kind,
 same attribute name); on any disagreement, or if ``ast`` cannot parse the file (newer syntax
 than the running Python), the exact but slow PositionProvider is used instead.
@@ -10,7 +10,7 @@ than the running Python), the exact but slow PositionProvider is used instead.
 from __future__ import annotations
 
 import ast
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
@@ -20,10 +20,11 @@ from detector.analysis.names import identifier
 Span = Tuple[int, int, int, int]  # start row, start column, end row, end column (1-based)
 
 
-def _ast_nodes(tree: Optional[ast.Module]) -> Optional[List[ast.expr]]:
+def _ast_nodes(tree: Optional[ast.Module]) -> Optional[List[Union[ast.expr, ast.stmt]]]:
     if tree is None:
         return None
-    nodes: List[ast.expr] = [n for n in ast.walk(tree) if isinstance(n, (ast.Call, ast.Attribute))]
+    nodes: List[Union[ast.expr, ast.stmt]] = [
+        n for n in ast.walk(tree) if isinstance(n, (ast.Call, ast.Attribute, ast.For, ast.Import, ast.ImportFrom))]
     nodes.sort(key=lambda n: (n.lineno, n.col_offset, -(n.end_lineno or 0), -(n.end_col_offset or 0)))
     return nodes
 
@@ -36,9 +37,11 @@ def _char_column(lines: Sequence[str], row: int, byte_offset: int) -> int:
     return len(line.encode("utf-8")[:byte_offset].decode("utf-8", errors="ignore")) + 1
 
 
-def _agrees(node: cst.CSTNode, other: ast.expr) -> bool:
+def _agrees(node: cst.CSTNode, other: Union[ast.expr, ast.stmt]) -> bool:
     if isinstance(node, cst.Call):
         return isinstance(other, ast.Call)
+    if isinstance(node, (cst.For, cst.Import, cst.ImportFrom)):
+        return type(other).__name__ == type(node).__name__
     return isinstance(other, ast.Attribute) and isinstance(node, cst.Attribute) and other.attr == identifier(node.attr)
 
 

@@ -9,9 +9,12 @@ project stay as they are and are matched against the catalogue. When any step is
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Dict, Iterable, List, Optional, Set, Tuple, Union
+from typing import Dict, FrozenSet, Iterable, List, Optional, Set, Tuple, Union
 
-from detector.analysis.summary import ACCESS, ASSIGNS, AWAITED, ITERATED, NONE, CallRecord, ClassSummary, Construction, FunctionSummary, ModuleSummary
+from detector.analysis.summary import (
+    ACCESS, ASSIGNS, AWAITED, ITERATED, NONE, STATEMENT_FORM, CallRecord, ClassSummary, Construction,
+    FunctionSummary, ModuleSummary,
+)
 from detector.catalog import Catalog, Rule
 
 _MAX_DEPTH = 12
@@ -90,6 +93,9 @@ class Project:
         for name in duplicates:
             del self.modules[name]
         self.roots = frozenset(name.split(".", 1)[0] for name in self.modules)
+        # Modules some file imports at module level: an ``import`` of them in a function body
+        # finds them in ``sys.modules`` (the program imported that file first, or will).
+        self.imported: FrozenSet[str] = frozenset().union(*(summary.imports for summary in self.summaries))
         self._resolved: Dict[str, Resolved] = {}
         self._mros: Dict[str, Optional[List[str]]] = {}
         self._constructions: Optional[Dict[str, List[Construction]]] = None  # built when first needed
@@ -293,6 +299,11 @@ class Project:
             if found is not None:
                 return found
         return None
+
+    def loaded_elsewhere(self, call: CallRecord) -> bool:
+        """An ``import`` record whose every module another file of the project imports at module level."""
+        return call.flags & STATEMENT_FORM != 0 and bool(call.detail) and all(
+            module in self.imported for module in call.detail.split(","))
 
     # -- calls --------------------------------------------------------------------------------
     def resolve(self, target: str) -> Resolved:

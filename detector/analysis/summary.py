@@ -39,6 +39,7 @@ class CallFlag(enum.IntFlag):
     # On ACCESS records: the attribute's value is itself an argument of the innermost recorded call
     # around it (``f(self.data)``, ``f([self.data])``), so that call receives the object, not a copy.
     ARGUMENT = 4096
+    STATEMENT_FORM = 8192  # a statement, not a call: ``for line in f``, ``import x`` (shown as written, never rewritten)
 
 
 NO_FLAGS = CallFlag(0)
@@ -56,6 +57,7 @@ ASSIGNS = CallFlag.ASSIGNS
 HANDED_ON = CallFlag.HANDED_ON
 IN_LOOP = CallFlag.IN_LOOP
 ARGUMENT = CallFlag.ARGUMENT
+STATEMENT_FORM = CallFlag.STATEMENT_FORM
 
 
 @dataclass
@@ -67,6 +69,10 @@ class CallRecord:
     end_row: int
     end_col: int
     flags: CallFlag = NO_FLAGS
+    # A loop-callback record: the framework whose registration it is. An import record: the
+    # modules the statement imports, comma-separated (a project that loads them elsewhere at
+    # module level has them in ``sys.modules`` already).
+    detail: str = ""
 
 
 @dataclass
@@ -100,6 +106,7 @@ class FunctionSummary:
     # it from a coroutine does not run its body on the loop.
     offloaded: bool = False
     guards: List[Guard] = field(default_factory=list)
+    decorators: Tuple[str, ...] = ()  # resolved names (``homeassistant.core.callback``)
 
 
 @dataclass
@@ -144,3 +151,4 @@ class ModuleSummary:
     libraries: FrozenSet[str] = frozenset()
     runs: FrozenSet[str] = frozenset()
     constructions: List[Construction] = field(default_factory=list)
+    imports: FrozenSet[str] = frozenset()  # modules imported at module level

@@ -1,0 +1,111 @@
+"""Sync code a framework runs on the loop ([[on-loop]] data): user entries, validation, other modules."""
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from offload_cli import run_offload
+
+from detector import catalog
+
+HANDLERS = '''\
+import time
+
+import myframework
+
+
+class Plugin(myframework.Handler):
+    def on_event(self, event):
+        time.sleep(1)
+
+    def on_other(self, event):
+        time.sleep(1)
+
+
+@myframework.loop_callback
+def tick():
+    open("/tmp/state").read()
+
+
+def registered():
+    time.sleep(2)
+
+
+def setup(bus):
+    bus.add_listener(registered)
+    myframework.register("topic", registered)
+'''
+
+
+def check(cwd: Path, *paths: str) -> subprocess.CompletedProcess:
+    return run_offload("check", "--no-cache", "--output-format", "json", *paths, cwd=cwd)
+
+
+def findings(result: subprocess.CompletedProcess) -> list:
+    assert result.returncode in (0, 1), result.stderr
+    return json.loads(result.stdout)
+
+
+def test_user_on_loop_entries_put_methods_decorated_functions_and_callbacks_on_the_loop(tmp_path: Path):
+    (tmp_path / "app.py").write_text(HANDLERS)
+    assert findings(check(tmp_path, "app.py")) == []  # without the entries nothing says these run on the loop
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.offload]\n'
+        '[[tool.offload.on-loop]]\n'
+        'framework = "MyFramework"\n'
+        'subclass-of = ["myframework.Handler"]\n'
+        'methods = ["on_event"]\n'
+        'decorators = ["myframework.loop_callback"]\n'
+        'callbacks = { ".add_listener" = 0 }\n'
+        'advice = "make it async"\n'
+    )
+    found = findings(check(tmp_path, "app.py"))
+    rows = sorted((f["location"]["row"], f["code"]) for f in found)
+    assert rows == [(8, "BLK304"), (16, "BLK304"), (16, "BLK304"), (20, "BLK304")]
+    messages = " ".join(f["message"] for f in found)
+    assert "a method MyFramework runs on the event loop (`on_event` of a `Handler` subclass); make it async" in messages
+    assert "a function MyFramework runs on the event loop (decorated with `@loop_callback`)" in messages
+    assert "a callback MyFramework runs on the event loop (registered with `bus.add_listener`" in messages
+
+
+@pytest.mark.parametrize("entry, complaint", [
+    ('framework = "X"\nmethods = ["get"]\n', "'subclass-of' and 'methods' go together"),
+    ('framework = "X"\n', "one of 'subclass-of' with 'methods', 'decorators' or 'callbacks' is required"),
+    ('decorators = ["x.y"]\n', "'framework'"),
+    ('framework = "X"\ncallbacks = { "x.register" = "first" }\n', "expected a table of call name = index"),
+    ('framework = "X"\ndecorators = ["x.y"]\nwhen = "always"\n', "unknown key(s) when"),
+])
+def test_a_bad_on_loop_entry_is_one_error_line(tmp_path: Path, entry: str, complaint: str):
+    (tmp_path / "pyproject.toml").write_text("[tool.offload]\n[[tool.offload.on-loop]]\n" + entry)
+    (tmp_path / "app.py").write_text("import time\n")
+    result = check(tmp_path, "app.py")
+    assert result.returncode == 2 and result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and complaint in lines[0], result.stderr
+    assert "on-loop" in lines[0]
+
+
+def test_a_framework_base_class_reached_through_another_module(tmp_path: Path):
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'app'\n")
+    package = tmp_path / "app"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "base.py").write_text("import tornado.web\n\n\nclass BaseHandler(tornado.web.RequestHandler):\n    pass\n")
+    (package / "views.py").write_text(
+        "import subprocess\n\nfrom app.base import BaseHandler\n\n\n"
+        "class Status(BaseHandler):\n    def get(self):\n        subprocess.run(['uptime'])\n"
+    )
+    found = findings(check(tmp_path, "app"))
+    assert [(f["filename"].replace("\\", "/"), f["location"]["row"], f["code"]) for f in found] == [
+        ("app/views.py", 8, "BLK304")]
+    assert "a method Tornado runs on the event loop (`get` of a `RequestHandler` subclass)" in found[0]["message"]
+
+
+def test_the_shipped_on_loop_data_covers_the_documented_frameworks():
+    frameworks = {entry.framework for entry in catalog.builtin().on_loop}
+    assert frameworks == {"asyncio", "Tornado", "Home Assistant"}
+    assert catalog.builtin().callback_argument("<unknown>.call_later") == (1, "asyncio")
+    assert catalog.builtin().callback_argument("concurrent.futures.Future.add_done_callback") is None
