@@ -49,17 +49,66 @@ def _describe(sample: Sample, kinds: FileKinds) -> Tuple[List[Frame], Optional[F
     return stack, user, innermost, coroutine
 
 
-MIN_CULPRIT_SHARE = 0.1  # of the samples: less is a glimpse of a callback, not a culprit
+MIN_CULPRIT_SHARE = 0.1  # of the samples (or half the threshold in time): less is a glimpse, not a culprit
 
 
-def _culprits(samples: List[Sample], chosen: Optional[Sample], kinds: FileKinds) -> List[Culprit]:
-    """Every callback seen in enough samples, the chosen one's first, when there are several."""
+Clocks = Tuple[float, Optional[float], Optional[float]]  # (monotonic, cpu, runnable)
+
+
+def _time_slices(samples: List[Sample], start: float, end: float) -> List[float]:
+    """Seconds of the stall each sample stands for (``samples`` in the order taken): from
+    halfway to the sample before it to halfway to the one after; the first from the start
+    of the stall, the last to its end."""
+    times = [sample.clocks[0] for sample in samples if sample.clocks is not None]
+    if len(times) != len(samples):  # not timed: an equal part each
+        return [(end - start) / len(samples)] * len(samples) if samples else []
+    bounds = [start] + [(a + b) / 2 for a, b in zip(times, times[1:])] + [end]
+    return [max(0.0, high - low) for low, high in zip(bounds, bounds[1:])]
+
+
+def _group_clocks(group: List[Sample], order: Dict[int, int]) -> Tuple[Optional[float], Optional[float]]:
+    """The loop thread's (cpu, runnable) shares between consecutive samples of one callback."""
+    wall = 0.0
+    cpu: Optional[float] = 0.0
+    runnable: Optional[float] = 0.0
+    for first, second in zip(group, group[1:]):
+        if order[id(second)] != order[id(first)] + 1 or first.clocks is None or second.clocks is None:
+            continue  # another callback ran in between
+        wall += second.clocks[0] - first.clocks[0]
+        cpu = _add(cpu, first.clocks[1], second.clocks[1])
+        runnable = _add(runnable, first.clocks[2], second.clocks[2])
+    if wall <= 0:
+        return None, None
+    return _share(0.0, cpu, wall), _share(0.0, runnable, wall)
+
+
+def _add(total: Optional[float], before: Optional[float], after: Optional[float]) -> Optional[float]:
+    if total is None or before is None or after is None:
+        return None
+    return total + max(0.0, after - before)
+
+
+def _culprits(samples: List[Sample], chosen: Optional[Sample], kinds: FileKinds, start: float, end: float,
+              threshold: float) -> List[Culprit]:
+    """Every callback seen in enough samples, the chosen one's first, when there are several.
+
+    Each gets the part of the stall its samples stand for and a verdict of its own (from
+    the loop thread's clocks between its samples): a ``time.sleep`` followed by a CPU loop
+    in the next task is a blocking call and a CPU-bound one, not one blocking stall.
+    """
+    ordered = sorted(samples, key=lambda sample: sample.clocks[0] if sample.clocks is not None else 0.0)
+    slices = _time_slices(ordered, start, end)
+    order = {id(sample): index for index, sample in enumerate(ordered)}
     by_root: Dict[object, List[Sample]] = {}
-    for sample in samples:
+    for sample in ordered:
         if sample.root is not None:
             by_root.setdefault(sample.root, []).append(sample)
-    kept = [group for group in by_root.values()
-            if len(group) >= 2 and len(group) >= MIN_CULPRIT_SHARE * len(samples)]
+    seconds = {root: sum(slices[order[id(sample)]] for sample in group) for root, group in by_root.items()}
+    # A callback counts by its share of the samples or by its own time: on a loaded
+    # machine a CPU-bound callback's wall time grows, a sleeping one's does not.
+    kept = [group for root, group in by_root.items()
+            if len(group) >= 2 and (len(group) >= MIN_CULPRIT_SHARE * len(samples)
+                                    or seconds[root] >= threshold / 2)]
     if len(kept) < 2:
         return []
     first = chosen.root if chosen is not None else None
@@ -70,8 +119,12 @@ def _culprits(samples: List[Sample], chosen: Optional[Sample], kinds: FileKinds)
         if representative is None:  # never for a group of two or more
             continue
         _, user, innermost, coroutine = _describe(representative, kinds)
+        cpu, runnable = _group_clocks(group, order)
+        part = seconds[group[0].root]
+        verdict, _ = decide(group, cpu, runnable, part, threshold)
         out.append(Culprit(task=representative.task, frame=user or innermost, coroutine_frame=coroutine,
-                           samples=len(group), share=len(group) / len(samples)))
+                           samples=len(group), share=len(group) / len(samples),
+                           duration=round(part, 6), verdict=verdict))
     return out
 
 
@@ -89,6 +142,11 @@ def build(mon: LoopMonitor, due: float, before: Reading, end: Reading, samples: 
     coroutine: Optional[Frame] = None
     if chosen is not None:
         stack, user, innermost, coroutine = _describe(chosen, kinds)
+    culprits = _culprits(samples, chosen, kinds, due, end[0], mon.threshold)
+    if culprits and culprits[0].verdict is not None:
+        # Several callbacks made the stall: the clocks over all of it mix their causes;
+        # the stall is named after its own (first) callback, so is its verdict.
+        verdict = culprits[0].verdict
     return StallEvent(
         duration=round(end[0] - due, 6),
         started_at=round(mon.wall_offset + due, 6),
@@ -105,7 +163,7 @@ def build(mon: LoopMonitor, due: float, before: Reading, end: Reading, samples: 
         coroutine_frame=coroutine,
         stack=stack,
         seen=_seen(samples, kinds),
-        culprits=_culprits(samples, chosen, kinds),
+        culprits=culprits,
         ongoing=ongoing,
     )
 

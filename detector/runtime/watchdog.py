@@ -247,6 +247,7 @@ class Watchdog:
         try:
             sample = take(frame, self.kinds, _current_task(monitor.loop))
             sample.gil_wait = gil_wait
+            sample.clocks = monitor.clocks.peek()
             return sample
         except Exception as exc:
             self._error(f"sampling failed: {exc!r}")

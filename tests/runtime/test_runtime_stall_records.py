@@ -77,8 +77,11 @@ def test_two_slow_callbacks_in_one_loop_iteration_are_both_named():
     assert len({culprit.task for culprit in stall.culprits}) == len(stall.culprits)
     from detector.runtime.summary import describe
 
+    by_row = {culprit.frame.row: culprit for culprit in stall.culprits}
+    assert (by_row[_row("CULPRIT-SLEEP")].verdict, by_row[_row("CULPRIT-CPU")].verdict) == ("blocking", "cpu")
     text = "\n".join(describe(stall))
-    assert "also " in text and "of the samples" in text
+    assert "2 callbacks ran back to back:" in text
+    assert text.count("    - ") == 2 and "(blocking call) in task" in text and "(CPU-bound) in task" in text
 
 
 def test_fix_site_is_the_users_coroutine_when_a_library_coroutine_blocks(tmp_path):
