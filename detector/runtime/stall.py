@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Dict, List, Optional, Tuple
 from .events import Culprit, Frame, StallEvent
 from .frames import LOOP, OFFLOAD, USER, FileKinds, is_async_code, make_frame
 from .sampling import Location, Sample
-from .verdict import decide, pick_representative
+from .verdict import callback_clocks, decide, in_order, pick_representative
 
 if TYPE_CHECKING:
     from .monitor import LoopMonitor, Reading
@@ -50,9 +50,7 @@ def _describe(sample: Sample, kinds: FileKinds) -> Tuple[List[Frame], Optional[F
 
 
 MIN_CULPRIT_SHARE = 0.1  # of the samples (or half the threshold in time): less is a glimpse, not a culprit
-
-
-Clocks = Tuple[float, Optional[float], Optional[float]]  # (monotonic, cpu, runnable)
+MIN_CULPRITS_COVER = 0.5  # of the samples, by all the culprits together
 
 
 def _time_slices(samples: List[Sample], start: float, end: float) -> List[float]:
@@ -66,28 +64,6 @@ def _time_slices(samples: List[Sample], start: float, end: float) -> List[float]
     return [max(0.0, high - low) for low, high in zip(bounds, bounds[1:])]
 
 
-def _group_clocks(group: List[Sample], order: Dict[int, int]) -> Tuple[Optional[float], Optional[float]]:
-    """The loop thread's (cpu, runnable) shares between consecutive samples of one callback."""
-    wall = 0.0
-    cpu: Optional[float] = 0.0
-    runnable: Optional[float] = 0.0
-    for first, second in zip(group, group[1:]):
-        if order[id(second)] != order[id(first)] + 1 or first.clocks is None or second.clocks is None:
-            continue  # another callback ran in between
-        wall += second.clocks[0] - first.clocks[0]
-        cpu = _add(cpu, first.clocks[1], second.clocks[1])
-        runnable = _add(runnable, first.clocks[2], second.clocks[2])
-    if wall <= 0:
-        return None, None
-    return _share(0.0, cpu, wall), _share(0.0, runnable, wall)
-
-
-def _add(total: Optional[float], before: Optional[float], after: Optional[float]) -> Optional[float]:
-    if total is None or before is None or after is None:
-        return None
-    return total + max(0.0, after - before)
-
-
 def _culprits(samples: List[Sample], chosen: Optional[Sample], kinds: FileKinds, start: float, end: float,
               threshold: float) -> List[Culprit]:
     """Every callback seen in enough samples, the chosen one's first, when there are several.
@@ -96,7 +72,7 @@ def _culprits(samples: List[Sample], chosen: Optional[Sample], kinds: FileKinds,
     the loop thread's clocks between its samples): a ``time.sleep`` followed by a CPU loop
     in the next task is a blocking call and a CPU-bound one, not one blocking stall.
     """
-    ordered = sorted(samples, key=lambda sample: sample.clocks[0] if sample.clocks is not None else 0.0)
+    ordered = in_order(samples)
     slices = _time_slices(ordered, start, end)
     order = {id(sample): index for index, sample in enumerate(ordered)}
     by_root: Dict[object, List[Sample]] = {}
@@ -109,8 +85,8 @@ def _culprits(samples: List[Sample], chosen: Optional[Sample], kinds: FileKinds,
     kept = [group for root, group in by_root.items()
             if len(group) >= 2 and (len(group) >= MIN_CULPRIT_SHARE * len(samples)
                                     or seconds[root] >= threshold / 2)]
-    if len(kept) < 2:
-        return []
+    if len(kept) < 2 or sum(map(len, kept)) < MIN_CULPRITS_COVER * len(samples):
+        return []  # not a few slow callbacks: many small ones (one of them preempted, maybe)
     first = chosen.root if chosen is not None else None
     kept.sort(key=lambda group: (group[0].root != first, -len(group)))
     out: List[Culprit] = []
@@ -119,7 +95,7 @@ def _culprits(samples: List[Sample], chosen: Optional[Sample], kinds: FileKinds,
         if representative is None:  # never for a group of two or more
             continue
         _, user, innermost, coroutine = _describe(representative, kinds)
-        cpu, runnable = _group_clocks(group, order)
+        cpu, runnable = callback_clocks(group, order)
         part = seconds[group[0].root]
         verdict, _ = decide(group, cpu, runnable, part, threshold)
         out.append(Culprit(task=representative.task, frame=user or innermost, coroutine_frame=coroutine,
