@@ -12,52 +12,27 @@ from detector.runtime import watch
 from detector.runtime.events import Frame, StallEvent
 from detector.runtime.sink import FULL_PER_SITE, JsonlSink, read_directory
 from detector.runtime.tally import EXAMPLES_PER_SITE
-from runtime_helpers import marked, watch as run_watch, watch_json
-
-def _payload() -> str:
-    """A JSON document that takes json.loads at least 0.25 s of CPU time (so at least as
-    long in wall time, however fast or loaded the machine)."""
-    count = 100_000
-    while True:
-        payload = json.dumps([{"id": i, "name": "x" * 20, "tags": ["a", "b"]} for i in range(count)])
-        start = time.thread_time()
-        json.loads(payload)
-        if time.thread_time() - start >= 0.25:
-            return payload
-        count *= 2
-
+from runtime_helpers import PROGRAMS, marked, watch as run_watch, watch_json
 
 def _row(marker: str) -> int:
     return marked(__import__("pathlib").Path(__file__), marker)[0]
 
 
-TASKS = []
-
-
-async def _c_calls(payload: str):
-    TASKS.append(asyncio.current_task().get_name())
-    sizes = []
-    for _ in range(3):
-        await asyncio.sleep(0.2)  # idle: probes answered on time
-        sizes.append(len(json.loads(payload)))  # GIL-JSON
-    return sizes
-
-
-def test_c_call_holding_the_gil_is_named_with_its_line_and_task():
-    payload = _payload()
-    with watch(0.1) as stalls:
-        asyncio.run(_c_calls(payload))
+def test_c_call_holding_the_gil_is_named_with_its_line_and_task(loop_kind):
     # The C call hands the GIL to the waiting watchdog at its first bytecode after the
     # call, and waits for it back: the watchdog looks first, so every call is named.
-    named = [stall for stall in stalls if stall.user_frame]
-    assert len(named) == 3, [(s.duration, s.verdict, s.user_frame and s.user_frame.row, s.samples, s.seen) for s in stalls]
+    report = watch_json(sys.executable, "gil_json.py", loop_kind)
+    stalls = report["stalls"]
+    named = [stall for stall in stalls if stall["user_frame"]]
+    assert len(named) == 3, (stalls, report["_stderr"])
+    row, _ = marked(PROGRAMS / "gil_json.py", "GIL-JSON")
     for stall in named:
-        assert stall.user_frame.row == _row("GIL-JSON")
-        assert stall.task == TASKS[-1]
-        assert stall.verdict == "cpu"
-        assert stall.coroutine_frame.function == "_c_calls"
+        assert (stall["user_frame"]["row"], stall["user_frame"]["function"]) == (row, "c_calls")
+        assert stall["coroutine_frame"]["function"] == "c_calls"
+        assert stall["verdict"] == "cpu"
+    assert len({stall["task"] for stall in named}) == 1 and named[0]["task"].startswith("Task-")
     # A loaded machine may keep the idle loop off the CPUs for a moment: no line to blame.
-    assert all(stall.verdict == "starved" for stall in stalls if not stall.user_frame), stalls
+    assert all(stall["verdict"] == "starved" for stall in stalls if not stall["user_frame"]), stalls
 
 
 def _cpu_for(seconds):
