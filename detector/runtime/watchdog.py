@@ -179,7 +179,7 @@ class Watchdog:
                 # still in the same callback, just past the call. Look before anything else.
                 kept = _monotonic() - expected
                 if kept >= half:
-                    looks = self._look(self._monitors, kept)
+                    looks = self._look(self._monitors, kept, half)
                 monitors = self._monitors
                 if not monitors:
                     looks = None
@@ -205,15 +205,23 @@ class Watchdog:
                 self._error(f"watchdog: {exc!r}")
                 time.sleep(0.1)
 
-    def _look(self, monitors: List[LoopMonitor], gil_wait: float) -> Dict[LoopMonitor, Sample]:
+    def _look(self, monitors: List[LoopMonitor], gil_wait: float, half: float) -> Dict[LoopMonitor, Sample]:
         """A sample of every loop thread, now."""
-        frames = sys._current_frames()
-        looks: Dict[LoopMonitor, Sample] = {}
-        for monitor in monitors:
-            sample = self._sample(monitor, frames, gil_wait)
-            if sample is not None:
-                looks[monitor] = sample
-        return looks
+        while True:
+            begun = _monotonic()
+            frames = sys._current_frames()
+            looks: Dict[LoopMonitor, Sample] = {}
+            for monitor in monitors:
+                sample = self._sample(monitor, frames, gil_wait)
+                if sample is not None:
+                    looks[monitor] = sample
+            del frames  # frames hold their locals: let go at once
+            took = _monotonic() - begun
+            if took < half:
+                return looks
+            # The GIL went to another thread in the middle of the look (a loop thread
+            # starting a C call): the frames read are stale. Look again, now.
+            gil_wait += took
 
     def _check(self, monitors: List[LoopMonitor], gil_wait: float, target: float,
                looks: Optional[Dict[LoopMonitor, Sample]] = None) -> float:
