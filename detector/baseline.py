@@ -55,14 +55,22 @@ def _relative(filename: str, base: Optional[Path]) -> str:
 
 
 def keys(findings: Sequence[Finding], base: Optional[Path] = None) -> List[Key]:
-    """The content key of each finding, in the order given (occurrences count in file order)."""
-    order = sorted(range(len(findings)), key=lambda i: findings[i].sort_key())
+    """The content key of each finding, in the order given (occurrences count in file order).
+
+    The calls a finding covers (``Finding.related``: the reads of a ``with open(...)`` block)
+    count as occurrences of their own rule, as they did when each was a finding: the other
+    findings keep their keys."""
+    entries: List[Tuple[Tuple[str, int, int, str], Tuple[str, str, str, str], Optional[int]]] = []
+    for i, f in enumerate(findings):
+        path = _relative(f.filename, base)
+        entries.append((f.sort_key(), (f.code, path, f.function, f.call), i))
+        entries.extend(((item.filename, item.row, item.column, item.code), (item.code, path, f.function, item.call), None)
+                       for item in f.related)
     seen: Counter[Tuple[str, str, str, str]] = Counter()
     result: Dict[int, Key] = {}
-    for i in order:
-        f = findings[i]
-        stem = (f.code, _relative(f.filename, base), f.function, f.call)
-        result[i] = stem + (seen[stem],)
+    for _, stem, index in sorted(entries, key=lambda entry: entry[0]):
+        if index is not None:
+            result[index] = stem + (seen[stem],)
         seen[stem] += 1
     return [result[i] for i in range(len(findings))]
 

@@ -71,8 +71,9 @@ CATALOG_KEYS = {"message", "opt-in", "examples"}
 EXAMPLE_KEYS = ("invalid", "valid", "fixed")
 # A docs line that shows an example: ``{invalid[0]}``, ``{valid[1]}``, ``{fixed[0]}``.
 EXAMPLE_REF = re.compile(r"^\{(invalid|valid|fixed)\[(\d+)\]\}$", re.M)
-# The message of a catalogued (or configured) blocking call: ``advice`` says how to move it off the loop.
-CALL_MESSAGE = "blocking call `{call}()` in async function `{function}`; {advice}"
+# The message of a catalogued (or configured) blocking call: ``advice`` says how to move it off the
+# loop; ``platform`` is " (it blocks on Windows only)" for a call under a platform test, else empty.
+CALL_MESSAGE = "blocking call `{call}()` in async function `{function}`{platform}; {advice}"
 # The message of a statement that blocks (``for line in f``, ``import x``): never a call.
 STATEMENT_MESSAGE = "blocking `{statement}` in async function `{function}`; {advice}"
 FILE_KEYS = {"family", "title", "rule", "returns", "attributes", "aliases", "arguments", "elements", "on-loop"}

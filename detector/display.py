@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Optional, Union
+from typing import List, Optional, Tuple, Union
 from urllib.parse import quote
 
 PathLike = Union[str, "os.PathLike[str]"]
@@ -58,3 +58,42 @@ def uri_path(path: str) -> str:
     """A relative POSIX path as a URI reference: percent-encoded from its bytes on disk."""
     return quote(os.fsencode(path), safe="/")
 
+
+
+# Tokens after which, and before which, a line break or a run of spaces is dropped, not kept
+# as one space: ``Path(\n    p\n)`` reads ``Path(p)``.
+_OPENING = frozenset("([{")
+_CLOSING = frozenset(")]},")
+
+
+def one_line(code: str, limit: int = 0) -> str:
+    """Source text shown on one line: comments dropped, each run of whitespace (line breaks
+    included) one space, none just inside brackets or before a comma; string literals are kept
+    as written. With ``limit``, longer text is cut and ends with ``…`` (never Python's ``...``)."""
+    if "\n" in code or "\r" in code or "#" in code:
+        code = _joined(code)
+    if limit and len(code) > limit:
+        code = code[: limit - 1].rstrip() + "…"
+    return code
+
+
+def _joined(code: str) -> str:
+    import io
+    import tokenize
+
+    pieces: List[str] = []
+    last_end: Optional[Tuple[int, int]] = None
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(code).readline):
+            if token.type in (tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE, tokenize.INDENT,
+                              tokenize.DEDENT, tokenize.ENDMARKER):
+                continue
+            text = token.string.replace("\r\n", "\n")
+            if pieces and last_end is not None and token.start != last_end and pieces[-1][-1] not in _OPENING \
+                    and text[0] not in _CLOSING:
+                pieces.append(" ")
+            pieces.append(text)
+            last_end = token.end
+    except (tokenize.TokenError, SyntaxError, IndentationError):
+        return " ".join(code.split())
+    return "".join(pieces)

@@ -48,6 +48,22 @@ class Hop:
 
 
 @dataclass(frozen=True)
+class Related:
+    """A call that belongs to a finding without being one: a read of the file a
+    ``with open(...) as f:`` finding opens. ``code`` is the rule it would be reported under."""
+
+    filename: str
+    row: int
+    column: int
+    call: str
+    code: str
+
+    def to_dict(self) -> Dict[str, Any]:
+        return {"filename": self.filename, "row": self.row, "column": self.column, "call": self.call,
+                "code": self.code}
+
+
+@dataclass(frozen=True)
 class Edit:
     """Replace the text from ``location`` up to ``end_location`` (exclusive; equal for an
     insertion) with ``content``. Rows and columns count as a finding's do (1-based, characters);
@@ -96,6 +112,8 @@ class Finding:
     # The call as written (e.g. ``requests.get``) and the async function it runs in.
     call: str = ""
     function: str = ""
+    # Calls the finding covers, reported with it (a ``with open(...) as f:`` block's reads).
+    related: Tuple[Related, ...] = field(default=())
 
     def sort_key(self) -> Tuple[str, int, int, str]:
         return (self.filename, self.location.row, self.location.column, self.code)
@@ -117,4 +135,6 @@ class Finding:
         }
         if self.chain:
             record["chain"] = [hop.to_dict() for hop in self.chain]
+        if self.related:
+            record["related"] = [item.to_dict() for item in self.related]
         return record

@@ -30,14 +30,12 @@ from libcst.metadata import (
 
 from detector import layout, onpurpose
 from detector.analysis.fixpolicy import is_test_path
+from detector.analysis.offload import TAKES_KEYWORDS
 from detector.imports import Flavour, Imports, flavour_of, import_binds
 from detector.skeleton import skeleton
 from detector.style import Style
 from detector.model import Applicability, Finding, Fix
 from detector.textedit import TextEdit, apply, compatible, line_starts, to_edit
-
-# Offload calls that pass keyword arguments on to the function (the others take none).
-_TAKES_KEYWORDS = {"to_thread", "submit", "partial"}
 
 
 class Refused(Exception):
@@ -530,7 +528,7 @@ class _Planner:
         separator = "," if one_per_line else ", "
         before = call.whitespace_before_args
         after = paren + 1 + (len(before.value) if isinstance(before, cst.SimpleWhitespace) else 0)
-        if keywords and wrapper not in _TAKES_KEYWORDS:
+        if keywords and wrapper not in TAKES_KEYWORDS:
             partial, needed = self._partial(call)
             start = self._start(call)
             return Rewrite([TextEdit(start, start, f"{partial}(", rank=-self._size(call)),

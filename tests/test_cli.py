@@ -52,7 +52,7 @@ def test_json_output_schema(project: Path):
         "filename": "app.py",
         "location": {"row": 5, "column": 5},
         "end_location": {"row": 5, "column": 18},
-        "fix": {"applicability": "safe", "message": "Replace with `await asyncio.sleep(...)`"},
+        "fix": {"applicability": "safe", "message": "Replace with `await asyncio.sleep(1)`"},
     }]
 
 

@@ -298,16 +298,14 @@ async def f():
     await asyncio.sleep(0.001)
 """)
 NO_IMPORTS = ("app/c_no_imports.py", """\
-async def f(p):
-    with open(p) as fh:
-        return fh.read()
+async def f(prompt):
+    return input(prompt)
 """, """\
 import asyncio
 
 
-async def f(p):
-    with open(p) as fh:
-        return await asyncio.to_thread(fh.read)
+async def f(prompt):
+    return await asyncio.to_thread(input, prompt)
 """)
 DOCSTRING_FUTURE = ("app/d_future.py", '''\
 """Doc."""

@@ -48,9 +48,9 @@ def test_select_blk_reports_offload_findings(project: Path):
     result = flake8("--select", "BLK", "app.py", "ok.py", cwd=project)
     assert result.returncode == 1, result.stderr
     assert result.stdout.splitlines() == [
-        "app.py:11:5: BLK100 blocking call `time.sleep()` in async function `main`; use `await asyncio.sleep(...)`",
+        "app.py:11:5: BLK100 blocking call `time.sleep()` in async function `main`; use `await asyncio.sleep(1)`",
         "app.py:14:5: BLK200 `helper()` in async function `main` blocks the event loop: it reaches "
-        "`time.sleep()` at app.py:7 through helper; offload it with `await asyncio.to_thread(helper, ...)`",
+        "`time.sleep()` at app.py:7 through helper; offload it with `await asyncio.to_thread(helper)`",
     ]
 
 

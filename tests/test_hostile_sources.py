@@ -114,9 +114,9 @@ def test_identifiers_are_compared_as_python_normalises_them(tmp_path: Path):
     done = offload(root, "check", "--no-cache", "wide.py", "alias.py")
     assert done.returncode == 1, done.stderr
     assert done.stdout.splitlines() == [
-        "alias.py:4:5: BLK100 blocking call `t.sleep()` in async function `f`; use `await asyncio.sleep(...)`",
-        "wide.py:4:5: BLK100 blocking call `time.sleep()` in async function `f`; use `await asyncio.sleep(...)`",
-        "wide.py:5:5: BLK100 blocking call `time.sleep()` in async function `f`; use `await asyncio.sleep(...)`",
+        "alias.py:4:5: BLK100 blocking call `t.sleep()` in async function `f`; use `await asyncio.sleep(1)`",
+        "wide.py:4:5: BLK100 blocking call `time.sleep()` in async function `f`; use `await asyncio.sleep(1)`",
+        "wide.py:5:5: BLK100 blocking call `time.sleep()` in async function `f`; use `await asyncio.sleep(2)`",
     ]
 
 
@@ -125,7 +125,7 @@ def test_a_huge_jobs_count_is_capped_and_every_file_is_reported(tmp_path: Path):
     done = offload(root, "check", "--no-cache", "-q", "-j", "100000", ".")
     assert done.returncode == 1, done.stderr
     assert sorted(done.stdout.splitlines()) == sorted(
-        f"m{i}.py:5:5: BLK100 blocking call `time.sleep()` in async function `handler`; use `await asyncio.sleep(...)`"
+        f"m{i}.py:5:5: BLK100 blocking call `time.sleep()` in async function `handler`; use `await asyncio.sleep(1)`"
         for i in range(40))
 
 

@@ -8,6 +8,7 @@ from typing import Deque, Dict, List, Tuple
 from detector.analysis.findings import short_name, suppressed
 from detector.analysis.project import Project, RuleTarget, callee
 from detector.analysis.summary import ACCESS, AWAITED, CallRecord, FunctionSummary, ModuleSummary
+from detector.display import one_line
 from detector.model import Hop
 
 CODE = "BLK200"  # the chains stop at a noqa for this rule too
@@ -15,7 +16,7 @@ Chain = Tuple[Hop, ...]
 
 
 def hop(module: ModuleSummary, function: FunctionSummary, call: CallRecord) -> Hop:
-    return Hop(module.path, call.row, call.col, short_name(function, module), call.text)
+    return Hop(module.path, call.row, call.col, short_name(function, module), one_line(call.text))
 
 
 def blocking_chains(project: Project) -> Dict[int, Chain]:

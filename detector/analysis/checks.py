@@ -17,6 +17,7 @@ from detector.analysis.chains import blocking_chains
 from detector.analysis.findings import short_name
 from detector.analysis.project import FunctionTarget, Project
 from detector.analysis.summary import CallRecord, FunctionSummary, ModuleSummary
+from detector.display import one_line
 from detector.model import Applicability, Finding, Fix, Hop, Location
 
 if TYPE_CHECKING:
@@ -96,10 +97,10 @@ class Scan:
 
     def finding(self, code: str, module: ModuleSummary, call: CallRecord, function: str,
                 fix: Optional[Fix] = None, chain: Tuple[Hop, ...] = (), **fields: str) -> Finding:
-        """A ``code`` finding at ``call``: its message is the rule's template, with ``call`` and
-        ``function`` and ``fields`` filled in."""
+        """A ``code`` finding at ``call``: its message is the rule's template, with ``call`` (on one
+        line), its ``args`` (as written, on one line), ``function`` and ``fields`` filled in."""
         rule = self.project.catalog.rules[code]
-        message = rule.render(call=call.text, function=function, **fields)
+        message = rule.render(**{"call": one_line(call.text), "args": call.args, "function": function, **fields})
         return Finding(code, rule.name, message, module.path, Location(call.row, call.col),
                        Location(call.end_row, call.end_col), fix, chain, call.text, function)
 

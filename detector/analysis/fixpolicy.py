@@ -19,7 +19,8 @@ from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Dict, Optional, Sequence
 
 from detector.analysis.flavour import Flavours
-from detector.analysis.summary import FunctionSummary, ModuleSummary
+from detector.analysis.summary import KEYWORDS, CallRecord, FunctionSummary, ModuleSummary
+from detector.display import one_line
 from detector.model import Applicability, Fix
 
 if TYPE_CHECKING:
@@ -33,7 +34,11 @@ TEST_DIRECTORIES = frozenset({"tests", "test"})
 
 @dataclass(frozen=True)
 class Spelling:
-    """How one module offloads and sleeps: ``library`` None means it cannot be known."""
+    """How one module offloads and sleeps: ``library`` None means it cannot be known.
+
+    Advice is spelled as the rewrite of ``detector.rewrite`` writes it, arguments included:
+    ``await asyncio.to_thread(f, a, k=v)``; anyio's and trio's ``to_thread.run_sync`` and
+    ``run_in_executor`` take no keyword arguments, so those go through ``functools.partial``."""
 
     library: Optional[str]
     reason: str = ""
@@ -43,27 +48,51 @@ class Spelling:
         """``await asyncio.to_thread(<args>)`` in this module's library (asyncio's when unknown)."""
         if self.executor is not None:
             return f"await asyncio.get_running_loop().run_in_executor({self.executor}, {args})"
-        runner = "asyncio.to_thread" if self.library in (None, "asyncio") else f"{self.library}.to_thread.run_sync"
-        return f"await {runner}({args})"
+        return f"await {self.runner()}({args})"
 
-    def offload(self, function: str) -> str:
-        """The advice to offload ``function``."""
+    def runner(self) -> str:
+        """The function that runs a sync callable in a worker thread."""
+        if self.executor is not None:
+            return "loop.run_in_executor"
+        return "asyncio.to_thread" if self.library in (None, "asyncio") else f"{self.library}.to_thread.run_sync"
+
+    def rewrite(self, function: str, args: str = "", keywords: bool = False) -> str:
+        """``function(args)`` run in a worker thread, as the fix writes it."""
+        if keywords and (self.executor is not None or self.library not in (None, "asyncio")):
+            return self.call(f"functools.partial({joined(function, args)})")
+        return self.call(joined(function, args))
+
+    def offload(self, call: CallRecord) -> str:
+        """The advice to offload ``call``, spelled as its rewrite."""
+        function = one_line(call.text)
         if self.library is None:
-            return f"run `{function}` in a worker thread"
-        return f"offload it with `{self.call(function + ', ...')}`"
+            return f"run `{function}({call.args})` in a worker thread"
+        return f"offload it with `{self.rewrite(function, call.args, bool(call.flags & KEYWORDS))}`"
 
-    def thread_call(self) -> str:
-        return f"`{self.call('...')}`"
+    def consume(self, call: CallRecord) -> str:
+        """A lazy result consumed in the thread: ``lambda: list(f(a))``."""
+        return f"`{self.call(f'lambda: list({one_line(call.text)}({call.args}))')}`"
 
-    def sleep(self) -> str:
+    def sleep(self, args: str = "") -> str:
         if self.library is None:
             return "sleep with the event loop's own non-blocking sleep"
-        return f"use `await {self.library}.sleep(...)`"
+        return f"use `{self.sleep_call(args)}`"
 
-    def title(self, remedy: str) -> str:
+    def sleep_call(self, args: str) -> str:
+        return f"await {self.library or 'asyncio'}.sleep({args})"
+
+    def title(self, remedy: str, call: Optional[CallRecord] = None) -> str:
+        """The fix's title: the rewrite of ``call`` (or its shape, without one)."""
         if remedy == "asyncio.sleep":
-            return f"Replace with `await {self.library or 'asyncio'}.sleep(...)`"
-        return f"Wrap in {self.thread_call()}"
+            return f"Replace with `{self.sleep_call(call.args if call is not None else '')}`"
+        if call is None:
+            return f"Wrap in `{self.runner()}`"
+        return f"Wrap in `{self.rewrite(one_line(call.text), call.args, bool(call.flags & KEYWORDS))}`"
+
+
+def joined(function: str, args: str) -> str:
+    """``f`` and ``a, k=v`` as the arguments of an offload call: ``f, a, k=v``."""
+    return f"{function}, {args}" if args else function
 
 
 class Policy:

@@ -11,10 +11,13 @@ from detector.analysis import offload, onloop
 from detector.analysis.checks import CallSite, Scan, check
 from detector.analysis.chains import hop
 from detector.analysis.findings import short_name, shown, suppressed
-from detector.analysis.project import RuleTarget, callee
+from detector.analysis.fixpolicy import joined
+from detector.analysis.project import FunctionTarget, RuleTarget, callee
 from detector.analysis.summary import (
-    ACCESS, AWAITED, FAN_OUT, OFFLOAD_ARG, STATEMENT, STATEMENT_FORM, STORED, WITH_ITEM, CallRecord,
+    ACCESS, AWAITED, FAN_OUT, KEYWORDS, OFFLOAD_ARG, STATEMENT, STATEMENT_FORM, STORED, WITH_ITEM, CallRecord,
+    FunctionSummary,
 )
+from detector.display import one_line
 from detector.model import Finding, Hop
 
 Reason = Tuple[str, Tuple[Hop, ...]]
@@ -47,10 +50,24 @@ def offload_not_awaited(scan: Scan) -> Iterator[Finding]:
         call = site.call
         if call.flags & STATEMENT and not call.flags & OFFLOAD_ARG \
                 and offload.offloaded_argument(call.target, wrappers) is not None:
-            never_runs = " (a coroutine that is never awaited never runs)" \
-                if call.target in offload.OFFLOAD_FUNCTIONS else ""
             fix = scan.fix("BLK300", "Add `await`") if site.function.is_async else None
-            yield scan.finding("BLK300", site.module, call, site.name, fix, never_runs=never_runs)
+            consequence, advice = _dropped(scan, call, site.function.is_async)
+            yield scan.finding("BLK300", site.module, call, site.name, fix, consequence=consequence, advice=advice)
+
+
+def _dropped(scan: Scan, call: CallRecord, in_async: bool) -> Tuple[str, str]:
+    """BLK300: what is lost when nothing awaits ``call``, and what to write instead."""
+    written = f"{one_line(call.text)}({call.args})"
+    if call.target in offload.OFFLOAD_FUNCTIONS:  # a coroutine function: nothing has started
+        return ("it is a coroutine that is never awaited, so the work never runs",
+                f"await it: `await {written}`" if in_async else "await it from a coroutine")
+    handed = scan.project.resolve(call.handed) if call.handed else None
+    # A function that catches every exception it raises loses none; any other's are lost.
+    catches = isinstance(handed, FunctionTarget) and handed.function.catches_all
+    consequence = "nothing waits for the work" + ("" if catches else " and its exceptions are lost")
+    if not in_async:
+        return consequence, "keep the future and check its result (`add_done_callback`)"
+    return consequence, f"await it: `await {written}`, or keep the future and await it later"
 
 
 @check("BLK301")
@@ -67,7 +84,21 @@ def offload_called_eagerly(scan: Scan) -> Iterator[Finding]:
             else scan.safety.call_hazard(site.module, site.function, call)
         fix = scan.fix("BLK301", "Pass the function and its arguments to the offload call", hazard or "")
         chain = (hop(site.module, site.function, call),) + reason[1] if reason[1] else ()
-        yield scan.finding("BLK301", site.module, call, site.name, fix, chain)
+        yield scan.finding("BLK301", site.module, call, site.name, fix, chain, advice=_pass_function(site.function, call))
+
+
+def _pass_function(function: FunctionSummary, call: CallRecord) -> str:
+    """BLK301's advice: the offload call with the function and its arguments handed over."""
+    inner = f"{one_line(call.text)}({call.args})"
+    outer = min((c for c in function.calls if offload.offloaded_argument(c.target) is not None
+                 and (c.row, c.col) <= (call.row, call.col) and (c.end_row, c.end_col) >= (call.end_row, call.end_col)
+                 and c is not call), key=lambda c: (-c.row, -c.col), default=None)
+    if outer is None or "…" in outer.args or "…" in call.args or outer.args.count(inner) != 1:
+        return f"pass `{one_line(call.text)}` and its arguments instead"
+    handed = joined(one_line(call.text), call.args)
+    if call.flags & KEYWORDS and offload.method_name(outer.target) not in offload.TAKES_KEYWORDS:
+        handed = f"functools.partial({handed})"
+    return f"pass the function and its arguments instead: `{one_line(outer.text)}({outer.args.replace(inner, handed)})`"
 
 
 @check("BLK302")
@@ -109,7 +140,7 @@ def blocking_call_in_loop_callback(scan: Scan) -> Iterator[Finding]:
             blocking = f"blocking {'call ' if not call.flags & STATEMENT_FORM else ''}`{shown(call)}`"
             if chain:
                 last = chain[-1]
-                blocking = f"`{call.text}()`, which reaches `{last.call}()` at {last.filename}:{last.row},"
+                blocking = f"`{one_line(call.text)}()`, which reaches `{last.call}()` at {last.filename}:{last.row},"
             yield scan.finding("BLK304", run.module, call, fn, chain=chain, blocking=blocking, how=run.how,
                                advice=run.advice)
 

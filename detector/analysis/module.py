@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import ast
 import dataclasses
-from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Set, Tuple, Union
+from typing import Any, Callable, Dict, Iterable, Iterator, List, NamedTuple, Optional, Sequence, Set, Tuple, Union
 
 import libcst as cst
 
-from detector.analysis import diagnostics, flavour, literals, offload, positions, screen, startup
+from detector.analysis import diagnostics, flavour, literals, offload, platforms, positions, screen, startup
 from detector.analysis.names import (
     UNKNOWN_SOURCE, Annotated, Assigned, Element, Known, Resolver, Scope, Source, binds_none, dotted, identifier,
     inst, is_none, ref, resolve_relative,
@@ -26,11 +26,13 @@ from detector.analysis.summary import (
     HANDED_ON,
     IN_LOOP,
     ITERATED,
+    KEYWORDS,
     MUTATES,
     OFFLOAD_ARG,
     STATEMENT,
     STATEMENT_FORM,
     STORED,
+    SUSPENDS,
     WITH_ITEM,
     NO_FLAGS,
     CallFlag,
@@ -43,6 +45,7 @@ from detector.analysis.summary import (
     ModuleSummary,
 )
 from detector.catalog import ArgumentCondition, Catalog
+from detector.display import one_line
 from detector.suppress import has_skip_file, parse_noqa
 
 # Decorators that make a method a getter run on every read (``cached_property``: on the first).
@@ -53,6 +56,7 @@ _PLAIN_DECORATORS = _PROPERTIES | {"staticmethod", "classmethod", "abstractmetho
 IMPORT = "import"  # the catalogue's name for an ``import`` statement (BLK180)
 _UNPACKED = cst.Name("_")  # stands for an argument hidden in ``*args`` / ``**kwargs``
 _MAX_TEXT = 80
+_MAX_ARGS = 60  # arguments shown in advice: longer ones end with "…"
 # Methods that change a container in place: ``self.items.append(x)`` writes ``self.items``.
 _MUTATORS = frozenset({
     "append", "extend", "insert", "pop", "remove", "clear", "update", "setdefault", "popitem",
@@ -107,9 +111,20 @@ def _fields(node: cst.CSTNode) -> Tuple[str, ...]:
 _Recorded = Union[cst.Call, cst.Attribute, cst.For, cst.Import, cst.ImportFrom]
 
 
+class PlatformGuard(NamedTuple):
+    """An ``if`` around code: its test, the scope of the test, and whether the code is in its ``else``."""
+
+    test: cst.BaseExpression
+    scope: Scope
+    in_else: bool
+
+
+PlatformGuards = Tuple[PlatformGuard, ...]
+
+
 class _FunctionInfo:
     __slots__ = ("scope", "is_async", "node", "calls", "is_generator", "is_property", "returned", "decorated",
-                 "bound", "offloaded", "outer")
+                 "bound", "offloaded", "outer", "with_items")
 
     def __init__(self, scope: Scope, is_async: bool, node: cst.FunctionDef, decorators: List[str], outer: Scope):
         self.scope = scope
@@ -124,6 +139,7 @@ class _FunctionInfo:
         self.returned: List[Tuple[Optional[cst.BaseExpression], Scope]] = []  # every ``return`` of its body
         # A method called on an instance or a class: calls pass their arguments after ``self``/``cls``.
         self.bound = bool(scope.class_qualname) and "staticmethod" not in decorators
+        self.with_items: List[cst.BaseExpression] = []  # ``with x:`` items that are not calls (held locks)
 
 
 @dataclasses.dataclass
@@ -178,6 +194,14 @@ class _Collector(cst.CSTVisitor):
         self.imports: Dict[int, List[str]] = {}  # id(import statement in an async body) -> its modules
         # Every Call and Attribute in source order: positions.spans maps them to ast's.
         self.ordered: List[cst.CSTNode] = []
+        # The ``if`` tests around the code being walked.
+        self.platform_guards: PlatformGuards = ()
+        self.call_platforms: Dict[int, PlatformGuards] = {}  # id(call) -> the ``if`` tests around it
+        # ``with opener(...) as name:`` blocks being walked in the current function: name -> opener,
+        # and the openers whose block awaits or yields.
+        self.openers: Dict[str, cst.Call] = {}
+        self.suspending: Set[int] = set()
+        self.opened_by: Dict[int, int] = {}  # id(call of a method of name) -> id(opener)
 
     # -- helpers -------------------------------------------------------------------------------
     def _qualname(self, name: str) -> str:
@@ -187,6 +211,7 @@ class _Collector(cst.CSTVisitor):
         self.not_accesses.add(id(target))
         if isinstance(target, cst.Name):
             self.scope.bind(identifier(target), source)
+            self.openers.pop(identifier(target), None)  # rebound: no longer the opened object
         elif isinstance(target, (cst.Tuple, cst.List)):
             for element in target.elements:
                 self._bind_target(element.value, UNKNOWN_SOURCE)
@@ -313,29 +338,10 @@ class _Collector(cst.CSTVisitor):
         info = _FunctionInfo(scope, is_async, node, decorators, outer=self.scope)
         self.functions.append(info)
         self._bind_params(node.params, scope, in_class, decorators)
-        outer_scope, outer_function, outer_loops, outer_guard = self.scope, self.function, self.loops, self.guard
-        self.scope, self.function, self.loops, self.guard = scope, info, 0, None
+        outer = self.scope, self.function, self.loops, self.guard, self.openers
+        self.scope, self.function, self.loops, self.guard, self.openers = scope, info, 0, None, {}
         self._walk(node.body)
-        self.scope, self.function, self.loops, self.guard = outer_scope, outer_function, outer_loops, outer_guard
-        return False
-
-    def visit_If(self, node: cst.If) -> Optional[bool]:
-        """``if isinstance(param, T): a() else: b()``: which calls run for which arguments."""
-        test = _isinstance_test(node.test)
-        if test is None or self.function is None or self.scope is not self.function.scope:
-            return None
-        name, types, negated = test
-        position = _param_position(self.function.node.params, name, self.function.bound)
-        if position is None:
-            return None
-        self._walk(node.test)
-        outer = self.guard
-        self.guard = (position, name, types, not negated, self.scope)
-        self._walk(node.body)
-        self.guard = (position, name, types, negated, self.scope)
-        if node.orelse is not None:
-            self._walk(node.orelse)
-        self.guard = outer
+        self.scope, self.function, self.loops, self.guard, self.openers = outer
         return False
 
     def _visit_params_outside(self, params: cst.Parameters) -> None:
@@ -412,6 +418,8 @@ class _Collector(cst.CSTVisitor):
         return self._enter_comprehension(node)
 
     def visit_CompFor(self, node: cst.CompFor) -> bool:
+        if node.asynchronous is not None:
+            self._suspends()
         self._mark(node.iter, ITERATED)
         self._walk(node.iter)
         self._bind_target(node.target, Element(node.iter, self.scope)
@@ -449,6 +457,8 @@ class _Collector(cst.CSTVisitor):
             self.ordered.append(node)
             if self.function is not None:
                 self.function.calls.append((node, self.scope, len(self.ordered) - 1))
+        else:
+            self._suspends()
         self._bind_target(node.target, Element(node.iter, self.scope) if isinstance(node.target, cst.Name)
                           else UNKNOWN_SOURCE)
         self._walk(node.target)
@@ -469,10 +479,58 @@ class _Collector(cst.CSTVisitor):
         self._visit_all(parts)
         self.loops -= 1
 
+    def visit_With(self, node: cst.With) -> bool:
+        if node.asynchronous is not None:
+            self._suspends()
+        self._visit_all(node.items)
+        opened = {identifier(item.asname.name): item.item for item in node.items
+                  if isinstance(item.item, cst.Call) and item.asname is not None
+                  and isinstance(item.asname.name, cst.Name)}
+        outer = self.openers
+        self.openers = {**outer, **opened}
+        self._walk(node.body)
+        self.openers = outer
+        return False
+
     def visit_WithItem(self, node: cst.WithItem) -> None:
         self._mark(node.item, WITH_ITEM)
         if node.asname is not None:
             self._bind_target(node.asname.name, Assigned(node.item, self.scope))
+        elif self.function is not None and not isinstance(node.item, cst.Call):
+            self.function.with_items.append(node.item)
+
+    def _suspends(self) -> None:
+        """The code being walked awaits or yields: so does every ``with`` block around it."""
+        self.suspending.update(id(opener) for opener in self.openers.values())
+
+    def visit_If(self, node: cst.If) -> bool:
+        """The test of an ``if`` around calls: ``isinstance(param, T)`` decides which calls run for
+        which arguments; every test may decide the platforms they run on (``_place``)."""
+        self._walk(node.test)
+        typed = self._isinstance_guard(node.test)
+        outer_guard, outer_platforms = self.guard, self.platform_guards
+        if typed is not None:
+            position, name, types, negated = typed
+            self.guard = (position, name, types, not negated, self.scope)
+        self.platform_guards = outer_platforms + (PlatformGuard(node.test, self.scope, False),)
+        self._walk(node.body)
+        if node.orelse is not None:
+            if typed is not None:
+                self.guard = (position, name, types, negated, self.scope)
+            self.platform_guards = outer_platforms + (PlatformGuard(node.test, self.scope, True),)
+            self._walk(node.orelse)
+        self.guard, self.platform_guards = outer_guard, outer_platforms
+        return False
+
+    def _isinstance_guard(self, test: cst.BaseExpression) -> Optional[Tuple[int, str, cst.BaseExpression, bool]]:
+        """``isinstance(param, T)`` (or its negation) on a parameter of the function being walked,
+        in its own body: (position, name, T, negated)."""
+        found = _isinstance_test(test)
+        if found is None or self.function is None or self.scope is not self.function.scope:
+            return None
+        name, types, negated = found
+        position = _param_position(self.function.node.params, name, self.function.bound)
+        return None if position is None else (position, name, types, negated)
 
     def visit_Try(self, node: cst.Try) -> bool:
         catches = any(_catches_stop_iteration(handler) for handler in node.handlers)
@@ -513,12 +571,14 @@ class _Collector(cst.CSTVisitor):
 
     def visit_Await(self, node: cst.Await) -> None:
         self._mark(node.expression, AWAITED)
+        self._suspends()
 
     def visit_Return(self, node: cst.Return) -> None:
         if self.function is not None and self.scope.function_scope() is self.function.scope:
             self.function.returned.append((node.value, self.scope))
 
     def visit_Yield(self, node: cst.Yield) -> None:
+        self._suspends()
         if self.function is not None and self.scope.function_scope() is self.function.scope:
             self.function.is_generator = True
 
@@ -530,8 +590,17 @@ class _Collector(cst.CSTVisitor):
             self._mark(arg.value, HANDED_ON)
             for value in _passed(arg.value):
                 self.argument_of[id(value)] = id(node)
+            if arg.keyword is not None or arg.star == "**":
+                self._mark(node, KEYWORDS)
         if self.loops:
             self._mark(node, IN_LOOP)
+        if self.platform_guards:
+            self.call_platforms[id(node)] = self.platform_guards
+        func = node.func
+        if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and self.openers:
+            opener = self.openers.get(identifier(func.value))
+            if opener is not None:
+                self.opened_by[id(node)] = id(opener)
         if isinstance(node.func, cst.Attribute) and node.func.attr.value in _MUTATORS:
             self._mark_mutated(node.func.value)
         if self.function is not None:
@@ -687,6 +756,65 @@ def _statement_text(node: Union[cst.For, cst.Import, cst.ImportFrom], tree: cst.
     return tree.code_for_node(node)
 
 
+def _arguments(tree: cst.Module, node: cst.Call) -> str:
+    """``node``'s arguments as written, on one line: what a rewrite keeps."""
+    if not node.args:
+        return ""
+    parts: List[str] = []
+    size = 0
+    for arg in node.args:
+        keyword = f"{arg.keyword.value}=" if arg.keyword is not None else ""
+        part = one_line(f"{arg.star}{keyword}{tree.code_for_node(arg.value)}")
+        size += len(part) + 2
+        if size > _MAX_ARGS + 2:  # whole arguments only: a cut inside a string would not read as code
+            parts.append("…")
+            break
+        parts.append(part)
+    return ", ".join(parts)
+
+
+def _place(guards: PlatformGuards, resolver: Resolver) -> str:
+    """Where code under these ``if`` tests runs, when they test the platform."""
+    found: Optional[platforms.Platforms] = None
+    for test, scope, in_else in guards:
+        evaluate = lambda node, scope=scope: resolver.value(node, scope)  # noqa: E731
+        here = (platforms.else_platforms if in_else else platforms.body_platforms)(test, evaluate)
+        if here is None:
+            continue
+        found = here if found is None else found.both(here)
+        if found is None:
+            return ""  # contradicting tests: say nothing rather than something wrong
+    return found.phrase() if found is not None else ""
+
+
+def _catches_all(node: cst.FunctionDef) -> bool:
+    """The body is one ``try`` (after a docstring) whose handler catches every exception
+    (bare, ``BaseException`` or ``Exception``) and never raises: calls of it end normally."""
+    body = node.body.body if isinstance(node.body, cst.IndentedBlock) else ()
+    statements = list(body)
+    if statements and isinstance(statements[0], cst.SimpleStatementLine) and len(statements[0].body) == 1 \
+            and isinstance(statements[0].body[0], cst.Expr) and isinstance(statements[0].body[0].value, cst.SimpleString):
+        statements = statements[1:]
+    if len(statements) != 1 or not isinstance(statements[0], cst.Try):
+        return False
+    statement = statements[0]
+    if statement.orelse is not None or statement.finalbody is not None:
+        return False  # an exception raised in ``else`` or ``finally`` escapes
+    every = any(handler.type is None or (isinstance(handler.type, cst.Name)
+                                         and handler.type.value in ("BaseException", "Exception"))
+                for handler in statement.handlers)
+    return every and not any(_raises(handler.body) for handler in statement.handlers)
+
+
+def _raises(node: cst.CSTNode) -> bool:
+    """A ``raise`` statement in ``node``, outside nested functions and classes."""
+    if isinstance(node, cst.Raise):
+        return True
+    if isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+        return False
+    return any(_raises(child) for child in node.children)
+
+
 def _flatten(target: cst.BaseExpression) -> List[cst.BaseExpression]:
     if isinstance(target, (cst.Tuple, cst.List)):
         return [leaf for element in target.elements for leaf in _flatten(element.value)]
@@ -699,7 +827,7 @@ def _argument(call: cst.Call, index: int) -> Optional[cst.BaseExpression]:
 
 
 def _mark_loop_usage(entry: _Pending, entries: Dict[int, _Pending], resolver: Resolver, catalog: Catalog,
-                     callbacks: List[Tuple[_Pending, str, str]], info: _FunctionInfo) -> None:
+                     callbacks: List[Tuple[_Pending, str, str]], info: _FunctionInfo, handed_to: Dict[int, str]) -> None:
     """Facts the BLK3xx rules need: what an offload API is handed, callbacks, fan-out."""
     node, target = entry.node, entry.target
     if not isinstance(node, cst.Call):
@@ -709,6 +837,11 @@ def _mark_loop_usage(entry: _Pending, entries: Dict[int, _Pending], resolver: Re
         handed = _argument(node, index)
         if isinstance(handed, cst.Call) and id(handed) in entries:
             entries[id(handed)].flags |= OFFLOAD_ARG  # the call runs here, on the loop
+        elif handed is not None:
+            scope = next(scope for n, scope, _ in info.calls if n is node)
+            value = resolver.value(handed, scope)
+            if value is not None and value.kind == "ref":
+                handed_to[id(node)] = value.name
         return
     registered = catalog.callback_argument(target)
     if registered is not None:
@@ -932,6 +1065,7 @@ def _fill(summary: ModuleSummary, python_tree: Optional[ast.Module], text: str, 
     infos: Dict[int, _FunctionInfo] = {}  # id(FunctionSummary) -> what the walk collected
     details: Dict[int, str] = {}  # id(import statement) -> the modules it loads
     callbacks: List[Tuple[_Pending, str, str]] = []  # (registration, callback target, framework)
+    handed: Dict[int, str] = {}  # id(offload call) -> the function it hands to the thread
     for info in collector.functions:
         function = FunctionSummary(
             qualname=info.scope.qualname,
@@ -942,6 +1076,8 @@ def _fill(summary: ModuleSummary, python_tree: Optional[ast.Module], text: str, 
             decorated=info.decorated,
             offloaded=info.offloaded,
             decorators=_resolved_decorators(resolver, info),
+            catches_all=_catches_all(info.node),
+            locks=[text for text in (dotted(item) for item in info.with_items) if text],
         )
         infos[id(function)] = info
         summary.functions.append(function)
@@ -977,11 +1113,13 @@ def _fill(summary: ModuleSummary, python_tree: Optional[ast.Module], text: str, 
                 continue  # unknown, or a builtin such as len() that never blocks
             if isinstance(node, cst.Call) and _arguments_say_nonblocking(node, target, resolver, scope):
                 continue  # ``time.sleep(0)`` only yields the thread; a zero timeout polls
+            if id(node) in collector.suspending:
+                flags |= SUSPENDS
             entry = _Pending(function, node, index, target, flags)
             pending.append(entry)
             entries[id(node)] = entry
         for entry in list(entries.values()):
-            _mark_loop_usage(entry, entries, resolver, catalog, callbacks, info)
+            _mark_loop_usage(entry, entries, resolver, catalog, callbacks, info, handed)
         _mark_shut_down_executors(entries, collector.assigned)
 
     summary.libraries = frozenset(collector.libraries)
@@ -1019,6 +1157,7 @@ def _fill(summary: ModuleSummary, python_tree: Optional[ast.Module], text: str, 
     where = positions.spans(python_tree, text, tree, collector.ordered, [entry.index for entry in pending])
     records: Dict[int, CallRecord] = {}
     lines = text.splitlines()
+    places: Dict[int, str] = {}  # id(guards) -> where the code under them runs
     for entry in pending:
         node = entry.node
         if isinstance(node, (cst.For, cst.Import, cst.ImportFrom)):
@@ -1047,7 +1186,19 @@ def _fill(summary: ModuleSummary, python_tree: Optional[ast.Module], text: str, 
                 function.guards.append(Guard(len(function.calls), received[0], received[1], list(_IN_MEMORY), False))
         if id(node) in passed:
             passed[id(node)].row, passed[id(node)].col = record.row, record.col
+        if isinstance(node, cst.Call):
+            record.args = _arguments(tree, node)
+            record.handed = handed.get(id(node), "")
+            platform_guards = collector.call_platforms.get(id(node))
+            if platform_guards:
+                if id(platform_guards) not in places:
+                    places[id(platform_guards)] = _place(platform_guards, resolver)
+                record.platform = places[id(platform_guards)]
         function.calls.append(record)
+    for entry in pending:
+        opener = records.get(collector.opened_by.get(id(entry.node), 0))
+        if opener is not None:
+            records[id(entry.node)].block_row, records[id(entry.node)].block_col = opener.row, opener.col
     for entry, callback, framework in callbacks:
         registration = records[id(entry.node)]
         entry.function.callbacks.append(CallRecord(callback, registration.text, registration.row, registration.col,

@@ -16,6 +16,8 @@ OFFLOAD_FUNCTIONS = {
     "trio.to_thread.run_sync": 0,
 }
 OFFLOAD_METHODS = {"run_in_executor": 1}
+# Offload calls (by name) that pass keyword arguments on to the function; the others take none.
+TAKES_KEYWORDS = frozenset({"to_thread", "submit", "partial"})
 # Running a loop from inside a running loop.
 NESTED_LOOP_FUNCTIONS = frozenset({"asyncio.run"})
 NESTED_LOOP_METHODS = frozenset({"run_until_complete", "run_forever"})

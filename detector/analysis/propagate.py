@@ -18,6 +18,7 @@ from detector.analysis.checks import CallSite, Scan, check
 from detector.analysis.findings import suppressed
 from detector.analysis.project import Project, RuleTarget, callee
 from detector.analysis.summary import ACCESS, AWAITED, NONE, OFFLOAD_ARG, CallRecord, FunctionSummary, ModuleSummary
+from detector.display import one_line
 from detector.model import Applicability, Finding
 
 
@@ -73,29 +74,30 @@ def blocking_call_via_helper(scan: Scan) -> Iterator[Finding]:
 def _finding(scan: Scan, site: CallSite, chain: Chain, target: FunctionSummary) -> Finding:
     call, module, policy = site.call, site.module, scan.policy
     spelling = policy.spelling(module)
-    title = spelling.title("to_thread")
+    text = one_line(call.text)
+    last = chain[-1]
     if call.flags & ACCESS:
-        advice = f"read it in a thread: `{spelling.call('getattr, obj, name')}`"
-        fix = policy.fix(module, Applicability.SUGGESTION, title,
+        owner, _, attribute = text.rpartition(".")
+        advice = f"read it in a thread: `{spelling.call(f'getattr, {owner}, {attribute!r}')}`"
+        fix = policy.fix(module, Applicability.SUGGESTION, spelling.title("to_thread"),
                          "a property read: the rewrite would have to turn the attribute into a call")
     elif call.flags & AWAITED:
         advice = (f"it is a sync function whose body runs on the loop before it returns what is awaited: "
-                  f"offload only its blocking part, e.g. {spelling.thread_call()}")
-        fix = policy.fix(module, Applicability.SUGGESTION, title,
+                  f"offload only its blocking part (`{last.call}()` in {last.function}) to a worker thread")
+        fix = policy.fix(module, Applicability.SUGGESTION, spelling.title("to_thread"),
                          "awaited: offloading the call would await what the thread returns, not run it")
     else:
         hazard = scan.safety.hazard(target) or scan.safety.argument_hazard(module, site.function, call)
         if hazard and target.is_generator:
-            advice = f"consume it in a thread, e.g. `{spelling.call(f'lambda: list({call.text}(...))')}`"
+            advice = f"consume it in a thread, e.g. {spelling.consume(call)}"
         elif hazard:
-            advice = f"offload only its blocking part, e.g. {spelling.thread_call()}"
+            advice = f"offload only its blocking part (`{last.call}()` in {last.function}) to a worker thread"
         else:
-            advice = spelling.offload(call.text)
-        fix = policy.fix(module, Applicability.UNSAFE, title, hazard or "")
-    last = chain[-1]
+            advice = spelling.offload(call)
+        fix = policy.fix(module, Applicability.UNSAFE, spelling.title("to_thread", call), hazard or "")
     return scan.finding(
         CODE, module, call, site.name, fix, chain,
-        shown=call.text if call.flags & ACCESS else f"{call.text}()",
+        shown=text if call.flags & ACCESS else f"{text}()", platform=f" {call.platform}" if call.platform else "",
         reached=last.call, place=f"{last.filename}:{last.row}",
         through=" -> ".join(h.function for h in chain[1:]), advice=advice,
     )

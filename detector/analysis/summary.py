@@ -40,6 +40,8 @@ class CallFlag(enum.IntFlag):
     # around it (``f(self.data)``, ``f([self.data])``), so that call receives the object, not a copy.
     ARGUMENT = 4096
     STATEMENT_FORM = 8192  # a statement, not a call: ``for line in f``, ``import x`` (shown as written, never rewritten)
+    KEYWORDS = 16384  # passes keyword arguments (``k=v`` or ``**kw``): a rewrite without them needs functools.partial
+    SUSPENDS = 32768  # a ``with`` item whose block awaits or yields: the block cannot move to a thread
 
 
 NO_FLAGS = CallFlag(0)
@@ -58,6 +60,8 @@ HANDED_ON = CallFlag.HANDED_ON
 IN_LOOP = CallFlag.IN_LOOP
 ARGUMENT = CallFlag.ARGUMENT
 STATEMENT_FORM = CallFlag.STATEMENT_FORM
+KEYWORDS = CallFlag.KEYWORDS
+SUSPENDS = CallFlag.SUSPENDS
 
 
 @dataclass
@@ -73,6 +77,15 @@ class CallRecord:
     # modules the statement imports, comma-separated (a project that loads them elsewhere at
     # module level has them in ``sys.modules`` already).
     detail: str = ""
+    args: str = ""  # the arguments as written, on one line (``display.one_line``), for the advice
+    # The platforms the call runs on, when an ``if`` on ``os.name`` / ``sys.platform`` decides it
+    # (``platforms.Platforms.phrase``): "on Windows only", "everywhere but Windows".
+    platform: str = ""
+    # In the block of ``with opener(...) as name:``, a method of ``name``: where ``opener`` is.
+    block_row: int = 0
+    block_col: int = 0
+    # An offload call: the dotted name of the function it hands to the thread, when known.
+    handed: str = ""
 
 
 @dataclass
@@ -107,6 +120,12 @@ class FunctionSummary:
     offloaded: bool = False
     guards: List[Guard] = field(default_factory=list)
     decorators: Tuple[str, ...] = ()  # resolved names (``homeassistant.core.callback``)
+    # The body is one ``try`` whose handler catches every exception and does not raise:
+    # an offload of this function never ends with an exception.
+    catches_all: bool = False
+    # ``with x:`` items that are names, not calls (as written): the locks it holds, which no
+    # call record shows.
+    locks: List[str] = field(default_factory=list)
 
 
 @dataclass

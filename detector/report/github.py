@@ -35,8 +35,8 @@ def annotation(finding: Finding) -> str:
     }
     # Workflow logs render terminal sequences: text from the checked files is escaped.
     message = printable(text.message(finding), keep="\r\n")  # escape_data encodes line breaks
-    for hop in finding.chain[1:]:
-        message += "\n" + printable(f"-> {hop.filename.replace(chr(92), '/')}:{hop.row}:{hop.column}: {hop.call}() in {hop.function}")
+    for detail in text.details(finding):
+        message += "\n" + printable(f"{detail.marker} {detail.where.replace(chr(92), '/')} {detail.what}")
     props = ",".join(f"{key}={escape_property(value)}" for key, value in properties.items())
     return f"::error {props}::{escape_data(message)}"
 

@@ -7,7 +7,9 @@ forward slashes; columns count Unicode code points (``run.columnKind``), as offl
 end columns are exclusive, as SARIF's are.
 
 A transitive finding (BLK200) carries its chain twice: as ``relatedLocations`` (what viewers
-list under the result) and as a ``codeFlows`` thread flow (what they step through).
+list under the result) and as a ``codeFlows`` thread flow (what they step through). The calls
+a finding covers (the reads and writes of the file a ``with open(...) as f:`` block opens)
+follow its chain in ``relatedLocations``.
 
 Fixes are real edits: each finding with a safe or unsafe fix carries the edits of its rewrite
 alone (``detector.rewrite``, the same edits ``--fix`` applies), which become
@@ -165,8 +167,15 @@ def _result(finding: Finding, rule_index: Optional[int], root: Optional[Path], f
         "partialFingerprints": {"offload/v1": fingerprint},
     })
     hops = finding.chain
+    related = [_hop_location(hop, i, root) for i, hop in enumerate(hops)]
+    for i, item in enumerate(finding.related, start=len(related)):
+        location = _physical(item.filename, _region(item.row, item.column), root)
+        location["message"] = {"text": f"{item.call}() in {finding.function}"}
+        location["id"] = i
+        related.append(location)
+    if related:
+        result["relatedLocations"] = related
     if hops:
-        result["relatedLocations"] = [_hop_location(hop, i, root) for i, hop in enumerate(hops)]
         result["codeFlows"] = [{
             "message": {"text": " -> ".join(f"{hop.function}" for hop in hops) + f" -> {hops[-1].call}()"},
             "threadFlows": [{

@@ -128,10 +128,9 @@ def render(
             _paint(printable(f.filename), BOLD, color) + _paint(position, CYAN, color) + " "
             + _paint(printable(f.code), RED + BOLD, color) + " " + printable(text.message(f))
         )
-        for hop in f.chain[1:]:
-            out.append(_paint("    -> ", DIM, color)
-                       + _paint(printable(f"{hop.filename}:{hop.row}:{hop.column}:"), CYAN, color)
-                       + printable(f" {hop.call}() in {hop.function}"))
+        for detail in text.details(f):
+            out.append(_paint(f"    {detail.marker} ", DIM, color) + _paint(printable(detail.where), CYAN, color)
+                       + printable(f" {detail.what}"))
         if lines_of is not None:
             snippet = _snippet(f, lines_of, color)
             if snippet:

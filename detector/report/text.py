@@ -1,8 +1,9 @@
-"""``path:line:col: CODE message``, one finding a line; transitive chains indented below."""
+"""``path:line:col: CODE message``, one finding a line; transitive chains (``->``) and related
+calls (``+``, the reads of a file a ``with`` block opens) indented below."""
 from __future__ import annotations
 
 from collections import Counter
-from typing import List
+from typing import List, NamedTuple
 
 from detector.display import printable
 from detector.model import Applicability, Finding
@@ -13,9 +14,25 @@ def render(findings: List[Finding]) -> str:
     for f in findings:
         # File names and the code quoted in messages come from the checked files: escaped.
         lines.append(printable(f"{f.filename}:{f.location.row}:{f.location.column}: {f.code} {message(f)}"))
-        for hop in f.chain[1:]:
-            lines.append(printable(f"    -> {hop.filename}:{hop.row}:{hop.column}: {hop.call}() in {hop.function}"))
+        for detail in details(f):
+            lines.append(printable(f"    {detail.marker} {detail.where} {detail.what}"))
     return "\n".join(lines) + ("\n" if lines else "")
+
+
+class Detail(NamedTuple):
+    """A line shown under a finding: a hop of its chain (``->``) or a related call (``+``)."""
+
+    marker: str
+    where: str  # ``path:row:col:``
+    what: str  # ``call() in function``
+
+
+def details(finding: Finding) -> List[Detail]:
+    out = [Detail("->", f"{hop.filename}:{hop.row}:{hop.column}:", f"{hop.call}() in {hop.function}")
+           for hop in finding.chain[1:]]
+    out.extend(Detail("+", f"{item.filename}:{item.row}:{item.column}:", f"{item.call}() in {finding.function}")
+               for item in finding.related)
+    return out
 
 
 def message(finding: Finding) -> str:

@@ -3,7 +3,7 @@
 A static finding is *confirmed* when some stall passes through its line: a frame
 of the stall's stack, or a line its samples caught (``seen``), in the same file
 whose instruction span covers the finding's row (for a transitive finding, any
-hop of its chain counts). A strict-mode record (the report's ``strict`` list,
+hop of its chain counts; for a ``with open(...)`` block, any of its related calls). A strict-mode record (the report's ``strict`` list,
 ``offload watch --strict``) confirms a finding the same way through its
 ``stack``, however fast the call was. Findings no stall touched are
 *no stall observed* (the line may well have run, fast: only coverage data could
@@ -128,7 +128,8 @@ def _real(path: str) -> str:
 
 def _sites(finding: Dict[str, Any]) -> List[Tuple[str, int]]:
     sites = [(finding["filename"], int(finding["location"]["row"]))]
-    for hop in finding.get("chain") or ():
+    # A stall in a call of the chain, or in a call the finding covers (a ``with`` block's reads).
+    for hop in list(finding.get("chain") or ()) + list(finding.get("related") or ()):
         sites.append((hop.get("filename") or finding["filename"], int(hop["row"])))
     return sites
 
@@ -234,10 +235,11 @@ def _check_finding(record: object, where: str) -> None:
     _integer(location.get("column"), f"{where}.location.column", optional=True)
     for key in ("code", "message"):
         _string(record.get(key), f"{where}.{key}", optional=True)
-    for j, hop in enumerate(_list(record.get("chain"), f"{where}.chain")):
-        hop = _object(hop, f"{where}.chain[{j}]")
-        _integer(hop.get("row"), f"{where}.chain[{j}].row")
-        _string(hop.get("filename"), f"{where}.chain[{j}].filename", optional=True)
+    for key in ("chain", "related"):
+        for j, hop in enumerate(_list(record.get(key), f"{where}.{key}")):
+            hop = _object(hop, f"{where}.{key}[{j}]")
+            _integer(hop.get("row"), f"{where}.{key}[{j}].row")
+            _string(hop.get("filename"), f"{where}.{key}[{j}].filename", optional=True)
 
 
 def validate_static(records: object) -> List[Dict[str, Any]]:

@@ -167,3 +167,12 @@ def test_path_tail_matches_only_a_name_that_is_no_file_here_and_only_user_frames
     (tmp_path / "app").mkdir()
     (tmp_path / "app" / "handlers.py").write_text("")  # a real file here, which no stall went through
     assert join([finding], user_report, cwd=str(tmp_path)).findings[0].status == NO_STALL
+
+
+def test_a_stall_in_a_read_of_a_with_open_block_confirms_the_block_finding(tmp_path):
+    (tmp_path / "app.py").write_text("")
+    finding = {"filename": "app.py", "code": "BLK130", "message": "open()", "location": {"row": 4, "column": 10},
+               "related": [{"filename": "app.py", "row": 6, "column": 16, "call": "f.read", "code": "BLK131"}]}
+    report = _report_with_frame(str(tmp_path / "app.py"), 6, "user", str(tmp_path))
+    assert join([finding], report, cwd=str(tmp_path)).findings[0].status == CONFIRMED
+    assert join([dict(finding, related=[])], report, cwd=str(tmp_path)).findings[0].status == NO_STALL
