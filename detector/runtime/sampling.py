@@ -29,7 +29,7 @@ CALLBACK_RUNNERS: Set[CodeType] = set()
 
 
 class Sample:
-    __slots__ = ("stack", "inside", "root", "task", "gil_wait", "coroutine", "clocks")
+    __slots__ = ("stack", "inside", "root", "task", "gil_wait", "coroutine")
 
     def __init__(self, stack: Tuple[Location, ...], inside: int, root: Optional[Root], task: Optional[str]) -> None:
         self.stack = stack  # (code, f_lasti), innermost first
@@ -38,9 +38,6 @@ class Sample:
         self.task = task
         self.gil_wait = 0.0  # how late the watchdog woke up for this sample
         self.coroutine: Optional[Location] = None  # (code, f_lasti) of the innermost coroutine in the callback
-        # The loop thread's (monotonic, cpu, runnable) when the sample was taken: when each
-        # callback of a stall ran, and whether it was working or waiting meanwhile.
-        self.clocks: Optional[Tuple[float, Optional[float], Optional[float]]] = None
 
     @property
     def location(self) -> Optional[Location]:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Dict, List, Optional, Tuple
 from .events import Culprit, Frame, StallEvent
 from .frames import LOOP, OFFLOAD, USER, FileKinds, is_async_code, make_frame
 from .sampling import Location, Sample
-from .verdict import callback_clocks, decide, in_order, pick_representative
+from .verdict import decide, pick_representative
 
 if TYPE_CHECKING:
     from .monitor import LoopMonitor, Reading
@@ -49,44 +49,19 @@ def _describe(sample: Sample, kinds: FileKinds) -> Tuple[List[Frame], Optional[F
     return stack, user, innermost, coroutine
 
 
-MIN_CULPRIT_SHARE = 0.1  # of the samples (or half the threshold in time): less is a glimpse, not a culprit
-MIN_CULPRITS_COVER = 0.5  # of the samples, by all the culprits together
+MIN_CULPRIT_SHARE = 0.1  # of the samples: less is a glimpse of a callback, not a culprit
 
 
-def _time_slices(samples: List[Sample], start: float, end: float) -> List[float]:
-    """Seconds of the stall each sample stands for (``samples`` in the order taken): from
-    halfway to the sample before it to halfway to the one after; the first from the start
-    of the stall, the last to its end."""
-    times = [sample.clocks[0] for sample in samples if sample.clocks is not None]
-    if len(times) != len(samples):  # not timed: an equal part each
-        return [(end - start) / len(samples)] * len(samples) if samples else []
-    bounds = [start] + [(a + b) / 2 for a, b in zip(times, times[1:])] + [end]
-    return [max(0.0, high - low) for low, high in zip(bounds, bounds[1:])]
-
-
-def _culprits(samples: List[Sample], chosen: Optional[Sample], kinds: FileKinds, start: float, end: float,
-              threshold: float) -> List[Culprit]:
-    """Every callback seen in enough samples, the chosen one's first, when there are several.
-
-    Each gets the part of the stall its samples stand for and a verdict of its own (from
-    the loop thread's clocks between its samples): a ``time.sleep`` followed by a CPU loop
-    in the next task is a blocking call and a CPU-bound one, not one blocking stall.
-    """
-    ordered = in_order(samples)
-    slices = _time_slices(ordered, start, end)
-    order = {id(sample): index for index, sample in enumerate(ordered)}
+def _culprits(samples: List[Sample], chosen: Optional[Sample], kinds: FileKinds) -> List[Culprit]:
+    """Every callback seen in enough samples, the chosen one's first, when there are several."""
     by_root: Dict[object, List[Sample]] = {}
-    for sample in ordered:
+    for sample in samples:
         if sample.root is not None:
             by_root.setdefault(sample.root, []).append(sample)
-    seconds = {root: sum(slices[order[id(sample)]] for sample in group) for root, group in by_root.items()}
-    # A callback counts by its share of the samples or by its own time: on a loaded
-    # machine a CPU-bound callback's wall time grows, a sleeping one's does not.
-    kept = [group for root, group in by_root.items()
-            if len(group) >= 2 and (len(group) >= MIN_CULPRIT_SHARE * len(samples)
-                                    or seconds[root] >= threshold / 2)]
-    if len(kept) < 2 or sum(map(len, kept)) < MIN_CULPRITS_COVER * len(samples):
-        return []  # not a few slow callbacks: many small ones (one of them preempted, maybe)
+    kept = [group for group in by_root.values()
+            if len(group) >= 2 and len(group) >= MIN_CULPRIT_SHARE * len(samples)]
+    if len(kept) < 2:
+        return []
     first = chosen.root if chosen is not None else None
     kept.sort(key=lambda group: (group[0].root != first, -len(group)))
     out: List[Culprit] = []
@@ -95,12 +70,8 @@ def _culprits(samples: List[Sample], chosen: Optional[Sample], kinds: FileKinds,
         if representative is None:  # never for a group of two or more
             continue
         _, user, innermost, coroutine = _describe(representative, kinds)
-        cpu, runnable = callback_clocks(group, order)
-        part = seconds[group[0].root]
-        verdict, _ = decide(group, cpu, runnable, part, threshold)
         out.append(Culprit(task=representative.task, frame=user or innermost, coroutine_frame=coroutine,
-                           samples=len(group), share=len(group) / len(samples),
-                           duration=round(part, 6), verdict=verdict))
+                           samples=len(group), share=len(group) / len(samples)))
     return out
 
 
@@ -118,11 +89,6 @@ def build(mon: LoopMonitor, due: float, before: Reading, end: Reading, samples: 
     coroutine: Optional[Frame] = None
     if chosen is not None:
         stack, user, innermost, coroutine = _describe(chosen, kinds)
-    culprits = _culprits(samples, chosen, kinds, due, end[0], mon.threshold)
-    if culprits and culprits[0].verdict is not None:
-        # Several callbacks made the stall: the clocks over all of it mix their causes;
-        # the stall is named after its own (first) callback, so is its verdict.
-        verdict = culprits[0].verdict
     return StallEvent(
         duration=round(end[0] - due, 6),
         started_at=round(mon.wall_offset + due, 6),
@@ -139,7 +105,7 @@ def build(mon: LoopMonitor, due: float, before: Reading, end: Reading, samples: 
         coroutine_frame=coroutine,
         stack=stack,
         seen=_seen(samples, kinds),
-        culprits=culprits,
+        culprits=_culprits(samples, chosen, kinds),
         ongoing=ongoing,
     )
 

@@ -13,8 +13,7 @@ its CPU time share; the samples say where:
     - no callback running (the loop was in
       select/epoll or waiting for the GIL)    -> ``starved``
 * working
-    - one callback seen in most samples       -> ``cpu`` (unless the thread hardly ran
-                                                 between its samples: preempted)
+    - one callback seen in most samples       -> ``cpu``
     - no callback dominates (different tasks
       or callbacks, or loop machinery)        -> ``callbacks`` (many small callbacks)
     - no sample (a C call kept the GIL)       -> ``cpu``
@@ -26,7 +25,7 @@ reported ``blocking`` when its innermost frame never left one instruction,
 from __future__ import annotations
 
 from collections import Counter
-from typing import Dict, List, Optional, Tuple
+from typing import List, Optional, Tuple
 
 from .events import BLOCKING, CALLBACKS, CPU, STARVED, UNKNOWN
 from .sampling import Sample
@@ -78,48 +77,9 @@ def decide(samples: List[Sample], cpu: Optional[float], runnable: Optional[float
         return STARVED, representative
     if not samples:
         return CPU, None
-    if dominant and _frozen(top_root, samples):
-        # The loop was busy, but the thread hardly ran while in that callback: a small
-        # callback the machine preempted, caught by the few samples of a short stall.
-        dominant = False
     if dominant:
         return CPU, representative
     return CALLBACKS, _typical(in_callback) or representative
-
-
-def _frozen(root: object, samples: List[Sample]) -> bool:
-    ordered = in_order(samples)
-    order = {id(sample): index for index, sample in enumerate(ordered)}
-    cpu, _ = callback_clocks([s for s in ordered if s.root == root], order)
-    return cpu is not None and cpu < ON_CPU
-
-
-def in_order(samples: List[Sample]) -> List[Sample]:
-    """The samples in the order they were taken (a long stall's reservoir mixes them)."""
-    return sorted(samples, key=lambda sample: sample.clocks[0] if sample.clocks is not None else 0.0)
-
-
-def callback_clocks(group: List[Sample], order: Dict[int, int]) -> Tuple[Optional[float], Optional[float]]:
-    """The loop thread's (cpu, runnable) shares of the time between consecutive samples of
-    one callback (``group``, in order; ``order``: each sample's rank among all of the stall's)."""
-    wall = 0.0
-    cpu: Optional[float] = 0.0
-    runnable: Optional[float] = 0.0
-    for first, second in zip(group, group[1:]):
-        if order[id(second)] != order[id(first)] + 1 or first.clocks is None or second.clocks is None:
-            continue  # another callback ran in between
-        wall += second.clocks[0] - first.clocks[0]
-        cpu = _add(cpu, first.clocks[1], second.clocks[1])
-        runnable = _add(runnable, first.clocks[2], second.clocks[2])
-    if wall <= 0:
-        return None, None
-    return (None if cpu is None else min(1.0, cpu / wall)), (None if runnable is None else min(1.0, runnable / wall))
-
-
-def _add(total: Optional[float], before: Optional[float], after: Optional[float]) -> Optional[float]:
-    if total is None or before is None or after is None:
-        return None
-    return total + max(0.0, after - before)
 
 
 def _typical(samples: List[Sample]) -> Optional[Sample]:

@@ -11,8 +11,7 @@ thread is a low-level ``_thread`` thread, outside threading's registry: it never
 shows in ``threading.enumerate()`` (``Watchdog.thread_id`` names it). Between
 stalls it wakes once per probe interval to post the next probe;
 ``sys._current_frames()`` is read only while a probe is overdue, or right after
-the watchdog itself was kept from running (a C call holding the GIL), before
-anything else.
+the watchdog itself was kept from running (a C call holding the GIL).
 """
 from __future__ import annotations
 
@@ -166,72 +165,42 @@ class Watchdog:
 
     # -- the watchdog thread ----------------------------------------------------------
     def _run(self) -> None:
-        wake = self._wake
-        looks: Optional[Dict[LoopMonitor, Sample]] = None
-        half = self._least_threshold / 2
-        expected = _monotonic()  # when the thread meant to be running: after a sleep, or now
         self.kinds.refresh_loop_packages()
+        gil_wait = 0.0
+        target = _monotonic()
+        wake = self._wake
+        frames = None
         while True:
             try:
-                # Running later than meant means something kept the GIL (or the CPU) from
-                # us. If a C call on a loop thread held the GIL, that thread handed it over
-                # at its first bytecode after the call and waits for it back now: it is
-                # still in the same callback, just past the call. Look before anything else.
-                kept = _monotonic() - expected
-                if kept >= half:
-                    looks = self._look(self._monitors, kept, half)
                 monitors = self._monitors
                 if not monitors:
-                    looks = None
+                    frames = None
                     wake.acquire()  # parked until a loop starts
-                    expected = _monotonic()
+                    gil_wait, target = 0.0, _monotonic()
                     self.kinds.refresh_loop_packages()
-                    half = self._least_threshold / 2
                     continue
-                started = _monotonic()
-                next_look = self._check(monitors, kept, expected, looks)
-                looks = None
-                half = self._least_threshold / 2
+                next_look = self._check(monitors, gil_wait, target, frames)
+                frames = None  # frames hold their locals: let go at once
                 before = _monotonic()
-                if before - started >= half:
-                    expected = started  # kept from running during the round: look at once
-                    continue
                 delay = max(0.001, next_look - before)
                 woken = wake.acquire(True, delay)
-                expected = _monotonic() if woken else before + delay
+                # Waking up late means something kept the GIL (or the CPU) from us. If a C
+                # call on a loop thread held the GIL, that thread is just past the call now:
+                # look at once, before it moves on.
+                gil_wait = 0.0 if woken else max(0.0, _monotonic() - before - delay)
+                if gil_wait >= self._least_threshold / 2:
+                    frames = sys._current_frames()
+                target = before + delay
             except Exception as exc:  # the program must go on even if the watchdog cannot
-                looks = None
-                expected = _monotonic()
+                frames = None
                 self._error(f"watchdog: {exc!r}")
                 time.sleep(0.1)
 
-    def _look(self, monitors: List[LoopMonitor], gil_wait: float, half: float) -> Dict[LoopMonitor, Sample]:
-        """A sample of every loop thread, now."""
-        while True:
-            begun = _monotonic()
-            frames = sys._current_frames()
-            looks: Dict[LoopMonitor, Sample] = {}
-            for monitor in monitors:
-                sample = self._sample(monitor, frames, gil_wait)
-                if sample is not None:
-                    looks[monitor] = sample
-            del frames  # frames hold their locals: let go at once
-            took = _monotonic() - begun
-            if took < half:
-                return looks
-            # The GIL went to another thread in the middle of the look (a loop thread
-            # starting a C call): the frames read are stale. Look again, now.
-            gil_wait += took
-
     def _check(self, monitors: List[LoopMonitor], gil_wait: float, target: float,
-               looks: Optional[Dict[LoopMonitor, Sample]] = None) -> float:
-        """Probe, sample or report each loop as due; return when to look again.
-
-        ``looks``: samples taken the moment the watchdog got to run again after being kept
-        from it for ``gil_wait`` seconds (``target`` is when it meant to run)."""
+               frames: Optional[Dict[int, FrameType]] = None) -> float:
+        """Probe, sample or report each loop as due; return when to look again."""
         now = _monotonic()
         wake = now + 0.1
-        frames: Optional[Dict[int, FrameType]] = None
         for monitor in monitors:
             if monitor.finished:
                 self._finish(monitor)
@@ -239,28 +208,31 @@ class Watchdog:
                 continue
             due = monitor.due
             late = gil_wait >= monitor.threshold / 2
-            looked = looks.get(monitor) if looks and late else None
             if not monitor.outstanding:
                 post_at = monitor.answered + monitor.interval
                 if now < post_at:
                     wake = min(wake, post_at)
                     continue
-                # Kept from running (GIL held elsewhere)? Then the probe was due when we
-                # meant to post it: the loop was no more able to run than we were. The look
-                # taken then tells where a loop thread's C call holding the GIL was made.
+                sample = None
+                if late:
+                    # Kept from running (GIL held elsewhere)? Then the probe was due when we
+                    # meant to post it: the loop was no more able to run than we were. A C
+                    # call that held the GIL on the loop thread has only just returned:
+                    # the loop is still in the same callback, at (or just after) the call.
+                    if frames is None:
+                        frames = sys._current_frames()
+                    sample = self._sample(monitor, frames, gil_wait)
                 intended = max(post_at, target) if late else now
-                monitor.post(intended, looked)
+                monitor.post(intended, sample)
                 wake = min(wake, now + monitor.interval)
                 continue
             if now - due <= monitor.interval:
                 wake = min(wake, due + monitor.interval)
                 continue
             wake = min(wake, now + monitor.sample_every)
-            sample = looked
-            if sample is None:
-                if frames is None:
-                    frames = sys._current_frames()
-                sample = self._sample(monitor, frames, gil_wait)
+            if frames is None:
+                frames = sys._current_frames()
+            sample = self._sample(monitor, frames, gil_wait)
             if sample is not None:
                 monitor.add_sample(sample, due)
             if now - due >= monitor.threshold and now - due >= monitor.ongoing_next(due):
@@ -275,7 +247,6 @@ class Watchdog:
         try:
             sample = take(frame, self.kinds, _current_task(monitor.loop))
             sample.gil_wait = gil_wait
-            sample.clocks = monitor.clocks.peek()
             return sample
         except Exception as exc:
             self._error(f"sampling failed: {exc!r}")

@@ -4,7 +4,6 @@ Expected rows and columns come from marker comments in the program text.
 """
 from __future__ import annotations
 
-import re
 import sys
 
 from runtime_helpers import PROGRAMS, marked, span, watch_json
@@ -95,21 +94,10 @@ def test_many_small_callbacks(loop_kind):
 
 
 def test_loop_starved_by_a_thread_holding_the_gil(loop_kind):
-    report = run("starved.py", loop_kind)
-    held = re.search(r"GIL held from ([\d.]+) to ([\d.]+)", report["_stderr"])
-    assert held, report["_stderr"]
-    start, end = float(held.group(1)), float(held.group(2))
-    stalls = report["stalls"]
-    during = [s for s in stalls if s["started_at"] < end and s["started_at"] + s["duration"] > start]
-    assert len(during) == 1, (stalls, report["_stderr"])
-    (stall,) = during
+    stall = only_stall(run("starved.py", loop_kind))
     assert stall["verdict"] == "starved"
     assert stall["duration"] >= 0.2
-    # A loaded machine can keep the process off the CPUs for a moment at other times: the
-    # loop is starved then too, and no line of the program is to blame.
-    for stall in stalls:
-        assert stall["verdict"] == "starved", stall
-        assert stall["user_frame"] is None and stall["coroutine_frame"] is None
+    assert stall["user_frame"] is None and stall["coroutine_frame"] is None
 
 
 def test_program_that_never_blocks_reports_nothing(loop_kind):
@@ -126,26 +114,3 @@ def test_loops_in_several_threads_and_loops_created_repeatedly(loop_kind):
     for stall in stalls:
         assert stall["verdict"] == "blocking"
         assert_at(stall["user_frame"], "threads.py", "STALL-THREAD", "time.sleep(seconds)")
-
-
-def test_two_slow_callbacks_back_to_back_are_each_named_with_their_part_and_verdict(loop_kind):
-    report = run("back_to_back.py", loop_kind)
-    stall = only_stall(report)
-    culprits = {culprit["frame"]["row"]: culprit for culprit in stall["culprits"]}
-    sleep_row, _ = marked(PROGRAMS / "back_to_back.py", "SLEEP")
-    spin_row, _ = marked(PROGRAMS / "back_to_back.py", "SPIN")
-    assert set(culprits) == {sleep_row, spin_row}, stall["culprits"]
-    sleeper, spinner = culprits[sleep_row], culprits[spin_row]
-    assert (sleeper["verdict"], spinner["verdict"]) == ("blocking", "cpu")
-    assert sleeper["task"] != spinner["task"]
-    assert_at(spinner["coroutine_frame"], "back_to_back.py", "COMPUTE", "spin(0.3)")
-    assert 0 < sleeper["duration"] and 0 < spinner["duration"]
-    assert sleeper["duration"] + spinner["duration"] <= stall["duration"] + 1e-6
-    # The stall is named after its first callback, with that callback's verdict.
-    assert stall["verdict"] == stall["culprits"][0]["verdict"]
-    assert stall["user_frame"]["row"] == stall["culprits"][0]["frame"]["row"]
-    # The text names both, each with its part of the time and its own verdict.
-    text = report["_stderr"]
-    assert f"- back_to_back.py:{sleep_row}:5: about " in text and "(blocking call) in task" in text, text
-    assert f"- back_to_back.py:{spin_row}:" in text and "(CPU-bound) in task" in text, text
-    assert "fix site: computes at back_to_back.py:" in text
