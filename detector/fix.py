@@ -66,7 +66,7 @@ def _remedies(config: Config) -> Dict[str, str]:
     return {code: rule.remedy for code, rule in effective_catalog(config).rules.items()}
 
 
-def project_style(config) -> Style:
+def project_style(config: Config) -> Style:
     """The import order and line length of the project the config belongs to."""
     return style.load(config.root)
 
@@ -122,7 +122,7 @@ def plan_findings(findings: Sequence[Finding], config: Config, sources: Optional
             out[index] = finding
     return out
 
-def with_refusals(findings: Sequence[Finding], config, sources: Optional[Mapping[str, bytes]] = None) -> List[Finding]:
+def with_refusals(findings: Sequence[Finding], config: Config, sources: Optional[Mapping[str, bytes]] = None) -> List[Finding]:
     """``findings`` as a check reports them: a fix the rewrite would refuse is a suggestion with
     the reason (so "fixable" counts only what ``--fix`` would fix); other fixes unchanged."""
     planned = plan_findings(findings, config, sources)

@@ -651,9 +651,9 @@ def _passed(value: cst.BaseExpression) -> Iterator[cst.Attribute]:
         for element in value.elements:
             yield from _passed(element.value)
     elif isinstance(value, cst.Dict):
-        for element in value.elements:
-            if isinstance(element, cst.DictElement):
-                yield from _passed(element.value)
+        for entry in value.elements:
+            if isinstance(entry, cst.DictElement):
+                yield from _passed(entry.value)
 
 
 def _sends(node: cst.Call) -> bool:

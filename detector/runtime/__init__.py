@@ -5,6 +5,15 @@ into every Python process it starts. Public names are imported on first use.
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the types of the names __getattr__ imports on first use
+    from .api import DEFAULT_THRESHOLD as DEFAULT_THRESHOLD, subscribe as subscribe, watch as watch
+    from .events import Frame as Frame, StallEvent as StallEvent, load_report as load_report
+    from .events import make_report as make_report
+    from .hooks import install as install, uninstall as uninstall
+    from .watchdog import get_watchdog as get_watchdog
+
 _EXPORTS = {
     "watch": "api",
     "subscribe": "api",

@@ -13,7 +13,13 @@ from __future__ import annotations
 
 import sys
 import _thread
-from typing import Callable, Dict, List, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence, Tuple
+
+if TYPE_CHECKING:
+    from importlib.machinery import ModuleSpec
+    from types import ModuleType
+
+    from .watchdog import Watchdog
 
 # module name -> (class attribute path, ...) whose run_forever gets wrapped
 TARGETS: Dict[str, Tuple[str, ...]] = {
@@ -21,15 +27,15 @@ TARGETS: Dict[str, Tuple[str, ...]] = {
     "uvloop": ("Loop",),
 }
 
-_watchdog = None  # the Watchdog in charge, created on first use
-_factory: Optional[Callable[[], object]] = None
-_patched: List[Tuple[type, object]] = []  # (class, original run_forever)
+_watchdog: Optional[Watchdog] = None  # the Watchdog in charge, created on first use
+_factory: Optional[Callable[[], Optional[Watchdog]]] = None
+_patched: List[Tuple[Any, object]] = []  # (class, original run_forever)
 _finder: Optional["_PostImportFinder"] = None
 _first_use_lock = _thread.allocate_lock()
 
 
-def _make_wrapper(original):
-    def run_forever(self):
+def _make_wrapper(original: Any) -> Callable[[Any], Any]:
+    def run_forever(self: Any) -> Any:
         monitor = None
         watchdog = _watchdog if _watchdog is not None else _first_use()
         if watchdog is not None:
@@ -40,22 +46,22 @@ def _make_wrapper(original):
         try:
             return original(self)
         finally:
-            if monitor is not None:
+            if monitor is not None and watchdog is not None:  # a monitor comes from a watchdog
                 try:
                     watchdog.stop(monitor)
                 except Exception:
                     pass
 
-    run_forever.__wrapped__ = original
+    run_forever.__wrapped__ = original  # type: ignore[attr-defined]  # a function attribute, as functools.wraps sets
     run_forever.__doc__ = getattr(original, "__doc__", None)
-    run_forever.__offload_original__ = original
+    run_forever.__offload_original__ = original  # type: ignore[attr-defined]  # read back by _patch_module
     return run_forever
 
 
 WRAPPER_CODE = _make_wrapper(None).__code__
 
 
-def _first_use():
+def _first_use() -> Optional[Watchdog]:
     """Create the watchdog once, whichever thread starts a loop first; others wait for it."""
     global _watchdog, _factory
     if _factory is None:
@@ -70,22 +76,22 @@ def _first_use():
     return _watchdog
 
 
-def set_watchdog_factory(factory: Callable[[], object]) -> None:
+def set_watchdog_factory(factory: Callable[[], Optional[Watchdog]]) -> None:
     """``factory()`` is called when the first loop starts and returns the Watchdog."""
     global _factory
     _factory = factory
 
 
-def set_watchdog(watchdog) -> None:
+def set_watchdog(watchdog: Optional[Watchdog]) -> None:
     """Make ``watchdog`` the one loops report to (after creating any pending one)."""
     global _watchdog
     _first_use()
     _watchdog = watchdog
 
 
-def _patch_module(module) -> None:
+def _patch_module(module: ModuleType) -> None:
     for attr in TARGETS.get(module.__name__, ()):
-        cls = getattr(module, attr, None)
+        cls: Any = getattr(module, attr, None)
         original = getattr(cls, "run_forever", None) if cls is not None else None
         if original is None or getattr(original, "__code__", None) is WRAPPER_CODE:
             continue
@@ -102,22 +108,25 @@ def _patch_module(module) -> None:
 class _PatchingLoader:
     """Runs the real loader, then patches the fresh module."""
 
-    def __init__(self, loader) -> None:
+    def __init__(self, loader: Any) -> None:
         self._loader = loader
 
-    def create_module(self, spec):
-        return self._loader.create_module(spec)
+    def create_module(self, spec: ModuleSpec) -> Optional[ModuleType]:
+        module: Optional[ModuleType] = self._loader.create_module(spec)
+        return module
 
-    def exec_module(self, module) -> None:
+    def exec_module(self, module: ModuleType) -> None:
         self._loader.exec_module(module)
         _patch_module(module)
 
-    def __getattr__(self, name):  # get_source, get_resource_reader, ...
+    def __getattr__(self, name: str) -> Any:  # get_source, get_resource_reader, ...
         return getattr(self._loader, name)
 
 
 class _PostImportFinder:
-    def find_spec(self, fullname, path=None, target=None):
+    def find_spec(
+        self, fullname: str, path: Optional[Sequence[str]] = None, target: Optional[ModuleType] = None
+    ) -> Optional[ModuleSpec]:
         if fullname not in TARGETS:
             return None
         for finder in sys.meta_path:
@@ -129,7 +138,7 @@ class _PostImportFinder:
         else:
             return None
         if spec.loader is not None and hasattr(spec.loader, "exec_module"):
-            spec.loader = _PatchingLoader(spec.loader)
+            spec.loader = _PatchingLoader(spec.loader)  # type: ignore[assignment]  # a Loader by duck typing
         return spec
 
 

@@ -13,9 +13,13 @@ anyio) on asyncio and uvloop.
 """
 from __future__ import annotations
 
-from typing import List, Optional
+from typing import TYPE_CHECKING, Any, Callable, Generator, List, Optional, Tuple
 
 import pytest
+
+if TYPE_CHECKING:
+    from detector.runtime.events import StallEvent
+    from detector.runtime.watchdog import Subscription
 
 DEFAULT_THRESHOLD = 0.1
 MODES = ("fail", "warn")
@@ -25,7 +29,7 @@ class OffloadStallWarning(pytest.PytestWarning):
     """The event loop stalled during a test (``--offload-mode warn``)."""
 
 
-class OffloadStalls(list):
+class OffloadStalls(list["StallEvent"]):  # list, not typing.List: no Generic in the MRO
     """The stalls recorded so far in this test. ``clear()`` the ones the test expected.
 
     Reading the list first collects every stall that has ended (the watchdog thread
@@ -39,10 +43,10 @@ class OffloadStalls(list):
         get_watchdog().flush()
 
 
-def _collecting(name: str):
+def _collecting(name: str) -> Callable[..., Any]:
     method = getattr(list, name)
 
-    def read(self, *args):
+    def read(self: OffloadStalls, *args: Any) -> Any:
         self._collect()
         return method(self, *args)
 
@@ -64,18 +68,18 @@ class _Settings:
         self.enabled = enabled
         self.threshold = threshold
         self.mode = mode
-        self.reported: List[tuple] = []  # (nodeid, stall) for the terminal summary
+        self.reported: List[Tuple[str, StallEvent]] = []  # (nodeid, stall) for the terminal summary
 
 
 class _Recording:
-    def __init__(self, stalls: OffloadStalls, subscription, watching: bool, threshold: float) -> None:
+    def __init__(self, stalls: OffloadStalls, subscription: Subscription, watching: bool, threshold: float) -> None:
         self.stalls = stalls
         self.subscription = subscription
         self.watching = watching  # False: recorded for the offload_stalls fixture only
         self.threshold = threshold
 
 
-def pytest_addoption(parser) -> None:
+def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("offload", "event-loop stall watchdog (offload)")
     group.addoption("--offload-watch", action="store_true", default=None,
                     help="fail tests whose event loop stalls (ini: offload_watch)")
@@ -91,7 +95,7 @@ def pytest_addoption(parser) -> None:
     add_options(group, parser)
 
 
-def pytest_configure(config) -> None:
+def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
         "offload(threshold=None, enabled=True, strict=None): watch this test's event loop for stalls "
@@ -118,7 +122,7 @@ def pytest_configure(config) -> None:
     configure(config, mode)
 
 
-def _plan(item, settings: _Settings):
+def _plan(item: pytest.Item, settings: _Settings) -> Tuple[bool, bool, float]:
     """(record?, fail on stalls?, threshold) for one test."""
     marker = item.get_closest_marker("offload")
     threshold = settings.threshold
@@ -134,7 +138,7 @@ def _plan(item, settings: _Settings):
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
-def pytest_runtest_setup(item):
+def pytest_runtest_setup(item: pytest.Item) -> Generator[None, object, object]:
     settings = item.config.stash.get(_settings_key, None)
     if settings is not None:
         record, watching, threshold = _plan(item, settings)
@@ -143,7 +147,7 @@ def pytest_runtest_setup(item):
     return (yield)
 
 
-def _start(item, watching: bool, threshold: float) -> None:
+def _start(item: pytest.Item, watching: bool, threshold: float) -> None:
     from detector.runtime import subscribe
 
     stalls = OffloadStalls()
@@ -152,7 +156,7 @@ def _start(item, watching: bool, threshold: float) -> None:
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
-def pytest_runtest_teardown(item, nextitem):
+def pytest_runtest_teardown(item: pytest.Item, nextitem: Optional[pytest.Item]) -> Generator[None, object, object]:
     try:
         result = yield
     except BaseException:
@@ -164,7 +168,7 @@ def pytest_runtest_teardown(item, nextitem):
     return result
 
 
-def _stop(item) -> Optional[str]:
+def _stop(item: pytest.Item) -> Optional[str]:
     """Stop recording; the failure message when the test must fail."""
     recording = item.stash.get(_record_key, None)
     if recording is None:
@@ -191,16 +195,18 @@ def _stop(item) -> Optional[str]:
 
 
 @pytest.fixture
-def offload_stalls(request) -> OffloadStalls:
+def offload_stalls(request: pytest.FixtureRequest) -> OffloadStalls:
     """The event-loop stalls recorded during this test, as they happen (a list of StallEvent)."""
-    recording = request.node.stash.get(_record_key, None)
+    recording: Optional[_Recording] = request.node.stash.get(_record_key, None)
     if recording is None:  # requested dynamically: record from now on
         _start(request.node, False, request.config.stash[_settings_key].threshold)
         recording = request.node.stash[_record_key]
     return recording.stalls
 
 
-def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
+def pytest_terminal_summary(
+    terminalreporter: pytest.TerminalReporter, exitstatus: int, config: pytest.Config
+) -> None:
     settings = config.stash.get(_settings_key, None)
     if settings is None or not settings.reported:
         return

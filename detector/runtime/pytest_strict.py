@@ -13,9 +13,13 @@ fixture is the list of sites seen so far (``clear()`` the ones the test expects)
 """
 from __future__ import annotations
 
-from typing import List, Optional
+from typing import TYPE_CHECKING, Generator, List, Optional, Tuple
 
 import pytest
+
+if TYPE_CHECKING:
+    from detector.runtime.strict import StrictLog
+    from detector.runtime.strict_events import StrictCall
 
 STRICT_MODES = ("fail", "warn")
 _TRUE = ("1", "true", "yes", "on")
@@ -26,11 +30,11 @@ class OffloadStrictWarning(pytest.PytestWarning):
     """A blocking call ran on the event loop during a test (strict mode, ``warn``)."""
 
 
-class OffloadStrictCalls(list):
+class OffloadStrictCalls(list["StrictCall"]):  # list, not typing.List: no Generic in the MRO
     """The strict sites recorded so far in this test (``StrictCall``). ``clear()`` the expected ones."""
 
 
-def add_options(group, parser) -> None:
+def add_options(group: pytest.OptionGroup, parser: pytest.Parser) -> None:
     group.addoption("--offload-strict", action="store_const", const="default", default=None,
                     help="report every blocking call made on the event loop, however fast; fails or warns "
                          "as --offload-mode says (ini: offload_strict)")
@@ -38,7 +42,7 @@ def add_options(group, parser) -> None:
                   help="strict mode for every test: true, fail, warn or false")
 
 
-def _mode(value, default_mode: str, where: str) -> Optional[str]:
+def _mode(value: object, default_mode: str, where: str) -> Optional[str]:
     """None (off) or "fail" / "warn" from an option, ini or marker value."""
     if value is None or value is False:
         return None
@@ -55,7 +59,7 @@ def _mode(value, default_mode: str, where: str) -> Optional[str]:
 
 
 class StrictPlugin:
-    def __init__(self, config, default_mode: str) -> None:
+    def __init__(self, config: pytest.Config, default_mode: str) -> None:
         self.default_mode = default_mode
         option = config.getoption("offload_strict")
         if option is not None:
@@ -63,7 +67,7 @@ class StrictPlugin:
         else:
             self.mode = _mode(config.getini("offload_strict"), default_mode, "offload_strict")
         self.config = config
-        self.reported: List[tuple] = []  # (nodeid, call)
+        self.reported: List[Tuple[str, StrictCall]] = []  # (nodeid, call)
         self._configured = False
         if self.mode is not None:
             self._ensure()  # before test modules are imported: wrappers are seen by `from os import stat`
@@ -76,20 +80,20 @@ class StrictPlugin:
             strict.prepare()
             self._configured = True
 
-    def _plan(self, item) -> Optional[str]:
+    def _plan(self, item: pytest.Item) -> Optional[str]:
         marker = item.get_closest_marker("offload")
         if marker is not None and "strict" in marker.kwargs:
             return _mode(marker.kwargs["strict"], self.default_mode, "@pytest.mark.offload(strict=...)")
         return self.mode
 
     @pytest.hookimpl(wrapper=True, tryfirst=True)
-    def pytest_runtest_setup(self, item):
+    def pytest_runtest_setup(self, item: pytest.Item) -> Generator[None, object, object]:
         mode = self._plan(item)
         if mode is not None or "offload_strict" in getattr(item, "fixturenames", ()):
             self._start(item, mode)
         return (yield)
 
-    def _start(self, item, mode: Optional[str]) -> None:
+    def _start(self, item: pytest.Item, mode: Optional[str]) -> None:
         from detector.runtime import strict
 
         self._ensure()
@@ -99,7 +103,9 @@ class StrictPlugin:
         item.stash[_record_key] = (log, calls, mode)
 
     @pytest.hookimpl(wrapper=True, tryfirst=True)
-    def pytest_runtest_teardown(self, item, nextitem):
+    def pytest_runtest_teardown(
+        self, item: pytest.Item, nextitem: Optional[pytest.Item]
+    ) -> Generator[None, object, object]:
         try:
             result = yield
         except BaseException:
@@ -110,7 +116,7 @@ class StrictPlugin:
             pytest.fail(message, pytrace=False)
         return result
 
-    def _stop(self, item) -> Optional[str]:
+    def _stop(self, item: pytest.Item) -> Optional[str]:
         record = item.stash.get(_record_key, None)
         if record is None:
             return None
@@ -133,15 +139,15 @@ class StrictPlugin:
         return None
 
     @pytest.fixture
-    def offload_strict(self, request) -> OffloadStrictCalls:
+    def offload_strict(self, request: pytest.FixtureRequest) -> OffloadStrictCalls:
         """The blocking calls made on the event loop during this test, one ``StrictCall`` per site."""
-        record = request.node.stash.get(_record_key, None)
+        record: Optional[_Record] = request.node.stash.get(_record_key, None)
         if record is None:
             self._start(request.node, None)
             record = request.node.stash[_record_key]
         return record[1]
 
-    def pytest_terminal_summary(self, terminalreporter) -> None:
+    def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
         if not self.reported:
             return
         from detector.display import printable
@@ -153,10 +159,11 @@ class StrictPlugin:
             terminalreporter.line(printable(f"{where(call.user_frame)}: {call.event}{times} in {nodeid}"))
 
 
-_record_key = pytest.StashKey[tuple]()
+_Record = Tuple["StrictLog", OffloadStrictCalls, Optional[str]]  # (log, calls, mode)
+_record_key = pytest.StashKey[_Record]()
 
 
-def _allow_list(config):
+def _allow_list(config: pytest.Config) -> Tuple[List[str], str]:
     """``[tool.offload] strict-allow`` and the directory its globs are relative to."""
     from detector.config import ConfigError, load
 
@@ -167,5 +174,5 @@ def _allow_list(config):
     return list(loaded.strict_allow), str(loaded.root)
 
 
-def configure(config, default_mode: str) -> None:
+def configure(config: pytest.Config, default_mode: str) -> None:
     config.pluginmanager.register(StrictPlugin(config, default_mode), "offload-strict")

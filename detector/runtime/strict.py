@@ -29,10 +29,12 @@ import fnmatch
 import os
 import sys
 import threading
-from typing import Callable, Dict, Iterable, List, Optional, Tuple
+from types import CodeType, FrameType, ModuleType
+from typing import Any, Callable, Dict, Iterable, List, Optional, Set, Tuple
 
 from . import hooks
 from .audit_events import AUDITED, FAMILIES
+from .events import Frame
 from .frames import LIBRARY, LOOP, OFFLOAD, STDLIB, USER, FileKinds, is_async_code, make_frame
 from .strict_events import StrictCall
 
@@ -41,9 +43,9 @@ MAX_STACK = 50
 _logs: Tuple["StrictLog", ...] = ()  # replaced, never mutated: read by the hook without a lock
 _hook_installed = False
 _kinds: Optional[FileKinds] = None
-_boundaries: set = {hooks.WRAPPER_CODE}  # code objects that run one loop callback
-_asyncio_events = None  # the asyncio.events module, once imported
-_described: Dict[tuple, tuple] = {}  # site key -> (user, coroutine, stack) Frames
+_boundaries: Set[CodeType] = {hooks.WRAPPER_CODE}  # code objects that run one loop callback
+_asyncio_events: Optional[ModuleType] = None  # the asyncio.events module, once imported
+_described: Dict[Tuple[object, ...], Tuple[Frame, Optional[Frame], List[Frame]]] = {}  # site key -> (user, coroutine, stack) Frames
 _sleep_audited = False  # set by the hook when a time.sleep audit event arrives
 _loop_modules = 0  # how many of asyncio / uvloop _kinds knows about
 _allow: "Allow"
@@ -69,7 +71,7 @@ class Allow:
             else:
                 self.globs.append(entry)
 
-    def function_allowed(self, frame) -> bool:
+    def function_allowed(self, frame: FrameType) -> bool:
         code = frame.f_code
         function = getattr(code, "co_qualname", code.co_name)
         module = frame.f_globals.get("__name__")
@@ -99,10 +101,10 @@ class StrictLog:
 
     def __init__(self, on_new: Optional[Callable[[StrictCall], None]] = None) -> None:
         self.on_new = on_new
-        self.calls: Dict[tuple, StrictCall] = {}
+        self.calls: Dict[Tuple[object, ...], StrictCall] = {}
         self._lock = threading.Lock()
 
-    def add(self, key: tuple, event: str, make: Callable[[], StrictCall]) -> None:
+    def add(self, key: Tuple[object, ...], event: str, make: Callable[[], StrictCall]) -> None:
         with self._lock:
             call = self.calls.get(key)
             if call is not None:
@@ -187,7 +189,7 @@ def active() -> bool:
 
 
 # -- the hook ---------------------------------------------------------------------------------
-def _hook(event: str, args: tuple) -> None:
+def _hook(event: str, args: Tuple[Any, ...]) -> None:
     if not _logs or event not in AUDITED:
         return
     events = _asyncio_events
@@ -203,12 +205,13 @@ def _hook(event: str, args: tuple) -> None:
         pass
 
 
-def _can_block(event: str, args: tuple) -> bool:
+def _can_block(event: str, args: Tuple[Any, ...]) -> bool:
     if event == "open":
         return bool(args) and not isinstance(args[0], int)  # open(fd) touches no file system
     if event == "socket.connect":
         try:
-            return args[0].gettimeout() != 0.0  # non-blocking: asyncio's sock_connect, uvloop
+            timeout: Optional[float] = args[0].gettimeout()
+            return timeout != 0.0  # non-blocking: asyncio's sock_connect, uvloop
         except Exception:
             return True
     if event == "time.sleep":
@@ -238,23 +241,25 @@ def _refresh_kinds() -> None:
     loaded = ("asyncio" in sys.modules) + ("uvloop" in sys.modules)
     if loaded != _loop_modules:
         _loop_modules = loaded
+        assert _kinds is not None  # set by prepare(), before any log is attached
         _kinds.refresh_loop_packages()
 
 
-def report(event: str, frame) -> None:
+def report(event: str, frame: FrameType) -> None:
     """Report ``event`` raised in ``frame`` (the caller of the blocking function) if it counts."""
     if not _logs or not _loop_running():
         return
     kinds = _kinds
+    assert kinds is not None  # set by prepare(), before any log is attached
     if _loop_modules < 2:
         _refresh_kinds()
     if event in _SYNC_WAITS and kinds.kind(frame.f_code.co_filename) == STDLIB:
         return  # a wait inside the standard library's own code (Thread.start waits for the thread)
     allow = _allow
-    callback = []  # (code, lasti, kind), innermost first, machinery left out
+    callback: List[Tuple[CodeType, int, str]] = []  # (code, lasti, kind), innermost first, machinery left out
     site = None  # index into callback of the line to report
     first_kind = None
-    f = frame
+    f: Optional[FrameType] = frame
     while f is not None:
         code = f.f_code
         if code in _boundaries:
@@ -276,7 +281,7 @@ def report(event: str, frame) -> None:
         f = f.f_back
     else:
         return  # not inside a loop callback (before or between callbacks, or an unwatched loop)
-    f = frame = None
+    f = frame = None  # type: ignore[assignment]  # drop the frame references early
     if first_kind is None:
         return  # only the standard library in this callback
     if site is None:
@@ -296,7 +301,8 @@ def report(event: str, frame) -> None:
         log.add(key, event, make)
 
 
-def _describe(key: tuple, event: str, callback: list, site: int, coroutine: Optional[int]) -> StrictCall:
+def _describe(
+    key: Tuple[object, ...], event: str, callback: List[Tuple[CodeType, int, str]], site: int, coroutine: Optional[int]) -> StrictCall:
     described = _described.get(key)
     if described is None:
         frames = [make_frame(code, lasti, kind) for code, lasti, kind in callback[:MAX_STACK]]
@@ -306,6 +312,7 @@ def _describe(key: tuple, event: str, callback: list, site: int, coroutine: Opti
             fix = frames[coroutine] if coroutine < len(frames) else make_frame(*callback[coroutine])
         described = _described[key] = (user, fix, frames[::-1])
     user, fix, stack = described
+    assert _asyncio_events is not None  # set by _loop_running() before any report
     loop = _asyncio_events._get_running_loop()
     task = None
     try:

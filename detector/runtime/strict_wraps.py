@@ -14,14 +14,22 @@ start-up, before the program's imports; the pytest plugin at configuration.
 from __future__ import annotations
 
 import sys
-from typing import Callable, List, Optional, Tuple
+from types import FrameType, ModuleType
+from typing import TYPE_CHECKING, Any, Callable, List, Optional, Tuple, Union
+
+if TYPE_CHECKING:
+    import concurrent.futures
+    import queue
+    import threading
 
 _installed: List[Tuple[object, str, object]] = []  # (owner, attribute, original)
-_report: Optional[Callable] = None
+_report: Optional[Callable[[str, FrameType], object]] = None
 
 
-def _wrap(original, event: str, can_block: Optional[Callable] = None):
-    def wrapper(*args, **kwargs):
+def _wrap(
+    original: Callable[..., Any], event: str, can_block: Optional[Callable[..., bool]] = None
+) -> Callable[..., Any]:
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
         report = _report
         if report is not None:
             try:
@@ -31,47 +39,47 @@ def _wrap(original, event: str, can_block: Optional[Callable] = None):
                 pass
         return original(*args, **kwargs)
 
-    wrapper.__wrapped__ = original
+    wrapper.__wrapped__ = original  # type: ignore[attr-defined]  # a function attribute, as functools.wraps sets
     wrapper.__name__ = getattr(original, "__name__", event)
     wrapper.__qualname__ = getattr(original, "__qualname__", event)
     wrapper.__doc__ = getattr(original, "__doc__", None)
-    wrapper.__offload_strict__ = True
+    wrapper.__offload_strict__ = True  # type: ignore[attr-defined]  # marks our wrappers for install()
     return wrapper
 
 
-def _path_arg(path, *args, **kwargs) -> bool:
+def _path_arg(path: object, *args: object, **kwargs: object) -> bool:
     return not isinstance(path, int)  # os.stat(fd) is fstat: no path lookup
 
 
-def _select_timeout(rlist, wlist, xlist, timeout=None) -> bool:
+def _select_timeout(rlist: object, wlist: object, xlist: object, timeout: Optional[float] = None) -> bool:
     return timeout is None or timeout > 0
 
 
-def _timeout(self, timeout=None) -> bool:
+def _timeout(self: object, timeout: Optional[float] = None) -> bool:
     return timeout is None or timeout > 0
 
 
-def _sleep(secs=0, *args) -> bool:
+def _sleep(secs: object = 0, *args: object) -> bool:
     return isinstance(secs, (int, float)) and secs > 0
 
 
-def _event_wait(self, timeout=None) -> bool:
+def _event_wait(self: threading.Event, timeout: Optional[float] = None) -> bool:
     return _timeout(self, timeout) and not self.is_set()
 
 
-def _thread_join(self, timeout=None) -> bool:
+def _thread_join(self: threading.Thread, timeout: Optional[float] = None) -> bool:
     return _timeout(self, timeout) and self.is_alive()
 
 
-def _queue_get(self, block=True, timeout=None) -> bool:
+def _queue_get(self: queue.Queue[Any], block: bool = True, timeout: Optional[float] = None) -> bool:
     return bool(block) and _timeout(self, timeout) and self.empty()
 
 
-def _future_result(self, timeout=None) -> bool:
+def _future_result(self: concurrent.futures.Future[Any], timeout: Optional[float] = None) -> bool:
     return _timeout(self, timeout) and not self.done()
 
 
-def _targets(sleep_audited: bool):
+def _targets(sleep_audited: bool) -> List[Tuple[Union[ModuleType, type], str, str, Callable[..., bool], bool]]:
     """(owner, attribute, event, can_block, static) for every call to wrap on this Python."""
     import concurrent.futures
     import os
@@ -80,7 +88,7 @@ def _targets(sleep_audited: bool):
     import threading
     import time
 
-    targets = [
+    targets: List[Tuple[Union[ModuleType, type], str, str, Callable[..., bool], bool]] = [
         (os, "stat", "os.stat", _path_arg, False),
         (os, "lstat", "os.lstat", _path_arg, False),
         (select, "select", "select.select", _select_timeout, False),
@@ -101,7 +109,7 @@ def _targets(sleep_audited: bool):
     return targets
 
 
-def activate(report: Optional[Callable]) -> None:
+def activate(report: Optional[Callable[[str, FrameType], object]]) -> None:
     """``report(event, frame)`` is called from the wrappers from now on; None: not at all."""
     global _report
     _report = report

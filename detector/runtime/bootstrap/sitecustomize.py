@@ -12,11 +12,13 @@ summary of ``offload watch``.
 """
 import os
 import sys
+import types  # noqa: F401  (used by the type comments)
 
 NEEDS = (3, 9)
 
 
 def _record_unwatched(directory):
+    # type: (str) -> None
     import json
 
     version = ".".join(str(part) for part in tuple(sys.version_info)[:3])
@@ -37,6 +39,7 @@ def _record_unwatched(directory):
 
 
 def _start_watchdog():
+    # type: () -> None
     directory = os.environ.get("OFFLOAD_WATCH_DIR")
     if not directory:
         return
@@ -62,6 +65,7 @@ def _start_watchdog():
 
 
 def _load_private(runtime_dir):
+    # type: (str) -> types.ModuleType
     import importlib
     import importlib.util
 
@@ -69,6 +73,7 @@ def _load_private(runtime_dir):
     spec = importlib.util.spec_from_file_location(
         name, os.path.join(runtime_dir, "__init__.py"), submodule_search_locations=[runtime_dir]
     )
+    assert spec is not None and spec.loader is not None  # a .py file always has a loader
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
     spec.loader.exec_module(module)
@@ -76,6 +81,7 @@ def _load_private(runtime_dir):
 
 
 def _chain():
+    # type: () -> None
     """Run the sitecustomize this one hides, as `sitecustomize`."""
     here = os.path.dirname(os.path.abspath(__file__))
     if tuple(sys.version_info)[:2] < (3, 4):  # no importlib.util: the old way
@@ -87,7 +93,7 @@ def _chain():
         except ImportError:
             return
         try:
-            sys.modules["sitecustomize"] = imp.load_module("sitecustomize", *found)
+            sys.modules["sitecustomize"] = imp.load_module("sitecustomize", *found)  # type: ignore[arg-type]  # Python < 3.4
         finally:
             if found[0] is not None:
                 found[0].close()
