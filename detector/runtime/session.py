@@ -22,7 +22,7 @@ import sys
 import tempfile
 import threading
 from dataclasses import dataclass, field
-from typing import AbstractSet, Any, Dict, List, Mapping, Optional, Sequence
+from typing import AbstractSet, Dict, List, Mapping, Optional, Sequence
 
 from . import strict_watch
 from .activate import ENV_DIR, ENV_DUMP_AFTER, ENV_THRESHOLD
