@@ -12,7 +12,7 @@ from typing import Any, Callable, Dict, Iterable, Iterator, List, NamedTuple, Op
 
 import libcst as cst
 
-from detector.analysis import diagnostics, flavour, literals, offload, platforms, positions, screen, startup
+from detector.analysis import debugmode, diagnostics, flavour, literals, offload, platforms, positions, screen, startup
 from detector.analysis.names import (
     UNKNOWN_SOURCE, Annotated, Assigned, Element, Known, Resolver, Scope, Source, binds_none, dotted, identifier,
     inst, is_none, ref, resolve_relative,
@@ -202,6 +202,10 @@ class _Collector(cst.CSTVisitor):
         self.openers: Dict[str, cst.Call] = {}
         self.suspending: Set[int] = set()
         self.opened_by: Dict[int, int] = {}  # id(call of a method of name) -> id(opener)
+        # Under a debug-mode test (``if loop.get_debug():``, ``debugmode``): code that does not
+        # run in normal operation, and the records made there (never findings, never chain links).
+        self.debug_only = False
+        self.in_debug: Set[int] = set()
 
     # -- helpers -------------------------------------------------------------------------------
     def _qualname(self, name: str) -> str:
@@ -247,6 +251,13 @@ class _Collector(cst.CSTVisitor):
         if isinstance(node, cst.Call):
             self.flags[id(node)] = self.flags.get(id(node), NO_FLAGS) | flag
 
+    def _record(self, node: _Recorded, index: int) -> None:
+        """A call, attribute access or blocking statement of the function being walked."""
+        assert self.function is not None
+        self.function.calls.append((node, self.scope, index))
+        if self.debug_only:
+            self.in_debug.add(id(node))
+
     def _visit_all(self, nodes: Iterable[cst.CSTNode]) -> None:
         for node in nodes:
             self._walk(node)
@@ -278,7 +289,7 @@ class _Collector(cst.CSTVisitor):
             self.module_imports.update(modules)
         elif self.function is not None and self.function.is_async and modules:
             self.imports[id(node)] = modules
-            self.function.calls.append((node, self.scope, len(self.ordered) - 1))
+            self._record(node, len(self.ordered) - 1)
 
     def visit_Import(self, node: cst.Import) -> bool:
         self._note_import(node, [name for name in (dotted(alias.name) for alias in node.names) if name])
@@ -456,7 +467,7 @@ class _Collector(cst.CSTVisitor):
             # ``for line in f``: iterating a file reads it (a record when ``f`` is a catalogued type).
             self.ordered.append(node)
             if self.function is not None:
-                self.function.calls.append((node, self.scope, len(self.ordered) - 1))
+                self._record(node, len(self.ordered) - 1)
         else:
             self._suspends()
         self._bind_target(node.target, Element(node.iter, self.scope) if isinstance(node.target, cst.Name)
@@ -505,21 +516,58 @@ class _Collector(cst.CSTVisitor):
 
     def visit_If(self, node: cst.If) -> bool:
         """The test of an ``if`` around calls: ``isinstance(param, T)`` decides which calls run for
-        which arguments; every test may decide the platforms they run on (``_place``)."""
+        which arguments; every test may decide the platforms they run on (``_place``), or that
+        they run in debug mode only (``debugmode``)."""
         self._walk(node.test)
         typed = self._isinstance_guard(node.test)
-        outer_guard, outer_platforms = self.guard, self.platform_guards
+        outer_guard, outer_platforms, outer_debug = self.guard, self.platform_guards, self.debug_only
         if typed is not None:
             position, name, types, negated = typed
             self.guard = (position, name, types, not negated, self.scope)
         self.platform_guards = outer_platforms + (PlatformGuard(node.test, self.scope, False),)
+        self.debug_only = outer_debug or debugmode.only_when_true(node.test)
         self._walk(node.body)
         if node.orelse is not None:
             if typed is not None:
                 self.guard = (position, name, types, negated, self.scope)
             self.platform_guards = outer_platforms + (PlatformGuard(node.test, self.scope, True),)
+            self.debug_only = outer_debug or debugmode.only_when_false(node.test)
             self._walk(node.orelse)
-        self.guard, self.platform_guards = outer_guard, outer_platforms
+        self.guard, self.platform_guards, self.debug_only = outer_guard, outer_platforms, outer_debug
+        return False
+
+    def visit_IndentedBlock(self, node: cst.IndentedBlock) -> bool:
+        """After ``if not loop.get_debug(): return``, the rest of the block runs in debug mode only."""
+        outer_debug = self.debug_only
+        for statement in node.body:
+            self._walk(statement)
+            if isinstance(statement, cst.If) and statement.orelse is None and debugmode.exits(statement.body) \
+                    and debugmode.only_when_false(statement.test):
+                self.debug_only = True
+        self.debug_only = outer_debug
+        return False
+
+    def visit_IfExp(self, node: cst.IfExp) -> bool:
+        """``format_exc() if loop.get_debug() else None``: each side under the test, as an ``if``
+        (walked in source order, which ``ordered`` keeps)."""
+        outer_debug = self.debug_only
+        self.debug_only = outer_debug or debugmode.only_when_true(node.test)
+        self._walk(node.body)
+        self.debug_only = outer_debug
+        self._walk(node.test)
+        self.debug_only = outer_debug or debugmode.only_when_false(node.test)
+        self._walk(node.orelse)
+        self.debug_only = outer_debug
+        return False
+
+    def visit_BooleanOperation(self, node: cst.BooleanOperation) -> bool:
+        """``DEBUG and dump()``: the right side runs only when the left one lets it."""
+        self._walk(node.left)
+        outer_debug = self.debug_only
+        decides = debugmode.only_when_true if isinstance(node.operator, cst.And) else debugmode.only_when_false
+        self.debug_only = outer_debug or decides(node.left)
+        self._walk(node.right)
+        self.debug_only = outer_debug
         return False
 
     def _isinstance_guard(self, test: cst.BaseExpression) -> Optional[Tuple[int, str, cst.BaseExpression, bool]]:
@@ -604,7 +652,7 @@ class _Collector(cst.CSTVisitor):
         if isinstance(node.func, cst.Attribute) and node.func.attr.value in _MUTATORS:
             self._mark_mutated(node.func.value)
         if self.function is not None:
-            self.function.calls.append((node, self.scope, len(self.ordered)))
+            self._record(node, len(self.ordered))
             if self.guard is not None:
                 self.guards[id(node)] = self.guard
         else:
@@ -615,7 +663,7 @@ class _Collector(cst.CSTVisitor):
         # A read of ``obj.attr`` may run a property getter; the project resolver decides.
         # An assigned attribute is recorded too (as written, not read): thread-safety needs it.
         if self.function is not None and (id(node) not in self.not_accesses or id(node) in self.rebound):
-            self.function.calls.append((node, self.scope, len(self.ordered)))
+            self._record(node, len(self.ordered))
         self.ordered.append(node)
 
 
@@ -1111,6 +1159,8 @@ def _fill(summary: ModuleSummary, python_tree: Optional[ast.Module], text: str, 
                     flags |= ARGUMENT
             if target is None or ("." not in target and catalog.match(target) is None):
                 continue  # unknown, or a builtin such as len() that never blocks
+            if id(node) in collector.in_debug:
+                continue  # runs in debug mode only: it does not block the loop in normal operation
             if isinstance(node, cst.Call) and _arguments_say_nonblocking(node, target, resolver, scope):
                 continue  # ``time.sleep(0)`` only yields the thread; a zero timeout polls
             if id(node) in collector.suspending:
