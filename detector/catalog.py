@@ -34,7 +34,8 @@ Schema of a family file (user ``[[tool.offload.blocking-calls]]`` entries use th
     subclass-of = ["tornado.web.RequestHandler"]
     methods = ["get", "post"]
     decorators = []                   # e.g. ["homeassistant.core.callback"]
-    callbacks = { ".call_soon" = 0 }  # registration -> index of the callback argument
+    callbacks = { ".call_soon" = 0 }  # registration -> index of the callback argument, or
+                                      # { position = 2, keyword = "handlers" } (a list there: each one)
     advice = "make it `async def` and offload the blocking work to a thread"
     [elements]                        # iterating a Type gives instances of another
     "os.ScandirIterator" = "os.DirEntry"
@@ -51,7 +52,7 @@ import string
 import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Dict, FrozenSet, Iterable, List, Mapping, Optional, Set, Tuple
+from typing import Any, Dict, FrozenSet, Iterable, List, Mapping, NamedTuple, Optional, Set, Tuple
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -143,14 +144,22 @@ class ArgumentCondition:
     unless: str = ""
 
 
+class CallbackSlot(NamedTuple):
+    """Where a registration takes its callback: a positional index, a keyword, or both. A list or
+    tuple written there hands over each of its elements (``handlers=[on_change]``)."""
+
+    position: Optional[int]
+    keyword: str = ""
+
+
 @dataclass(frozen=True)
 class LoopEntry:
     """Sync code a framework runs on the event loop, checked like an async body (BLK304).
 
     ``methods`` of classes deriving from ``subclass_of`` (asyncio protocols, Tornado
     handlers); functions decorated with one of ``decorators`` (Home Assistant's
-    ``@callback``); callbacks handed to ``callbacks`` registrations, by the index of the
-    callback argument: a dotted name, or ``.name`` for that method on any receiver
+    ``@callback``); callbacks handed to ``callbacks`` registrations, where the callback
+    argument is (``CallbackSlot``): a dotted name, or ``.name`` for that method on any receiver
     (``loop.call_soon``).
     """
 
@@ -158,7 +167,7 @@ class LoopEntry:
     subclass_of: Tuple[str, ...] = ()
     methods: Tuple[str, ...] = ()
     decorators: Tuple[str, ...] = ()
-    callbacks: Tuple[Tuple[str, int], ...] = ()
+    callbacks: Tuple[Tuple[str, CallbackSlot], ...] = ()
     advice: str = DEFAULT_LOOP_ADVICE  # what the finding tells to do
 
 
@@ -219,8 +228,8 @@ class Catalog:
         """The argument that decides whether a call to ``qualname`` blocks, if one does."""
         return self.arguments.get(self.canonical(qualname)) if self.arguments else None
 
-    def callback_argument(self, target: str) -> Optional[Tuple[int, str]]:
-        """``(index of the callback argument, framework)`` when a call to ``target`` registers
+    def callback_argument(self, target: str) -> Optional[Tuple[CallbackSlot, str]]:
+        """``(where the callback argument is, framework)`` when a call to ``target`` registers
         a callback the event loop runs."""
         name = self.canonical(target)
         method = "." + name.rpartition(".")[2]
@@ -385,16 +394,29 @@ def parse_on_loop(data: object, where: str) -> LoopEntry:
     if bool(lists["subclass-of"]) != bool(lists["methods"]):
         raise CatalogError(f"{where}: 'subclass-of' and 'methods' go together")
     callbacks = data.get("callbacks", {})
-    if not isinstance(callbacks, Mapping) or not all(
-            isinstance(k, str) and k.strip(".") and type(v) is int and v >= 0 for k, v in callbacks.items()):
+    if not isinstance(callbacks, Mapping) or not all(isinstance(k, str) and k.strip(".") for k in callbacks):
         raise CatalogError(f"{where}.callbacks: expected a table of call name = index of the callback argument")
+    slots = {name: _as_slot(value, f"{where}.callbacks.{name}") for name, value in callbacks.items()}
     if not (lists["methods"] or lists["decorators"] or callbacks):
         raise CatalogError(f"{where}: one of 'subclass-of' with 'methods', 'decorators' or 'callbacks' is required")
     advice = data.get("advice", DEFAULT_LOOP_ADVICE)
     if not isinstance(advice, str) or not advice:
         raise CatalogError(f"{where}: 'advice' must be a non-empty string")
     return LoopEntry(framework, lists["subclass-of"], lists["methods"], lists["decorators"],
-                     tuple(sorted(callbacks.items())), advice)
+                     tuple(sorted(slots.items())), advice)
+
+
+def _as_slot(value: object, where: str) -> CallbackSlot:
+    """``0`` or ``{ position = 2, keyword = "handlers" }``: where a registration's callback is."""
+    if type(value) is int and value >= 0:
+        return CallbackSlot(value)
+    if isinstance(value, Mapping) and value and set(value) <= {"position", "keyword"}:
+        position, keyword = value.get("position"), value.get("keyword", "")
+        if (position is None or (type(position) is int and position >= 0)) and isinstance(keyword, str) \
+                and (position is not None or keyword):
+            return CallbackSlot(position, keyword)
+    raise CatalogError(f"{where}: expected a table of call name = index of the callback argument, "
+                       f"or of call name = {{ position = index, keyword = name }}")
 
 
 def extend_on_loop(catalog: Catalog, entries: Iterable[object], where: str) -> Catalog:

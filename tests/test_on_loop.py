@@ -76,6 +76,9 @@ def test_user_on_loop_entries_put_methods_decorated_functions_and_callbacks_on_t
     ('framework = "X"\n', "one of 'subclass-of' with 'methods', 'decorators' or 'callbacks' is required"),
     ('decorators = ["x.y"]\n', "'framework'"),
     ('framework = "X"\ncallbacks = { "x.register" = "first" }\n', "expected a table of call name = index"),
+    ('framework = "X"\ncallbacks = { "x.register" = { keyword = 3 } }\n', "expected a table of call name = index"),
+    ('framework = "X"\ncallbacks = { "x.register" = { position = -1 } }\n', "expected a table of call name = index"),
+    ('framework = "X"\ncallbacks = { "x.register" = { where = "here" } }\n', "expected a table of call name = index"),
     ('framework = "X"\ndecorators = ["x.y"]\nwhen = "always"\n', "unknown key(s) when"),
 ])
 def test_a_bad_on_loop_entry_is_one_error_line(tmp_path: Path, entry: str, complaint: str):
@@ -106,6 +109,31 @@ def test_a_framework_base_class_reached_through_another_module(tmp_path: Path):
 
 def test_the_shipped_on_loop_data_covers_the_documented_frameworks():
     frameworks = {entry.framework for entry in catalog.builtin().on_loop}
-    assert frameworks == {"asyncio", "Tornado", "Home Assistant"}
-    assert catalog.builtin().callback_argument("<unknown>.call_later") == (1, "asyncio")
+    assert frameworks == {"asyncio", "Tornado", "Home Assistant", "aiohttp", "python-zeroconf"}
+    assert catalog.builtin().callback_argument("<unknown>.call_later") == (catalog.CallbackSlot(1), "asyncio")
+    assert catalog.builtin().callback_argument("zeroconf.asyncio.AsyncServiceBrowser") == (
+        catalog.CallbackSlot(2, "handlers"), "python-zeroconf")
     assert catalog.builtin().callback_argument("concurrent.futures.Future.add_done_callback") is None
+
+
+def test_a_user_callback_entry_by_keyword_takes_each_callback_of_a_list(tmp_path: Path):
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.offload]\n'
+        '[[tool.offload.on-loop]]\n'
+        'framework = "Bus"\n'
+        'callbacks = { "bus.subscribe" = { position = 1, keyword = "listeners" } }\n'
+    )
+    (tmp_path / "app.py").write_text(
+        "import time\n\nimport bus\n\n\n"
+        "def first(event):\n    time.sleep(1)\n\n\n"
+        "def second(event):\n    time.sleep(2)\n\n\n"
+        "def third(event):\n    time.sleep(3)\n\n\n"
+        "def unused(event):\n    time.sleep(4)\n\n\n"
+        "async def setup(*extra):\n"
+        "    bus.subscribe('topic', listeners=[first, second])\n"
+        "    bus.subscribe('topic', (third,), *extra)\n"
+        "    bus.subscribe('topic', *extra)\n"
+    )
+    found = findings(check(tmp_path, "app.py"))
+    assert sorted(f["location"]["row"] for f in found) == [7, 11, 15]
+    assert all(f["code"] == "BLK304" and "a callback Bus runs on the event loop" in f["message"] for f in found)

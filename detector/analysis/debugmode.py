@@ -29,25 +29,26 @@ _MAX_DEBUG_LEVEL = 10  # logging.DEBUG
 
 def only_when_true(test: cst.BaseExpression) -> bool:
     """``test`` can be true only in debug mode: the body of ``if test:`` is debug-only."""
-    if _is_flag(test):
-        return True
-    if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
-        return only_when_false(test.expression)
-    if isinstance(test, cst.BooleanOperation):
-        if isinstance(test.operator, cst.And):
-            return only_when_true(test.left) or only_when_true(test.right)
-        return only_when_true(test.left) and only_when_true(test.right)
-    return False
+    return _only_when(test, True)
 
 
 def only_when_false(test: cst.BaseExpression) -> bool:
     """``test`` can be false only in debug mode: the ``else`` of ``if test:`` is debug-only."""
+    return _only_when(test, False)
+
+
+def _only_when(test: cst.BaseExpression, outcome: bool) -> bool:
+    """``test`` comes out as ``outcome`` only in debug mode."""
+    if outcome and _is_flag(test):
+        return True
     if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
-        return only_when_true(test.expression)
+        return _only_when(test.expression, not outcome)
     if isinstance(test, cst.BooleanOperation):
-        if isinstance(test.operator, cst.And):
-            return only_when_false(test.left) and only_when_false(test.right)
-        return only_when_false(test.left) or only_when_false(test.right)
+        left, right = _only_when(test.left, outcome), _only_when(test.right, outcome)
+        # ``a and b`` is true only when both are (``a or b`` false only when both are): one side
+        # that needs debug mode is enough. Otherwise one side alone gives the outcome: both must.
+        one_side_decides = isinstance(test.operator, cst.And) == outcome
+        return (left or right) if one_side_decides else (left and right)
     return False
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import itertools
 from typing import Any, Callable, Dict, Iterable, Iterator, List, NamedTuple, Optional, Sequence, Set, Tuple, Union
 
 import libcst as cst
@@ -44,7 +45,7 @@ from detector.analysis.summary import (
     Guard,
     ModuleSummary,
 )
-from detector.catalog import ArgumentCondition, Catalog
+from detector.catalog import ArgumentCondition, CallbackSlot, Catalog
 from detector.display import one_line
 from detector.suppress import has_skip_file, parse_noqa
 
@@ -730,6 +731,21 @@ def _keyword_or_position(call: cst.Call, condition: ArgumentCondition) -> Option
     return _argument(call, condition.position) if condition.position is not None else None
 
 
+def _handed_callbacks(call: cst.Call, slot: CallbackSlot) -> List[cst.BaseExpression]:
+    """What a registration hands over as callbacks: the argument in ``slot`` (by keyword, or by
+    position before any ``*args``), or each element of a list or tuple written there."""
+    argument: Optional[cst.BaseExpression] = None
+    for arg in call.args:
+        if arg.keyword is not None and slot.keyword and identifier(arg.keyword) == slot.keyword:
+            argument = arg.value
+    if argument is None and slot.position is not None:
+        known = list(itertools.takewhile(lambda arg: not arg.star and arg.keyword is None, call.args))
+        argument = known[slot.position].value if slot.position < len(known) else None
+    if isinstance(argument, (cst.List, cst.Tuple)):
+        return [element.value for element in argument.elements if not isinstance(element, cst.StarredElement)]
+    return [argument] if argument is not None else []
+
+
 def _names_in(node: cst.CSTNode) -> List[str]:
     """Every name and attribute name written in an expression (``fcntl.LOCK_EX | fcntl.LOCK_NB``)."""
     found: List[str] = []
@@ -893,12 +909,12 @@ def _mark_loop_usage(entry: _Pending, entries: Dict[int, _Pending], resolver: Re
         return
     registered = catalog.callback_argument(target)
     if registered is not None:
-        index, framework = registered
+        slot, framework = registered
         scope = next(scope for n, scope, _ in info.calls if n is node)
-        callback = _argument(node, index)
-        value = resolver.value(callback, scope) if callback is not None else None
-        if value is not None and value.kind == "ref":
-            callbacks.append((entry, value.name, framework))
+        for callback in _handed_callbacks(node, slot):
+            value = resolver.value(callback, scope)
+            if value is not None and value.kind == "ref":
+                callbacks.append((entry, value.name, framework))
         return
     if target in offload.GATHER:
         for arg in node.args:
