@@ -86,8 +86,12 @@ def test_blocking_protocol_callback_has_no_task_and_no_coroutine(loop_kind):
 
 def test_many_small_callbacks(loop_kind):
     report = run("callbacks.py", loop_kind)
-    assert report["stalls"], report["_stderr"]
-    for stall in report["stalls"]:
+    # On a busy machine the process may also get (almost) no CPU for a while: the loop is
+    # then starved by the machine, not by the program, and says so.
+    stalls = [stall for stall in report["stalls"]
+              if not (stall["verdict"] == "starved" and stall["cpu"] is not None and stall["cpu"] < 0.05)]
+    assert stalls, report["_stderr"]
+    for stall in stalls:
         assert stall["verdict"] == "callbacks", stall
         assert stall["user_frame"]["function"] == "small"
         assert stall["user_frame"]["filename"] == str(PROGRAMS / "callbacks.py")
