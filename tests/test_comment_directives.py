@@ -9,13 +9,13 @@ import pytest
 
 from detector.suppress import has_skip_file, parse_noqa
 
-from offload_cli import run_offload
+from offload_cli import invoke_offload
 
 BODY = "\nasync def f():\n    time.sleep(1)  # noqa\n    time.sleep(2)\n"
 
 
 def offload(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return run_offload("check", "--no-cache", *args, cwd=cwd)
+    return invoke_offload("check", "--no-cache", *args, cwd=cwd)
 
 
 @pytest.mark.parametrize("line2", [

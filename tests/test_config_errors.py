@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from offload_cli import run_offload
+from offload_cli import invoke_offload
 
 BLOCKING = "import time\n\n\nasync def handler():\n    time.sleep(1)\n    open('x')\n"
 
 
 def offload(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return run_offload("check", "--no-cache", *args, cwd=cwd)
+    return invoke_offload("check", "--no-cache", *args, cwd=cwd)
 
 
 def one_error_line(result: subprocess.CompletedProcess) -> str:

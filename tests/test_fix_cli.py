@@ -1,6 +1,6 @@
 """`offload check --fix / --diff` from the command line: the project view of the re-check, refused
-fixes reported with their reason (exit 1), diffs that git and GNU patch apply, SARIF fixes from
-one parse per file."""
+fixes reported with their reason (exit 1), diffs that git and GNU patch apply (the real CLI's
+standard output, in a subprocess), SARIF fixes from one parse per file."""
 from __future__ import annotations
 
 import json
@@ -8,7 +8,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import Dict
+from typing import Dict, List
 
 import libcst
 import pytest
@@ -18,10 +18,16 @@ from detector.fix import plan_findings
 from detector.report import sarif
 from detector.runner import check_paths
 
+from offload_cli import invoke_offload
+
 
 def offload(cwd: Path, *args: str) -> subprocess.CompletedProcess:
+    return invoke_offload("check", "--no-cache", *args, cwd=cwd, text=False)
+
+
+def offload_process(cwd: Path, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "detector", "check", "--no-cache", *args], cwd=cwd,
-                          capture_output=True)
+                          capture_output=True, stdin=subprocess.DEVNULL, timeout=120)
 
 
 def write(root: Path, files: Dict[str, bytes]) -> None:
@@ -86,17 +92,41 @@ ODD_FILES = {
 }
 
 
+def per_file(diff: bytes) -> Dict[str, bytes]:
+    """The diff of each file in a diff of several: each starts at its ``--- a/NAME`` header."""
+    starts: List[int] = [0] if diff.startswith(b"--- a/") else []
+    index = diff.find(b"\n--- a/")
+    while index != -1:
+        starts.append(index + 1)
+        index = diff.find(b"\n--- a/", index + 1)
+    parts = [diff[start:end] for start, end in zip(starts, starts[1:] + [len(diff)])]
+    return {part.split(b"\n", 1)[0][len(b"--- a/"):].rstrip(b"\t").decode(): part for part in parts}
+
+
+@pytest.fixture(scope="module")
+def odd_files_diffed_and_fixed(tmp_path_factory):
+    """(each file's diff, each file as --fix writes it): one real ``offload`` run of each for all the files."""
+    root = tmp_path_factory.mktemp("odd")
+    names = sorted(ODD_FILES)
+    write(root / "diffed", ODD_FILES)
+    diff = offload_process(root / "diffed", "-q", "--diff", *names)
+    assert diff.returncode == 1 and diff.stdout, diff.stderr
+    write(root / "fixed", ODD_FILES)
+    fixed = offload_process(root / "fixed", "-q", "--fix", *names)
+    assert fixed.returncode == 0, fixed.stderr
+    return per_file(diff.stdout), {name: (root / "fixed" / name).read_bytes() for name in names}
+
+
 @pytest.mark.skipif(not (shutil.which("git") and shutil.which("patch")), reason="needs git and GNU patch")
 @pytest.mark.parametrize("name", sorted(ODD_FILES))
-def test_diff_applies_with_git_and_patch_and_gives_what_fix_writes(tmp_path: Path, name: str):
+def test_diff_applies_with_git_and_patch_and_gives_what_fix_writes(tmp_path: Path, name: str,
+                                                                   odd_files_diffed_and_fixed):
+    diffs, fixed = odd_files_diffed_and_fixed
     original = ODD_FILES[name]
     write(tmp_path / "diffed", {name: original})
-    diff = offload(tmp_path / "diffed", "-q", "--diff", name)
-    assert diff.returncode == 1 and diff.stdout, diff.stderr
-    (tmp_path / "change.patch").write_bytes(diff.stdout)
-    write(tmp_path / "fixed", {name: original})
-    assert offload(tmp_path / "fixed", "-q", "--fix", name).returncode == 0
-    expected = (tmp_path / "fixed" / name).read_bytes()
+    assert name in diffs, sorted(diffs)
+    (tmp_path / "change.patch").write_bytes(diffs[name])
+    expected = fixed[name]
     assert expected != original
     for tool in (["git", "apply", "--check"], ["patch", "-p1", "--dry-run", "--quiet"], ["patch", "-p1", "--quiet"]):
         with open(tmp_path / "change.patch", "rb") as patch_file:

@@ -1,7 +1,9 @@
 """Hostile paths in a checked project: symlink loops, FIFOs, devices, huge and unreadable files.
 
-Each test builds its project in tmp_path and runs the real CLI in a subprocess under a
-timeout: a hang fails the test instead of the suite, and a traceback shows in stderr.
+Each test builds its project in tmp_path. Where a hang is possible (FIFOs, devices, huge and
+unreadable files) the real CLI runs in a subprocess under a timeout: a hang fails the test
+instead of the suite, and a traceback shows in stderr. Project discovery and exit statuses run
+the CLI in this process.
 """
 from __future__ import annotations
 
@@ -16,6 +18,8 @@ import pytest
 
 from detector import files
 
+from offload_cli import invoke_offload
+
 BLOCKING = "import time\n\n\nasync def handler():\n    time.sleep(1)\n"
 TIMEOUT = 120  # generous for a loaded machine; a hang is what it catches
 
@@ -25,6 +29,10 @@ def offload(cwd: Path, *args: str, stdin=subprocess.DEVNULL, prefix: Optional[Li
     command = (prefix or []) + [sys.executable, "-m", "detector", *args]
     return subprocess.run(command, cwd=cwd, stdin=stdin, capture_output=True, text=True, timeout=TIMEOUT,
                           env=env)
+
+
+def in_process(cwd: Path, *args: str) -> subprocess.CompletedProcess:
+    return invoke_offload(*args, cwd=cwd)
 
 
 @pytest.fixture()
@@ -164,11 +172,11 @@ def test_only_an_unreadable_directory_is_a_finding_not_no_files(project: Path):
 def test_empty_path_is_an_error_not_the_whole_directory(project: Path):
     (project / "sub").mkdir()
     (project / "sub" / "old.py").write_text(BLOCKING)
-    run = offload(project, "check", "--no-cache", "")
+    run = in_process(project, "check", "--no-cache", "")
     assert run.returncode == 2
     assert run.stderr.startswith("error: empty path")
     assert run.stdout == ""
-    assert offload(project / "sub", "check", "--no-cache").returncode == 1  # no path at all: still "."
+    assert in_process(project / "sub", "check", "--no-cache").returncode == 1  # no path at all: still "."
 
 
 def test_only_excluded_files_named_is_success(project: Path):
@@ -176,14 +184,14 @@ def test_only_excluded_files_named_is_success(project: Path):
     (project / "migrations").mkdir()
     (project / "migrations" / "m1.py").write_text(BLOCKING)
     (project / "ok.py").write_text("x = 1\n")
-    alone = offload(project, "check", "--no-cache", "migrations/m1.py")
+    alone = in_process(project, "check", "--no-cache", "migrations/m1.py")
     assert alone.returncode == 0, alone.stderr
     assert "every file named is excluded" in alone.stderr
-    assert offload(project, "check", "--no-cache", "-q", "migrations/m1.py").stderr == ""
-    both = offload(project, "check", "--no-cache", "migrations/m1.py", "ok.py")
+    assert in_process(project, "check", "--no-cache", "-q", "migrations/m1.py").stderr == ""
+    both = in_process(project, "check", "--no-cache", "migrations/m1.py", "ok.py")
     assert both.returncode == 0 and "1 file checked" in both.stderr
     (project / "empty").mkdir()
-    nothing = offload(project, "check", "--no-cache", "empty")  # no Python file at all: still an error
+    nothing = in_process(project, "check", "--no-cache", "empty")  # no Python file at all: still an error
     assert nothing.returncode == 2 and "no Python files to check" in nothing.stderr
 
 
@@ -230,13 +238,13 @@ def test_project_root_is_found_from_the_checked_file(tmp_path: Path):
     (project / "helper.py").write_text(HELPER)
     if _marker_above(project):
         pytest.skip("a project marker above the temporary directory")
-    alone = offload(project, "check", "--no-cache", "main.py")
+    alone = in_process(project, "check", "--no-cache", "main.py")
     assert alone.returncode == 0, alone.stdout  # no project: the sibling module is not read
-    walked = offload(project, "check", "--no-cache", ".")
+    walked = in_process(project, "check", "--no-cache", ".")
     assert "main.py:5:5: BLK200" in walked.stdout  # named directory: analysed together
     (project / ".git").mkdir()
     for cwd, name in ((project, "main.py"), (tmp_path, "proj/main.py")):
-        run = offload(cwd, "check", "--no-cache", name)
+        run = in_process(cwd, "check", "--no-cache", name)
         assert run.returncode == 1, run.stderr
         assert f"{name}:5:5: BLK200" in run.stdout
 
@@ -248,7 +256,7 @@ def test_directories_that_cannot_be_packages_do_not_prefix_module_names(tmp_path
     lib.mkdir(parents=True)
     (lib / "main.py").write_text(CALLER)
     (lib / "helper.py").write_text(HELPER)
-    run = offload(tmp_path, "check", "--no-cache", "versions")
+    run = in_process(tmp_path, "check", "--no-cache", "versions")
     assert run.returncode == 1, run.stderr
     assert "versions/3.11.7/lib/python3.11/main.py:5:5: BLK200" in run.stdout
 

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from offload_cli import run_offload as offload
+from offload_cli import invoke_offload as offload
+from offload_cli import run_offload
 
 BLOCKING = "import time\n\n\nasync def handler():\n    time.sleep(1)\n"
 
@@ -59,7 +60,7 @@ def test_malformed_baseline_is_not_a_valid_baseline(project: Path, content: str,
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on this platform")
 def test_baseline_that_is_a_fifo_is_refused_not_waited_on(project: Path):
     os.mkfifo(project / "b.json")
-    assert_clean_error(offload("check", "--no-cache", "--baseline", "b.json", "app.py", cwd=project),
+    assert_clean_error(run_offload("check", "--no-cache", "--baseline", "b.json", "app.py", cwd=project),
                        "error: b.json: cannot read baseline: not a regular file")
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from offload_cli import run_offload
+from offload_cli import invoke_offload
 
 from detector import catalog
 
@@ -41,7 +41,7 @@ def setup(bus):
 
 
 def check(cwd: Path, *paths: str) -> subprocess.CompletedProcess:
-    return run_offload("check", "--no-cache", "--output-format", "json", *paths, cwd=cwd)
+    return invoke_offload("check", "--no-cache", "--output-format", "json", *paths, cwd=cwd)
 
 
 def findings(result: subprocess.CompletedProcess) -> list:
