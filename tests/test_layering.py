@@ -4,6 +4,7 @@ the fixer, and no module uses another module's private names."""
 from __future__ import annotations
 
 import ast
+import functools
 from pathlib import Path
 from typing import Dict, Iterator, List, Set, Tuple
 
@@ -25,10 +26,16 @@ def _modules() -> Dict[str, Path]:
 MODULES = _modules()
 
 
+@functools.lru_cache(maxsize=None)
+def _tree(path: Path) -> ast.Module:
+    """The module's syntax tree, parsed once for all the tests (read, never changed)."""
+    return ast.parse(path.read_bytes())
+
+
 def _imports(name: str, path: Path) -> Iterator[Tuple[str, str, str]]:
     """(module, name taken from it or "", the local name bound) for every import in the module."""
     package = name if path.name == "__init__.py" else name.rpartition(".")[0]
-    tree = ast.parse(path.read_bytes())
+    tree = _tree(path)
     # Imports for type annotations only are never run: they do not count.
     typing_only = {id(inner) for node in ast.walk(tree) if isinstance(node, ast.If)
                    and isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING"
@@ -48,6 +55,7 @@ def _imports(name: str, path: Path) -> Iterator[Tuple[str, str, str]]:
                 yield base, alias.name, alias.asname or alias.name
 
 
+@functools.lru_cache(maxsize=None)
 def _graph() -> Dict[str, Set[str]]:
     graph: Dict[str, Set[str]] = {}
     for name, path in MODULES.items():
@@ -145,7 +153,7 @@ def test_no_module_uses_another_modules_private_names():
             full = f"{module}.{taken}" if taken else module
             if full in MODULES and (taken or local == full):
                 modules[local] = full
-        for node in ast.walk(ast.parse(path.read_bytes())):
+        for node in ast.walk(_tree(path)):
             if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.attr.startswith("_")
                     and not node.attr.startswith("__") and modules.get(node.value.id, name) != name):
                 offences.append(f"{name}: {node.value.id}.{node.attr}")
