@@ -470,6 +470,43 @@ def test_helper_touching_loop_objects_is_not_offloaded(tmp_path: Path):
     assert run.stdout.strip().endswith("OK"), run.stderr
 
 
+def test_helpers_ending_in_calls_bound_to_the_loop_thread_are_not_offloaded(tmp_path: Path):
+    write(tmp_path, {"pyproject.toml": "[tool.offload]\n", "m.py": '''
+        import traceback
+
+        import tornado.web
+
+
+        class Login(tornado.web.RequestHandler):
+            def render_page(self, error=None):
+                self.render("login.html", error=error)
+
+            async def post(self):
+                self.render_page(error="bad password")
+
+            def report(self):
+                return traceback.format_exc()
+
+            async def put(self):
+                try:
+                    await self.flush()
+                except Exception:
+                    self.report()
+        '''})
+    found = {f["location"]["row"]: f for f in findings(tmp_path)}
+    assert sorted(found) == [11, 20] and all(f["code"] == "BLK200" for f in found.values())
+    render, report = found[11], found[20]
+    assert render["fix"]["applicability"] == "suggestion" and "`self.render()` at m.py:8" in render["fix"]["reason"]
+    assert "`self.render()` in Login.render_page cannot move to a worker thread either: use a `tornado.template.Loader`" \
+        in render["message"]
+    assert report["fix"]["applicability"] == "suggestion"
+    assert "reads the exception the calling thread is handling" in report["fix"]["reason"]
+    assert "use the exception object, formatted in a thread" in report["message"]
+    before = snapshot(tmp_path)
+    offload(tmp_path, "--fix", "--unsafe-fixes")
+    assert snapshot(tmp_path) == before
+
+
 PERSISTENCE = {
     "persistence.py": '''
         import pickle

@@ -15,11 +15,11 @@ from typing import Dict, Iterator
 
 from detector.analysis.chains import CODE, Chain, hop
 from detector.analysis.checks import CallSite, Scan, check
-from detector.analysis.findings import suppressed
+from detector.analysis.findings import short_name, suppressed
 from detector.analysis.project import Project, RuleTarget, callee
 from detector.analysis.summary import ACCESS, AWAITED, NONE, OFFLOAD_ARG, CallRecord, FunctionSummary, ModuleSummary
 from detector.display import one_line
-from detector.model import Applicability, Finding
+from detector.model import Applicability, Finding, Hop
 
 
 
@@ -71,6 +71,22 @@ def blocking_call_via_helper(scan: Scan) -> Iterator[Finding]:
         yield _finding(scan, site, (hop(site.module, site.function, call),) + scan.chains[id(target)], target)
 
 
+def _instead_of_offloading(scan: Scan, last: Hop) -> str:
+    """The blocking call a chain ends in, when it cannot run in a worker thread itself
+    (``self.render()`` of a Tornado handler, ``traceback.format_exc()``): its rule's alternative."""
+    module = next((m for m in scan.project.summaries if m.path == last.filename), None)
+    if module is None:
+        return ""
+    for function in module.functions:
+        for call in function.calls:
+            if (call.row, call.col) != (last.row, last.column) or short_name(function, module) != last.function:
+                continue
+            resolved = scan.project.resolve(call.target)
+            if isinstance(resolved, RuleTarget) and scan.safety.call_hazard(module, function, call):
+                return resolved.rule.alternative
+    return ""
+
+
 def _finding(scan: Scan, site: CallSite, chain: Chain, target: FunctionSummary) -> Finding:
     call, module, policy = site.call, site.module, scan.policy
     spelling = policy.spelling(module)
@@ -91,7 +107,10 @@ def _finding(scan: Scan, site: CallSite, chain: Chain, target: FunctionSummary) 
         if hazard and target.is_generator:
             advice = f"consume it in a thread, e.g. {spelling.consume(call)}"
         elif hazard:
-            advice = f"offload only its blocking part (`{last.call}()` in {last.function}) to a worker thread"
+            instead = _instead_of_offloading(scan, last)
+            advice = (f"`{last.call}()` in {last.function} cannot move to a worker thread either: use {instead}"
+                      if instead else
+                      f"offload only its blocking part (`{last.call}()` in {last.function}) to a worker thread")
         else:
             advice = spelling.offload(call)
         fix = policy.fix(module, Applicability.UNSAFE, spelling.title("to_thread", call), hazard or "")

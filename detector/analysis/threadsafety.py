@@ -8,6 +8,10 @@ raced by the coroutines that keep running meanwhile. A rewrite is refused when t
 - touches event-loop objects (asyncio Event/Queue/Future/Lock..., ``loop.call_soon``,
   ``create_task``): they are not thread-safe;
 - uses sqlite3 (connections and cursors work only in the thread that created them);
+- reads the exception the calling thread is handling (``traceback.format_exc()``: a worker
+  thread handles none);
+- touches a Tornado request handler (``self.render()``, ``self.write()``): Tornado objects
+  are used on the IOLoop's thread only;
 - shares state with the rest of its class: it reads an attribute of ``self`` that code the
   thread does not run changes in place (a dict filled while the thread pickles it), or writes
   one that such code also writes (a sync callback of the loop pops what the thread adds).
@@ -33,6 +37,7 @@ LOOP_BOUND_TYPES = (
     "asyncio.Task", "asyncio.Lock", "asyncio.Condition", "asyncio.Semaphore", "asyncio.BoundedSemaphore",
     "asyncio.Barrier", "asyncio.AbstractEventLoop", "asyncio.BaseEventLoop", "asyncio.StreamWriter",
     "asyncio.StreamReader", "asyncio.Transport",
+    "tornado.web.RequestHandler", "tornado.websocket.WebSocketHandler", "tornado.web.UIModule",
 )
 LOOP_BOUND_FUNCTIONS = frozenset({
     "asyncio.create_task", "asyncio.ensure_future", "asyncio.get_running_loop", "asyncio.current_task",
@@ -41,6 +46,9 @@ LOOP_BOUND_FUNCTIONS = frozenset({
 # Loop methods, on whatever receiver: the thread-safe variant is call_soon_threadsafe.
 LOOP_METHODS = frozenset({"call_soon", "call_later", "call_at", "create_task", "create_future"})
 THREAD_AFFINE_PREFIXES = ("sqlite3.",)
+# What the calling thread is handling: in a worker thread there is no exception.
+CURRENT_EXCEPTION = frozenset({"traceback.format_exc", "traceback.print_exc", "inspect.trace", "sys.exc_info",
+                               "sys.exception"})
 _MAX_REACHED = 500
 # Shared state is compared on the object itself: ``self.attr`` in the helper and in coroutines.
 SELF = "self."
@@ -120,6 +128,9 @@ class ThreadSafety:
         if name.startswith(THREAD_AFFINE_PREFIXES):
             return (f"`{call.text}()` at {where} uses a sqlite3 connection, which works only in the thread "
                     "that created it")
+        if name in CURRENT_EXCEPTION:
+            return (f"`{call.text}()` at {where} reads the exception the calling thread is handling: a worker "
+                    "thread handles none")
         method = offload.method_name(call.target)
         if (name in LOOP_BOUND_FUNCTIONS or name.startswith(tuple(t + "." for t in LOOP_BOUND_TYPES))
                 or method in LOOP_METHODS):
