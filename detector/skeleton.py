@@ -3,9 +3,11 @@ times the parse) is computed for that part only.
 
 Top-level functions and classes that hold no finding keep their decorators and signature, and
 their body becomes ``pass`` padded with blank lines to the same number of lines: every kept node
-has its original row and column, and the module-level names they bind are still bound. A
-function with a ``global`` statement is kept whole (it binds module-level names). The text of the
-bodies left out is returned too: a name it mentions is still in use (an import stays).
+has its original row and column, and the module-level names they bind are still bound. A class
+that holds a finding is outlined the same way inside (its methods and nested classes), so one
+finding in a large class does not cost the metadata of all of it. A function with a ``global``
+statement is kept whole (it binds module-level names). The text of the bodies left out is
+returned too: a name it mentions is still in use (an import stays).
 """
 from __future__ import annotations
 
@@ -37,26 +39,56 @@ def skeleton(module: cst.Module, source: bytes, rows: Iterable[int]) -> Tuple[cs
         tree = ast.parse(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return module, ""
-    nodes = list(tree.body)
     lines = source.splitlines()
-    body: List[cst.BaseStatement] = []
     hidden: List[str] = []
+    try:
+        body = _outline(module, module.body, tree.body, wanted, lines, hidden)
+    except _Misaligned:
+        return module, ""
+    return module.with_changes(body=body), "\n".join(hidden)
+
+
+def _outline(module: cst.Module, statements: Sequence[cst.BaseStatement], nodes: Sequence[ast.stmt],
+             rows: List[int], lines: List[bytes], hidden: List[str]) -> List[cst.BaseStatement]:
+    """``statements`` (whose ast twins are ``nodes``) with every body holding none of ``rows``
+    stubbed and its text added to ``hidden``."""
+    body: List[cst.BaseStatement] = []
     position = 0
-    for statement in module.body:
+    for statement in statements:
         count = len(statement.body) if isinstance(statement, cst.SimpleStatementLine) else _COMPOUND
         group, position = nodes[position:position + count], position + count
         if len(group) != count:
-            return module, ""
-        stub = _stub(module, statement, group, wanted)
+            raise _Misaligned
+        stub = _stub(module, statement, group, rows)
         if stub is None:
-            body.append(statement)
+            body.append(_inside(module, statement, group, rows, lines, hidden) or statement)
             continue
         body.append(stub)
         first, last = _span(group[0])
         hidden.append(b"\n".join(lines[first - 1:last]).decode("utf-8", "replace"))
     if position != len(nodes):
-        return module, ""
-    return module.with_changes(body=body), "\n".join(hidden)
+        raise _Misaligned
+    return body
+
+
+class _Misaligned(Exception):
+    """libcst's and ast's statements do not pair up: the file is not outlined."""
+
+
+def _inside(module: cst.Module, statement: cst.BaseStatement, group: Sequence[ast.stmt], rows: List[int],
+            lines: List[bytes], hidden: List[str]) -> Optional[cst.BaseStatement]:
+    """A kept class with its own members outlined (None: nothing to outline)."""
+    if not isinstance(statement, cst.ClassDef) or not isinstance(statement.body, cst.IndentedBlock):
+        return None
+    node = group[0]
+    if not isinstance(node, ast.ClassDef):
+        return None
+    inner: List[str] = []
+    body = _outline(module, statement.body.body, node.body, rows, lines, inner)
+    if not inner:
+        return None
+    hidden.extend(inner)
+    return statement.with_changes(body=statement.body.with_changes(body=body))
 
 
 def _span(node: ast.stmt) -> Tuple[int, int]:
