@@ -3,9 +3,9 @@ times the parse) is computed for that part only.
 
 Top-level functions and classes that hold no finding keep their decorators and signature, and
 their body becomes ``pass`` padded with blank lines to the same number of lines: every kept node
-has its original row and column, and the module-level names they bind are still bound. A class
-that holds a finding is outlined the same way inside (its methods and nested classes), so one
-finding in a large class does not cost the metadata of all of it. A function with a ``global``
+has its original row and column, and the module-level names they bind are still bound. In a class
+that holds a finding, the members that hold none are left out whole (blank lines in their place),
+so one finding in a large class does not cost the metadata of all of it. A function with a ``global``
 statement is kept whole (it binds module-level names). The text of the bodies left out is
 returned too: a name it mentions is still in use (an import stays).
 """
@@ -77,18 +77,38 @@ class _Misaligned(Exception):
 
 def _inside(module: cst.Module, statement: cst.BaseStatement, group: Sequence[ast.stmt], rows: List[int],
             lines: List[bytes], hidden: List[str]) -> Optional[cst.BaseStatement]:
-    """A kept class with its own members outlined (None: nothing to outline)."""
+    """A kept class with the members that hold no finding left out (None: nothing to leave out).
+
+    A name bound in a class body is not visible in its methods, so such a member is dropped
+    whole, not stubbed: blank lines keep the rows of what follows."""
     if not isinstance(statement, cst.ClassDef) or not isinstance(statement.body, cst.IndentedBlock):
         return None
     node = group[0]
     if not isinstance(node, ast.ClassDef):
         return None
+    body: List[cst.BaseStatement] = []
     inner: List[str] = []
-    body = _outline(module, statement.body.body, node.body, rows, lines, inner)
-    if not inner:
+    blank, position = 0, 0
+    for member in statement.body.body:
+        count = len(member.body) if isinstance(member, cst.SimpleStatementLine) else _COMPOUND
+        twins, position = node.body[position:position + count], position + count
+        if len(twins) != count:
+            raise _Misaligned
+        first, last = _span(twins[0])[0], _span(twins[-1])[1]
+        if any(first <= row <= last for row in rows) or any(isinstance(n, ast.Global) for t in twins for n in ast.walk(t)):
+            kept = _inside(module, member, twins, rows, lines, inner) or member
+            body.append(kept.with_changes(leading_lines=[_blank(module)] * blank + list(kept.leading_lines)))
+            blank = 0
+            continue
+        blank += _lines(module, member)
+        inner.append(b"\n".join(lines[first - 1:last]).decode("utf-8", "replace"))
+    if position != len(node.body):
+        raise _Misaligned
+    if not inner or not body:
         return None
     hidden.extend(inner)
-    return statement.with_changes(body=statement.body.with_changes(body=body))
+    block = statement.body
+    return statement.with_changes(body=block.with_changes(body=body, footer=[_blank(module)] * blank + list(block.footer)))
 
 
 def _span(node: ast.stmt) -> Tuple[int, int]:

@@ -27,7 +27,7 @@ def other():
 '''
 
 
-def test_methods_without_a_finding_are_outlined_inside_a_kept_class():
+def test_members_without_a_finding_are_left_out_of_a_kept_class():
     module = cst.parse_module(SOURCE)
     outline, hidden = skeleton(module, SOURCE, [17])
     code = outline.code
@@ -35,7 +35,8 @@ def test_methods_without_a_finding_are_outlined_inside_a_kept_class():
     lines = code.splitlines()
     assert lines[16] == "        return open(self.root).read()"
     assert "shutil.rmtree" not in code and "os.sep" not in code and "os.getcwd" not in code
-    assert lines[7] == "    def helper(self):" and lines[8].strip() == "pass"
+    assert "def helper" not in code and "root = " not in code  # members without one: left out whole
+    assert lines[19] == "def other():" and lines[20].strip() == "pass"  # a module-level def stays bound
     assert "shutil.rmtree" in hidden and "os.sep" in hidden  # their names still count as used
 
 
