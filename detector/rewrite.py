@@ -21,11 +21,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import PurePath
-from typing import Dict, Iterator, List, Mapping, Optional, Sequence, Set, Tuple
+from typing import Dict, Iterator, List, Mapping, Optional, Sequence, Set, Tuple, cast
 
 import libcst as cst
 from libcst.metadata import (
-    BaseAssignment, ImportAssignment, MetadataWrapper, ParentNodeProvider, PositionProvider, Scope, ScopeProvider,
+    BaseAssignment, CodeRange, ImportAssignment, MetadataWrapper, ParentNodeProvider, PositionProvider, Scope,
+    ScopeProvider,
 )
 
 from detector import layout, onpurpose
@@ -184,10 +185,12 @@ class _Planner:
         self.module = module
         self.hidden = hidden  # the text of the bodies the outline left out
         self.flavour = flavour
-        wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
-        self.positions = wrapper.resolve(PositionProvider)
-        self.parents = wrapper.resolve(ParentNodeProvider)
-        self.scopes = wrapper.resolve(ScopeProvider)
+        # One call, so the parent and scope providers share a single walk of the tree.
+        metadata = MetadataWrapper(module, unsafe_skip_copy=True).resolve_many(
+            [PositionProvider, ParentNodeProvider, ScopeProvider])
+        self.positions = cast("Mapping[cst.CSTNode, CodeRange]", metadata[PositionProvider])
+        self.parents = cast("Mapping[cst.CSTNode, cst.CSTNode]", metadata[ParentNodeProvider])
+        self.scopes = cast("Mapping[cst.CSTNode, Optional[Scope]]", metadata[ScopeProvider])
         self.text = text
         self.starts = line_starts(self.text)
         self.newline = module.default_newline

@@ -97,7 +97,11 @@ def _inside(module: cst.Module, statement: cst.BaseStatement, group: Sequence[as
         first, last = _span(twins[0])[0], _span(twins[-1])[1]
         if any(first <= row <= last for row in rows) or any(isinstance(n, ast.Global) for t in twins for n in ast.walk(t)):
             kept = _inside(module, member, twins, rows, lines, inner) or member
-            body.append(kept.with_changes(leading_lines=[_blank(module)] * blank + list(kept.leading_lines)))
+            if blank and isinstance(kept, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
+                kept = kept.with_changes(leading_lines=[_blank(module)] * blank + list(kept.leading_lines))
+            elif blank:  # no other kind of statement exists
+                raise _Misaligned
+            body.append(kept)
             blank = 0
             continue
         blank += _lines(module, member)
