@@ -112,17 +112,9 @@ class Resolver:
 
     # -- names -----------------------------------------------------------------------------
     def lookup(self, name: str, scope: Scope) -> Value:
-        current: Optional[Scope] = scope
-        while current is not None:
-            # A class body's names are invisible to the functions nested in it.
-            if current.kind == "class" and current is not scope:
-                current = current.parent
-                continue
-            if name in current.sources:
-                return self._evaluate_name(name, current)
-            current = current.parent
+        found = _binding_scope(name, scope)
         # Builtins, and roots bound nowhere (a snippet, a star import): match as spelled.
-        return ref(name)
+        return self._evaluate_name(name, found) if found is not None else ref(name)
 
     def _evaluate_name(self, name: str, scope: Scope) -> Value:
         memo = scope._memo.get(name)
@@ -153,8 +145,42 @@ class Resolver:
         if isinstance(source, Element):
             iterated = self.value(source.node, source.scope)
             element = self.catalog.element_type(iterated.name) if iterated is not None and iterated.kind == "inst" else None
-            return inst(element) if element else None
+            return inst(element) if element else self.element(source.node, source.scope, iterated=True)
         return None
+
+    def element(self, node: cst.BaseExpression, scope: Scope, iterated: bool) -> Value:
+        """One element of a name every binding of which annotates it as a container of one
+        type: ``list[X]``, ``Sequence[X]``, ``Iterable[X]``... iterated or indexed, ``dict[K, X]``
+        indexed. The container's own value stays unknown, so its methods (``paths.pop()``)
+        are never taken for the element's."""
+        if not isinstance(node, cst.Name):
+            return None
+        name = identifier(node)
+        found = _binding_scope(name, scope)
+        if found is None:
+            return None
+        values = {self._element_of(source, iterated) for source in found.sources[name] if not binds_none(source)}
+        return values.pop() if len(values) == 1 else None
+
+    def _element_of(self, source: Source, iterated: bool) -> Value:
+        if not isinstance(source, Annotated):
+            return None
+        node = _written(source.node)
+        while isinstance(node, cst.Subscript) and _typing_name(self.value(node.value, source.scope)) in ("Optional", "Union"):
+            rest = [e.slice.value for e in node.slice if isinstance(e.slice, cst.Index) and not is_none(e.slice.value)]
+            if len(rest) != 1:
+                return None
+            node = rest[0]
+        if not isinstance(node, cst.Subscript):
+            return None
+        kind = _CONTAINERS.get(_typing_name(self.value(node.value, source.scope)))
+        elements = [e.slice.value for e in node.slice if isinstance(e.slice, cst.Index)]
+        if kind is None or len(elements) != len(node.slice) or (kind == _MAPPING and iterated):
+            return None
+        if len(elements) != (2 if kind == _MAPPING else 1):
+            return None
+        value = self.annotation(elements[-1], source.scope)
+        return value if value is not None and value.kind == "inst" else None
 
     # -- expressions -----------------------------------------------------------------------
     def value(self, node: cst.BaseExpression, scope: Scope) -> Value:
@@ -172,6 +198,8 @@ class Resolver:
             return self.call_result(target) if target else None
         if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Divide):
             return self.attribute(self.value(node.left, scope), "__truediv__", as_type=True)
+        if isinstance(node, cst.Subscript) and len(node.slice) == 1 and isinstance(node.slice[0].slice, cst.Index):
+            return self.element(node.value, scope, iterated=False)  # ``paths[0]``, ``files[name]``
         if isinstance(node, cst.IfExp):
             # ``Path(p) if local else None``: the branches that are not ``None`` must agree.
             values = {self.value(branch, scope) for branch in (node.body, node.orelse) if not is_none(branch)}
@@ -204,13 +232,10 @@ class Resolver:
         """The instance type an annotation declares: ``Path``, ``Optional[Path]``, ``Path | None``,
         ``"Path"``, ``Union[Path, None]``, ``Annotated[Path, ...]``, ``type[Path]``, ``Self``,
         ``IO[bytes]`` (a generic's origin)."""
-        if isinstance(node, cst.SimpleString):
-            try:
-                written = node.evaluated_value
-                # A bytes literal is parsed as UTF-8 source, as libcst does with bytes.
-                node = cst.parse_expression(written.decode("utf-8") if isinstance(written, bytes) else written)
-            except Exception:
-                return None
+        written = _written(node)
+        if written is None:
+            return None
+        node = written
         if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.BitOr):
             return self._one_of([node.left, node.right], scope)
         if is_none(node):
@@ -248,6 +273,41 @@ _CLASS_OF = frozenset({"type", "Type"})  # a class and its instances resolve ali
 # Generics whose subscript says nothing about the value's own blocking methods.
 _ANY_GENERIC = frozenset({"Literal", "Callable", "Awaitable", "Coroutine", "Generator", "AsyncGenerator",
                           "Iterator", "AsyncIterator", "Iterable", "AsyncIterable", "TypeGuard", "Unpack"})
+
+
+# Containers whose annotation names their elements' type: iterated or indexed, they give one.
+_SEQUENCE, _MAPPING = "sequence", "mapping"
+_CONTAINERS = {
+    **dict.fromkeys(("list", "List", "Sequence", "MutableSequence", "Iterable", "Iterator", "Collection",
+                     "set", "Set", "frozenset", "FrozenSet", "AbstractSet", "MutableSet", "Deque"), _SEQUENCE),
+    **dict.fromkeys(("dict", "Dict", "Mapping", "MutableMapping", "DefaultDict", "OrderedDict"), _MAPPING),
+}
+
+
+def _written(node: cst.BaseExpression) -> Optional[cst.BaseExpression]:
+    """An annotation's expression, a string annotation parsed (None when it does not parse)."""
+    if not isinstance(node, cst.SimpleString):
+        return node
+    try:
+        written = node.evaluated_value
+        # A bytes literal is parsed as UTF-8 source, as libcst does with bytes.
+        return cst.parse_expression(written.decode("utf-8") if isinstance(written, bytes) else written)
+    except Exception:
+        return None
+
+
+def _binding_scope(name: str, scope: Scope) -> Optional[Scope]:
+    """The scope whose binding of ``name`` code in ``scope`` sees (None: bound nowhere)."""
+    current: Optional[Scope] = scope
+    while current is not None:
+        # A class body's names are invisible to the functions nested in it.
+        if current.kind == "class" and current is not scope:
+            current = current.parent
+            continue
+        if name in current.sources:
+            return current
+        current = current.parent
+    return None
 
 
 def _typing_name(value: Value) -> str:
