@@ -842,3 +842,110 @@ def test_a_helper_writing_what_a_loop_callback_pops_is_not_offloaded(tmp_path: P
     assert finding["code"] == "BLK200" and finding["fix"]["applicability"] == "suggestion"
     assert ("`Discovery._process` writes `self.import_state` (discovery.py:20), which `Discovery.browser_callback` "
             "also changes (discovery.py:11)") in finding["fix"]["reason"]
+
+
+# -- module-level variables shared with the thread ---------------------------------------------------
+MODULE_STATE = '''
+import json
+import subprocess
+
+CACHE = []
+
+
+def dump(path, data):
+    with open(path, "w") as f:
+        json.dump(data, f)
+
+
+def dump_cache(path):
+    with open(path, "w") as f:
+        json.dump(CACHE, f)
+
+
+async def add(value):
+    CACHE.append(value)
+
+
+async def save(path):
+    {CALL}
+'''
+
+
+@pytest.mark.parametrize("call, reason", [
+    ("dump(path, CACHE)", "the module-level `CACHE` (state.py:22) is handed to the thread as it is, and `add` (state.py) changes it in place"),
+    ("dump_cache(path)", "`dump_cache` reads the module-level `CACHE`, which async `add` (state.py) also changes"),
+    ("subprocess.run(CACHE)", "the module-level `CACHE` (state.py:22) is handed to the thread as it is, and `add` (state.py) changes it in place"),
+])
+def test_a_module_level_variable_coroutines_change_in_place_is_not_handed_to_a_thread(tmp_path: Path, call, reason):
+    # ``add`` fills CACHE while the thread would serialise it (``asyncio.gather(add(...), save(...))``).
+    write(tmp_path, {"pyproject.toml": "[tool.offload]\n", "state.py": MODULE_STATE.replace("{CALL}", call)})
+    [finding] = [f for f in findings(tmp_path) if f["location"]["row"] == 22]
+    assert finding["fix"]["applicability"] == "suggestion"
+    assert reason in finding["fix"]["reason"]
+    before = snapshot(tmp_path)
+    offload(tmp_path, "--fix", "--unsafe-fixes")
+    assert snapshot(tmp_path) == before
+
+
+def test_a_module_level_variable_changed_under_global_in_another_module_is_shared(tmp_path: Path):
+    # ``SEEN`` is changed by the helper and, through an import, by a loop callback elsewhere.
+    write(tmp_path, {"pyproject.toml": "[tool.offload]\n", "pkg/__init__.py": "", "pkg/state.py": '''
+        SEEN = []
+        COUNT = 0
+
+
+        def record(path):
+            SEEN.append(path)
+            with open(path) as f:
+                return f.read()
+
+
+        def count(path):
+            global COUNT
+            COUNT = COUNT + 1
+            with open(path) as f:
+                return f.read()
+        ''', "pkg/app.py": '''
+        import asyncio
+
+        from pkg import state
+        from pkg.state import SEEN
+
+
+        def forget(path):
+            SEEN.remove(path)
+
+
+        def reset():
+            state.COUNT = 0
+
+
+        async def handler(path):
+            state.record(path)
+            state.count(path)
+        '''})
+    by_call = {f["message"].split("`")[1]: f for f in findings(tmp_path)}
+    assert by_call["state.record()"]["fix"]["applicability"] == "suggestion"
+    assert "`record` changes the module-level `SEEN`, which `forget` (pkg/app.py) also changes" in by_call["state.record()"]["fix"]["reason"]
+    # ``state.COUNT = 0`` is an attribute of another module, not followed: the rebind under
+    # ``global`` races only with code offload sees changing it.
+    assert by_call["state.count()"]["fix"]["applicability"] == "unsafe"
+
+
+def test_a_module_level_variable_only_read_everywhere_can_go_to_the_thread(tmp_path: Path):
+    write(tmp_path, {"pyproject.toml": "[tool.offload]\n", "state.py": '''
+        import json
+
+        SETTINGS = {"indent": 2}
+
+
+        def dump(path, data):
+            with open(path, "w") as f:
+                json.dump(data, f, indent=SETTINGS["indent"])
+
+
+        async def save(path):
+            dump(path, SETTINGS)
+        '''})
+    [finding] = findings(tmp_path)
+    assert finding["fix"]["applicability"] == "unsafe"

@@ -207,6 +207,12 @@ class _Collector(cst.CSTVisitor):
         # run in normal operation, and the records made there (never findings, never chain links).
         self.debug_only = False
         self.in_debug: Set[int] = set()
+        # Names a function may share with other code through the module (thread-safety):
+        # ``global`` declarations per function scope, names changed in place or rebound there
+        # (name, scope, in place?, function), and names passed as they are to a call.
+        self.declared_global: Dict[int, Set[str]] = {}
+        self.name_changes: List[Tuple[str, Scope, bool, _FunctionInfo]] = []
+        self.name_arguments: List[Tuple[str, Scope, int]] = []  # (name, scope, id(call))
 
     # -- helpers -------------------------------------------------------------------------------
     def _qualname(self, name: str) -> str:
@@ -217,6 +223,8 @@ class _Collector(cst.CSTVisitor):
         if isinstance(target, cst.Name):
             self.scope.bind(identifier(target), source)
             self.openers.pop(identifier(target), None)  # rebound: no longer the opened object
+            if self.function is not None and identifier(target) in self.declared_global.get(id(self.scope), ()):
+                self.name_changes.append((identifier(target), self.scope, False, self.function))
         elif isinstance(target, (cst.Tuple, cst.List)):
             for element in target.elements:
                 self._bind_target(element.value, UNKNOWN_SOURCE)
@@ -231,6 +239,8 @@ class _Collector(cst.CSTVisitor):
     def _mark_mutated(self, node: cst.BaseExpression) -> None:
         if isinstance(node, cst.Attribute):
             self.mutated.add(id(node))
+        elif isinstance(node, cst.Name) and self.function is not None:
+            self.name_changes.append((identifier(node), self.scope, True, self.function))
 
     def _bind_instance_attr(self, target: cst.Attribute, source: Source) -> None:
         """``self.x = value`` inside a method records ``x`` as an attribute of the class."""
@@ -602,6 +612,7 @@ class _Collector(cst.CSTVisitor):
 
     def visit_Global(self, node: cst.Global) -> None:
         self._bind_unknown(node.names)
+        self.declared_global.setdefault(id(self.scope), set()).update(identifier(item.name) for item in node.names)
 
     def visit_Nonlocal(self, node: cst.Nonlocal) -> None:
         self._bind_unknown(node.names)
@@ -638,7 +649,10 @@ class _Collector(cst.CSTVisitor):
         for arg in node.args:
             self._mark(arg.value, HANDED_ON)
             for value in _passed(arg.value):
-                self.argument_of[id(value)] = id(node)
+                if isinstance(value, cst.Name):
+                    self.name_arguments.append((identifier(value), self.scope, id(node)))
+                else:
+                    self.argument_of[id(value)] = id(node)
             if arg.keyword is not None or arg.star == "**":
                 self._mark(node, KEYWORDS)
         if self.loops:
@@ -692,9 +706,32 @@ def _loop_method(node: cst.Call, catalog: Catalog) -> Optional[str]:
     return None
 
 
-def _passed(value: cst.BaseExpression) -> Iterator[cst.Attribute]:
-    """Attributes whose objects an argument hands over as they are: ``self.x``, ``(self.x, y)``."""
-    if isinstance(value, cst.Attribute):
+def _module_variable(collector: _Collector, resolver: Resolver, name: str, scope: Scope) -> Optional[str]:
+    """The dotted name of the module-level variable ``name`` is in ``scope`` (``pkg.mod.CACHE``;
+    imported: the name it was imported as, ``pkg.state.CACHE``); None for a local name, or a
+    module-level function, class or module."""
+    current: Optional[Scope] = scope
+    while current is not None and current is not collector.module_scope:
+        if name in collector.declared_global.get(id(current), ()):
+            break
+        if name in current.sources and (current.kind != "class" or current is scope):
+            return None
+        current = current.parent
+    sources = collector.module_scope.sources.get(name)
+    if not sources:
+        return None
+    if any(isinstance(source, (Assigned, Annotated)) for source in sources):
+        return f"{collector.module_name}.{name}"
+    value = resolver.lookup(name, collector.module_scope)
+    if value is None or value.kind != "ref" or "." not in value.name:
+        return None
+    return value.name  # ``from pkg.state import CACHE``; a def or class never changes in place
+
+
+def _passed(value: cst.BaseExpression) -> Iterator[Union[cst.Attribute, cst.Name]]:
+    """Attributes and names whose objects an argument hands over as they are: ``self.x``,
+    ``(self.x, y)``, ``CACHE``."""
+    if isinstance(value, (cst.Attribute, cst.Name)):
         yield value
     elif isinstance(value, (cst.Tuple, cst.List, cst.Set)):
         for element in value.elements:
@@ -1217,6 +1254,13 @@ def _fill(summary: ModuleSummary, python_tree: Optional[ast.Module], text: str, 
                 if sum(not binds_none(source) for source in bindings) == 1:  # the parameter, and None
                     cls.from_params[name] = class_info.param_attrs[name]
         summary.classes[qualname] = cls
+    by_info = {id(infos[id(function)]): function for function in summary.functions}
+    for name, scope, in_place, info in collector.name_changes:
+        variable = _module_variable(collector, resolver, name, scope)
+        if variable is not None:
+            changed = by_info[id(info)].global_changes if in_place else by_info[id(info)].global_rebinds
+            if variable not in changed:
+                changed.append(variable)
 
     if not pending:
         return
@@ -1261,6 +1305,11 @@ def _fill(summary: ModuleSummary, python_tree: Optional[ast.Module], text: str, 
                     places[id(platform_guards)] = _place(platform_guards, resolver)
                 record.platform = places[id(platform_guards)]
         function.calls.append(record)
+    for name, scope, call_id in collector.name_arguments:
+        receiver = records.get(call_id)
+        variable = _module_variable(collector, resolver, name, scope) if receiver is not None else None
+        if receiver is not None and variable is not None and variable not in receiver.shares:
+            receiver.shares.append(variable)
     for entry in pending:
         opener = records.get(collector.opened_by.get(id(entry.node), 0))
         if opener is not None:

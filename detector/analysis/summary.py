@@ -86,6 +86,9 @@ class CallRecord:
     block_col: int = 0
     # An offload call: the dotted name of the function it hands to the thread, when known.
     handed: str = ""
+    # Module-level variables the call receives as they are (``dump(path, CACHE)``), by dotted
+    # name (``pkg.mod.CACHE``; an imported one by the name of its definition).
+    shares: List[str] = field(default_factory=list)
 
 
 @dataclass
@@ -126,6 +129,10 @@ class FunctionSummary:
     # ``with x:`` items that are names, not calls (as written): the locks it holds, which no
     # call record shows.
     locks: List[str] = field(default_factory=list)
+    # Module-level variables it changes, by dotted name: in place (``CACHE[k] = v``,
+    # ``CACHE.append(x)``), or rebound under ``global``.
+    global_changes: List[str] = field(default_factory=list)
+    global_rebinds: List[str] = field(default_factory=list)
 
 
 @dataclass

@@ -20,6 +20,10 @@ raced by the coroutines that keep running meanwhile. A rewrite is refused when t
 The same holds for what the call hands over: ``to_thread(self._dump, self.user_data)`` gives
 the thread the very dict that other coroutines of the class fill meanwhile
 (``asyncio.gather`` of several updates), even when the helper never names ``self``.
+
+Module-level variables are shared the same way: ``to_thread(dump, path, CACHE)`` while a
+coroutine fills ``CACHE``, or a helper that changes a module-level variable that code outside
+the thread also changes.
 """
 from __future__ import annotations
 
@@ -55,6 +59,7 @@ SELF = "self."
 CONSTRUCTORS = frozenset({"__init__", "__post_init__", "__new__"})
 
 Writer = Tuple[ModuleSummary, FunctionSummary, CallRecord]
+GlobalWriter = Tuple[ModuleSummary, FunctionSummary, bool]  # True: changes it in place, False: rebinds it
 
 
 class ThreadSafety:
@@ -62,6 +67,7 @@ class ThreadSafety:
         self.project = project
         self._memo: Dict[int, Optional[str]] = {}
         self._writers: Optional[Dict[str, List[Writer]]] = None
+        self._global_writers: Optional[Dict[str, List[GlobalWriter]]] = None
 
     def hazard(self, function: FunctionSummary) -> Optional[str]:
         """Why running ``function`` in a worker thread may break the program; None when nothing is known against it."""
@@ -88,6 +94,12 @@ class ThreadSafety:
                     return (f"`{passed.text}` ({module.path}:{passed.row}) is handed to the thread as it is, and "
                             f"`{short_name(w_function, w_module)}` changes it in place ({w_module.path}:{w_call.row}): "
                             "the thread would race with it (pass a copy, or keep the call on the loop)")
+        for variable in call.shares:
+            for w_module, w_function, in_place in self.global_writers().get(variable, ()):
+                if in_place:
+                    return (f"the module-level `{_short(variable)}` ({module.path}:{call.row}) is handed to the thread "
+                            f"as it is, and `{short_name(w_function, w_module)}` ({w_module.path}) changes it in "
+                            "place: the thread would race with it (pass a copy, or keep the call on the loop)")
         return None
 
     # -- what the helper reaches ------------------------------------------------------------
@@ -113,6 +125,9 @@ class ThreadSafety:
             module = self.project.module_of.get(id(each))
             if module is None:
                 continue
+            found = self._global_state(module, each, inside)
+            if found:
+                return found
             for call in each.calls:
                 found = self._call_hazard(module, each, call, shared=not fresh, inside=inside)
                 if found:
@@ -164,6 +179,36 @@ class ThreadSafety:
                     "the thread would race with it (copy the data on the loop and offload only the I/O)")
         return None
 
+    def _global_state(self, module: ModuleSummary, function: FunctionSummary, inside: FrozenSet[int]) -> Optional[str]:
+        """``function`` (run by the thread) changes a module-level variable that code outside the
+        thread also changes, or hands one to a call while such code changes it in place."""
+        used = [(variable, True) for variable in function.global_changes + function.global_rebinds]
+        used += [(variable, False) for call in function.calls for variable in call.shares]
+        for variable, writes in used:
+            for w_module, w_function, in_place in self.global_writers().get(variable, ()):
+                if id(w_function) in inside or not (in_place or writes):
+                    continue  # the loop rebinds it, the thread only reads it: each sees one object
+                kind = "async " if w_function.is_async else ""
+                return (f"`{short_name(function, module)}` {'changes' if writes else 'reads'} the module-level "
+                        f"`{_short(variable)}`, which {kind}`{short_name(w_function, w_module)}` ({w_module.path}) also "
+                        "changes: the thread would race with it (copy the data on the loop and offload only the I/O)")
+        return None
+
+    def global_writers(self) -> Dict[str, List[GlobalWriter]]:
+        """Module-level variables (``pkg.mod.CACHE``) and the functions that change them, in place
+        or under ``global``; coroutines and in-place changes first."""
+        if self._global_writers is None:
+            self._global_writers = {}
+            for module in self.project.summaries:
+                for function in module.functions:
+                    for variable in function.global_changes:
+                        self._global_writers.setdefault(variable, []).append((module, function, True))
+                    for variable in function.global_rebinds:
+                        self._global_writers.setdefault(variable, []).append((module, function, False))
+            for found in self._global_writers.values():
+                found.sort(key=lambda w: (not w[1].is_async, not w[2]))
+        return self._global_writers
+
     def writers(self) -> Dict[str, List[Writer]]:
         """Attributes of project classes (``pkg.C.attr``) and the functions that change them
         through ``self`` (constructors left out: their object is new), coroutines and in-place
@@ -180,6 +225,10 @@ class ThreadSafety:
             for found in self._writers.values():
                 found.sort(key=lambda w: (not w[1].is_async, not w[2].flags & MUTATES))
         return self._writers
+
+
+def _short(variable: str) -> str:
+    return variable.rpartition(".")[2]
 
 
 def _arguments(function: FunctionSummary, call: CallRecord) -> Iterator[CallRecord]:
