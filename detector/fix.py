@@ -95,8 +95,21 @@ def fix_source(
     result.skipped = [(findings[i], reason) for i, reason in skipped]
     result.findings = rewrite.annotate(plan)
     if applied:
-        result.fixed = plan.fixed(edits)
+        result.fixed = _split_long_lines(source, plan.fixed(edits), (style or Style()).line_length)
     return result
+
+
+def _split_long_lines(source: bytes, fixed: bytes, line_length: int) -> bytes:
+    """``fixed`` with the lines its rewrites made too long split as the formatter would
+    (``relayout``); UTF-8 sources only."""
+    from detector import relayout
+
+    try:
+        before, after = source.decode("utf-8"), fixed.decode("utf-8")
+    except UnicodeDecodeError:
+        return fixed
+    newline = "\r\n" if "\r\n" in after else "\n"
+    return relayout.relayout(before, after, line_length, newline).encode("utf-8")
 
 
 def plan_findings(findings: Sequence[Finding], config: Config, sources: Optional[Mapping[str, bytes]] = None,

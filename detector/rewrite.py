@@ -471,6 +471,13 @@ class _Planner:
             if isinstance(call.whitespace_before_args, cst.SimpleWhitespace):  # else one argument per line
                 after += len(call.whitespace_before_args.value)
             edits.append(TextEdit(paren, after, "," if indent is not None else ", "))
+            last = call.args[-1]
+            if indent is not None and not partial and not isinstance(last.comma, cst.Comma) and last.star != "*" \
+                    and last.star != "**":
+                # One argument a line, now with the function before them: the formatter's
+                # delimiter split ends the last one with a comma.
+                end = self._end(last.value)
+                edits.append(TextEdit(end, end, ","))
         else:
             edits.append(TextEdit(paren, paren + 1, ""))
         return Rewrite(edits, needed)

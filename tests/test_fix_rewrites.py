@@ -2,6 +2,7 @@
 would change the program, BLK301 splices, comments and layout kept, imports placed like isort."""
 from __future__ import annotations
 
+import ast
 import asyncio
 import subprocess
 import sys
@@ -552,7 +553,103 @@ def test_a_rewrite_inside_the_arguments_of_a_long_call_is_made_in_the_same_run(t
         "    return shutil.copy(Path(story_directory / fixture_name).read_bytes(), target, follow_symlinks=False)\n")
     done = subprocess.run([sys.executable, "-m", "detector", "check", "--no-cache", "--fix", "--unsafe-fixes", "."],
                           cwd=tmp_path, capture_output=True, text=True)
-    text = (tmp_path / "post.py").read_text()
-    assert "await asyncio.to_thread(shutil.copy, await asyncio.to_thread(Path(story_directory / fixture_name)" \
-           ".read_bytes), target, follow_symlinks=False)" in text, done.stderr
+    text = " ".join((tmp_path / "post.py").read_text().split())  # the long line is split as the formatter would
+    assert "await asyncio.to_thread( shutil.copy, await asyncio.to_thread(Path(story_directory / fixture_name)" \
+           ".read_bytes), target, follow_symlinks=False, )" in text, done.stderr
     assert "overlaps another rewrite" not in done.stderr
+
+
+NESTED = '''\
+import shutil
+from pathlib import Path
+from shutil import copy
+
+
+def load_fixture(name):
+    return Path(name).read_text()
+
+
+async def restore(config, backup_file, stream, client, mock):
+    location = Path(copy(backup_file, config.path_core_backup_directory_of_this_one))
+    assert (Path(config) / f"{backup_file.name}_with_a_long_suffix_here.tar").exists()
+    stream.feed_data(load_fixture("logs_export_supervisor_with_longer_name.txt").encode("utf-8"))
+    mock.stats = client(
+        return_value=[load_fixture("container_stats_with_a_long_fixture_name_here.json")]
+    )
+    data = {"photo": Path(backup_file).read_bytes(), "other": shutil.copy(backup_file, location)}
+    return location, data
+'''
+
+
+def test_a_rewrite_inside_another_bracket_splits_its_line_as_the_formatter_would(tmp_path: Path):
+    # ``Path(copy(...))``: the rewritten call does not end its line; the formatter would split
+    # the line at its last bracket, and so does the fix.
+    (tmp_path / "pyproject.toml").write_text("[tool.ruff]\nline-length = 88\n[tool.offload]\n")
+    (tmp_path / "restore.py").write_text(NESTED)
+    subprocess.run([sys.executable, "-m", "detector", "check", "--no-cache", "--fix", "--unsafe-fixes", "."],
+                   cwd=tmp_path, capture_output=True)
+    fixed = (tmp_path / "restore.py").read_text()
+    assert "    location = Path(\n        await asyncio.to_thread(\n" in fixed
+    assert "    stream.feed_data(\n        (\n            await asyncio.to_thread(" in fixed or \
+        "    stream.feed_data(\n        (await asyncio.to_thread(" in fixed
+    assert ast.dump(ast.parse(fixed)) == ast.dump(ast.parse(NESTED.replace(
+        "copy(backup_file, config", "await asyncio.to_thread(copy, backup_file, config").replace(
+        '(Path(config) / f"{backup_file.name}_with_a_long_suffix_here.tar").exists()',
+        'await asyncio.to_thread((Path(config) / f"{backup_file.name}_with_a_long_suffix_here.tar").exists)').replace(
+        'load_fixture("logs_export_supervisor_with_longer_name.txt")',
+        '(await asyncio.to_thread(load_fixture, "logs_export_supervisor_with_longer_name.txt"))').replace(
+        'load_fixture("container_stats_with_a_long_fixture_name_here.json")',
+        'await asyncio.to_thread(load_fixture, "container_stats_with_a_long_fixture_name_here.json")').replace(
+        "Path(backup_file).read_bytes()", "await asyncio.to_thread(Path(backup_file).read_bytes)").replace(
+        "shutil.copy(backup_file, location)", "await asyncio.to_thread(shutil.copy, backup_file, location)").replace(
+        "import shutil\n", "import asyncio\nimport shutil\n")))
+    ruff = subprocess.run([sys.executable, "-m", "ruff", "--version"], capture_output=True)
+    if ruff.returncode != 0:
+        pytest.skip("ruff is not installed")
+    formatted = subprocess.run([sys.executable, "-m", "ruff", "format", "--no-cache", "--diff", "restore.py"],
+                               cwd=tmp_path, capture_output=True, text=True)
+    assert formatted.returncode == 0, formatted.stdout + formatted.stderr
+
+
+@pytest.mark.parametrize("line", [
+    "    x = await asyncio.to_thread(filter_data, coresys, SAMPLE_EVENT, {}) if flag else other_value",
+    "    self.data[key] = Path(await asyncio.to_thread(copy, backup_file, coresys.config.path_backup))",
+    "    x = y = Path(await asyncio.to_thread(copy, backup_file, coresys.config.path_backup_dir))",
+    "    value = d[await asyncio.to_thread(load_fixture, \"logs_export_supervisor.txt\") + other_value]",
+    "    call(await asyncio.to_thread(load_fixture, \"logs_export_supervisor.txt\"))  # a comment here",
+    "    return (await asyncio.to_thread(load_fixture, \"logs_export_supervisor_longer.txt\")).text",
+])
+def test_a_long_line_the_formatter_would_split_by_other_rules_is_kept(line: str):
+    from detector.relayout import split_line
+    assert split_line(line, 88, inside=False) is None
+
+
+def test_a_call_with_one_argument_a_line_gets_the_trailing_comma_the_formatter_adds(tmp_path: Path):
+    source = textwrap.dedent('''\
+        import json
+        from pathlib import Path
+
+
+        async def save(config_file: Path, token):
+            config_file.write_text(
+                json.dumps(
+                    {
+                        "session": {token: 9999999999.0},
+                        "ports": {},
+                    }
+                )
+            )
+        ''')
+    data = source.encode()
+    result = fix_source(data, check_source(data, "m.py"), REMEDIES, True)
+    assert result.fixed.decode().endswith(
+        '    await asyncio.to_thread(\n        config_file.write_text,\n        json.dumps(\n'
+        '            {\n                "session": {token: 9999999999.0},\n                "ports": {},\n'
+        '            }\n        ),\n    )\n')
+    ruff = subprocess.run([sys.executable, "-m", "ruff", "--version"], capture_output=True)
+    if ruff.returncode != 0:
+        pytest.skip("ruff is not installed")
+    (tmp_path / "m.py").write_bytes(result.fixed)
+    formatted = subprocess.run([sys.executable, "-m", "ruff", "format", "--no-cache", "--isolated", "--check", "m.py"],
+                               cwd=tmp_path, capture_output=True, text=True)
+    assert formatted.returncode == 0, formatted.stdout + formatted.stderr
