@@ -505,12 +505,17 @@ async def restore(config, fixture):
 '''
 
 
-def test_a_rewrite_past_the_line_length_is_laid_out_as_the_formatter_would(tmp_path: Path):
-    (tmp_path / "pyproject.toml").write_text("[tool.ruff]\nline-length = 88\n[tool.offload]\n")
-    (tmp_path / "restore.py").write_text(RESTORE)
+def fix_restore_py(root: Path, source: str) -> str:
+    """``restore.py`` of a project with line length 88, after ``--fix --unsafe-fixes``."""
+    (root / "pyproject.toml").write_text("[tool.ruff]\nline-length = 88\n[tool.offload]\n")
+    (root / "restore.py").write_text(source)
     subprocess.run([sys.executable, "-m", "detector", "check", "--no-cache", "--fix", "--unsafe-fixes", "."],
-                   cwd=tmp_path, capture_output=True)
-    assert (tmp_path / "restore.py").read_text() == RESTORED
+                   cwd=root, capture_output=True)
+    return (root / "restore.py").read_text()
+
+
+def test_a_rewrite_past_the_line_length_is_laid_out_as_the_formatter_would(tmp_path: Path):
+    assert fix_restore_py(tmp_path, RESTORE) == RESTORED
     ruff = subprocess.run([sys.executable, "-m", "ruff", "--version"], capture_output=True)
     if ruff.returncode != 0:
         pytest.skip("ruff is not installed")
@@ -584,11 +589,7 @@ async def restore(config, backup_file, stream, client, mock):
 def test_a_rewrite_inside_another_bracket_splits_its_line_as_the_formatter_would(tmp_path: Path):
     # ``Path(copy(...))``: the rewritten call does not end its line; the formatter would split
     # the line at its last bracket, and so does the fix.
-    (tmp_path / "pyproject.toml").write_text("[tool.ruff]\nline-length = 88\n[tool.offload]\n")
-    (tmp_path / "restore.py").write_text(NESTED)
-    subprocess.run([sys.executable, "-m", "detector", "check", "--no-cache", "--fix", "--unsafe-fixes", "."],
-                   cwd=tmp_path, capture_output=True)
-    fixed = (tmp_path / "restore.py").read_text()
+    fixed = fix_restore_py(tmp_path, NESTED)
     assert "    location = Path(\n        await asyncio.to_thread(\n" in fixed
     assert "    stream.feed_data(\n        (\n            await asyncio.to_thread(" in fixed or \
         "    stream.feed_data(\n        (await asyncio.to_thread(" in fixed
