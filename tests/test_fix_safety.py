@@ -949,3 +949,42 @@ def test_a_module_level_variable_only_read_everywhere_can_go_to_the_thread(tmp_p
         '''})
     [finding] = findings(tmp_path)
     assert finding["fix"]["applicability"] == "unsafe"
+
+
+# -- imports whose module code would run in the thread -----------------------------------------------
+EXTENSIONS = '''
+import asyncio
+import importlib
+import importlib.util
+import sys
+
+
+async def load_extension(name):
+    spec = importlib.util.find_spec(name)
+    lib = importlib.util.module_from_spec(spec)
+    sys.modules[name] = lib
+    spec.loader.exec_module(lib)
+    return lib
+
+
+async def load_named():
+    return importlib.import_module("ext_fixed")
+'''
+
+
+def test_a_module_whose_code_the_thread_would_run_unseen_is_not_imported_in_a_thread(tmp_path: Path):
+    # An extension creating a loop-bound object at import (``asyncio.get_running_loop()`` here)
+    # works on the loop and fails in a worker thread: only the literal, chosen module is fixed.
+    write(tmp_path, {"pyproject.toml": "[tool.offload]\n", "bot.py": EXTENSIONS,
+                     "ext_user.py": "import asyncio\n\nLOOP = asyncio.get_running_loop()\n",
+                     "ext_fixed.py": "VALUE = 1\n"})
+    reasons = {f["location"]["row"]: (f["fix"] or {}).get("reason") for f in findings(tmp_path)}
+    assert "imports a module named at run time" in reasons[8]
+    assert "already in `sys.modules`" in reasons[11]
+    assert reasons[16] is None
+    offload(tmp_path, "--fix", "--unsafe-fixes")
+    fixed = snapshot(tmp_path)["bot.py"]
+    assert "spec.loader.exec_module(lib)\n" in fixed and "spec = importlib.util.find_spec(name)\n" in fixed
+    assert 'await asyncio.to_thread(importlib.import_module, "ext_fixed")' in fixed
+    run = python(tmp_path, "import asyncio, bot; asyncio.run(bot.load_extension('ext_user')); print('loaded')")
+    assert run.stdout.split() == ["loaded"], run.stderr
