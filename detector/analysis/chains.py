@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections import deque
 from typing import Deque, Dict, List, Tuple
 
-from detector.analysis.findings import short_name, suppressed
+from detector.analysis.findings import suppressed
 from detector.analysis.project import Project, RuleTarget, callee
-from detector.analysis.summary import ACCESS, AWAITED, CallRecord, FunctionSummary, ModuleSummary
+from detector.analysis.summary import ACCESS, AWAITED, CallRecord, FunctionSummary, ModuleSummary, short_name
 from detector.display import one_line
 from detector.model import Hop
 

@@ -14,9 +14,8 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Callable, Dict, Iterable, List, Optional, Tuple
 
 from detector.analysis.chains import blocking_chains
-from detector.analysis.findings import short_name
 from detector.analysis.project import FunctionTarget, Project
-from detector.analysis.summary import CallRecord, FunctionSummary, ModuleSummary
+from detector.analysis.summary import CallRecord, FunctionSummary, ModuleSummary, short_name
 from detector.display import one_line
 from detector.model import Applicability, Finding, Fix, Hop, Location
 

@@ -9,7 +9,7 @@ from detector.analysis.fixpolicy import Policy, Spelling
 from detector.analysis.project import Project, RuleTarget
 from detector.analysis.summary import (
     ACCESS, AWAITED, HANDED_ON, IN_LOOP, ITERATED, KEYWORDS, OFFLOAD_ARG, STATEMENT_FORM, SUSPENDS, WITH_ITEM,
-    CallRecord, FunctionSummary, ModuleSummary,
+    CallRecord, FunctionSummary, ModuleSummary, short_name,
 )
 from detector.catalog import STATEMENT_MESSAGE, Rule
 from detector.display import one_line
@@ -23,12 +23,6 @@ if TYPE_CHECKING:
 # Openers the async libraries have twins of (``anyio.open_file``, ``trio.open_file``).
 ASYNC_OPEN = frozenset({"open", "io.open"})
 _LISTED = 5  # line numbers of a block's file calls named in its message
-
-
-def short_name(function: FunctionSummary, module: ModuleSummary) -> str:
-    """``pkg.mod.Client.fetch`` -> ``Client.fetch``."""
-    prefix = module.module + "."
-    return function.qualname[len(prefix):] if function.qualname.startswith(prefix) else function.qualname
 
 
 def _lines(rows: Sequence[int]) -> str:

@@ -10,12 +10,12 @@ from typing import Dict, Iterator, Optional, Tuple
 from detector.analysis import offload, onloop
 from detector.analysis.checks import CallSite, Scan, check
 from detector.analysis.chains import hop
-from detector.analysis.findings import short_name, shown, suppressed
+from detector.analysis.findings import shown, suppressed
 from detector.analysis.fixpolicy import joined
 from detector.analysis.project import FunctionTarget, RuleTarget, callee
 from detector.analysis.summary import (
     ACCESS, AWAITED, FAN_OUT, KEYWORDS, OFFLOAD_ARG, STATEMENT, STATEMENT_FORM, STORED, WITH_ITEM, CallRecord,
-    FunctionSummary,
+    FunctionSummary, short_name,
 )
 from detector.display import one_line
 from detector.model import Finding, Hop

@@ -178,3 +178,9 @@ class ModuleSummary:
     runs: FrozenSet[str] = frozenset()
     constructions: List[Construction] = field(default_factory=list)
     imports: FrozenSet[str] = frozenset()  # modules imported at module level
+
+
+def short_name(function: FunctionSummary, module: ModuleSummary) -> str:
+    """``pkg.mod.Client.fetch`` -> ``Client.fetch``."""
+    prefix = module.module + "."
+    return function.qualname[len(prefix):] if function.qualname.startswith(prefix) else function.qualname

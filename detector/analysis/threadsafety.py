@@ -31,9 +31,10 @@ from collections import deque
 from typing import Dict, FrozenSet, Iterator, List, Optional, Tuple
 
 from detector.analysis import offload
-from detector.analysis.findings import short_name
 from detector.analysis.project import FunctionTarget, Project, RuleTarget, callee
-from detector.analysis.summary import ACCESS, ARGUMENT, ASSIGNS, MUTATES, CallRecord, FunctionSummary, ModuleSummary
+from detector.analysis.summary import (
+    ACCESS, ARGUMENT, ASSIGNS, MUTATES, CallRecord, FunctionSummary, ModuleSummary, short_name,
+)
 
 # Objects that belong to the loop that created them.
 LOOP_BOUND_TYPES = (
