@@ -116,6 +116,13 @@ def _progress_printer(enabled: bool) -> Optional[Progress]:
               help="Worker processes for analysing files (default and most: every core, and no more than "
               "the files; 1: in this process).")
 @click.option("--no-cache", is_flag=True, help="Neither read nor write .offload_cache/ in the project root.")
+@click.option("--python", "python", metavar="PATH",
+              help="The Python interpreter or environment whose installed packages calls are followed into "
+              "(default: [tool.offload] python, then VIRTUAL_ENV, .venv/ or venv/ in the project, then offload's own).")
+@click.option("--no-follow-dependencies", is_flag=True,
+              help="Stop at the project's edge: calls into installed packages are matched against the catalogue only.")
+@click.option("--show-settings", is_flag=True,
+              help="Print the settings this run would use (config file, rules, target version, environment) and exit.")
 def check(
     paths: Tuple[str, ...],
     output_format: str,
@@ -136,6 +143,9 @@ def check(
     runtime_report: Optional[str],
     jobs: Optional[int],
     no_cache: bool,
+    python: Optional[str],
+    no_follow_dependencies: bool,
+    show_settings: bool,
 ) -> None:
     """Check PATHS (files or directories, default '.') for blocking calls on the event loop.
 
@@ -161,7 +171,7 @@ def check(
     from detector import runner
     from detector.report import text, terminal
 
-    run_options: Dict[str, Any] = {"jobs": jobs, "use_cache": not no_cache}  # the re-check after --fix uses them too
+    run_options: Dict[str, Any] = {"jobs": jobs, "use_cache": not no_cache, "python": python}  # the re-check after --fix uses them too
     if "" in paths:  # e.g. `offload check "$FILES"` with nothing in $FILES: never "everything"
         raise _fail("empty path: name files or directories, or no path at all for the current directory")
     targets = tuple(Path(p) for p in paths) or (Path("."),)
@@ -179,7 +189,11 @@ def check(
             settings,
             select=config_module.parse_selectors(select, "--select"),
             ignore=config_module.parse_selectors(ignore, "--ignore"),
+            follow_dependencies=False if no_follow_dependencies else None,
         )
+        if show_settings:
+            _show_settings(settings, python)
+            return
         if reading_stdin:
             if fix or show_diff:
                 raise _fail("--fix and --diff work on files, not on stdin")
@@ -260,6 +274,26 @@ def check(
         pending = fix_run is not None and (fix_run.files or fix_run.refused)
         sys.exit(EXIT_FINDINGS if pending and not exit_zero else EXIT_CLEAN)
     sys.exit(EXIT_FINDINGS if result.findings and not exit_zero else EXIT_CLEAN)
+
+
+def _show_settings(settings: "Config", python: Optional[str]) -> None:
+    from detector import environment
+    from detector.display import display_path
+
+    follow = settings.follow_dependencies
+    lines = [
+        f"config file: {display_path(settings.source) if settings.source else '(none: defaults)'}",
+        f"project root: {display_path(settings.root)}",
+        f"select: {', '.join(settings.select)}",
+        f"ignore: {', '.join(settings.ignore) or '(none)'}",
+        f"target-version: {settings.target_version}",
+        f"unsafe-fixes: {str(settings.unsafe_fixes).lower()}",
+        f"follow-dependencies: {str(follow).lower() if isinstance(follow, bool) else ', '.join(follow)}",
+    ]
+    if follow is not False:
+        lines.append(f"environment: {environment.find(settings.root, python, settings.python).describe()}")
+    for line in lines:
+        click.echo(line)
 
 
 def _read_stdin() -> bytes:

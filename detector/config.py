@@ -11,7 +11,7 @@ import re
 import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePath
-from typing import TYPE_CHECKING, Any, Dict, Iterable, Mapping, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Dict, Iterable, Mapping, Optional, Sequence, Tuple, Union
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 KEYS = (
     "select", "ignore", "per-file-ignores", "exclude", "blocking-calls",
     "offload-wrappers", "target-version", "unsafe-fixes", "executor", "strict-allow", "not-on-loop",
-    "max-file-size", "on-loop",
+    "max-file-size", "on-loop", "follow-dependencies", "python",
 )
 NOT_ON_LOOP_RE = re.compile(r"^[A-Za-z_*?][\w*?\[\]]*(\.[A-Za-z_*?][\w*?\[\]]*)*$")
 # Files larger than this are not analysed (BLK904): libcst needs up to ~2 GB of memory per MB
@@ -67,6 +67,9 @@ class Config:
     # Places where a framework runs sync code on the loop ([[tool.offload.on-loop]], rules/loop.toml's schema).
     on_loop: Tuple[Mapping[str, object], ...] = ()
     max_file_size: int = DEFAULT_MAX_FILE_SIZE  # bytes; larger files get BLK904
+    # Follow calls into installed libraries: all (True), none (False), or these import roots / distributions.
+    follow_dependencies: Union[bool, Tuple[str, ...]] = True
+    python: Optional[str] = None  # the interpreter or environment whose packages are followed
 
     def is_selected(self, code: str, path: Optional[str] = None) -> bool:
         if not _matches(code, self.select) or _matches(code, self.ignore):
@@ -289,6 +292,15 @@ def from_mapping(table: object, root: Path, source: Optional[Path] = None) -> Co
         if type(size) is not int or not 0 < size <= files.MAX_FILE_BYTES:
             raise ConfigError(f"{where}.max-file-size: expected a number of bytes from 1 to {files.MAX_FILE_BYTES}")
         values["max_file_size"] = size
+    if "follow-dependencies" in table:
+        follow = table["follow-dependencies"]
+        values["follow_dependencies"] = (follow if isinstance(follow, bool)
+                                         else _strings(follow, f"{where}.follow-dependencies"))
+    if "python" in table:
+        python = table["python"]
+        if not isinstance(python, str) or not python:
+            raise ConfigError(f"{where}.python: expected the path of a Python interpreter or environment")
+        values["python"] = python
     if "unsafe-fixes" in table:
         if not isinstance(table["unsafe-fixes"], bool):
             raise ConfigError(f"{where}.unsafe-fixes: expected true or false")

@@ -27,6 +27,7 @@ from detector.model import Finding
 
 if TYPE_CHECKING:
     from detector.cache import Cache
+    from detector.libraries import Installed, Libraries
 
 Progress = Callable[[int, int], None]  # (files analysed so far, files to analyse)
 
@@ -90,7 +91,8 @@ def _too_large(data: bytes, shown: str, name: str, max_size: int) -> Optional[Mo
     return summary
 
 
-def findings_for(summaries: List[ModuleSummary], catalog: Catalog, config: Config) -> List[Finding]:
+def findings_for(summaries: List[ModuleSummary], catalog: Catalog, config: Config,
+                 libraries: Optional["Libraries"] = None) -> List[Finding]:
     # Imported here: a run whose findings all come from the cache never needs the project model.
     from detector.analysis import checks
     from detector.analysis.checks import Scan
@@ -99,7 +101,7 @@ def findings_for(summaries: List[ModuleSummary], catalog: Catalog, config: Confi
     from detector.analysis.project import Project
     from detector.analysis.threadsafety import ThreadSafety
 
-    project = Project(summaries, catalog)
+    project = Project(summaries, catalog, libraries)
     policy = Policy(project, config)
     safety = ThreadSafety(project)
     found = direct_findings(project, policy, safety) + checks.run(Scan(project, policy, safety), config.is_selected)
@@ -213,6 +215,7 @@ def check_paths(
     jobs: Optional[int] = None,
     use_cache: bool = False,
     overrides: Optional[Mapping[str, bytes]] = None,
+    python: Optional[str] = None,
 ) -> CheckResult:
     """Check files and directories. Raises ConfigError for bad configuration only.
 
@@ -220,7 +223,8 @@ def check_paths(
     few files to analyse always stay in this process). ``use_cache``: read and write
     ``.offload_cache/`` in the project root (default: off for library calls, on for the CLI).
     ``overrides``: content to analyse instead of what some files hold (path -> bytes; what
-    ``--fix`` would write), never cached.
+    ``--fix`` would write), never cached. ``python``: the environment whose installed packages
+    calls are followed into (``--python``; else as ``detector.environment`` finds it).
     """
     config = config or Config()
     catalog = effective_catalog(config)
@@ -253,9 +257,11 @@ def check_paths(
         data = replaced.get(resolve(item.path)) if replaced else None
         if data is not None:  # not the file's content: no cache entry is read or written for it
             item.data, item.key, item.summary = data, None, None
+    installed = _installed(config, python)
+    environment = installed.fingerprint() if installed is not None else ""
     if store is not None:
         if all(item.key is not None for item in items):
-            memo = store.findings_key([item.key for item in items], shown, config)  # type: ignore[misc]
+            memo = store.findings_key([item.key for item in items], shown, config, environment)  # type: ignore[misc]
             reused = store.load_findings(memo)
             if reused is not None:  # no file changed since a run with these same settings
                 result.findings, result.cached = sorted(reused + skipped, key=Finding.sort_key), len(items)
@@ -266,7 +272,12 @@ def check_paths(
     collecting = gc.isenabled()
     gc.disable()
     try:
-        result.findings = [f for f in findings_for(summaries, catalog, config) if f.filename in wanted]
+        libraries = _libraries(installed, catalog, config) if installed is not None else None
+        try:
+            result.findings = [f for f in findings_for(summaries, catalog, config, libraries) if f.filename in wanted]
+        finally:
+            if libraries is not None:
+                libraries.close()
     finally:
         if collecting:
             gc.enable()
@@ -274,11 +285,30 @@ def check_paths(
         keys = [item.key for item in items]
         if all(key is not None for key in keys):
             # Keys again: a file that changed while this run read it has a new one by now.
-            store.store_findings(store.findings_key(keys, shown, config), result.findings)  # type: ignore[arg-type]
+            store.store_findings(store.findings_key(keys, shown, config, environment), result.findings)  # type: ignore[arg-type]
         store.save()
     if skipped:
         result.findings = sorted(result.findings + skipped, key=Finding.sort_key)
     return result
+
+
+def _installed(config: Config, python: Optional[str]) -> Optional[Installed]:
+    """The installed packages a run follows calls into; None when following is switched off."""
+    if config.follow_dependencies is False:
+        return None
+    from detector import environment
+    from detector.libraries import Installed
+
+    return Installed(environment.find(config.root, python, config.python), config.follow_dependencies)
+
+
+def _libraries(installed: Installed, catalog: Catalog, config: Config) -> Libraries:
+    """Library modules for the project model, summarised through the per-user cache when it can be used."""
+    from detector import cache as cache_module
+    from detector.libraries import Libraries
+
+    store, _ = cache_module.open_user_cache(cache_module.salt(config))
+    return Libraries(installed, catalog, config.max_file_size, store)
 
 
 def _unreadable_directories(found: Discovery, config: Config) -> List[Finding]:

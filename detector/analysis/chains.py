@@ -13,6 +13,10 @@ from detector.model import Hop
 
 CODE = "BLK200"  # the chains stop at a noqa for this rule too
 Chain = Tuple[Hop, ...]
+# Imports by name inside installed libraries (``__import__(ref)`` resolving "pkg.mod:Class" strings,
+# lazy ``import`` statements): the module is almost always loaded by then, and which one it is
+# depends on data the project passes. Not a chain's end there: silence over a guess.
+_LIBRARY_IMPORTS = frozenset({"__import__", "importlib.import_module", "import", "pkgutil.resolve_name"})
 
 
 def hop(module: ModuleSummary, function: FunctionSummary, call: CallRecord) -> Hop:
@@ -25,6 +29,7 @@ def blocking_chains(project: Project) -> Dict[int, Chain]:
     callers: Dict[int, List[Tuple[ModuleSummary, FunctionSummary, CallRecord]]] = {}
     queue: Deque[FunctionSummary] = deque()
     for module in project.summaries:
+        library = project.is_library(module)
         for function in module.functions:
             if function.is_async:
                 continue
@@ -32,6 +37,8 @@ def blocking_chains(project: Project) -> Dict[int, Chain]:
                 if call.flags & (AWAITED | ACCESS) == 0:
                     resolved = project.resolve(call.target)
                     if isinstance(resolved, RuleTarget):
+                        if library and resolved.name in _LIBRARY_IMPORTS:
+                            continue
                         rule = resolved.rule
                         # noqa on the blocking line silences every chain through it.
                         if id(function) not in chains and not suppressed(module, call, (rule.code, CODE) + rule.peer_codes):

@@ -80,7 +80,7 @@ class Scan:
         return found
 
     def _functions_on_loop(self) -> Iterable[Tuple[ModuleSummary, FunctionSummary]]:
-        for module in self.project.summaries:
+        for module in self.project.own_summaries:
             if not module.skip_file:
                 yield from ((module, f) for f in module.functions if self.policy.on_loop(f))
 

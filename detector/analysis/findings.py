@@ -198,7 +198,7 @@ def suppressed(module: ModuleSummary, call: CallRecord, codes: Iterable[str]) ->
 
 def calls_in_async_functions(project: Project, policy: Policy) -> Iterator[Tuple[ModuleSummary, FunctionSummary, CallRecord]]:
     """Every call recorded in an async function run by the loop, in a file that is not skipped."""
-    for module in project.summaries:
+    for module in project.own_summaries:
         if module.skip_file:
             continue
         for function in module.functions:
@@ -210,8 +210,8 @@ def calls_in_async_functions(project: Project, policy: Policy) -> Iterator[Tuple
 def direct_findings(project: Project, policy: Policy, safety: Optional["ThreadSafety"] = None) -> List[Finding]:
     """Blocking calls written (or resolved through attributes) inside async functions. The calls
     on a file that ``with open(...) as f:`` opens are reported with the ``open``, not alone."""
-    findings: List[Finding] = [d for module in project.summaries for d in module.diagnostics]
-    for module in project.summaries:
+    findings: List[Finding] = [d for module in project.own_summaries for d in module.diagnostics]
+    for module in project.own_summaries:
         if module.skip_file:
             continue
         for function in module.functions:

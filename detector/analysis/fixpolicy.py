@@ -99,7 +99,7 @@ class Policy:
     def __init__(self, project: Project, config: Config):
         self.config = config
         self.catalog = project.catalog
-        self.flavours = Flavours(project.summaries)
+        self.flavours = Flavours(project.own_summaries)
         self.patterns = tuple(getattr(config, "not_on_loop", ()) or ())
         self._spellings: Dict[int, Spelling] = {}
         self._tests: Dict[str, bool] = {}

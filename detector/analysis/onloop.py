@@ -45,7 +45,7 @@ def declared(project: Project) -> Iterator[LoopRun]:
     decorators: Dict[str, LoopEntry] = {name: entry for entry in entries for name in entry.decorators}
     bases = [entry for entry in entries if entry.subclass_of]
     if decorators:
-        for module in project.summaries:
+        for module in project.own_summaries:
             for function in module.functions:
                 entry = next((decorators[d] for d in function.decorators if d in decorators), None)
                 if entry is not None and not function.is_async:

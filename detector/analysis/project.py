@@ -9,7 +9,7 @@ project stay as they are and are matched against the catalogue. When any step is
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Dict, FrozenSet, Iterable, List, Optional, Set, Tuple, Union
+from typing import Dict, FrozenSet, Iterable, List, Optional, Protocol, Set, Tuple, Union
 
 from detector.analysis.summary import (
     ACCESS, ASSIGNS, AWAITED, ITERATED, NONE, STATEMENT_FORM, CallRecord, ClassSummary, Construction,
@@ -70,10 +70,22 @@ class FunctionTarget:
 Resolved = Union[RuleTarget, FunctionTarget, None]  # None: unknown, or not worth knowing
 
 
+class LibrarySource(Protocol):
+    """Installed libraries' modules, summarised when resolution first reaches them."""
+
+    def provides(self, root: str) -> bool: ...
+
+    def load(self, module: str) -> Optional[ModuleSummary]: ...
+
+    def distribution(self, shown: str) -> Optional[str]: ...
+
+
 class Project:
-    def __init__(self, summaries: Iterable[ModuleSummary], catalog: Catalog):
+    def __init__(self, summaries: Iterable[ModuleSummary], catalog: Catalog,
+                 libraries: Optional[LibrarySource] = None):
         self.catalog = catalog
-        self.summaries: List[ModuleSummary] = list(summaries)
+        self.summaries: List[ModuleSummary] = list(summaries)  # the project's files, then library modules read
+        self.own_summaries: List[ModuleSummary] = list(self.summaries)  # the project's files only
         self.modules: Dict[str, ModuleSummary] = {}
         self.functions: Dict[str, List[FunctionSummary]] = {}
         self.classes: Dict[str, Optional[ClassSummary]] = {}
@@ -82,17 +94,18 @@ class Project:
         for summary in self.summaries:
             if summary.module in self.modules:
                 duplicates.add(summary.module)
-            self.modules[summary.module] = summary
-            for function in summary.functions:
-                self.functions.setdefault(function.qualname, []).append(function)
-                self.module_of[id(function)] = summary
-            for qualname, cls in summary.classes.items():
-                # Two classes with one name (e.g. per-platform variants) are ambiguous.
-                self.classes[qualname] = None if qualname in self.classes else cls
+            self._register(summary)
         # Two files claiming one module name: nothing resolves through that name.
         for name in duplicates:
             del self.modules[name]
         self.roots = frozenset(name.split(".", 1)[0] for name in self.modules)
+        self.own_roots = self.roots  # the project's own top-level names (libraries add theirs)
+        # Catalogued packages (requests, httpx, ...) are known by their catalogue entries, not read.
+        self._libraries = libraries
+        self._library_roots: Set[str] = set()
+        self._library_labels: Dict[str, str] = {}  # display path -> "distribution version"
+        self._tried: Set[str] = set()
+        self._catalogued = catalog.roots()
         # Modules some file imports at module level: an ``import`` of them in a function body
         # finds them in ``sys.modules`` (the program imported that file first, or will).
         self.imported: FrozenSet[str] = frozenset().union(*(summary.imports for summary in self.summaries))
@@ -101,6 +114,74 @@ class Project:
         self._constructions: Optional[Dict[str, List[Construction]]] = None  # built when first needed
         self._derived: Set[str] = set()  # project classes some project class derives from
         self._passed: Optional[Dict[Tuple[str, int, int], Construction]] = None  # (path, row, col) -> arguments
+        if libraries is not None:
+            self._follow_libraries()
+            self._libraries = None  # every later lookup sees the same, complete model
+
+    def _register(self, summary: ModuleSummary) -> None:
+        self.modules[summary.module] = summary
+        for function in summary.functions:
+            self.functions.setdefault(function.qualname, []).append(function)
+            self.module_of[id(function)] = summary
+        for qualname, cls in summary.classes.items():
+            # Two classes with one name (e.g. per-platform variants) are ambiguous.
+            self.classes[qualname] = None if qualname in self.classes else cls
+
+    # -- installed libraries ------------------------------------------------------------------
+    def _library_module(self, name: str) -> bool:
+        """Whether ``name`` is a module of the model, reading it from an installed library first
+        when it is one (its packages first, as an import runs them)."""
+        if name in self.modules:
+            return True
+        libraries = self._libraries
+        root = name.split(".", 1)[0]
+        if (libraries is None or name in self._tried or root in self.own_roots or root in self._catalogued
+                or not libraries.provides(root)):
+            return False
+        self._tried.add(name)
+        parent = name.rpartition(".")[0]
+        if parent and not self._library_module(parent):
+            return False
+        summary = libraries.load(name)
+        if summary is None:
+            return False
+        self.summaries.append(summary)
+        self._register(summary)
+        label = libraries.distribution(summary.path)
+        if label:
+            self._library_labels[summary.path] = label
+        if root not in self.roots:
+            self.roots = self.roots | {root}
+        self._library_roots.add(root)
+        return True
+
+    def _follow_libraries(self) -> None:
+        """Read every library module the project's calls reach, and what those modules' sync
+        functions and classes reach in turn, before anything is computed from the model."""
+        index = 0
+        while index < len(self.summaries):  # library modules are appended as they are read
+            summary = self.summaries[index]
+            library = summary.module.split(".", 1)[0] in self._library_roots
+            index += 1
+            for cls in summary.classes.values():
+                for base in cls.bases:
+                    if base is not None:
+                        self.expand(base.name)
+            for function in summary.functions:
+                if library and function.is_async:
+                    continue  # an awaited library coroutine is not followed into
+                for call in function.calls:
+                    self.resolve(call.target)
+        self._resolved.clear()
+        self._mros.clear()
+
+    def is_library(self, module: ModuleSummary) -> bool:
+        """Whether a module was read from an installed library rather than the project."""
+        return module.module.split(".", 1)[0] in self._library_roots
+
+    def distribution(self, path: str) -> Optional[str]:
+        """``"name version"`` of the installed distribution a module's display path is in."""
+        return self._library_labels.get(path)
 
     # -- dotted names -----------------------------------------------------------------------
     def expand(self, name: str, depth: int = 0) -> Optional[str]:
@@ -109,7 +190,8 @@ class Project:
             return None
         if name in self.functions or name in self.classes or name in self.modules:
             return name
-        if name.split(".", 1)[0] not in self.roots:
+        root = name.split(".", 1)[0]
+        if root not in self.roots and not self._library_module(root):
             return self.catalog.canonical(name)  # outside the project: taken as spelled
         head, _, attr = name.rpartition(".")
         if not head:
@@ -127,7 +209,7 @@ class Project:
                 value = module.bindings[attr]
                 return self.expand(value.name, depth + 1) if value else None
             submodule = f"{owner}.{attr}"
-            return submodule if submodule in self.modules else None
+            return submodule if self._library_module(submodule) else None
         if owner in self.classes:
             return self.class_member(owner, attr, depth, set())
         if owner in self.functions:

@@ -87,6 +87,12 @@ def _instead_of_offloading(scan: Scan, last: Hop) -> str:
     return ""
 
 
+def _place(project: Project, hop: Hop) -> str:
+    """Where a chain ends; in an installed library, with its distribution and version."""
+    label = project.distribution(hop.filename)
+    return f"{hop.filename}:{hop.row}" + (f" ({label})" if label else "")
+
+
 def _finding(scan: Scan, site: CallSite, chain: Chain, target: FunctionSummary) -> Finding:
     call, module, policy = site.call, site.module, scan.policy
     spelling = policy.spelling(module)
@@ -117,6 +123,6 @@ def _finding(scan: Scan, site: CallSite, chain: Chain, target: FunctionSummary) 
     return scan.finding(
         CODE, module, call, site.name, fix, chain,
         shown=text if call.flags & ACCESS else f"{text}()", platform=f" {call.platform}" if call.platform else "",
-        reached=last.call, place=f"{last.filename}:{last.row}",
+        reached=last.call, place=_place(scan.project, last),
         through=" -> ".join(h.function for h in chain[1:]), advice=advice,
     )

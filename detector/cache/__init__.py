@@ -173,6 +173,19 @@ def open_cache(root: Path, salt_: str) -> Tuple[Optional["Cache"], Optional[str]
         return None, None
 
 
+def open_user_cache(salt_: str) -> Tuple[Optional["Cache"], Optional[str]]:
+    """The per-user cache of installed libraries' summaries, shared by every project."""
+    try:
+        directory = Path(secret.key_directory())
+    except secret.Unavailable as exc:
+        return None, str(exc)
+    try:
+        os.makedirs(directory, mode=0o700, exist_ok=True)
+    except OSError:
+        return None, None
+    return open_cache(directory, salt_)
+
+
 class Cache:
     """The cache of one project root, for one run. Raises fsdir.Unsafe when a cache directory
     is a symlink, not a directory, or another user's."""
@@ -298,10 +311,11 @@ class Cache:
             self._stored += 1
 
     # -- whole-run findings ---------------------------------------------------------------
-    def findings_key(self, keys: Sequence[str], shown: Sequence[str], config: Config) -> str:
+    def findings_key(self, keys: Sequence[str], shown: Sequence[str], config: Config, environment: str = "") -> str:
         """Every input of a run's findings: all file keys in order, the checked files, the
-        complete configuration and the working directory (display paths are relative to it)."""
-        return _hash("\0".join((self.salt, repr(config), os.getcwd(), "\n".join(shown), "\n".join(keys))))
+        complete configuration, the working directory (display paths are relative to it) and
+        the installed distributions calls are followed into."""
+        return _hash("\0".join((self.salt, repr(config), os.getcwd(), "\n".join(shown), "\n".join(keys), environment)))
 
     def load_findings(self, key: str) -> Optional[List[Finding]]:
         body = self._read("findings", key)

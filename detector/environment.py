@@ -1,0 +1,92 @@
+"""Which Python environment holds the project's installed dependencies, found without running it.
+
+The project's interpreter is never started: a ``.venv/bin/python`` inside a checkout is the
+checkout's code. Its site-packages directories are found from the directory layout instead
+(``<prefix>/lib/pythonX.Y/site-packages``, ``<prefix>/Lib/site-packages`` on Windows), where the
+prefix is a virtual environment's directory or the one above the interpreter's ``bin/``.
+
+Order, first found wins: ``--python PATH``, ``[tool.offload] python``, an active
+``VIRTUAL_ENV``, ``.venv/`` or ``venv/`` in the project root, the interpreter running offload.
+"""
+from __future__ import annotations
+
+import os
+import sysconfig
+from dataclasses import dataclass
+from pathlib import Path
+from typing import List, Mapping, Optional, Tuple
+
+from detector.config import ConfigError
+from detector.display import display_path
+
+@dataclass(frozen=True)
+class Environment:
+    source: str  # how it was chosen: "--python", "[tool.offload] python", "VIRTUAL_ENV", ".venv", ...
+    location: Path  # the interpreter or environment directory named
+    site_packages: Tuple[Path, ...]
+
+    def describe(self) -> str:
+        where = ", ".join(display_path(path) for path in self.site_packages)
+        return f"{display_path(self.location)} ({self.source}): {where}"
+
+
+def _prefix(location: Path) -> Path:
+    """The environment directory of an interpreter path (``venv/bin/python`` -> ``venv``) or directory."""
+    if os.path.isdir(location):
+        return location
+    parent = location.parent
+    return parent.parent if parent.name in ("bin", "Scripts") else parent
+
+
+def site_packages(location: Path) -> Tuple[Path, ...]:
+    """The site-packages directories of an environment or interpreter, from its layout alone."""
+    prefix = _prefix(location)
+    found: List[Path] = []
+    for lib in ("lib", "lib64"):
+        try:
+            names = sorted(os.listdir(prefix / lib))
+        except OSError:
+            continue
+        for name in names:
+            if name.startswith("python3") or name.startswith("pypy3"):
+                candidate = prefix / lib / name / "site-packages"
+                if os.path.isdir(candidate) and not any(os.path.samefile(candidate, seen) for seen in found):
+                    found.append(candidate)
+    windows = prefix / "Lib" / "site-packages"
+    if os.path.isdir(windows):
+        found.append(windows)
+    return tuple(found)
+
+
+def _running() -> Environment:
+    paths = []
+    for key in ("purelib", "platlib"):
+        path = sysconfig.get_paths().get(key)
+        if path and os.path.isdir(path) and Path(path) not in paths:
+            paths.append(Path(path))
+    return Environment("the Python running offload", Path(sysconfig.get_paths().get("data", "")), tuple(paths))
+
+
+def find(root: Path, python: Optional[str], configured: Optional[str],
+         environ: Mapping[str, str] = os.environ) -> Environment:
+    """The environment whose packages a run follows. A Python named explicitly that has no
+    site-packages is a ConfigError: a typo must not silently fall back to another environment."""
+    for source, value in (("--python", python), ("[tool.offload] python", configured)):
+        if value:
+            location = Path(value) if os.path.isabs(value) or source == "--python" else root / value
+            found = site_packages(location)
+            if not found:
+                raise ConfigError(f"{source} {display_path(location)}: no site-packages directory found there")
+            return Environment(source, location, found)
+    active = environ.get("VIRTUAL_ENV")
+    if active:
+        found = site_packages(Path(active))
+        if found:
+            return Environment("VIRTUAL_ENV", Path(active), found)
+    for name in (".venv", "venv"):
+        candidate = root / name
+        if os.path.isdir(candidate):
+            found = site_packages(candidate)
+            if found:
+                return Environment(f"{name}/ in the project", candidate, found)
+    return _running()

@@ -1,0 +1,217 @@
+"""Installed libraries as the analysis sees them: their modules, read and summarised on demand.
+
+A module outside the project and the standard library that is installed as Python source in
+the run's environment (``detector.environment``) is summarised by the same per-file analysis as
+the project's own files, when resolution first needs it: only what the project's calls reach
+is read. Compiled modules (``.so``, ``.pyd``) and stub-only packages are opaque: calls into
+them are matched against the catalogue only.
+
+Nothing is imported or executed: files are read with the project's safe reader and parsed.
+Summaries are cached in a per-user directory shared by every project, keyed by the file's
+content like the project's own cache, so a second project using the same library reads it free.
+"""
+from __future__ import annotations
+
+import os
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Dict, List, Optional, Tuple, Union
+
+from detector import files
+from detector.analysis.summary import ModuleSummary
+from detector.catalog import Catalog
+from detector.environment import Environment
+
+if TYPE_CHECKING:
+    from detector.cache import Cache
+
+# More modules than any program reaches through its dependencies: beyond it resolution stops
+# (silence, never a guess) rather than reading a whole environment.
+MAX_MODULES = 3000
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_STDLIB = frozenset(getattr(sys, "stdlib_module_names", ())) | frozenset(sys.builtin_module_names) | {"__future__"}
+# Everything follows by default; a list names import roots or distributions.
+Follow = Union[bool, Tuple[str, ...]]
+
+
+@dataclass(frozen=True)
+class Distribution:
+    name: str
+    version: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} {self.version}"
+
+
+@dataclass(frozen=True)
+class LibraryFile:
+    path: Optional[Path]  # None: a namespace package's directory, which has no file
+    module: str
+    is_package: bool
+    shown: str  # site-packages/<path inside it>: how findings' chains name it
+
+
+def normalise(name: str) -> str:
+    """A distribution name as PEP 503 compares them."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+class Installed:
+    """The importable top-level modules of an environment (first site-packages wins), and the
+    distributions that installed them."""
+
+    def __init__(self, environment: Environment, follow: Follow = True):
+        self.environment = environment
+        self._roots: Dict[str, Tuple[Path, bool]] = {}  # top-level name -> (site-packages, is a package)
+        self._dist_dirs: List[Path] = []
+        for directory in environment.site_packages:
+            try:
+                entries = sorted(os.scandir(directory), key=lambda entry: entry.name)
+            except OSError:
+                continue
+            for entry in entries:
+                name = entry.name
+                if name.endswith(".dist-info"):
+                    self._dist_dirs.append(Path(entry.path))
+                    continue
+                try:
+                    is_dir = entry.is_dir(follow_symlinks=False)
+                    is_file = entry.is_file(follow_symlinks=False)
+                except OSError:
+                    continue
+                root = name[:-3] if is_file and name.endswith(".py") else name if is_dir else ""
+                if root and _IDENTIFIER.match(root) and root not in self._roots:
+                    self._roots[root] = (Path(directory), is_dir)
+        self._follow = follow
+        self._distributions: Optional[Dict[str, Distribution]] = None
+
+    def fingerprint(self) -> str:
+        """What the environment holds, for the whole-run cache: its directories and distributions."""
+        return repr((self.environment.site_packages, sorted(path.name for path in self._dist_dirs)))
+
+    def provides(self, root: str) -> bool:
+        if root in _STDLIB or root not in self._roots or self._follow is False:
+            return False
+        if self._follow is True:
+            return True
+        wanted = {normalise(name) for name in self._follow}
+        dist = self.distribution(root)
+        return normalise(root) in wanted or (dist is not None and normalise(dist.name) in wanted)
+
+    def locate(self, module: str) -> Optional[LibraryFile]:
+        """The source file of ``module`` (a dotted name under an installed root), if it has one."""
+        parts = module.split(".")
+        if not all(_IDENTIFIER.match(part) for part in parts) or not self.provides(parts[0]):
+            return None
+        base = self._roots[parts[0]][0]
+        directory = base.joinpath(*parts)
+        shown = "site-packages/" + "/".join(parts)
+        init = directory / "__init__.py"
+        if os.path.isfile(init):
+            return LibraryFile(init, module, True, shown + "/__init__.py")
+        source = directory.with_name(parts[-1] + ".py")
+        if os.path.isfile(source):
+            return LibraryFile(source, module, False, shown + ".py")
+        if os.path.isdir(directory) and not any(directory.glob("__init__.*")):
+            return LibraryFile(None, module, True, shown)  # a namespace package
+        return None  # compiled, stubs only, or not there
+
+    def distribution(self, root: str) -> Optional[Distribution]:
+        """The distribution that installed the top-level module ``root``, from its metadata files."""
+        if self._distributions is None:
+            self._distributions = {}
+            for path in self._dist_dirs:
+                name, _, version = path.name[: -len(".dist-info")].partition("-")
+                dist = Distribution(name, version)
+                for top in _top_level(path):
+                    self._distributions.setdefault(top, dist)
+        return self._distributions.get(root)
+
+
+def _top_level(dist_info: Path) -> List[str]:
+    """Import roots a distribution installs: ``top_level.txt``, else the first parts of ``RECORD``."""
+    for name, first in (("top_level.txt", False), ("RECORD", True)):
+        try:
+            text = files.read_file(dist_info / name).data.decode("utf-8", "replace")
+        except files.UnreadableFile:
+            continue
+        roots = []
+        for line in text.splitlines():
+            item = line.split(",", 1)[0].split("/", 1)[0] if first else line.strip()
+            item = item[:-3] if item.endswith(".py") else item
+            if _IDENTIFIER.match(item) and item not in roots:
+                roots.append(item)
+        return roots
+    return []
+
+
+class Libraries:
+    """Summaries of library modules, read when the project model first asks for them."""
+
+    def __init__(self, installed: Installed, catalog: Catalog, max_file_size: int, store: Optional[Cache] = None):
+        self.installed = installed
+        self._catalog = catalog
+        self._max_size = max_file_size
+        self._store = store
+        self._loaded = 0
+        self._labels: Dict[str, str] = {}  # shown path -> "dist version"
+
+    def provides(self, root: str) -> bool:
+        return self.installed.provides(root)
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.save()
+            self._store = None
+
+    def load(self, module: str) -> Optional[ModuleSummary]:
+        """The summary of an installed module, or None (not installed, opaque, unreadable, or the
+        run already read ``MAX_MODULES`` of them)."""
+        if self._loaded >= MAX_MODULES:
+            return None
+        found = self.installed.locate(module)
+        if found is None:
+            return None
+        self._loaded += 1
+        dist = self.installed.distribution(module.split(".", 1)[0])
+        if dist is not None:
+            self._labels[found.shown] = dist.label
+        if found.path is None:
+            return ModuleSummary(path=found.shown, module=module)
+        summary = self._summary(found)
+        if summary is None:
+            return None
+        summary.diagnostics.clear()  # a library file offload cannot analyse is silent, never a finding
+        return summary
+
+    def distribution(self, shown: str) -> Optional[str]:
+        """``"dist version"`` of a library module's display path; None for the project's own files."""
+        return self._labels.get(shown)
+
+    def _summary(self, found: LibraryFile) -> Optional[ModuleSummary]:
+        from detector import cache as cache_module
+        from detector import workers
+
+        assert found.path is not None
+        store = self._store
+        try:
+            contents = files.read_file(found.path)
+        except files.UnreadableFile:
+            return None
+        if len(contents.data) > self._max_size:
+            return None
+        key = None
+        if store is not None:
+            key = store.key(cache_module.digest(contents.data), found.module, found.is_package, found.shown)
+            cached = store.load(key, found.shown, found.module)
+            if cached is not None:
+                return cached
+        summary = workers.analyse(contents.data, found.shown, self._catalog, found.module, found.is_package)
+        if store is not None and key is not None:
+            from detector.cache import codec
+
+            store.store(key, codec.encode_summary(summary))
+        return summary

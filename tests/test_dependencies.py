@@ -1,0 +1,254 @@
+"""Blocking calls followed into installed libraries: a fake environment built in tmp_path."""
+from __future__ import annotations
+
+import os
+import sys
+import textwrap
+from pathlib import Path
+from typing import Dict, List
+
+import pytest
+
+from detector import config as config_module
+from detector.runner import check_paths
+from offload_cli import run_offload
+
+PY = f"python{sys.version_info[0]}.{sys.version_info[1]}"
+
+
+def _write(base: Path, files: Dict[str, str]) -> None:
+    for name, text in files.items():
+        path = base / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text))
+
+
+def _install(venv: Path, files: Dict[str, str], dists: Dict[str, str] = {}) -> Path:
+    """A virtual environment's layout with ``files`` in its site-packages; ``dists``: name-version -> top level."""
+    site = venv / "lib" / PY / "site-packages"
+    site.mkdir(parents=True, exist_ok=True)
+    _write(site, files)
+    for dist, top in dists.items():
+        info = site / f"{dist}.dist-info"
+        info.mkdir()
+        (info / "top_level.txt").write_text(top + "\n")
+    return site
+
+
+SDK = {
+    "slowsdk/__init__.py": "from slowsdk.client import Client, Base\n",
+    "slowsdk/client.py": """
+        import asyncio
+        from concurrent.futures import ThreadPoolExecutor
+        from slowsdk import _transport
+
+        _pool = ThreadPoolExecutor()
+
+        class Client:
+            def __init__(self, token):
+                self.session = _transport.login(token)
+
+            def fetch(self, key):
+                return _transport.get(key)
+
+            def fetch_later(self, key):
+                return _pool.submit(_transport.get, key)
+
+            async def fetch_async(self, key):
+                return await asyncio.to_thread(_transport.get, key)
+
+            def name(self):
+                return "client"
+
+        class Base:
+            def sync_all(self):
+                return _transport.get("all")
+        """,
+    "slowsdk/_transport.py": """
+        import urllib.request
+        from slowsdk import _files
+
+        def login(token):
+            return urllib.request.urlopen("https://example.com/" + token).read()
+
+        def get(key):
+            return _files.load(key)
+        """,
+    "slowsdk/_files.py": """
+        def load(key):
+            with open(key) as f:
+                return f.read()
+        """,
+}
+
+
+def _project(tmp_path: Path, source: str, settings: str = "") -> Path:
+    root = tmp_path / "proj"
+    _write(root, {"app.py": source, "pyproject.toml": f"[project]\nname = 'app'\n{settings}"})
+    return root
+
+
+def _check(root: Path, python: Path, **settings: object) -> List[str]:
+    config = config_module.load(start=root)
+    for key, value in settings.items():
+        config = config_module.with_overrides(config, **{key: value})
+    result = check_paths([root], config, jobs=1, python=str(python))
+    return [f"{f.location.row}:{f.code}:{f.message}" for f in result.findings]
+
+
+@pytest.fixture()
+def venv(tmp_path: Path) -> Path:
+    venv = tmp_path / "env"
+    _install(venv, SDK, {"slowsdk-1.2.0": "slowsdk"})
+    return venv
+
+
+def test_a_library_constructor_doing_io_is_reported_at_the_projects_call(tmp_path: Path, venv: Path) -> None:
+    root = _project(tmp_path, """
+        from slowsdk import Client
+
+        async def main():
+            return Client("t")
+        """)
+    found = _check(root, venv)
+    assert len(found) == 1 and found[0].startswith("5:BLK200:")
+    assert "site-packages/slowsdk/_transport.py:6 (slowsdk 1.2.0)" in found[0]
+    assert "through Client.__init__ -> login" in found[0]
+
+
+def test_a_library_method_doing_io_through_two_internal_modules(tmp_path: Path, venv: Path) -> None:
+    root = _project(tmp_path, """
+        import slowsdk
+
+        async def main(client: slowsdk.Client):
+            client.name()
+            return client.fetch("k")
+        """)
+    found = _check(root, venv)
+    assert [f.split(":")[:2] for f in found] == [["6", "BLK200"]]
+    assert "site-packages/slowsdk/_files.py:3" in found[0] and "Client.fetch -> get -> load" in found[0]
+
+
+def test_a_method_inherited_from_a_library_class(tmp_path: Path, venv: Path) -> None:
+    root = _project(tmp_path, """
+        from slowsdk import Base
+
+        class Mine(Base):
+            pass
+
+        async def main():
+            Mine().sync_all()
+        """)
+    found = _check(root, venv)
+    assert [f.split(":")[:2] for f in found] == [["8", "BLK200"]]
+
+
+def test_library_calls_that_offload_or_are_awaited_coroutines_are_silent(tmp_path: Path, venv: Path) -> None:
+    root = _project(tmp_path, """
+        from slowsdk import Client
+
+        async def main(client: Client):
+            client.fetch_later("k")
+            await client.fetch_async("k")
+        """)
+    assert _check(root, venv) == []
+
+
+def test_a_compiled_module_is_opaque_and_silent(tmp_path: Path) -> None:
+    venv = tmp_path / "env"
+    site = _install(venv, {"fastio/__init__.py": "from fastio._core import read\n"})
+    (site / "fastio" / "_core.cpython-311-x86_64-linux-gnu.so").write_bytes(b"\x7fELF not python")
+    root = _project(tmp_path, """
+        import fastio
+
+        async def main():
+            fastio.read("x")
+        """)
+    assert _check(root, venv) == []
+
+
+def test_following_can_be_switched_off_or_limited(tmp_path: Path, venv: Path) -> None:
+    source = """
+        from slowsdk import Client
+
+        async def main():
+            return Client("t")
+        """
+    root = _project(tmp_path, source)
+    assert _check(root, venv, follow_dependencies=False) == []
+    assert _check(root, venv, follow_dependencies=("otherlib",)) == []
+    assert len(_check(root, venv, follow_dependencies=("slowsdk",))) == 1
+    off = _project(tmp_path / "off", source, "[tool.offload]\nfollow-dependencies = false\n")
+    assert _check(off, venv) == []
+
+
+def test_the_projects_own_package_and_catalogued_packages_are_not_read_from_site_packages(tmp_path: Path) -> None:
+    venv = tmp_path / "env"
+    # An installed copy of the project (stale), and a `requests` whose catalogue entries are its model.
+    _install(venv, {
+        "app.py": "import time\ndef helper():\n    time.sleep(1)\n",
+        "requests/__init__.py": "import time\ndef get(url):\n    time.sleep(1)\ndef uncatalogued(url):\n    time.sleep(1)\n",
+    })
+    root = _project(tmp_path, """
+        import requests
+
+        def helper():
+            return 1
+
+        async def main():
+            helper()
+            requests.get("u")
+            requests.uncatalogued("u")
+        """)
+    assert [f.split(":")[:2] for f in _check(root, venv)] == [["9", "BLK110"]]
+
+
+def test_library_files_offload_cannot_analyse_are_silent_and_the_run_succeeds(tmp_path: Path) -> None:
+    venv = tmp_path / "env"
+    _install(venv, {
+        "brokenlib/__init__.py": "def f(:\n",
+        "deeplib/__init__.py": "x = " + "(" * 5000 + ")" * 5000 + "\ndef f():\n    pass\n",
+    })
+    root = _project(tmp_path, """
+        import brokenlib, deeplib
+
+        async def main():
+            brokenlib.f()
+            deeplib.f()
+        """)
+    config = config_module.load(start=root)
+    result = check_paths([root], config, jobs=1, python=str(venv))
+    assert result.findings == [] and result.errors == []
+
+
+def test_a_second_project_reads_the_library_from_the_user_cache(tmp_path: Path, venv: Path) -> None:
+    entries = Path(os.environ["XDG_CACHE_HOME"]) / "offload" / ".offload_cache" / "v1" / "files"
+    source = """
+        from slowsdk import Client
+
+        async def main():
+            return Client("t")
+        """
+    first = _project(tmp_path / "a", source)
+    config = config_module.load(start=first)
+    assert len(check_paths([first], config, jobs=1, use_cache=True, python=str(venv)).findings) == 1
+    stored = set(os.listdir(entries))
+    second = _project(tmp_path / "b", source)
+    config = config_module.load(start=second)
+    assert len(check_paths([second], config, jobs=1, use_cache=True, python=str(venv)).findings) == 1
+    assert set(os.listdir(entries)) == stored  # nothing new was analysed for the second project
+
+
+def test_show_settings_names_the_environment_and_a_bad_python_is_an_error(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.delenv("VIRTUAL_ENV", raising=False)
+    venv = tmp_path / "proj" / ".venv"
+    _install(venv, {"lib/__init__.py": ""})
+    root = _project(tmp_path, "x = 1\n")
+    shown = run_offload("check", "--show-settings", cwd=root)
+    assert shown.returncode == 0, shown.stderr
+    assert "follow-dependencies: true" in shown.stdout
+    assert "environment: .venv (.venv/ in the project)" in shown.stdout
+    bad = run_offload("check", "--python", str(tmp_path / "missing"), ".", cwd=root)
+    assert bad.returncode == 2 and "no site-packages directory" in bad.stderr
+    off = run_offload("check", "--show-settings", "--no-follow-dependencies", cwd=root)
+    assert "follow-dependencies: false" in off.stdout and "environment:" not in off.stdout
