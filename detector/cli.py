@@ -151,7 +151,8 @@ def check(
 
     Use '-' to read one module from stdin. Settings come from [tool.offload] in the nearest
     pyproject.toml (keys: select, ignore, per-file-ignores, exclude, blocking-calls,
-    offload-wrappers, target-version, unsafe-fixes, executor, not-on-loop, on-loop); options win over it.
+    offload-wrappers, target-version, unsafe-fixes, executor, not-on-loop, on-loop,
+    follow-dependencies, python); options win over it.
     target-version defaults to the lowest Python that [project] requires-python allows.
     'offload rule CODE' explains a finding.
 
