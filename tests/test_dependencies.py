@@ -252,3 +252,25 @@ def test_show_settings_names_the_environment_and_a_bad_python_is_an_error(tmp_pa
     assert bad.returncode == 2 and "no site-packages directory" in bad.stderr
     off = run_offload("check", "--show-settings", "--no-follow-dependencies", cwd=root)
     assert "follow-dependencies: false" in off.stdout and "environment:" not in off.stdout
+
+
+def test_framework_handlers_stay_on_the_loop_when_the_framework_is_read(tmp_path: Path) -> None:
+    """A handler deriving from an installed framework's class (read into the model, re-exported
+    from a private module) is still the framework's: its sync methods run on the loop."""
+    venv = tmp_path / "env"
+    _install(venv, {
+        "tornado/__init__.py": "",
+        "tornado/web.py": "from tornado._handlers import RequestHandler\n",
+        "tornado/_handlers.py": "class RequestHandler:\n    def write(self, chunk):\n        self._buffer = chunk\n",
+    })
+    root = _project(tmp_path, """
+        from tornado import web
+
+        class Page(web.RequestHandler):
+            def get(self):
+                with open("page.html") as f:
+                    self.write(f.read())
+        """)
+    expected = [["6", "BLK304"], ["7", "BLK304"]]
+    assert [f.split(":")[:2] for f in _check(root, venv)] == expected
+    assert [f.split(":")[:2] for f in _check(root, venv, follow_dependencies=False)] == expected

@@ -54,7 +54,7 @@ def declared(project: Project) -> Iterator[LoopRun]:
                                   f"(decorated with `@{name}`)", entry.advice)
     if bases:
         for qualname, cls in project.classes.items():
-            if cls is None:
+            if cls is None or project.in_library(qualname):
                 continue
             ancestors = _external_ancestors(project, qualname)
             for entry in bases:
@@ -71,7 +71,8 @@ def declared(project: Project) -> Iterator[LoopRun]:
 
 
 def _external_ancestors(project: Project, qualname: str) -> Set[str]:
-    """The names of classes outside the project that ``qualname`` derives from (through project classes)."""
+    """The names of classes outside the project that ``qualname`` derives from (through project
+    classes; an installed library's classes, read into the model, count as outside and are followed)."""
     found: Set[str] = set()
     seen: Set[str] = set()
     pending: List[str] = [qualname]
@@ -89,6 +90,8 @@ def _external_ancestors(project: Project, qualname: str) -> Set[str]:
                 continue
             if name in project.classes:
                 pending.append(name)
+                if project.in_library(name):  # by its defining module and as the project spells it
+                    found.update((project.catalog.canonical(name), project.catalog.canonical(base[1])))
             else:
                 found.add(project.catalog.canonical(name))
     return found

@@ -177,7 +177,11 @@ class Project:
 
     def is_library(self, module: ModuleSummary) -> bool:
         """Whether a module was read from an installed library rather than the project."""
-        return module.module.split(".", 1)[0] in self._library_roots
+        return self.in_library(module.module)
+
+    def in_library(self, name: str) -> bool:
+        """Whether a canonical dotted name is defined in an installed library read into the model."""
+        return name.split(".", 1)[0] in self._library_roots
 
     def distribution(self, path: str) -> Optional[str]:
         """``"name version"`` of the installed distribution a module's display path is in."""
