@@ -274,3 +274,71 @@ def test_framework_handlers_stay_on_the_loop_when_the_framework_is_read(tmp_path
     expected = [["6", "BLK304"], ["7", "BLK304"]]
     assert [f.split(":")[:2] for f in _check(root, venv)] == expected
     assert [f.split(":")[:2] for f in _check(root, venv, follow_dependencies=False)] == expected
+
+
+def test_a_library_base_that_cannot_be_resolved_leaves_the_method_order_as_it_was(tmp_path: Path) -> None:
+    """A library re-exporting its classes with a star import: the project's method resolution
+    order still finds the async override before the sync method it replaces."""
+    venv = tmp_path / "env"
+    _install(venv, {
+        "traits/__init__.py": "from traits.configurable import *\n",
+        "traits/configurable.py": "class Configurable:\n    pass\n\nclass Logging(Configurable):\n    pass\n",
+    })
+    root = _project(tmp_path, """
+        import os
+        from traits import Configurable
+        from traits.configurable import Logging
+
+        class Mixin(Logging, Configurable):
+            def _copy(self, src):
+                return os.access(src, os.W_OK)
+
+        class AsyncMixin(Mixin):
+            async def _copy(self, src):
+                return True
+
+        class Checkpoints(Mixin):
+            pass
+
+        class AsyncCheckpoints(Checkpoints, AsyncMixin):
+            async def create(self):
+                await self._copy("x")
+        """)
+    assert _check(root, venv) == []
+    assert _check(root, venv, follow_dependencies=False) == []
+
+
+def test_streams_handed_to_a_library_and_imports_by_name_are_not_a_chains_end(tmp_path: Path) -> None:
+    venv = tmp_path / "env"
+    _install(venv, {
+        "termlib/__init__.py": """
+            import typing
+
+            def _writer() -> typing.BinaryIO:
+                return None
+
+            def echo(message):
+                _writer().write(message)
+
+            def resolve(ref):
+                return __import__(ref)
+
+            def lazy():
+                import json
+                return json
+
+            def save(path, message):
+                with open(path, "w") as f:
+                    f.write(message)
+            """,
+    })
+    root = _project(tmp_path, """
+        import termlib
+
+        async def main():
+            termlib.echo(b"hi")
+            termlib.resolve("json")
+            termlib.lazy()
+            termlib.save("out.txt", "hi")
+        """)
+    assert [f.split(":")[:2] for f in _check(root, venv)] == [["8", "BLK200"]]

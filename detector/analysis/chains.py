@@ -17,6 +17,14 @@ Chain = Tuple[Hop, ...]
 # lazy ``import`` statements): the module is almost always loaded by then, and which one it is
 # depends on data the project passes. Not a chain's end there: silence over a guess.
 _LIBRARY_IMPORTS = frozenset({"__import__", "importlib.import_module", "import", "pkgutil.resolve_name"})
+# Reads and writes on a stream a library was handed (``t.BinaryIO``: stdout, a socket file, a
+# BytesIO): which one it is depends on the caller. The ``open()`` that makes a file is the chain's end.
+_LIBRARY_STREAM = "io.IOBase."
+
+
+def _library_guess(name: str) -> bool:
+    """A catalogued call that, in an installed library's code, blocks only for some callers."""
+    return name in _LIBRARY_IMPORTS or name.startswith(_LIBRARY_STREAM)
 
 
 def hop(module: ModuleSummary, function: FunctionSummary, call: CallRecord) -> Hop:
@@ -37,7 +45,7 @@ def blocking_chains(project: Project) -> Dict[int, Chain]:
                 if call.flags & (AWAITED | ACCESS) == 0:
                     resolved = project.resolve(call.target)
                     if isinstance(resolved, RuleTarget):
-                        if library and resolved.name in _LIBRARY_IMPORTS:
+                        if library and _library_guess(resolved.name):
                             continue
                         rule = resolved.rule
                         # noqa on the blocking line silences every chain through it.

@@ -201,9 +201,12 @@ class Project:
         if not head:
             return None
         owner = self.expand(head, depth + 1)
-        if owner is None:
-            return None
-        return self.member(owner, attr, depth + 1)
+        found = self.member(owner, attr, depth + 1) if owner is not None else None
+        if found is None and root in self._library_roots:
+            # Unresolved inside a library (a star import, a computed name): an external name, as
+            # it was before the library was read.
+            return self.catalog.canonical(name)
+        return found
 
     def member(self, owner: str, attr: str, depth: int) -> Optional[str]:
         """``owner.attr`` where ``owner`` is already canonical."""
@@ -249,6 +252,8 @@ class Project:
                     return self._attribute(name, cls, attr, depth)
                 if cls is None and name not in self.classes and name not in _ROOT_CLASSES:
                     return self.expand(f"{name}.{attr}", depth + 1)  # an external base
+                if cls is not None and name != qualname and self.in_library(name) and self.mro(name) is None:
+                    return self.class_member(name, attr, depth + 1, set())  # a library leaf: its own lookup
             return None
         cls = self.classes.get(qualname)
         if cls is None or qualname in seen:
@@ -288,12 +293,16 @@ class Project:
             expanded = [self.expand(base.name) if base else None for base in cls.bases]
             names = [name for name in expanded if name is not None]
             if len(names) == len(expanded):
-                orders = [self.mro(name) if name in self.classes else [name] for name in names]
+                # A library class whose own order is unknown is a leaf, as an external base was.
+                orders = [self._library_leaf(name, self.mro(name)) if name in self.classes else [name] for name in names]
                 known = [order for order in orders if order is not None]
                 if len(known) == len(orders):
                     result = _merge([qualname], known + [names])
         self._mros[qualname] = result
         return result
+
+    def _library_leaf(self, name: str, order: Optional[List[str]]) -> Optional[List[str]]:
+        return [name] if order is None and self.in_library(name) else order
 
     def argument_type(self, qualname: str, param: Tuple[int, str], depth: int) -> Optional[str]:
         """The type every construction of ``qualname`` in the project passes for ``param``
