@@ -342,3 +342,52 @@ def test_streams_handed_to_a_library_and_imports_by_name_are_not_a_chains_end(tm
             termlib.save("out.txt", "hi")
         """)
     assert [f.split(":")[:2] for f in _check(root, venv)] == [["8", "BLK200"]]
+
+
+def test_library_code_in_a_branch_is_not_followed_but_code_every_call_runs_is(tmp_path: Path) -> None:
+    """Which branch of a library function runs depends on what the caller passes and on the
+    library's state: only calls every call of the function makes continue a chain."""
+    venv = tmp_path / "env"
+    _install(venv, {
+        "netlib/__init__.py": """
+            import os
+            import socket
+            import threading
+
+            def in_branch(loop=None):
+                if loop is None:
+                    threading.Event().wait()
+
+            def in_handler():
+                try:
+                    return 1
+                except OSError:
+                    return os.stat("/etc/hosts")
+
+            def in_expression(path):
+                return path if isinstance(path, bytes) else open(path).read()
+
+            def after_or(cached):
+                return cached or socket.getaddrinfo("localhost", 80)
+
+            def always(host):
+                for info in socket.getaddrinfo(host, 80):
+                    return info
+
+            def through_branch(host):
+                if host:
+                    return always(host)
+            """,
+    })
+    root = _project(tmp_path, """
+        import netlib
+
+        async def main():
+            netlib.in_branch()
+            netlib.in_handler()
+            netlib.in_expression(b"x")
+            netlib.after_or(None)
+            netlib.through_branch("h")
+            netlib.always("localhost")
+        """)
+    assert [f.split(":")[:2] for f in _check(root, venv)] == [["10", "BLK200"]]

@@ -7,7 +7,9 @@ from typing import Deque, Dict, List, Tuple
 
 from detector.analysis.findings import suppressed
 from detector.analysis.project import Project, RuleTarget, callee
-from detector.analysis.summary import ACCESS, AWAITED, CallRecord, FunctionSummary, ModuleSummary, short_name
+from detector.analysis.summary import (
+    ACCESS, AWAITED, CONDITIONAL, CallRecord, FunctionSummary, ModuleSummary, short_name,
+)
 from detector.display import one_line
 from detector.model import Hop
 
@@ -42,6 +44,8 @@ def blocking_chains(project: Project) -> Dict[int, Chain]:
             if function.is_async:
                 continue
             for call in function.calls:
+                if library and call.flags & CONDITIONAL:
+                    continue  # a library's branches run for some callers' data only: silence over a guess
                 if call.flags & (AWAITED | ACCESS) == 0:
                     resolved = project.resolve(call.target)
                     if isinstance(resolved, RuleTarget):

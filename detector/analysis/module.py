@@ -26,6 +26,7 @@ from detector.analysis.summary import (
     FAN_OUT,
     HANDED_ON,
     IN_LOOP,
+    CONDITIONAL,
     ITERATED,
     KEYWORDS,
     MUTATES,
@@ -181,6 +182,7 @@ class _Collector(cst.CSTVisitor):
         self.not_accesses: Set[int] = set()  # ids of attributes that are called or assigned to
         self.assigned: Dict[int, str] = {}  # id(value) -> the plain name it is assigned to
         self.loops = 0  # loops of the current function around the code being walked
+        self.branches = 0  # branches of the current function around the code being walked
         self.rebound: Set[int] = set()  # ids of attributes assigned to (``obj.attr = v``)
         self.mutated: Set[int] = set()  # ids of attributes whose value is changed in place
         self.libraries: Set[str] = set()  # async libraries imported (offload.LIBRARIES)
@@ -360,10 +362,10 @@ class _Collector(cst.CSTVisitor):
         info = _FunctionInfo(scope, is_async, node, decorators, outer=self.scope)
         self.functions.append(info)
         self._bind_params(node.params, scope, in_class, decorators)
-        outer = self.scope, self.function, self.loops, self.guard, self.openers
-        self.scope, self.function, self.loops, self.guard, self.openers = scope, info, 0, None, {}
+        outer = self.scope, self.function, self.loops, self.guard, self.openers, self.branches
+        self.scope, self.function, self.loops, self.guard, self.openers, self.branches = scope, info, 0, None, {}, 0
         self._walk(node.body)
-        self.scope, self.function, self.loops, self.guard, self.openers = outer
+        self.scope, self.function, self.loops, self.guard, self.openers, self.branches = outer
         return False
 
     def _visit_params_outside(self, params: cst.Parameters) -> None:
@@ -537,6 +539,7 @@ class _Collector(cst.CSTVisitor):
             self.guard = (position, name, types, not negated, self.scope)
         self.platform_guards = outer_platforms + (PlatformGuard(node.test, self.scope, False),)
         self.debug_only = outer_debug or debugmode.only_when_true(node.test)
+        self.branches += 1
         self._walk(node.body)
         if node.orelse is not None:
             if typed is not None:
@@ -544,6 +547,7 @@ class _Collector(cst.CSTVisitor):
             self.platform_guards = outer_platforms + (PlatformGuard(node.test, self.scope, True),)
             self.debug_only = outer_debug or debugmode.only_when_false(node.test)
             self._walk(node.orelse)
+        self.branches -= 1
         self.guard, self.platform_guards, self.debug_only = outer_guard, outer_platforms, outer_debug
         return False
 
@@ -560,15 +564,19 @@ class _Collector(cst.CSTVisitor):
 
     def visit_IfExp(self, node: cst.IfExp) -> bool:
         """``format_exc() if loop.get_debug() else None``: each side under the test, as an ``if``
-        (walked in source order, which ``ordered`` keeps)."""
+        (walked in source order, which ``ordered`` keeps); each side runs on some calls only."""
         outer_debug = self.debug_only
+        self.branches += 1
         self.debug_only = outer_debug or debugmode.only_when_true(node.test)
         self._walk(node.body)
         self.debug_only = outer_debug
+        self.branches -= 1
         self._walk(node.test)
+        self.branches += 1
         self.debug_only = outer_debug or debugmode.only_when_false(node.test)
         self._walk(node.orelse)
         self.debug_only = outer_debug
+        self.branches -= 1
         return False
 
     def visit_BooleanOperation(self, node: cst.BooleanOperation) -> bool:
@@ -577,8 +585,19 @@ class _Collector(cst.CSTVisitor):
         outer_debug = self.debug_only
         decides = debugmode.only_when_true if isinstance(node.operator, cst.And) else debugmode.only_when_false
         self.debug_only = outer_debug or decides(node.left)
-        self._walk(node.right)
+        self._branch(node.right)
         self.debug_only = outer_debug
+        return False
+
+    def _branch(self, *parts: Optional[cst.CSTNode]) -> None:
+        """Code that runs on some calls of its function only."""
+        self.branches += 1
+        self._visit_all(part for part in parts if part is not None)
+        self.branches -= 1
+
+    def visit_MatchCase(self, node: cst.MatchCase) -> bool:
+        self._walk(node.pattern)
+        self._branch(node.guard, node.body)
         return False
 
     def _isinstance_guard(self, test: cst.BaseExpression) -> Optional[Tuple[int, str, cst.BaseExpression, bool]]:
@@ -596,7 +615,7 @@ class _Collector(cst.CSTVisitor):
         self.stepping += catches
         self._walk(node.body)
         self.stepping -= catches
-        self._visit_all(node.handlers)
+        self._branch(*node.handlers)
         for part in (node.orelse, node.finalbody):
             if part is not None:
                 self._walk(part)
@@ -657,6 +676,8 @@ class _Collector(cst.CSTVisitor):
                 self._mark(node, KEYWORDS)
         if self.loops:
             self._mark(node, IN_LOOP)
+        if self.branches:
+            self._mark(node, CONDITIONAL)
         if self.platform_guards:
             self.call_platforms[id(node)] = self.platform_guards
         func = node.func

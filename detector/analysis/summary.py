@@ -42,6 +42,9 @@ class CallFlag(enum.IntFlag):
     STATEMENT_FORM = 8192  # a statement, not a call: ``for line in f``, ``import x`` (shown as written, never rewritten)
     KEYWORDS = 16384  # passes keyword arguments (``k=v`` or ``**kw``): a rewrite without them needs functools.partial
     SUSPENDS = 32768  # a ``with`` item whose block awaits or yields: the block cannot move to a thread
+    # In an ``if``/``else`` branch, an ``except`` handler, a ``case``, one side of ``x if t else y``
+    # or the right of ``and``/``or``: not every call of its function runs it.
+    CONDITIONAL = 65536
 
 
 NO_FLAGS = CallFlag(0)
@@ -62,6 +65,7 @@ ARGUMENT = CallFlag.ARGUMENT
 STATEMENT_FORM = CallFlag.STATEMENT_FORM
 KEYWORDS = CallFlag.KEYWORDS
 SUSPENDS = CallFlag.SUSPENDS
+CONDITIONAL = CallFlag.CONDITIONAL
 
 
 @dataclass
