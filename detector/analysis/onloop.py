@@ -85,13 +85,15 @@ def _external_ancestors(project: Project, qualname: str) -> Set[str]:
         if cls is None:
             continue
         for base in cls.bases:
-            name = project.expand(base[1]) if base is not None else None
+            if base is None:
+                continue
+            name = project.expand(base.name)
             if name is None:
                 continue
             if name in project.classes:
                 pending.append(name)
                 if project.in_library(name):  # by its defining module and as the project spells it
-                    found.update((project.catalog.canonical(name), project.catalog.canonical(base[1])))
+                    found.update((project.catalog.canonical(name), project.catalog.canonical(base.name)))
             else:
                 found.add(project.catalog.canonical(name))
     return found
