@@ -15,9 +15,11 @@ from typing import Dict, Iterator
 
 from detector.analysis.chains import CODE, Chain, hop
 from detector.analysis.checks import CallSite, Scan, check
-from detector.analysis.findings import short_name, suppressed
+from detector.analysis.findings import suppressed
 from detector.analysis.project import Project, RuleTarget, callee
-from detector.analysis.summary import ACCESS, AWAITED, NONE, OFFLOAD_ARG, CallRecord, FunctionSummary, ModuleSummary
+from detector.analysis.summary import (
+    ACCESS, AWAITED, NONE, OFFLOAD_ARG, CallRecord, FunctionSummary, ModuleSummary, short_name,
+)
 from detector.display import one_line
 from detector.model import Applicability, Finding, Hop
 
