@@ -65,7 +65,7 @@ class Installed:
 
     def __init__(self, environment: Environment, follow: Follow = True):
         self.environment = environment
-        self._roots: Dict[str, Tuple[Path, bool]] = {}  # top-level name -> (site-packages, is a package)
+        self._roots: Dict[str, Path] = {}  # top-level name -> the site-packages directory holding it
         self._dist_dirs: List[Path] = []
         for directory in environment.site_packages:
             try:
@@ -84,7 +84,7 @@ class Installed:
                     continue
                 root = name[:-3] if is_file and name.endswith(".py") else name if is_dir else ""
                 if root and _IDENTIFIER.match(root) and root not in self._roots:
-                    self._roots[root] = (Path(directory), is_dir)
+                    self._roots[root] = Path(directory)
         self._follow = follow
         self._distributions: Optional[Dict[str, Distribution]] = None
 
@@ -106,7 +106,7 @@ class Installed:
         parts = module.split(".")
         if not all(_IDENTIFIER.match(part) for part in parts) or not self.provides(parts[0]):
             return None
-        base = self._roots[parts[0]][0]
+        base = self._roots[parts[0]]
         directory = base.joinpath(*parts)
         shown = "site-packages/" + "/".join(parts)
         init = directory / "__init__.py"
