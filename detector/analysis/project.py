@@ -100,11 +100,11 @@ class Project:
             del self.modules[name]
         self.roots = frozenset(name.split(".", 1)[0] for name in self.modules)
         self.own_roots = self.roots  # the project's own top-level names (libraries add theirs)
-        # Catalogued packages (requests, httpx, ...) are known by their catalogue entries, not read.
         self._libraries = libraries
         self._library_roots: Set[str] = set()
         self._library_labels: Dict[str, str] = {}  # display path -> "distribution version"
         self._tried: Set[str] = set()
+        # Catalogued packages (requests, httpx, ...) are known by their catalogue entries, not read.
         self._catalogued = catalog.roots()
         # Modules some file imports at module level: an ``import`` of them in a function body
         # finds them in ``sys.modules`` (the program imported that file first, or will).
@@ -161,7 +161,7 @@ class Project:
         index = 0
         while index < len(self.summaries):  # library modules are appended as they are read
             summary = self.summaries[index]
-            library = summary.module.split(".", 1)[0] in self._library_roots
+            library = self.is_library(summary)
             index += 1
             for cls in summary.classes.values():
                 for base in cls.bases:
@@ -172,8 +172,9 @@ class Project:
                     continue  # an awaited library coroutine is not followed into
                 for call in function.calls:
                     self.resolve(call.target)
-        self._resolved.clear()
-        self._mros.clear()
+        if self._library_roots:  # resolved while the model grew: computed again on the complete one
+            self._resolved.clear()
+            self._mros.clear()
 
     def is_library(self, module: ModuleSummary) -> bool:
         """Whether a module was read from an installed library rather than the project."""
