@@ -59,12 +59,13 @@ def site_packages(location: Path) -> Tuple[Path, ...]:
 
 
 def _running() -> Environment:
-    paths = []
+    found = sysconfig.get_paths()
+    paths: List[Path] = []
     for key in ("purelib", "platlib"):
-        path = sysconfig.get_paths().get(key)
+        path = found.get(key)
         if path and os.path.isdir(path) and Path(path) not in paths:
             paths.append(Path(path))
-    return Environment("the Python running offload", Path(sysconfig.get_paths().get("data", "")), tuple(paths))
+    return Environment("the Python running offload", Path(found.get("data", "")), tuple(paths))
 
 
 def find(root: Path, python: Optional[str], configured: Optional[str],

@@ -86,6 +86,7 @@ class Installed:
                 if root and _IDENTIFIER.match(root) and root not in self._roots:
                     self._roots[root] = Path(directory)
         self._follow = follow
+        self._wanted = frozenset(normalise(name) for name in follow) if not isinstance(follow, bool) else frozenset()
         self._distributions: Optional[Dict[str, Distribution]] = None
 
     def fingerprint(self) -> str:
@@ -97,9 +98,8 @@ class Installed:
             return False
         if self._follow is True:
             return True
-        wanted = {normalise(name) for name in self._follow}
         dist = self.distribution(root)
-        return normalise(root) in wanted or (dist is not None and normalise(dist.name) in wanted)
+        return normalise(root) in self._wanted or (dist is not None and normalise(dist.name) in self._wanted)
 
     def locate(self, module: str) -> Optional[LibraryFile]:
         """The source file of ``module`` (a dotted name under an installed root), if it has one."""

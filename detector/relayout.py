@@ -19,6 +19,7 @@ the same (``ast``), or no line of it is split. Text between the split points sta
 from __future__ import annotations
 
 import ast
+import keyword
 import re
 from typing import Dict, List, Optional, Set, Tuple
 
@@ -38,10 +39,7 @@ _PAIRS = {")": "(", "]": "[", "}": "{"}
 # that may stand at the top level of a line split at its last bracket (``await``, a unary ``not``).
 _STATEMENTS = frozenset({"return", "assert", "if", "elif", "while", "del"})
 _PLAIN_NAMES = frozenset({"await", "not"})
-_KEYWORDS = frozenset({"and", "or", "in", "is", "if", "else", "for", "lambda", "as", "from", "yield", "import",
-                       "async", "with", "elif", "while", "return", "assert", "del", "pass", "raise", "global",
-                       "nonlocal", "def", "class", "try", "except", "finally", "break", "continue", "None",
-                       "True", "False"})
+_KEYWORDS = frozenset(keyword.kwlist) - _PLAIN_NAMES  # the other keywords
 
 
 class _Token:
