@@ -132,6 +132,23 @@ def _position(code: CodeType, lasti: int) -> Tuple[Optional[int], Optional[int],
     return row, row, None, None
 
 
+Site = Tuple[CodeType, object]  # (code, where in it): the same for every run of one instruction
+_sites: Dict[Tuple[CodeType, int], Site] = {}
+
+
+def instruction_site(code: CodeType, lasti: int) -> Site:
+    """A key for the instruction at ``lasti`` that stays the same while the interpreter specialises it.
+
+    On 3.11 a call to a C function reports the offset of its PRECALL once that
+    instruction is specialised, and of its CALL before: two offsets for one call.
+    Both have the call's source position, which is the key where there is one."""
+    site = _sites.get((code, lasti))
+    if site is None:
+        where: object = _position(code, lasti) if hasattr(code, "co_positions") else lasti
+        site = _sites[(code, lasti)] = (code, where)
+    return site
+
+
 def _char_column(line: str, byte_offset: Optional[int]) -> Optional[int]:
     """co_positions columns are UTF-8 byte offsets; reports use 1-based characters."""
     if byte_offset is None:

@@ -19,7 +19,8 @@ cannot avoid them. A call is reported when all of these hold:
   anywhere in the callback, or path globs matched against the site's file).
 
 Each site is described once (code objects and offsets are kept, frames never);
-later calls at the site only add to its counts. An audit hook cannot be
+later calls at the site only add to its counts. A site is keyed on the source
+position of its instructions, not their offsets, which specialisation can move. An audit hook cannot be
 removed: once installed it stays, and returns at its first test while no
 ``StrictLog`` is attached.
 """
@@ -35,7 +36,7 @@ from typing import Any, Callable, Dict, Iterable, List, Optional, Set, Tuple
 from . import hooks
 from .audit_events import AUDITED, FAMILIES
 from .events import Frame
-from .frames import LIBRARY, LOOP, OFFLOAD, STDLIB, USER, FileKinds, is_async_code, make_frame
+from .frames import LIBRARY, LOOP, OFFLOAD, STDLIB, USER, FileKinds, instruction_site, is_async_code, make_frame
 from .strict_events import StrictCall
 
 MAX_STACK = 50
@@ -292,7 +293,8 @@ def report(event: str, frame: FrameType) -> None:
     site_code, site_lasti, _ = callback[site]
     if allow.globs and allow.path_allowed(site_code.co_filename):
         return
-    key = (site_code, site_lasti) + ((callback[coroutine][0], callback[coroutine][1]) if coroutine is not None else ())
+    key = instruction_site(site_code, site_lasti) + (
+        instruction_site(*callback[coroutine][:2]) if coroutine is not None else ())
 
     def make() -> StrictCall:
         return _describe(key, event, callback, site, coroutine)

@@ -283,6 +283,22 @@ def test_one_record_per_site_with_a_count(loop_kind, ctx, log):
     assert reported.events == {"os.listdir": 3}
 
 
+def test_a_site_stays_one_record_once_the_interpreter_specialises_its_call(loop_kind, ctx, log):
+    # Called often enough that the interpreter specialises the call to os.listdir (3.11 then
+    # reports another instruction offset for the same call).
+    def list_the_directory(ctx):
+        os.listdir(ctx.dir)
+
+    async def main():
+        for _ in range(100):
+            await on_loop(list_the_directory, ctx)
+
+    run(loop_kind, main())
+    reported = only(log)
+    assert reported.count == 100
+    assert reported.user_frame.function.endswith("list_the_directory")
+
+
 def test_waits_that_would_block_are_reported(loop_kind, log):
     import concurrent.futures
 
