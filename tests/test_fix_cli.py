@@ -119,6 +119,7 @@ def odd_files_diffed_and_fixed(tmp_path_factory):
 
 @pytest.mark.skipif(not (shutil.which("git") and shutil.which("patch")), reason="needs git and GNU patch")
 @pytest.mark.parametrize("name", sorted(ODD_FILES))
+@pytest.mark.xdist_group("odd-file-diffs")  # on one test process: one pair of runs for all the files
 def test_diff_applies_with_git_and_patch_and_gives_what_fix_writes(tmp_path: Path, name: str,
                                                                    odd_files_diffed_and_fixed):
     diffs, fixed = odd_files_diffed_and_fixed

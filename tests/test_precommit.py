@@ -19,6 +19,8 @@ import pytest
 from source_tree import REPO, copy_source_tree
 
 HOOKS = REPO / ".pre-commit-hooks.yaml"
+# On one test process: the hook environment is built once (see above), not once per process.
+pytestmark = pytest.mark.xdist_group("precommit")
 
 BAD = "import time\n\n\nasync def main():\n    time.sleep(1)\n"
 GOOD = "import asyncio\n\n\nasync def main():\n    await asyncio.sleep(1)\n"
