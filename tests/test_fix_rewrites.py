@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import asyncio
+import functools
 import subprocess
 import sys
 import textwrap
@@ -16,6 +17,7 @@ from detector.config import Config
 from detector.fix import FileFix, fix_source
 from detector.model import Applicability
 from detector.runner import check_source
+from offload_cli import invoke_offload
 
 REMEDIES = {code: rule.remedy for code, rule in builtin().rules.items()}
 
@@ -24,6 +26,16 @@ def fixed(source: str, name: str = "m.py", unsafe: bool = True, config: Config =
     data = textwrap.dedent(source).encode()
     return fix_source(data, check_source(data, name, config), REMEDIES, unsafe, config.target_version,
                       config.executor)
+
+
+@functools.lru_cache(maxsize=None)
+def _ruff_installed() -> bool:
+    return subprocess.run([sys.executable, "-m", "ruff", "--version"], capture_output=True).returncode == 0
+
+
+def skip_without_ruff() -> None:
+    if not _ruff_installed():
+        pytest.skip("ruff is not installed")
 
 
 def run(text: str, call: str):
@@ -346,9 +358,7 @@ def test_imports_are_placed_like_isort_and_unused_ones_removed(case, tmp_path: P
     data = source.encode()
     result = fix_source(data, check_source(data, name), REMEDIES, True)
     assert result.fixed.decode() == expected
-    ruff = subprocess.run([sys.executable, "-m", "ruff", "--version"], capture_output=True)
-    if ruff.returncode != 0:
-        pytest.skip("ruff is not installed")
+    skip_without_ruff()
     (tmp_path / "pyproject.toml").write_text(
         '[tool.ruff.lint]\nselect = ["I", "F401"]\n[tool.ruff.lint.isort]\nknown-first-party = ["app"]\n')
     target = tmp_path / name
@@ -455,14 +465,11 @@ def test_an_added_import_follows_the_projects_force_sort_within_sections(pyproje
     (tmp_path / "app/ingress.py").write_text("class Ingress:\n    pass\n")
     (tmp_path / "tests").mkdir()
     (tmp_path / "tests/test_ingress.py").write_text(INGRESS)
-    subprocess.run([sys.executable, "-m", "detector", "check", "--no-cache", "--fix", "--unsafe-fixes", "."],
-                   cwd=tmp_path, capture_output=True)
+    invoke_offload("check", "--no-cache", "--fix", "--unsafe-fixes", ".", cwd=tmp_path)
     text = (tmp_path / "tests/test_ingress.py").read_text()
     assert text.startswith('"""Test ingress."""\n\nimport asyncio\nfrom datetime import timedelta\nimport json\n')
     assert "await asyncio.to_thread(Path(tmp_path / \"x\").write_text, \"x\")" in text
-    ruff = subprocess.run([sys.executable, "-m", "ruff", "--version"], capture_output=True)
-    if ruff.returncode != 0:
-        pytest.skip("ruff is not installed")
+    skip_without_ruff()
     if "tool.isort" in pyproject:  # the same order, as ruff reads it
         (tmp_path / "pyproject.toml").write_text(
             "[tool.ruff.lint.isort]\nforce-sort-within-sections = true\nknown-first-party = [\"app\"]\n")
@@ -509,16 +516,13 @@ def fix_restore_py(root: Path, source: str) -> str:
     """``restore.py`` of a project with line length 88, after ``--fix --unsafe-fixes``."""
     (root / "pyproject.toml").write_text("[tool.ruff]\nline-length = 88\n[tool.offload]\n")
     (root / "restore.py").write_text(source)
-    subprocess.run([sys.executable, "-m", "detector", "check", "--no-cache", "--fix", "--unsafe-fixes", "."],
-                   cwd=root, capture_output=True)
+    invoke_offload("check", "--no-cache", "--fix", "--unsafe-fixes", ".", cwd=root)
     return (root / "restore.py").read_text()
 
 
 def test_a_rewrite_past_the_line_length_is_laid_out_as_the_formatter_would(tmp_path: Path):
     assert fix_restore_py(tmp_path, RESTORE) == RESTORED
-    ruff = subprocess.run([sys.executable, "-m", "ruff", "--version"], capture_output=True)
-    if ruff.returncode != 0:
-        pytest.skip("ruff is not installed")
+    skip_without_ruff()
     for name, text in (("before.py", RESTORE), ("after.py", RESTORED)):
         (tmp_path / name).write_text(text)
         formatted = subprocess.run([sys.executable, "-m", "ruff", "format", "--no-cache", "--check", name],
@@ -542,9 +546,7 @@ def test_an_import_added_first_in_its_block_goes_below_the_blocks_leading_commen
     result = fix_source(data, check_source(data, "tests/test_supervisor.py"), REMEDIES, True)
     assert result.fixed.decode().startswith(
         '"""Test Supervisor API."""\n\n# pylint: disable=protected-access\nimport asyncio\nfrom unittest.mock import patch\n')
-    ruff = subprocess.run([sys.executable, "-m", "ruff", "--version"], capture_output=True)
-    if ruff.returncode != 0:
-        pytest.skip("ruff is not installed")
+    skip_without_ruff()
     (tmp_path / "m.py").write_bytes(result.fixed)
     lint = subprocess.run([sys.executable, "-m", "ruff", "check", "--no-cache", "--isolated", "--select", "I",
                            "--output-format", "concise", "m.py"], cwd=tmp_path, capture_output=True, text=True)
@@ -556,8 +558,7 @@ def test_a_rewrite_inside_the_arguments_of_a_long_call_is_made_in_the_same_run(t
     (tmp_path / "post.py").write_text(
         "import shutil\nfrom pathlib import Path\n\n\nasync def post(story_directory, fixture_name, target):\n"
         "    return shutil.copy(Path(story_directory / fixture_name).read_bytes(), target, follow_symlinks=False)\n")
-    done = subprocess.run([sys.executable, "-m", "detector", "check", "--no-cache", "--fix", "--unsafe-fixes", "."],
-                          cwd=tmp_path, capture_output=True, text=True)
+    done = invoke_offload("check", "--no-cache", "--fix", "--unsafe-fixes", ".", cwd=tmp_path)
     text = " ".join((tmp_path / "post.py").read_text().split())  # the long line is split as the formatter would
     assert "await asyncio.to_thread( shutil.copy, await asyncio.to_thread(Path(story_directory / fixture_name)" \
            ".read_bytes), target, follow_symlinks=False, )" in text, done.stderr
@@ -604,9 +605,7 @@ def test_a_rewrite_inside_another_bracket_splits_its_line_as_the_formatter_would
         "Path(backup_file).read_bytes()", "await asyncio.to_thread(Path(backup_file).read_bytes)").replace(
         "shutil.copy(backup_file, location)", "await asyncio.to_thread(shutil.copy, backup_file, location)").replace(
         "import shutil\n", "import asyncio\nimport shutil\n")))
-    ruff = subprocess.run([sys.executable, "-m", "ruff", "--version"], capture_output=True)
-    if ruff.returncode != 0:
-        pytest.skip("ruff is not installed")
+    skip_without_ruff()
     formatted = subprocess.run([sys.executable, "-m", "ruff", "format", "--no-cache", "--diff", "restore.py"],
                                cwd=tmp_path, capture_output=True, text=True)
     assert formatted.returncode == 0, formatted.stdout + formatted.stderr
@@ -647,9 +646,7 @@ def test_a_call_with_one_argument_a_line_gets_the_trailing_comma_the_formatter_a
         '    await asyncio.to_thread(\n        config_file.write_text,\n        json.dumps(\n'
         '            {\n                "session": {token: 9999999999.0},\n                "ports": {},\n'
         '            }\n        ),\n    )\n')
-    ruff = subprocess.run([sys.executable, "-m", "ruff", "--version"], capture_output=True)
-    if ruff.returncode != 0:
-        pytest.skip("ruff is not installed")
+    skip_without_ruff()
     (tmp_path / "m.py").write_bytes(result.fixed)
     formatted = subprocess.run([sys.executable, "-m", "ruff", "format", "--no-cache", "--isolated", "--check", "m.py"],
                                cwd=tmp_path, capture_output=True, text=True)

@@ -9,9 +9,8 @@ import sys
 import warnings
 from pathlib import Path
 
-import hypothesmith
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, given, settings, strategies
 
 from detector.runner import check_source
 
@@ -28,8 +27,15 @@ def _fuzz_module():
     return module
 
 
+def _programs() -> strategies.SearchStrategy[str]:
+    # Built when the test first draws, not at collection: the grammar's parser takes seconds to build.
+    import hypothesmith
+
+    return hypothesmith.from_grammar() | hypothesmith.from_node()
+
+
 @settings(max_examples=10, deadline=None, database=None, suppress_health_check=list(HealthCheck))
-@given(hypothesmith.from_grammar() | hypothesmith.from_node())
+@given(strategies.deferred(_programs))
 def test_generated_programs_never_make_the_analysis_fail(source: str):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # SyntaxWarnings of the generated code
