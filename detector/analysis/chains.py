@@ -3,7 +3,7 @@ down to a catalogued blocking call (see ``propagate`` for the call graph's edges
 from __future__ import annotations
 
 from collections import deque
-from typing import Deque, Dict, List, Tuple
+from typing import Deque, Dict, List, NamedTuple, Optional, Tuple
 
 from detector.analysis.findings import suppressed
 from detector.analysis.project import Project, RuleTarget, callee
@@ -15,6 +15,7 @@ from detector.model import Hop
 
 CODE = "BLK200"  # the chains stop at a noqa for this rule too
 Chain = Tuple[Hop, ...]
+_MAX_DEPTH = 12  # constructions inside constructors followed by ``reached``
 # Imports by name inside installed libraries (``__import__(ref)`` resolving "pkg.mod:Class" strings,
 # lazy ``import`` statements): the module is almost always loaded by then, and which one it is
 # depends on data the project passes. Not a chain's end there: silence over a guess.
@@ -36,34 +37,111 @@ def hop(module: ModuleSummary, function: FunctionSummary, call: CallRecord) -> H
 def blocking_chains(project: Project) -> Dict[int, Chain]:
     """id(sync function) -> the shortest chain from one of its calls down to a blocking call."""
     chains: Dict[int, Chain] = {}
-    callers: Dict[int, List[Tuple[ModuleSummary, FunctionSummary, CallRecord]]] = {}
+    callers: Dict[int, List[_Edge]] = {}
     queue: Deque[FunctionSummary] = deque()
     for module in project.summaries:
-        library = project.is_library(module)
         for function in module.functions:
             if function.is_async:
                 continue
             for call in function.calls:
-                if library and call.flags & CONDITIONAL:
-                    continue  # a library's branches run for some callers' data only: silence over a guess
-                if call.flags & (AWAITED | ACCESS) == 0:
-                    resolved = project.resolve(call.target)
-                    if isinstance(resolved, RuleTarget):
-                        if library and _library_guess(resolved.name):
-                            continue
-                        rule = resolved.rule
-                        # noqa on the blocking line silences every chain through it.
-                        if id(function) not in chains and not suppressed(module, call, (rule.code, CODE) + rule.peer_codes):
-                            chains[id(function)] = (hop(module, function, call),)
-                            queue.append(function)
-                        continue
-                target = callee(project, call)
-                if target is not None and not suppressed(module, call, (CODE,)):
-                    callers.setdefault(id(target), []).append((module, function, call))
+                end = _end(project, module, function, call)
+                if end is not None:
+                    if end and id(function) not in chains:
+                        chains[id(function)] = end
+                        queue.append(function)
+                    continue
+                target = _followed(project, module, call)
+                if target is not None:
+                    callers.setdefault(id(target), []).append(_Edge(module, function, call, target))
+    # A construction whose class rules out every blocking call found so far waits: a longer way
+    # through its constructor may be found later.
+    waiting: List[_Edge] = []
     while queue:
         function = queue.popleft()
-        for module, caller, call in callers.get(id(function), ()):
-            if id(caller) not in chains:
-                chains[id(caller)] = (hop(module, caller, call),) + chains[id(function)]
-                queue.append(caller)
+        for edge in callers.get(id(function), ()):
+            _link_edge(project, edge, chains, queue, waiting)
+        if not queue and waiting:
+            retry, waiting = waiting, []
+            for edge in retry:
+                _link_edge(project, edge, chains, queue, waiting)
     return chains
+
+
+class _Edge(NamedTuple):
+    module: ModuleSummary
+    caller: FunctionSummary
+    call: CallRecord
+    target: FunctionSummary
+
+
+def _link_edge(project: Project, edge: _Edge, chains: Dict[int, Chain], queue: Deque[FunctionSummary],
+               waiting: List[_Edge]) -> None:
+    if id(edge.caller) in chains:
+        return
+    inner = reached(project, edge.call, edge.target, chains)
+    if inner is None:
+        waiting.append(edge)
+        return
+    chains[id(edge.caller)] = (hop(edge.module, edge.caller, edge.call),) + inner
+    queue.append(edge.caller)
+
+
+def _end(project: Project, module: ModuleSummary, function: FunctionSummary, call: CallRecord) -> Optional[Chain]:
+    """A call of a sync function that is a catalogued blocking call: its one-hop chain, or ``()``
+    when it is not followed (a library's guess, a noqa); None for any other call."""
+    library = project.is_library(module)
+    if library and call.flags & CONDITIONAL:
+        return ()  # a library's branches run for some callers' data only: silence over a guess
+    if call.flags & (AWAITED | ACCESS) == 0:
+        resolved = project.resolve(call.target)
+        if isinstance(resolved, RuleTarget):
+            rule = resolved.rule
+            if library and _library_guess(resolved.name):
+                return ()
+            # noqa on the blocking line silences every chain through it.
+            if suppressed(module, call, (rule.code, CODE) + rule.peer_codes):
+                return ()
+            return (hop(module, function, call),)
+    return None
+
+
+def _followed(project: Project, module: ModuleSummary, call: CallRecord) -> Optional[FunctionSummary]:
+    """The sync function a call (not a catalogued one) runs, unless a noqa stops chains there."""
+    target = callee(project, call)
+    return None if target is None or suppressed(module, call, (CODE,)) else target
+
+
+def reached(project: Project, call: CallRecord, target: FunctionSummary, chains: Dict[int, Chain],
+            depth: int = 0) -> Optional[Chain]:
+    """The chain ``call`` leads down when it runs the sync function ``target``: target's shortest,
+    or, when it constructs a class whose attributes rule out some of target's calls
+    (``CSS_PATH = None`` and ``if self.CSS_PATH is not None: load()``), the
+    shortest through the others; None when target does not block for that call."""
+    chain = chains.get(id(target))
+    if chain is None or not target.needs:
+        return chain
+    cls = project.constructed(call.target)
+    if cls is None:
+        return chain
+    skipped = set()
+    for need in target.needs:
+        value = project.falsy_attribute(cls, need.attribute)
+        if value is not None and need.failed_by(value):
+            skipped.add(need.call)
+    if not skipped:
+        return chain
+    if depth > _MAX_DEPTH:
+        return None
+    module = project.module_of[id(target)]
+    found: Optional[Chain] = None
+    for index, inner in enumerate(target.calls):
+        if index in skipped:
+            continue
+        link = _end(project, module, target, inner)
+        if link is None:
+            followed = _followed(project, module, inner)
+            rest = reached(project, inner, followed, chains, depth + 1) if followed is not None else None
+            link = (hop(module, target, inner),) + rest if rest is not None else None
+        if link and (found is None or len(link) < len(found)):
+            found = link
+    return found

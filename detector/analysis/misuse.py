@@ -9,7 +9,7 @@ from typing import Dict, Iterator, Optional, Tuple
 
 from detector.analysis import offload, onloop
 from detector.analysis.checks import CallSite, Scan, check
-from detector.analysis.chains import hop
+from detector.analysis.chains import hop, reached
 from detector.analysis.findings import shown, suppressed
 from detector.analysis.fixpolicy import joined
 from detector.analysis.project import FunctionTarget, RuleTarget, callee
@@ -29,9 +29,8 @@ def _blocking_reason(scan: Scan, call: CallRecord) -> Optional[Reason]:
     if isinstance(resolved, RuleTarget) and resolved.rule.calls and not scan.project.loaded_elsewhere(call):
         return resolved.rule.code, ()
     target = callee(scan.project, call)
-    if target is not None and id(target) in scan.chains:
-        return "BLK200", scan.chains[id(target)]
-    return None
+    chain = reached(scan.project, call, target, scan.chains) if target is not None else None
+    return ("BLK200", chain) if chain is not None else None
 
 
 def _calls(scan: Scan, code: str, async_only: bool = False) -> Iterator[CallSite]:

@@ -13,7 +13,7 @@ from typing import Any, Callable, Dict, Iterable, Iterator, List, NamedTuple, Op
 
 import libcst as cst
 
-from detector.analysis import debugmode, diagnostics, flavour, literals, offload, platforms, positions, screen, startup
+from detector.analysis import attrtests, debugmode, diagnostics, flavour, literals, offload, platforms, positions, screen, startup
 from detector.analysis.names import (
     UNKNOWN_SOURCE, Annotated, Assigned, Element, Known, Resolver, Scope, Source, binds_none, dotted, identifier,
     inst, is_none, ref, resolve_relative,
@@ -43,8 +43,10 @@ from detector.analysis.summary import (
     ClassSummary,
     Construction,
     FunctionSummary,
+    AttributeNeed,
     Guard,
     ModuleSummary,
+    Value,
 )
 from detector.catalog import ArgumentCondition, CallbackSlot, Catalog
 from detector.display import one_line
@@ -58,6 +60,7 @@ _PLAIN_DECORATORS = _PROPERTIES | {"staticmethod", "classmethod", "abstractmetho
 IMPORT = "import"  # the catalogue's name for an ``import`` statement (BLK180)
 _UNPACKED = cst.Name("_")  # stands for an argument hidden in ``*args`` / ``**kwargs``
 _MAX_TEXT = 80
+_GENERIC = ref("typing.Generic")
 _MAX_ARGS = 60  # arguments shown in advice: longer ones end with "…"
 # Methods that change a container in place: ``self.items.append(x)`` writes ``self.items``.
 _MUTATORS = frozenset({
@@ -156,7 +159,7 @@ class _Pending:
 
 
 class _ClassInfo:
-    __slots__ = ("scope", "bases", "instance_attrs", "param_attrs")
+    __slots__ = ("scope", "bases", "instance_attrs", "param_attrs", "literals")
 
     def __init__(self, scope: Scope, bases: List[Tuple[cst.BaseExpression, Scope]]):
         self.scope = scope
@@ -164,6 +167,9 @@ class _ClassInfo:
         self.instance_attrs: Dict[str, List[Source]] = {}
         # ``self.x = param`` in ``__init__`` (param unannotated): x -> (position after self, name)
         self.param_attrs: Dict[str, Tuple[int, str]] = {}
+        # ``NAME = value`` in the class body: NAME -> for each, whether value is a false literal
+        # (``attrtests.falsy_literal``: True for None, False for another, None for anything else).
+        self.literals: Dict[str, List[Optional[bool]]] = {}
 
 
 class _Collector(cst.CSTVisitor):
@@ -193,6 +199,9 @@ class _Collector(cst.CSTVisitor):
         # ``if isinstance(param, T):`` around the code being walked: (position, name, T, when, scope).
         self.guard: Optional[Tuple[int, str, cst.BaseExpression, bool, Scope]] = None
         self.guards: Dict[int, Tuple[int, str, cst.BaseExpression, bool, Scope]] = {}  # id(call) -> its guard
+        # What the code being walked needs of ``self``'s attributes to run (``attrtests``), and per call.
+        self.needs: attrtests.Needs = ()
+        self.call_needs: Dict[int, attrtests.Needs] = {}
         self.module_imports: Set[str] = set()  # modules the file imports at module level
         self.imports: Dict[int, List[str]] = {}  # id(import statement in an async body) -> its modules
         # Every Call and Attribute in source order: positions.spans maps them to ast's.
@@ -362,10 +371,11 @@ class _Collector(cst.CSTVisitor):
         info = _FunctionInfo(scope, is_async, node, decorators, outer=self.scope)
         self.functions.append(info)
         self._bind_params(node.params, scope, in_class, decorators)
-        outer = self.scope, self.function, self.loops, self.guard, self.openers, self.branches
-        self.scope, self.function, self.loops, self.guard, self.openers, self.branches = scope, info, 0, None, {}, 0
+        outer = self.scope, self.function, self.loops, self.guard, self.openers, self.branches, self.needs
+        self.scope, self.function, self.loops, self.guard, self.openers, self.branches, self.needs = \
+            scope, info, 0, None, {}, 0, ()
         self._walk(node.body)
-        self.scope, self.function, self.loops, self.guard, self.openers, self.branches = outer
+        self.scope, self.function, self.loops, self.guard, self.openers, self.branches, self.needs = outer
         return False
 
     def _visit_params_outside(self, params: cst.Parameters) -> None:
@@ -419,12 +429,14 @@ class _Collector(cst.CSTVisitor):
     # -- comprehensions run in their own scope, but in the enclosing function's frame ---------
     def _enter_comprehension(self, node: Union[cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp]) -> bool:
         scope = Scope("comp", self.scope.qualname, self.scope)
-        outer = self.scope
+        outer, outer_needs = self.scope, self.needs
+        self.needs = outer_needs + self._iterated_needs(node.for_in.iter)
         self.scope = scope
         for part in ("elt", "key", "value"):  # source order: the element comes first
             child = getattr(node, part, None)
             if child is not None:
                 self._walk(child)
+        self.needs = outer_needs
         self._walk(node.for_in)
         self.scope = outer
         return False
@@ -456,6 +468,7 @@ class _Collector(cst.CSTVisitor):
     # -- bindings ------------------------------------------------------------------------------
     def visit_Assign(self, node: cst.Assign) -> None:
         for target in node.targets:
+            self._note_class_literal(target.target, node.value)
             self._bind_target(target.target, Assigned(node.value, self.scope))
             if isinstance(target.target, (cst.Attribute, cst.Subscript)):
                 self._mark(node.value, STORED)
@@ -472,7 +485,15 @@ class _Collector(cst.CSTVisitor):
                 self._mark_mutated(target.value)
 
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        if node.value is not None:
+            self._note_class_literal(node.target, node.value)
         self._bind_target(node.target, Annotated(node.annotation.annotation, self.scope))
+
+    def _note_class_literal(self, target: cst.BaseExpression, value: cst.BaseExpression) -> None:
+        """``CSS_PATH = None`` in a class body: a value ``attrtests`` may rule calls out with."""
+        if self.scope.kind == "class" and isinstance(target, cst.Name):
+            info = self.classes[self.scope.qualname]
+            info.literals.setdefault(identifier(target), []).append(attrtests.falsy_literal(value))
 
     def visit_For(self, node: cst.For) -> bool:
         if node.asynchronous is None:
@@ -487,7 +508,10 @@ class _Collector(cst.CSTVisitor):
                           else UNKNOWN_SOURCE)
         self._walk(node.target)
         self._walk(node.iter)  # evaluated once, before the loop
+        outer_needs = self.needs
+        self.needs = outer_needs + self._iterated_needs(node.iter)
         self._loop_body(node.body)
+        self.needs = outer_needs
         if node.orelse is not None:
             self._walk(node.orelse)
         return False
@@ -539,6 +563,8 @@ class _Collector(cst.CSTVisitor):
             self.guard = (position, name, types, not negated, self.scope)
         self.platform_guards = outer_platforms + (PlatformGuard(node.test, self.scope, False),)
         self.debug_only = outer_debug or debugmode.only_when_true(node.test)
+        outer_needs = self.needs
+        self.needs = outer_needs + self._needs(node.test, True)
         self.branches += 1
         self._walk(node.body)
         if node.orelse is not None:
@@ -546,47 +572,69 @@ class _Collector(cst.CSTVisitor):
                 self.guard = (position, name, types, negated, self.scope)
             self.platform_guards = outer_platforms + (PlatformGuard(node.test, self.scope, True),)
             self.debug_only = outer_debug or debugmode.only_when_false(node.test)
+            self.needs = outer_needs + self._needs(node.test, False)
             self._walk(node.orelse)
         self.branches -= 1
-        self.guard, self.platform_guards, self.debug_only = outer_guard, outer_platforms, outer_debug
+        self.guard, self.platform_guards, self.debug_only, self.needs = outer_guard, outer_platforms, outer_debug, outer_needs
         return False
 
+    def _needs(self, test: cst.BaseExpression, outcome: bool) -> attrtests.Needs:
+        """What ``test`` coming out as ``outcome`` needs of ``self``'s attributes, in a method's own body."""
+        function = self.function
+        if function is None or not function.bound or self.scope.function_scope() is not function.scope:
+            return ()
+        owner = _first_param(function.node)
+        return attrtests.needs(test, owner, outcome) if owner else ()
+
+    def _iterated_needs(self, iterable: cst.BaseExpression) -> attrtests.Needs:
+        """What a loop over ``iterable`` needs of ``self``'s attributes to run its body at all."""
+        if isinstance(iterable, cst.IfExp):
+            for outcome, side in ((True, iterable.orelse), (False, iterable.body)):
+                if attrtests.empty(side):
+                    return self._needs(iterable.test, outcome)
+        return ()
+
     def visit_IndentedBlock(self, node: cst.IndentedBlock) -> bool:
-        """After ``if not loop.get_debug(): return``, the rest of the block runs in debug mode only."""
-        outer_debug = self.debug_only
+        """After ``if not loop.get_debug(): return``, the rest of the block runs in debug mode only;
+        after ``if self.path is None: return``, only when ``self.path`` is set."""
+        outer_debug, outer_needs = self.debug_only, self.needs
         for statement in node.body:
             self._walk(statement)
-            if isinstance(statement, cst.If) and statement.orelse is None and debugmode.exits(statement.body) \
-                    and debugmode.only_when_false(statement.test):
-                self.debug_only = True
-        self.debug_only = outer_debug
+            if isinstance(statement, cst.If) and statement.orelse is None and debugmode.exits(statement.body):
+                if debugmode.only_when_false(statement.test):
+                    self.debug_only = True
+                self.needs += self._needs(statement.test, False)
+        self.debug_only, self.needs = outer_debug, outer_needs
         return False
 
     def visit_IfExp(self, node: cst.IfExp) -> bool:
         """``format_exc() if loop.get_debug() else None``: each side under the test, as an ``if``
         (walked in source order, which ``ordered`` keeps); each side runs on some calls only."""
-        outer_debug = self.debug_only
+        outer_debug, outer_needs = self.debug_only, self.needs
         self.branches += 1
         self.debug_only = outer_debug or debugmode.only_when_true(node.test)
+        self.needs = outer_needs + self._needs(node.test, True)
         self._walk(node.body)
-        self.debug_only = outer_debug
+        self.debug_only, self.needs = outer_debug, outer_needs
         self.branches -= 1
         self._walk(node.test)
         self.branches += 1
         self.debug_only = outer_debug or debugmode.only_when_false(node.test)
+        self.needs = outer_needs + self._needs(node.test, False)
         self._walk(node.orelse)
-        self.debug_only = outer_debug
+        self.debug_only, self.needs = outer_debug, outer_needs
         self.branches -= 1
         return False
 
     def visit_BooleanOperation(self, node: cst.BooleanOperation) -> bool:
         """``DEBUG and dump()``: the right side runs only when the left one lets it."""
         self._walk(node.left)
-        outer_debug = self.debug_only
+        outer_debug, outer_needs = self.debug_only, self.needs
         decides = debugmode.only_when_true if isinstance(node.operator, cst.And) else debugmode.only_when_false
         self.debug_only = outer_debug or decides(node.left)
+        self.needs = outer_needs + self._needs(node.left, isinstance(node.operator, cst.And))
         self._branch(node.right)
-        self.debug_only = outer_debug
+        self.debug_only, self.needs = outer_debug, outer_needs
         return False
 
     def _branch(self, *parts: Optional[cst.CSTNode]) -> None:
@@ -691,6 +739,8 @@ class _Collector(cst.CSTVisitor):
             self._record(node, len(self.ordered))
             if self.guard is not None:
                 self.guards[id(node)] = self.guard
+            if self.needs:
+                self.call_needs[id(node)] = self.needs
         else:
             self.module_calls.append((node, self.scope))
         self.ordered.append(node)
@@ -1110,6 +1160,14 @@ def _construction(resolver: Resolver, node: cst.Call, scope: Scope, target: Opti
     return found
 
 
+def _base(resolver: Resolver, node: cst.BaseExpression, scope: Scope) -> Value:
+    """A class's base: ``Generic[T]`` is ``typing.Generic`` (it adds no attributes of its own)."""
+    if isinstance(node, cst.Subscript):
+        generic = resolver.value(node.value, scope)
+        return generic if generic == _GENERIC else None
+    return resolver.value(node, scope)
+
+
 def _first_param(node: cst.FunctionDef) -> Optional[str]:
     params = list(node.params.posonly_params) + list(node.params.params)
     return identifier(params[0].name) if params else None
@@ -1262,9 +1320,15 @@ def _fill(summary: ModuleSummary, python_tree: Optional[ast.Module], text: str, 
     for name in collector.module_scope.sources:
         summary.bindings[name] = resolver.lookup(name, collector.module_scope)
     for qualname, class_info in collector.classes.items():
-        cls = ClassSummary(qualname, bases=[resolver.value(node, scope) for node, scope in class_info.bases])
+        cls = ClassSummary(qualname, bases=[_base(resolver, node, scope) for node, scope in class_info.bases])
         for name in class_info.scope.sources:
             cls.attrs[name] = resolver.lookup(name, class_info.scope)
+            literal = class_info.literals.get(name, [None])
+            # One binding in the body (no ``def``, ``import`` or loop of that name), none on ``self``.
+            if len(literal) == 1 and literal[0] is not None and len(class_info.scope.sources[name]) == 1 \
+                    and name not in class_info.instance_attrs:
+                cls.falsy[name] = literal[0]
+        cls.on_instances = frozenset(class_info.instance_attrs)
         for name, sources in class_info.instance_attrs.items():
             if name not in cls.attrs:
                 cls.attrs[name] = resolver.agreed(sources)
@@ -1315,6 +1379,8 @@ def _fill(summary: ModuleSummary, python_tree: Optional[ast.Module], text: str, 
             received = _received_param(node, infos[id(function)])
             if received is not None:
                 function.guards.append(Guard(len(function.calls), received[0], received[1], list(_IN_MEMORY), False))
+        function.needs.extend(AttributeNeed(len(function.calls), need.attribute, need.none_only)
+                              for need in collector.call_needs.get(id(node), ()))
         if id(node) in passed:
             passed[id(node)].row, passed[id(node)].col = record.row, record.col
         if isinstance(node, cst.Call):

@@ -302,6 +302,36 @@ class Project:
         self._mros[qualname] = result
         return result
 
+    def constructed(self, target: str) -> Optional[str]:
+        """The class of the model a call to ``target`` constructs (``Screen()``), if it is one."""
+        if ".<super>." in target:
+            return None
+        name = self.expand(target)
+        return name if name is not None and self.classes.get(name) is not None else None
+
+    def falsy_attribute(self, qualname: str, attr: str) -> Optional[bool]:
+        """What ``attr`` is on an instance of ``qualname`` that its methods have not changed, when
+        the nearest class along the method resolution order binds it to a false literal in its
+        body: True for None, False for another false literal; None when it may be anything else
+        (another value, an assignment on ``self``, a class whose attributes are unknown)."""
+        order = self.mro(qualname)
+        if order is None:
+            return None
+        found: Optional[bool] = None
+        for name in order:
+            if name in _ROOT_CLASSES:
+                continue
+            cls = self.classes.get(name)
+            if cls is None:
+                return None  # a class outside the model may set it
+            if attr in cls.on_instances:
+                return None  # a method may set it before the call that reads it
+            if found is None and attr in cls.attrs:
+                if attr not in cls.falsy:
+                    return None  # the nearest definition binds another value
+                found = cls.falsy[attr]
+        return found
+
     def _library_leaf(self, name: str, order: Optional[List[str]]) -> Optional[List[str]]:
         return [name] if order is None and self.in_library(name) else order
 

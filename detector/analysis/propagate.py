@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Dict, Iterator
 
-from detector.analysis.chains import CODE, Chain, hop
+from detector.analysis.chains import CODE, Chain, hop, reached
 from detector.analysis.checks import CallSite, Scan, check
 from detector.analysis.findings import suppressed
 from detector.analysis.project import Project, RuleTarget, callee
@@ -68,9 +68,10 @@ def blocking_call_via_helper(scan: Scan) -> Iterator[Finding]:
         target = callee(scan.project, call)
         if target is None or id(target) not in scan.chains or suppressed(site.module, call, (CODE,)):
             continue
-        if avoided(scan.project, site.module, call, target, scan.chains):
+        inner = reached(scan.project, call, target, scan.chains)
+        if inner is None or avoided(scan.project, site.module, call, target, scan.chains):
             continue
-        yield _finding(scan, site, (hop(site.module, site.function, call),) + scan.chains[id(target)], target)
+        yield _finding(scan, site, (hop(site.module, site.function, call),) + inner, target)
 
 
 def _instead_of_offloading(scan: Scan, last: Hop) -> str:

@@ -107,6 +107,19 @@ class Guard:
 
 
 @dataclass
+class AttributeNeed:
+    """A call of a method runs only when ``self.<attribute>`` is not None (``none_only``) or
+    else truthy (``attrtests``): a class constructed with the attribute set false skips it."""
+    call: int  # index into FunctionSummary.calls
+    attribute: str
+    none_only: bool
+
+    def failed_by(self, value_is_none: bool) -> bool:
+        """Whether the attribute bound to a false literal (``None`` or another) fails the need."""
+        return value_is_none or not self.none_only
+
+
+@dataclass
 class FunctionSummary:
     qualname: str
     is_async: bool
@@ -126,6 +139,7 @@ class FunctionSummary:
     # it from a coroutine does not run its body on the loop.
     offloaded: bool = False
     guards: List[Guard] = field(default_factory=list)
+    needs: List[AttributeNeed] = field(default_factory=list)
     decorators: Tuple[str, ...] = ()  # resolved names (``homeassistant.core.callback``)
     # The body is one ``try`` whose handler catches every exception and does not raise:
     # an offload of this function never ends with an exception.
@@ -148,6 +162,10 @@ class ClassSummary:
     # parameter's (position after ``self``, or -1 when keyword-only; name). Its type is what
     # every construction of the class in the project passes.
     from_params: Dict[str, Tuple[int, str]] = field(default_factory=dict)
+    # Bound once in the class body to a false literal and never assigned on ``self`` by its
+    # methods: attribute -> the literal is ``None`` (else ``False``, ``0``, ``""``, an empty display).
+    falsy: Dict[str, bool] = field(default_factory=dict)
+    on_instances: FrozenSet[str] = frozenset()  # attributes its methods assign on ``self``
 
 
 @dataclass
