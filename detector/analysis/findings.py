@@ -8,8 +8,8 @@ from detector.analysis import primitives
 from detector.analysis.fixpolicy import Policy, Spelling
 from detector.analysis.project import Project, RuleTarget
 from detector.analysis.summary import (
-    ACCESS, AWAITED, HANDED_ON, IN_LOOP, ITERATED, KEYWORDS, OFFLOAD_ARG, STATEMENT_FORM, SUSPENDS, WITH_ITEM,
-    CallRecord, FunctionSummary, ModuleSummary, short_name,
+    ACCESS, AWAITED, HANDED_ON, IN_LOOP, ITERATED, KEYWORDS, OFFLOAD_ARG, STATEMENT_FORM, SUSPENDS, UNION, WITH_ITEM,
+    CallRecord, FunctionSummary, ModuleSummary, short_name, union_members,
 )
 from detector.catalog import STATEMENT_MESSAGE, Rule
 from detector.display import one_line
@@ -159,9 +159,23 @@ def _title(rule: Rule, call: CallRecord, spelling: Spelling, stream: bool, lazy:
     return spelling.title(rule.remedy, call)
 
 
+def _several_types(call: CallRecord) -> str:
+    """`` (`f` is a Path or a Session here; both block)`` for a call on a name of several types."""
+    if UNION not in call.target:
+        return ""
+    types = [_type_name(member.rpartition(".")[0]) for member in union_members(call.target)]
+    listed = " or ".join(f"{'an' if kind[0] in 'AEIOU' else 'a'} {kind}" for kind in types)
+    return f" (`{call.text.rpartition('.')[0]}` is {listed} here; {'both block' if len(types) == 2 else 'each blocks'})"
+
+
+def _type_name(owner: str) -> str:
+    return "file object" if owner == "io.IOBase" else owner.rpartition(".")[2]
+
+
 def where(call: CallRecord) -> str:
-    """`` (it blocks on Windows only)`` for a call under a platform test."""
-    return f" (it blocks {call.platform})" if call.platform else ""
+    """`` (it blocks on Windows only)`` for a call under a platform test; which types the receiver
+    may have, for a call on a name of several (`` (`f` is a Path or a file object here; both block)``)."""
+    return (f" (it blocks {call.platform})" if call.platform else "") + _several_types(call)
 
 
 def direct_finding(project: Project, module: ModuleSummary, function: FunctionSummary, call: CallRecord, rule: Rule,

@@ -13,10 +13,12 @@ from typing import Any, Callable, Dict, Iterable, Iterator, List, NamedTuple, Op
 
 import libcst as cst
 
-from detector.analysis import attrtests, debugmode, diagnostics, flavour, literals, offload, platforms, positions, screen, startup
+from detector.analysis import (
+    attrtests, debugmode, diagnostics, flavour, literals, offload, platforms, positions, receivers, screen, startup,
+)
 from detector.analysis.names import (
-    UNKNOWN_SOURCE, Annotated, Assigned, Element, Known, Resolver, Scope, Source, binds_none, dotted, identifier,
-    inst, is_none, ref, resolve_relative,
+    UNKNOWN_SOURCE, Annotated, Assigned, Element, Known, Resolver, Scope, Source, Unknown, binds_none, dotted,
+    identifier, inst, is_none, ref, resolve_relative,
 )
 from detector.analysis.summary import (
     ACCESS,
@@ -48,6 +50,7 @@ from detector.analysis.summary import (
     ModuleSummary,
     Value,
 )
+from detector.analysis.receivers import Position
 from detector.catalog import ArgumentCondition, CallbackSlot, Catalog
 from detector.display import one_line
 from detector.suppress import has_skip_file, parse_noqa
@@ -76,6 +79,8 @@ _SKIP = frozenset({"lpar", "rpar", "leading_lines", "lines_after_decorators", "h
                    "comma", "semicolon", "newline", "trailing_whitespace"})
 _ORDER: Dict[type, Tuple[str, ...]] = {}
 _MISSING: Any = object()  # a sentinel, compared by identity only
+_NOWHERE: Position = (-1, -1)  # outside the body of a function
+_PARAMETERS: Position = (-1, 0)  # bound before the body runs
 
 
 class _FieldRecorder(cst.CSTVisitor):
@@ -224,6 +229,12 @@ class _Collector(cst.CSTVisitor):
         self.declared_global: Dict[int, Set[str]] = {}
         self.name_changes: List[Tuple[str, Scope, bool, _FunctionInfo]] = []
         self.name_arguments: List[Tuple[str, Scope, int]] = []  # (name, scope, id(call))
+        # Straight-line order in the current function: (statement of its body, small statement
+        # of a simple line); ``straight`` while walking a simple statement of the body itself.
+        self.position: Position = _NOWHERE
+        self.straight = False
+        self.bound_at: Dict[int, Position] = {}  # id(binding source of a function local) -> where
+        self.used_at: Dict[int, Position] = {}  # id(call in a function's own frame) -> where
 
     # -- helpers -------------------------------------------------------------------------------
     def _qualname(self, name: str) -> str:
@@ -371,11 +382,14 @@ class _Collector(cst.CSTVisitor):
         info = _FunctionInfo(scope, is_async, node, decorators, outer=self.scope)
         self.functions.append(info)
         self._bind_params(node.params, scope, in_class, decorators)
-        outer = self.scope, self.function, self.loops, self.guard, self.openers, self.branches, self.needs
+        outer = (self.scope, self.function, self.loops, self.guard, self.openers, self.branches, self.needs,
+                 self.position, self.straight)
         self.scope, self.function, self.loops, self.guard, self.openers, self.branches, self.needs = \
             scope, info, 0, None, {}, 0, ()
+        self.position, self.straight = _NOWHERE, False
         self._walk(node.body)
-        self.scope, self.function, self.loops, self.guard, self.openers, self.branches, self.needs = outer
+        (self.scope, self.function, self.loops, self.guard, self.openers, self.branches, self.needs, self.position,
+         self.straight) = outer
         return False
 
     def _visit_params_outside(self, params: cst.Parameters) -> None:
@@ -391,13 +405,16 @@ class _Collector(cst.CSTVisitor):
         ordered = _all_params(params)
         for index, param in enumerate(ordered):
             name = identifier(param.name)
+            source: Source
             if param.annotation is not None:
-                scope.bind(name, Annotated(param.annotation.annotation, outer))
+                source = Annotated(param.annotation.annotation, outer)
             elif index == 0 and in_class and "staticmethod" not in decorators and param in (*params.params, *params.posonly_params):
                 owner = outer.qualname
-                scope.bind(name, Known(ref(owner) if "classmethod" in decorators else inst(owner)))
+                source = Known(ref(owner) if "classmethod" in decorators else inst(owner))
             else:
-                scope.bind(name, UNKNOWN_SOURCE)
+                source = Unknown()  # its own, so that it has a place (before the body)
+            scope.bind(name, source)
+            self.bound_at[id(source)] = _PARAMETERS
 
     def visit_ClassDef(self, node: cst.ClassDef) -> bool:
         self._visit_all(node.decorators)
@@ -466,10 +483,19 @@ class _Collector(cst.CSTVisitor):
         return False
 
     # -- bindings ------------------------------------------------------------------------------
+    def _in_straight_line(self, target: cst.BaseExpression, source: Source) -> None:
+        """A plain name bound by a simple statement of the function body itself: its place decides
+        which binding later code of the body sees (``f = open(p)``; ``await x``; ``f = BytesIO()``)."""
+        if self.straight and isinstance(target, cst.Name) and self.function is not None \
+                and self.scope is self.function.scope:
+            self.bound_at[id(source)] = self.position
+
     def visit_Assign(self, node: cst.Assign) -> None:
         for target in node.targets:
             self._note_class_literal(target.target, node.value)
-            self._bind_target(target.target, Assigned(node.value, self.scope))
+            source = Assigned(node.value, self.scope)
+            self._in_straight_line(target.target, source)
+            self._bind_target(target.target, source)
             if isinstance(target.target, (cst.Attribute, cst.Subscript)):
                 self._mark(node.value, STORED)
             elif isinstance(target.target, cst.Name):
@@ -487,7 +513,9 @@ class _Collector(cst.CSTVisitor):
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
         if node.value is not None:
             self._note_class_literal(node.target, node.value)
-        self._bind_target(node.target, Annotated(node.annotation.annotation, self.scope))
+        source = Annotated(node.annotation.annotation, self.scope)
+        self._in_straight_line(node.target, source)
+        self._bind_target(node.target, source)
 
     def _note_class_literal(self, target: cst.BaseExpression, value: cst.BaseExpression) -> None:
         """``CSS_PATH = None`` in a class body: a value ``attrtests`` may rule calls out with."""
@@ -598,8 +626,18 @@ class _Collector(cst.CSTVisitor):
         """After ``if not loop.get_debug(): return``, the rest of the block runs in debug mode only;
         after ``if self.path is None: return``, only when ``self.path`` is set."""
         outer_debug, outer_needs = self.debug_only, self.needs
-        for statement in node.body:
-            self._walk(statement)
+        body = self.function is not None and node is self.function.node.body
+        for index, statement in enumerate(node.body):
+            if body and isinstance(statement, cst.SimpleStatementLine):
+                self.straight = True
+                for small, part in enumerate(statement.body):
+                    self.position = (index, small)
+                    self._walk(part)
+                self.straight = False
+            else:
+                if body:
+                    self.position = (index, 0)
+                self._walk(statement)
             if isinstance(statement, cst.If) and statement.orelse is None and debugmode.exits(statement.body):
                 if debugmode.only_when_false(statement.test):
                     self.debug_only = True
@@ -737,6 +775,8 @@ class _Collector(cst.CSTVisitor):
             self._mark_mutated(node.func.value)
         if self.function is not None:
             self._record(node, len(self.ordered))
+            if self.position is not _NOWHERE and self.scope.function_scope() is self.function.scope:
+                self.used_at[id(node)] = self.position
             if self.guard is not None:
                 self.guards[id(node)] = self.guard
             if self.needs:
@@ -1238,6 +1278,7 @@ def _fill(summary: ModuleSummary, python_tree: Optional[ast.Module], text: str, 
           module_name: str, is_package: bool) -> None:
     collector = _Collector(module_name, is_package)
     collector._walk(tree)
+    order = receivers.Order(collector.bound_at, collector.used_at)
     resolver = Resolver(catalog, tree)
 
     pending: List[_Pending] = []
@@ -1264,7 +1305,8 @@ def _fill(summary: ModuleSummary, python_tree: Optional[ast.Module], text: str, 
         entries: Dict[int, _Pending] = {}
         for node, scope, index in info.calls:
             if isinstance(node, cst.Call):
-                target = resolver.callee(node, scope) or _loop_method(node, catalog)
+                target = (resolver.callee(node, scope) or receivers.method(resolver, node, scope, order)
+                          or _loop_method(node, catalog))
                 flags = collector.flags.get(id(node), NO_FLAGS)
                 construction = _construction(resolver, node, scope, target, info.is_async)
                 if construction is not None:

@@ -12,7 +12,7 @@ import below the function that uses it still resolves.
 from __future__ import annotations
 
 import unicodedata
-from typing import Dict, List, NamedTuple, Optional, Union
+from typing import Dict, FrozenSet, List, NamedTuple, Optional, Set, Union
 
 import libcst as cst
 
@@ -112,7 +112,7 @@ class Resolver:
 
     # -- names -----------------------------------------------------------------------------
     def lookup(self, name: str, scope: Scope) -> Value:
-        found = _binding_scope(name, scope)
+        found = binding_scope(name, scope)
         # Builtins, and roots bound nowhere (a snippet, a star import): match as spelled.
         return self._evaluate_name(name, found) if found is not None else ref(name)
 
@@ -156,7 +156,7 @@ class Resolver:
         if not isinstance(node, cst.Name):
             return None
         name = identifier(node)
-        found = _binding_scope(name, scope)
+        found = binding_scope(name, scope)
         if found is None:
             return None
         values = {self._element_of(source, iterated) for source in found.sources[name] if not binds_none(source)}
@@ -261,10 +261,59 @@ class Resolver:
         # A class the catalogue types by what its constructor gives (``io.FileIO``: a file object).
         return self.call_result(self.catalog.canonical(value.name))
 
+    def members(self, sources: List[Source], depth: int = 0) -> Optional[FrozenSet[Symbol]]:
+        """The types a name may have when its bindings (``sources``) disagree: each binding, each
+        side of ``x if c else y`` and each member of a ``Union``/``X | Y`` annotation gives one
+        (``None`` drops out). None when any of them is unknown or not an instance."""
+        found: Set[Symbol] = set()
+        for source in sources:
+            if binds_none(source):
+                continue
+            if isinstance(source, Assigned):
+                got = self._expression_members(source.node, source.scope, depth)
+            elif isinstance(source, Annotated):
+                got = self._annotation_members(source.node, source.scope, depth)
+            else:
+                got = _instance(self._evaluate_source(source))
+            if got is None:
+                return None
+            found |= got
+        return frozenset(found) if found else None
+
+    def _expression_members(self, node: cst.BaseExpression, scope: Scope, depth: int) -> Optional[FrozenSet[Symbol]]:
+        if isinstance(node, cst.IfExp) and depth < _MAX_MEMBER_DEPTH:
+            sides = [self._expression_members(side, scope, depth + 1) for side in (node.body, node.orelse)
+                     if not is_none(side)]
+            return None if not sides or None in sides else frozenset().union(*sides)  # type: ignore[arg-type]
+        return _instance(self.value(node, scope))
+
+    def _annotation_members(self, node: cst.BaseExpression, scope: Scope, depth: int) -> Optional[FrozenSet[Symbol]]:
+        written = _written(node)
+        if written is None or depth >= _MAX_MEMBER_DEPTH:
+            return None
+        parts: Optional[List[cst.BaseExpression]] = None
+        if isinstance(written, cst.BinaryOperation) and isinstance(written.operator, cst.BitOr):
+            parts = [written.left, written.right]
+        elif isinstance(written, cst.Subscript) and _typing_name(self.value(written.value, scope)) in ("Optional", "Union"):
+            parts = [e.slice.value for e in written.slice if isinstance(e.slice, cst.Index)]
+            if len(parts) != len(written.slice):
+                return None
+        if parts is None:
+            return _instance(self.annotation(written, scope))
+        rest = [self._annotation_members(part, scope, depth + 1) for part in parts if not is_none(part)]
+        return None if not rest or None in rest else frozenset().union(*rest)  # type: ignore[arg-type]
+
     def _one_of(self, parts: List[cst.BaseExpression], scope: Scope) -> Value:
         """A union: ``None`` members drop out; one type left is the type, more are unknown."""
         rest = [p for p in parts if not is_none(p)]
         return self.annotation(rest[0], scope) if len(rest) == 1 else None
+
+
+_MAX_MEMBER_DEPTH = 20  # nested unions and conditional expressions followed for members
+
+
+def _instance(value: Value) -> Optional[FrozenSet[Symbol]]:
+    return frozenset((value,)) if value is not None and value.kind == "inst" else None
 
 
 # ``Annotated[X, ...]``, ``ClassVar[X]``, ``Final[X]``...: the type is the first argument.
@@ -296,7 +345,7 @@ def _written(node: cst.BaseExpression) -> Optional[cst.BaseExpression]:
         return None
 
 
-def _binding_scope(name: str, scope: Scope) -> Optional[Scope]:
+def binding_scope(name: str, scope: Scope) -> Optional[Scope]:
     """The scope whose binding of ``name`` code in ``scope`` sees (None: bound nowhere)."""
     current: Optional[Scope] = scope
     while current is not None:

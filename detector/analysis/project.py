@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from typing import Dict, FrozenSet, Iterable, List, Optional, Protocol, Set, Tuple, Union
 
 from detector.analysis.summary import (
-    ACCESS, ASSIGNS, AWAITED, ITERATED, NONE, STATEMENT_FORM, CallRecord, ClassSummary, Construction,
-    FunctionSummary, ModuleSummary,
+    ACCESS, ASSIGNS, AWAITED, ITERATED, NONE, STATEMENT_FORM, UNION, CallRecord, ClassSummary, Construction,
+    FunctionSummary, ModuleSummary, union_members,
 )
 from detector.catalog import Catalog, Rule
 
@@ -439,6 +439,10 @@ class Project:
         return self._resolved[target]
 
     def _resolve(self, target: str) -> Resolved:
+        if UNION in target:
+            # A name of one of several types: a blocking call only when every member's is.
+            found = [self.resolve(member) for member in union_members(target)]
+            return found[0] if all(isinstance(member, RuleTarget) for member in found) else None
         rule = self.catalog.match(target)
         if rule is not None:
             return RuleTarget(rule, self.catalog.canonical(target))

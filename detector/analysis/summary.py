@@ -19,6 +19,14 @@ class Symbol(NamedTuple):
 
 Value = Optional[Symbol]  # None: unknown
 
+# Joins the targets of a call on a name that may have one of several types (``A.read|B.read``).
+UNION = "|"
+
+
+def union_members(target: str) -> List[str]:
+    """The targets a call on a name of several types is spelled with (one for any other call)."""
+    return target.split(UNION)
+
 
 class CallFlag(enum.IntFlag):
     """What the code around a recorded call (or attribute access) does with it."""
