@@ -60,3 +60,43 @@ def test_a_constructor_argument_types_the_attribute_across_modules(tmp_path: Pat
     assert [hop.function for hop in finding.chain] == ["Handler.run", "SyncClient.fetch_all"]
     (root / "app" / "extra.py").write_text("from app.handler import Handler\n\nHandler(object())\n")
     assert findings(root) == []  # one construction disagrees: silence
+
+
+def test_a_call_on_a_name_of_several_blocking_types_names_them(tmp_path: Path):
+    root = write(tmp_path, {"app.py": """
+        from typing import Union
+
+        import httpx
+        import requests
+
+
+        async def fetch(client: Union[requests.Session, httpx.Client], url: str):
+            return client.get(url)
+        """})
+    [finding] = findings(root)
+    assert finding.code == "BLK111"
+    assert "(`client` is a Client or a Session here; both block)" in finding.message
+    assert finding.fix.applicability is Applicability.UNSAFE
+
+
+def test_the_latest_binding_before_a_call_decides_its_type(tmp_path: Path):
+    root = write(tmp_path, {"app.py": """
+        import asyncio
+        import io
+
+
+        async def memory_last(path):
+            f = open(path, "rb")
+            await asyncio.sleep(0)
+            f = io.BytesIO()
+            return f.read()
+
+
+        async def file_last(path):
+            f = io.BytesIO()
+            await asyncio.sleep(0)
+            f = open(path, "rb")
+            return f.read()
+        """})
+    assert sorted((f.function, f.call) for f in findings(root)) == [
+        ("file_last", "f.read"), ("file_last", "open"), ("memory_last", "open")]

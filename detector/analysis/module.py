@@ -49,6 +49,8 @@ from detector.analysis.summary import (
     Guard,
     ModuleSummary,
     Value,
+    NO_ELEMENTS,
+    Elements,
 )
 from detector.analysis.receivers import Position
 from detector.catalog import ArgumentCondition, CallbackSlot, Catalog
@@ -806,6 +808,19 @@ def _returns(resolver: Resolver, info: _FunctionInfo) -> str:
     return value.name if value is not None else ""
 
 
+def _returned_elements(resolver: Resolver, info: _FunctionInfo) -> Elements:
+    """What iterating and indexing the function's result gives, from its return annotation."""
+    annotation = info.node.returns
+    if annotation is None or info.is_async or info.is_generator:
+        return NO_ELEMENTS
+    return resolver.elements([Annotated(annotation.annotation, info.scope.parent or info.scope)])
+
+
+def _note_elements(elements: Dict[str, Elements], name: str, found: Elements) -> None:
+    if found != NO_ELEMENTS:
+        elements[name] = found
+
+
 def _loop_method(node: cst.Call, catalog: Catalog) -> Optional[str]:
     """``loop.run_in_executor(...)`` on a receiver of unknown type: the method name is distinctive."""
     func = node.func
@@ -1294,6 +1309,7 @@ def _fill(summary: ModuleSummary, python_tree: Optional[ast.Module], text: str, 
             is_generator=info.is_generator,
             is_property=info.is_property,
             returns=_returns(resolver, info),
+            elements=_returned_elements(resolver, info),
             decorated=info.decorated,
             offloaded=info.offloaded,
             decorators=_resolved_decorators(resolver, info),
@@ -1359,8 +1375,9 @@ def _fill(summary: ModuleSummary, python_tree: Optional[ast.Module], text: str, 
             or any(_steps_coroutine(node) for node, _ in collector.module_calls) or collector.steps:
         runs.add(flavour.DRIVER)
     summary.runs = frozenset(r for r in runs if r)
-    for name in collector.module_scope.sources:
+    for name, sources in collector.module_scope.sources.items():
         summary.bindings[name] = resolver.lookup(name, collector.module_scope)
+        _note_elements(summary.elements, name, resolver.elements(sources))
     for qualname, class_info in collector.classes.items():
         cls = ClassSummary(qualname, bases=[_base(resolver, node, scope) for node, scope in class_info.bases])
         for name in class_info.scope.sources:
@@ -1371,6 +1388,9 @@ def _fill(summary: ModuleSummary, python_tree: Optional[ast.Module], text: str, 
                     and name not in class_info.instance_attrs:
                 cls.falsy[name] = literal[0]
         cls.on_instances = frozenset(class_info.instance_attrs)
+        for name in dict.fromkeys([*class_info.scope.sources, *class_info.instance_attrs]):
+            declared = class_info.scope.sources.get(name, []) + class_info.instance_attrs.get(name, [])
+            _note_elements(cls.elements, name, resolver.elements(declared))
         for name, sources in class_info.instance_attrs.items():
             if name not in cls.attrs:
                 cls.attrs[name] = resolver.agreed(sources)

@@ -12,11 +12,11 @@ import below the function that uses it still resolves.
 from __future__ import annotations
 
 import unicodedata
-from typing import Dict, FrozenSet, List, NamedTuple, Optional, Set, Union
+from typing import Dict, FrozenSet, List, NamedTuple, Optional, Set, Tuple, Union
 
 import libcst as cst
 
-from detector.analysis.summary import Symbol, Value
+from detector.analysis.summary import INDEX, ITER, Symbol, Value
 from detector.catalog import Catalog
 
 
@@ -145,7 +145,8 @@ class Resolver:
         if isinstance(source, Element):
             iterated = self.value(source.node, source.scope)
             element = self.catalog.element_type(iterated.name) if iterated is not None and iterated.kind == "inst" else None
-            return inst(element) if element else self.element(source.node, source.scope, iterated=True)
+            return inst(element) if element else (self.element(source.node, source.scope, iterated=True)
+                                                  or stepped(iterated, ITER))
         return None
 
     def element(self, node: cst.BaseExpression, scope: Scope, iterated: bool) -> Value:
@@ -163,23 +164,37 @@ class Resolver:
         return values.pop() if len(values) == 1 else None
 
     def _element_of(self, source: Source, iterated: bool) -> Value:
-        if not isinstance(source, Annotated):
-            return None
-        node = _written(source.node)
-        while isinstance(node, cst.Subscript) and _typing_name(self.value(node.value, source.scope)) in ("Optional", "Union"):
+        return self.contained(source.node, source.scope, iterated) if isinstance(source, Annotated) else None
+
+    def elements(self, sources: List[Source]) -> Tuple[str, str]:
+        """What iterating and indexing a name, attribute or result gives, from the annotations among
+        its bindings (``paths: list[Path]``, ``-> dict[str, Path]``) when they agree: a field
+        annotated in the class body and assigned in ``__init__`` is typed by its annotation."""
+        annotated = [source for source in sources if isinstance(source, Annotated)]
+        if not annotated:
+            return ("", "")
+        iterated = {self.contained(source.node, source.scope, True) for source in annotated}
+        indexed = {self.contained(source.node, source.scope, False) for source in annotated}
+        return (_name(iterated), _name(indexed))
+
+    def contained(self, annotation: cst.BaseExpression, scope: Scope, iterated: bool) -> Value:
+        """An element of a container annotated ``annotation``: ``list[X]`` iterated or indexed gives
+        an ``X``, ``dict[K, X]`` iterated a ``K`` (its keys) and indexed an ``X``."""
+        node = _written(annotation)
+        while isinstance(node, cst.Subscript) and _typing_name(self.value(node.value, scope)) in ("Optional", "Union"):
             rest = [e.slice.value for e in node.slice if isinstance(e.slice, cst.Index) and not is_none(e.slice.value)]
             if len(rest) != 1:
                 return None
             node = rest[0]
         if not isinstance(node, cst.Subscript):
             return None
-        kind = _CONTAINERS.get(_typing_name(self.value(node.value, source.scope)))
+        kind = _CONTAINERS.get(_typing_name(self.value(node.value, scope)))
         elements = [e.slice.value for e in node.slice if isinstance(e.slice, cst.Index)]
-        if kind is None or len(elements) != len(node.slice) or (kind == _MAPPING and iterated):
+        if kind is None or len(elements) != len(node.slice):
             return None
         if len(elements) != (2 if kind == _MAPPING else 1):
             return None
-        value = self.annotation(elements[-1], source.scope)
+        value = self.annotation(elements[0 if iterated else -1], scope)
         return value if value is not None and value.kind == "inst" else None
 
     # -- expressions -----------------------------------------------------------------------
@@ -199,7 +214,8 @@ class Resolver:
         if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Divide):
             return self.attribute(self.value(node.left, scope), "__truediv__", as_type=True)
         if isinstance(node, cst.Subscript) and len(node.slice) == 1 and isinstance(node.slice[0].slice, cst.Index):
-            return self.element(node.value, scope, iterated=False)  # ``paths[0]``, ``files[name]``
+            # ``paths[0]``, ``files[name]``; ``self.paths[0]``, ``self.files()[0]`` as the project types them
+            return self.element(node.value, scope, iterated=False) or stepped(self.value(node.value, scope), INDEX)
         if isinstance(node, cst.IfExp):
             # ``Path(p) if local else None``: the branches that are not ``None`` must agree.
             values = {self.value(branch, scope) for branch in (node.body, node.orelse) if not is_none(branch)}
@@ -357,6 +373,17 @@ def binding_scope(name: str, scope: Scope) -> Optional[Scope]:
             return current
         current = current.parent
     return None
+
+
+def stepped(container: Value, step: str) -> Value:
+    """An element of a project attribute or call result: ``pkg.C.paths.<iter>``, which the
+    project resolves from the declaration's annotation (``Project.expand``)."""
+    return inst(f"{container.name}.{step}") if container is not None and step not in container.name else None
+
+
+def _name(values: Set[Value]) -> str:
+    value = values.pop() if len(values) == 1 else None
+    return value.name if value is not None else ""
 
 
 def _typing_name(value: Value) -> str:

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from typing import Dict, FrozenSet, Iterable, List, Optional, Protocol, Set, Tuple, Union
 
 from detector.analysis.summary import (
-    ACCESS, ASSIGNS, AWAITED, ITERATED, NONE, STATEMENT_FORM, UNION, CallRecord, ClassSummary, Construction,
-    FunctionSummary, ModuleSummary, union_members,
+    ACCESS, ASSIGNS, AWAITED, INDEX, ITER, ITERATED, NO_ELEMENTS, NONE, STATEMENT_FORM, UNION, CallRecord,
+    ClassSummary, Construction, Elements, FunctionSummary, ModuleSummary, union_members,
 )
 from detector.catalog import Catalog, Rule
 
@@ -201,6 +201,9 @@ class Project:
         head, _, attr = name.rpartition(".")
         if not head:
             return None
+        if attr in (ITER, INDEX):
+            element = self.elements(head, depth + 1)[attr == INDEX]
+            return self.expand(element, depth + 1) if element else None
         owner = self.expand(head, depth + 1)
         found = self.member(owner, attr, depth + 1) if owner is not None else None
         if found is None and root in self._library_roots:
@@ -228,6 +231,35 @@ class Project:
                 return None
             return self.member(returned, attr, depth + 1)
         return self.expand(f"{self.external_type(owner) or owner}.{attr}", depth + 1)
+
+    def elements(self, container: str, depth: int) -> Elements:
+        """What iterating and indexing ``container`` gives, from the annotation that declares it: a
+        function's return (``-> list[Path]``), a class attribute or field, a module variable."""
+        if depth > _MAX_DEPTH:
+            return NO_ELEMENTS
+        found = self.functions.get(container)
+        if found:
+            return found[0].elements if len(found) == 1 else NO_ELEMENTS
+        holder, _, attr = container.rpartition(".")
+        owner = self.expand(holder, depth + 1) if holder else None
+        if owner in self.functions:
+            owner = self.returned(owner, depth + 1)  # ``self.settings.paths``: a property's type
+        if owner in self.modules:
+            module = self.modules[owner]
+            value = module.bindings.get(attr)
+            if value is not None and value.kind == "ref" and attr not in module.elements:
+                return self.elements(value.name, depth + 1)  # a function, or a name imported from elsewhere
+            return module.elements.get(attr, NO_ELEMENTS)
+        if owner in self.classes:
+            for name in self.mro(owner) or [owner]:
+                cls = self.classes.get(name)
+                if cls is None or attr not in cls.attrs and attr not in cls.elements:
+                    continue
+                value = cls.attrs.get(attr)
+                if value is not None and value.kind == "ref" and value.name in self.functions:
+                    return self.elements(value.name, depth + 1)  # a method or property
+                return cls.elements.get(attr, NO_ELEMENTS)
+        return NO_ELEMENTS
 
     def external_type(self, name: str) -> Optional[str]:
         """The type the catalogue gives an external attribute or call result (``pathlib.Path.parent``,

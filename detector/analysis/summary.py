@@ -23,6 +23,14 @@ Value = Optional[Symbol]  # None: unknown
 UNION = "|"
 
 
+# Steps of a dotted path: an element of what the path before them names, iterated or indexed
+# (``pkg.C.paths.<iter>``); the project reads it from the annotation of the attribute or result.
+ITER, INDEX = "<iter>", "<index>"
+# What iterating and indexing a container gives, as dotted paths ("" unknown).
+Elements = Tuple[str, str]
+NO_ELEMENTS: Elements = ("", "")
+
+
 def union_members(target: str) -> List[str]:
     """The targets a call on a name of several types is spelled with (one for any other call)."""
     return target.split(UNION)
@@ -159,6 +167,7 @@ class FunctionSummary:
     # ``CACHE.append(x)``), or rebound under ``global``.
     global_changes: List[str] = field(default_factory=list)
     global_rebinds: List[str] = field(default_factory=list)
+    elements: Elements = NO_ELEMENTS  # of what it returns (``-> list[Path]``)
 
 
 @dataclass
@@ -174,6 +183,7 @@ class ClassSummary:
     # methods: attribute -> the literal is ``None`` (else ``False``, ``0``, ``""``, an empty display).
     falsy: Dict[str, bool] = field(default_factory=dict)
     on_instances: FrozenSet[str] = frozenset()  # attributes its methods assign on ``self``
+    elements: Dict[str, Elements] = field(default_factory=dict)  # annotated containers: ``paths: list[Path]``
 
 
 @dataclass
@@ -208,6 +218,7 @@ class ModuleSummary:
     runs: FrozenSet[str] = frozenset()
     constructions: List[Construction] = field(default_factory=list)
     imports: FrozenSet[str] = frozenset()  # modules imported at module level
+    elements: Dict[str, Elements] = field(default_factory=dict)  # annotated module-level containers
 
 
 def short_name(function: FunctionSummary, module: ModuleSummary) -> str:
