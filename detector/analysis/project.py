@@ -473,8 +473,8 @@ class Project:
     def _resolve(self, target: str) -> Resolved:
         if UNION in target:
             # A name of one of several types: a blocking call only when every member's is.
-            found = [self.resolve(member) for member in union_members(target)]
-            return found[0] if all(isinstance(member, RuleTarget) for member in found) else None
+            each = [self.resolve(member) for member in union_members(target)]
+            return each[0] if all(isinstance(member, RuleTarget) for member in each) else None
         rule = self.catalog.match(target)
         if rule is not None:
             return RuleTarget(rule, self.catalog.canonical(target))

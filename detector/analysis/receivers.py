@@ -61,10 +61,13 @@ def _latest(sources: List[Source], order: Order, used: Optional[Position]) -> Op
     order does not decide (a binding in a branch, a loop, a ``with`` or a nested scope)."""
     if used is None:
         return None
-    places = [order.bound_at.get(id(source)) for source in sources]
-    if any(place is None for place in places):
-        return None
-    before = [(place, source) for place, source in zip(places, sources) if place < used]  # type: ignore[operator]
+    before: List[Tuple[Position, Source]] = []
+    for source in sources:
+        place = order.bound_at.get(id(source))
+        if place is None:
+            return None
+        if place < used:
+            before.append((place, source))
     if not before:
         return []
     last = max(place for place, _ in before)
