@@ -391,3 +391,169 @@ def test_library_code_in_a_branch_is_not_followed_but_code_every_call_runs_is(tm
             netlib.always("localhost")
         """)
     assert [f.split(":")[:2] for f in _check(root, venv)] == [["10", "BLK200"]]
+
+
+CALLBACKS = {
+    "cblib/__init__.py": """
+        import asyncio
+
+        def run(callback, data):
+            return callback(data)
+
+        def run_kw(data, *, on_data):
+            on_data(data)
+
+        def maybe(callback=None):
+            if callback:
+                callback(1)
+
+        def offloaded(callback):
+            return asyncio.get_running_loop().run_in_executor(None, callback, 1)
+
+        async def serve(handler):
+            handler(1)
+
+        async def serve_thread(handler):
+            await asyncio.to_thread(handler, 1)
+        """,
+}
+
+
+def test_a_project_callback_the_library_calls_on_the_loop_is_followed(tmp_path: Path) -> None:
+    venv = tmp_path / "env"
+    _install(venv, CALLBACKS, {"cblib-0.3": "cblib"})
+    root = _project(tmp_path, """
+        import cblib
+
+        class Reader:
+            def on_data(self, data):
+                with open(data) as f:
+                    return f.read()
+
+            def quiet(self, data):
+                return data
+
+        def loader():
+            return Reader().on_data
+
+        def helper(reader: Reader):
+            return cblib.run(reader.on_data, "x")
+
+        async def main(reader: Reader):
+            cblib.run(reader.on_data, "x")
+            cblib.run_kw("x", on_data=reader.on_data)
+            await cblib.serve(reader.on_data)
+            helper(reader)
+            cblib.run(reader.quiet, "x")
+            cblib.run(loader(), "x")
+            cblib.maybe(reader.on_data)
+            await cblib.offloaded(reader.on_data)
+            await cblib.serve_thread(reader.on_data)
+        """)
+    found = _check(root, venv)
+    assert [f.split(":")[:2] for f in found] == [["19", "BLK200"], ["20", "BLK200"], ["21", "BLK200"],
+                                                 ["22", "BLK200"]]
+    assert "through run -> Reader.on_data" in found[0]
+    assert "the coroutine runs `handler()` on the loop" in found[2]
+    assert "through helper -> run -> Reader.on_data" in found[3]
+    assert _check(root, venv, follow_dependencies=False) == []
+
+
+TEMPLATES = {
+    "tmpl/__init__.py": """
+        class Server:
+            def serve(self):
+                self.setup()
+                self.handle()
+
+            def setup(self):
+                self.prepare()
+
+            def prepare(self):
+                pass
+
+            def handle(self):
+                pass
+
+            async def start(self):
+                self.serve()
+
+            def branch(self, flag):
+                if flag:
+                    self.handle()
+        """,
+}
+
+
+def test_a_library_base_method_calling_an_override_on_self_is_followed(tmp_path: Path) -> None:
+    venv = tmp_path / "env"
+    _install(venv, TEMPLATES, {"tmpl-2.0": "tmpl"})
+    root = _project(tmp_path, """
+        import time
+        import tmpl
+
+        class Mine(tmpl.Server):
+            def prepare(self):
+                time.sleep(1)
+
+        class Quiet(tmpl.Server):
+            def handle(self):
+                return 1
+
+        class Shared(tmpl.Server):
+            def handle(self):
+                time.sleep(1)
+
+        class Other(Shared):
+            def handle(self):
+                return 1
+
+        class Late(tmpl.Server):
+            def handle(self):
+                time.sleep(1)
+
+            async def go(self):
+                await super().start()
+
+        async def main(shared: Shared):
+            Mine().serve()
+            await Mine().start()
+            Mine().branch(True)
+            Quiet().serve()
+            shared.serve()
+        """)
+    found = _check(root, venv)
+    assert [f.split(":")[:2] for f in found] == [["26", "BLK200"], ["29", "BLK200"], ["30", "BLK200"]]
+    assert "through Server.serve -> Server.setup -> Mine.prepare" in found[1]
+    assert _check(root, venv, follow_dependencies=False) == []
+
+
+def test_a_project_base_method_calling_an_override_on_self_is_followed(tmp_path: Path) -> None:
+    root = _project(tmp_path, """
+        import time
+
+        class Job:
+            def run(self):
+                self.step()
+
+            def step(self):
+                pass
+
+        class Slow(Job):
+            def step(self):
+                time.sleep(1)
+
+        class Fast(Job):
+            pass
+
+        def call(callback):
+            callback()
+
+        async def main():
+            Slow().run()
+            Fast().run()
+            call(Slow().step)
+        """)
+    found = _check(root, tmp_path / "none", follow_dependencies=False)
+    assert [f.split(":")[:2] for f in found] == [["22", "BLK200"], ["24", "BLK200"]]
+    assert "through Job.run -> Slow.step" in found[0]

@@ -3,7 +3,7 @@ down to a catalogued blocking call (see ``propagate`` for the call graph's edges
 from __future__ import annotations
 
 from collections import deque
-from typing import Deque, Dict, List, NamedTuple, Optional, Tuple
+from typing import Callable, Deque, Dict, List, NamedTuple, Optional, Tuple
 
 from detector.analysis.findings import suppressed
 from detector.analysis.project import Project, RuleTarget, callee
@@ -34,16 +34,25 @@ def hop(module: ModuleSummary, function: FunctionSummary, call: CallRecord) -> H
     return Hop(module.path, call.row, call.col, short_name(function, module), one_line(call.text))
 
 
-def blocking_chains(project: Project) -> Dict[int, Chain]:
-    """id(sync function) -> the shortest chain from one of its calls down to a blocking call."""
+# The chain inside a call's callee through project code the call hands it (``handed.handed_chain``).
+HandedChain = Callable[[Project, Dict[int, Chain], ModuleSummary, CallRecord], Optional[Chain]]
+
+
+def blocking_chains(project: Project, handed: Optional[HandedChain] = None) -> Dict[int, Chain]:
+    """id(sync function) -> the shortest chain from one of its calls down to a blocking call;
+    with ``handed``, also through the callbacks and overrides the project's calls hand over."""
     chains: Dict[int, Chain] = {}
     callers: Dict[int, List[_Edge]] = {}
     queue: Deque[FunctionSummary] = deque()
+    handing: List[Tuple[ModuleSummary, FunctionSummary, CallRecord]] = []  # the project's sync calls
     for module in project.summaries:
+        library = project.is_library(module)
         for function in module.functions:
             if function.is_async:
                 continue
             for call in function.calls:
+                if not library and call.flags & (AWAITED | ACCESS) == 0:
+                    handing.append((module, function, call))
                 end = _end(project, module, function, call)
                 if end is not None:
                     if end and id(function) not in chains:
@@ -56,15 +65,33 @@ def blocking_chains(project: Project) -> Dict[int, Chain]:
     # A construction whose class rules out every blocking call found so far waits: a longer way
     # through its constructor may be found later.
     waiting: List[_Edge] = []
+    _spread(project, chains, callers, queue, waiting)
+    while handed is not None:
+        # A call blocking through what it hands over makes its function block: new chains, which
+        # may in turn be what other calls hand over.
+        for module, function, call in handing:
+            if id(function) not in chains and not suppressed(module, call, (CODE,)):
+                inside = handed(project, chains, module, call)
+                if inside is not None:
+                    chains[id(function)] = (hop(module, function, call),) + inside
+                    queue.append(function)
+        if not queue:
+            break
+        _spread(project, chains, callers, queue, waiting)
+    return chains
+
+
+def _spread(project: Project, chains: Dict[int, Chain], callers: Dict[int, List["_Edge"]],
+            queue: Deque[FunctionSummary], waiting: List["_Edge"]) -> None:
+    """Breadth-first from the functions in ``queue``: each caller gets its shortest chain."""
     while queue:
         function = queue.popleft()
         for edge in callers.get(id(function), ()):
             _link_edge(project, edge, chains, queue, waiting)
         if not queue and waiting:
-            retry, waiting = waiting, []
+            retry, waiting[:] = list(waiting), []
             for edge in retry:
                 _link_edge(project, edge, chains, queue, waiting)
-    return chains
 
 
 class _Edge(NamedTuple):

@@ -14,6 +14,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Callable, Dict, Iterable, List, Optional, Tuple
 
 from detector.analysis.chains import blocking_chains
+from detector.analysis.handed import handed_chain
 from detector.analysis.project import FunctionTarget, Project
 from detector.analysis.summary import CallRecord, FunctionSummary, ModuleSummary, short_name
 from detector.display import one_line
@@ -59,7 +60,7 @@ class Scan:
     @cached_property
     def chains(self) -> Dict[int, Tuple[Hop, ...]]:
         """id(sync function) -> its shortest chain down to a blocking call."""
-        return blocking_chains(self.project)
+        return blocking_chains(self.project, handed_chain)
 
     @cached_property
     def sites(self) -> List[CallSite]:

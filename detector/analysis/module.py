@@ -17,8 +17,8 @@ from detector.analysis import (
     attrtests, debugmode, diagnostics, flavour, literals, offload, platforms, positions, receivers, screen, startup,
 )
 from detector.analysis.names import (
-    UNKNOWN_SOURCE, Annotated, Assigned, Element, Known, Resolver, Scope, Source, Unknown, binds_none, dotted,
-    identifier, inst, is_none, ref, resolve_relative,
+    UNKNOWN_SOURCE, Annotated, Assigned, Element, Known, Resolver, Scope, Source, Unknown, binding_scope, binds_none,
+    dotted, identifier, inst, is_none, ref, resolve_relative,
 )
 from detector.analysis.summary import (
     ACCESS,
@@ -51,6 +51,7 @@ from detector.analysis.summary import (
     Value,
     NO_ELEMENTS,
     Elements,
+    ParamCall,
 )
 from detector.analysis.receivers import Position
 from detector.catalog import ArgumentCondition, CallbackSlot, Catalog
@@ -1194,12 +1195,11 @@ def _guard_types(resolver: Resolver, node: cst.BaseExpression, scope: Scope) -> 
 
 
 def _construction(resolver: Resolver, node: cst.Call, scope: Scope, target: Optional[str],
-                  in_async: bool = False) -> Optional[Construction]:
+                  in_async: bool = False, in_function: bool = False) -> Optional[Construction]:
     """What a call passes, when it may construct a project class (a capitalised name, or ``cls``),
-    or call a helper from a coroutine (its ``isinstance`` tests may decide what the helper runs)."""
+    call a helper from a coroutine (its ``isinstance`` tests may decide what the helper runs), or
+    hand a function to a callee in a function (the callee may call it there and then)."""
     if not target or not node.args or resolver.catalog.match(target):
-        return None
-    if not in_async and not target.rsplit(".", 1)[-1][:1].isupper():
         return None
     found = Construction(target)
     for arg in node.args:
@@ -1208,11 +1208,30 @@ def _construction(resolver: Resolver, node: cst.Call, scope: Scope, target: Opti
             continue
         value = resolver.value(arg.value, scope) if not is_none(arg.value) else None
         text = NONE if is_none(arg.value) else (value.name if value is not None else "")
+        is_ref = value is not None and value.kind == "ref"
         if arg.keyword is not None:
             found.keywords[identifier(arg.keyword)] = text
+            if is_ref:
+                found.ref_keywords.append(identifier(arg.keyword))
         else:
+            if is_ref:
+                found.ref_args.append(len(found.args))
             found.args.append(text)
-    return found
+    if in_async or target.rsplit(".", 1)[-1][:1].isupper():
+        return found
+    return found if in_function and (found.ref_args or found.ref_keywords) else None
+
+
+def _param_called(node: cst.Call, scope: Scope, info: "_FunctionInfo") -> Optional[Tuple[int, str]]:
+    """``callback(data)`` on a parameter of the function, bound nowhere else: the parameter's
+    (position among a call's arguments, name)."""
+    if not isinstance(node.func, cst.Name):
+        return None
+    name = identifier(node.func)
+    if binding_scope(name, scope) is not info.scope or len(info.scope.sources.get(name, ())) != 1:
+        return None
+    position = _param_position(info.node.params, name, info.bound)
+    return (position, name) if position is not None else None
 
 
 def _base(resolver: Resolver, node: cst.BaseExpression, scope: Scope) -> Value:
@@ -1298,6 +1317,7 @@ def _fill(summary: ModuleSummary, python_tree: Optional[ast.Module], text: str, 
 
     pending: List[_Pending] = []
     passed: Dict[int, Construction] = {}  # id(call in a function) -> what it passes
+    param_of: Dict[int, Tuple[int, str]] = {}  # id(call of a parameter) -> the parameter (position, name)
     infos: Dict[int, _FunctionInfo] = {}  # id(FunctionSummary) -> what the walk collected
     details: Dict[int, str] = {}  # id(import statement) -> the modules it loads
     callbacks: List[Tuple[_Pending, str, str]] = []  # (registration, callback target, framework)
@@ -1324,10 +1344,15 @@ def _fill(summary: ModuleSummary, python_tree: Optional[ast.Module], text: str, 
                 target = (resolver.callee(node, scope) or receivers.method(resolver, node, scope, order)
                           or _loop_method(node, catalog))
                 flags = collector.flags.get(id(node), NO_FLAGS)
-                construction = _construction(resolver, node, scope, target, info.is_async)
+                construction = _construction(resolver, node, scope, target, info.is_async, in_function=True)
                 if construction is not None:
                     summary.constructions.append(construction)
                     passed[id(node)] = construction
+                param = _param_called(node, scope, info) if target is None else None
+                if param is not None and id(node) not in collector.in_debug:
+                    param_of[id(node)] = param
+                    pending.append(_Pending(function, node, index, param[1], flags))
+                    continue
             elif isinstance(node, cst.For):
                 target = _iteration_target(resolver, node, scope)
                 flags = ITERATED | STATEMENT_FORM
@@ -1430,6 +1455,10 @@ def _fill(summary: ModuleSummary, python_tree: Optional[ast.Module], text: str, 
         records[id(node)] = record = CallRecord(entry.target, text_of_call, *span, entry.flags,
                                                 detail=details.get(id(node), ""))
         function = entry.function
+        if id(node) in param_of:
+            position, name = param_of[id(node)]
+            function.param_calls.append(ParamCall(position, name, record))
+            continue
         guard = collector.guards.get(id(node))
         if guard is not None:
             types = _guard_types(resolver, guard[2], guard[4])

@@ -371,16 +371,13 @@ class Project:
         """The type every construction of ``qualname`` in the project passes for ``param``
         (``None`` passed drops out); None when one disagrees, is unknown or hides its arguments,
         when there is none, or when a project class derives from it (its constructor may pass anything)."""
-        if self._constructions is None:
-            self._constructions = {}  # resolving the call sites below must not index them again
-            self._constructions = self._index_constructions()
-        sites = self._constructions.get(qualname)
+        sites = self._indexed().get(qualname)
         if not sites or qualname in self._derived:
             return None
         position, name = param
         types = set()
         for site in sites:
-            passed = site.args[position] if 0 <= position < len(site.args) else site.keywords.get(name, "")
+            passed = site.argument(position, name)
             if passed == NONE:
                 continue
             if not site.complete or not passed:
@@ -426,6 +423,17 @@ class Project:
                 return None
             found |= inherited | {base_name}
         return found
+
+    def has_subclass(self, qualname: str) -> bool:
+        """Whether a class of the model derives from ``qualname``."""
+        self._indexed()
+        return qualname in self._derived
+
+    def _indexed(self) -> Dict[str, List[Construction]]:
+        if self._constructions is None:
+            self._constructions = {}  # resolving the call sites below must not index them again
+            self._constructions = self._index_constructions()
+        return self._constructions
 
     def _index_constructions(self) -> Dict[str, List[Construction]]:
         """Project class -> every call that constructs it; also which classes have project subclasses."""

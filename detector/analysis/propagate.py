@@ -16,7 +16,8 @@ from typing import Dict, Iterator
 from detector.analysis.chains import CODE, Chain, hop, reached
 from detector.analysis.checks import CallSite, Scan, check
 from detector.analysis.findings import suppressed
-from detector.analysis.project import Project, RuleTarget, callee
+from detector.analysis.handed import handed_chain
+from detector.analysis.project import FunctionTarget, Project, RuleTarget, callee
 from detector.analysis.summary import (
     ACCESS, AWAITED, NONE, OFFLOAD_ARG, CallRecord, FunctionSummary, ModuleSummary, short_name,
 )
@@ -50,8 +51,7 @@ def avoided(project: Project, module: ModuleSummary, call: CallRecord, target: F
         guard = guards.get(index)
         if guard is None:
             return False
-        position = guard.position
-        passed = site.args[position] if 0 <= position < len(site.args) else site.keywords.get(guard.name, "")
+        passed = site.argument(guard.position, guard.name)
         taken = project.is_instance(passed, guard.types) if passed and passed != NONE else None
         if taken is None or taken == guard.when:
             return False
@@ -65,13 +65,18 @@ def blocking_call_via_helper(scan: Scan) -> Iterator[Finding]:
         call = site.call
         if not site.function.is_async or call.flags & OFFLOAD_ARG:
             continue
+        if suppressed(site.module, call, (CODE,)):
+            continue
         target = callee(scan.project, call)
-        if target is None or id(target) not in scan.chains or suppressed(site.module, call, (CODE,)):
+        if target is not None and id(target) in scan.chains:
+            inner = reached(scan.project, call, target, scan.chains)
+            if inner is not None and not avoided(scan.project, site.module, call, target, scan.chains):
+                yield _finding(scan, site, (hop(site.module, site.function, call),) + inner, target)
             continue
-        inner = reached(scan.project, call, target, scan.chains)
-        if inner is None or avoided(scan.project, site.module, call, target, scan.chains):
-            continue
-        yield _finding(scan, site, (hop(site.module, site.function, call),) + inner, target)
+        inside = handed_chain(scan.project, scan.chains, site.module, call)
+        resolved = scan.project.resolve(call.target) if inside is not None else None
+        if inside is not None and isinstance(resolved, FunctionTarget):
+            yield _finding(scan, site, (hop(site.module, site.function, call),) + inside, resolved.function)
 
 
 def _instead_of_offloading(scan: Scan, last: Hop) -> str:
@@ -106,6 +111,11 @@ def _finding(scan: Scan, site: CallSite, chain: Chain, target: FunctionSummary) 
         advice = f"read it in a thread: `{spelling.call(f'getattr, {owner}, {attribute!r}')}`"
         fix = policy.fix(module, Applicability.SUGGESTION, spelling.title("to_thread"),
                          "a property read: the rewrite would have to turn the attribute into a call")
+    elif call.flags & AWAITED and target.is_async:
+        advice = (f"the coroutine runs `{chain[1].call}()` on the loop: offload only its blocking part "
+                  f"(`{last.call}()` in {last.function}) to a worker thread")
+        fix = policy.fix(module, Applicability.SUGGESTION, spelling.title("to_thread"),
+                         "a coroutine runs the blocking code it was handed: the rewrite belongs in that code")
     elif call.flags & AWAITED:
         advice = (f"it is a sync function whose body runs on the loop before it returns what is awaited: "
                   f"offload only its blocking part (`{last.call}()` in {last.function}) to a worker thread")

@@ -168,6 +168,16 @@ class FunctionSummary:
     global_changes: List[str] = field(default_factory=list)
     global_rebinds: List[str] = field(default_factory=list)
     elements: Elements = NO_ELEMENTS  # of what it returns (``-> list[Path]``)
+    # Calls of its own parameters (``callback(data)``): the function runs what its caller hands it.
+    param_calls: List["ParamCall"] = field(default_factory=list)
+
+
+@dataclass
+class ParamCall:
+    """A call of a parameter in the function's body: which argument of a call of the function it runs."""
+    position: int  # the parameter's position among the arguments a call passes (-1: keyword-only)
+    name: str
+    call: CallRecord
 
 
 @dataclass
@@ -196,6 +206,21 @@ class Construction:
     complete: bool = True  # False: ``*args`` or ``**kwargs`` hide what is passed
     row: int = 0  # where the call is, for a call recorded in a function (0: at module level)
     col: int = 0
+    # The arguments that are references, not values (``self.on_data``, a function's name): by
+    # position, and by keyword. A callee that calls its parameter runs what they name.
+    ref_args: List[int] = field(default_factory=list)
+    ref_keywords: List[str] = field(default_factory=list)
+
+    def argument(self, position: int, name: str) -> str:
+        """What the call passes for a parameter at ``position`` (-1: keyword-only) named ``name``."""
+        return self.args[position] if 0 <= position < len(self.args) else self.keywords.get(name, "")
+
+    def reference(self, position: int, name: str) -> str:
+        """The dotted name of what the call passes for that parameter, when it passes a reference."""
+        by_position = 0 <= position < len(self.args)
+        if (position in self.ref_args) if by_position else (name in self.ref_keywords):
+            return self.argument(position, name)
+        return ""
 
 
 NONE = "None"
