@@ -43,6 +43,7 @@ Schema of a family file (user ``[[tool.offload.blocking-calls]]`` entries use th
     "select.select" = { position = 3, keyword = "timeout", not-zero = true }  # 0 polls
     "json.load" = { position = 0, keyword = "fp", type = "io.IOBase" }       # only on a real file
     "fcntl.flock" = { position = 1, keyword = "operation", unless = "LOCK_NB" }
+    "pandas.read_csv" = { position = 0, keyword = "filepath_or_buffer", path = true }  # a path or a file
 """
 from __future__ import annotations
 
@@ -80,7 +81,7 @@ STATEMENT_MESSAGE = "blocking `{statement}` in async function `{function}`; {adv
 FILE_KEYS = {"family", "title", "rule", "returns", "attributes", "aliases", "arguments", "elements", "on-loop"}
 ON_LOOP_KEYS = {"framework", "subclass-of", "methods", "decorators", "callbacks", "advice"}
 DEFAULT_LOOP_ADVICE = "move the blocking work to a thread"
-ARGUMENT_KEYS = {"position", "keyword", "type", "not-zero", "unless"}
+ARGUMENT_KEYS = {"position", "keyword", "type", "not-zero", "unless", "path"}
 # User entries without a code join this rule.
 CUSTOM_CODE = "BLK190"
 
@@ -135,6 +136,9 @@ class ArgumentCondition:
     a missing argument waits forever, so it stays a finding. ``type``: only an argument of that
     type blocks (``json.load`` on a file object, not on ``io.StringIO``); a missing or unknown
     one is silence. ``unless``: a flag named in the argument makes it non-blocking (``LOCK_NB``).
+    ``path``: only an argument that names a file blocks, a path (a string, ``pathlib.Path``) or a
+    file object (``pandas.read_csv("a.csv")``, not ``pandas.read_csv(io.StringIO(text))``); a
+    missing or unknown one is silence.
     """
 
     position: Optional[int]
@@ -142,6 +146,7 @@ class ArgumentCondition:
     type: str = ""
     not_zero: bool = False
     unless: str = ""
+    path: bool = False
 
 
 class CallbackSlot(NamedTuple):
@@ -376,11 +381,12 @@ def _as_condition(data: object, where: str) -> ArgumentCondition:
     if not isinstance(keyword, str) or (position is None and not keyword):
         raise CatalogError(f"{where}: 'keyword' must be a string (required without 'position')")
     kind, unless, not_zero = value.get("type", ""), value.get("unless", ""), value.get("not-zero", False)
-    if not isinstance(kind, str) or not isinstance(unless, str) or type(not_zero) is not bool:
-        raise CatalogError(f"{where}: 'type' and 'unless' must be strings, 'not-zero' a boolean")
-    if not (kind or unless or not_zero):
-        raise CatalogError(f"{where}: one of 'type', 'unless' or 'not-zero' is required")
-    return ArgumentCondition(position, keyword, kind, not_zero, unless)
+    path = value.get("path", False)
+    if not isinstance(kind, str) or not isinstance(unless, str) or type(not_zero) is not bool or type(path) is not bool:
+        raise CatalogError(f"{where}: 'type' and 'unless' must be strings, 'not-zero' and 'path' booleans")
+    if not (kind or unless or not_zero or path):
+        raise CatalogError(f"{where}: one of 'type', 'unless', 'not-zero' or 'path' is required")
+    return ArgumentCondition(position, keyword, kind, not_zero, unless, path)
 
 
 def parse_on_loop(data: object, where: str) -> LoopEntry:

@@ -63,3 +63,13 @@ def test_examples_follow_the_schema(tmp_path: Path, extra: str, error: str) -> N
 def test_project_entries_cannot_set_catalogue_only_keys(key: str, value: object) -> None:
     with pytest.raises(CatalogError, match="unknown key"):
         extend(load_builtin(), [{"calls": ["mylib.fetch"], key: value}], "blocking-calls")
+
+
+@pytest.mark.parametrize("condition", ['{ position = 0, path = "yes" }', '{ position = 0 }'])
+def test_an_argument_condition_needs_a_boolean_path_or_another_test(tmp_path: Path, condition: str) -> None:
+    with pytest.raises(CatalogError, match="path"):
+        load(tmp_path, extra=f'\n[arguments]\n"pkg.read" = {condition}\n')
+
+
+def test_a_path_condition_loads(tmp_path: Path) -> None:
+    load(tmp_path, extra='\n[arguments]\n"pkg.read" = { position = 0, keyword = "fp", path = true }\n')

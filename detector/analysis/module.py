@@ -951,7 +951,24 @@ def _arguments_say_nonblocking(node: cst.Call, target: str, resolver: Resolver, 
     if condition.type:
         found = resolver.value(value, scope) if value is not None else None
         return found is None or found.kind != "inst" or resolver.catalog.canonical(found.name) != condition.type
+    if condition.path:
+        return value is None or not _names_a_file(value, resolver, scope)
     return False
+
+
+# What a ``path`` argument condition takes for a file: a path, or an open file object. An
+# in-memory buffer (``io.BytesIO``), a list of lines or anything unknown is not.
+_PATH_TYPES = frozenset({"str", "pathlib.Path", "pathlib.PurePath", "os.PathLike", "io.IOBase"})
+
+
+def _names_a_file(node: cst.BaseExpression, resolver: Resolver, scope: Scope) -> bool:
+    if isinstance(node, (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString)):
+        return not (isinstance(node, cst.SimpleString) and "b" in node.prefix.lower())  # bytes are data
+    found = resolver.value(node, scope)
+    if found is None or found.kind != "inst":
+        return False
+    name = resolver.catalog.canonical(found.name)
+    return name in _PATH_TYPES or name.startswith("os.path.")
 
 
 def _iteration_target(resolver: Resolver, node: cst.For, scope: Scope) -> Optional[str]:
