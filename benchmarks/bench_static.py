@@ -14,7 +14,14 @@ then times, each in its own subprocess with the running venv's executables:
   * ``flake8 --select ASYNC2``               flake8-async's blocking-call rules
   * ``ruff check --select ASYNC --no-cache``
 
-and prints files, lines, wall and CPU time, peak memory and the ratios. offload always
+and prints files, lines, wall and CPU time, peak memory and the ratios.
+
+With ``--dependencies`` it measures instead what following calls into installed libraries costs,
+on the projects of ``dependency_corpus.py`` (each with its dependencies in its own venv, every
+version pinned; built from PyPI into the workdir, or ``--project NAME=SOURCE:VENV`` for ones at
+hand): per project, cold (``--no-cache``) and warm, with ``--no-follow-dependencies`` and with
+``--python VENV``, and the user cache's effect: the first run of a project whose libraries an
+earlier project put in the user cache (project cache empty, user cache filled). offload always
 follows calls through sync helpers across modules (BLK200); the other two check each call
 on its own. Runs are repeated (``--repeat``, ``--cold-repeat``; flake8 runs once) and the
 median is shown. Peak memory is
@@ -43,7 +50,7 @@ import time
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Tuple
 
 HERE = Path(__file__).resolve().parent
 BIN = Path(sys.executable).parent
@@ -216,11 +223,21 @@ def main() -> None:
     parser.add_argument("--corpus", type=Path, help="benchmark a copy of this directory instead of the PyPI projects")
     parser.add_argument("--touch", help=f"file to edit, relative to the corpus (default: {TOUCHED}, "
                         "or the largest file)")
+    parser.add_argument("--dependencies", action="store_true",
+                        help="measure following calls into installed libraries (dependency_corpus.py)")
+    parser.add_argument("--project", action="append", default=[], metavar="NAME=SOURCE:VENV",
+                        help="with --dependencies: a project at hand and its venv, instead of building them")
     args = parser.parse_args()
 
-    ensure_tools()
+    if not args.dependencies:
+        ensure_tools()
+    elif not (BIN / "offload").exists():
+        sys.exit(f"offload is not installed in {BIN.parent}: pip install -e . first")
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="offload-bench-"))
     try:
+        if args.dependencies:
+            report_dependencies(dependency_projects(args.project, workdir), workdir, args)
+            return
         corpus = copy_corpus(args.corpus, workdir) if args.corpus else build_corpus(workdir)
         report(corpus, args)
     finally:
@@ -314,6 +331,91 @@ def report(corpus: Path, args) -> None:
     print(f"offload warm, one file edited:       {edited.wall:6.2f} s        (target < 1 s)")
     peak = max(row.peak for row in (cold, cold_write, warm, edited))
     print(f"offload peak memory (process tree):  {peak / 2**20:6.0f} MB       (target < 500 MB)")
+
+
+# -- following dependencies -------------------------------------------------------------------
+def dependency_projects(given: Sequence[str], workdir: Path) -> Dict[str, Tuple[Path, Path]]:
+    """name -> (a copy of the project's code, its venv): the ``--project`` ones, else the corpus built."""
+    if not given:
+        sys.path.insert(0, str(HERE))
+        import dependency_corpus  # benchmarks/ is not a package
+
+        built = dependency_corpus.build(workdir)
+    else:
+        built = {}
+        for spec in given:
+            name, _, rest = spec.partition("=")
+            source, _, venv = rest.rpartition(":")
+            if not (name and source and venv):
+                sys.exit(f"--project {spec!r}: expected NAME=SOURCE:VENV")
+            built[name] = (Path(source), Path(venv))
+    return {name: (copy_corpus(source, workdir / "copies" / name), venv) for name, (source, venv) in built.items()}
+
+
+def report_dependencies(projects: Dict[str, Tuple[Path, Path]], workdir: Path, args) -> None:
+    base = dict(os.environ)
+    base.pop("PYTHONDONTWRITEBYTECODE", None)
+    base.pop("VIRTUAL_ENV", None)
+    base["NO_COLOR"] = "1"
+    offload = [str(BIN / "offload"), "check", "--exit-zero", "-q", "--output-format", "json"]
+    if args.jobs:
+        offload += ["--jobs", str(args.jobs)]
+    subprocess.run([str(BIN / "offload"), "--version"], env=base, capture_output=True)
+    load_before = os.getloadavg()
+    print(f"offload: {' '.join(subprocess.run([str(BIN / 'offload'), '--version'], capture_output=True, text=True).stdout.split())}")
+    header = (f"{'project':<16} {'files':>6} {'lines':>8} {'cold s':>8} {'cold+deps':>9} {'warm s':>8} "
+              f"{'warm+deps':>9} {'2nd proj':>8} {'findings':>8} {'+deps':>6}")
+    rows = []
+    for name, (corpus, venv) in projects.items():
+        caches = workdir / "user-caches" / name
+        without = dict(base, XDG_CACHE_HOME=str(caches / "without"))
+        following = dict(base, XDG_CACHE_HOME=str(caches / "with"))
+        plain = offload + ["--no-follow-dependencies", "."]
+        deps = offload + ["--python", str(venv), "."]
+
+        def median(command: List[str], env: Dict[str, str], times: int, before=None) -> Run:
+            runs = []
+            for _ in range(times):
+                if before is not None:
+                    before()
+                runs.append(run_once(command, corpus, env))
+            return sorted(runs, key=lambda r: r.wall)[len(runs) // 2]
+
+        def drop_project_cache() -> None:
+            shutil.rmtree(corpus / ".offload_cache", ignore_errors=True)
+
+        def drop_all_caches() -> None:
+            drop_project_cache()
+            shutil.rmtree(caches / "with", ignore_errors=True)
+
+        cold = median(plain[:-1] + ["--no-cache", "."], without, args.cold_repeat)
+        cold_deps = median(deps[:-1] + ["--no-cache", "."], following, args.cold_repeat)
+        drop_project_cache()
+        run_once(plain, corpus, without)  # writes the project cache
+        warm = median(plain, without, args.repeat)
+        drop_all_caches()
+        run_once(deps, corpus, following)  # writes the project cache and the user cache
+        warm_deps = median(deps, following, args.repeat)
+        # Another project using the same libraries: its own cache empty, the user cache filled.
+        second = median(deps, following, args.repeat, drop_project_cache)
+        files = sorted(corpus.rglob("*.py"))
+        found = len(json.loads(warm.output or "[]"))
+        found_deps = len(json.loads(warm_deps.output or "[]"))
+        rows.append((name, len(files), count_lines(corpus), cold, cold_deps, warm, warm_deps, second, found, found_deps))
+    load_after = os.getloadavg()
+    print(f"machine: {os.cpu_count()} cores; load average {load_before[0]:.2f} before, {load_after[0]:.2f} after")
+    print(f"runs: cold {args.cold_repeat}, warm {args.repeat} (median wall time shown)")
+    print()
+    print(header)
+    print("-" * len(header))
+    for name, files, lines, cold, cold_deps, warm, warm_deps, second, found, found_deps in rows:
+        print(f"{name:<16} {files:>6} {lines:>8,} {cold.wall:>8.2f} {cold_deps.wall:>9.2f} {warm.wall:>8.2f} "
+              f"{warm_deps.wall:>9.2f} {second.wall:>8.2f} {found:>8} {found_deps:>6}")
+    print()
+    for name, _, _, cold, cold_deps, warm, warm_deps, second, _, _ in rows:
+        print(f"{name:<16} cold with deps {cold_deps.wall / cold.wall:5.2f}x (target <= 2x); "
+              f"warm with deps {warm_deps.wall / warm.wall:5.2f}x (target <= 1.5x); "
+              f"second project {second.wall / cold.wall:5.2f}x of cold without deps")
 
 
 if __name__ == "__main__":
