@@ -557,3 +557,27 @@ def test_a_project_base_method_calling_an_override_on_self_is_followed(tmp_path:
     found = _check(root, tmp_path / "none", follow_dependencies=False)
     assert [f.split(":")[:2] for f in found] == [["22", "BLK200"], ["24", "BLK200"]]
     assert "through Job.run -> Slow.step" in found[0]
+
+
+def test_a_callback_handed_to_a_library_from_sync_code_the_loop_runs(tmp_path: Path) -> None:
+    venv = tmp_path / "env"
+    _install(venv, CALLBACKS, {"cblib-0.3": "cblib"})
+    root = _project(tmp_path, """
+        import asyncio
+        import cblib
+
+        class Reader(asyncio.Protocol):
+            def data_received(self, data):
+                cblib.run(self.parse, data)
+                cblib.run(self.keep, data)
+
+            def parse(self, data):
+                with open(data) as f:
+                    return f.read()
+
+            def keep(self, data):
+                self.data = data
+        """)
+    found = _check(root, venv)
+    assert [f.split(":")[:2] for f in found] == [["7", "BLK304"]]
+    assert "through" not in found[0] and "reaches `open()`" in found[0]

@@ -12,6 +12,7 @@ from detector.analysis.checks import CallSite, Scan, check
 from detector.analysis.chains import hop, reached
 from detector.analysis.findings import shown, suppressed
 from detector.analysis.fixpolicy import joined
+from detector.analysis.handed import handed_chain
 from detector.analysis.project import FunctionTarget, RuleTarget, callee
 from detector.analysis.summary import (
     ACCESS, AWAITED, FAN_OUT, KEYWORDS, OFFLOAD_ARG, STATEMENT, STATEMENT_FORM, STORED, WITH_ITEM, CallRecord,
@@ -133,6 +134,9 @@ def blocking_call_in_loop_callback(scan: Scan) -> Iterator[Finding]:
             if call.flags & (AWAITED | ACCESS | OFFLOAD_ARG):
                 continue
             reason = _blocking_reason(scan, call)
+            if reason is None:  # the callee runs blocking project code the call hands it
+                inside = handed_chain(scan.project, scan.chains, run.module, call)
+                reason = ("BLK200", inside) if inside is not None else None
             if reason is None or suppressed(run.module, call, ("BLK304", reason[0])):
                 continue
             chain = (hop(run.module, run.function, call),) + reason[1] if reason[1] else ()
