@@ -581,3 +581,23 @@ def test_a_callback_handed_to_a_library_from_sync_code_the_loop_runs(tmp_path: P
     found = _check(root, venv)
     assert [f.split(":")[:2] for f in found] == [["7", "BLK304"]]
     assert "through" not in found[0] and "reaches `open()`" in found[0]
+
+
+def test_an_awaited_base_coroutine_that_blocks_the_same_way_for_every_subclass_is_reported_once(tmp_path: Path) -> None:
+    """The base coroutine's own body has the finding; its callers through a subclass add nothing."""
+    root = _project(tmp_path, """
+        import os
+
+        class Handler:
+            async def prepare(self):
+                self.check()
+
+            def check(self):
+                return os.path.exists("x")
+
+        class Page(Handler):
+            async def prepare(self):
+                await super().prepare()
+        """)
+    found = _check(root, tmp_path / "none", follow_dependencies=False)
+    assert [f.split(":")[:2] for f in found] == [["6", "BLK200"]]

@@ -89,7 +89,9 @@ def _inside(project: Project, chains: Dict[int, Chain], function: FunctionSummar
         override = _runnable(project, project.class_member(receiver, attr, 0, set()), call)
         if override is None:
             continue
-        if id(override) in chains:
+        resolved = project.resolve(call.target)
+        inherited = isinstance(resolved, FunctionTarget) and resolved.function is override
+        if id(override) in chains and not inherited:  # what the call runs here is not what it runs in its class
             return (hop(module, function, call),) + chains[id(override)]
         deeper = _inside(project, chains, override, None, receiver, depth + 1)
         if deeper is not None:
