@@ -3,6 +3,7 @@
 Schema of a family file (user ``[[tool.offload.blocking-calls]]`` entries use the ``[[rule]]`` part):
 
     family = "files"                  # one file per family
+    models = ["yaml"]                 # installed packages the entries describe whole: never read
     [[rule]]
     code = "BLK130"                   # BLK + 3 digits
     name = "blocking-open"            # kebab-case, unique
@@ -78,7 +79,8 @@ EXAMPLE_REF = re.compile(r"^\{(invalid|valid|fixed)\[(\d+)\]\}$", re.M)
 CALL_MESSAGE = "blocking call `{call}()` in async function `{function}`{platform}; {advice}"
 # The message of a statement that blocks (``for line in f``, ``import x``): never a call.
 STATEMENT_MESSAGE = "blocking `{statement}` in async function `{function}`; {advice}"
-FILE_KEYS = {"family", "title", "rule", "returns", "attributes", "aliases", "arguments", "elements", "on-loop"}
+FILE_KEYS = {"family", "title", "models", "rule", "returns", "attributes", "aliases", "arguments", "elements",
+             "on-loop"}
 ON_LOOP_KEYS = {"framework", "subclass-of", "methods", "decorators", "callbacks", "advice"}
 DEFAULT_LOOP_ADVICE = "move the blocking work to a thread"
 ARGUMENT_KEYS = {"position", "keyword", "type", "not-zero", "unless", "path"}
@@ -187,6 +189,8 @@ class Catalog:
     arguments: Dict[str, ArgumentCondition] = field(default_factory=dict)
     elements: Dict[str, str] = field(default_factory=dict)  # iterating a Type gives these
     on_loop: Tuple[LoopEntry, ...] = ()
+    # Installed packages whose blocking API the entries describe whole: never read from site-packages.
+    models: FrozenSet[str] = frozenset()
     # Derived lookups, rebuilt by ``_index``.
     _exact: Dict[str, str] = field(default_factory=dict, repr=False)
     _wildcard: Dict[str, str] = field(default_factory=dict, repr=False)
@@ -252,10 +256,6 @@ class Catalog:
         """The type of what iterating an instance of ``owner_type`` gives (``os.DirEntry``)."""
         return self.elements.get(self.canonical(owner_type))
 
-    def roots(self) -> FrozenSet[str]:
-        """First components of every catalogued name: a cheap pre-filter for modules."""
-        names = list(self._exact) + list(self._wildcard) + list(self.returns) + list(self.aliases)
-        return frozenset(name.split(".", 1)[0] for name in names)
 
     def _index(self) -> "Catalog":
         exact: Dict[str, str] = {}
@@ -436,6 +436,7 @@ def _merge_file(catalog: Catalog, data: Mapping[str, Any], where: str) -> None:
     if unknown:
         raise CatalogError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
     family = data.get("family") or Path(where).stem
+    catalog.models |= frozenset(_as_str_list(data.get("models", []), f"{where}: models"))
     for i, entry in enumerate(data.get("rule", [])):
         rule = parse_rule(entry, family, f"{where}: rule[{i}]")
         if rule.code in catalog.rules:

@@ -601,3 +601,21 @@ def test_an_awaited_base_coroutine_that_blocks_the_same_way_for_every_subclass_i
         """)
     found = _check(root, tmp_path / "none", follow_dependencies=False)
     assert [f.split(":")[:2] for f in found] == [["6", "BLK200"]]
+
+
+def test_a_package_with_a_few_catalogue_entries_is_still_read(tmp_path: Path) -> None:
+    """tornado's render() is catalogued; the rest of tornado is read like any library."""
+    venv = tmp_path / "env"
+    _install(venv, {
+        "tornado/__init__.py": "",
+        "tornado/netutil.py": "import socket\n\ndef bind_sockets(port):\n    return socket.getaddrinfo(None, port)\n",
+    }, {"tornado-6.6.1": "tornado"})
+    root = _project(tmp_path, """
+        from tornado import netutil
+
+        async def main():
+            netutil.bind_sockets(80)
+        """)
+    found = _check(root, venv)
+    assert [f.split(":")[:2] for f in found] == [["5", "BLK200"]]
+    assert "site-packages/tornado/netutil.py:4 (tornado 6.6.1)" in found[0]

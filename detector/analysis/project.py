@@ -104,8 +104,9 @@ class Project:
         self._library_roots: Set[str] = set()
         self._library_labels: Dict[str, str] = {}  # display path -> "distribution version"
         self._tried: Set[str] = set()
-        # Catalogued packages (requests, httpx, ...) are known by their catalogue entries, not read.
-        self._catalogued = catalog.roots()
+        # Packages the catalogue models whole (requests, httpx, ...) are known by their entries, not
+        # read; one with a few entries only (tornado's render()) is read, its entries matched first.
+        self._catalogued = catalog.models
         # Modules some file imports at module level: an ``import`` of them in a function body
         # finds them in ``sys.modules`` (the program imported that file first, or will).
         self.imported: FrozenSet[str] = frozenset().union(*(summary.imports for summary in self.summaries))
