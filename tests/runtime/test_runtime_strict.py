@@ -133,6 +133,15 @@ async def on_loop(call, ctx):
     call(ctx)  # strict-fix-site
 
 
+def call_repeatedly(loop_kind, call, ctx, times: int) -> None:
+    """``call`` made ``times`` times from one coroutine on a ``loop_kind`` loop."""
+    async def main():
+        for _ in range(times):
+            await on_loop(call, ctx)
+
+    run(loop_kind, main())
+
+
 def only(log, event=None):
     calls = [c for c in log.list() if event is None or c.event == event]
     assert len(calls) == 1, [(c.event, c.user_frame) for c in log.list()]
@@ -273,11 +282,7 @@ def test_non_blocking_socket_and_fd_open_and_zero_timeouts_are_silent(loop_kind,
 
 # -- dedup, wrapped waits, allow-list --------------------------------------------------------------
 def test_one_record_per_site_with_a_count(loop_kind, ctx, log):
-    async def main():
-        for _ in range(3):
-            await on_loop(call_listdir, ctx)
-
-    run(loop_kind, main())
+    call_repeatedly(loop_kind, call_listdir, ctx, 3)
     reported = only(log)
     assert reported.count == 3
     assert reported.events == {"os.listdir": 3}
@@ -289,11 +294,7 @@ def test_a_site_stays_one_record_once_the_interpreter_specialises_its_call(loop_
     def list_the_directory(ctx):
         os.listdir(ctx.dir)
 
-    async def main():
-        for _ in range(100):
-            await on_loop(list_the_directory, ctx)
-
-    run(loop_kind, main())
+    call_repeatedly(loop_kind, list_the_directory, ctx, 100)
     reported = only(log)
     assert reported.count == 100
     assert reported.user_frame.function.endswith("list_the_directory")
