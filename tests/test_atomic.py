@@ -12,6 +12,7 @@ import pytest
 
 from detector import atomic
 
+from offload_cli import invoke_offload
 from offload_cli import run_offload as offload
 
 BLOCKING = "import asyncio, time\n\n\nasync def handler():\n    time.sleep(1)\n"
@@ -145,7 +146,7 @@ def test_fix_writes_a_symlinks_target_and_keeps_hard_links(project: Path, tmp_pa
     (project / "link.py").symlink_to("../shared/common.py")
     (project / "hard.py").write_text(BLOCKING)
     os.link(project / "hard.py", project / "hard-alias.py")
-    result = offload("check", "--no-cache", "--fix", "link.py", "hard.py", cwd=project)
+    result = invoke_offload("check", "--no-cache", "--fix", "link.py", "hard.py", cwd=project)
     assert result.returncode == 0, result.stderr
     assert (project / "link.py").is_symlink()
     for fixed in (shared / "common.py", project / "hard.py", project / "hard-alias.py"):
@@ -157,7 +158,7 @@ def test_fix_refuses_a_read_only_file(project: Path):
     ro = project / "ro.py"
     ro.write_text(BLOCKING)
     ro.chmod(0o444)
-    result = offload("check", "--no-cache", "--fix", "ro.py", cwd=project)
+    result = invoke_offload("check", "--no-cache", "--fix", "ro.py", cwd=project)
     assert result.returncode == 2
     assert "ro.py: cannot fix: the file is read-only" in result.stderr
     assert ro.read_text() == BLOCKING

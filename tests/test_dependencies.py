@@ -11,7 +11,7 @@ import pytest
 
 from detector import config as config_module
 from detector.runner import check_paths
-from offload_cli import run_offload
+from offload_cli import invoke_offload
 
 PY = f"python{sys.version_info[0]}.{sys.version_info[1]}"
 
@@ -244,13 +244,13 @@ def test_show_settings_names_the_environment_and_a_bad_python_is_an_error(tmp_pa
     venv = tmp_path / "proj" / ".venv"
     _install(venv, {"lib/__init__.py": ""})
     root = _project(tmp_path, "x = 1\n")
-    shown = run_offload("check", "--show-settings", cwd=root)
+    shown = invoke_offload("check", "--show-settings", cwd=root)
     assert shown.returncode == 0, shown.stderr
     assert "follow-dependencies: true" in shown.stdout
     assert "environment: .venv (.venv/ in the project)" in shown.stdout
-    bad = run_offload("check", "--python", str(tmp_path / "missing"), ".", cwd=root)
+    bad = invoke_offload("check", "--python", str(tmp_path / "missing"), ".", cwd=root)
     assert bad.returncode == 2 and "no site-packages directory" in bad.stderr
-    off = run_offload("check", "--show-settings", "--no-follow-dependencies", cwd=root)
+    off = invoke_offload("check", "--show-settings", "--no-follow-dependencies", cwd=root)
     assert "follow-dependencies: false" in off.stdout and "environment:" not in off.stdout
 
 

@@ -17,11 +17,13 @@ from click.testing import CliRunner
 
 from detector.analysis import module
 from detector.cli import main
+from offload_cli import invoke_offload
 
 APP = "import time\n\n\nasync def handler():\n    time.sleep(1)\n"
 
 
 def offload(cwd: Path, *args: str, timeout: float = 240) -> subprocess.CompletedProcess:
+    """In a process of its own: deep nesting, huge files or worker counts must not take this one down."""
     return subprocess.run([sys.executable, "-m", "detector", *args], cwd=cwd, capture_output=True, text=True,
                           timeout=timeout)
 
@@ -101,7 +103,7 @@ def test_a_file_over_max_file_size_is_blk904_and_other_files_are_reported(tmp_pa
 def test_max_file_size_must_be_a_positive_number_of_bytes(tmp_path: Path):
     root = project(tmp_path, {"app.py": APP})
     (root / "pyproject.toml").write_text("[tool.offload]\nmax-file-size = \"1MB\"\n")
-    done = offload(root, "check", "--no-cache", ".")
+    done = invoke_offload("check", "--no-cache", ".", cwd=root)
     assert done.returncode == 2
     assert "max-file-size: expected a number of bytes" in done.stderr
 
@@ -111,7 +113,7 @@ def test_identifiers_are_compared_as_python_normalises_them(tmp_path: Path):
         "wide.py": "import time\n\nasync def f():\n    \uff54\uff49\uff4d\uff45.sleep(1)\n    time.\uff53leep(2)\n",
         "alias.py": "import time as \uff54\n\nasync def f():\n    t.sleep(1)\n",
     })
-    done = offload(root, "check", "--no-cache", "wide.py", "alias.py")
+    done = invoke_offload("check", "--no-cache", "wide.py", "alias.py", cwd=root)
     assert done.returncode == 1, done.stderr
     assert done.stdout.splitlines() == [
         "alias.py:4:5: BLK100 blocking call `t.sleep()` in async function `f`; use `await asyncio.sleep(1)`",

@@ -12,14 +12,22 @@ from pathlib import Path
 
 import pytest
 
+from offload_cli import invoke_offload
+
 ESC, BEL = "\x1b", "\x07"
 OUR_COLOURS = re.compile("\x1b\\[(?:0|1|2|31|34|36)m")
 
 
 def offload(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    """In a process of its own: how a file name that is not UTF-8 reaches its real standard output."""
     env = dict(os.environ, PYTHONIOENCODING="utf-8")
     return subprocess.run([sys.executable, "-m", "detector", "check", "--no-cache", *args], cwd=cwd, env=env,
                           capture_output=True, timeout=120, stdin=subprocess.DEVNULL)
+
+
+def in_process(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    """The same check in this process: what it prints, as UTF-8 bytes."""
+    return invoke_offload("check", "--no-cache", *args, cwd=cwd, text=False)
 
 
 @pytest.fixture()
@@ -42,7 +50,7 @@ def without_our_colours(output: bytes) -> str:
 
 @pytest.mark.parametrize("color", ["never", "always"])
 def test_control_characters_from_checked_files_are_escaped(project: Path, color: str):
-    result = offload("--color", color, "--show-source", ".", cwd=project)
+    result = in_process("--color", color, "--show-source", ".", cwd=project)
     assert result.returncode == 1, result.stderr
     shown = without_our_colours(result.stdout)
     for unsafe in (ESC, BEL, "\u202e"):
@@ -55,7 +63,7 @@ def test_control_characters_from_checked_files_are_escaped(project: Path, color:
 def test_carets_stay_under_the_call_after_escapes(tmp_path: Path):
     (tmp_path / "pyproject.toml").write_text("[tool.offload]\n")
     (tmp_path / "m.py").write_text(f"import time\n\n\nasync def h():\n    x = '{ESC}'; time.sleep(1)\n")
-    out = offload("--color", "never", "--show-source", "m.py", cwd=tmp_path).stdout.decode().splitlines()
+    out = in_process("--color", "never", "--show-source", "m.py", cwd=tmp_path).stdout.decode().splitlines()
     source, carets = out[2], out[3]
     assert source == "5 |     x = '\\x1b'; time.sleep(1)"
     assert source.index("time.sleep") == carets.index("^")
@@ -63,7 +71,7 @@ def test_carets_stay_under_the_call_after_escapes(tmp_path: Path):
 
 
 def test_github_annotations_escape_control_characters(project: Path):
-    result = offload("--output-format", "github", "esc.py", cwd=project)
+    result = in_process("--output-format", "github", "esc.py", cwd=project)
     assert ESC not in result.stdout.decode() and BEL not in result.stdout.decode()
     assert "\\x1b]0;TITLE\\x07" in result.stdout.decode()
 
@@ -97,7 +105,7 @@ def test_show_source_honours_the_encoding_cookie(tmp_path: Path):
     (tmp_path / "latin1.py").write_bytes(
         '# -*- coding: latin-1 -*-\nimport time\n\n\nasync def handler():\n    x = "\u00e9"; time.sleep(1)  # caf\u00e9\n'
         .encode("latin-1"))
-    out = offload("--color", "never", "--show-source", "latin1.py", cwd=tmp_path).stdout.decode().splitlines()
+    out = in_process("--color", "never", "--show-source", "latin1.py", cwd=tmp_path).stdout.decode().splitlines()
     assert out[2] == '6 |     x = "\u00e9"; time.sleep(1)  # caf\u00e9'
     assert out[3].index("^") == out[2].index("time.sleep")
 
