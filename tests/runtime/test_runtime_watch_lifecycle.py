@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from detector.runtime.session import BOOTSTRAP_DIR
-from runtime_helpers import WATCH, marked, watch
+from runtime_helpers import marked, watch
 
 HUNG = """\
 import asyncio, sys, time
@@ -40,6 +40,18 @@ asyncio.run(main())
 """
 
 
+# offload started as a shell starts a command in the foreground, whatever started these tests:
+# under `nohup` or in a background job SIGHUP or SIGINT is inherited ignored, and the watched
+# command would then ignore the signal that offload passes on to it.
+FOREGROUND_WATCH = [sys.executable, "-c", (
+    "import signal\n"
+    "for signum in (signal.SIGINT, signal.SIGHUP, signal.SIGTERM, signal.SIGUSR1):\n"
+    "    if signal.getsignal(signum) == signal.SIG_IGN:\n"
+    "        signal.signal(signum, signal.default_int_handler if signum == signal.SIGINT else signal.SIG_DFL)\n"
+    "from detector.runtime.cli import watch\n"
+    "watch()\n")]
+
+
 class Running:
     """`offload watch` in a session of its own, so that a signal reaches offload alone."""
 
@@ -50,7 +62,7 @@ class Running:
         self.report = tmp_path / "report.json"
         env = dict(os.environ, TMPDIR=str(self.temp))
         self.process = subprocess.Popen(
-            WATCH + ["--report", str(self.report), *options, "--", sys.executable, "prog.py"],
+            FOREGROUND_WATCH + ["--report", str(self.report), *options, "--", sys.executable, "prog.py"],
             cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
         )
         self.output = {"stdout": b"", "stderr": b""}
