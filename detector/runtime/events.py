@@ -131,6 +131,11 @@ class Culprit:
     coroutine_frame: Optional[Frame]
     samples: int
     share: float  # of all the stall's samples
+    # Seconds of the stall its samples stand for (each sample counts from halfway to the
+    # previous one to halfway to the next), and why that callback took them (None where
+    # the platform cannot read the loop thread's CPU clock).
+    duration: Optional[float] = None
+    verdict: Optional[str] = None
 
     def to_dict(self) -> Dict[str, Any]:
         return {
@@ -139,6 +144,8 @@ class Culprit:
             "coroutine_frame": self.coroutine_frame.to_dict() if self.coroutine_frame else None,
             "samples": self.samples,
             "share": round(self.share, 3),
+            "duration": None if self.duration is None else round(self.duration, 6),
+            "verdict": self.verdict,
         }
 
     @classmethod
@@ -149,6 +156,8 @@ class Culprit:
             coroutine_frame=frame_or_none(data.get("coroutine_frame")),
             samples=_int(data.get("samples", 0)),
             share=_number(data.get("share", 0.0)),
+            duration=_optional(data.get("duration"), float),
+            verdict=_optional(data.get("verdict"), str),
         )
 
 

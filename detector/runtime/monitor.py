@@ -90,13 +90,8 @@ class Clocks:
     def peek(self) -> Reading:
         """The same as ``read()``, from another thread."""
         now = _monotonic()
-        cpu: Optional[float] = None
+        cpu = self.thread_cpu()
         runnable: Optional[float] = None
-        if self.cpu_clock is not None:
-            try:
-                cpu = time.clock_gettime(self.cpu_clock)
-            except OSError:
-                cpu = None
         fd = self.fd
         if fd is not None:
             try:
@@ -105,6 +100,16 @@ class Clocks:
             except (OSError, ValueError):
                 runnable = None
         return now, cpu, runnable
+
+    def thread_cpu(self) -> Optional[float]:
+        """The loop thread's CPU time, from another thread (unlike ``peek()``, a clock read
+        that never lets the GIL go)."""
+        if self.cpu_clock is None:
+            return None
+        try:
+            return time.clock_gettime(self.cpu_clock)
+        except OSError:
+            return None
 
     def close(self) -> None:
         if self.fd is not None:

@@ -29,7 +29,7 @@ CALLBACK_RUNNERS: Set[CodeType] = set()
 
 
 class Sample:
-    __slots__ = ("stack", "inside", "root", "task", "gil_wait", "coroutine")
+    __slots__ = ("stack", "inside", "root", "task", "gil_wait", "coroutine", "at", "cpu")
 
     def __init__(self, stack: Tuple[Location, ...], inside: int, root: Optional[Root], task: Optional[str]) -> None:
         self.stack = stack  # (code, f_lasti), innermost first
@@ -38,6 +38,11 @@ class Sample:
         self.task = task
         self.gil_wait = 0.0  # how late the watchdog woke up for this sample
         self.coroutine: Optional[Location] = None  # (code, f_lasti) of the innermost coroutine in the callback
+        # When it was taken (monotonic) and the loop thread's CPU time then (None where the
+        # platform cannot read another thread's CPU clock): how long each callback of a
+        # stall ran, and whether it was working or waiting meanwhile.
+        self.at = 0.0
+        self.cpu: Optional[float] = None
 
     @property
     def location(self) -> Optional[Location]:
@@ -46,11 +51,16 @@ class Sample:
 
 
 def take(frame: Optional[FrameType], kinds: FileKinds, task: Optional[asyncio.Task[Any]]) -> Sample:
-    """Walk ``frame`` outwards; find the callback the loop is running and its outermost frame."""
+    """Walk ``frame`` outwards; find the callback the loop is running and its outermost frame.
+
+    The frames are read first and classified afterwards: classifying a file seen for the
+    first time touches the file system, which lets other threads take the GIL, and a loop
+    thread that runs on meanwhile changes the frames still to be read (a look right after a
+    C call that held the GIL would then miss the call's line).
+    """
     stack: List[Location] = []
+    callback: List[Tuple[CodeType, int, int]] = []  # (code, f_lasti, id of the frame), innermost first
     inside: Optional[int] = None  # depth of the innermost dispatcher
-    root: Optional[Tuple[CodeType, int]] = None
-    coroutine: Optional[Location] = None
     depth = 0
     f = frame
     while f is not None and depth < WALK_LIMIT:
@@ -58,30 +68,38 @@ def take(frame: Optional[FrameType], kinds: FileKinds, task: Optional[asyncio.Ta
         if inside is None:
             if code in DISPATCHERS:
                 inside = depth
-            elif kinds.kind(code.co_filename) not in (LOOP, OFFLOAD):
-                # Outermost so far. The frame stays alive while its callback runs,
-                # so (code, id) names one call.
-                root = (code, id(f))
-                if coroutine is None and is_async_code(code) and kinds.kind(code.co_filename) == USER:
-                    coroutine = (code, f.f_lasti)
+            else:
+                callback.append((code, f.f_lasti, id(f)))
+        elif depth >= MAX_DEPTH:
+            break
         if depth < MAX_DEPTH:
             stack.append((code, f.f_lasti))
         depth += 1
         f = f.f_back
-    task_id = id(task) if task is not None else None
-    if inside is None:
-        root = None  # not (or no longer) running one of our loops
-    elif root is None and inside == 0 and stack[0][0] in CALLBACK_RUNNERS:
-        root = (stack[0][0], id(frame))
-        inside = 1
+    f = None
     name = None
     if task is not None:
         try:
             name = task.get_name()
         except Exception:
             name = None
-    if root is None or inside is None:  # (no dispatcher: no root either)
+    if inside is None:  # not (or no longer) running one of our loops
         return Sample(tuple(stack), 0, None, name)
-    sample = Sample(tuple(stack), min(inside, len(stack)), (task_id,) + root, name)
+    root: Optional[Tuple[CodeType, int]] = None
+    coroutine: Optional[Location] = None
+    for code, lasti, ident in callback:
+        kind = kinds.kind(code.co_filename)
+        if kind in (LOOP, OFFLOAD):
+            continue
+        # Outermost so far. The frame stays alive while its callback runs, so (code, id) names one call.
+        root = (code, ident)
+        if coroutine is None and kind == USER and is_async_code(code):
+            coroutine = (code, lasti)
+    if root is None and inside == 0 and stack[0][0] in CALLBACK_RUNNERS:
+        root = (stack[0][0], id(frame))
+        inside = 1
+    if root is None:
+        return Sample(tuple(stack), 0, None, name)
+    sample = Sample(tuple(stack), min(inside, len(stack)), (id(task) if task is not None else None,) + root, name)
     sample.coroutine = coroutine
     return sample

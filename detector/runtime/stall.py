@@ -5,10 +5,10 @@ import os
 from collections import Counter
 from typing import TYPE_CHECKING, Dict, List, Optional, Tuple
 
-from .events import Culprit, Frame, StallEvent
+from .events import BLOCKING, CALLBACKS, CPU, Culprit, Frame, StallEvent
 from .frames import LOOP, OFFLOAD, USER, FileKinds, is_async_code, make_frame
 from .sampling import Location, Sample
-from .verdict import decide, pick_representative
+from .verdict import culprit_verdict, decide, pick_representative
 
 if TYPE_CHECKING:
     from .monitor import LoopMonitor, Reading
@@ -50,28 +50,63 @@ def _describe(sample: Sample, kinds: FileKinds) -> Tuple[List[Frame], Optional[F
 
 
 MIN_CULPRIT_SHARE = 0.1  # of the samples: less is a glimpse of a callback, not a culprit
+MIN_CULPRITS_COVER = 0.5  # of the samples, by all the culprits together: else many small callbacks
 
 
-def _culprits(samples: List[Sample], chosen: Optional[Sample], kinds: FileKinds) -> List[Culprit]:
-    """Every callback seen in enough samples, the chosen one's first, when there are several."""
-    by_root: Dict[object, List[Sample]] = {}
-    for sample in samples:
+def _time_slices(samples: List[Sample], start: float, end: float) -> List[float]:
+    """Seconds of the stall each sample stands for (``samples`` in the order taken): from
+    halfway to the sample before it to halfway to the one after; the first from the start
+    of the stall, the last to its end."""
+    times = [min(end, max(start, sample.at)) for sample in samples]
+    bounds = [start] + [(a + b) / 2 for a, b in zip(times, times[1:])] + [end]
+    return [max(0.0, high - low) for low, high in zip(bounds, bounds[1:])]
+
+
+def _cpu_share(ordered: List[Sample], indexes: List[int]) -> Optional[float]:
+    """The loop thread's CPU-time share between consecutive samples of one callback
+    (``indexes`` into ``ordered``, all the stall's samples in the order taken)."""
+    wall = cpu = 0.0
+    for first, second in zip(indexes, indexes[1:]):
+        if second != first + 1:
+            continue  # another callback ran in between
+        before, after = ordered[first], ordered[second]
+        if before.cpu is None or after.cpu is None:
+            return None
+        wall += after.at - before.at
+        cpu += max(0.0, after.cpu - before.cpu)
+    return min(1.0, cpu / wall) if wall > 0 else None
+
+
+def _culprits(samples: List[Sample], chosen: Optional[Sample], kinds: FileKinds, start: float,
+              end: float) -> List[Culprit]:
+    """Every callback seen in enough samples, the chosen one's first, when a few of them
+    make up the stall: each with the part of the stall its samples stand for and a verdict
+    of its own (a ``time.sleep`` followed by a CPU loop in the next task is a blocking call
+    and a CPU-bound one, not one stall of either kind)."""
+    ordered = sorted(samples, key=lambda sample: sample.at)
+    slices = _time_slices(ordered, start, end)
+    by_root: Dict[object, List[int]] = {}
+    for index, sample in enumerate(ordered):
         if sample.root is not None:
-            by_root.setdefault(sample.root, []).append(sample)
-    kept = [group for group in by_root.values()
-            if len(group) >= 2 and len(group) >= MIN_CULPRIT_SHARE * len(samples)]
-    if len(kept) < 2:
+            by_root.setdefault(sample.root, []).append(index)
+    kept = [indexes for indexes in by_root.values()
+            if len(indexes) >= 2 and len(indexes) >= MIN_CULPRIT_SHARE * len(samples)]
+    if len(kept) < 2 or sum(map(len, kept)) < MIN_CULPRITS_COVER * len(samples):
         return []
     first = chosen.root if chosen is not None else None
-    kept.sort(key=lambda group: (group[0].root != first, -len(group)))
+    seconds = {id(indexes): sum(slices[i] for i in indexes) for indexes in kept}
+    kept.sort(key=lambda indexes: (ordered[indexes[0]].root != first, -seconds[id(indexes)]))
     out: List[Culprit] = []
-    for group in kept:
+    for indexes in kept:
+        group = [ordered[i] for i in indexes]
         representative = pick_representative(group)
         if representative is None:  # never for a group of two or more
             continue
         _, user, innermost, coroutine = _describe(representative, kinds)
         out.append(Culprit(task=representative.task, frame=user or innermost, coroutine_frame=coroutine,
-                           samples=len(group), share=len(group) / len(samples)))
+                           samples=len(group), share=len(group) / len(samples),
+                           duration=round(seconds[id(indexes)], 6),
+                           verdict=culprit_verdict(_cpu_share(ordered, indexes))))
     return out
 
 
@@ -89,6 +124,11 @@ def build(mon: LoopMonitor, due: float, before: Reading, end: Reading, samples: 
     coroutine: Optional[Frame] = None
     if chosen is not None:
         stack, user, innermost, coroutine = _describe(chosen, kinds)
+    culprits = _culprits(samples, chosen, kinds, due, end[0])
+    if culprits and culprits[0].verdict is not None and verdict in (BLOCKING, CPU, CALLBACKS):
+        # Several callbacks made the stall: the clocks over all of it mix their causes; the
+        # stall is named after its own (first) callback, and so is its verdict.
+        verdict = culprits[0].verdict
     return StallEvent(
         duration=round(end[0] - due, 6),
         started_at=round(mon.wall_offset + due, 6),
@@ -105,7 +145,7 @@ def build(mon: LoopMonitor, due: float, before: Reading, end: Reading, samples: 
         coroutine_frame=coroutine,
         stack=stack,
         seen=_seen(samples, kinds),
-        culprits=_culprits(samples, chosen, kinds),
+        culprits=culprits,
         ongoing=ongoing,
     )
 

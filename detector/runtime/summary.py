@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Optional, Union
 
 from detector.display import display_path, printable
 
-from .events import VERDICTS, Frame, StallEvent
+from .events import VERDICTS, Culprit, Frame, StallEvent
 from .tally import Site, Tally
 
 if TYPE_CHECKING:
@@ -52,10 +52,29 @@ def _details(stall: StallEvent, cwd: Optional[str]) -> List[str]:
     fix = stall.coroutine_frame
     if fix is not None and fix != site:
         lines.append(f"    fix site: {fix.function} at {where(fix, cwd)}: {fix.line.strip()}")
-    for culprit in stall.culprits[1:]:
-        task = f" in task {culprit.task!r}" if culprit.task else ""
-        source = f": {culprit.frame.line.strip()}" if culprit.frame and culprit.frame.line.strip() else ""
-        lines.append(f"    also {where(culprit.frame, cwd)}{task} ({culprit.share:.0%} of the samples){source}")
+    if stall.culprits:
+        lines.append(f"    {len(stall.culprits)} callbacks ran back to back:")
+    for culprit in stall.culprits:
+        lines.extend(_culprit(culprit, cwd))
+    return lines
+
+
+def _culprit(culprit: Culprit, cwd: Optional[str]) -> List[str]:
+    """One callback of a stall that several made: its line, part of the time, verdict, task."""
+    if culprit.duration is not None:
+        parts = [f"about {_ms(culprit.duration)} ({culprit.share:.0%} of the samples)"]
+    else:
+        parts = [f"{culprit.share:.0%} of the samples"]
+    if culprit.verdict:
+        parts.append(f"({VERDICTS.get(culprit.verdict, culprit.verdict)})")
+    if culprit.task:
+        parts.append(f"in task {culprit.task!r}")
+    lines = [f"    - {where(culprit.frame, cwd)}: {' '.join(parts)}"]
+    if culprit.frame is not None and culprit.frame.line.strip():
+        lines.append(f"        {culprit.frame.line.strip()}")
+    fix = culprit.coroutine_frame
+    if fix is not None and fix != culprit.frame:
+        lines.append(f"        fix site: {fix.function} at {where(fix, cwd)}: {fix.line.strip()}")
     return lines
 
 

@@ -82,6 +82,16 @@ def decide(samples: List[Sample], cpu: Optional[float], runnable: Optional[float
     return CALLBACKS, _typical(in_callback) or representative
 
 
+def culprit_verdict(cpu: Optional[float]) -> Optional[str]:
+    """The verdict of one callback among several in a stall, from the loop thread's CPU-time
+    share between that callback's samples: a callback that sleeps or waits uses (almost)
+    none, one that computes uses some however loaded the machine (schedstat cannot be read
+    per sample without letting the GIL go)."""
+    if cpu is None:
+        return None
+    return CPU if cpu >= ON_CPU else BLOCKING
+
+
 def _typical(samples: List[Sample]) -> Optional[Sample]:
     """Many different callbacks: a sample of the code most of them were running.
 

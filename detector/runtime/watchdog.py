@@ -11,7 +11,8 @@ thread is a low-level ``_thread`` thread, outside threading's registry: it never
 shows in ``threading.enumerate()`` (``Watchdog.thread_id`` names it). Between
 stalls it wakes once per probe interval to post the next probe;
 ``sys._current_frames()`` is read only while a probe is overdue, or right after
-the watchdog itself was kept from running (a C call holding the GIL).
+the watchdog itself was kept from running (a C call holding the GIL), before
+anything else.
 """
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ import os
 import sys
 import threading
 import time
-from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Tuple
 
 from . import hooks
 from . import stall as _stall
@@ -169,75 +170,103 @@ class Watchdog:
         gil_wait = 0.0
         target = _monotonic()
         wake = self._wake
-        frames = None
+        looks: Optional[Dict[LoopMonitor, Sample]] = None
         while True:
             try:
                 monitors = self._monitors
                 if not monitors:
-                    frames = None
+                    looks = None
                     wake.acquire()  # parked until a loop starts
                     gil_wait, target = 0.0, _monotonic()
                     self.kinds.refresh_loop_packages()
                     continue
-                next_look = self._check(monitors, gil_wait, target, frames)
-                frames = None  # frames hold their locals: let go at once
+                started = _monotonic()
+                next_look = self._check(monitors, gil_wait, target, looks)
+                looks = None
                 before = _monotonic()
+                half = self._least_threshold / 2
+                if before - started >= half:
+                    # The round itself was kept from running (it let the GIL go to write a stall
+                    # out, and a C call took it): the same as a late wake-up, but only for a loop
+                    # thread found in a callback (a slow disk is no stall of the loop).
+                    gil_wait, target = before - started, started
+                    looks = {monitor: sample for monitor, sample in self._look(monitors, gil_wait).items()
+                             if sample.root is not None}
+                    continue
                 delay = max(0.001, next_look - before)
                 woken = wake.acquire(True, delay)
                 # Waking up late means something kept the GIL (or the CPU) from us. If a C
-                # call on a loop thread held the GIL, that thread is just past the call now:
-                # look at once, before it moves on.
+                # call on a loop thread held the GIL, that thread is just past the call now,
+                # waiting for the GIL we hold: look at once, before anything lets it go.
                 gil_wait = 0.0 if woken else max(0.0, _monotonic() - before - delay)
-                if gil_wait >= self._least_threshold / 2:
-                    frames = sys._current_frames()
                 target = before + delay
+                if gil_wait >= half:
+                    looks = self._look(monitors, gil_wait)
             except Exception as exc:  # the program must go on even if the watchdog cannot
-                frames = None
+                looks = None
                 self._error(f"watchdog: {exc!r}")
                 time.sleep(0.1)
 
+    def _look(self, monitors: List[LoopMonitor], gil_wait: float) -> Dict[LoopMonitor, Sample]:
+        """A sample of every loop thread, now (nothing in it lets the GIL go)."""
+        frames = sys._current_frames()
+        looks: Dict[LoopMonitor, Sample] = {}
+        for monitor in monitors:
+            sample = self._sample(monitor, frames, gil_wait)
+            if sample is not None:
+                looks[monitor] = sample
+        return looks
+
     def _check(self, monitors: List[LoopMonitor], gil_wait: float, target: float,
-               frames: Optional[Dict[int, FrameType]] = None) -> float:
-        """Probe, sample or report each loop as due; return when to look again."""
+               looks: Optional[Dict[LoopMonitor, Sample]] = None) -> float:
+        """Probe, sample or report each loop as due; return when to look again.
+
+        ``looks``: samples taken the moment the watchdog ran again after being kept from it
+        for ``gil_wait`` seconds (``target``: when it meant to run). Every sample is taken
+        before anything that lets the GIL go (describing and reporting stalls reads source
+        files and writes reports), so that no loop thread runs on in the middle.
+        """
         now = _monotonic()
         wake = now + 0.1
+        frames: Optional[Dict[int, FrameType]] = None
+        in_progress: List[Tuple[LoopMonitor, float]] = []
         for monitor in monitors:
-            if monitor.finished:
-                self._finish(monitor)
             if not monitor.active:
                 continue
             due = monitor.due
-            late = gil_wait >= monitor.threshold / 2
+            late = gil_wait >= monitor.threshold / 2 and (looks is None or monitor in looks)
+            look = looks.get(monitor) if looks is not None and late else None
             if not monitor.outstanding:
                 post_at = monitor.answered + monitor.interval
                 if now < post_at:
                     wake = min(wake, post_at)
                     continue
-                sample = None
-                if late:
-                    # Kept from running (GIL held elsewhere)? Then the probe was due when we
-                    # meant to post it: the loop was no more able to run than we were. A C
-                    # call that held the GIL on the loop thread has only just returned:
-                    # the loop is still in the same callback, at (or just after) the call.
-                    if frames is None:
-                        frames = sys._current_frames()
-                    sample = self._sample(monitor, frames, gil_wait)
+                # Kept from running (GIL held elsewhere)? Then the probe was due when we
+                # meant to post it: the loop was no more able to run than we were. The look
+                # taken then says where a C call that held the GIL on the loop thread was made.
                 intended = max(post_at, target) if late else now
-                monitor.post(intended, sample)
+                monitor.post(intended, look)
                 wake = min(wake, now + monitor.interval)
                 continue
             if now - due <= monitor.interval:
                 wake = min(wake, due + monitor.interval)
                 continue
             wake = min(wake, now + monitor.sample_every)
-            if frames is None:
-                frames = sys._current_frames()
-            sample = self._sample(monitor, frames, gil_wait)
+            sample = look
+            if sample is None:
+                if frames is None:
+                    frames = sys._current_frames()
+                sample = self._sample(monitor, frames, gil_wait)
             if sample is not None:
                 monitor.add_sample(sample, due)
             if now - due >= monitor.threshold and now - due >= monitor.ongoing_next(due):
-                self._ongoing(monitor, due)
-        frames = None
+                in_progress.append((monitor, due))
+        frames = None  # frames hold their locals: let go at once
+        for monitor, due in in_progress:
+            self._ongoing(monitor, due)
+        for monitor in monitors:
+            if monitor.finished:
+                self._finish(monitor)
         return wake
 
     def _sample(self, monitor: LoopMonitor, frames: Dict[int, FrameType], gil_wait: float) -> Optional[Sample]:
@@ -247,6 +276,8 @@ class Watchdog:
         try:
             sample = take(frame, self.kinds, _current_task(monitor.loop))
             sample.gil_wait = gil_wait
+            sample.at = _monotonic()
+            sample.cpu = monitor.clocks.thread_cpu()
             return sample
         except Exception as exc:
             self._error(f"sampling failed: {exc!r}")

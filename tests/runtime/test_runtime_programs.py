@@ -118,3 +118,29 @@ def test_loops_in_several_threads_and_loops_created_repeatedly(loop_kind):
     for stall in stalls:
         assert stall["verdict"] == "blocking"
         assert_at(stall["user_frame"], "threads.py", "STALL-THREAD", "time.sleep(seconds)")
+
+
+def test_two_slow_callbacks_back_to_back_are_each_named_with_their_part_and_verdict(loop_kind):
+    report = run("back_to_back.py", loop_kind)
+    merged = [stall for stall in report["stalls"] if stall["culprits"]]
+    assert len(merged) == 1, (report["stalls"], report["_stderr"])
+    (stall,) = merged
+    culprits = {culprit["frame"]["row"]: culprit for culprit in stall["culprits"]}
+    sleep_row, _ = marked(PROGRAMS / "back_to_back.py", "SLEEP")
+    spin_row, _ = marked(PROGRAMS / "back_to_back.py", "SPIN")
+    assert set(culprits) == {sleep_row, spin_row}, stall["culprits"]
+    sleeper, spinner = culprits[sleep_row], culprits[spin_row]
+    assert (sleeper["verdict"], spinner["verdict"]) == ("blocking", "cpu")
+    assert sleeper["task"] != spinner["task"]
+    assert_at(spinner["coroutine_frame"], "back_to_back.py", "COMPUTE", "spin(0.3)")
+    assert 0 < sleeper["duration"] and 0 < spinner["duration"]
+    assert sleeper["duration"] + spinner["duration"] <= stall["duration"] + 1e-6
+    # The stall is named after its first callback, with that callback's verdict.
+    assert stall["verdict"] == stall["culprits"][0]["verdict"]
+    assert stall["user_frame"]["row"] == stall["culprits"][0]["frame"]["row"]
+    # The text names both, each with its part of the time, its own verdict and its task.
+    text = report["_stderr"]
+    assert "2 callbacks ran back to back:" in text, text
+    assert f"- back_to_back.py:{sleep_row}:5: about " in text and "(blocking call) in task 'Task-" in text, text
+    assert f"- back_to_back.py:{spin_row}:" in text and "(CPU-bound) in task 'Task-" in text, text
+    assert "fix site: computes at back_to_back.py:" in text
