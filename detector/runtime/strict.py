@@ -31,7 +31,7 @@ import os
 import sys
 import threading
 from types import CodeType, FrameType, ModuleType
-from typing import Any, Callable, Dict, Iterable, List, Optional, Set, Tuple
+from typing import Any, Callable, Dict, FrozenSet, Iterable, List, Optional, Set, Tuple
 
 from . import hooks
 from .audit_events import AUDITED, FAMILIES
@@ -42,6 +42,9 @@ from .strict_events import StrictCall
 MAX_STACK = 50
 
 _logs: Tuple["StrictLog", ...] = ()  # replaced, never mutated: read by the hook without a lock
+_NOTHING: FrozenSet[str] = frozenset()
+_LISTED: FrozenSet[str] = frozenset(AUDITED)
+_listened: FrozenSet[str] = _NOTHING  # the events the hook looks at: _LISTED while a log is attached
 _hook_installed = False
 _kinds: Optional[FileKinds] = None
 _boundaries: Set[CodeType] = {hooks.WRAPPER_CODE}  # code objects that run one loop callback
@@ -152,36 +155,39 @@ def prepare() -> None:
 
 def _probe_sleep() -> None:
     """Does this Python's time.sleep raise an audit event? (Newer ones do; the others get a wrapper.)"""
-    global _logs
+    global _logs, _listened
     import time
 
     probe = StrictLog()
     saved, _logs = _logs, _logs + (probe,)  # the hook returns at once while no log is attached
+    saved_events, _listened = _listened, _LISTED
     try:
         time.sleep(0)  # sleep(0) is never reported, but the hook notes that the event exists
     finally:
-        _logs = saved
+        _logs, _listened = saved, saved_events
 
 
 def attach(log: StrictLog) -> StrictLog:
     """Start reporting into ``log``."""
-    global _logs
+    global _logs, _listened
     prepare()
     from . import strict_wraps
 
     with _lock:
         _logs = _logs + (log,)
-        strict_wraps.activate(report)
+        _listened = _LISTED
+        strict_wraps.activate(report, _loop_running)
     return log
 
 
 def detach(log: StrictLog) -> None:
-    global _logs
+    global _logs, _listened
     from . import strict_wraps
 
     with _lock:
         _logs = tuple(entry for entry in _logs if entry is not log)
         if not _logs:
+            _listened = _NOTHING  # the hook goes back to one test per event
             strict_wraps.activate(None)  # the wrappers go back to one test per call
 
 
@@ -191,7 +197,9 @@ def active() -> bool:
 
 # -- the hook ---------------------------------------------------------------------------------
 def _hook(event: str, args: Tuple[Any, ...]) -> None:
-    if not _logs or event not in AUDITED:
+    # Called for every audit event of every thread (imports, compile, id(), getattr on
+    # frames...), strict mode on or not: one set lookup for all but the listed ones.
+    if event not in _listened:
         return
     events = _asyncio_events
     if events is not None and events._get_running_loop() is None:

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
 _installed: List[Tuple[object, str, object]] = []  # (owner, attribute, original)
 _report: Optional[Callable[[str, FrameType], object]] = None
+_on_loop: Callable[[], bool] = bool  # is this thread running an event loop? (set by activate)
 
 
 def _wrap(
@@ -33,7 +34,10 @@ def _wrap(
         report = _report
         if report is not None:
             try:
-                if can_block is None or can_block(*args, **kwargs):
+                # The thread first: one lookup, and most calls (executor threads, the test
+                # runner between loop runs) stop there, before the argument checks and the
+                # frame lookup (which raises an audit event of its own).
+                if _on_loop() and (can_block is None or can_block(*args, **kwargs)):
                     report(event, sys._getframe(1))
             except Exception:
                 pass
@@ -109,9 +113,11 @@ def _targets(sleep_audited: bool) -> List[Tuple[Union[ModuleType, type], str, st
     return targets
 
 
-def activate(report: Optional[Callable[[str, FrameType], object]]) -> None:
-    """``report(event, frame)`` is called from the wrappers from now on; None: not at all."""
-    global _report
+def activate(report: Optional[Callable[[str, FrameType], object]], on_loop: Callable[[], bool] = bool) -> None:
+    """``report(event, frame)`` is called from the wrappers from now on, for calls made on a
+    thread where ``on_loop()`` is true; None: not at all."""
+    global _report, _on_loop
+    _on_loop = on_loop
     _report = report
 
 
