@@ -50,7 +50,9 @@ def _describe(sample: Sample, kinds: FileKinds) -> Tuple[List[Frame], Optional[F
 
 
 MIN_CULPRIT_SHARE = 0.1  # of the samples: less is a glimpse of a callback, not a culprit
-MIN_CULPRITS_COVER = 0.5  # of the samples, by all the culprits together: else many small callbacks
+# Of the samples, by all the culprits together: else many small callbacks, a few of which a
+# busy machine preempted long enough to be seen in several samples.
+MIN_CULPRITS_COVER = 0.8
 
 
 def _time_slices(samples: List[Sample], start: float, end: float) -> List[float]:
