@@ -80,7 +80,7 @@ def _cpu_share(ordered: List[Sample], indexes: List[int]) -> Optional[float]:
 
 
 def _culprits(samples: List[Sample], chosen: Optional[Sample], kinds: FileKinds, start: float,
-              end: float) -> List[Culprit]:
+              end: float, threshold: float) -> List[Culprit]:
     """Every callback seen in enough samples, the chosen one's first, when a few of them
     make up the stall: each with the part of the stall its samples stand for and a verdict
     of its own (a ``time.sleep`` followed by a CPU loop in the next task is a blocking call
@@ -91,12 +91,15 @@ def _culprits(samples: List[Sample], chosen: Optional[Sample], kinds: FileKinds,
     for index, sample in enumerate(ordered):
         if sample.root is not None:
             by_root.setdefault(sample.root, []).append(index)
+    seconds = {id(indexes): sum(slices[i] for i in indexes) for indexes in by_root.values()}
+    # A callback counts by its share of the samples or by its own time: on a loaded machine
+    # a CPU-bound callback's wall time grows, a sleeping one's does not.
     kept = [indexes for indexes in by_root.values()
-            if len(indexes) >= 2 and len(indexes) >= MIN_CULPRIT_SHARE * len(samples)]
+            if len(indexes) >= 2 and (len(indexes) >= MIN_CULPRIT_SHARE * len(samples)
+                                      or seconds[id(indexes)] >= threshold / 2)]
     if len(kept) < 2 or sum(map(len, kept)) < MIN_CULPRITS_COVER * len(samples):
         return []
     first = chosen.root if chosen is not None else None
-    seconds = {id(indexes): sum(slices[i] for i in indexes) for indexes in kept}
     kept.sort(key=lambda indexes: (ordered[indexes[0]].root != first, -seconds[id(indexes)]))
     out: List[Culprit] = []
     for indexes in kept:
@@ -126,7 +129,7 @@ def build(mon: LoopMonitor, due: float, before: Reading, end: Reading, samples: 
     coroutine: Optional[Frame] = None
     if chosen is not None:
         stack, user, innermost, coroutine = _describe(chosen, kinds)
-    culprits = _culprits(samples, chosen, kinds, due, end[0])
+    culprits = _culprits(samples, chosen, kinds, due, end[0], mon.threshold)
     if culprits and culprits[0].verdict is not None and verdict in (BLOCKING, CPU, CALLBACKS):
         # Several callbacks made the stall: the clocks over all of it mix their causes; the
         # stall is named after its own (first) callback, and so is its verdict.
