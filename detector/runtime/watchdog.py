@@ -180,19 +180,10 @@ class Watchdog:
                     gil_wait, target = 0.0, _monotonic()
                     self.kinds.refresh_loop_packages()
                     continue
-                started = _monotonic()
                 next_look = self._check(monitors, gil_wait, target, looks)
                 looks = None
                 before = _monotonic()
                 half = self._least_threshold / 2
-                if before - started >= half:
-                    # The round itself was kept from running (it let the GIL go to write a stall
-                    # out, and a C call took it): the same as a late wake-up, but only for a loop
-                    # thread found in a callback (a slow disk is no stall of the loop).
-                    gil_wait, target = before - started, started
-                    looks = {monitor: sample for monitor, sample in self._look(monitors, gil_wait).items()
-                             if sample.root is not None}
-                    continue
                 delay = max(0.001, next_look - before)
                 woken = wake.acquire(True, delay)
                 # Waking up late means something kept the GIL (or the CPU) from us. If a C
@@ -222,10 +213,15 @@ class Watchdog:
         """Probe, sample or report each loop as due; return when to look again.
 
         ``looks``: samples taken the moment the watchdog ran again after being kept from it
-        for ``gil_wait`` seconds (``target``: when it meant to run). Every sample is taken
-        before anything that lets the GIL go (describing and reporting stalls reads source
-        files and writes reports), so that no loop thread runs on in the middle.
+        for ``gil_wait`` seconds (``target``: when it meant to run), before anything that
+        lets the GIL go (describing and reporting stalls reads source files and writes
+        reports), so that no loop thread ran on in the middle.
         """
+        # Ended stalls first: posting the next probe (or sampling under it) replaces the
+        # samples of the one that ended.
+        for monitor in monitors:
+            if monitor.finished:
+                self._finish(monitor)
         now = _monotonic()
         wake = now + 0.1
         frames: Optional[Dict[int, FrameType]] = None
@@ -234,7 +230,7 @@ class Watchdog:
             if not monitor.active:
                 continue
             due = monitor.due
-            late = gil_wait >= monitor.threshold / 2 and (looks is None or monitor in looks)
+            late = gil_wait >= monitor.threshold / 2
             look = looks.get(monitor) if looks is not None and late else None
             if not monitor.outstanding:
                 post_at = monitor.answered + monitor.interval
@@ -264,9 +260,6 @@ class Watchdog:
         frames = None  # frames hold their locals: let go at once
         for monitor, due in in_progress:
             self._ongoing(monitor, due)
-        for monitor in monitors:
-            if monitor.finished:
-                self._finish(monitor)
         return wake
 
     def _sample(self, monitor: LoopMonitor, frames: Dict[int, FrameType], gil_wait: float) -> Optional[Sample]:
