@@ -1,6 +1,7 @@
 """Turn one late heartbeat and its samples into a StallEvent."""
 from __future__ import annotations
 
+import math
 import os
 from collections import Counter
 from typing import TYPE_CHECKING, Dict, List, Optional, Tuple
@@ -64,6 +65,12 @@ def _time_slices(samples: List[Sample], start: float, end: float) -> List[float]
     return [max(0.0, high - low) for low, high in zip(bounds, bounds[1:])]
 
 
+def _microseconds_down(seconds: float) -> float:
+    """Rounded down, not to the nearest: the culprits' parts, each rounded to the
+    nearest microsecond, could add up to more than the stall's own rounded duration."""
+    return math.floor(seconds * 1e6) / 1e6
+
+
 def _cpu_share(ordered: List[Sample], indexes: List[int]) -> Optional[float]:
     """The loop thread's CPU-time share between consecutive samples of one callback
     (``indexes`` into ``ordered``, all the stall's samples in the order taken)."""
@@ -110,7 +117,7 @@ def _culprits(samples: List[Sample], chosen: Optional[Sample], kinds: FileKinds,
         _, user, innermost, coroutine = _describe(representative, kinds)
         out.append(Culprit(task=representative.task, frame=user or innermost, coroutine_frame=coroutine,
                            samples=len(group), share=len(group) / len(samples),
-                           duration=round(seconds[id(indexes)], 6),
+                           duration=_microseconds_down(seconds[id(indexes)]),
                            verdict=culprit_verdict(_cpu_share(ordered, indexes))))
     return out
 

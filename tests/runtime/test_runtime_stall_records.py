@@ -81,6 +81,42 @@ def test_two_slow_callbacks_in_one_loop_iteration_are_both_named():
     assert text.count("    - ") == 2 and "(blocking call) in task" in text and "(CPU-bound) in task" in text
 
 
+def _first_part():
+    pass
+
+
+def _second_part():
+    pass
+
+
+def test_culprits_parts_never_add_up_to_more_than_the_stall():
+    from detector.runtime.frames import FileKinds
+    from detector.runtime.monitor import LoopMonitor
+    from detector.runtime.sampling import Sample
+    from detector.runtime.stall import build
+
+    def sample(function, task, at):
+        code = function.__code__
+        taken = Sample(((code, 0),), 1, (None, code, id(function)), task)
+        taken.at = at
+        return taken
+
+    # Parts of 0.1500008 s and 0.1500006 s of a 0.3000014 s stall: each rounded to the
+    # nearest microsecond they would add up to a microsecond more than the stall.
+    samples = [sample(_first_part, "a", 0.05), sample(_first_part, "a", 0.1),
+               sample(_second_part, "b", 0.2000016), sample(_second_part, "b", 0.25)]
+    loop = asyncio.new_event_loop()
+    try:
+        stall = build(LoopMonitor(loop, 0.1), 0.0, (0.0, None, None), (0.3000014, None, None), samples,
+                      FileKinds())
+    finally:
+        loop.close()
+    assert [culprit.task for culprit in stall.culprits] == ["a", "b"]
+    parts = [culprit.to_dict()["duration"] for culprit in stall.culprits]
+    assert all(part > 0.15 - 1e-6 for part in parts), parts
+    assert sum(parts) <= stall.to_dict()["duration"], (parts, stall.duration)
+
+
 def test_fix_site_is_the_users_coroutine_when_a_library_coroutine_blocks(tmp_path):
     library = tmp_path / "site-packages" / "fakedb"
     library.mkdir(parents=True)
