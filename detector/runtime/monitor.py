@@ -19,15 +19,20 @@ import os
 import random
 import threading
 import time
-from typing import TYPE_CHECKING, Callable, Deque, List, Optional, Tuple
+from typing import TYPE_CHECKING, Callable, Deque, List, NamedTuple, Optional, Tuple
 
 from .sampling import Sample
 
 if TYPE_CHECKING:
     import asyncio
 
-# (monotonic, the thread's CPU time or None, its CPU plus run-queue time or None)
-Reading = Tuple[float, Optional[float], Optional[float]]
+class Reading(NamedTuple):
+    """The loop thread's clocks at one moment."""
+
+    at: float  # monotonic
+    cpu: Optional[float]  # its CPU time
+    runnable: Optional[float]  # its CPU plus run-queue time (schedstat)
+    slices: Optional[int] = None  # how many times the OS has run it (schedstat)
 
 _monotonic = time.monotonic
 _NEVER = float("inf")
@@ -45,6 +50,49 @@ _thread_time = _cpu_clock()
 _SCHEDSTAT = "/proc/thread-self/schedstat"
 
 
+class Sched(NamedTuple):
+    on_cpu: float  # seconds
+    queued: float  # seconds ready to run but waiting for a CPU
+    slices: int  # how many times the OS put the thread on a CPU
+
+
+class SchedStat:
+    """The scheduler's record of the thread that created it (Linux schedstat; None elsewhere).
+
+    Waiting for the GIL is sleeping, not waiting for a CPU, so the second tells a thread
+    that the OS kept waiting (a loaded machine) from one that another thread held up.
+    Readable from any thread (the file stays open on its thread); a read lets the GIL go.
+    """
+
+    __slots__ = ("fd",)
+
+    def __init__(self) -> None:
+        self.fd: Optional[int] = None
+        try:
+            self.fd = os.open(_SCHEDSTAT, os.O_RDONLY)
+            self.read()
+        except (OSError, ValueError, AttributeError):
+            self.close()
+
+    def read(self) -> Optional[Sched]:
+        fd = self.fd
+        if fd is None:
+            return None
+        try:
+            on_cpu, queued, slices = os.pread(fd, 128, 0).split()[:3]
+            return Sched(int(on_cpu) / 1e9, int(queued) / 1e9, int(slices))
+        except (OSError, ValueError):
+            return None
+
+    def close(self) -> None:
+        if self.fd is not None:
+            try:
+                os.close(self.fd)
+            except OSError:
+                pass
+            self.fd = None
+
+
 class Clocks:
     """What the loop thread has been doing, read on the loop thread itself.
 
@@ -54,52 +102,31 @@ class Clocks:
     on a loaded machine.
     """
 
-    __slots__ = ("fd", "cpu_clock")
+    __slots__ = ("sched", "cpu_clock")
 
     def __init__(self) -> None:
-        self.fd: Optional[int] = None
         # The CPU clock of this thread, readable from the watchdog thread while a
         # stall is still in progress (reading it once the thread is gone fails cleanly).
         try:
             self.cpu_clock: Optional[int] = time.pthread_getcpuclockid(threading.get_ident())
         except (AttributeError, OSError):
             self.cpu_clock = None
-        try:
-            self.fd = os.open(_SCHEDSTAT, os.O_RDONLY)
-            self._runnable(self.fd)
-        except (OSError, ValueError, AttributeError):
-            self.close()
+        self.sched = SchedStat()  # opened here: /proc/thread-self is this thread
 
-    @staticmethod
-    def _runnable(fd: int) -> float:
-        on_cpu, queued = os.pread(fd, 128, 0).split()[:2]
-        return (int(on_cpu) + int(queued)) / 1e9
+    def _reading(self, now: float, cpu: Optional[float]) -> Reading:
+        sched = self.sched.read()
+        if sched is None:
+            return Reading(now, cpu, None)
+        return Reading(now, cpu, sched.on_cpu + sched.queued, sched.slices)
 
     def read(self) -> Reading:
-        """(monotonic, cpu or None, runnable or None)."""
         now = _monotonic()
-        cpu = _thread_time() if _thread_time else None
-        runnable = None
-        if self.fd is not None:
-            try:
-                runnable = self._runnable(self.fd)
-            except (OSError, ValueError):
-                runnable = None
-        return now, cpu, runnable
+        return self._reading(now, _thread_time() if _thread_time else None)
 
     def peek(self) -> Reading:
         """The same as ``read()``, from another thread."""
         now = _monotonic()
-        cpu = self.thread_cpu()
-        runnable: Optional[float] = None
-        fd = self.fd
-        if fd is not None:
-            try:
-                on_cpu, queued = os.pread(fd, 128, 0).split()[:2]
-                runnable = (int(on_cpu) + int(queued)) / 1e9
-            except (OSError, ValueError):
-                runnable = None
-        return now, cpu, runnable
+        return self._reading(now, self.thread_cpu())
 
     def thread_cpu(self) -> Optional[float]:
         """The loop thread's CPU time, from another thread (unlike ``peek()``, a clock read
@@ -112,12 +139,7 @@ class Clocks:
             return None
 
     def close(self) -> None:
-        if self.fd is not None:
-            try:
-                os.close(self.fd)
-            except OSError:
-                pass
-            self.fd = None
+        self.sched.close()
 
 
 MAX_SAMPLES = 400

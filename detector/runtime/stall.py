@@ -21,6 +21,14 @@ def _share(before: Optional[float], after: Optional[float], window: float) -> Op
     return round(max(0.0, min(1.0, (after - before) / window)), 3)
 
 
+def _run_length(before: Reading, after: Reading) -> Optional[float]:
+    """The thread's average time on a CPU each time the OS put it there, between two readings."""
+    if before.cpu is None or after.cpu is None or before.slices is None or after.slices is None:
+        return None
+    slices = after.slices - before.slices
+    return max(0.0, after.cpu - before.cpu) / slices if slices > 0 else None
+
+
 def _describe(sample: Sample, kinds: FileKinds) -> Tuple[List[Frame], Optional[Frame], Optional[Frame], Optional[Frame]]:
     """(stack outermost first, user frame, innermost frame, fix site) of one sample."""
     stack: List[Frame] = []
@@ -129,7 +137,7 @@ def build(mon: LoopMonitor, due: float, before: Reading, end: Reading, samples: 
     window = end[0] - before[0]
     cpu = _share(before[1], end[1], window)
     runnable = _share(before[2], end[2], window)
-    verdict, chosen = decide(samples, cpu, runnable, end[0] - due, mon.threshold)
+    verdict, chosen = decide(samples, cpu, runnable, end[0] - due, mon.threshold, _run_length(before, end))
     stack: List[Frame] = []
     user: Optional[Frame] = None
     innermost: Optional[Frame] = None

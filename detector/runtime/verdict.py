@@ -4,7 +4,8 @@ Whether the loop thread was *working* or *waiting* comes from its share of the
 stall spent runnable (on a CPU or queued for one: Linux schedstat), else from
 its CPU time share; the samples say where:
 
-* waiting (runnable < 0.5 or cpu < 0.05; without schedstat, cpu < 0.25)
+* waiting (runnable < 0.5, or cpu < 0.05 in runs under 0.5 ms each; without
+  schedstat, cpu < 0.25)
     - the watchdog itself was kept from running
       (GIL held) for half the stall, or took
       no sample                               -> ``starved``   (another thread held the GIL,
@@ -32,13 +33,19 @@ from .sampling import Sample
 
 RUNNABLE = 0.5  # share of the stall the loop thread was runnable, above which it was working
 WORKING = 0.25  # the same from CPU time alone (lower: competing processes take their share)
-ON_CPU = 0.05  # least CPU share of a working thread, however loaded the machine
+ON_CPU = 0.05  # CPU share above which a runnable thread was working
+# Else, on a machine loaded enough that a working thread gets less than that: the least
+# average time it ran each time the OS put it on a CPU. A thread that only wakes up to
+# ask for the GIL runs microseconds each time; one that works runs until preempted or
+# asked for the GIL (milliseconds).
+LONG_RUN = 0.0005
 DOMINANT = 0.6  # share of samples one callback needs to be "the" stalled callback
 
 
 def decide(samples: List[Sample], cpu: Optional[float], runnable: Optional[float],
-           duration: float, threshold: float) -> Tuple[str, Optional[Sample]]:
-    """Return (verdict, the sample whose stack represents the stall)."""
+           duration: float, threshold: float, run_length: Optional[float] = None) -> Tuple[str, Optional[Sample]]:
+    """Return (verdict, the sample whose stack represents the stall). ``run_length``: the
+    loop thread's average time on a CPU each time the OS put it there during the stall."""
     in_callback = [s for s in samples if s.root is not None]
     top_root, top_count = (None, 0)
     if in_callback:
@@ -51,7 +58,8 @@ def decide(samples: List[Sample], cpu: Optional[float], runnable: Optional[float
     if runnable is not None:
         # Runnable but (almost) never on a CPU: a thread waking up every 5 ms to
         # ask for the GIL, queued behind other processes each time.
-        working = runnable >= RUNNABLE and (cpu is None or cpu >= ON_CPU)
+        working = runnable >= RUNNABLE and (cpu is None or cpu >= ON_CPU
+                                            or (run_length is not None and run_length >= LONG_RUN))
     elif cpu is not None:
         working = cpu >= WORKING
     else:

@@ -91,7 +91,7 @@ def _second_part():
 
 def test_culprits_parts_never_add_up_to_more_than_the_stall():
     from detector.runtime.frames import FileKinds
-    from detector.runtime.monitor import LoopMonitor
+    from detector.runtime.monitor import LoopMonitor, Reading
     from detector.runtime.sampling import Sample
     from detector.runtime.stall import build
 
@@ -107,7 +107,7 @@ def test_culprits_parts_never_add_up_to_more_than_the_stall():
                sample(_second_part, "b", 0.2000016), sample(_second_part, "b", 0.25)]
     loop = asyncio.new_event_loop()
     try:
-        stall = build(LoopMonitor(loop, 0.1), 0.0, (0.0, None, None), (0.3000014, None, None), samples,
+        stall = build(LoopMonitor(loop, 0.1), 0.0, Reading(0.0, None, None), Reading(0.3000014, None, None), samples,
                       FileKinds())
     finally:
         loop.close()

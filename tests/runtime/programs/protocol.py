@@ -1,5 +1,6 @@
 """A Protocol's data_received blocks: a plain callback, no task, no coroutine."""
 import asyncio
+import encodings.idna  # noqa: F401  create_server imports it (and unicodedata): a stall of its own on a loaded machine
 import time
 
 from _loops import run
