@@ -6,8 +6,11 @@ on the watchdog thread.
 """
 from __future__ import annotations
 
+import contextlib
+import gc
+import sys
 from types import CodeType, FrameType
-from typing import TYPE_CHECKING, Any, List, Optional, Set, Tuple
+from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Optional, Set, Tuple
 
 from .frames import LOOP, OFFLOAD, USER, FileKinds, is_async_code
 
@@ -50,6 +53,32 @@ class Sample:
         return self.stack[0] if self.inside else None
 
 
+@contextlib.contextmanager
+def collector_paused() -> Iterator[None]:
+    """No cyclic collection while another thread's frames are read.
+
+    Reading them creates frame objects; a collection started by one of those allocations
+    can run finalizers that let the GIL go, and the thread then returns from a frame whose
+    object is being made: that object is left pointing at freed memory, and reading it
+    crashes the process. Nothing else in a read lets the GIL go, so no other thread can
+    change the collector's state in the meantime.
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
+def current_frames() -> Dict[int, FrameType]:
+    """``sys._current_frames()``, read with the collector paused."""
+    with collector_paused():
+        return sys._current_frames()
+
+
 def take(frame: Optional[FrameType], kinds: FileKinds, task: Optional[asyncio.Task[Any]]) -> Sample:
     """Walk ``frame`` outwards; find the callback the loop is running and its outermost frame.
 
@@ -63,20 +92,21 @@ def take(frame: Optional[FrameType], kinds: FileKinds, task: Optional[asyncio.Ta
     inside: Optional[int] = None  # depth of the innermost dispatcher
     depth = 0
     f = frame
-    while f is not None and depth < WALK_LIMIT:
-        code = f.f_code
-        if inside is None:
-            if code in DISPATCHERS:
-                inside = depth
-            else:
-                callback.append((code, f.f_lasti, id(f)))
-        elif depth >= MAX_DEPTH:
-            break
-        if depth < MAX_DEPTH:
-            stack.append((code, f.f_lasti))
-        depth += 1
-        f = f.f_back
-    f = None
+    with collector_paused():
+        while f is not None and depth < WALK_LIMIT:
+            code = f.f_code
+            if inside is None:
+                if code in DISPATCHERS:
+                    inside = depth
+                else:
+                    callback.append((code, f.f_lasti, id(f)))
+            elif depth >= MAX_DEPTH:
+                break
+            if depth < MAX_DEPTH:
+                stack.append((code, f.f_lasti))
+            depth += 1
+            f = f.f_back
+        f = None
     name = None
     if task is not None:
         try:

@@ -28,7 +28,7 @@ from . import stall as _stall
 from .events import StallEvent
 from .frames import FileKinds
 from .monitor import LoopMonitor
-from .sampling import CALLBACK_RUNNERS, DISPATCHERS, Sample, take
+from .sampling import CALLBACK_RUNNERS, DISPATCHERS, Sample, current_frames, take
 
 if TYPE_CHECKING:
     import asyncio
@@ -200,7 +200,7 @@ class Watchdog:
 
     def _look(self, monitors: List[LoopMonitor], gil_wait: float) -> Dict[LoopMonitor, Sample]:
         """A sample of every loop thread, now (nothing in it lets the GIL go)."""
-        frames = sys._current_frames()
+        frames = current_frames()
         looks: Dict[LoopMonitor, Sample] = {}
         for monitor in monitors:
             sample = self._sample(monitor, frames, gil_wait)
@@ -251,7 +251,7 @@ class Watchdog:
             sample = look
             if sample is None:
                 if frames is None:
-                    frames = sys._current_frames()
+                    frames = current_frames()
                 sample = self._sample(monitor, frames, gil_wait)
             if sample is not None:
                 monitor.add_sample(sample, due)
