@@ -363,9 +363,15 @@ def report_dependencies(projects: Dict[str, Tuple[Path, Path]], workdir: Path, a
     subprocess.run([str(BIN / "offload"), "--version"], env=base, capture_output=True)
     load_before = os.getloadavg()
     print(f"offload: {' '.join(subprocess.run([str(BIN / 'offload'), '--version'], capture_output=True, text=True).stdout.split())}")
-    header = (f"{'project':<16} {'files':>6} {'lines':>8} {'cold':>8} {'cold+deps':>9} {'warm':>8} "
-              f"{'warm+deps':>9} {'2nd proj':>8} {'findings':>8} {'+deps':>6}")
-    rows = []
+    print(f"machine: {os.cpu_count()} cores; load average {load_before[0]:.2f} before")
+    print(f"runs: cold {args.cold_repeat}, warm {args.repeat} (the run of median wall time); each cell: wall s / CPU s")
+    print("cold: --no-cache; warm: project (and user) cache filled, nothing changed; 2nd project: project cache")
+    print("empty, user cache filled by an earlier run on the same libraries")
+    print()
+    header = (f"{'project':<15} {'files':>5} {'cold':>13} {'cold+deps':>13} {'warm':>11} {'warm+deps':>11} "
+              f"{'2nd project':>13} {'findings':>8} {'+deps':>5}")
+    print(header)
+    print("-" * len(header), flush=True)
     for name, (corpus, venv) in projects.items():
         caches = workdir / "user-caches" / name
         without = dict(base, XDG_CACHE_HOME=str(caches / "without"))
@@ -384,42 +390,25 @@ def report_dependencies(projects: Dict[str, Tuple[Path, Path]], workdir: Path, a
         def drop_project_cache() -> None:
             shutil.rmtree(corpus / ".offload_cache", ignore_errors=True)
 
-        def drop_all_caches() -> None:
-            drop_project_cache()
-            shutil.rmtree(caches / "with", ignore_errors=True)
-
         cold = median(plain[:-1] + ["--no-cache", "."], without, args.cold_repeat)
         cold_deps = median(deps[:-1] + ["--no-cache", "."], following, args.cold_repeat)
         drop_project_cache()
         run_once(plain, corpus, without)  # writes the project cache
         warm = median(plain, without, args.repeat)
-        drop_all_caches()
+        drop_project_cache()
+        shutil.rmtree(caches / "with", ignore_errors=True)
         run_once(deps, corpus, following)  # writes the project cache and the user cache
         warm_deps = median(deps, following, args.repeat)
         # Another project using the same libraries: its own cache empty, the user cache filled.
-        second = median(deps, following, args.repeat, drop_project_cache)
-        files = sorted(corpus.rglob("*.py"))
-        found = len(json.loads(warm.output or "[]"))
-        found_deps = len(json.loads(warm_deps.output or "[]"))
-        rows.append((name, len(files), count_lines(corpus), cold, cold_deps, warm, warm_deps, second, found, found_deps))
-    load_after = os.getloadavg()
-    print(f"machine: {os.cpu_count()} cores; load average {load_before[0]:.2f} before, {load_after[0]:.2f} after")
-    print(f"runs: cold {args.cold_repeat}, warm {args.repeat} (median wall time shown)")
-    print()
-    for measure in ("wall", "cpu"):  # CPU time: the steadier figure on a shared machine
-        print(f"{measure} time, s")
-        print(header)
-        print("-" * len(header))
-        for name, files, lines, cold, cold_deps, warm, warm_deps, second, found, found_deps in rows:
-            times = [getattr(run, measure) for run in (cold, cold_deps, warm, warm_deps, second)]
-            print(f"{name:<16} {files:>6} {lines:>8,} {times[0]:>8.2f} {times[1]:>9.2f} {times[2]:>8.2f} "
-                  f"{times[3]:>9.2f} {times[4]:>8.2f} {found:>8} {found_deps:>6}")
-        print()
-    for name, _, _, cold, cold_deps, warm, warm_deps, second, _, _ in rows:
-        print(f"{name:<16} CPU: cold with deps {cold_deps.cpu / cold.cpu:5.2f}x (target <= 2x); "
-              f"warm with deps {warm_deps.cpu / warm.cpu:5.2f}x (target <= 1.5x); "
-              f"second project {second.cpu / cold.cpu:5.2f}x of cold without deps")
-
+        second = median(deps, following, args.cold_repeat, drop_project_cache)
+        cells = " ".join(f"{f'{r.wall:.1f}/{r.cpu:.1f}':>{width}}" for r, width in
+                         ((cold, 13), (cold_deps, 13), (warm, 11), (warm_deps, 11), (second, 13)))
+        found, found_deps = (len(json.loads(r.output or "[]")) for r in (warm, warm_deps))
+        print(f"{name:<15} {len(list(corpus.rglob('*.py'))):>5} {cells} {found:>8} {found_deps:>5}")
+        print(f"{'':<15} CPU: cold with deps {cold_deps.cpu / cold.cpu:.2f}x (target <= 2x), warm with deps "
+              f"{warm_deps.cpu / warm.cpu:.2f}x (target <= 1.5x), 2nd project {second.cpu / cold.cpu:.2f}x "
+              f"of cold without deps", flush=True)
+    print(f"load average {os.getloadavg()[0]:.2f} after")
 
 if __name__ == "__main__":
     main()
