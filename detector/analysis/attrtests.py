@@ -9,47 +9,209 @@ shapes read, on ``self`` (or ``cls``), with ``not``, ``and`` and ``or`` around t
 - ``if self.A:`` / ``if self.A is not None:`` (and the ``else`` of their negations);
 - ``x if self.A else y``, ``self.A and f()``;
 - a loop or comprehension over ``items if <test> else []``: its body runs only when the test holds;
-- after ``if self.A is None: return`` the rest of the block needs ``A``.
+- after ``if self.A is None: return`` the rest of the block needs ``A``;
+- a local bound once, by a statement of the body itself, as ``local = param or self.A`` (or
+  ``param if param is not None else self.A``) and tested after it: ``if local is not None:``
+  needs ``A`` when a call leaves ``param`` at its default None (``Need.unless``, ``Fallback``).
 """
 from __future__ import annotations
 
-from typing import NamedTuple, Optional, Tuple
+from typing import Dict, Mapping, NamedTuple, Optional, Tuple
 
 import libcst as cst
 
 from detector.analysis.names import identifier, is_none
+from detector.analysis.summary import Given
 
 
 class Need(NamedTuple):
-    """The code runs only when ``self.<attribute>`` is not None (``none_only``) or else truthy."""
+    """The code runs only when ``self.<attribute>`` is not None (``none_only``) or else truthy,
+    or, with ``unless``, when a call passes that parameter."""
 
     attribute: str
     none_only: bool
+    unless: Optional[Given] = None
 
 
 Needs = Tuple[Need, ...]
 
 
-def needs(test: cst.BaseExpression, owner: str, outcome: bool) -> Needs:
-    """What ``test`` coming out as ``outcome`` requires of the attributes of ``owner`` (``self``)."""
+class Fallback(NamedTuple):
+    """``local = param or self.A`` (or ``param if param is not None else self.A``), the only
+    binding of ``local`` in the body, statement ``statement`` of it: after it, ``local`` is
+    ``self.A`` for a call that leaves ``param`` (default None) out, else what it passes."""
+
+    attribute: str
+    param: Given
+    statement: int
+
+
+Fallbacks = Mapping[str, Fallback]
+
+
+def needs(test: cst.BaseExpression, owner: str, outcome: bool, fallbacks: Fallbacks = {}) -> Needs:
+    """What ``test`` coming out as ``outcome`` requires of the attributes of ``owner`` (``self``),
+    directly or through the ``fallbacks`` (locals standing for one) bound where the test is."""
     if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
-        return needs(test.expression, owner, not outcome)
+        return needs(test.expression, owner, not outcome, fallbacks)
     if isinstance(test, cst.BooleanOperation):
         # ``a and b`` true needs both true; ``a or b`` false needs both false. The other outcome
         # leaves either side possible: nothing is known.
         if isinstance(test.operator, cst.And) == outcome:
-            return needs(test.left, owner, outcome) + needs(test.right, owner, outcome)
+            return needs(test.left, owner, outcome, fallbacks) + needs(test.right, owner, outcome, fallbacks)
         return ()
-    attribute = _attribute(test, owner)
-    if attribute is not None:
-        return (Need(attribute, False),) if outcome else ()
+    tested = _tested(test, owner, fallbacks)
+    if tested is not None:
+        return (Need(tested[0], False, tested[1]),) if outcome else ()
     if isinstance(test, cst.Comparison) and len(test.comparisons) == 1 and is_none(test.comparisons[0].comparator):
-        attribute = _attribute(test.left, owner)
+        tested = _tested(test.left, owner, fallbacks)
         operator = test.comparisons[0].operator
-        if attribute is not None and isinstance(operator, (cst.Is, cst.IsNot)):
-            # ``A is not None`` true, or ``A is None`` false: A is not None.
-            return (Need(attribute, True),) if isinstance(operator, cst.IsNot) == outcome else ()
+        if tested is not None and isinstance(operator, (cst.Is, cst.IsNot)):
+            # ``A is not None`` true, or ``A is None`` false: A is not None. Through a fallback
+            # (``param or self.A``), with param left None, the local is ``self.A``: the same.
+            return (Need(tested[0], True, tested[1]),) if isinstance(operator, cst.IsNot) == outcome else ()
     return ()
+
+
+def _tested(node: cst.BaseExpression, owner: str, fallbacks: Fallbacks) -> Optional[Tuple[str, Optional[Given]]]:
+    """The attribute ``node`` reads, and the parameter a call may pass instead (a fallback's)."""
+    attribute = _attribute(node, owner)
+    if attribute is not None:
+        return attribute, None
+    fallback = fallbacks.get(identifier(node)) if isinstance(node, cst.Name) else None
+    return (fallback.attribute, fallback.param) if fallback is not None else None
+
+
+def fallbacks(node: cst.FunctionDef, owner: str) -> Dict[str, Fallback]:
+    """The locals of a method's body bound once as ``param or self.A`` (see ``Fallback``)."""
+    body = node.body
+    if not isinstance(body, cst.IndentedBlock):
+        return {}
+    defaults = _none_defaults(node.params)
+    found: Dict[str, Fallback] = {}
+    for index, statement in enumerate(body.body):
+        if not isinstance(statement, cst.SimpleStatementLine) or len(statement.body) != 1:
+            continue
+        assign = statement.body[0]
+        if not isinstance(assign, cst.Assign) or len(assign.targets) != 1 \
+                or not isinstance(assign.targets[0].target, cst.Name):
+            continue
+        shape = _fallback_shape(assign.value, owner)
+        if shape is not None and shape[0] in defaults:
+            local = identifier(assign.targets[0].target)
+            found[local] = Fallback(shape[1], defaults[shape[0]], index)
+    if not found:
+        return found
+    bindings = _Bindings()
+    body.visit(bindings)
+    # That statement binds the local once and for all (a parameter of that name is what it holds
+    # before); the parameter is bound nowhere else.
+    return {local: fallback for local, fallback in found.items()
+            if bindings.count.get(local, 0) == 1
+            and bindings.count.get(fallback.param.name, 0) == (1 if local == fallback.param.name else 0)}
+
+
+def _fallback_shape(value: cst.BaseExpression, owner: str) -> Optional[Tuple[str, str]]:
+    """``p or self.A`` / ``p if p is not None else self.A``: (p, A)."""
+    if isinstance(value, cst.BooleanOperation) and isinstance(value.operator, cst.Or) \
+            and isinstance(value.left, cst.Name):
+        attribute = _attribute(value.right, owner)
+        return (identifier(value.left), attribute) if attribute is not None else None
+    if isinstance(value, cst.IfExp) and isinstance(value.body, cst.Name):
+        param = identifier(value.body)
+        test = value.test
+        attribute = _attribute(value.orelse, owner)
+        if attribute is not None and isinstance(test, cst.Comparison) and len(test.comparisons) == 1 \
+                and isinstance(test.comparisons[0].operator, cst.IsNot) and is_none(test.comparisons[0].comparator) \
+                and isinstance(test.left, cst.Name) and identifier(test.left) == param:
+            return param, attribute
+    return None
+
+
+def _none_defaults(params: cst.Parameters) -> Dict[str, Given]:
+    """Parameters after ``self`` whose default is None: name -> (name, position among a call's
+    arguments, -1 when keyword-only)."""
+    found: Dict[str, Given] = {}
+    positional = list(params.posonly_params) + list(params.params)
+    for index, param in enumerate(positional[1:]):
+        if param.default is not None and is_none(param.default):
+            found[identifier(param.name)] = Given(identifier(param.name), index)
+    for param in params.kwonly_params:
+        if param.default is not None and is_none(param.default):
+            found[identifier(param.name)] = Given(identifier(param.name), -1)
+    return found
+
+
+class _Bindings(cst.CSTVisitor):
+    """How often each name is bound anywhere in a body (nested scopes counted too: a miss, never
+    a wrong silence); a comprehension's own targets are not the body's."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.count: Dict[str, int] = {}
+
+    def _add(self, target: cst.BaseExpression) -> None:
+        if isinstance(target, cst.Name):
+            self.count[identifier(target)] = self.count.get(identifier(target), 0) + 1
+        elif isinstance(target, (cst.Tuple, cst.List)):
+            for element in target.elements:
+                self._add(element.value)
+        elif isinstance(target, cst.StarredElement):
+            self._add(target.value)
+
+    def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
+        self._add(node.target)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        self._add(node.target)
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        self._add(node.target)
+
+    def visit_For(self, node: cst.For) -> None:
+        self._add(node.target)
+
+    def visit_AsName(self, node: cst.AsName) -> None:  # with, except, import ... as
+        self._add(node.name)
+
+    def visit_ImportAlias(self, node: cst.ImportAlias) -> None:
+        if node.asname is None:
+            first: cst.BaseExpression = node.name
+            while isinstance(first, cst.Attribute):
+                first = first.value
+            self._add(first)
+
+    def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
+        self._add(node.target)
+
+    def visit_Del(self, node: cst.Del) -> None:
+        self._add(node.target)
+
+    def visit_Global(self, node: cst.Global) -> None:
+        for item in node.names:
+            self._add(item.name)
+
+    def visit_Nonlocal(self, node: cst.Nonlocal) -> None:
+        for item in node.names:
+            self._add(item.name)
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self._add(node.name)
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self._add(node.name)
+
+    def visit_MatchAs(self, node: cst.MatchAs) -> None:
+        if node.name is not None:
+            self._add(node.name)
+
+    def visit_MatchStar(self, node: cst.MatchStar) -> None:
+        if node.name is not None:
+            self._add(node.name)
+
+    def visit_MatchMapping(self, node: cst.MatchMapping) -> None:
+        if node.rest is not None:
+            self._add(node.rest)
 
 
 def falsy_literal(node: cst.BaseExpression) -> Optional[bool]:

@@ -8,7 +8,7 @@ from typing import Callable, Deque, Dict, List, NamedTuple, Optional, Tuple
 from detector.analysis.findings import suppressed
 from detector.analysis.project import Project, RuleTarget, callee
 from detector.analysis.summary import (
-    ACCESS, AWAITED, CONDITIONAL, CallRecord, FunctionSummary, ModuleSummary, short_name,
+    ACCESS, AWAITED, CONDITIONAL, NONE, CallRecord, FunctionSummary, Given, ModuleSummary, short_name,
 )
 from detector.display import one_line
 from detector.model import Hop
@@ -105,7 +105,7 @@ def _link_edge(project: Project, edge: _Edge, chains: Dict[int, Chain], queue: D
                waiting: List[_Edge]) -> None:
     if id(edge.caller) in chains:
         return
-    inner = reached(project, edge.call, edge.target, chains)
+    inner = reached(project, edge.module, edge.call, edge.target, chains)
     if inner is None:
         waiting.append(edge)
         return
@@ -138,11 +138,11 @@ def _followed(project: Project, module: ModuleSummary, call: CallRecord) -> Opti
     return None if target is None or suppressed(module, call, (CODE,)) else target
 
 
-def reached(project: Project, call: CallRecord, target: FunctionSummary, chains: Dict[int, Chain],
-            depth: int = 0) -> Optional[Chain]:
-    """The chain ``call`` leads down when it runs the sync function ``target``: target's shortest,
-    or, when it constructs a class whose attributes rule out some of target's calls
-    (``CSS_PATH = None`` and ``if self.CSS_PATH is not None: load()``), the
+def reached(project: Project, module: ModuleSummary, call: CallRecord, target: FunctionSummary,
+            chains: Dict[int, Chain], depth: int = 0) -> Optional[Chain]:
+    """The chain ``call`` (made in ``module``) leads down when it runs the sync function ``target``:
+    target's shortest, or, when it constructs a class whose attributes rule out some of target's
+    calls (``CSS_PATH = None`` and ``if self.CSS_PATH is not None: load()``), the
     shortest through the others; None when target does not block for that call."""
     chain = chains.get(id(target))
     if chain is None or not target.needs:
@@ -153,22 +153,35 @@ def reached(project: Project, call: CallRecord, target: FunctionSummary, chains:
     skipped = set()
     for need in target.needs:
         value = project.falsy_attribute(cls, need.attribute)
-        if value is not None and need.failed_by(value):
+        if value is not None and need.failed_by(value) and _left_out(project, module, call, need.unless):
             skipped.add(need.call)
     if not skipped:
         return chain
     if depth > _MAX_DEPTH:
         return None
-    module = project.module_of[id(target)]
+    inner_module = project.module_of[id(target)]
     found: Optional[Chain] = None
     for index, inner in enumerate(target.calls):
         if index in skipped:
             continue
-        link = _end(project, module, target, inner)
+        link = _end(project, inner_module, target, inner)
         if link is None:
-            followed = _followed(project, module, inner)
-            rest = reached(project, inner, followed, chains, depth + 1) if followed is not None else None
-            link = (hop(module, target, inner),) + rest if rest is not None else None
+            followed = _followed(project, inner_module, inner)
+            rest = reached(project, inner_module, inner, followed, chains, depth + 1) if followed is not None else None
+            link = (hop(inner_module, target, inner),) + rest if rest is not None else None
         if link and (found is None or len(link) < len(found)):
             found = link
     return found
+
+
+def _left_out(project: Project, module: ModuleSummary, call: CallRecord, param: Optional[Given]) -> bool:
+    """Whether ``call`` surely leaves ``param`` at its default None (passes nothing for it, or a
+    literal None); True when there is no such parameter. ``**kwargs`` or ``*args``: unknown."""
+    if param is None:
+        return True
+    site = project.passed_at(module.path, call.row, call.col)
+    if site is None or not site.complete:
+        return False
+    if 0 <= param.position < len(site.args) or param.name in site.keywords:
+        return site.argument(param.position, param.name) == NONE
+    return True

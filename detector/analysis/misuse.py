@@ -16,7 +16,7 @@ from detector.analysis.handed import handed_chain
 from detector.analysis.project import FunctionTarget, RuleTarget, callee
 from detector.analysis.summary import (
     ACCESS, AWAITED, FAN_OUT, KEYWORDS, OFFLOAD_ARG, STATEMENT, STATEMENT_FORM, STORED, WITH_ITEM, CallRecord,
-    FunctionSummary, short_name,
+    FunctionSummary, ModuleSummary, short_name,
 )
 from detector.display import one_line
 from detector.model import Finding, Hop
@@ -24,13 +24,13 @@ from detector.model import Finding, Hop
 Reason = Tuple[str, Tuple[Hop, ...]]
 
 
-def _blocking_reason(scan: Scan, call: CallRecord) -> Optional[Reason]:
+def _blocking_reason(scan: Scan, module: ModuleSummary, call: CallRecord) -> Optional[Reason]:
     """What makes ``call`` block: a catalogued name (its code), or a helper's chain (BLK200)."""
     resolved = scan.project.resolve(call.target)
     if isinstance(resolved, RuleTarget) and resolved.rule.calls and not scan.project.loaded_elsewhere(call):
         return resolved.rule.code, ()
     target = callee(scan.project, call)
-    chain = reached(scan.project, call, target, scan.chains) if target is not None else None
+    chain = reached(scan.project, module, call, target, scan.chains) if target is not None else None
     return ("BLK200", chain) if chain is not None else None
 
 
@@ -76,7 +76,7 @@ def offload_called_eagerly(scan: Scan) -> Iterator[Finding]:
         call = site.call
         if not call.flags & OFFLOAD_ARG or call.flags & ACCESS:
             continue
-        reason = _blocking_reason(scan, call)
+        reason = _blocking_reason(scan, site.module, call)
         if reason is None or suppressed(site.module, call, ("BLK301", reason[0])):
             continue
         helper = callee(scan.project, call) if reason[1] else None
@@ -133,7 +133,7 @@ def blocking_call_in_loop_callback(scan: Scan) -> Iterator[Finding]:
         for call in run.function.calls:
             if call.flags & (AWAITED | ACCESS | OFFLOAD_ARG):
                 continue
-            reason = _blocking_reason(scan, call)
+            reason = _blocking_reason(scan, run.module, call)
             if reason is None:  # the callee runs blocking project code the call hands it
                 inside = handed_chain(scan.project, scan.chains, run.module, call)
                 reason = ("BLK200", inside) if inside is not None else None

@@ -137,7 +137,7 @@ PlatformGuards = Tuple[PlatformGuard, ...]
 
 class _FunctionInfo:
     __slots__ = ("scope", "is_async", "node", "calls", "is_generator", "is_property", "returned", "decorated",
-                 "bound", "offloaded", "outer", "with_items")
+                 "bound", "offloaded", "outer", "with_items", "fallbacks")
 
     def __init__(self, scope: Scope, is_async: bool, node: cst.FunctionDef, decorators: List[str], outer: Scope):
         self.scope = scope
@@ -153,6 +153,9 @@ class _FunctionInfo:
         # A method called on an instance or a class: calls pass their arguments after ``self``/``cls``.
         self.bound = bool(scope.class_qualname) and "staticmethod" not in decorators
         self.with_items: List[cst.BaseExpression] = []  # ``with x:`` items that are not calls (held locks)
+        owner = _first_param(node) if self.bound else None
+        # ``css_path = css_path or self.CSS_PATH``: locals standing for an attribute (``attrtests``).
+        self.fallbacks = attrtests.fallbacks(node, owner) if owner else {}
 
 
 @dataclasses.dataclass
@@ -615,7 +618,13 @@ class _Collector(cst.CSTVisitor):
         if function is None or not function.bound or self.scope.function_scope() is not function.scope:
             return ()
         owner = _first_param(function.node)
-        return attrtests.needs(test, owner, outcome) if owner else ()
+        if not owner:
+            return ()
+        # A fallback local counts in the method's own frame (not a comprehension's, whose target
+        # may reuse its name), in statements after the one that binds it.
+        fallbacks = {local: fallback for local, fallback in function.fallbacks.items()
+                     if self.scope is function.scope and fallback.statement < self.position[0]}
+        return attrtests.needs(test, owner, outcome, fallbacks)
 
     def _iterated_needs(self, iterable: cst.BaseExpression) -> attrtests.Needs:
         """What a loop over ``iterable`` needs of ``self``'s attributes to run its body at all."""
@@ -1215,8 +1224,11 @@ def _construction(resolver: Resolver, node: cst.Call, scope: Scope, target: Opti
                   in_async: bool = False, in_function: bool = False) -> Optional[Construction]:
     """What a call passes, when it may construct a project class (a capitalised name, or ``cls``),
     call a helper from a coroutine (its ``isinstance`` tests may decide what the helper runs), or
-    hand a function to a callee in a function (the callee may call it there and then)."""
-    if not target or not node.args or resolver.catalog.match(target):
+    hand a function to a callee in a function (the callee may call it there and then). A
+    construction without arguments is recorded too: it leaves every parameter at its default."""
+    if not target or resolver.catalog.match(target):
+        return None
+    if not node.args and not target.rsplit(".", 1)[-1][:1].isupper():
         return None
     found = Construction(target)
     for arg in node.args:
@@ -1487,7 +1499,7 @@ def _fill(summary: ModuleSummary, python_tree: Optional[ast.Module], text: str, 
             received = _received_param(node, infos[id(function)])
             if received is not None:
                 function.guards.append(Guard(len(function.calls), received[0], received[1], list(_IN_MEMORY), False))
-        function.needs.extend(AttributeNeed(len(function.calls), need.attribute, need.none_only)
+        function.needs.extend(AttributeNeed(len(function.calls), need.attribute, need.none_only, need.unless)
                               for need in collector.call_needs.get(id(node), ()))
         if id(node) in passed:
             passed[id(node)].row, passed[id(node)].col = record.row, record.col

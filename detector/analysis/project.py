@@ -379,7 +379,7 @@ class Project:
         types = set()
         for site in sites:
             passed = site.argument(position, name)
-            if passed == NONE:
+            if passed == NONE or site.bare:
                 continue
             if not site.complete or not passed:
                 return None

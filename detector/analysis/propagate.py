@@ -69,7 +69,7 @@ def blocking_call_via_helper(scan: Scan) -> Iterator[Finding]:
             continue
         target = callee(scan.project, call)
         if target is not None and id(target) in scan.chains:
-            inner = reached(scan.project, call, target, scan.chains)
+            inner = reached(scan.project, site.module, call, target, scan.chains)
             if inner is not None and not avoided(scan.project, site.module, call, target, scan.chains):
                 yield _finding(scan, site, (hop(site.module, site.function, call),) + inner, target)
             continue

@@ -122,6 +122,13 @@ class Guard:
     when: bool = True
 
 
+class Given(NamedTuple):
+    """A parameter whose argument, when a call passes one, stands in for an attribute
+    (``css_path or self.CSS_PATH``): its name and position among a call's arguments (-1: keyword-only)."""
+    name: str
+    position: int
+
+
 @dataclass
 class AttributeNeed:
     """A call of a method runs only when ``self.<attribute>`` is not None (``none_only``) or
@@ -129,6 +136,7 @@ class AttributeNeed:
     call: int  # index into FunctionSummary.calls
     attribute: str
     none_only: bool
+    unless: Optional[Given] = None  # ... or the call passes this parameter
 
     def failed_by(self, value_is_none: bool) -> bool:
         """Whether the attribute bound to a false literal (``None`` or another) fails the need."""
@@ -221,6 +229,11 @@ class Construction:
         if (position in self.ref_args) if by_position else (name in self.ref_keywords):
             return self.argument(position, name)
         return ""
+
+    @property
+    def bare(self) -> bool:
+        """``Screen()``: no argument at all."""
+        return self.complete and not self.args and not self.keywords
 
 
 NONE = "None"
