@@ -125,24 +125,27 @@ def plan(source: bytes, findings: Sequence[Finding], remedies: Dict[str, str], f
     wanted = [i for i, f in enumerate(findings) if f.fix is not None and f.fix.applicability is not Applicability.SUGGESTION]
     if not wanted:
         return result
-    module = cst.parse_module(source)
-    result.encoding = module.encoding
+    # Only the part of the file the rewrites need is parsed (same rows and columns), unless the
+    # file cannot be outlined; the whole file is parsed only if the outline does not line up.
+    cut = skeleton(source, (findings[i].location.row for i in wanted))
+    outline = cst.parse_module(cut.source if cut is not None else source)
+    result.encoding = outline.encoding
     try:
-        result.text = source.decode(module.encoding)
+        result.text = source.decode(outline.encoding)
+        parsed = cut.source.decode(outline.encoding) if cut is not None else result.text
     except (UnicodeDecodeError, LookupError):
-        result.text = ""
-    # libcst drops a CR-only file's last line end: its code is then a prefix of the file's text.
-    if not result.text.startswith(module.code) or result.text.encode(module.encoding) != source:
+        result.text = parsed = ""
+    # libcst drops a CR-only file's last line end: its code is then a prefix of the text parsed.
+    if not parsed.startswith(outline.code) or result.text.encode(outline.encoding) != source:
         for index in wanted:
             result.refused[index] = "the file does not read back byte for byte"
         return result
     # The library the analysis decided for the program (``Fix.library``), else the imports'.
     library = next((fix.library for fix in (findings[i].fix for i in wanted) if fix is not None and fix.library), None)
-    flavour = flavour_of(module, target_version, executor, library)
-    outline, hidden = skeleton(module, source, (findings[i].location.row for i in wanted))
-    planner = _Planner(outline, result.text, hidden, flavour, filename, style)
-    if outline is not module and not planner.aligned():  # never expected: then the whole module
-        planner = _Planner(module, result.text, "", flavour, filename, style)
+    flavour = flavour_of(outline, target_version, executor, library)  # module-level imports: all kept
+    planner = _Planner(outline, result.text, cut.hidden if cut is not None else "", flavour, filename, style)
+    if cut is not None and cut.source != source and not planner.aligned():  # never expected: the whole module
+        planner = _Planner(cst.parse_module(source), result.text, "", flavour, filename, style)
     result.imports, result.scopes = planner.imports, planner.scopes
     planner.sites = [(findings[i].location.row, findings[i].location.column) for i in wanted]
     for index in wanted:

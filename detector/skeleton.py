@@ -1,118 +1,111 @@
-"""The part of a module its rewrites need, so libcst's metadata (positions, parents, scopes: several
-times the parse) is computed for that part only.
+"""The part of a module its rewrites need, cut from the text before libcst parses it: the parse
+and libcst's metadata (positions, parents, scopes: several times the parse) cost that part only.
 
 Top-level functions and classes that hold no finding keep their decorators and signature, and
-their body becomes ``pass`` padded with blank lines to the same number of lines: every kept node
-has its original row and column, and the module-level names they bind are still bound. In a class
-that holds a finding, the members that hold none are left out whole (blank lines in their place),
-so one finding in a large class does not cost the metadata of all of it. A function with a ``global``
-statement is kept whole (it binds module-level names). The text of the bodies left out is
-returned too: a name it mentions is still in use (an import stays).
+their body becomes ``pass`` followed by blank lines: every kept line keeps its row and column, and
+the module-level names they bind are still bound. In a class that holds a finding, the members
+that hold none are left out whole (blank lines in their place), so one finding in a large class
+does not cost the parse and metadata of all of it. A function with a ``global`` statement is kept
+whole (it binds module-level names). The text of what is left out is returned too: a name it
+mentions is still in use (an import stays).
+
+CPython's ``ast`` says where statements are; only whole lines are replaced, and a line shared by a
+kept and a left-out statement keeps both.
 """
 from __future__ import annotations
 
 import ast
-from typing import Iterable, List, Optional, Sequence, Tuple
+from typing import Dict, Iterable, List, NamedTuple, Optional, Sequence, Set, Tuple
 
-import libcst as cst
-
-from detector.textedit import line_starts
-
-_COMPOUND = 1  # a compound statement is one ast node; a simple line is one per small statement
+_DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+_INDENT = b" \t\x0c"
 
 
-def _lines(module: cst.Module, node: cst.CSTNode) -> int:
-    code = module.code_for_node(node)
-    starts = line_starts(code)
-    return len(starts) - 1 if starts[-1] == len(code) else len(starts)
+class Outline(NamedTuple):
+    source: bytes  # the file with the parts left out blanked, line for line
+    hidden: str  # the text of the parts left out
 
 
-def _blank(module: cst.Module) -> cst.EmptyLine:
-    return cst.EmptyLine(indent=False, newline=cst.Newline(module.default_newline))
-
-
-def skeleton(module: cst.Module, source: bytes, rows: Iterable[int]) -> Tuple[cst.Module, str]:
-    """``module`` with the bodies not containing any of ``rows`` left out, and their text.
-    Returns ``module`` itself (and no text) when the file cannot be outlined safely."""
-    wanted = sorted(set(rows))
+def skeleton(source: bytes, rows: Iterable[int]) -> Optional[Outline]:
+    """``source`` with the bodies not containing any of ``rows`` left out; None when the file
+    cannot be outlined (it does not parse for CPython, or is not UTF-8 text)."""
     try:
+        source.decode("utf-8")
         tree = ast.parse(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return module, ""
-    lines = source.splitlines()
-    hidden: List[str] = []
-    try:
-        body = _outline(module, module.body, tree.body, wanted, lines, hidden)
-    except _Misaligned:
-        return module, ""
-    return module.with_changes(body=body), "\n".join(hidden)
-
-
-def _outline(module: cst.Module, statements: Sequence[cst.BaseStatement], nodes: Sequence[ast.stmt],
-             rows: List[int], lines: List[bytes], hidden: List[str]) -> List[cst.BaseStatement]:
-    """``statements`` (whose ast twins are ``nodes``) with every body holding none of ``rows``
-    stubbed and its text added to ``hidden``."""
-    body: List[cst.BaseStatement] = []
-    position = 0
-    for statement in statements:
-        count = len(statement.body) if isinstance(statement, cst.SimpleStatementLine) else _COMPOUND
-        group, position = nodes[position:position + count], position + count
-        if len(group) != count:
-            raise _Misaligned
-        stub = _stub(module, statement, group, rows)
-        if stub is None:
-            body.append(_inside(module, statement, group, rows, lines, hidden) or statement)
+        return None
+    lines = source.splitlines(keepends=True)
+    cut = _Cut(lines, sorted(set(rows)))
+    for node in tree.body:
+        if not isinstance(node, _DEFINITIONS):
             continue
-        body.append(stub)
-        first, last = _span(group[0])
-        hidden.append(b"\n".join(lines[first - 1:last]).decode("utf-8", "replace"))
-    if position != len(nodes):
-        raise _Misaligned
-    return body
+        if cut.holds(node) or cut.kept_whole(node):
+            if isinstance(node, ast.ClassDef):
+                cut.inside(node)
+        else:
+            cut.stub(node)
+    if not cut.replaced:
+        return Outline(source, "")
+    text = b"".join(cut.replaced.get(index, line) for index, line in enumerate(lines))
+    return Outline(text, "\n".join(cut.hidden))
 
 
-class _Misaligned(Exception):
-    """libcst's and ast's statements do not pair up: the file is not outlined."""
+class _Cut:
+    def __init__(self, lines: List[bytes], rows: List[int]) -> None:
+        self.lines = lines
+        self.rows = rows
+        self.replaced: Dict[int, bytes] = {}  # 0-based line -> its replacement
+        self.hidden: List[str] = []
 
+    def holds(self, node: ast.stmt) -> bool:
+        first, last = _span(node)
+        return any(first <= row <= last for row in self.rows)
 
-def _inside(module: cst.Module, statement: cst.BaseStatement, group: Sequence[ast.stmt], rows: List[int],
-            lines: List[bytes], hidden: List[str]) -> Optional[cst.BaseStatement]:
-    """A kept class with the members that hold no finding left out (None: nothing to leave out).
+    def kept_whole(self, node: ast.stmt) -> bool:
+        return any(isinstance(inner, ast.Global) for inner in ast.walk(node))
 
-    A name bound in a class body is not visible in its methods, so such a member is dropped
-    whole, not stubbed: blank lines keep the rows of what follows."""
-    if not isinstance(statement, cst.ClassDef) or not isinstance(statement.body, cst.IndentedBlock):
-        return None
-    node = group[0]
-    if not isinstance(node, ast.ClassDef):
-        return None
-    body: List[cst.BaseStatement] = []
-    inner: List[str] = []
-    blank, position = 0, 0
-    for member in statement.body.body:
-        count = len(member.body) if isinstance(member, cst.SimpleStatementLine) else _COMPOUND
-        twins, position = node.body[position:position + count], position + count
-        if len(twins) != count:
-            raise _Misaligned
-        first, last = _span(twins[0])[0], _span(twins[-1])[1]
-        if any(first <= row <= last for row in rows) or any(isinstance(n, ast.Global) for t in twins for n in ast.walk(t)):
-            kept = _inside(module, member, twins, rows, lines, inner) or member
-            if blank and isinstance(kept, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
-                kept = kept.with_changes(leading_lines=[_blank(module)] * blank + list(kept.leading_lines))
-            elif blank:  # no other kind of statement exists
-                raise _Misaligned
-            body.append(kept)
-            blank = 0
-            continue
-        blank += _lines(module, member)
-        inner.append(b"\n".join(lines[first - 1:last]).decode("utf-8", "replace"))
-    if position != len(node.body):
-        raise _Misaligned
-    if not inner or not body:
-        return None
-    hidden.extend(inner)
-    block = statement.body
-    return statement.with_changes(body=block.with_changes(body=body, footer=[_blank(module)] * blank + list(block.footer)))
+    def stub(self, node: ast.stmt) -> None:
+        """A definition's body becomes ``pass`` and blank lines (its signature stays)."""
+        body: Sequence[ast.stmt] = getattr(node, "body")
+        first, last = _span(body[0])[0], _span(node)[1]
+        if not self._own_lines(body[0]):
+            return  # ``def f(): return 1``: the body shares the signature's line
+        line = self.lines[first - 1]
+        indent = line[: len(line) - len(line.lstrip(_INDENT))]
+        self._blank(first, last)
+        self.replaced[first - 1] = indent + b"pass" + _ending(line)
+
+    def inside(self, node: ast.ClassDef) -> None:
+        """A kept class: the members that hold no finding are left out whole."""
+        kept: Set[int] = set()
+        left_out: List[ast.stmt] = []
+        for member in node.body:
+            needed = self.holds(member) or self.kept_whole(member)
+            if needed or not self._own_lines(member):
+                first, last = _span(member)
+                kept.update(range(first, last + 1))
+                if needed and isinstance(member, ast.ClassDef):
+                    self.inside(member)
+            else:
+                left_out.append(member)
+        dropped = [m for m in left_out if not kept.intersection(range(_span(m)[0], _span(m)[1] + 1))]
+        if not kept or not dropped:
+            return  # a class body cannot be empty
+        for member in dropped:
+            self._blank(*_span(member))
+
+    def _own_lines(self, node: ast.stmt) -> bool:
+        """The statement starts its line (nothing but indentation before it)."""
+        first = _span(node)[0]
+        if first != node.lineno:  # decorated: the decorator starts the line
+            return self.lines[first - 1].lstrip(_INDENT).startswith(b"@")
+        line = self.lines[first - 1]
+        return len(line) - len(line.lstrip(_INDENT)) == node.col_offset
+
+    def _blank(self, first: int, last: int) -> None:
+        self.hidden.append(b"".join(self.lines[first - 1:last]).decode("utf-8", "replace"))
+        for index in range(first - 1, last):
+            self.replaced[index] = _ending(self.lines[index])
 
 
 def _span(node: ast.stmt) -> Tuple[int, int]:
@@ -120,21 +113,6 @@ def _span(node: ast.stmt) -> Tuple[int, int]:
     return first, node.end_lineno or node.lineno
 
 
-def _stub(module: cst.Module, statement: cst.BaseStatement, group: Sequence[ast.stmt], rows: List[int]) -> Optional[cst.BaseStatement]:
-    if not isinstance(statement, (cst.FunctionDef, cst.ClassDef)) or not isinstance(statement.body, cst.IndentedBlock):
-        return None
-    node = group[0]
-    if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-        return None
-    first, last = _span(node)
-    if any(first <= row <= last for row in rows) or any(isinstance(n, ast.Global) for n in ast.walk(node)):
-        return None
-    block = statement.body
-    bare = statement.with_changes(leading_lines=[], body=block.with_changes(
-        body=[cst.SimpleStatementLine([cst.Pass()])], footer=[]))
-    padding = (last - first + 1) - _lines(module, bare)
-    if padding < 0:
-        return None
-    return statement.with_changes(body=block.with_changes(
-        body=[cst.SimpleStatementLine([cst.Pass()])],
-        footer=[_blank(module)] * padding + list(block.footer)))
+def _ending(line: bytes) -> bytes:
+    stripped = line.rstrip(b"\r\n")
+    return line[len(stripped):]

@@ -28,9 +28,8 @@ def other():
 
 
 def test_members_without_a_finding_are_left_out_of_a_kept_class():
-    module = cst.parse_module(SOURCE)
-    outline, hidden = skeleton(module, SOURCE, [17])
-    code = outline.code
+    outline, hidden = skeleton(SOURCE, [17])
+    code = cst.parse_module(outline).code
     assert code.count("\n") == SOURCE.decode().count("\n")  # every row stays where it was
     lines = code.splitlines()
     assert lines[16] == "        return open(self.root).read()"
@@ -41,7 +40,17 @@ def test_members_without_a_finding_are_left_out_of_a_kept_class():
 
 
 def test_a_class_holding_the_finding_in_a_nested_class_keeps_that_method():
-    module = cst.parse_module(SOURCE)
-    outline, _ = skeleton(module, SOURCE, [14])
-    code = outline.code
+    outline, _ = skeleton(SOURCE, [14])
+    code = cst.parse_module(outline).code
     assert "return os.sep" in code and "shutil.rmtree" not in code and "open(self.root)" not in code
+
+
+def test_a_body_on_its_signature_line_stays_and_crlf_line_ends_keep_their_rows():
+    source = (b"import os\r\n\r\ndef inline(): return os.sep\r\n\r\ndef other():\r\n    return os.getcwd()\r\n\r\n"
+              b"async def load():\r\n    return open('x')\r\n")
+    outline, hidden = skeleton(source, [9])
+    assert outline.count(b"\r\n") == source.count(b"\r\n")
+    assert b"def inline(): return os.sep\r\n" in outline
+    assert b"def other():\r\n    pass\r\n\r\n" in outline and "os.getcwd" in hidden
+    assert outline.endswith(b"async def load():\r\n    return open('x')\r\n")
+    assert cst.parse_module(outline).code.encode() == outline
