@@ -84,6 +84,11 @@ class Watchdog:
         # code between waking up and looking at the loop threads.
         self._wake = _thread.allocate_lock()
         self._wake.acquire()
+        # Held by the watchdog thread from waking up until its round is done. A loop that
+        # stops meanwhile waits for it: a late look (a C call that held the GIL just ended)
+        # classifies files, which lets the GIL go, before it posts the probe that measures
+        # the stall; a loop stopping in that gap would take the stall with it.
+        self._round = _thread.allocate_lock()
 
     # -- subscribers ---------------------------------------------------------------
     def subscribe(self, callback: Callable[[StallEvent], None], threshold: float = 0.1,
@@ -135,6 +140,8 @@ class Watchdog:
         return min((m.threshold for m in monitors), default=0.1)
 
     def stop(self, monitor: LoopMonitor) -> None:
+        if self._round.acquire(True, LOCK_WAIT):
+            self._round.release()
         monitor.stop()
         for message in monitor.errors:
             self._error(f"heartbeat: {message}")
@@ -170,13 +177,17 @@ class Watchdog:
         gil_wait = 0.0
         target = _monotonic()
         wake = self._wake
+        round_ = self._round  # held except while waiting to be woken up
+        round_.acquire()
         looks: Optional[Dict[LoopMonitor, Sample]] = None
         while True:
             try:
                 monitors = self._monitors
                 if not monitors:
                     looks = None
+                    round_.release()
                     wake.acquire()  # parked until a loop starts
+                    round_.acquire()
                     gil_wait, target = 0.0, _monotonic()
                     self.kinds.refresh_loop_packages()
                     continue
@@ -185,7 +196,9 @@ class Watchdog:
                 before = _monotonic()
                 half = self._least_threshold / 2
                 delay = max(0.001, next_look - before)
+                round_.release()
                 woken = wake.acquire(True, delay)
+                round_.acquire()
                 # Waking up late means something kept the GIL (or the CPU) from us. If a C
                 # call on a loop thread held the GIL, that thread is just past the call now,
                 # waiting for the GIL we hold: look at once, before anything lets it go.

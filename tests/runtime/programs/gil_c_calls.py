@@ -13,25 +13,25 @@ from _loops import run
 
 
 def payload() -> str:
-    """A document that takes json.loads at least 0.15 s of CPU time (as long in wall time, or longer)."""
+    """A document that takes json.loads at least 0.25 s of CPU time (as long in wall time, or longer)."""
     count = 100_000
     while True:
         text = json.dumps([{"id": i, "name": "x" * 20, "tags": ["a", "b"]} for i in range(count)])
         start = time.thread_time()
         json.loads(text)
-        if time.thread_time() - start >= 0.15:
+        if time.thread_time() - start >= 0.25:
             return text
         count *= 2
 
 
 def pattern_input() -> str:
-    """A subject that takes the backtracking pattern at least 0.15 s of CPU time."""
+    """A subject that takes the backtracking pattern at least 0.25 s of CPU time."""
     size = 18
     while True:
         subject = "a" * size + "b"
         start = time.thread_time()
         re.match(r"(a+)+$", subject)
-        if time.thread_time() - start >= 0.15:
+        if time.thread_time() - start >= 0.25:
             return subject
         size += 1
 
