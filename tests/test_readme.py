@@ -24,3 +24,18 @@ def test_readme_test_command_is_what_ci_runs():
     command = 'pip install ".[test]" && pytest'
     assert command in readme.split("\n## ")[0]
     assert command in ci
+
+
+def test_every_check_option_the_docs_show_exists():
+    import re
+
+    from detector.cli import check
+
+    known = {opt for param in check.params for opt in (*param.opts, *param.secondary_opts)}
+    shown = set()
+    for doc in [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]:
+        for line in doc.read_text(encoding="utf-8").splitlines():
+            for command in re.findall(r"offload check\b[^`#|]*", line):
+                shown |= {(doc.name, opt) for opt in re.findall(r"(?<![\w-])--[a-z][a-z-]*", command)}
+    assert shown, "no `offload check` command with options found in the docs"
+    assert sorted((name, opt) for name, opt in shown if opt not in known) == []
