@@ -99,12 +99,22 @@ WORKLOADS = {
 }
 
 
-def run_once(workload, loop_kind: str, mode: str, executor: bool, clock=time.perf_counter) -> float:
+def run_workload(workload, loop_kind: str, executor: bool, debug: bool = False) -> None:
+    """One run of ``workload`` on a fresh loop of ``loop_kind``."""
     async def main():
         if executor:  # leaves an idle worker thread, as any name lookup would
             await asyncio.get_running_loop().run_in_executor(None, int)
         await workload()
 
+    if loop_kind == "uvloop":
+        import uvloop
+
+        uvloop.run(main(), debug=debug)
+    else:
+        asyncio.run(main(), debug=debug)
+
+
+def run_once(workload, loop_kind: str, mode: str, executor: bool, clock=time.perf_counter) -> float:
     stalls = []
     subscription = None
     log = None
@@ -117,12 +127,7 @@ def run_once(workload, loop_kind: str, mode: str, executor: bool, clock=time.per
     debug = mode == "debug"
     try:
         start = clock()
-        if loop_kind == "uvloop":
-            import uvloop
-
-            uvloop.run(main(), debug=debug)
-        else:
-            asyncio.run(main(), debug=debug)
+        run_workload(workload, loop_kind, executor, debug)
         return clock() - start
     finally:
         if subscription is not None:

@@ -1,4 +1,4 @@
-"""What strict mode's audit hook costs per audited event, by where the event is raised.
+"""What strict mode's audit hook and wrappers cost per event or call, by where it happens.
 
     python benchmarks/strict_event_cost.py [--events 200000] [--repeat 5]
 
@@ -7,11 +7,16 @@ Raises ``os.listdir`` (a listed event) and ``builtins.id`` (an unlisted one) wit
 event, best of several runs: without strict mode, with strict mode off the loop
 (a plain thread: what offloaded work pays), and on the loop inside a task (a site
 already reported: each further call walks the stack and adds to the count).
+Then the same for a wrapper (what ``os.stat`` or ``Future.result`` pay), wrapped
+around a function that does nothing: the call itself, the wrapper off the loop,
+and on the loop for a call that cannot wait (a done future, as asyncio reads an
+executor's result).
 """
 from __future__ import annotations
 
 import argparse
 import asyncio
+import concurrent.futures
 import os
 import sys
 import threading
@@ -19,7 +24,16 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from detector.runtime import strict  # noqa: E402
+from detector.runtime import strict, strict_wraps  # noqa: E402
+
+
+def nothing(*args, **kwargs):
+    return None
+
+
+WRAPPED_NOTHING = strict_wraps._wrap(nothing, "concurrent.futures.Future.result", strict_wraps._future_result)
+DONE = concurrent.futures.Future()
+DONE.set_result(None)
 
 
 def burst(event: str, count: int) -> float:
@@ -27,6 +41,13 @@ def burst(event: str, count: int) -> float:
     start = time.thread_time()
     for _ in range(count):
         audit(event, ".")
+    return time.thread_time() - start
+
+
+def calls(function, count: int) -> float:
+    start = time.thread_time()
+    for _ in range(count):
+        function(DONE)
     return time.thread_time() - start
 
 
@@ -41,6 +62,21 @@ def in_thread(event: str, count: int) -> float:
 def on_loop(event: str, count: int) -> float:
     async def main():
         return burst(event, count)
+
+    return asyncio.run(main())
+
+
+def in_thread_calls(function, count: int) -> float:
+    out = []
+    thread = threading.Thread(target=lambda: out.append(calls(function, count)))
+    thread.start()
+    thread.join()
+    return out[0]
+
+
+def on_loop_calls(function, count: int) -> float:
+    async def main():
+        return calls(function, count)
 
     return asyncio.run(main())
 
@@ -63,9 +99,21 @@ def main() -> None:
     rows.append(("strict on, on the loop (reported)", best(on_loop, "os.listdir")))
     strict.detach(log)
     rows.append(("strict attached then off", best(in_thread, "os.listdir")))
-    calls = log.list()
-    assert len(calls) == 1 and calls[0].count == n * args.repeat, [(c.event, c.count) for c in calls]
+    reported = log.list()
+    assert len(reported) == 1 and reported[0].count == n * args.repeat, [(c.event, c.count) for c in reported]
     print(f"Python {sys.version.split()[0]}; CPU time per sys.audit() call, best of {args.repeat} x {n}")
+    for label, ns in rows:
+        print(f"{label:<36} {ns:8.0f} ns")
+
+    rows = [("the call, unwrapped", best(lambda _, count: calls(nothing, count), None)),
+            ("wrapped, strict off", best(lambda _, count: calls(WRAPPED_NOTHING, count), None))]
+    log = strict.attach(strict.StrictLog())
+    rows.append(("wrapped, plain thread", best(in_thread_calls, WRAPPED_NOTHING)))
+    rows.append(("wrapped, on the loop, done future", best(on_loop_calls, WRAPPED_NOTHING)))
+    strict.detach(log)
+    strict_wraps.uninstall()
+    assert log.list() == []
+    print(f"CPU time per call of a function that does nothing, best of {args.repeat} x {n}")
     for label, ns in rows:
         print(f"{label:<36} {ns:8.0f} ns")
 

@@ -30,10 +30,10 @@ import fnmatch
 import os
 import sys
 import threading
-from types import CodeType, FrameType, ModuleType
-from typing import Any, Callable, Dict, FrozenSet, Iterable, List, Optional, Set, Tuple
+from types import CodeType, FrameType
+from typing import Any, Callable, Dict, FrozenSet, Iterable, List, Optional, Tuple
 
-from . import hooks
+from . import hooks, loop_thread, strict_wraps
 from .audit_events import AUDITED, FAMILIES
 from .events import Frame
 from .frames import LIBRARY, LOOP, OFFLOAD, STDLIB, USER, FileKinds, instruction_site, is_async_code, make_frame
@@ -47,13 +47,12 @@ _LISTED: FrozenSet[str] = frozenset(AUDITED)
 _listened: FrozenSet[str] = _NOTHING  # the events the hook looks at: _LISTED while a log is attached
 _hook_installed = False
 _kinds: Optional[FileKinds] = None
-_boundaries: Set[CodeType] = {hooks.WRAPPER_CODE}  # code objects that run one loop callback
-_asyncio_events: Optional[ModuleType] = None  # the asyncio.events module, once imported
 _described: Dict[Tuple[object, ...], Tuple[Frame, Optional[Frame], List[Frame]]] = {}  # site key -> (user, coroutine, stack) Frames
 _sleep_audited = False  # set by the hook when a time.sleep audit event arrives
 _loop_modules = 0  # how many of asyncio / uvloop _kinds knows about
 _allow: "Allow"
 _lock = threading.Lock()
+_reporting = threading.local()  # .active: this thread is in report() (its own file and line lookups raise events)
 _SYNC_WAITS = frozenset(name for name, family in FAMILIES.items() if family == "sync")
 
 
@@ -140,6 +139,8 @@ def prepare() -> None:
     Done early (interpreter start-up, pytest configuration) so that modules
     imported later see the wrapped functions."""
     global _hook_installed, _kinds
+    if _hook_installed and _kinds is not None and hooks.installed() and strict_wraps.installed():
+        return  # every test of a suite attaches a log: nothing to redo
     with _lock:
         if _kinds is None:
             _kinds = FileKinds()
@@ -148,8 +149,6 @@ def prepare() -> None:
             _hook_installed = True
             _probe_sleep()
         hooks.install()
-        from . import strict_wraps
-
         strict_wraps.install(sleep_audited=_sleep_audited)
 
 
@@ -171,19 +170,15 @@ def attach(log: StrictLog) -> StrictLog:
     """Start reporting into ``log``."""
     global _logs, _listened
     prepare()
-    from . import strict_wraps
-
     with _lock:
         _logs = _logs + (log,)
         _listened = _LISTED
-        strict_wraps.activate(report, _loop_running)
+        strict_wraps.activate(report)
     return log
 
 
 def detach(log: StrictLog) -> None:
     global _logs, _listened
-    from . import strict_wraps
-
     with _lock:
         _logs = tuple(entry for entry in _logs if entry is not log)
         if not _logs:
@@ -198,15 +193,15 @@ def active() -> bool:
 # -- the hook ---------------------------------------------------------------------------------
 def _hook(event: str, args: Tuple[Any, ...]) -> None:
     # Called for every audit event of every thread (imports, compile, id(), getattr on
-    # frames...), strict mode on or not: one set lookup for all but the listed ones.
+    # frames...), strict mode on or not: one set lookup for all but the listed ones,
+    # then one C call for a listed event off the loop (offloaded work, plain threads).
     if event not in _listened:
         return
-    events = _asyncio_events
-    if events is not None and events._get_running_loop() is None:
-        return  # not a loop thread: offloaded work, plain threads
-    if event == "time.sleep":
+    if event == "time.sleep":  # before the thread test: the probe runs off any loop
         global _sleep_audited
         _sleep_audited = True
+    if loop_thread.running_loop() is None:
+        return
     try:
         if _can_block(event, args):
             report(event, sys._getframe(1))
@@ -228,22 +223,6 @@ def _can_block(event: str, args: Tuple[Any, ...]) -> bool:
     return True
 
 
-def _loop_running() -> bool:
-    global _asyncio_events
-    events = _asyncio_events
-    if events is None:
-        events = sys.modules.get("asyncio.events")
-        if events is None:
-            return False  # no asyncio: no loop
-        handle_run = getattr(getattr(events, "Handle", None), "_run", None)
-        if handle_run is None:
-            return False  # asyncio is being imported
-        _boundaries.add(handle_run.__code__)
-        _asyncio_events = events
-    # Looked up each time: events.py replaces its Python version with _asyncio's at the end.
-    return events._get_running_loop() is not None
-
-
 def _refresh_kinds() -> None:
     """Teach the file classifier where asyncio and uvloop live once they are imported."""
     global _loop_modules
@@ -256,8 +235,16 @@ def _refresh_kinds() -> None:
 
 def report(event: str, frame: FrameType) -> None:
     """Report ``event`` raised in ``frame`` (the caller of the blocking function) if it counts."""
-    if not _logs or not _loop_running():
-        return
+    if not _logs or loop_thread.running_loop() is None or getattr(_reporting, "active", False):
+        return  # off the loop, or raised by this function's own work (classifying a file, reading a line)
+    _reporting.active = True
+    try:
+        _report(event, frame)
+    finally:
+        _reporting.active = False
+
+
+def _report(event: str, frame: FrameType) -> None:
     kinds = _kinds
     assert kinds is not None  # set by prepare(), before any log is attached
     if _loop_modules < 2:
@@ -265,13 +252,14 @@ def report(event: str, frame: FrameType) -> None:
     if event in _SYNC_WAITS and kinds.kind(frame.f_code.co_filename) == STDLIB:
         return  # a wait inside the standard library's own code (Thread.start waits for the thread)
     allow = _allow
+    boundaries = loop_thread.boundaries
     callback: List[Tuple[CodeType, int, str]] = []  # (code, lasti, kind), innermost first, machinery left out
     site = None  # index into callback of the line to report
     first_kind = None
     f: Optional[FrameType] = frame
     while f is not None:
         code = f.f_code
-        if code in _boundaries:
+        if code in boundaries:
             break
         filename = code.co_filename
         if filename.startswith("<frozen importlib"):
@@ -322,8 +310,7 @@ def _describe(
             fix = frames[coroutine] if coroutine < len(frames) else make_frame(*callback[coroutine])
         described = _described[key] = (user, fix, frames[::-1])
     user, fix, stack = described
-    assert _asyncio_events is not None  # set by _loop_running() before any report
-    loop = _asyncio_events._get_running_loop()
+    loop = loop_thread.running_loop()
     task = None
     try:
         import asyncio

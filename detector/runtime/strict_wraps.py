@@ -17,6 +17,8 @@ import sys
 from types import FrameType, ModuleType
 from typing import TYPE_CHECKING, Any, Callable, List, Optional, Tuple, Union
 
+from . import loop_thread
+
 if TYPE_CHECKING:
     import concurrent.futures
     import queue
@@ -24,20 +26,19 @@ if TYPE_CHECKING:
 
 _installed: List[Tuple[object, str, object]] = []  # (owner, attribute, original)
 _report: Optional[Callable[[str, FrameType], object]] = None
-_on_loop: Callable[[], bool] = bool  # is this thread running an event loop? (set by activate)
 
 
 def _wrap(
     original: Callable[..., Any], event: str, can_block: Optional[Callable[..., bool]] = None
 ) -> Callable[..., Any]:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        # The thread first, with one C call: most calls (executor threads, the test runner
+        # between loop runs) stop there, before the argument checks and the frame lookup
+        # (which raises an audit event of its own).
         report = _report
-        if report is not None:
+        if report is not None and loop_thread.running_loop() is not None:
             try:
-                # The thread first: one lookup, and most calls (executor threads, the test
-                # runner between loop runs) stop there, before the argument checks and the
-                # frame lookup (which raises an audit event of its own).
-                if _on_loop() and (can_block is None or can_block(*args, **kwargs)):
+                if can_block is None or can_block(*args, **kwargs):
                     report(event, sys._getframe(1))
             except Exception:
                 pass
@@ -59,28 +60,33 @@ def _select_timeout(rlist: object, wlist: object, xlist: object, timeout: Option
     return timeout is None or timeout > 0
 
 
-def _timeout(self: object, timeout: Optional[float] = None) -> bool:
-    return timeout is None or timeout > 0
-
-
 def _sleep(secs: object = 0, *args: object) -> bool:
     return isinstance(secs, (int, float)) and secs > 0
 
 
+# The state first: on the loop these mostly meet a set event, a done future (asyncio
+# copying an executor's result), a finished thread.
 def _event_wait(self: threading.Event, timeout: Optional[float] = None) -> bool:
-    return _timeout(self, timeout) and not self.is_set()
+    return not self.is_set() and (timeout is None or timeout > 0)
 
 
 def _thread_join(self: threading.Thread, timeout: Optional[float] = None) -> bool:
-    return _timeout(self, timeout) and self.is_alive()
+    return self.is_alive() and (timeout is None or timeout > 0)
 
 
 def _queue_get(self: queue.Queue[Any], block: bool = True, timeout: Optional[float] = None) -> bool:
-    return bool(block) and _timeout(self, timeout) and self.empty()
+    return bool(block) and (timeout is None or timeout > 0) and self.empty()
 
 
 def _future_result(self: concurrent.futures.Future[Any], timeout: Optional[float] = None) -> bool:
-    return _timeout(self, timeout) and not self.done()
+    # Its state read without its lock (done() takes it: three times the cost of the rest):
+    # a future that is done stays done, and one finishing meanwhile might have made us wait.
+    state = getattr(self, "_state", None)
+    pending = state in _PENDING if isinstance(state, str) else not self.done()
+    return pending and (timeout is None or timeout > 0)
+
+
+_PENDING = frozenset(("PENDING", "RUNNING"))  # concurrent.futures' states of a future not done
 
 
 def _targets(sleep_audited: bool) -> List[Tuple[Union[ModuleType, type], str, str, Callable[..., bool], bool]]:
@@ -113,11 +119,10 @@ def _targets(sleep_audited: bool) -> List[Tuple[Union[ModuleType, type], str, st
     return targets
 
 
-def activate(report: Optional[Callable[[str, FrameType], object]], on_loop: Callable[[], bool] = bool) -> None:
+def activate(report: Optional[Callable[[str, FrameType], object]]) -> None:
     """``report(event, frame)`` is called from the wrappers from now on, for calls made on a
-    thread where ``on_loop()`` is true; None: not at all."""
-    global _report, _on_loop
-    _on_loop = on_loop
+    thread that runs an event loop; None: not at all."""
+    global _report
     _report = report
 
 
@@ -141,6 +146,10 @@ def install(sleep_audited: bool) -> None:
         except (TypeError, AttributeError):
             continue
         _installed.append((owner, attribute, original))
+
+
+def installed() -> bool:
+    return bool(_installed)
 
 
 def uninstall() -> None:

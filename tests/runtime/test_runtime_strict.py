@@ -300,6 +300,26 @@ def test_a_site_stays_one_record_once_the_interpreter_specialises_its_call(loop_
     assert reported.user_frame.function.endswith("list_the_directory")
 
 
+def test_describing_a_site_classifies_each_file_once(loop_kind, ctx, log, monkeypatch):
+    # Classifying a file resolves its path with the wrapped os.lstat on the loop thread:
+    # those calls must not start another report, which classified the same file again
+    # (offload's own frames.py a hundred times over, until the recursion limit).
+    from detector.runtime import frames
+
+    classified = []
+    classify = frames.FileKinds._classify
+
+    def counting(self, filename):
+        classified.append(filename)
+        return classify(self, filename)
+
+    monkeypatch.setattr(frames.FileKinds, "_classify", counting)
+    monkeypatch.setattr(strict, "_kinds", frames.FileKinds())  # nothing classified yet
+    call_repeatedly(loop_kind, call_stat, ctx, 1)
+    assert only(log).event == "os.stat"
+    assert classified and len(classified) == len(set(classified)), classified
+
+
 def test_waits_that_would_block_are_reported(loop_kind, log):
     import concurrent.futures
 
