@@ -25,11 +25,11 @@ from typing import Dict, Iterator, List, Mapping, Optional, Sequence, Set, Tuple
 
 import libcst as cst
 from libcst.metadata import (
-    BaseAssignment, CodeRange, ImportAssignment, MetadataWrapper, ParentNodeProvider, PositionProvider, Scope,
-    ScopeProvider,
+    BaseAssignment, CodeRange, ImportAssignment, MetadataWrapper, PositionProvider, Scope, ScopeProvider,
 )
 
 from detector import layout, onpurpose
+from detector.analysis import cstwalk
 from detector.analysis.fixpolicy import is_test_path
 from detector.analysis.offload import TAKES_KEYWORDS
 from detector.imports import Flavour, Imports, flavour_of, import_binds
@@ -188,11 +188,10 @@ class _Planner:
         self.module = module
         self.hidden = hidden  # the text of the bodies the outline left out
         self.flavour = flavour
-        # One call, so the parent and scope providers share a single walk of the tree.
-        metadata = MetadataWrapper(module, unsafe_skip_copy=True).resolve_many(
-            [PositionProvider, ParentNodeProvider, ScopeProvider])
+        metadata = MetadataWrapper(module, unsafe_skip_copy=True).resolve_many([PositionProvider, ScopeProvider])
         self.positions = cast("Mapping[cst.CSTNode, CodeRange]", metadata[PositionProvider])
-        self.parents = cast("Mapping[cst.CSTNode, cst.CSTNode]", metadata[ParentNodeProvider])
+        # ParentNodeProvider's map, without its traversal (which rebuilds every node twice).
+        self.parents: Mapping[cst.CSTNode, cst.CSTNode] = cstwalk.parents(module)
         self.scopes = cast("Mapping[cst.CSTNode, Optional[Scope]]", metadata[ScopeProvider])
         self.text = text
         self.starts = line_starts(self.text)

@@ -14,7 +14,7 @@ from typing import Any, Callable, Dict, Iterable, Iterator, List, NamedTuple, Op
 import libcst as cst
 
 from detector.analysis import (
-    attrtests, debugmode, diagnostics, flavour, literals, offload, platforms, positions, receivers, screen, startup,
+    attrtests, cstwalk, debugmode, diagnostics, flavour, literals, offload, platforms, positions, receivers, screen, startup,
 )
 from detector.analysis.names import (
     UNKNOWN_SOURCE, Annotated, Assigned, Element, Known, Resolver, Scope, Source, Unknown, binding_scope, binds_none,
@@ -75,9 +75,8 @@ _MUTATORS = frozenset({
     "appendleft", "extendleft", "popleft", "rotate", "sort", "reverse",
 })
 
-# libcst's generic traversal rebuilds and re-validates every node it passes, whitespace
-# included: about the cost of the parse itself. The collector walks node fields directly, in
-# libcst's own order (learned once per node type), never entering whitespace or punctuation.
+# The collector walks node fields directly, in libcst's own order (``cstwalk``), never
+# entering whitespace or punctuation.
 _SKIP = frozenset({"lpar", "rpar", "leading_lines", "lines_after_decorators", "header", "footer",
                    "comma", "semicolon", "newline", "trailing_whitespace"})
 _ORDER: Dict[type, Tuple[str, ...]] = {}
@@ -86,36 +85,10 @@ _NOWHERE: Position = (-1, -1)  # outside the body of a function
 _PARAMETERS: Position = (-1, 0)  # bound before the body runs
 
 
-class _FieldRecorder(cst.CSTVisitor):
-    """Records the order in which libcst visits the fields of one node."""
-
-    def __init__(self, top: cst.CSTNode):
-        super().__init__()
-        self.top = top
-        self.fields: List[str] = []
-
-    def on_visit(self, node: cst.CSTNode) -> bool:
-        return node is self.top
-
-    def on_visit_attribute(self, node: cst.CSTNode, attribute: str) -> None:
-        if node is self.top:
-            self.fields.append(attribute)
-
-    def on_leave_attribute(self, node: cst.CSTNode, attribute: str) -> None:
-        pass
-
-    def on_leave(self, node: cst.CSTNode) -> None:
-        pass
-
-
 def _fields(node: cst.CSTNode) -> Tuple[str, ...]:
     kind = type(node)
     if kind not in _ORDER:
-        recorder = _FieldRecorder(node)
-        node.visit(recorder)
-        # Fields libcst visits only when set (an f-string's format_spec) go last.
-        names = recorder.fields + [f.name for f in dataclasses.fields(kind) if f.name not in recorder.fields]
-        _ORDER[kind] = tuple(n for n in names if n not in _SKIP and not n.startswith("whitespace"))
+        _ORDER[kind] = tuple(n for n in cstwalk.fields(node) if n not in _SKIP and not n.startswith("whitespace"))
     return _ORDER[kind]
 
 
