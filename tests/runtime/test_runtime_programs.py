@@ -68,7 +68,9 @@ def test_file_read_from_a_fifo_with_a_late_writer(loop_kind):
 def test_cpu_bound_helper_reports_the_hot_loop_and_the_fix_site(loop_kind):
     stall = only_stall(run("cpu_loop.py", loop_kind))
     assert stall["verdict"] == "cpu"
-    assert stall["runnable"] > 0.5 and stall["cpu"] > 0.05
+    # The helper's 0.4 s of CPU time are in the stall, whatever share of a CPU a loaded
+    # machine gave the loop thread (the stall then lasts longer).
+    assert stall["runnable"] > 0.5 and stall["cpu"] * stall["duration"] >= 0.35
     start, _ = marked(PROGRAMS / "cpu_loop.py", "LOOP-START")
     end, _ = marked(PROGRAMS / "cpu_loop.py", "LOOP-END")
     user = stall["user_frame"]
@@ -86,10 +88,12 @@ def test_blocking_protocol_callback_has_no_task_and_no_coroutine(loop_kind):
 
 def test_many_small_callbacks(loop_kind):
     report = run("callbacks.py", loop_kind)
-    # On a busy machine the process may also get (almost) no CPU for a while: the loop is
-    # then starved by the machine, not by the program, and says so.
+    # Each step of the 8000 tasks is a stall in which the loop thread computes for longer
+    # than the threshold (0.1 s). On a busy machine the OS may also keep the loop thread off
+    # the CPU for 0.1 s in the middle of any one callback: such a stall holds less CPU time
+    # than the threshold, and is the machine's (in one callback: `cpu`; else `starved`).
     stalls = [stall for stall in report["stalls"]
-              if not (stall["verdict"] == "starved" and stall["cpu"] is not None and stall["cpu"] < 0.05)]
+              if stall["cpu"] is None or stall["cpu"] * stall["duration"] >= 0.1]
     assert stalls, report["_stderr"]
     for stall in stalls:
         assert stall["verdict"] == "callbacks", stall
