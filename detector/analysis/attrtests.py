@@ -1,4 +1,5 @@
-"""Calls a method makes only when an attribute of ``self`` is set.
+"""Calls a method makes only when an attribute of ``self`` (or a value read from the environment,
+``environ``) is set.
 
 ``if self.CSS_PATH is not None: load(self.CSS_PATH)`` runs ``load`` only when the instance's
 ``CSS_PATH`` is not None. A class that sets ``CSS_PATH = None`` in its body (and a subclass
@@ -6,34 +7,54 @@ that inherits it) never runs it when constructed: ``project.Project.falsy_attrib
 value, ``chains.reached`` drops such calls for that class (``AttributeNeed.failed_by``). The
 shapes read, on ``self`` (or ``cls``), with ``not``, ``and`` and ``or`` around them:
 
-- ``if self.A:`` / ``if self.A is not None:`` (and the ``else`` of their negations);
+- ``if self.A:`` / ``if self.A is not None:`` / ``if self.A == "x":`` (a literal no false value
+  equals), and the ``else`` of their negations;
 - ``x if self.A else y``, ``self.A and f()``;
 - a loop or comprehension over ``items if <test> else []``: its body runs only when the test holds;
 - after ``if self.A is None: return`` the rest of the block needs ``A``;
 - a local bound once, by a statement of the body itself, as ``local = param or self.A`` (or
   ``param if param is not None else self.A``) and tested after it: ``if local is not None:``
   needs ``A`` when a call leaves ``param`` at its default None (``Need.unless``, ``Fallback``).
+
+``read_needs`` takes the operands' reader as a parameter: ``environ`` reads the same shapes of
+tests on values read from the environment.
 """
 from __future__ import annotations
 
-from typing import Dict, Mapping, NamedTuple, Optional, Tuple
+from typing import Callable, Dict, Mapping, NamedTuple, Optional, Tuple
 
 import libcst as cst
 
 from detector.analysis.names import identifier, is_none
-from detector.analysis.summary import Given
+from detector.analysis.summary import Given, Subject
 
 
 class Need(NamedTuple):
-    """The code runs only when ``self.<attribute>`` is not None (``none_only``) or else truthy,
-    or, with ``unless``, when a call passes that parameter."""
+    """The code runs only when what a test reads (``subject``: ``self.<attribute>``, an
+    environment variable, a module variable) is not None (``none_only``) or else truthy, or, with
+    ``unless``, when a call passes that parameter."""
 
     attribute: str
     none_only: bool
     unless: Optional[Given] = None
+    subject: Subject = Subject.ATTRIBUTE
 
 
 Needs = Tuple[Need, ...]
+
+
+class Tested(NamedTuple):
+    """What an operand of a test reads: its subject and name, the parameter a call may pass instead
+    (a fallback's), and whether its false value is None (True), another (False) or decided later."""
+
+    subject: Subject
+    name: str
+    unless: Optional[Given] = None
+    none: Optional[bool] = None
+
+
+# Which value an operand of a test reads, if one the needs are about.
+Reader = Callable[[cst.BaseExpression], Optional[Tested]]
 
 
 class Fallback(NamedTuple):
@@ -52,34 +73,58 @@ Fallbacks = Mapping[str, Fallback]
 def needs(test: cst.BaseExpression, owner: str, outcome: bool, fallbacks: Fallbacks = {}) -> Needs:
     """What ``test`` coming out as ``outcome`` requires of the attributes of ``owner`` (``self``),
     directly or through the ``fallbacks`` (locals standing for one) bound where the test is."""
+    return read_needs(test, outcome, lambda node: _tested(node, owner, fallbacks))
+
+
+def read_needs(test: cst.BaseExpression, outcome: bool, read: Reader) -> Needs:
+    """What ``test`` coming out as ``outcome`` requires of the values ``read`` recognises, each of
+    which is false when unset: ``if x:``, ``if x is not None:``, ``if x == "1":``, with ``not``,
+    ``and`` and ``or`` around them."""
     if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
-        return needs(test.expression, owner, not outcome, fallbacks)
+        return read_needs(test.expression, not outcome, read)
     if isinstance(test, cst.BooleanOperation):
         # ``a and b`` true needs both true; ``a or b`` false needs both false. The other outcome
         # leaves either side possible: nothing is known.
         if isinstance(test.operator, cst.And) == outcome:
-            return needs(test.left, owner, outcome, fallbacks) + needs(test.right, owner, outcome, fallbacks)
+            return read_needs(test.left, outcome, read) + read_needs(test.right, outcome, read)
         return ()
-    tested = _tested(test, owner, fallbacks)
+    tested = read(test)
     if tested is not None:
-        return (Need(tested[0], False, tested[1]),) if outcome else ()
-    if isinstance(test, cst.Comparison) and len(test.comparisons) == 1 and is_none(test.comparisons[0].comparator):
-        tested = _tested(test.left, owner, fallbacks)
-        operator = test.comparisons[0].operator
-        if tested is not None and isinstance(operator, (cst.Is, cst.IsNot)):
+        return (_need(tested, False),) if outcome else ()
+    if isinstance(test, cst.Comparison) and len(test.comparisons) == 1:
+        operator, comparator = test.comparisons[0].operator, test.comparisons[0].comparator
+        if isinstance(operator, (cst.Is, cst.IsNot)) and is_none(comparator):
+            tested = read(test.left)
             # ``A is not None`` true, or ``A is None`` false: A is not None. Through a fallback
             # (``param or self.A``), with param left None, the local is ``self.A``: the same.
-            return (Need(tested[0], True, tested[1]),) if isinstance(operator, cst.IsNot) == outcome else ()
+            if tested is not None and tested.none is not False and isinstance(operator, cst.IsNot) == outcome:
+                return (_need(tested, True),)
+        elif isinstance(operator, (cst.Equal, cst.NotEqual)) and _true_literal(comparator):
+            # ``A == "1"`` true, or ``A != "1"`` false: A is not a false value.
+            tested = read(test.left)
+            if tested is not None and isinstance(operator, cst.Equal) == outcome:
+                return (_need(tested, False),)
     return ()
 
 
-def _tested(node: cst.BaseExpression, owner: str, fallbacks: Fallbacks) -> Optional[Tuple[str, Optional[Given]]]:
+def _need(tested: Tested, none_only: bool) -> Need:
+    return Need(tested.name, none_only, tested.unless, tested.subject)
+
+
+def _true_literal(node: cst.BaseExpression) -> bool:
+    """A literal no false value (None, False, 0, "", an empty display) equals: ``"1"``, ``2``."""
+    if isinstance(node, (cst.SimpleString, cst.Integer)):
+        return bool(node.evaluated_value)
+    return False
+
+
+def _tested(node: cst.BaseExpression, owner: str, fallbacks: Fallbacks) -> Optional[Tested]:
     """The attribute ``node`` reads, and the parameter a call may pass instead (a fallback's)."""
     attribute = _attribute(node, owner)
     if attribute is not None:
-        return attribute, None
+        return Tested(Subject.ATTRIBUTE, attribute)
     fallback = fallbacks.get(identifier(node)) if isinstance(node, cst.Name) else None
-    return (fallback.attribute, fallback.param) if fallback is not None else None
+    return Tested(Subject.ATTRIBUTE, fallback.attribute, fallback.param) if fallback is not None else None
 
 
 def fallbacks(node: cst.FunctionDef, owner: str) -> Dict[str, Fallback]:

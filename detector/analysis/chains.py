@@ -6,9 +6,9 @@ from collections import deque
 from typing import Callable, Deque, Dict, List, NamedTuple, Optional, Tuple
 
 from detector.analysis.findings import suppressed
-from detector.analysis.project import Project, RuleTarget, callee
+from detector.analysis.project import Project, RuleTarget, builds_same, callee
 from detector.analysis.summary import (
-    ACCESS, AWAITED, CONDITIONAL, NONE, CallRecord, FunctionSummary, Given, ModuleSummary, short_name,
+    ACCESS, AWAITED, CONDITIONAL, NONE, CallRecord, FunctionSummary, Given, ModuleSummary, Subject, short_name,
 )
 from detector.display import one_line
 from detector.model import Hop
@@ -50,7 +50,10 @@ def blocking_chains(project: Project, handed: Optional[HandedChain] = None) -> D
         for function in module.functions:
             if function.is_async:
                 continue
-            for call in function.calls:
+            unset = project.unset_calls(function) if function.needs else frozenset()
+            for index, call in enumerate(function.calls):
+                if index in unset:
+                    continue  # made only when the user sets an environment variable
                 if not library and call.flags & (AWAITED | ACCESS) == 0:
                     handing.append((module, function, call))
                 end = _end(project, module, function, call)
@@ -139,35 +142,41 @@ def _followed(project: Project, module: ModuleSummary, call: CallRecord) -> Opti
 
 
 def reached(project: Project, module: ModuleSummary, call: CallRecord, target: FunctionSummary,
-            chains: Dict[int, Chain], depth: int = 0) -> Optional[Chain]:
+            chains: Dict[int, Chain], depth: int = 0, instance: Optional[str] = None) -> Optional[Chain]:
     """The chain ``call`` (made in ``module``) leads down when it runs the sync function ``target``:
     target's shortest, or, when it constructs a class whose attributes rule out some of target's
     calls (``CSS_PATH = None`` and ``if self.CSS_PATH is not None: load()``), the
-    shortest through the others; None when target does not block for that call."""
+    shortest through the others; None when target does not block for that call. ``instance`` is
+    the class being constructed when ``call`` is a constructor's ``super().__init__()``."""
     chain = chains.get(id(target))
-    if chain is None or not target.needs:
-        return chain
-    cls = project.constructed(call.target)
-    if cls is None:
+    if chain is None:
+        return None
+    cls = instance or project.constructed(call.target)
+    if cls is None or not project.tests_attributes(target):
         return chain
     skipped = set()
     for need in target.needs:
+        if need.subject is not Subject.ATTRIBUTE:
+            continue
         value = project.falsy_attribute(cls, need.attribute)
         if value is not None and need.failed_by(value) and _left_out(project, module, call, need.unless):
             skipped.add(need.call)
-    if not skipped:
+    carried = [index for index, inner in enumerate(target.calls) if builds_same(inner)]
+    if not skipped and not carried:
         return chain
     if depth > _MAX_DEPTH:
         return None
     inner_module = project.module_of[id(target)]
+    unset = project.unset_calls(target)
     found: Optional[Chain] = None
     for index, inner in enumerate(target.calls):
-        if index in skipped:
+        if index in skipped or index in unset:
             continue
         link = _end(project, inner_module, target, inner)
         if link is None:
             followed = _followed(project, inner_module, inner)
-            rest = reached(project, inner_module, inner, followed, chains, depth + 1) if followed is not None else None
+            rest = reached(project, inner_module, inner, followed, chains, depth + 1,
+                           cls if index in carried else None) if followed is not None else None
             link = (hop(inner_module, target, inner),) + rest if rest is not None else None
         if link and (found is None or len(link) < len(found)):
             found = link

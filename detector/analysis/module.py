@@ -14,7 +14,8 @@ from typing import Any, Callable, Dict, Iterable, Iterator, List, NamedTuple, Op
 import libcst as cst
 
 from detector.analysis import (
-    attrtests, cstwalk, debugmode, diagnostics, flavour, literals, offload, platforms, positions, receivers, screen, startup,
+    attrtests, cstwalk, debugmode, diagnostics, environ, flavour, literals, offload, platforms, positions, receivers,
+    screen, startup,
 )
 from detector.analysis.names import (
     UNKNOWN_SOURCE, Annotated, Assigned, Element, Known, Resolver, Scope, Source, Unknown, binding_scope, binds_none,
@@ -108,6 +109,20 @@ class PlatformGuard(NamedTuple):
 PlatformGuards = Tuple[PlatformGuard, ...]
 
 
+class _Condition(NamedTuple):
+    """A test around code (an ``if``, ``x if t else y``, ``t and x``, an early return) and the
+    outcome the code needs; what that needs of ``self``'s attributes is read as the walk passes
+    (``attrtests``), what it needs of the environment once names resolve (``environ``)."""
+
+    test: cst.BaseExpression
+    scope: Scope
+    outcome: bool
+    attributes: attrtests.Needs
+
+
+_Conditions = Tuple[_Condition, ...]
+
+
 class _FunctionInfo:
     __slots__ = ("scope", "is_async", "node", "calls", "is_generator", "is_property", "returned", "decorated",
                  "bound", "offloaded", "outer", "with_items", "fallbacks")
@@ -184,8 +199,8 @@ class _Collector(cst.CSTVisitor):
         self.guard: Optional[Tuple[int, str, cst.BaseExpression, bool, Scope]] = None
         self.guards: Dict[int, Tuple[int, str, cst.BaseExpression, bool, Scope]] = {}  # id(call) -> its guard
         # What the code being walked needs of ``self``'s attributes to run (``attrtests``), and per call.
-        self.needs: attrtests.Needs = ()
-        self.call_needs: Dict[int, attrtests.Needs] = {}
+        self.needs: _Conditions = ()
+        self.call_needs: Dict[int, _Conditions] = {}
         self.module_imports: Set[str] = set()  # modules the file imports at module level
         self.imports: Dict[int, List[str]] = {}  # id(import statement in an async body) -> its modules
         # Every Call and Attribute in source order: positions.spans maps them to ast's.
@@ -213,6 +228,8 @@ class _Collector(cst.CSTVisitor):
         self.position: Position = _NOWHERE
         self.straight = False
         self.bound_at: Dict[int, Position] = {}  # id(binding source of a function local) -> where
+        self.environment_set: Set[str] = set()  # environment variables the module sets (``environ.written``)
+        self.annotated_values: Dict[int, cst.BaseExpression] = {}  # id(Annotated source) -> the value assigned
         self.used_at: Dict[int, Position] = {}  # id(call in a function's own frame) -> where
 
     # -- helpers -------------------------------------------------------------------------------
@@ -470,6 +487,7 @@ class _Collector(cst.CSTVisitor):
             self.bound_at[id(source)] = self.position
 
     def visit_Assign(self, node: cst.Assign) -> None:
+        self.environment_set.update(environ.written(node))
         for target in node.targets:
             self._note_class_literal(target.target, node.value)
             source = Assigned(node.value, self.scope)
@@ -493,6 +511,8 @@ class _Collector(cst.CSTVisitor):
         if node.value is not None:
             self._note_class_literal(node.target, node.value)
         source = Annotated(node.annotation.annotation, self.scope)
+        if node.value is not None:
+            self.annotated_values[id(source)] = node.value
         self._in_straight_line(node.target, source)
         self._bind_target(node.target, source)
 
@@ -585,7 +605,11 @@ class _Collector(cst.CSTVisitor):
         self.guard, self.platform_guards, self.debug_only, self.needs = outer_guard, outer_platforms, outer_debug, outer_needs
         return False
 
-    def _needs(self, test: cst.BaseExpression, outcome: bool) -> attrtests.Needs:
+    def _needs(self, test: cst.BaseExpression, outcome: bool) -> _Conditions:
+        """``test`` coming out as ``outcome``, with what that needs of ``self``'s attributes."""
+        return (_Condition(test, self.scope, outcome, self._attribute_needs(test, outcome)),)
+
+    def _attribute_needs(self, test: cst.BaseExpression, outcome: bool) -> attrtests.Needs:
         """What ``test`` coming out as ``outcome`` needs of ``self``'s attributes, in a method's own body."""
         function = self.function
         if function is None or not function.bound or self.scope.function_scope() is not function.scope:
@@ -599,7 +623,7 @@ class _Collector(cst.CSTVisitor):
                      if self.scope is function.scope and fallback.statement < self.position[0]}
         return attrtests.needs(test, owner, outcome, fallbacks)
 
-    def _iterated_needs(self, iterable: cst.BaseExpression) -> attrtests.Needs:
+    def _iterated_needs(self, iterable: cst.BaseExpression) -> _Conditions:
         """What a loop over ``iterable`` needs of ``self``'s attributes to run its body at all."""
         if isinstance(iterable, cst.IfExp):
             for outcome, side in ((True, iterable.orelse), (False, iterable.body)):
@@ -734,6 +758,7 @@ class _Collector(cst.CSTVisitor):
 
     def visit_Call(self, node: cst.Call) -> None:
         self.not_accesses.add(id(node.func))
+        self.environment_set.update(environ.written(node))
         if self.stepping and _sends(node):
             self.steps = True
         for arg in node.args:
@@ -776,6 +801,19 @@ class _Collector(cst.CSTVisitor):
         if self.function is not None and (id(node) not in self.not_accesses or id(node) in self.rebound):
             self._record(node, len(self.ordered))
         self.ordered.append(node)
+
+
+def _environment_needs(conditions: _Conditions, environment: environ.Reader) -> attrtests.Needs:
+    """What the tests around a call need of values read from the environment (``environ``)."""
+    found: attrtests.Needs = ()
+    for condition in conditions:
+        scope = condition.scope
+
+        def read(node: cst.BaseExpression, scope: Scope = scope) -> Optional[attrtests.Tested]:
+            return environment.subject(node, scope)
+
+        found += attrtests.read_needs(condition.test, condition.outcome, read)
+    return found
 
 
 def _returns(resolver: Resolver, info: _FunctionInfo) -> str:
@@ -1195,13 +1233,13 @@ def _guard_types(resolver: Resolver, node: cst.BaseExpression, scope: Scope) -> 
 
 def _construction(resolver: Resolver, node: cst.Call, scope: Scope, target: Optional[str],
                   in_async: bool = False, in_function: bool = False) -> Optional[Construction]:
-    """What a call passes, when it may construct a project class (a capitalised name, or ``cls``),
+    """What a call passes, when it may construct a project class (``_constructs``, or ``cls``),
     call a helper from a coroutine (its ``isinstance`` tests may decide what the helper runs), or
     hand a function to a callee in a function (the callee may call it there and then). A
     construction without arguments is recorded too: it leaves every parameter at its default."""
     if not target or resolver.catalog.match(target):
         return None
-    if not node.args and not target.rsplit(".", 1)[-1][:1].isupper():
+    if not node.args and not _constructs(target):
         return None
     found = Construction(target)
     for arg in node.args:
@@ -1219,9 +1257,15 @@ def _construction(resolver: Resolver, node: cst.Call, scope: Scope, target: Opti
             if is_ref:
                 found.ref_args.append(len(found.args))
             found.args.append(text)
-    if in_async or target.rsplit(".", 1)[-1][:1].isupper():
+    if in_async or _constructs(target):
         return found
     return found if in_function and (found.ref_args or found.ref_keywords) else None
+
+
+def _constructs(target: str) -> bool:
+    """A call that may construct a class: a capitalised name (``Screen``, ``_Loader``), or a base's
+    constructor run on the instance being built (``super().__init__()``)."""
+    return target.rsplit(".", 1)[-1].lstrip("_")[:1].isupper() or target.endswith(".<super>.__init__")
 
 
 def _param_called(node: cst.Call, scope: Scope, info: "_FunctionInfo") -> Optional[Tuple[int, str]]:
@@ -1402,6 +1446,10 @@ def _fill(summary: ModuleSummary, python_tree: Optional[ast.Module], text: str, 
             or any(_steps_coroutine(node) for node, _ in collector.module_calls) or collector.steps:
         runs.add(flavour.DRIVER)
     summary.runs = frozenset(r for r in runs if r)
+    rebound = {name for name, _, in_place, _ in collector.name_changes if not in_place}
+    environment = environ.Reader(resolver, collector.annotated_values)
+    summary.environment = environment.note_module(collector.module_scope.sources, rebound)
+    summary.environment_set = frozenset(collector.environment_set)
     for name, sources in collector.module_scope.sources.items():
         summary.bindings[name] = resolver.lookup(name, collector.module_scope)
         _note_elements(summary.elements, name, resolver.elements(sources))
@@ -1442,6 +1490,7 @@ def _fill(summary: ModuleSummary, python_tree: Optional[ast.Module], text: str, 
     records: Dict[int, CallRecord] = {}
     lines = text.splitlines()
     places: Dict[int, str] = {}  # id(guards) -> where the code under them runs
+    environment_needs: Dict[int, attrtests.Needs] = {}  # id(conditions) -> what they need of the environment
     for entry in pending:
         node = entry.node
         if isinstance(node, (cst.For, cst.Import, cst.ImportFrom)):
@@ -1472,8 +1521,14 @@ def _fill(summary: ModuleSummary, python_tree: Optional[ast.Module], text: str, 
             received = _received_param(node, infos[id(function)])
             if received is not None:
                 function.guards.append(Guard(len(function.calls), received[0], received[1], list(_IN_MEMORY), False))
-        function.needs.extend(AttributeNeed(len(function.calls), need.attribute, need.none_only, need.unless)
-                              for need in collector.call_needs.get(id(node), ()))
+        conditions = collector.call_needs.get(id(node))
+        if conditions:
+            if id(conditions) not in environment_needs:
+                environment_needs[id(conditions)] = _environment_needs(conditions, environment)
+            function.needs.extend(AttributeNeed(len(function.calls), need.attribute, need.none_only, need.unless,
+                                                need.subject)
+                                  for need in itertools.chain(*(condition.attributes for condition in conditions),
+                                                              environment_needs[id(conditions)]))
         if id(node) in passed:
             passed[id(node)].row, passed[id(node)].col = record.row, record.col
         if isinstance(node, cst.Call):

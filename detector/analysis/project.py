@@ -13,7 +13,7 @@ from typing import Dict, FrozenSet, Iterable, List, Optional, Protocol, Set, Tup
 
 from detector.analysis.summary import (
     ACCESS, ASSIGNS, AWAITED, INDEX, ITER, ITERATED, NO_ELEMENTS, NONE, STATEMENT_FORM, UNION, CallRecord,
-    ClassSummary, Construction, Elements, FunctionSummary, ModuleSummary, union_members,
+    ClassSummary, Construction, Elements, EnvironmentRead, FunctionSummary, ModuleSummary, Subject, union_members,
 )
 from detector.catalog import Catalog, Rule
 
@@ -28,6 +28,7 @@ _KNOWN_BASES = {
     "object": (),
 }
 _ROOT_CLASSES = ("object", "typing.Generic", "abc.ABC")
+_SUPER_INIT = ".<super>.__init__"
 
 
 def _merge(head: List[str], orders: List[List[str]]) -> Optional[List[str]]:
@@ -115,6 +116,9 @@ class Project:
         self._constructions: Optional[Dict[str, List[Construction]]] = None  # built when first needed
         self._derived: Set[str] = set()  # project classes some project class derives from
         self._passed: Optional[Dict[Tuple[str, int, int], Construction]] = None  # (path, row, col) -> arguments
+        self._environment_set: Optional[FrozenSet[str]] = None  # variables some module sets
+        self._unset: Dict[int, FrozenSet[int]] = {}  # id(function) -> its calls under an unset variable
+        self._testing: Dict[int, bool] = {}  # id(function) -> ``tests_attributes``
         if libraries is not None:
             self._follow_libraries()
             self._libraries = None  # every later lookup sees the same, complete model
@@ -365,6 +369,57 @@ class Project:
                 found = cls.falsy[attr]
         return found
 
+    def tests_attributes(self, function: FunctionSummary, depth: int = 0) -> bool:
+        """Whether a constructor's calls depend on the class constructed: ``function`` or a base's
+        constructor it runs on the same instance (``super().__init__()``) tests attributes of ``self``."""
+        found = self._testing.get(id(function))
+        if found is None:
+            found = any(need.subject is Subject.ATTRIBUTE for need in function.needs)
+            if not found and depth <= _MAX_DEPTH:
+                self._testing[id(function)] = False  # a cycle of constructors tests nothing more
+                inits = (callee(self, call) for call in function.calls if builds_same(call))
+                found = any(init is not None and self.tests_attributes(init, depth + 1) for init in inits)
+            self._testing[id(function)] = found
+        return found
+
+    def unset_calls(self, function: FunctionSummary) -> FrozenSet[int]:
+        """The calls (indices) ``function`` makes only when an environment variable no module of
+        the model sets is set (``environ``): not what the function always does."""
+        found = self._unset.get(id(function))
+        if found is None:
+            if self._environment_set is None:
+                self._environment_set = frozenset().union(*(summary.environment_set for summary in self.summaries))
+            unset = set()
+            for need in function.needs:
+                if need.subject is Subject.ENVIRONMENT:
+                    variable = need.attribute
+                elif need.subject is Subject.VARIABLE:
+                    read = self.environment_read(need.attribute)
+                    if read is None or not need.failed_by(read.none):
+                        continue
+                    variable = read.variable
+                else:
+                    continue
+                if variable not in self._environment_set:
+                    unset.add(need.call)
+            found = self._unset[id(function)] = frozenset(unset)
+        return found
+
+    def environment_read(self, name: str, depth: int = 0) -> Optional[EnvironmentRead]:
+        """What the module variable ``name`` (``pkg.constants.DRIVER``) holds when its module binds
+        it from the environment, through re-exports (``from .constants import DRIVER``)."""
+        head, _, attr = name.rpartition(".")
+        owner = self.expand(head) if head and depth <= _MAX_DEPTH else None
+        module = self.modules.get(owner) if owner is not None else None
+        if module is None:
+            return None
+        if attr in module.environment:
+            return module.environment[attr]
+        value = module.bindings.get(attr)
+        if value is not None and value.kind == "ref" and value.name != name:
+            return self.environment_read(value.name, depth + 1)
+        return None
+
     def _library_leaf(self, name: str, order: Optional[List[str]]) -> Optional[List[str]]:
         return [name] if order is None and self.in_library(name) else order
 
@@ -504,6 +559,11 @@ class Project:
         if found and len(found) == 1:
             return FunctionTarget(found[0])
         return None
+
+
+def builds_same(call: CallRecord) -> bool:
+    """``super().__init__(...)`` in a constructor: the base's constructor, on the instance being built."""
+    return call.target.endswith(_SUPER_INIT) and call.flags & (ACCESS | AWAITED) == 0
 
 
 def callee(project: Project, call: CallRecord) -> Optional[FunctionSummary]:

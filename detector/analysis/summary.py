@@ -129,14 +129,34 @@ class Given(NamedTuple):
     position: int
 
 
+class Subject(enum.Enum):
+    """What the test an ``AttributeNeed`` comes from reads."""
+
+    ATTRIBUTE = "attribute"  # ``self.<name>``: the class constructed decides
+    ENVIRONMENT = "environment"  # the environment variable ``<name>``, false when unset
+    # The module-level variable ``<name>`` (dotted, ``pkg.constants.DRIVER``): false when the module
+    # binds it from an environment variable the project never sets (``Project.environment_read``).
+    VARIABLE = "variable"
+
+
+class EnvironmentRead(NamedTuple):
+    """A value read from the environment variable ``variable`` that is false when it is unset
+    (``os.environ.get("X")``, ``os.getenv("X", "")``): None (``none``), or another false value."""
+
+    variable: str
+    none: bool
+
+
 @dataclass
 class AttributeNeed:
-    """A call of a method runs only when ``self.<attribute>`` is not None (``none_only``) or
-    else truthy (``attrtests``): a class constructed with the attribute set false skips it."""
+    """A call of a function runs only when what a test reads is not None (``none_only``) or else
+    truthy (``attrtests``): ``self.<attribute>`` (a class constructed with it set false skips the
+    call), or a value read from the environment (skipped unless the project sets the variable)."""
     call: int  # index into FunctionSummary.calls
-    attribute: str
+    attribute: str  # the attribute's, environment variable's or module variable's name (``subject``)
     none_only: bool
     unless: Optional[Given] = None  # ... or the call passes this parameter
+    subject: Subject = Subject.ATTRIBUTE
 
     def failed_by(self, value_is_none: bool) -> bool:
         """Whether the attribute bound to a false literal (``None`` or another) fails the need."""
@@ -257,6 +277,11 @@ class ModuleSummary:
     constructions: List[Construction] = field(default_factory=list)
     imports: FrozenSet[str] = frozenset()  # modules imported at module level
     elements: Dict[str, Elements] = field(default_factory=dict)  # annotated module-level containers
+    # Module-level variables bound from the environment with a false default (``DRIVER =
+    # os.environ.get("APP_DRIVER")``), and the environment variables the module sets
+    # (``os.environ["X"] = v``, ``setdefault``, ``putenv``, ``monkeypatch.setenv``).
+    environment: Dict[str, EnvironmentRead] = field(default_factory=dict)
+    environment_set: FrozenSet[str] = frozenset()
 
 
 def short_name(function: FunctionSummary, module: ModuleSummary) -> str:
