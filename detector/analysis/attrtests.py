@@ -25,6 +25,7 @@ from typing import Callable, Dict, Mapping, NamedTuple, Optional, Tuple
 
 import libcst as cst
 
+from detector.analysis import debugmode
 from detector.analysis.names import identifier, is_none
 from detector.analysis.summary import Given, Subject
 
@@ -70,10 +71,12 @@ class Fallback(NamedTuple):
 Fallbacks = Mapping[str, Fallback]
 
 
-def needs(test: cst.BaseExpression, owner: str, outcome: bool, fallbacks: Fallbacks = {}) -> Needs:
+def needs(test: cst.BaseExpression, owner: Optional[str], outcome: bool, fallbacks: Fallbacks = {},
+          parameters: Mapping[str, Switch] = {}) -> Needs:
     """What ``test`` coming out as ``outcome`` requires of the attributes of ``owner`` (``self``),
-    directly or through the ``fallbacks`` (locals standing for one) bound where the test is."""
-    return read_needs(test, outcome, lambda node: _tested(node, owner, fallbacks))
+    directly or through the ``fallbacks`` (locals standing for one) bound where the test is, and of
+    the function's ``parameters`` with a false default (``if watch_css:``: a call must pass it)."""
+    return read_needs(test, outcome, lambda node: _tested(node, owner, fallbacks, parameters))
 
 
 def read_needs(test: cst.BaseExpression, outcome: bool, read: Reader) -> Needs:
@@ -84,9 +87,14 @@ def read_needs(test: cst.BaseExpression, outcome: bool, read: Reader) -> Needs:
         return read_needs(test.expression, not outcome, read)
     if isinstance(test, cst.BooleanOperation):
         # ``a and b`` true needs both true; ``a or b`` false needs both false. The other outcome
-        # leaves either side possible: nothing is known.
+        # leaves either side possible, unless one of them gives it in debug mode only
+        # (``watch or self.debug``): in normal operation the other side must.
         if isinstance(test.operator, cst.And) == outcome:
             return read_needs(test.left, outcome, read) + read_needs(test.right, outcome, read)
+        if debugmode.only_when(test.right, outcome):
+            return read_needs(test.left, outcome, read)
+        if debugmode.only_when(test.left, outcome):
+            return read_needs(test.right, outcome, read)
         return ()
     tested = read(test)
     if tested is not None:
@@ -118,13 +126,20 @@ def _true_literal(node: cst.BaseExpression) -> bool:
     return False
 
 
-def _tested(node: cst.BaseExpression, owner: str, fallbacks: Fallbacks) -> Optional[Tested]:
-    """The attribute ``node`` reads, and the parameter a call may pass instead (a fallback's)."""
-    attribute = _attribute(node, owner)
+def _tested(node: cst.BaseExpression, owner: Optional[str], fallbacks: Fallbacks,
+            parameters: Mapping[str, Switch]) -> Optional[Tested]:
+    """The attribute ``node`` reads, and the parameter a call may pass instead (a fallback's); or
+    the parameter it is."""
+    attribute = _attribute(node, owner) if owner else None
     if attribute is not None:
         return Tested(Subject.ATTRIBUTE, attribute)
-    fallback = fallbacks.get(identifier(node)) if isinstance(node, cst.Name) else None
-    return Tested(Subject.ATTRIBUTE, fallback.attribute, fallback.param) if fallback is not None else None
+    if not isinstance(node, cst.Name):
+        return None
+    fallback = fallbacks.get(identifier(node))
+    if fallback is not None:
+        return Tested(Subject.ATTRIBUTE, fallback.attribute, fallback.param)
+    switch = parameters.get(identifier(node))
+    return Tested(Subject.PARAMETER, switch.param.name, switch.param, switch.none) if switch is not None else None
 
 
 def fallbacks(node: cst.FunctionDef, owner: str) -> Dict[str, Fallback]:
@@ -176,14 +191,29 @@ def _fallback_shape(value: cst.BaseExpression, owner: str) -> Optional[Tuple[str
 def _none_defaults(params: cst.Parameters) -> Dict[str, Given]:
     """Parameters after ``self`` whose default is None: name -> (name, position among a call's
     arguments, -1 when keyword-only)."""
-    found: Dict[str, Given] = {}
+    return {name: switch.param for name, switch in switches(params, bound=True).items() if switch.none}
+
+
+class Switch(NamedTuple):
+    """A parameter whose default is a false literal (``watch_css=False``): a call that leaves it out
+    (or passes None) leaves it false. ``none``: the default is None."""
+
+    param: Given
+    none: bool
+
+
+def switches(params: cst.Parameters, bound: bool) -> Dict[str, Switch]:
+    """The parameters (after ``self`` when ``bound``) whose default is a false literal, by name."""
+    found: Dict[str, Switch] = {}
     positional = list(params.posonly_params) + list(params.params)
-    for index, param in enumerate(positional[1:]):
-        if param.default is not None and is_none(param.default):
-            found[identifier(param.name)] = Given(identifier(param.name), index)
+    for index, param in enumerate(positional[1:] if bound else positional):
+        falsy = falsy_literal(param.default) if param.default is not None else None
+        if falsy is not None:
+            found[identifier(param.name)] = Switch(Given(identifier(param.name), index), falsy)
     for param in params.kwonly_params:
-        if param.default is not None and is_none(param.default):
-            found[identifier(param.name)] = Given(identifier(param.name), -1)
+        falsy = falsy_literal(param.default) if param.default is not None else None
+        if falsy is not None:
+            found[identifier(param.name)] = Switch(Given(identifier(param.name), -1), falsy)
     return found
 
 

@@ -8,7 +8,8 @@ from typing import Callable, Deque, Dict, List, NamedTuple, Optional, Tuple
 from detector.analysis.findings import suppressed
 from detector.analysis.project import Project, RuleTarget, builds_same, callee
 from detector.analysis.summary import (
-    ACCESS, AWAITED, CONDITIONAL, NONE, CallRecord, FunctionSummary, Given, ModuleSummary, Subject, short_name,
+    ACCESS, AWAITED, CONDITIONAL, NONE, STATEMENT_FORM, CallRecord, FunctionSummary, Given, ModuleSummary, Subject,
+    short_name,
 )
 from detector.display import one_line
 from detector.model import Hop
@@ -152,16 +153,21 @@ def reached(project: Project, module: ModuleSummary, call: CallRecord, target: F
     if chain is None:
         return None
     cls = instance or project.constructed(call.target)
-    if cls is None or not project.tests_attributes(target):
+    attributes = cls is not None and project.tests_attributes(target)
+    if not attributes and not any(need.subject is Subject.PARAMETER for need in target.needs):
         return chain
     skipped = set()
     for need in target.needs:
-        if need.subject is not Subject.ATTRIBUTE:
+        if need.subject is Subject.PARAMETER:
+            # ``if watch_css:`` with ``watch_css=False``: a call that leaves it out skips it.
+            if _left_out(project, module, call, need.unless):
+                skipped.add(need.call)
             continue
-        value = project.falsy_attribute(cls, need.attribute)
+        value = project.falsy_attribute(cls, need.attribute) \
+            if attributes and cls is not None and need.subject is Subject.ATTRIBUTE else None
         if value is not None and need.failed_by(value) and _left_out(project, module, call, need.unless):
             skipped.add(need.call)
-    carried = [index for index, inner in enumerate(target.calls) if builds_same(inner)]
+    carried = [index for index, inner in enumerate(target.calls) if builds_same(inner)] if attributes else []
     if not skipped and not carried:
         return chain
     if depth > _MAX_DEPTH:
@@ -189,7 +195,9 @@ def _left_out(project: Project, module: ModuleSummary, call: CallRecord, param: 
     if param is None:
         return True
     site = project.passed_at(module.path, call.row, call.col)
-    if site is None or not site.complete:
+    if site is None:
+        return not call.args and not call.flags & STATEMENT_FORM  # ``refresh()``: nothing passed
+    if not site.complete:
         return False
     if 0 <= param.position < len(site.args) or param.name in site.keywords:
         return site.argument(param.position, param.name) == NONE

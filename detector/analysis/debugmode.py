@@ -29,22 +29,22 @@ _MAX_DEBUG_LEVEL = 10  # logging.DEBUG
 
 def only_when_true(test: cst.BaseExpression) -> bool:
     """``test`` can be true only in debug mode: the body of ``if test:`` is debug-only."""
-    return _only_when(test, True)
+    return only_when(test, True)
 
 
 def only_when_false(test: cst.BaseExpression) -> bool:
     """``test`` can be false only in debug mode: the ``else`` of ``if test:`` is debug-only."""
-    return _only_when(test, False)
+    return only_when(test, False)
 
 
-def _only_when(test: cst.BaseExpression, outcome: bool) -> bool:
+def only_when(test: cst.BaseExpression, outcome: bool) -> bool:
     """``test`` comes out as ``outcome`` only in debug mode."""
     if outcome and _is_flag(test):
         return True
     if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
-        return _only_when(test.expression, not outcome)
+        return only_when(test.expression, not outcome)
     if isinstance(test, cst.BooleanOperation):
-        left, right = _only_when(test.left, outcome), _only_when(test.right, outcome)
+        left, right = only_when(test.left, outcome), only_when(test.right, outcome)
         # ``a and b`` is true only when both are (``a or b`` false only when both are): one side
         # that needs debug mode is enough. Otherwise one side alone gives the outcome: both must.
         one_side_decides = isinstance(test.operator, cst.And) == outcome

@@ -48,6 +48,7 @@ from detector.analysis.summary import (
     FunctionSummary,
     AttributeNeed,
     Guard,
+    Subject,
     ModuleSummary,
     Value,
     NO_ELEMENTS,
@@ -125,7 +126,7 @@ _Conditions = Tuple[_Condition, ...]
 
 class _FunctionInfo:
     __slots__ = ("scope", "is_async", "node", "calls", "is_generator", "is_property", "returned", "decorated",
-                 "bound", "offloaded", "outer", "with_items", "fallbacks")
+                 "bound", "offloaded", "outer", "with_items", "fallbacks", "switches", "augmented")
 
     def __init__(self, scope: Scope, is_async: bool, node: cst.FunctionDef, decorators: List[str], outer: Scope):
         self.scope = scope
@@ -144,6 +145,9 @@ class _FunctionInfo:
         owner = _first_param(node) if self.bound else None
         # ``css_path = css_path or self.CSS_PATH``: locals standing for an attribute (``attrtests``).
         self.fallbacks = attrtests.fallbacks(node, owner) if owner else {}
+        # ``watch_css=False``: parameters a test may need a call to pass (kept when bound nowhere else).
+        self.switches = attrtests.switches(node.params, self.bound)
+        self.augmented: Set[str] = set()  # names ``x += ...`` rebinds in its own frame
 
 
 @dataclasses.dataclass
@@ -500,6 +504,8 @@ class _Collector(cst.CSTVisitor):
 
     def visit_AugAssign(self, node: cst.AugAssign) -> None:
         target = node.target
+        if isinstance(target, cst.Name) and self.function is not None:
+            self.function.augmented.add(identifier(target))
         self._mark_mutated(target.value if isinstance(target, cst.Subscript) else target)
 
     def visit_Del(self, node: cst.Del) -> None:
@@ -610,18 +616,18 @@ class _Collector(cst.CSTVisitor):
         return (_Condition(test, self.scope, outcome, self._attribute_needs(test, outcome)),)
 
     def _attribute_needs(self, test: cst.BaseExpression, outcome: bool) -> attrtests.Needs:
-        """What ``test`` coming out as ``outcome`` needs of ``self``'s attributes, in a method's own body."""
+        """What ``test`` coming out as ``outcome`` needs of ``self``'s attributes, in a method's own
+        body, and of the function's parameters with a false default, in its own frame."""
         function = self.function
-        if function is None or not function.bound or self.scope.function_scope() is not function.scope:
+        if function is None or self.scope.function_scope() is not function.scope:
             return ()
-        owner = _first_param(function.node)
-        if not owner:
-            return ()
+        owner = _first_param(function.node) if function.bound else None
         # A fallback local counts in the method's own frame (not a comprehension's, whose target
         # may reuse its name), in statements after the one that binds it.
         fallbacks = {local: fallback for local, fallback in function.fallbacks.items()
                      if self.scope is function.scope and fallback.statement < self.position[0]}
-        return attrtests.needs(test, owner, outcome, fallbacks)
+        switches = function.switches if self.scope is function.scope else {}
+        return attrtests.needs(test, owner, outcome, fallbacks, switches)
 
     def _iterated_needs(self, iterable: cst.BaseExpression) -> _Conditions:
         """What a loop over ``iterable`` needs of ``self``'s attributes to run its body at all."""
@@ -801,6 +807,11 @@ class _Collector(cst.CSTVisitor):
         if self.function is not None and (id(node) not in self.not_accesses or id(node) in self.rebound):
             self._record(node, len(self.ordered))
         self.ordered.append(node)
+
+
+def _unchanged(info: _FunctionInfo, param: str) -> bool:
+    """A parameter the function's body never rebinds: what the call passes is what a test reads."""
+    return len(info.scope.sources.get(param, ())) == 1 and param not in info.augmented
 
 
 def _environment_needs(conditions: _Conditions, environment: environ.Reader) -> attrtests.Needs:
@@ -1525,10 +1536,12 @@ def _fill(summary: ModuleSummary, python_tree: Optional[ast.Module], text: str, 
         if conditions:
             if id(conditions) not in environment_needs:
                 environment_needs[id(conditions)] = _environment_needs(conditions, environment)
+            info = infos[id(function)]
             function.needs.extend(AttributeNeed(len(function.calls), need.attribute, need.none_only, need.unless,
                                                 need.subject)
                                   for need in itertools.chain(*(condition.attributes for condition in conditions),
-                                                              environment_needs[id(conditions)]))
+                                                              environment_needs[id(conditions)])
+                                  if need.subject is not Subject.PARAMETER or _unchanged(info, need.attribute))
         if id(node) in passed:
             passed[id(node)].row, passed[id(node)].col = record.row, record.col
         if isinstance(node, cst.Call):

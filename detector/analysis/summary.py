@@ -137,6 +137,9 @@ class Subject(enum.Enum):
     # The module-level variable ``<name>`` (dotted, ``pkg.constants.DRIVER``): false when the module
     # binds it from an environment variable the project never sets (``Project.environment_read``).
     VARIABLE = "variable"
+    # A parameter whose default is a false literal (``watch_css=False``): a call that leaves it out
+    # (``AttributeNeed.unless``, what the call site passes) skips the call.
+    PARAMETER = "parameter"
 
 
 class EnvironmentRead(NamedTuple):
