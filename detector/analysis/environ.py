@@ -28,6 +28,7 @@ import libcst as cst
 from detector.analysis.attrtests import Tested, falsy_literal
 from detector.analysis.names import (
     Annotated, Assigned, Resolver, Scope, Source, binding_scope, binds_none, dotted, identifier,
+    string_literal,
 )
 from detector.analysis.summary import EnvironmentRead, Subject
 
@@ -64,7 +65,7 @@ class Reader:
             keywords = {identifier(arg.keyword): arg.value for arg in node.args if arg.keyword is not None}
             key = positional[0] if positional else keywords.get("key")
             default = positional[1] if len(positional) > 1 else keywords.get("default")
-            variable = _string(key) if key is not None else None
+            variable = string_literal(key) if key is not None else None
             if variable is None or _provided(variable):
                 return None
             if default is None:
@@ -73,7 +74,7 @@ class Reader:
             return None if falsy is None else EnvironmentRead(variable, falsy)
         if keyed and isinstance(node, cst.Subscript) and len(node.slice) == 1 \
                 and isinstance(node.slice[0].slice, cst.Index):
-            variable = _string(node.slice[0].slice.value)
+            variable = string_literal(node.slice[0].slice.value)
             if variable is not None and not _provided(variable) and self._is_environ(node.value, scope):
                 return EnvironmentRead(variable, True)
         return None
@@ -137,7 +138,7 @@ class Reader:
         """``"X" in os.environ``: true only when X is set."""
         if isinstance(node, cst.Comparison) and len(node.comparisons) == 1 \
                 and isinstance(node.comparisons[0].operator, cst.In):
-            variable = _string(node.left)
+            variable = string_literal(node.left)
             if variable is not None and not _provided(variable) \
                     and self._is_environ(node.comparisons[0].comparator, scope):
                 return EnvironmentRead(variable, True)
@@ -195,16 +196,9 @@ def _keys(values: List[cst.BaseExpression]) -> Iterator[str]:
 
 def _strings(values: List[cst.BaseExpression]) -> Iterator[str]:
     for value in values:
-        text = _string(value)
+        text = string_literal(value)
         if text is not None:
             yield text
-
-
-def _string(node: cst.BaseExpression) -> Optional[str]:
-    if isinstance(node, cst.SimpleString):
-        value = node.evaluated_value
-        return value if isinstance(value, str) else None
-    return None
 
 
 def _spelled_environ(node: cst.BaseExpression) -> bool:

@@ -413,6 +413,14 @@ def is_none(node: cst.BaseExpression) -> bool:
     return isinstance(node, cst.Name) and identifier(node) == "None"
 
 
+def string_literal(node: cst.BaseExpression) -> Optional[str]:
+    """The text of a plain string literal (``"linux"``, not bytes or an f-string)."""
+    if isinstance(node, cst.SimpleString):
+        value = node.evaluated_value
+        return value if isinstance(value, str) else None
+    return None
+
+
 def dotted(node: cst.BaseExpression) -> Optional[str]:
     """``a.b.c`` as a string, for plain dotted names only."""
     parts = []

@@ -12,6 +12,7 @@ from typing import Callable, FrozenSet, Optional
 
 import libcst as cst
 
+from detector.analysis.names import string_literal
 from detector.analysis.summary import Value
 
 # (what is tested, the string it is compared with) -> the platform it means.
@@ -71,7 +72,7 @@ def test_platforms(test: cst.BaseExpression, evaluate: Evaluate) -> Optional[Pla
         return _comparison(test, evaluate)
     if isinstance(test, cst.Call) and isinstance(test.func, cst.Attribute) and test.func.attr.value == "startswith" \
             and len(test.args) == 1 and not test.args[0].keyword and not test.args[0].star:
-        prefix = _string(test.args[0].value)
+        prefix = string_literal(test.args[0].value)
         if prefix is not None and _tested(test.func.value, evaluate) == "sys.platform":
             platform = next((name for start, name in _PREFIXES.items() if prefix and start.startswith(prefix)
                              and prefix.startswith(start[:3])), None)
@@ -98,9 +99,9 @@ def else_platforms(test: cst.BaseExpression, evaluate: Evaluate) -> Optional[Pla
 def _comparison(test: cst.Comparison, evaluate: Evaluate) -> Optional[Platforms]:
     target = test.comparisons[0]
     left, right = test.left, target.comparator
-    if _string(left) is not None:
+    if string_literal(left) is not None:
         left, right = right, left
-    value, tested = _string(right), _tested(left, evaluate)
+    value, tested = string_literal(right), _tested(left, evaluate)
     if value is None or tested is None:
         return None
     if isinstance(target.operator, (cst.Equal, cst.Is)):
@@ -128,11 +129,4 @@ def _tested(node: cst.BaseExpression, evaluate: Evaluate) -> Optional[str]:
     value = evaluate(node)
     if value is not None and value.kind == "ref" and value.name in ("os.name", "sys.platform"):
         return value.name
-    return None
-
-
-def _string(node: cst.BaseExpression) -> Optional[str]:
-    if isinstance(node, cst.SimpleString):
-        value = node.evaluated_value
-        return value if isinstance(value, str) else None
     return None
