@@ -393,6 +393,139 @@ def test_library_code_in_a_branch_is_not_followed_but_code_every_call_runs_is(tm
     assert [f.split(":")[:2] for f in _check(root, venv)] == [["10", "BLK200"]]
 
 
+def test_a_property_read_or_a_loop_in_a_library_branch_is_not_followed(tmp_path: Path) -> None:
+    """A property read or a ``for`` statement in a library's branch (a warning for a deprecated
+    keyword the project does not pass) is no more a chain's link than a call there."""
+    venv = tmp_path / "env"
+    _install(venv, {
+        "souplib/__init__.py": """
+            import inspect
+            import os
+            import warnings
+
+            class Tag:
+                @property
+                def _stack_level(self):
+                    return len(inspect.stack())
+
+                def _names(self):
+                    yield from os.listdir(".")
+
+                def find_all(self, name, **kwargs):
+                    if "text" in kwargs:
+                        warnings.warn("use string", stacklevel=self._stack_level)
+                    if kwargs.get("everywhere"):
+                        for found in self._names():
+                            return found
+                    return name
+
+                @property
+                def level(self):
+                    return self._stack_level
+            """,
+    })
+    root = _project(tmp_path, """
+        import souplib
+
+        async def main():
+            tag = souplib.Tag()
+            tag.find_all("meta")
+            return tag.level
+        """)
+    assert [f.split(":")[:2] for f in _check(root, venv)] == [["7", "BLK200"]]
+
+
+def test_a_library_module_only_functions_no_chain_reaches_would_call_is_not_read(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Reading a library module for one of its functions does not read what its other functions
+    call; what the reached function calls is read, down to the blocking call."""
+    from detector import libraries
+
+    venv = tmp_path / "env"
+    _install(venv, {
+        "wide/__init__.py": """
+            from wide.disk import load
+            from wide.heavy import compute
+
+            def used(path):
+                return load(path)
+
+            def unused():
+                return compute()
+
+            class Store:
+                def get(self, path):
+                    return load(path)
+
+                def export(self):
+                    return compute()
+            """,
+        "wide/disk.py": """
+            def load(path):
+                with open(path) as f:
+                    return f.read()
+            """,
+        "wide/heavy.py": """
+            def compute():
+                return 1
+            """,
+    })
+    read: List[str] = []
+    load = libraries.Libraries.load
+
+    def recording(self: libraries.Libraries, module: str) -> object:
+        read.append(module)
+        return load(self, module)
+
+    monkeypatch.setattr(libraries.Libraries, "load", recording)
+    root = _project(tmp_path, """
+        import wide
+
+        async def main():
+            wide.used("a")
+            return wide.Store().get("b")
+        """)
+    assert [f.split(":")[:2] for f in _check(root, venv)] == [["5", "BLK200"], ["6", "BLK200"]]
+    assert "wide.disk" in read and "wide.heavy" not in read
+
+
+def test_a_submodule_a_package_imports_by_name_in_its_init_is_read(tmp_path: Path) -> None:
+    """``from . import transport`` (or ``from pkg import transport``) in a package's
+    ``__init__.py`` binds the submodule: calls through it lead into the submodule's file."""
+    venv = tmp_path / "env"
+    _install(venv, {
+        "relpkg/__init__.py": """
+            from . import transport
+            from relpkg import files
+
+            def send(data):
+                return transport.post(data)
+
+            def read(path):
+                return files.load(path)
+            """,
+        "relpkg/transport.py": """
+            import socket
+
+            def post(data):
+                return socket.create_connection(("example.com", 80)).send(data)
+            """,
+        "relpkg/files.py": """
+            def load(path):
+                with open(path) as f:
+                    return f.read()
+            """,
+    })
+    root = _project(tmp_path, """
+        import relpkg
+
+        async def main():
+            relpkg.send(b"x")
+            return relpkg.read("a")
+        """)
+    assert [f.split(":")[:2] for f in _check(root, venv)] == [["5", "BLK200"], ["6", "BLK200"]]
+
+
 CALLBACKS = {
     "cblib/__init__.py": """
         import asyncio

@@ -137,7 +137,11 @@ def _end(project: Project, module: ModuleSummary, function: FunctionSummary, cal
 
 
 def _followed(project: Project, module: ModuleSummary, call: CallRecord) -> Optional[FunctionSummary]:
-    """The sync function a call (not a catalogued one) runs, unless a noqa stops chains there."""
+    """The sync function a call (not a catalogued one) runs, unless a noqa stops chains there.
+    In a library, a call in a branch is not followed either, as a blocking call there is not
+    (``_end``): the branch may be for data the project never passes (a deprecated keyword)."""
+    if call.flags & CONDITIONAL and project.is_library(module):
+        return None
     target = callee(project, call)
     return None if target is None or suppressed(module, call, (CODE,)) else target
 

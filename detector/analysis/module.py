@@ -221,6 +221,7 @@ class _Collector(cst.CSTVisitor):
         # run in normal operation, and the records made there (never findings, never chain links).
         self.debug_only = False
         self.in_debug: Set[int] = set()
+        self.conditional: Set[int] = set()  # id(record that is not a call) in a branch of its function
         # Names a function may share with other code through the module (thread-safety):
         # ``global`` declarations per function scope, names changed in place or rebound there
         # (name, scope, in place?, function), and names passed as they are to a call.
@@ -290,6 +291,8 @@ class _Collector(cst.CSTVisitor):
         self.function.calls.append((node, self.scope, index))
         if self.debug_only:
             self.in_debug.add(id(node))
+        if self.branches and not isinstance(node, cst.Call):
+            self.conditional.add(id(node))  # a property read, a ``for``, a ``with`` in a branch
 
     def _visit_all(self, nodes: Iterable[cst.CSTNode]) -> None:
         for node in nodes:
@@ -1437,6 +1440,8 @@ def _fill(summary: ModuleSummary, python_tree: Optional[ast.Module], text: str, 
                 continue  # ``time.sleep(0)`` only yields the thread; a zero timeout polls
             if id(node) in collector.suspending:
                 flags |= SUSPENDS
+            if id(node) in collector.conditional:
+                flags |= CONDITIONAL
             entry = _Pending(function, node, index, target, flags)
             pending.append(entry)
             entries[id(node)] = entry

@@ -8,12 +8,14 @@ project stay as they are and are matched against the catalogue. When any step is
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Dict, FrozenSet, Iterable, List, Optional, Protocol, Set, Tuple, Union
+from typing import Dict, FrozenSet, Iterable, Iterator, List, Optional, Protocol, Set, Tuple, Union
 
 from detector.analysis.summary import (
-    ACCESS, ASSIGNS, AWAITED, INDEX, ITER, ITERATED, NO_ELEMENTS, NONE, STATEMENT_FORM, UNION, CallRecord,
-    ClassSummary, Construction, Elements, EnvironmentRead, FunctionSummary, ModuleSummary, Subject, union_members,
+    ACCESS, ASSIGNS, AWAITED, CONDITIONAL, INDEX, ITER, ITERATED, NO_ELEMENTS, NONE, STATEMENT_FORM, UNION,
+    CallRecord, ClassSummary, Construction, Elements, EnvironmentRead, FunctionSummary, ModuleSummary, Subject,
+    union_members,
 )
 from detector.catalog import Catalog, Rule
 
@@ -105,6 +107,7 @@ class Project:
         self._library_roots: Set[str] = set()
         self._library_labels: Dict[str, str] = {}  # display path -> "distribution version"
         self._tried: Set[str] = set()
+        self._reading = True  # False: resolution uses the modules read so far and reads no more
         # Packages the catalogue models whole (requests, httpx, ...) are known by their entries, not
         # read; one with a few entries only (tornado's render()) is read, its entries matched first.
         self._catalogued = catalog.models
@@ -140,8 +143,8 @@ class Project:
             return True
         libraries = self._libraries
         root = name.split(".", 1)[0]
-        if (libraries is None or name in self._tried or root in self.own_roots or root in self._catalogued
-                or not libraries.provides(root)):
+        if (libraries is None or not self._reading or name in self._tried or root in self.own_roots
+                or root in self._catalogued or not libraries.provides(root)):
             return False
         self._tried.add(name)
         parent = name.rpartition(".")[0]
@@ -163,23 +166,76 @@ class Project:
     def _follow_libraries(self) -> None:
         """Read every library module the project's calls reach, and what those modules' sync
         functions and classes reach in turn, before anything is computed from the model."""
-        index = 0
-        while index < len(self.summaries):  # library modules are appended as they are read
-            summary = self.summaries[index]
-            library = self.is_library(summary)
-            index += 1
+        # A library function is followed only once a followed call reaches it: a library module
+        # read for one function does not bring in what its other functions would call.
+        followed: List[FunctionSummary] = []
+        reached: Set[int] = set()
+        classes: Set[str] = set()  # library classes whose bases were expanded
+        for summary in list(self.summaries):
             for cls in summary.classes.values():
-                for base in cls.bases:
-                    if base is not None:
-                        self.expand(base.name)
-            for function in summary.functions:
-                if library and function.is_async:
-                    continue  # an awaited library coroutine is not followed into
-                for call in function.calls:
-                    self.resolve(call.target)
-        if self._library_roots:  # resolved while the model grew: computed again on the complete one
-            self._resolved.clear()
-            self._mros.clear()
+                self._expand_bases(cls, classes)
+            followed.extend(summary.functions)
+        pending = list(followed)
+        while True:
+            while pending:
+                for call in self._followed_calls(pending.pop()):
+                    callee = self._reached(call.target, reached, classes)
+                    if callee is not None:
+                        followed.append(callee)
+                        pending.append(callee)
+            if not self._library_roots:
+                return
+            # Resolved while the model grew: computed again on the complete one, where a call
+            # may reach a library function it did not reach before (then followed in turn).
+            read = len(self.summaries)
+            self._forget()
+            for function in list(followed):
+                for call in self._followed_calls(function):
+                    callee = self._reached(call.target, reached, classes)
+                    if callee is not None:
+                        followed.append(callee)
+                        pending.append(callee)
+            if not pending and len(self.summaries) == read:
+                break
+        self._forget()
+
+    def _forget(self) -> None:
+        """Drop what was computed from the model while it grew."""
+        self._resolved.clear()
+        self._mros.clear()
+        self._constructions = None
+        self._derived.clear()
+
+    def _followed_calls(self, function: FunctionSummary) -> List[CallRecord]:
+        """The calls a chain may take: in a library, those outside its branches (``chains``)."""
+        if not self.in_library(function.qualname):
+            return function.calls
+        return [call for call in function.calls if not call.flags & CONDITIONAL]
+
+    def _reached(self, target: str, reached: Set[int], classes: Set[str]) -> Optional[FunctionSummary]:
+        """The sync library function a call reaches for the first time, its class's bases read."""
+        resolved = self.resolve(target)
+        if not isinstance(resolved, FunctionTarget) or id(resolved.function) in reached:
+            return None
+        callee = resolved.function
+        if not self.in_library(callee.qualname):
+            return None  # the project's own functions are all followed already
+        reached.add(id(callee))
+        owner = callee.qualname.rpartition(".")[0]
+        cls = self.classes.get(owner)
+        if cls is not None and owner not in classes:
+            classes.add(owner)
+            self._expand_bases(cls, classes)
+        return None if callee.is_async else callee  # an awaited library coroutine is not followed into
+
+    def _expand_bases(self, cls: ClassSummary, done: Set[str]) -> None:
+        """Read the modules of a class's bases, and of their bases in turn in libraries."""
+        for base in cls.bases:
+            name = self.expand(base.name) if base is not None else None
+            found = self.classes.get(name) if name is not None and name not in done else None
+            if found is not None and name is not None and self.in_library(name):
+                done.add(name)
+                self._expand_bases(found, done)
 
     def is_library(self, module: ModuleSummary) -> bool:
         """Whether a module was read from an installed library rather than the project."""
@@ -221,10 +277,15 @@ class Project:
         """``owner.attr`` where ``owner`` is already canonical."""
         if owner in self.modules:
             module = self.modules[owner]
+            submodule = f"{owner}.{attr}"
             if attr in module.bindings:
                 value = module.bindings[attr]
-                return self.expand(value.name, depth + 1) if value else None
-            submodule = f"{owner}.{attr}"
+                if value is None:
+                    return None
+                if value.name != submodule:
+                    return self.expand(value.name, depth + 1)
+                # ``from pkg import sub`` in pkg/__init__.py names the submodule: read it, not the
+                # binding again (a library's submodule is not in the model until read).
             return submodule if self._library_module(submodule) else None
         if owner in self.classes:
             return self.class_member(owner, attr, depth, set())
@@ -492,19 +553,39 @@ class Project:
         return self._constructions
 
     def _index_constructions(self) -> Dict[str, List[Construction]]:
-        """Project class -> every call that constructs it; also which classes have project subclasses."""
+        """Project class -> every call that constructs it; also which classes have project subclasses.
+
+        A library's own calls read no further module: a class constructed only in a module no
+        followed call reached is outside the model."""
         sites: Dict[str, List[Construction]] = {}
         for summary in self.summaries:
-            for construction in summary.constructions:
-                name = self.expand(construction.target)
-                if name is not None and self.classes.get(name) is not None:
-                    sites.setdefault(name, []).append(construction)
-            for cls in summary.classes.values():
-                for base in cls.bases:
-                    base_name = self.expand(base.name) if base else None
-                    if base_name is not None:
-                        self._derived.add(base_name)
+            with self._reading_only(not self.is_library(summary)):
+                for construction in summary.constructions:
+                    name = self.expand(construction.target)
+                    if name is not None and self.classes.get(name) is not None:
+                        sites.setdefault(name, []).append(construction)
+                for cls in summary.classes.values():
+                    for base in cls.bases:
+                        base_name = self.expand(base.name) if base else None
+                        if base_name is not None:
+                            self._derived.add(base_name)
         return sites
+
+    @contextmanager
+    def _reading_only(self, reading: bool) -> Iterator[None]:
+        """Resolve with (or without) reading more library modules; class orders computed without
+        are forgotten, as a later read may complete them."""
+        if reading or not self._reading or self._libraries is None:
+            yield
+            return
+        known = set(self._mros)
+        self._reading = False
+        try:
+            yield
+        finally:
+            self._reading = True
+            for name in set(self._mros) - known:
+                del self._mros[name]
 
     def expand_super(self, target: str) -> Optional[str]:
         """``pkg.C.<super>.m``: ``m`` as found on the bases of ``pkg.C``."""
