@@ -205,6 +205,10 @@ class Project:
         self._mros.clear()
         self._constructions = None
         self._derived.clear()
+        self._passed = None
+        self._environment_set = None
+        self._unset.clear()
+        self._testing.clear()
 
     def _followed_calls(self, function: FunctionSummary) -> List[CallRecord]:
         """The calls a chain may take: in a library, those outside its branches (``chains``)."""
