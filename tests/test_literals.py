@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import ast
 
-from detector.analysis import literals
+from detector.analysis import astindex, literals
 from detector.catalog import builtin
 from detector.workers import analyse
 
@@ -27,7 +27,7 @@ async def f():
 
 def test_only_large_displays_of_constants_are_blanked():
     data = SOURCE.encode("utf-8")
-    blanked = literals.blank_data(data, ast.parse(data)).decode("utf-8")
+    blanked = literals.blank_data(data, astindex.index(ast.parse(data)).displays).decode("utf-8")
     assert blanked.count("\n") == SOURCE.count("\n")
     assert "TABLE = [" in blanked and "99" not in blanked.split("\n")[1]
     assert '"k79"' not in blanked.split("\n")[2] and '"é"' not in blanked.split("\n")[2]
@@ -41,7 +41,7 @@ def test_blanking_changes_no_finding_and_no_position():
     fast = analyse(data, "m.py", builtin(), "m", False)
     original = literals.blank_data
     try:
-        literals.blank_data = lambda source, tree: source  # type: ignore[assignment]
+        literals.blank_data = lambda source, spans: source  # type: ignore[assignment]
         slow = analyse(data, "m.py", builtin(), "m", False)
     finally:
         literals.blank_data = original  # type: ignore[assignment]
@@ -55,6 +55,6 @@ def test_blanking_changes_no_finding_and_no_position():
 
 def test_files_with_an_encoding_cookie_or_bom_are_left_alone():
     data = f"# -*- coding: latin-1 -*-\nX = [{NUMBERS}]\n".encode("latin-1")
-    assert literals.blank_data(data, ast.parse(data)) is data
+    assert literals.blank_data(data, astindex.index(ast.parse(data)).displays) is data
     data = b"\xef\xbb\xbf" + f"X = [{NUMBERS}]\n".encode()
-    assert literals.blank_data(data, ast.parse(data)) is data
+    assert literals.blank_data(data, astindex.index(ast.parse(data)).displays) is data

@@ -33,7 +33,8 @@ def both(source: str):
     collector = _Collector("m", False)
     collector._walk(tree)
     wanted = range(len(collector.ordered))
-    fast = positions.spans(screen.screen(data, "m.py").tree, source, tree, collector.ordered, wanted)
+    index = screen.screen(data, "m.py").index
+    fast = positions.spans(index.located if index is not None else None, source, tree, collector.ordered, wanted)
     exact = MetadataWrapper(tree, unsafe_skip_copy=True).resolve(PositionProvider)
     slow = {
         i: (exact[n].start.line, exact[n].start.column + 1, exact[n].end.line, exact[n].end.column + 1)
@@ -46,7 +47,7 @@ def both(source: str):
 def test_ast_positions_equal_position_provider(source):
     fast, slow, collector = both(source)
     assert len(collector.ordered) > 40
-    assert positions._ast_nodes(screen.screen(source.encode(), "m.py").tree) is not None  # the fast path was taken
+    assert screen.screen(source.encode(), "m.py").index is not None  # the fast path was taken
     assert fast == slow
 
 

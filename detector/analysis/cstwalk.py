@@ -12,6 +12,18 @@ from typing import Dict, List, Tuple
 import libcst as cst
 
 _ORDER: Dict[type, Tuple[str, ...]] = {}
+# Whether values of a type are nodes. ``isinstance(value, cst.CSTNode)`` goes through
+# ABCMeta.__instancecheck__ every time: the walks ask once per type.
+_NODE_TYPES: Dict[type, bool] = {}
+
+
+def is_node(value: object) -> bool:
+    """``isinstance(value, cst.CSTNode)``, answered once per type."""
+    kind = type(value)
+    known = _NODE_TYPES.get(kind)
+    if known is None:
+        known = _NODE_TYPES[kind] = issubclass(kind, cst.CSTNode)
+    return known
 
 
 class _FieldRecorder(cst.CSTVisitor):
@@ -71,8 +83,9 @@ def _children(node: cst.CSTNode) -> List[cst.CSTNode]:
     children: List[cst.CSTNode] = []
     for name in fields(node):
         value = getattr(node, name)
-        if isinstance(value, cst.CSTNode):
+        held = type(value)
+        if held is tuple or held is list:
+            children.extend(item for item in value if is_node(item))
+        elif is_node(value):
             children.append(value)
-        elif type(value) is tuple or type(value) is list:
-            children.extend(item for item in value if isinstance(item, cst.CSTNode))
     return children

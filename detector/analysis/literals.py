@@ -5,18 +5,18 @@ tables), so a generated table of 500,000 numbers takes a gigabyte and minutes. A
 made only of constants (``[1, 2, ...]``, ``{"a": (1, 2), ...}``) holds no call, name or
 attribute: nothing offload looks at. Its inside is replaced by spaces, newlines kept, so
 libcst sees ``X = [       ]`` on the same lines and columns, and the tokens are never made.
-CPython's tree (which ``screen`` already built) says where such displays are.
+CPython's tree (which ``screen`` already built and walked) says where such displays are.
 """
 from __future__ import annotations
 
 import ast
 import re
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 # Displays with fewer constants are left alone: blanking them would save nothing.
 MIN_CONSTANTS = 64
 
-_DISPLAYS = (ast.List, ast.Tuple, ast.Set, ast.Dict)
+DISPLAYS = (ast.List, ast.Tuple, ast.Set, ast.Dict)
 _BRACKETS: Dict[type, Tuple[str, str]] = {
     ast.List: ("[", "]"), ast.Tuple: ("(", ")"), ast.Set: ("{", "}"), ast.Dict: ("{", "}"),
 }
@@ -24,18 +24,16 @@ _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)?")
 _COOKIE = re.compile(rb"^[ \t\f]*#.*?coding[:=]", re.MULTILINE)
 
 
-def blank_data(source: bytes, tree: Optional[ast.Module]) -> bytes:
-    """``source`` with the inside of every large constant display replaced by spaces."""
-    if tree is None or len(source) < MIN_CONSTANTS * 2 or source.startswith(b"\xef\xbb\xbf"):
+def blank_data(source: bytes, spans: Optional[Sequence[ast.expr]]) -> bytes:
+    """``source`` with the inside of every large constant display (``spans``, from CPython's
+    tree of it: ``astindex``) replaced by spaces."""
+    if not spans or len(source) < MIN_CONSTANTS * 2 or source.startswith(b"\xef\xbb\xbf"):
         return source
     if _COOKIE.search(b"\n".join(source.split(b"\n", 2)[:2])):
         return source  # ast offsets are of the decoded text: only plain UTF-8 is mapped
     try:
         text = source.decode("utf-8")
     except UnicodeDecodeError:
-        return source
-    spans = _data_spans(tree)
-    if not spans:
         return source
     lines = _LINE.findall(text)
     starts = [0]
@@ -67,22 +65,7 @@ def _offset(lines: List[str], starts: List[int], row: int, byte_column: int) -> 
     return starts[row - 1] + column
 
 
-def _data_spans(tree: ast.Module) -> List[ast.expr]:
-    found: List[ast.expr] = []
-    stack: List[ast.AST] = [tree]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, _DISPLAYS):
-            constants = _constants(node)
-            if constants is not None:
-                if constants >= MIN_CONSTANTS:
-                    found.append(node)
-                continue
-        stack.extend(ast.iter_child_nodes(node))
-    return found
-
-
-def _constants(display: ast.AST) -> Optional[int]:
+def constants(display: ast.AST) -> Optional[int]:
     """How many constants the display holds, or None if it holds anything else."""
     count = 0
     stack: List[Tuple[ast.AST, ...]] = [(display,)]

@@ -6,7 +6,6 @@ only when the module has calls worth recording.
 """
 from __future__ import annotations
 
-import ast
 import dataclasses
 import itertools
 from typing import Any, Callable, Dict, Iterable, Iterator, List, NamedTuple, Optional, Sequence, Set, Tuple, Union
@@ -55,6 +54,8 @@ from detector.analysis.summary import (
     Elements,
     ParamCall,
 )
+from detector.analysis.astindex import Located
+from detector.analysis.cstwalk import is_node
 from detector.analysis.receivers import Position
 from detector.catalog import ArgumentCondition, CallbackSlot, Catalog
 from detector.display import one_line
@@ -309,12 +310,13 @@ class _Collector(cst.CSTVisitor):
             return
         for name in _ORDER.get(kind) or _fields(node):
             value = getattr(node, name)
-            if isinstance(value, cst.CSTNode):
-                self._walk(value)
-            elif type(value) is tuple or type(value) is list:
+            held = type(value)
+            if held is tuple or held is list:
                 for item in value:
-                    if isinstance(item, cst.CSTNode):
+                    if is_node(item):
                         self._walk(item)
+            elif is_node(value):
+                self._walk(value)
 
     # -- imports -------------------------------------------------------------------------------
     def _note_import(self, node: Union[cst.Import, cst.ImportFrom], modules: List[str]) -> None:
@@ -1350,7 +1352,7 @@ def summarize(
     if screened.problem is not None:
         summary.diagnostics = [screened.problem]
         return summary
-    data = literals.blank_data(source, screened.tree)
+    data = literals.blank_data(source, screened.index.displays if screened.index is not None else None)
     parsed = diagnostics.parse(data, path, screened.syntax_error)
     if isinstance(parsed, list):
         summary.diagnostics = parsed
@@ -1361,14 +1363,15 @@ def summarize(
     summary.noqa = parse_noqa(text)
     summary.skip_file = has_skip_file(text)
     try:
-        _fill(summary, screened.tree, text, tree, catalog, module_name, is_package)
+        _fill(summary, screened.index.located if screened.index is not None else None, text, tree, catalog,
+              module_name, is_package)
     except RecursionError:
         summary.functions, summary.classes, summary.bindings = [], {}, {}
         summary.diagnostics = [diagnostics.too_deep(path)]
     return summary
 
 
-def _fill(summary: ModuleSummary, python_tree: Optional[ast.Module], text: str, tree: cst.Module, catalog: Catalog,
+def _fill(summary: ModuleSummary, located: Optional[List[Located]], text: str, tree: cst.Module, catalog: Catalog,
           module_name: str, is_package: bool) -> None:
     collector = _Collector(module_name, is_package)
     collector._walk(tree)
@@ -1502,7 +1505,7 @@ def _fill(summary: ModuleSummary, python_tree: Optional[ast.Module], text: str, 
 
     if not pending:
         return
-    where = positions.spans(python_tree, text, tree, collector.ordered, [entry.index for entry in pending])
+    where = positions.spans(located, text, tree, collector.ordered, [entry.index for entry in pending])
     records: Dict[int, CallRecord] = {}
     lines = text.splitlines()
     places: Dict[int, str] = {}  # id(guards) -> where the code under them runs

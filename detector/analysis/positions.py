@@ -15,18 +15,16 @@ from typing import Dict, List, Optional, Sequence, Tuple, Union
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
+from detector.analysis.astindex import Located
 from detector.analysis.names import identifier
 
 Span = Tuple[int, int, int, int]  # start row, start column, end row, end column (1-based)
 
 
-def _ast_nodes(tree: Optional[ast.Module]) -> Optional[List[Union[ast.expr, ast.stmt]]]:
-    if tree is None:
+def _ast_nodes(located: Optional[Sequence[Located]]) -> Optional[List[Located]]:
+    if located is None:
         return None
-    nodes: List[Union[ast.expr, ast.stmt]] = [
-        n for n in ast.walk(tree) if isinstance(n, (ast.Call, ast.Attribute, ast.For, ast.Import, ast.ImportFrom))]
-    nodes.sort(key=lambda n: (n.lineno, n.col_offset, -(n.end_lineno or 0), -(n.end_col_offset or 0)))
-    return nodes
+    return sorted(located, key=lambda n: (n.lineno, n.col_offset, -(n.end_lineno or 0), -(n.end_col_offset or 0)))
 
 
 def _char_column(lines: Sequence[str], row: int, byte_offset: int) -> int:
@@ -46,15 +44,16 @@ def _agrees(node: cst.CSTNode, other: Union[ast.expr, ast.stmt]) -> bool:
 
 
 def spans(
-    python_tree: Optional[ast.Module],
+    located: Optional[Sequence[Located]],
     text: str,
     tree: cst.Module,
     ordered: Sequence[cst.CSTNode],
     wanted: Sequence[int],
 ) -> Dict[int, Span]:
     """Positions of ``ordered[i]`` for each i in ``wanted``; ``ordered`` is every Call and
-    Attribute node in visiting order; ``python_tree`` is CPython's tree of the same source."""
-    nodes = _ast_nodes(python_tree)
+    Attribute node in visiting order; ``located`` are the same kinds of nodes in CPython's tree
+    of the same source (``astindex``), None when CPython cannot parse it."""
+    nodes = _ast_nodes(located)
     if nodes is not None and len(nodes) == len(ordered):
         lines = text.splitlines()
         found: Dict[int, Span] = {}

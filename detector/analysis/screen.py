@@ -4,9 +4,10 @@ libcst's native parser recurses once per nesting level, on the C stack, and its 
 faster than linearly with depth: thousands of nested brackets, a sum of 8,000 terms or a
 10,000-branch ``elif`` chain crash the process or run for minutes. CPython's own parser
 rejects those shapes in milliseconds, so every file goes through ``compile(...,
-PyCF_ONLY_AST)`` first. Its tree is kept (``positions`` maps libcst nodes to it), and its
-depth, counted the way libcst nests (``a and b and c`` is flat for CPython, nested for
-libcst), must stay within ``MAX_DEPTH``: about what CPython itself accepts by default.
+PyCF_ONLY_AST)`` first. One walk of its tree (``astindex``) gives its depth, counted the
+way libcst nests (``a and b and c`` is flat for CPython, nested for libcst), which must stay
+within ``MAX_DEPTH`` (about what CPython itself accepts by default), and what ``positions``
+and ``literals`` read from the tree.
 
 A file CPython cannot parse may still be newer syntax that libcst supports (3.14's
 ``except A, B:`` on 3.11); such a file goes to libcst only when a bound on its nesting taken
@@ -18,9 +19,9 @@ import ast
 import io
 import tokenize
 from dataclasses import dataclass
-from typing import Iterator, List, Optional, Tuple, cast
+from typing import Iterator, Optional, cast
 
-from detector.analysis import diagnostics
+from detector.analysis import astindex, diagnostics
 from detector.model import Finding
 
 # CPython 3.11 compiles expressions nested up to about 3 x its default recursion limit (1,000).
@@ -35,6 +36,7 @@ class Screened:
     """CPython's tree, or why there is none."""
 
     tree: Optional[ast.Module] = None  # when CPython parses the file
+    index: Optional[astindex.TreeIndex] = None  # what the analysis reads from the tree, with it
     problem: Optional[Finding] = None  # the file must not reach libcst
     syntax_error: Optional[SyntaxError] = None  # CPython rejects it: libcst may know newer syntax
 
@@ -50,26 +52,10 @@ def screen(source: bytes, path: str) -> Screened:
         return _by_tokens(source, path, exc)
     except ValueError as exc:  # null bytes: libcst says where
         return _by_tokens(source, path, SyntaxError(str(exc)))
-    depth = nesting_depth(tree)
-    if depth > MAX_DEPTH:
-        return Screened(problem=diagnostics.too_deep(path, depth))
-    return Screened(tree=tree)
-
-
-def nesting_depth(tree: ast.AST) -> int:
-    """The deepest nesting of the tree libcst would build for this module (iterative)."""
-    deepest = 0
-    stack: List[Tuple[ast.AST, int]] = [(tree, 1)]
-    while stack:
-        node, depth = stack.pop()
-        if depth > deepest:
-            deepest = depth
-        below = depth + 1
-        if isinstance(node, ast.BoolOp):
-            below += len(node.values) - 2  # libcst: one BooleanOperation per operator
-        for child in ast.iter_child_nodes(node):
-            stack.append((child, below))
-    return deepest
+    index = astindex.index(tree)
+    if index.depth > MAX_DEPTH:
+        return Screened(problem=diagnostics.too_deep(path, index.depth))
+    return Screened(tree=tree, index=index)
 
 
 # -- files CPython cannot parse -------------------------------------------------------------
