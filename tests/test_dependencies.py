@@ -514,16 +514,28 @@ def test_a_submodule_a_package_imports_by_name_in_its_init_is_read(tmp_path: Pat
             def load(path):
                 with open(path) as f:
                     return f.read()
+
+            class Reader:
+                def __init__(self, path):
+                    self.handle = open(path)
+            """,
+        "aliaspkg/__init__.py": """
+            from relpkg import files
             """,
     })
     root = _project(tmp_path, """
+        import aliaspkg
         import relpkg
+        from aliaspkg.files import Reader
 
         async def main():
             relpkg.send(b"x")
-            return relpkg.read("a")
+            relpkg.read("a")
+            aliaspkg.files.load("b")
+            return Reader("c")
         """)
-    assert [f.split(":")[:2] for f in _check(root, venv)] == [["5", "BLK200"], ["6", "BLK200"]]
+    assert [f.split(":")[:2] for f in _check(root, venv)] == [
+        ["7", "BLK200"], ["8", "BLK200"], ["9", "BLK200"], ["10", "BLK200"]]
 
 
 CALLBACKS = {

@@ -286,7 +286,7 @@ class Project:
                 value = module.bindings[attr]
                 if value is None:
                     return None
-                if value.name != submodule:
+                if value.name != submodule or value.name in self.functions or value.name in self.classes:
                     return self.expand(value.name, depth + 1)
                 # ``from pkg import sub`` in pkg/__init__.py names the submodule: read it, not the
                 # binding again (a library's submodule is not in the model until read).
