@@ -159,7 +159,7 @@ def _title(rule: Rule, call: CallRecord, spelling: Spelling, stream: bool, lazy:
     return spelling.title(rule.remedy, call)
 
 
-def _several_types(call: CallRecord) -> str:
+def several_types(call: CallRecord) -> str:
     """`` (`f` is a Path or a Session here; both block)`` for a call on a name of several types."""
     if UNION not in call.target:
         return ""
@@ -175,7 +175,7 @@ def _type_name(owner: str) -> str:
 def where(call: CallRecord) -> str:
     """`` (it blocks on Windows only)`` for a call under a platform test; which types the receiver
     may have, for a call on a name of several (`` (`f` is a Path or a file object here; both block)``)."""
-    return (f" (it blocks {call.platform})" if call.platform else "") + _several_types(call)
+    return (f" (it blocks {call.platform})" if call.platform else "") + several_types(call)
 
 
 def direct_finding(project: Project, module: ModuleSummary, function: FunctionSummary, call: CallRecord, rule: Rule,

@@ -11,15 +11,16 @@ not call ``helper`` on the loop.
 """
 from __future__ import annotations
 
-from typing import Dict, Iterator
+import dataclasses
+from typing import Dict, Iterator, Optional, Tuple
 
 from detector.analysis.chains import CODE, Chain, hop, reached
 from detector.analysis.checks import CallSite, Scan, check
-from detector.analysis.findings import suppressed
+from detector.analysis.findings import several_types, suppressed
 from detector.analysis.handed import handed_chain
 from detector.analysis.project import FunctionTarget, Project, RuleTarget, callee
 from detector.analysis.summary import (
-    ACCESS, AWAITED, NONE, OFFLOAD_ARG, CallRecord, FunctionSummary, ModuleSummary, short_name,
+    ACCESS, AWAITED, NONE, OFFLOAD_ARG, UNION, CallRecord, FunctionSummary, ModuleSummary, short_name, union_members,
 )
 from detector.display import one_line
 from detector.model import Applicability, Finding, Hop
@@ -67,6 +68,11 @@ def blocking_call_via_helper(scan: Scan) -> Iterator[Finding]:
             continue
         if suppressed(site.module, call, (CODE,)):
             continue
+        if UNION in call.target:
+            found = _every_member(scan, site.module, call)
+            if found is not None:
+                yield _finding(scan, site, (hop(site.module, site.function, call),) + found[0], found[1])
+            continue
         target = callee(scan.project, call)
         if target is not None and id(target) in scan.chains:
             inner = reached(scan.project, site.module, call, target, scan.chains)
@@ -77,6 +83,24 @@ def blocking_call_via_helper(scan: Scan) -> Iterator[Finding]:
         resolved = scan.project.resolve(call.target) if inside is not None else None
         if inside is not None and isinstance(resolved, FunctionTarget):
             yield _finding(scan, site, (hop(site.module, site.function, call),) + inside, resolved.function)
+
+
+def _every_member(scan: Scan, module: ModuleSummary, call: CallRecord) -> Optional[Tuple[Chain, FunctionSummary]]:
+    """A call on a name of several types (``client.fetch()``, ``client: SyncA | SyncB``) blocks when
+    every type's method does: the shortest chain through a project helper among them, and that
+    helper. A member that blocks directly counts; one that is unknown or does not block keeps it silent."""
+    best: Optional[Tuple[Chain, FunctionSummary]] = None
+    for member in union_members(call.target):
+        each = dataclasses.replace(call, target=member)
+        if call.flags & (AWAITED | ACCESS) == 0 and isinstance(scan.project.resolve(member), RuleTarget):
+            continue
+        target = callee(scan.project, each)
+        inner = reached(scan.project, module, each, target, scan.chains) if target is not None else None
+        if target is None or inner is None or avoided(scan.project, module, each, target, scan.chains):
+            return None
+        if best is None or len(inner) < len(best[0]):
+            best = (inner, target)
+    return best
 
 
 def _instead_of_offloading(scan: Scan, last: Hop) -> str:
@@ -135,7 +159,7 @@ def _finding(scan: Scan, site: CallSite, chain: Chain, target: FunctionSummary) 
         fix = policy.fix(module, Applicability.UNSAFE, spelling.title("to_thread", call), hazard or "")
     return scan.finding(
         CODE, module, call, site.name, fix, chain,
-        shown=text if call.flags & ACCESS else f"{text}()", platform=f" {call.platform}" if call.platform else "",
+        shown=text if call.flags & ACCESS else f"{text}()", platform=(f" {call.platform}" if call.platform else "") + several_types(call),
         reached=last.call, place=_place(scan.project, last),
         through=" -> ".join(h.function for h in chain[1:]), advice=advice,
     )
