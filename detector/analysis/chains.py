@@ -2,14 +2,15 @@
 down to a catalogued blocking call (see ``propagate`` for the call graph's edges)."""
 from __future__ import annotations
 
+import dataclasses
 from collections import deque
 from typing import Callable, Deque, Dict, List, NamedTuple, Optional, Tuple
 
 from detector.analysis.findings import suppressed
 from detector.analysis.project import Project, RuleTarget, builds_same, callee
 from detector.analysis.summary import (
-    ACCESS, AWAITED, CONDITIONAL, NONE, STATEMENT_FORM, CallRecord, FunctionSummary, Given, ModuleSummary, Subject,
-    short_name,
+    ACCESS, AWAITED, CONDITIONAL, NONE, STATEMENT_FORM, UNION, CallRecord, FunctionSummary, Given, ModuleSummary,
+    Subject, short_name, union_members,
 )
 from detector.display import one_line
 from detector.model import Hop
@@ -75,7 +76,8 @@ def blocking_chains(project: Project, handed: Optional[HandedChain] = None) -> D
         # may in turn be what other calls hand over.
         for module, function, call in handing:
             if id(function) not in chains and not suppressed(module, call, (CODE,)):
-                inside = handed(project, chains, module, call)
+                found = union_chain(project, chains, module, call) if UNION in call.target else None
+                inside = found[0] if found is not None else handed(project, chains, module, call)
                 if inside is not None:
                     chains[id(function)] = (hop(module, function, call),) + inside
                     queue.append(function)
@@ -191,6 +193,28 @@ def reached(project: Project, module: ModuleSummary, call: CallRecord, target: F
         if link and (found is None or len(link) < len(found)):
             found = link
     return found
+
+
+def union_chain(project: Project, chains: Dict[int, Chain], module: ModuleSummary, call: CallRecord,
+                avoided: Optional[Callable[[FunctionSummary, CallRecord], bool]] = None,
+                ) -> Optional[Tuple[Chain, FunctionSummary]]:
+    """A call on a name of several types (``client.fetch()``, ``client: SyncA | SyncB``) blocks when
+    every type's method does: the shortest chain through a project function among them, and that
+    function. A member blocking directly counts; one that is unknown or does not block (or that
+    ``avoided`` rules out for the call) keeps it silent, as does a union of catalogued calls only
+    (a direct finding)."""
+    best: Optional[Tuple[Chain, FunctionSummary]] = None
+    for member in union_members(call.target):
+        each = dataclasses.replace(call, target=member)
+        if call.flags & (AWAITED | ACCESS) == 0 and isinstance(project.resolve(member), RuleTarget):
+            continue
+        target = callee(project, each)
+        inner = reached(project, module, each, target, chains) if target is not None else None
+        if target is None or inner is None or (avoided is not None and avoided(target, each)):
+            return None
+        if best is None or len(inner) < len(best[0]):
+            best = (inner, target)
+    return best
 
 
 def _left_out(project: Project, module: ModuleSummary, call: CallRecord, param: Optional[Given]) -> bool:

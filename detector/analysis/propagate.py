@@ -11,16 +11,15 @@ not call ``helper`` on the loop.
 """
 from __future__ import annotations
 
-import dataclasses
-from typing import Dict, Iterator, Optional, Tuple
+from typing import Dict, Iterator
 
-from detector.analysis.chains import CODE, Chain, hop, reached
+from detector.analysis.chains import CODE, Chain, hop, reached, union_chain
 from detector.analysis.checks import CallSite, Scan, check
 from detector.analysis.findings import several_types, suppressed
 from detector.analysis.handed import handed_chain
 from detector.analysis.project import FunctionTarget, Project, RuleTarget, callee
 from detector.analysis.summary import (
-    ACCESS, AWAITED, NONE, OFFLOAD_ARG, UNION, CallRecord, FunctionSummary, ModuleSummary, short_name, union_members,
+    ACCESS, AWAITED, NONE, OFFLOAD_ARG, UNION, CallRecord, FunctionSummary, ModuleSummary, short_name,
 )
 from detector.display import one_line
 from detector.model import Applicability, Finding, Hop
@@ -69,7 +68,8 @@ def blocking_call_via_helper(scan: Scan) -> Iterator[Finding]:
         if suppressed(site.module, call, (CODE,)):
             continue
         if UNION in call.target:
-            found = _every_member(scan, site.module, call)
+            found = union_chain(scan.project, scan.chains, site.module, call,
+                                lambda target, each: avoided(scan.project, site.module, each, target, scan.chains))
             if found is not None:
                 yield _finding(scan, site, (hop(site.module, site.function, call),) + found[0], found[1])
             continue
@@ -83,24 +83,6 @@ def blocking_call_via_helper(scan: Scan) -> Iterator[Finding]:
         resolved = scan.project.resolve(call.target) if inside is not None else None
         if inside is not None and isinstance(resolved, FunctionTarget):
             yield _finding(scan, site, (hop(site.module, site.function, call),) + inside, resolved.function)
-
-
-def _every_member(scan: Scan, module: ModuleSummary, call: CallRecord) -> Optional[Tuple[Chain, FunctionSummary]]:
-    """A call on a name of several types (``client.fetch()``, ``client: SyncA | SyncB``) blocks when
-    every type's method does: the shortest chain through a project helper among them, and that
-    helper. A member that blocks directly counts; one that is unknown or does not block keeps it silent."""
-    best: Optional[Tuple[Chain, FunctionSummary]] = None
-    for member in union_members(call.target):
-        each = dataclasses.replace(call, target=member)
-        if call.flags & (AWAITED | ACCESS) == 0 and isinstance(scan.project.resolve(member), RuleTarget):
-            continue
-        target = callee(scan.project, each)
-        inner = reached(scan.project, module, each, target, scan.chains) if target is not None else None
-        if target is None or inner is None or avoided(scan.project, module, each, target, scan.chains):
-            return None
-        if best is None or len(inner) < len(best[0]):
-            best = (inner, target)
-    return best
 
 
 def _instead_of_offloading(scan: Scan, last: Hop) -> str:
