@@ -68,3 +68,42 @@ def test_directives_only_in_comments():
     assert not has_skip_file('x = """\n# offload: skip-file\n"""\n')
     assert has_skip_file("x = 1\n  # offload: skip-file\n")
     assert parse_noqa("x = '# noqa'\ny = 2  # NOQA:BLK100,ASYNC230\n") == {2: frozenset({"BLK100", "ASYNC230"})}
+
+
+# Lines whose strings hold a ``#``, a directive in a docstring or between the parts of a string,
+# Python's three line breaks, compound statements' headers, and lines with no statement at all.
+DIRECTIVE_SOURCES = [
+    'x = "# noqa"  # noqa: BLK101\n',
+    "x = ('a'  # noqa\n     'b')\n",
+    'def f():\n    """doc # noqa\n    more"""\n    return 1  # NOQA\n',
+    'x = f"{y!r} # noqa" # noqa:BLK1\n',
+    '@dec("#")  # noqa\ndef f(): pass\n',
+    'if a == "#":  # noqa: X1, Y2\n    pass\n',
+    'x = 1\r\ny = "#"  # noqa\rz = 2 # noqa\n',
+    'x = b"#" + "\u00e9#"  # noqa: E1\n',
+    'class A(B, m="#"):  # noqa\n    y = 1  # noqa: Z9\n',
+    'match x:\n    case "#":  # noqa\n        pass\n',
+    'try:\n    pass\nexcept E("#"):  # noqa\n    pass\n',
+    '# offload: skip-file\nx = 1\n',
+    'x = "# offload: skip-file"\n',
+    'x = 1 # noqa\n# noqa: A1\n\n   # trailing noqa   \n',
+    'x = """\n# noqa\n"""\n',
+    'x = [\n  "#",  # noqa\n  1, # NoQa: B2\n]\n',
+    'y = "#"; z = "#" # offload: skip-file\n',
+]
+
+
+@pytest.mark.parametrize("text", DIRECTIVE_SOURCES)
+def test_directives_found_with_the_tree_are_the_tokenizers(text: str):
+    import ast
+
+    tree = ast.parse(text)
+    assert parse_noqa(text, tree) == parse_noqa(text)
+    assert has_skip_file(text, tree) == has_skip_file(text)
+
+
+def test_directive_lines_read_with_the_tree():
+    import ast
+
+    text = 'x = "# noqa"  # noqa: BLK101\ny = 1  # NOQA\n"""\n# noqa\n"""\n'
+    assert parse_noqa(text, ast.parse(text)) == {1: frozenset({"BLK101"}), 2: None}

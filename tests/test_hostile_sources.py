@@ -149,3 +149,17 @@ def test_check_source_of_a_too_deep_module_is_a_diagnostic(shape: str):
     from detector.runner import check_source
 
     assert [f.code for f in check_source(TOO_DEEP[shape], shape)] == ["BLK902"]
+
+
+def test_nodes_built_after_an_analysis_are_still_validated():
+    # A parse of source CPython accepts skips libcst's checks of the nodes it builds; nodes built
+    # afterwards (the fixes' rewrites) must still be checked.
+    import libcst as cst
+
+    from detector.runner import check_source
+
+    findings = check_source("import time\n\n\nasync def f():\n    time.sleep(1)\n", "mod.py")
+    assert [f.code for f in findings] == ["BLK100"]
+    with pytest.raises(cst.CSTValidationError):
+        cst.Name("")
+

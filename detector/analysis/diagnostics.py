@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import re
-from typing import List, Optional, Tuple, Union
+from contextlib import contextmanager
+from typing import Iterator, List, Optional, Tuple, Union
 
 import libcst as cst
 
@@ -51,7 +52,11 @@ def parse(source: bytes, path: str, error: Optional[SyntaxError]) -> Union[Tuple
 
     ``error``: CPython's syntax error for this source, None when CPython parses it."""
     try:
-        tree = cst.parse_module(source)
+        if error is None:
+            with _unvalidated():
+                tree = cst.parse_module(source)
+        else:
+            tree = cst.parse_module(source)
     except cst.ParserSyntaxError as exc:
         return [_syntax_error(path, exc, error)]
     except (SyntaxError, UnicodeDecodeError, LookupError) as exc:
@@ -62,3 +67,23 @@ def parse(source: bytes, path: str, error: Optional[SyntaxError]) -> Union[Tuple
     # Decode the bytes ourselves: regenerating ``tree.code`` would walk the whole tree again.
     text = source.decode(tree.encoding, errors="replace")
     return tree, text[1:] if text.startswith("\ufeff") else text
+
+
+@contextmanager
+def _unvalidated() -> Iterator[None]:
+    """libcst checks every node it builds (``CSTNode.__post_init__`` runs ``_validate``), a sixth
+    of a parse. A tree its own parser builds from source CPython accepts is valid by
+    construction, so that parse skips the checks; nodes built anywhere else are still checked
+    (the checks come back after the parse, whatever another thread did meanwhile)."""
+    cst.CSTNode.__post_init__ = _skip  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        cst.CSTNode.__post_init__ = _CHECKED  # type: ignore[method-assign]
+
+
+def _skip(self: cst.CSTNode) -> None:
+    return None
+
+
+_CHECKED = cst.CSTNode.__dict__["__post_init__"]

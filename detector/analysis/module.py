@@ -1360,8 +1360,11 @@ def summarize(
     tree, text = parsed
     if data is not source:
         text = source.decode("utf-8")  # comments and columns as written (blanking is UTF-8 only)
-    summary.noqa = parse_noqa(text)
-    summary.skip_file = has_skip_file(text)
+    # CPython's tree locates the strings on a line that mentions a directive (row 1 after a BOM:
+    # columns would not agree, every comment is tokenized instead).
+    located_strings = screened.tree if not text.startswith("\ufeff") else None
+    summary.noqa = parse_noqa(text, located_strings)
+    summary.skip_file = has_skip_file(text, located_strings)
     try:
         _fill(summary, screened.index.located if screened.index is not None else None, text, tree, catalog,
               module_name, is_package)
