@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Mapping, NamedTuple, Optional, Sequence, Tuple, Union
 
 import libcst as cst
 
@@ -28,6 +28,7 @@ from detector.model import Applicability, Finding
 
 if TYPE_CHECKING:
     from detector.config import Config
+    from detector.rewrite import FilePlan
     from detector.runner import CheckResult
 
 
@@ -88,8 +89,16 @@ def fix_source(
     """
     from detector import rewrite
 
-    result = FileFix(source=source, fixed=source, findings=list(findings))
     plan = rewrite.plan(source, findings, remedies, filename, target_version, executor, style or Style())
+    return fix_planned(source, plan, unsafe, style)
+
+
+def fix_planned(source: bytes, plan: FilePlan, unsafe: bool, style: Optional[Style] = None) -> FileFix:
+    """``fix_source`` once the findings' rewrites are planned."""
+    from detector import rewrite
+
+    findings = plan.findings
+    result = FileFix(source=source, fixed=source, findings=list(findings))
     edits, applied, skipped = plan.edits([i for i, f in enumerate(findings) if wanted(f, unsafe)])
     result.applied = [findings[i] for i in applied]
     result.skipped = [(findings[i], reason) for i, reason in skipped]
@@ -112,39 +121,66 @@ def _split_long_lines(source: bytes, fixed: bytes, line_length: int) -> bytes:
     return relayout.relayout(before, after, line_length, newline).encode("utf-8")
 
 
-def plan_findings(findings: Sequence[Finding], config: Config, sources: Optional[Mapping[str, bytes]] = None,
-                  remedies: Optional[Dict[str, str]] = None) -> List[Finding]:
-    """``findings`` with their fixes' edits attached (or refused, with the reason): each file is
-    read and parsed once, for all its findings. Sources come from disk unless given."""
-    remedies = remedies if remedies is not None else _remedies(config)
+class _Planned(NamedTuple):
+    """One file's findings with a fix, planned (``detector.rewrite``)."""
+
+    indices: List[int]  # the file's findings, by index in the whole list
+    source: bytes
+    plan: FilePlan
+    style: Style
+
+
+def _planned_files(findings: Sequence[Finding], config: Config, sources: Optional[Mapping[str, bytes]],
+                   remedies: Dict[str, str]) -> Iterator[_Planned]:
+    """The plan of each file holding a fix to plan (one read and one parse per file). A file
+    that cannot be read or parsed has none."""
+    from detector import rewrite
+
     by_file: Dict[str, List[int]] = {}
     for index, finding in enumerate(findings):
         by_file.setdefault(finding.filename, []).append(index)
-    out = list(findings)
+    style: Optional[Style] = None  # read once, and only when a file needs it
     for name, indices in by_file.items():
         group = [findings[i] for i in indices]
         if not any(f.fix is not None and f.fix.applicability is not Applicability.SUGGESTION for f in group):
             continue
         try:
             source = sources[name] if sources is not None and name in sources else _read(name)
-            planned = fix_source(source, group, remedies, True, config.target_version, config.executor, name,
-                                 project_style(config)).findings
+            if style is None:
+                style = project_style(config)
+            planned = rewrite.plan(source, group, remedies, name, config.target_version, config.executor, style)
         except Exception:  # unreadable, does not parse, or a bug in offload: no fix offered for this file
             continue
-        for index, finding in zip(indices, planned):
+        yield _Planned(indices, source, planned, style)
+
+
+def plan_findings(findings: Sequence[Finding], config: Config, sources: Optional[Mapping[str, bytes]] = None,
+                  remedies: Optional[Dict[str, str]] = None) -> List[Finding]:
+    """``findings`` with their fixes' edits attached (or refused, with the reason). Sources come
+    from disk unless given."""
+    out = list(findings)
+    for planned in _planned_files(findings, config, sources, remedies if remedies is not None else _remedies(config)):
+        try:
+            fixed = fix_planned(planned.source, planned.plan, True, planned.style)
+        except Exception:  # a bug in offload: no fix offered for this file
+            continue
+        for index, finding in zip(planned.indices, fixed.findings):
             out[index] = finding
     return out
 
+
 def with_refusals(findings: Sequence[Finding], config: Config, sources: Optional[Mapping[str, bytes]] = None) -> List[Finding]:
     """``findings`` as a check reports them: a fix the rewrite would refuse is a suggestion with
-    the reason (so "fixable" counts only what ``--fix`` would fix); other fixes unchanged."""
-    planned = plan_findings(findings, config, sources)
-    return [after if _refused(before, after) else before for before, after in zip(findings, planned)]
+    the reason (so "fixable" counts only what ``--fix`` would fix); other fixes unchanged. This
+    needs the plans only, not their edits."""
+    from detector import rewrite
 
-
-def _refused(before: Finding, after: Finding) -> bool:
-    return (before.fix is not None and before.fix.applicability is not Applicability.SUGGESTION
-            and after.fix is not None and after.fix.applicability is Applicability.SUGGESTION)
+    out = list(findings)
+    for planned in _planned_files(findings, config, sources, _remedies(config)):
+        for position, reason in planned.plan.refused.items():
+            index = planned.indices[position]
+            out[index] = rewrite.refused(findings[index], reason)
+    return out
 
 
 # -- whole runs ----------------------------------------------------------------------------------

@@ -25,7 +25,7 @@ from typing import Dict, Iterator, List, Mapping, Optional, Sequence, Set, Tuple
 
 import libcst as cst
 from libcst.metadata import (
-    BaseAssignment, CodeRange, ImportAssignment, MetadataWrapper, PositionProvider, Scope, ScopeProvider,
+    BaseAssignment, CodeRange, ImportAssignment, PositionProvider, Scope, ScopeProvider,
 )
 
 from detector import layout, onpurpose
@@ -159,6 +159,14 @@ def plan(source: bytes, findings: Sequence[Finding], remedies: Dict[str, str], f
     return result
 
 
+def refused(finding: Finding, reason: str) -> Finding:
+    """``finding`` with its fix made a suggestion: its rewrite is refused for ``reason``."""
+    import dataclasses
+
+    assert finding.fix is not None
+    return dataclasses.replace(finding, fix=Fix(Applicability.SUGGESTION, finding.fix.message, reason=reason))
+
+
 def annotate(plan_: FilePlan) -> List[Finding]:
     """The findings with their fix's edits (alone) attached, or refused with the reason."""
     import dataclasses
@@ -168,8 +176,9 @@ def annotate(plan_: FilePlan) -> List[Finding]:
     for index, finding in enumerate(plan_.findings):
         fix = finding.fix
         if fix is not None and index in plan_.refused:
-            fix = Fix(Applicability.SUGGESTION, fix.message, reason=plan_.refused[index])
-        elif fix is not None and index in plan_.rewrites:
+            out.append(refused(finding, plan_.refused[index]))
+            continue
+        if fix is not None and index in plan_.rewrites:
             edits, applied, _ = plan_.edits([index])
             if applied:
                 fix = dataclasses.replace(fix, edits=tuple(to_edit(starts, e) for e in sorted(
@@ -188,7 +197,7 @@ class _Planner:
         self.module = module
         self.hidden = hidden  # the text of the bodies the outline left out
         self.flavour = flavour
-        metadata = MetadataWrapper(module, unsafe_skip_copy=True).resolve_many([PositionProvider, ScopeProvider])
+        metadata = cstwalk.Metadata(module, unsafe_skip_copy=True).resolve_many([PositionProvider, ScopeProvider])
         self.positions = cast("Mapping[cst.CSTNode, CodeRange]", metadata[PositionProvider])
         # ParentNodeProvider's map, without its traversal (which rebuilds every node twice).
         self.parents: Mapping[cst.CSTNode, cst.CSTNode] = cstwalk.parents(module)
