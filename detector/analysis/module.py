@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
-from typing import Any, Callable, Dict, Iterable, Iterator, List, NamedTuple, Optional, Sequence, Set, Tuple, Union
+from typing import Any, Callable, Dict, Iterable, Iterator, List, NamedTuple, Optional, Sequence, Set, Tuple, Union, cast
 
 import libcst as cst
 
@@ -1037,6 +1037,32 @@ def _statement_text(node: Union[cst.For, cst.Import, cst.ImportFrom], tree: cst.
     return tree.code_for_node(node)
 
 
+# Nodes whose code is their ``value`` when they have no parentheses.
+_TOKENS = frozenset({cst.Name, cst.Integer, cst.Float, cst.Imaginary, cst.SimpleString})
+
+
+def _plain_code(node: cst.CSTNode) -> Optional[str]:
+    """The code of a name, number or string, or of a name's attributes (``self.a.b``), written
+    without parentheses or spaces: what ``Module.code_for_node`` gives, without its code
+    generation (arguments are mostly such). None for anything else."""
+    kind = type(node)
+    if kind in _TOKENS:
+        return None if node.lpar else node.value  # type: ignore[attr-defined]  # one of _TOKENS
+    if kind is not cst.Attribute:
+        return None
+    attribute = cast(cst.Attribute, node)
+    dot = attribute.dot
+    if attribute.lpar or type(dot) is not cst.Dot or not _no_space(dot.whitespace_before) \
+            or not _no_space(dot.whitespace_after) or attribute.attr.lpar:
+        return None
+    value = _plain_code(attribute.value)
+    return None if value is None else f"{value}.{attribute.attr.value}"
+
+
+def _no_space(whitespace: cst.BaseParenthesizableWhitespace) -> bool:
+    return type(whitespace) is cst.SimpleWhitespace and not whitespace.value
+
+
 def _arguments(tree: cst.Module, node: cst.Call) -> str:
     """``node``'s arguments as written, on one line: what a rewrite keeps."""
     if not node.args:
@@ -1045,7 +1071,8 @@ def _arguments(tree: cst.Module, node: cst.Call) -> str:
     size = 0
     for arg in node.args:
         keyword = f"{arg.keyword.value}=" if arg.keyword is not None else ""
-        part = one_line(f"{arg.star}{keyword}{tree.code_for_node(arg.value)}")
+        code = _plain_code(arg.value)
+        part = one_line(f"{arg.star}{keyword}{tree.code_for_node(arg.value) if code is None else code}")
         size += len(part) + 2
         if size > _MAX_ARGS + 2:  # whole arguments only: a cut inside a string would not read as code
             parts.append("…")
