@@ -196,9 +196,12 @@ class Catalog:
     _wildcard: Dict[str, str] = field(default_factory=dict, repr=False)
     _excluded: FrozenSet[str] = field(default_factory=frozenset, repr=False)
     _callback_methods: FrozenSet[str] = field(default_factory=frozenset, repr=False)
+    _alias_roots: FrozenSet[str] = field(default_factory=frozenset, repr=False)  # first parts of the aliases
 
     def canonical(self, qualname: str) -> str:
         """Map an alias prefix to its canonical spelling (``pathlib.PosixPath.x`` -> ``pathlib.Path.x``)."""
+        if qualname.partition(".")[0] not in self._alias_roots:
+            return qualname  # no alias starts like it: most names, asked for again and again
         head = qualname
         tail = ""
         while True:
@@ -271,6 +274,7 @@ class Catalog:
         self._exact, self._wildcard, self._excluded = exact, wildcard, frozenset(excluded)
         self._callback_methods = frozenset(
             name[1:] for entry in self.on_loop for name, _ in entry.callbacks if name.startswith("."))
+        self._alias_roots = frozenset(name.partition(".")[0] for name in self.aliases)
         return self
 
 
