@@ -1546,7 +1546,7 @@ def _fill(summary: ModuleSummary, located: Optional[List[Located]], text: str, t
             text_of_call = _statement_text(node, tree)
         else:
             callee = node.func if isinstance(node, cst.Call) else node
-            text_of_call = dotted(callee) or tree.code_for_node(callee)
+            text_of_call = dotted(callee) or _plain_code(callee) or tree.code_for_node(callee)  # ``"".join``
         if len(text_of_call) > _MAX_TEXT:
             text_of_call = text_of_call[: _MAX_TEXT - 3] + "..."
         span = where[entry.index]
