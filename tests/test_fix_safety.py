@@ -411,6 +411,64 @@ def test_a_driver_stepping_with_send_value_keeps_fixes_out_of_modules_no_loop_is
     assert "await asyncio.sleep(1)" in (tmp_path / "dashboard.py").read_text()
 
 
+# Generators are stepped like coroutines: a parser fed with ``send`` (textual's), a request body
+# read with ``send(None)`` (litestar's test transport). Neither is a coroutine driver.
+FED_GENERATORS = {
+    "parser.py": '''
+        class Parser:
+            def __init__(self):
+                self._tokens = []
+                self._gen = self.parse(self._tokens.append)
+                next(self._gen)
+
+            def feed(self, data):
+                try:
+                    self._gen.send(data)
+                except StopIteration:
+                    pass
+                return self._tokens
+
+            def parse(self, on_token):
+                while True:
+                    on_token((yield))
+        ''',
+    "transport.py": '''
+        from types import GeneratorType
+
+
+        def chunk(body):
+            if isinstance(body, GeneratorType):
+                try:
+                    return body.send(None)
+                except StopIteration:
+                    return b""
+            return body
+        ''',
+    "m.py": '''
+        import time
+
+
+        async def f():
+            time.sleep(1)
+        ''',
+}
+
+
+@pytest.mark.parametrize("driver", [
+    pytest.param("", id="only-generators"),
+    pytest.param("def step(coro):\n    coro.send(None)\n", id="and-a-driver"),
+])
+def test_generators_fed_with_send_are_not_taken_for_a_coroutine_driver(tmp_path: Path, driver):
+    write(tmp_path, {"pyproject.toml": "[tool.offload]\n", **FED_GENERATORS, "driver.py": driver})
+    [finding] = [f for f in findings(tmp_path) if f["filename"] == "m.py"]
+    if driver:
+        assert "steps coroutines itself" in finding["fix"]["reason"]
+    else:
+        assert finding["fix"]["applicability"] == "safe", finding["fix"]
+        offload(tmp_path, "--fix")
+        assert "await asyncio.sleep(1)" in (tmp_path / "m.py").read_text()
+
+
 def test_not_on_loop_switches_findings_off_for_driver_run_code(tmp_path: Path):
     write(tmp_path, {"pyproject.toml": '[tool.offload]\nnot-on-loop = ["components.*"]\n', **ESPHOME,
                      "app.py": '''

@@ -150,6 +150,50 @@ def test_with_block_without_await_moves_into_a_sync_function():
     assert findings[0].fix.message == "Move the `with` block to a worker thread"
 
 
+def test_a_call_passed_the_opened_file_belongs_to_its_with_block():
+    findings = check("""\
+        import json, pickle
+
+        async def save(p, data):
+            with open(p, "w") as out:
+                json.dump(data, out, indent=2)
+            with open(p, "rb") as f:
+                return pickle.load(file=f)
+        """)
+    assert [(f.code, f.location.row) for f in findings] == [("BLK130", 4), ("BLK130", 6)]
+    assert [(r.row, r.call, r.code) for r in findings[0].related] == [(5, "json.dump", "BLK131")]
+    assert "move the `with` block, with its calls on `out` (line 5), into a sync function" in findings[0].message
+    assert [(r.row, r.call) for r in findings[1].related] == [(7, "pickle.load")]
+    assert "with its calls on `f` (line 7)" in findings[1].message
+
+
+def test_a_helper_whose_blocking_part_is_a_with_block_says_so():
+    findings = check("""\
+        import pickle
+        from pathlib import Path
+
+        class Store:
+            def __init__(self, path):
+                self.path = Path(path)
+                self.data = {}
+
+            def _dump(self):
+                with self.path.open("wb") as f:
+                    pickle.dump(self.data, f)
+
+            def _size(self):
+                return self.path.stat().st_size + len(self.data)
+
+            async def update(self, key, value):
+                self.data[key] = value
+                self._dump()
+                return self._size()
+        """)
+    dump, size = (only([f for f in findings if f.location.row == row], "BLK200") for row in (18, 19))
+    assert "offload only its blocking part (the `with self.path.open(...)` block in Store._dump)" in dump.message
+    assert "offload only its blocking part (`self.path.stat()` in Store._size)" in size.message
+
+
 def test_with_block_under_anyio_opens_with_anyio():
     finding = only(check(WITH_AWAIT.replace("import asyncio", "import anyio")), "BLK130")
     assert "`async with await anyio.open_file(p, \"rb\") as f:`" in finding.message

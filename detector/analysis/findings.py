@@ -37,7 +37,7 @@ def _spelled(spelling: Spelling, call: CallRecord) -> str:
 
 def _with_block(call: CallRecord, spelling: Spelling, members: Sequence[CallRecord], alternative: str) -> Tuple[str, str]:
     """Advice and no-fix reason for ``with opener(...) as f:``, whose calls on ``f`` are ``members``."""
-    name = members[0].text.split(".")[0] if members else ""
+    name = call.opened_as
     if not call.flags & SUSPENDS:
         uses = f", with its calls on `{name}` ({_lines([m.row for m in members])})," if members else ""
         how = f"`{spelling.runner()}`" if spelling.library is not None else "a worker thread"

@@ -13,7 +13,7 @@ from typing import Any, Callable, Dict, Iterable, Iterator, List, NamedTuple, Op
 import libcst as cst
 
 from detector.analysis import (
-    attrtests, cstwalk, debugmode, diagnostics, environ, flavour, literals, offload, platforms, positions, receivers,
+    attrtests, cstwalk, debugmode, diagnostics, drivers, environ, flavour, literals, offload, platforms, positions, receivers,
     screen, startup,
 )
 from detector.analysis.names import (
@@ -125,6 +125,12 @@ class _Condition(NamedTuple):
 _Conditions = Tuple[_Condition, ...]
 
 
+class _Opened(NamedTuple):
+    """A call in the block of ``with opener(...) as name:`` that uses ``name``."""
+    opener: int  # id() of the opener's call node
+    name: str
+
+
 class _FunctionInfo:
     __slots__ = ("scope", "is_async", "node", "calls", "is_generator", "is_property", "returned", "decorated",
                  "bound", "offloaded", "outer", "with_items", "fallbacks", "switches", "augmented")
@@ -199,7 +205,7 @@ class _Collector(cst.CSTVisitor):
         self.module_calls: List[Tuple[cst.Call, Scope]] = []  # calls outside any function
         self.argument_of: Dict[int, int] = {}  # id(attribute passed as an argument) -> id(the call)
         self.stepping = 0  # ``try`` bodies around the code being walked that catch StopIteration
-        self.steps = False  # ``gen.send(value)`` under such a ``try``: a hand-written coroutine driver
+        self.stepped: List[cst.Call] = []  # ``gen.send(value)`` under such a ``try``: a driver's step, maybe
         # ``if isinstance(param, T):`` around the code being walked: (position, name, T, when, scope).
         self.guard: Optional[Tuple[int, str, cst.BaseExpression, bool, Scope]] = None
         self.guards: Dict[int, Tuple[int, str, cst.BaseExpression, bool, Scope]] = {}  # id(call) -> its guard
@@ -217,7 +223,8 @@ class _Collector(cst.CSTVisitor):
         # and the openers whose block awaits or yields.
         self.openers: Dict[str, cst.Call] = {}
         self.suspending: Set[int] = set()
-        self.opened_by: Dict[int, int] = {}  # id(call of a method of name) -> id(opener)
+        # id(a call of a method of name, or a call passed name) -> the opener and name
+        self.opened_by: Dict[int, _Opened] = {}
         # Under a debug-mode test (``if loop.get_debug():``, ``debugmode``): code that does not
         # run in normal operation, and the records made there (never findings, never chain links).
         self.debug_only = False
@@ -585,6 +592,17 @@ class _Collector(cst.CSTVisitor):
         elif self.function is not None and not isinstance(node.item, cst.Call):
             self.function.with_items.append(node.item)
 
+    def _note_opened(self, node: cst.Call) -> None:
+        """``f.read()`` or ``json.dump(data, f)`` in the block of ``with open(p) as f:``."""
+        func = node.func
+        names = [func.value] if isinstance(func, cst.Attribute) else []
+        names += [arg.value for arg in node.args if not arg.star]
+        for name in names:
+            opener = self.openers.get(identifier(name)) if isinstance(name, cst.Name) else None
+            if opener is not None:
+                self.opened_by[id(node)] = _Opened(id(opener), identifier(name))
+                return
+
     def _suspends(self) -> None:
         """The code being walked awaits or yields: so does every ``with`` block around it."""
         self.suspending.update(id(opener) for opener in self.openers.values())
@@ -771,7 +789,7 @@ class _Collector(cst.CSTVisitor):
         self.not_accesses.add(id(node.func))
         self.environment_set.update(environ.written(node))
         if self.stepping and _sends(node):
-            self.steps = True
+            self.stepped.append(node)
         for arg in node.args:
             self._mark(arg.value, HANDED_ON)
             for value in _passed(arg.value):
@@ -787,11 +805,8 @@ class _Collector(cst.CSTVisitor):
             self._mark(node, CONDITIONAL)
         if self.platform_guards:
             self.call_platforms[id(node)] = self.platform_guards
-        func = node.func
-        if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and self.openers:
-            opener = self.openers.get(identifier(func.value))
-            if opener is not None:
-                self.opened_by[id(node)] = id(opener)
+        if self.openers:
+            self._note_opened(node)
         if isinstance(node.func, cst.Attribute) and node.func.attr.value in _MUTATORS:
             self._mark_mutated(node.func.value)
         if self.function is not None:
@@ -911,7 +926,8 @@ def _sends(node: cst.Call) -> bool:
 
 
 def _steps_coroutine(node: cst.CSTNode) -> bool:
-    """``coro.send(None)``: a hand-written driver steps a coroutine (no event loop runs it)."""
+    """``coro.send(None)``: a hand-written driver steps a coroutine (no event loop runs it), or
+    a generator is started (``drivers`` tells them apart)."""
     return (isinstance(node, cst.Call) and _sends(node)
             and isinstance(node.args[0].value, cst.Name) and node.args[0].value.value == "None")
 
@@ -1491,8 +1507,12 @@ def _fill(summary: ModuleSummary, located: Optional[List[Located]], text: str, t
         construction = _construction(resolver, node, scope, module_target)
         if construction is not None:
             summary.constructions.append(construction)
-    if any(_steps_coroutine(node) for node, _, _ in (entry for info in collector.functions for entry in info.calls)) \
-            or any(_steps_coroutine(node) for node, _ in collector.module_calls) or collector.steps:
+    sends = [node for info in collector.functions for node, _, _ in info.calls
+             if isinstance(node, cst.Call) and _steps_coroutine(node)]
+    sends += [node for node, _ in collector.module_calls if _steps_coroutine(node)]
+    generators = frozenset(identifier(info.node.name) for info in collector.functions
+                           if info.is_generator and not info.is_async)
+    if drivers.steps_coroutines(tree, sends + collector.stepped, generators):
         runs.add(flavour.DRIVER)
     summary.runs = frozenset(r for r in runs if r)
     rebound = {name for name, _, in_place, _ in collector.name_changes if not in_place}
@@ -1597,9 +1617,11 @@ def _fill(summary: ModuleSummary, located: Optional[List[Located]], text: str, t
         if receiver is not None and variable is not None and variable not in receiver.shares:
             receiver.shares.append(variable)
     for entry in pending:
-        opener = records.get(collector.opened_by.get(id(entry.node), 0))
-        if opener is not None:
+        opened = collector.opened_by.get(id(entry.node))
+        opener = records.get(opened.opener) if opened is not None else None
+        if opened is not None and opener is not None:
             records[id(entry.node)].block_row, records[id(entry.node)].block_col = opener.row, opener.col
+            opener.opened_as = opened.name
     for entry, callback, framework in callbacks:
         registration = records[id(entry.node)]
         entry.function.callbacks.append(CallRecord(callback, registration.text, registration.row, registration.col,

@@ -11,7 +11,7 @@ not call ``helper`` on the loop.
 """
 from __future__ import annotations
 
-from typing import Dict, Iterator
+from typing import Dict, Iterator, Tuple
 
 from detector.analysis.chains import CODE, Chain, hop, reached, union_chain
 from detector.analysis.checks import CallSite, Scan, check
@@ -19,7 +19,7 @@ from detector.analysis.findings import several_types, suppressed
 from detector.analysis.handed import handed_chain
 from detector.analysis.project import FunctionTarget, Project, RuleTarget, callee
 from detector.analysis.summary import (
-    ACCESS, AWAITED, NONE, OFFLOAD_ARG, UNION, CallRecord, FunctionSummary, ModuleSummary, short_name,
+    ACCESS, AWAITED, NONE, OFFLOAD_ARG, UNION, WITH_ITEM, CallRecord, FunctionSummary, ModuleSummary, short_name,
 )
 from detector.display import one_line
 from detector.model import Applicability, Finding, Hop
@@ -85,20 +85,31 @@ def blocking_call_via_helper(scan: Scan) -> Iterator[Finding]:
             yield _finding(scan, site, (hop(site.module, site.function, call),) + inside, resolved.function)
 
 
+def _last_calls(scan: Scan, last: Hop) -> Iterator[Tuple[ModuleSummary, FunctionSummary, CallRecord]]:
+    """The records of the call a chain ends in."""
+    module = next((m for m in scan.project.summaries if m.path == last.filename), None)
+    for function in module.functions if module is not None else ():
+        for call in function.calls:
+            if (call.row, call.col) == (last.row, last.column) and short_name(function, module) == last.function:
+                yield module, function, call
+
+
 def _instead_of_offloading(scan: Scan, last: Hop) -> str:
     """The blocking call a chain ends in, when it cannot run in a worker thread itself
     (``self.render()`` of a Tornado handler, ``traceback.format_exc()``): its rule's alternative."""
-    module = next((m for m in scan.project.summaries if m.path == last.filename), None)
-    if module is None:
-        return ""
-    for function in module.functions:
-        for call in function.calls:
-            if (call.row, call.col) != (last.row, last.column) or short_name(function, module) != last.function:
-                continue
-            resolved = scan.project.resolve(call.target)
-            if isinstance(resolved, RuleTarget) and scan.safety.call_hazard(module, function, call):
-                return resolved.rule.alternative
+    for module, function, call in _last_calls(scan, last):
+        resolved = scan.project.resolve(call.target)
+        if isinstance(resolved, RuleTarget) and scan.safety.call_hazard(module, function, call):
+            return resolved.rule.alternative
     return ""
+
+
+def _blocking_part(scan: Scan, last: Hop) -> str:
+    """What of the function a chain ends in to offload: the call, or the ``with`` block it opens
+    (``with path.open("wb") as f: pickle.dump(data, f)`` writes in the block too)."""
+    if any(call.flags & WITH_ITEM for _, _, call in _last_calls(scan, last)):
+        return f"the `with {last.call}(...)` block in {last.function}"
+    return f"`{last.call}()` in {last.function}"
 
 
 def _place(project: Project, hop: Hop) -> str:
@@ -119,12 +130,12 @@ def _finding(scan: Scan, site: CallSite, chain: Chain, target: FunctionSummary) 
                          "a property read: the rewrite would have to turn the attribute into a call")
     elif call.flags & AWAITED and target.is_async:
         advice = (f"the coroutine runs `{chain[1].call}()` on the loop: offload only its blocking part "
-                  f"(`{last.call}()` in {last.function}) to a worker thread")
+                  f"({_blocking_part(scan, last)}) to a worker thread")
         fix = policy.fix(module, Applicability.SUGGESTION, spelling.title("to_thread"),
                          "a coroutine runs the blocking code it was handed: the rewrite belongs in that code")
     elif call.flags & AWAITED:
         advice = (f"it is a sync function whose body runs on the loop before it returns what is awaited: "
-                  f"offload only its blocking part (`{last.call}()` in {last.function}) to a worker thread")
+                  f"offload only its blocking part ({_blocking_part(scan, last)}) to a worker thread")
         fix = policy.fix(module, Applicability.SUGGESTION, spelling.title("to_thread"),
                          "awaited: offloading the call would await what the thread returns, not run it")
     else:
@@ -135,7 +146,7 @@ def _finding(scan: Scan, site: CallSite, chain: Chain, target: FunctionSummary) 
             instead = _instead_of_offloading(scan, last)
             advice = (f"`{last.call}()` in {last.function} cannot move to a worker thread either: use {instead}"
                       if instead else
-                      f"offload only its blocking part (`{last.call}()` in {last.function}) to a worker thread")
+                      f"offload only its blocking part ({_blocking_part(scan, last)}) to a worker thread")
         else:
             advice = spelling.offload(call)
         fix = policy.fix(module, Applicability.UNSAFE, spelling.title("to_thread", call), hazard or "")

@@ -125,9 +125,11 @@ class CallRecord:
     # The platforms the call runs on, when an ``if`` on ``os.name`` / ``sys.platform`` decides it
     # (``platforms.Platforms.phrase``): "on Windows only", "everywhere but Windows".
     platform: str = ""
-    # In the block of ``with opener(...) as name:``, a method of ``name``: where ``opener`` is.
+    # In the block of ``with opener(...) as name:``, a method of ``name`` or a call passed
+    # ``name``: where ``opener`` is. The opener's record: ``name``.
     block_row: int = 0
     block_col: int = 0
+    opened_as: str = ""
     # An offload call: the dotted name of the function it hands to the thread, when known.
     handed: str = ""
     # Module-level variables the call receives as they are (``dump(path, CACHE)``), by dotted
