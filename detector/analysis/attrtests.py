@@ -12,6 +12,8 @@ shapes read, on ``self`` (or ``cls``), with ``not``, ``and`` and ``or`` around t
 - ``x if self.A else y``, ``self.A and f()``;
 - a loop or comprehension over ``items if <test> else []``: its body runs only when the test holds;
 - after ``if self.A is None: return`` the rest of the block needs ``A``;
+- a parameter with a false default tested as itself (``if watch:``), in either sense: a call
+  that leaves it out skips what needs it true, a call passing ``True`` what needs it false;
 - a local bound once, by a statement of the body itself, as ``local = param or self.A`` (or
   ``param if param is not None else self.A``) and tested after it: ``if local is not None:``
   needs ``A`` when a call leaves ``param`` at its default None (``Need.unless``, ``Fallback``).
@@ -33,12 +35,14 @@ from detector.analysis.summary import Given, Subject
 class Need(NamedTuple):
     """The code runs only when what a test reads (``subject``: ``self.<attribute>``, an
     environment variable, a module variable) is not None (``none_only``) or else truthy, or, with
-    ``unless``, when a call passes that parameter."""
+    ``unless``, when a call passes that parameter. ``falsy``: a parameter's, only when it is false
+    (after ``if local_mode: return``, a call passing ``local_mode=True`` skips the code)."""
 
     attribute: str
     none_only: bool
     unless: Optional[Given] = None
     subject: Subject = Subject.ATTRIBUTE
+    falsy: bool = False
 
 
 Needs = Tuple[Need, ...]
@@ -97,6 +101,8 @@ def read_needs(test: cst.BaseExpression, outcome: bool, read: Reader) -> Needs:
             return read_needs(test.right, outcome, read)
         return ()
     tested = read(test)
+    if tested is not None and not outcome and tested.subject is Subject.PARAMETER:
+        return (Need(tested.name, False, tested.unless, tested.subject, falsy=True),)
     if tested is not None:
         return (_need(tested, False),) if outcome else ()
     if isinstance(test, cst.Comparison) and len(test.comparisons) == 1:

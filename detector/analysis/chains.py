@@ -9,7 +9,7 @@ from typing import Callable, Deque, Dict, List, NamedTuple, Optional, Tuple
 from detector.analysis.findings import suppressed
 from detector.analysis.project import Project, RuleTarget, builds_same, callee
 from detector.analysis.summary import (
-    ACCESS, AWAITED, CONDITIONAL, NONE, STATEMENT_FORM, UNION, CallRecord, FunctionSummary, Given, ModuleSummary,
+    ACCESS, AWAITED, CONDITIONAL, NONE, STATEMENT_FORM, TRUE, UNION, CallRecord, FunctionSummary, Given, ModuleSummary,
     Subject, short_name, union_members,
 )
 from detector.display import one_line
@@ -165,8 +165,10 @@ def reached(project: Project, module: ModuleSummary, call: CallRecord, target: F
     skipped = set()
     for need in target.needs:
         if need.subject is Subject.PARAMETER:
-            # ``if watch_css:`` with ``watch_css=False``: a call that leaves it out skips it.
-            if _left_out(project, module, call, need.unless):
+            # ``if watch_css:`` with ``watch_css=False``: a call that leaves it out skips it; after
+            # ``if local_mode: return``, a call passing ``local_mode=True`` skips the rest.
+            if _passes_true(project, module, call, need.unless) if need.falsy else \
+                    _left_out(project, module, call, need.unless):
                 skipped.add(need.call)
             continue
         value = project.falsy_attribute(cls, need.attribute) \
@@ -215,6 +217,12 @@ def union_chain(project: Project, chains: Dict[int, Chain], module: ModuleSummar
         if best is None or len(inner) < len(best[0]):
             best = (inner, target)
     return best
+
+
+def _passes_true(project: Project, module: ModuleSummary, call: CallRecord, param: Optional[Given]) -> bool:
+    """Whether ``call`` passes a literal ``True`` for ``param``."""
+    site = project.passed_at(module.path, call.row, call.col) if param is not None else None
+    return site is not None and param is not None and site.argument(param.position, param.name) == TRUE
 
 
 def _left_out(project: Project, module: ModuleSummary, call: CallRecord, param: Optional[Given]) -> bool:

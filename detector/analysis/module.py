@@ -42,6 +42,7 @@ from detector.analysis.summary import (
     CallFlag,
     CallRecord,
     NONE,
+    TRUE,
     ClassSummary,
     Construction,
     FunctionSummary,
@@ -1305,8 +1306,9 @@ def _construction(resolver: Resolver, node: cst.Call, scope: Scope, target: Opti
         if arg.star:
             found.complete = False
             continue
-        value = resolver.value(arg.value, scope) if not is_none(arg.value) else None
-        text = NONE if is_none(arg.value) else (value.name if value is not None else "")
+        literal = NONE if is_none(arg.value) else TRUE if _is_true(arg.value) else None
+        value = resolver.value(arg.value, scope) if literal is None else None
+        text = literal or (value.name if value is not None else "")
         is_ref = value is not None and value.kind == "ref"
         if arg.keyword is not None:
             found.keywords[identifier(arg.keyword)] = text
@@ -1318,7 +1320,13 @@ def _construction(resolver: Resolver, node: cst.Call, scope: Scope, target: Opti
             found.args.append(text)
     if in_async or _constructs(target):
         return found
-    return found if in_function and (found.ref_args or found.ref_keywords) else None
+    # A reference the callee may call; ``True`` for a switch the callee tests (``attrtests``).
+    passes = found.ref_args or found.ref_keywords or TRUE in found.args or TRUE in found.keywords.values()
+    return found if in_function and passes else None
+
+
+def _is_true(node: cst.BaseExpression) -> bool:
+    return isinstance(node, cst.Name) and node.value == "True"
 
 
 def _constructs(target: str) -> bool:
@@ -1596,7 +1604,7 @@ def _fill(summary: ModuleSummary, located: Optional[List[Located]], text: str, t
                 environment_needs[id(conditions)] = _environment_needs(conditions, environment)
             info = infos[id(function)]
             function.needs.extend(AttributeNeed(len(function.calls), need.attribute, need.none_only, need.unless,
-                                                need.subject)
+                                                need.subject, need.falsy)
                                   for need in itertools.chain(*(condition.attributes for condition in conditions),
                                                               environment_needs[id(conditions)])
                                   if need.subject is not Subject.PARAMETER or _unchanged(info, need.attribute))

@@ -186,6 +186,7 @@ class AttributeNeed:
     none_only: bool
     unless: Optional[Given] = None  # ... or the call passes this parameter
     subject: Subject = Subject.ATTRIBUTE
+    falsy: bool = False  # a parameter's need: the call runs only when the parameter is false
 
     def failed_by(self, value_is_none: bool) -> bool:
         """Whether the attribute bound to a false literal (``None`` or another) fails the need."""
@@ -256,7 +257,8 @@ class ClassSummary:
 @dataclass
 class Construction:
     """A call that may construct a project class, with what it passes: each argument as a
-    dotted path the project resolves, ``NONE`` for a literal ``None``, "" when unknown."""
+    dotted path the project resolves, ``NONE`` for a literal ``None``, ``TRUE`` for ``True``, ""
+    when unknown."""
     target: str
     args: List[str] = field(default_factory=list)
     keywords: Dict[str, str] = field(default_factory=dict)
@@ -286,6 +288,7 @@ class Construction:
 
 
 NONE = "None"
+TRUE = "True"  # a literal ``True`` passed (``Construction``)
 
 
 @dataclass
