@@ -194,6 +194,31 @@ def test_a_helper_whose_blocking_part_is_a_with_block_says_so():
     assert "offload only its blocking part (`self.path.stat()` in Store._size)" in size.message
 
 
+def test_a_chain_through_a_memoised_function_blocks_the_first_time():
+    findings = check("""\
+        import functools, os
+        from functools import lru_cache
+
+        @lru_cache(maxsize=None)
+        def locales():
+            return os.listdir("/usr/share/locale")
+
+        def known(name):
+            return name in locales()
+
+        def listed(name):
+            return name in os.listdir(".")
+
+        async def handler(name):
+            known(name)
+            listed(name)
+        """)
+    cached, plain = (only([f for f in findings if f.location.row == row], "BLK200") for row in (15, 16))
+    assert ("blocks the event loop the first time (`locales` caches its result with `functools.lru_cache`: later "
+            "calls with the same arguments do not block): it reaches `os.listdir()`") in cached.message
+    assert "first time" not in plain.message
+
+
 def test_with_block_under_anyio_opens_with_anyio():
     finding = only(check(WITH_AWAIT.replace("import asyncio", "import anyio")), "BLK130")
     assert "`async with await anyio.open_file(p, \"rb\") as f:`" in finding.message

@@ -85,13 +85,36 @@ def blocking_call_via_helper(scan: Scan) -> Iterator[Finding]:
             yield _finding(scan, site, (hop(site.module, site.function, call),) + inside, resolved.function)
 
 
+def _functions(scan: Scan, hop: Hop) -> Iterator[Tuple[ModuleSummary, FunctionSummary]]:
+    """The function a hop of a chain is in."""
+    module = next((m for m in scan.project.summaries if m.path == hop.filename), None)
+    for function in module.functions if module is not None else ():
+        if short_name(function, module) == hop.function:
+            yield module, function
+
+
 def _last_calls(scan: Scan, last: Hop) -> Iterator[Tuple[ModuleSummary, FunctionSummary, CallRecord]]:
     """The records of the call a chain ends in."""
-    module = next((m for m in scan.project.summaries if m.path == last.filename), None)
-    for function in module.functions if module is not None else ():
+    for module, function in _functions(scan, last):
         for call in function.calls:
-            if (call.row, call.col) == (last.row, last.column) and short_name(function, module) == last.function:
+            if (call.row, call.col) == (last.row, last.column):
                 yield module, function, call
+
+
+def _cached(scan: Scan, chain: Chain) -> str:
+    """`` (`F` caches its result ...)`` when a function the chain goes through is memoised: the
+    call blocks the first time only (for the same arguments)."""
+    for hop in chain[1:]:
+        for _, function in _functions(scan, hop):
+            cache = next((d for d in function.decorators if d in _CACHES), None)
+            if cache is not None:
+                return (f" the first time (`{hop.function}` caches its result with `{cache}`: later calls with "
+                        f"the same arguments do not block)")
+    return ""
+
+
+# Memoising decorators: the function runs once per distinct arguments.
+_CACHES = frozenset({"functools.lru_cache", "functools.cache"})
 
 
 def _instead_of_offloading(scan: Scan, last: Hop) -> str:
@@ -152,7 +175,8 @@ def _finding(scan: Scan, site: CallSite, chain: Chain, target: FunctionSummary) 
         fix = policy.fix(module, Applicability.UNSAFE, spelling.title("to_thread", call), hazard or "")
     return scan.finding(
         CODE, module, call, site.name, fix, chain,
-        shown=text if call.flags & ACCESS else f"{text}()", platform=(f" {call.platform}" if call.platform else "") + several_types(call),
+        shown=text if call.flags & ACCESS else f"{text}()",
+        platform=(f" {call.platform}" if call.platform else "") + several_types(call) + _cached(scan, chain),
         reached=last.call, place=_place(scan.project, last),
         through=" -> ".join(h.function for h in chain[1:]), advice=advice,
     )
