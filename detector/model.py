@@ -62,6 +62,11 @@ class Related:
         return {"filename": self.filename, "row": self.row, "column": self.column, "call": self.call,
                 "code": self.code}
 
+    @property
+    def shown(self) -> str:
+        """``f.read()`` for a call, ``for ... in f`` as it is for a loop over the file."""
+        return self.call if self.call.startswith("for ... in ") else f"{self.call}()"
+
 
 @dataclass(frozen=True)
 class Edit:

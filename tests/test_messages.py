@@ -19,6 +19,7 @@ from detector.config import Config
 from detector.display import one_line
 from detector.fix import fix_source
 from detector.model import Finding
+from detector.report.text import details
 from detector.runner import check_source
 
 
@@ -158,13 +159,16 @@ def test_a_call_passed_the_opened_file_belongs_to_its_with_block():
             with open(p, "w") as out:
                 json.dump(data, out, indent=2)
             with open(p, "rb") as f:
+                for line in f:
+                    print(line)
                 return pickle.load(file=f)
         """)
     assert [(f.code, f.location.row) for f in findings] == [("BLK130", 4), ("BLK130", 6)]
     assert [(r.row, r.call, r.code) for r in findings[0].related] == [(5, "json.dump", "BLK131")]
     assert "move the `with` block, with its calls on `out` (line 5), into a sync function" in findings[0].message
-    assert [(r.row, r.call) for r in findings[1].related] == [(7, "pickle.load")]
-    assert "with its calls on `f` (line 7)" in findings[1].message
+    assert [(r.row, r.call) for r in findings[1].related] == [(7, "for ... in f"), (9, "pickle.load")]
+    assert "with its calls on `f` (lines 7, 9)" in findings[1].message
+    assert [d.what for d in details(findings[1])] == ["for ... in f in save", "pickle.load() in save"]
 
 
 def test_a_helper_whose_blocking_part_is_a_with_block_says_so():

@@ -548,6 +548,8 @@ class _Collector(cst.CSTVisitor):
             self.ordered.append(node)
             if self.function is not None:
                 self._record(node, len(self.ordered) - 1)
+            if self.openers:
+                self._note_opened(node, [node.iter])
         else:
             self._suspends()
         self._bind_target(node.target, Element(node.iter, self.scope) if isinstance(node.target, cst.Name)
@@ -593,11 +595,9 @@ class _Collector(cst.CSTVisitor):
         elif self.function is not None and not isinstance(node.item, cst.Call):
             self.function.with_items.append(node.item)
 
-    def _note_opened(self, node: cst.Call) -> None:
-        """``f.read()`` or ``json.dump(data, f)`` in the block of ``with open(p) as f:``."""
-        func = node.func
-        names = [func.value] if isinstance(func, cst.Attribute) else []
-        names += [arg.value for arg in node.args if not arg.star]
+    def _note_opened(self, node: cst.CSTNode, names: List[cst.BaseExpression]) -> None:
+        """``f.read()``, ``json.dump(data, f)`` or ``for line in f`` (``node``, using ``names``) in
+        the block of ``with open(p) as f:``."""
         for name in names:
             opener = self.openers.get(identifier(name)) if isinstance(name, cst.Name) else None
             if opener is not None:
@@ -807,7 +807,8 @@ class _Collector(cst.CSTVisitor):
         if self.platform_guards:
             self.call_platforms[id(node)] = self.platform_guards
         if self.openers:
-            self._note_opened(node)
+            receiver = [node.func.value] if isinstance(node.func, cst.Attribute) else []
+            self._note_opened(node, receiver + [arg.value for arg in node.args if not arg.star])
         if isinstance(node.func, cst.Attribute) and node.func.attr.value in _MUTATORS:
             self._mark_mutated(node.func.value)
         if self.function is not None:

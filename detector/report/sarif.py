@@ -170,7 +170,7 @@ def _result(finding: Finding, rule_index: Optional[int], root: Optional[Path], f
     related = [_hop_location(hop, i, root) for i, hop in enumerate(hops)]
     for i, item in enumerate(finding.related, start=len(related)):
         location = _physical(item.filename, _region(item.row, item.column), root)
-        location["message"] = {"text": f"{item.call}() in {finding.function}"}
+        location["message"] = {"text": f"{item.shown} in {finding.function}"}
         location["id"] = i
         related.append(location)
     if related:
