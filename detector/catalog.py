@@ -70,7 +70,8 @@ RULE_KEYS = {
     "code", "name", "summary", "calls", "exclude", "lazy", "remedy", "fix",
     "alternative", "peer-codes", "docs", "family",
 }
-CATALOG_KEYS = {"message", "opt-in", "examples"}
+CATALOG_KEYS = {"message", "opt-in", "examples", "lazy-before"}
+TARGET_RE = re.compile(r"^py3(\d+)$")
 EXAMPLE_KEYS = ("invalid", "valid", "fixed")
 # A docs line that shows an example: ``{invalid[0]}``, ``{valid[1]}``, ``{fixed[0]}``.
 EXAMPLE_REF = re.compile(r"^\{(invalid|valid|fixed)\[(\d+)\]\}$", re.M)
@@ -111,6 +112,8 @@ class Rule:
     calls: Tuple[str, ...]
     exclude: Tuple[str, ...] = ()
     lazy: Tuple[str, ...] = ()
+    # Lazy only on Pythons below a version: ``(("pathlib.Path.iterdir", "py313"),)``.
+    lazy_before: Tuple[Tuple[str, str], ...] = ()
     remedy: str = "to_thread"
     fix: str = "unsafe"
     alternative: str = ""
@@ -119,6 +122,11 @@ class Rule:
     message: str = CALL_MESSAGE
     opt_in: bool = False
     examples: Examples = Examples()
+
+    def is_lazy(self, api: str, target_version: str) -> bool:
+        """Whether ``api``'s result is lazy on the lowest Python the project runs on."""
+        before = dict(self.lazy_before).get(api)
+        return api in self.lazy and (before is None or _minor(target_version) < _minor(before))
 
     def render(self, **fields: str) -> str:
         """The finding's message: the template with its named fields filled in."""
@@ -334,6 +342,11 @@ def parse_rule(data: Mapping[str, Any], family: str, where: str, defaults: Optio
         values["opt_in"] = data["opt-in"]
     if "examples" in data:
         values["examples"] = _as_examples(data["examples"], f"{where}.examples")
+    if "lazy-before" in data:
+        table = data["lazy-before"]
+        if not isinstance(table, Mapping) or not all(isinstance(v, str) and TARGET_RE.match(v) for v in table.values()):
+            raise CatalogError(f"{where}.lazy-before: each value must be a target version such as \"py313\"")
+        values["lazy_before"] = tuple(sorted(table.items()))
     for key in ("code", "name", "summary", "remedy", "fix", "alternative", "docs", "family", "message"):
         if key in data:
             if not isinstance(data[key], str):
@@ -359,11 +372,20 @@ def parse_rule(data: Mapping[str, Any], family: str, where: str, defaults: Optio
     stray = set(rule.lazy) - set(rule.calls)
     if stray:
         raise CatalogError(f"{where}: lazy names not in calls: {', '.join(sorted(stray))}")
+    stray = {name for name, _ in rule.lazy_before} - set(rule.lazy)
+    if stray:
+        raise CatalogError(f"{where}: lazy-before names not in lazy: {', '.join(sorted(stray))}")
     template_fields(rule.message, where)
     for found in EXAMPLE_REF.finditer(rule.docs):
         if int(found[2]) >= len(getattr(rule.examples, found[1])):
             raise CatalogError(f"{where}: docs show {found[0]}, which is not one of the rule's examples")
     return rule
+
+
+def _minor(target_version: str) -> int:
+    """``"py313"`` -> 13."""
+    found = TARGET_RE.match(target_version)
+    return int(found[1]) if found else 0
 
 
 def _checked_table(value: object, keys: Iterable[str], where: str) -> Mapping[str, object]:

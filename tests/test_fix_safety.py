@@ -314,6 +314,24 @@ def test_target_version_defaults_to_the_lowest_python_the_project_allows(tmp_pat
     assert config_module.load(start=tmp_path).target_version == expected
 
 
+@pytest.mark.parametrize("requires, lazy", [(">=3.12", True), (">=3.13", False)])
+def test_iterdir_lists_when_called_from_python_313(tmp_path: Path, requires: str, lazy: bool):
+    write(tmp_path, {"pyproject.toml": f'[project]\nname = "app"\nrequires-python = "{requires}"\n', "m.py": '''
+        from pathlib import Path
+
+
+        async def names(p):
+            return sorted([c.name for c in Path(p).iterdir()])
+        '''})
+    [finding] = findings(tmp_path)
+    assert ("its result is lazy" in finding["message"]) is lazy
+    offload(tmp_path, "--fix", "--unsafe-fixes")
+    fixed = "sorted([c.name for c in await asyncio.to_thread(Path(p).iterdir)])"
+    assert (fixed in (tmp_path / "m.py").read_text()) is not lazy
+    run = python(tmp_path, "import asyncio, m; print(asyncio.run(m.names('.')))")
+    assert run.stdout.strip() == "['m.py', 'pyproject.toml']", run.stderr
+
+
 # -- code no asyncio loop runs ----------------------------------------------------------------------
 ESPHOME = {
     "components/__init__.py": "",

@@ -73,3 +73,35 @@ def test_an_argument_condition_needs_a_boolean_path_or_another_test(tmp_path: Pa
 
 def test_a_path_condition_loads(tmp_path: Path) -> None:
     load(tmp_path, extra='\n[arguments]\n"pkg.read" = { position = 0, keyword = "fp", path = true }\n')
+
+
+LAZY = '''
+[[rule]]
+code = "BLK397"
+name = "lazy-probe"
+summary = "a rule whose results are lazy, one of them on old Pythons only"
+calls = ["pkg.listing", "pkg.walk"]
+lazy = {lazy}
+lazy-before = {before}
+'''
+
+
+def load_lazy(tmp_path: Path, lazy: str, before: str):
+    (tmp_path / "probe.toml").write_text(LAZY.format(lazy=lazy, before=before), encoding="utf-8")
+    return load_builtin(tmp_path).rules["BLK397"]
+
+
+@pytest.mark.parametrize("lazy, before, error", [
+    ('["pkg.listing"]', '{ "pkg.walk" = "py313" }', "lazy-before names not in lazy"),
+    ('["pkg.listing"]', '{ "pkg.listing" = "3.13" }', "target version"),
+    ('["pkg.listing"]', '["pkg.listing"]', "target version"),
+])
+def test_lazy_before_names_a_lazy_call_and_a_target_version(tmp_path: Path, lazy: str, before: str, error: str):
+    with pytest.raises(CatalogError, match=error):
+        load_lazy(tmp_path, lazy, before)
+
+
+def test_a_result_lazy_before_a_version_is_not_lazy_from_it(tmp_path: Path) -> None:
+    rule = load_lazy(tmp_path, '["pkg.listing", "pkg.walk"]', '{ "pkg.listing" = "py313" }')
+    assert [rule.is_lazy("pkg.listing", v) for v in ("py39", "py312", "py313", "py314")] == [True, True, False, False]
+    assert rule.is_lazy("pkg.walk", "py314") and not rule.is_lazy("pkg.other", "py39")

@@ -186,8 +186,8 @@ def direct_finding(project: Project, module: ModuleSummary, function: FunctionSu
     # A file object handed on or iterated is read where it is used, not where it is opened.
     stream = policy.returns_stream(call.target)
     shared = primitives.sharer(project, module, function, call, api) if api in primitives.SHARED else None
-    advice, applicability, reason = remedy_text(rule, call, api in rule.lazy, spelling, stream, [m for m, _ in members],
-                                                shared, api)
+    lazy = rule.is_lazy(api, policy.config.target_version)
+    advice, applicability, reason = remedy_text(rule, call, lazy, spelling, stream, [m for m, _ in members], shared, api)
     if rule.remedy == "to_thread" and not reason and safety is not None:
         reason = safety.argument_hazard(module, function, call) or ""
     return Finding(
@@ -199,7 +199,7 @@ def direct_finding(project: Project, module: ModuleSummary, function: FunctionSu
         filename=module.path,
         location=Location(call.row, call.col),
         end_location=Location(call.end_row, call.end_col),
-        fix=policy.fix(module, applicability, _title(rule, call, spelling, stream, api in rule.lazy), reason),
+        fix=policy.fix(module, applicability, _title(rule, call, spelling, stream, lazy), reason),
         call=call.text,
         function=fn,
         related=tuple(Related(module.path, m.row, m.col, one_line(m.text), r.code) for m, r in members),
