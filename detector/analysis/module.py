@@ -599,9 +599,8 @@ class _Collector(cst.CSTVisitor):
         """``f.read()``, ``json.dump(data, f)`` or ``for line in f`` (``node``, using ``names``) in
         the block of ``with open(p) as f:``."""
         for name in names:
-            opener = self.openers.get(identifier(name)) if isinstance(name, cst.Name) else None
-            if opener is not None:
-                self.opened_by[id(node)] = _Opened(id(opener), identifier(name))
+            if isinstance(name, cst.Name) and identifier(name) in self.openers:
+                self.opened_by[id(node)] = _Opened(id(self.openers[identifier(name)]), identifier(name))
                 return
 
     def _suspends(self) -> None:

@@ -88,7 +88,9 @@ def blocking_call_via_helper(scan: Scan) -> Iterator[Finding]:
 def _functions(scan: Scan, hop: Hop) -> Iterator[Tuple[ModuleSummary, FunctionSummary]]:
     """The function a hop of a chain is in."""
     module = next((m for m in scan.project.summaries if m.path == hop.filename), None)
-    for function in module.functions if module is not None else ():
+    if module is None:
+        return
+    for function in module.functions:
         if short_name(function, module) == hop.function:
             yield module, function
 
