@@ -764,3 +764,18 @@ def test_a_package_with_a_few_catalogue_entries_is_still_read(tmp_path: Path) ->
     found = _check(root, venv)
     assert [f.split(":")[:2] for f in found] == [["5", "BLK200"]]
     assert "site-packages/tornado/netutil.py:4 (tornado 6.6.1)" in found[0]
+
+
+def test_typing_extensions_names_are_typings_and_it_is_not_read(tmp_path: Path) -> None:
+    venv = tmp_path / "env"
+    _install(venv, {"typing_extensions.py": "import time\ndef Optional(x):\n    time.sleep(1)\n"})
+    root = _project(tmp_path, """
+        from pathlib import Path
+        import typing_extensions as te
+
+        async def main(p: te.Optional[Path], q: "te.Union[Path, None]"):
+            p.exists()
+            q.is_file()
+            te.Optional(p)
+        """)
+    assert [f.split(":")[:2] for f in _check(root, venv)] == [["6", "BLK141"], ["7", "BLK141"]]
