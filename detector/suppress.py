@@ -94,7 +94,7 @@ def _strings_touching(statements: Sequence[ast.AST], row: int) -> Iterator[ast.e
     for statement in statements:
         first = min([statement.lineno] + [d.lineno for d in getattr(statement, "decorator_list", ())]) \
             if hasattr(statement, "lineno") else None
-        if first is not None and not first <= row <= (statement.end_lineno or first):
+        if first is not None and not first <= row <= (getattr(statement, "end_lineno", None) or first):
             continue
         for name in statement._fields:
             value = getattr(statement, name, None)
