@@ -1284,11 +1284,19 @@ def _param_position(params: cst.Parameters, name: str, bound: bool) -> Optional[
 
 
 def _guard_types(resolver: Resolver, node: cst.BaseExpression, scope: Scope) -> List[str]:
-    """The classes an ``isinstance`` test names; empty when one of them is unknown."""
+    """The classes an ``isinstance`` test names (``T``, ``(A, B)``, ``A | B``); empty when one
+    of them is unknown."""
     elements = [e.value for e in node.elements] if isinstance(node, cst.Tuple) else [node]
-    values = [resolver.value(element, scope) for element in elements]
+    values = [resolver.value(side, scope) for element in elements for side in _alternatives(element)]
     names = [value.name for value in values if value is not None and value.kind == "ref"]
     return names if len(names) == len(values) else []
+
+
+def _alternatives(node: cst.BaseExpression) -> List[cst.BaseExpression]:
+    """``A | B | C``: [A, B, C]."""
+    if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.BitOr):
+        return _alternatives(node.left) + _alternatives(node.right)
+    return [node]
 
 
 def _construction(resolver: Resolver, node: cst.Call, scope: Scope, target: Optional[str],
