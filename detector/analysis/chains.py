@@ -221,8 +221,10 @@ def union_chain(project: Project, chains: Dict[int, Chain], module: ModuleSummar
 
 def _passes_true(project: Project, module: ModuleSummary, call: CallRecord, param: Optional[Given]) -> bool:
     """Whether ``call`` passes a literal ``True`` for ``param``."""
-    site = project.passed_at(module.path, call.row, call.col) if param is not None else None
-    return site is not None and param is not None and site.argument(param.position, param.name) == TRUE
+    if param is None:
+        return False
+    site = project.passed_at(module.path, call.row, call.col)
+    return site is not None and site.argument(param.position, param.name) == TRUE
 
 
 def _left_out(project: Project, module: ModuleSummary, call: CallRecord, param: Optional[Given]) -> bool:

@@ -63,6 +63,14 @@ class Scan:
         return blocking_chains(self.project, handed_chain)
 
     @cached_property
+    def by_path(self) -> Dict[str, ModuleSummary]:
+        """Each module of the model by its display path (what a chain's hops name)."""
+        found: Dict[str, ModuleSummary] = {}
+        for module in self.project.summaries:
+            found.setdefault(module.path, module)  # the first, as a search of the list finds it
+        return found
+
+    @cached_property
     def sites(self) -> List[CallSite]:
         """Every call recorded in a function the loop runs, in a file that is not skipped."""
         return [CallSite(module, function, short_name(function, module), call)

@@ -87,7 +87,7 @@ def blocking_call_via_helper(scan: Scan) -> Iterator[Finding]:
 
 def _functions(scan: Scan, hop: Hop) -> Iterator[Tuple[ModuleSummary, FunctionSummary]]:
     """The function a hop of a chain is in."""
-    module = next((m for m in scan.project.summaries if m.path == hop.filename), None)
+    module = scan.by_path.get(hop.filename)
     if module is None:
         return
     for function in module.functions:
