@@ -17,7 +17,7 @@ import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Dict, List, Optional, Tuple, Union
+from typing import TYPE_CHECKING, Dict, Iterable, List, Optional, Tuple, Union
 
 from detector import files
 from detector.analysis.summary import ModuleSummary
@@ -151,13 +151,16 @@ def _top_level(dist_info: Path) -> List[str]:
 class Libraries:
     """Summaries of library modules, read when the project model first asks for them."""
 
-    def __init__(self, installed: Installed, catalog: Catalog, max_file_size: int, store: Optional[Cache] = None):
+    def __init__(self, installed: Installed, catalog: Catalog, max_file_size: int, store: Optional[Cache] = None,
+                 jobs: int = 1):
         self.installed = installed
         self._catalog = catalog
         self._max_size = max_file_size
         self._store = store
+        self._jobs = jobs
         self._loaded = 0
         self._labels: Dict[str, str] = {}  # shown path -> "dist version"
+        self._ready: Dict[str, ModuleSummary] = {}  # module -> its summary, made ahead by ``prefetch``
 
     def provides(self, root: str) -> bool:
         return self.installed.provides(root)
@@ -191,27 +194,69 @@ class Libraries:
         """``"dist version"`` of a library module's display path; None for the project's own files."""
         return self._labels.get(shown)
 
-    def _summary(self, found: LibraryFile) -> Optional[ModuleSummary]:
-        from detector import cache as cache_module
+    def prefetch(self, modules: Iterable[str]) -> None:
+        """Summarise ``modules`` ahead, in worker processes, when there are enough of them for a pool:
+        the modules the project imports, which resolution almost always reads. ``load`` hands them
+        out when the model asks, so what is read, and in which order, is as without this."""
         from detector import workers
 
+        tasks: List[workers.Task] = []
+        keys: List[Optional[str]] = []
+        for module in dict.fromkeys(modules):
+            found = self.installed.locate(module)
+            if found is None or found.path is None or module in self._ready:
+                continue
+            read = self._read(found)
+            if read is None:
+                continue
+            if read[2] is not None:  # in the user cache
+                self._ready[module] = read[2]
+                continue
+            tasks.append(workers.Task(len(tasks), read[0], found.shown, module, found.is_package))
+            keys.append(read[1])
+        if workers.worker_count(self._jobs, len(tasks)) <= 1 or len(tasks) < workers.MIN_PARALLEL:
+            return  # in this process: no faster than reading each when it is needed
+
+        def done(task: workers.Task, summary: ModuleSummary, encoded: Optional[bytes]) -> None:
+            self._ready[task.module] = summary
+            key = keys[task.index]
+            if self._store is not None and key is not None and encoded is not None:
+                self._store.store(key, encoded)
+
+        workers.analyse_all(tasks, self._catalog, self._jobs, self._store is not None, done)
+
+    def _read(self, found: LibraryFile) -> Optional[Tuple[bytes, Optional[str], Optional[ModuleSummary]]]:
+        """A library file's bytes, its user cache key and cached summary; None when it is unreadable
+        or too large."""
+        from detector import cache as cache_module
+
         assert found.path is not None
-        store = self._store
         try:
             contents = files.read_file(found.path)
         except files.UnreadableFile:
             return None
         if len(contents.data) > self._max_size:
             return None
-        key = None
-        if store is not None:
-            key = store.key(cache_module.digest(contents.data), found.module, found.is_package, found.shown)
-            cached = store.load(key, found.shown, found.module)
-            if cached is not None:
-                return cached
-        summary = workers.analyse(contents.data, found.shown, self._catalog, found.module, found.is_package)
-        if store is not None and key is not None:
+        if self._store is None:
+            return contents.data, None, None
+        key = self._store.key(cache_module.digest(contents.data), found.module, found.is_package, found.shown)
+        return contents.data, key, self._store.load(key, found.shown, found.module)
+
+    def _summary(self, found: LibraryFile) -> Optional[ModuleSummary]:
+        from detector import workers
+
+        ready = self._ready.pop(found.module, None)
+        if ready is not None:
+            return ready
+        read = self._read(found)
+        if read is None:
+            return None
+        data, key, cached = read
+        if cached is not None:
+            return cached
+        summary = workers.analyse(data, found.shown, self._catalog, found.module, found.is_package)
+        if self._store is not None and key is not None:
             from detector.cache import codec
 
-            store.store(key, codec.encode_summary(summary))
+            self._store.store(key, codec.encode_summary(summary))
         return summary

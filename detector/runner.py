@@ -272,7 +272,7 @@ def check_paths(
     collecting = gc.isenabled()
     gc.disable()
     try:
-        libraries = _libraries(installed, catalog, config, use_cache) if installed is not None else None
+        libraries = _libraries(installed, catalog, config, use_cache, jobs) if installed is not None else None
         try:
             result.findings = [f for f in findings_for(summaries, catalog, config, libraries) if f.filename in wanted]
         finally:
@@ -302,13 +302,15 @@ def _installed(config: Config, python: Optional[str]) -> Optional[Installed]:
     return Installed(environment.find(config.root, python, config.python), config.follow_dependencies)
 
 
-def _libraries(installed: Installed, catalog: Catalog, config: Config, use_cache: bool) -> Libraries:
+def _libraries(installed: Installed, catalog: Catalog, config: Config, use_cache: bool,
+               jobs: Optional[int]) -> Libraries:
     """Library modules for the project model, summarised through the per-user cache when it can be used."""
     from detector import cache as cache_module
+    from detector import workers
     from detector.libraries import Libraries
 
     store = cache_module.open_user_cache(cache_module.salt(config))[0] if use_cache else None
-    return Libraries(installed, catalog, config.max_file_size, store)
+    return Libraries(installed, catalog, config.max_file_size, store, jobs if jobs is not None else workers.default_jobs())
 
 
 def _unreadable_directories(found: Discovery, config: Config) -> List[Finding]:

@@ -5,7 +5,7 @@ import os
 import sys
 import textwrap
 from pathlib import Path
-from typing import Dict, List
+from typing import Dict, List, Tuple
 
 import pytest
 
@@ -779,3 +779,41 @@ def test_typing_extensions_names_are_typings_and_it_is_not_read(tmp_path: Path) 
             te.Optional(p)
         """)
     assert [f.split(":")[:2] for f in _check(root, venv)] == [["6", "BLK141"], ["7", "BLK141"]]
+
+
+def test_the_library_modules_a_project_imports_are_summarised_ahead_by_the_workers(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With worker processes, the library modules the project imports are summarised side by side
+    before resolution reads them (into the user cache too, the ones it never reads included);
+    the findings are those of reading one module at a time when resolution needs it."""
+    from detector import workers
+
+    if workers.default_jobs() < 2:
+        pytest.skip("a pool needs two cores")
+    count = workers.MIN_PARALLEL
+    venv = tmp_path / "env"
+    _install(venv, {**SDK, "pads/__init__.py": "",
+                    **{f"pads/m{i:02}.py": f"def f():\n    return {i}\n" for i in range(count)}})
+    source = "".join(f"import pads.m{i:02}\n" for i in range(count)) + textwrap.dedent("""
+        from slowsdk import Client
+
+        async def main():
+            pads.m00.f()
+            return Client("t")
+        """)
+
+    def run(name: str, jobs: int) -> Tuple[List[str], int]:
+        cache = tmp_path / f"cache-{name}"
+        monkeypatch.setenv("XDG_CACHE_HOME", str(cache))
+        root = tmp_path / name
+        _write(root, {"app.py": source, "pyproject.toml": "[project]\nname = 'app'\n"})
+        result = check_paths([root], config_module.load(start=root), jobs=jobs, use_cache=True, python=str(venv))
+        entries = cache / "offload" / ".offload_cache" / "v1" / "files"
+        return [f"{f.location.row}:{f.code}:{f.message}" for f in result.findings], len(os.listdir(entries))
+
+    alone, read_alone = run("alone", 1)
+    pooled, read_pooled = run("pooled", 2)
+    assert len(alone) == 1 and "through Client.__init__ -> login" in alone[0]
+    assert pooled == alone
+    # Resolution reads pads, pads.m00 and slowsdk's modules; the pool summarised every pads module.
+    assert read_pooled - read_alone == count - 1

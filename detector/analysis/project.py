@@ -82,6 +82,8 @@ class LibrarySource(Protocol):
 
     def distribution(self, shown: str) -> Optional[str]: ...
 
+    def prefetch(self, modules: Iterable[str]) -> None: ...
+
 
 class Project:
     def __init__(self, summaries: Iterable[ModuleSummary], catalog: Catalog,
@@ -142,11 +144,10 @@ class Project:
         if name in self.modules:
             return True
         libraries = self._libraries
-        root = name.split(".", 1)[0]
-        if (libraries is None or not self._reading or name in self._tried or root in self.own_roots
-                or root in self._catalogued or not libraries.provides(root)):
+        if libraries is None or not self._reading or name in self._tried or not self._followable(name):
             return False
         self._tried.add(name)
+        root = name.split(".", 1)[0]
         parent = name.rpartition(".")[0]
         if parent and not self._library_module(parent):
             return False
@@ -163,9 +164,19 @@ class Project:
         self._library_roots.add(root)
         return True
 
+    def _followable(self, name: str) -> bool:
+        """Whether ``name`` is under a root of an installed library the run reads."""
+        root = name.split(".", 1)[0]
+        return (root not in self.own_roots and root not in self._catalogued and self._libraries is not None
+                and self._libraries.provides(root))
+
     def _follow_libraries(self) -> None:
         """Read every library module the project's calls reach, and what those modules' sync
         functions and classes reach in turn, before anything is computed from the model."""
+        assert self._libraries is not None
+        # What the project imports is almost always read: summarised ahead, side by side.
+        self._libraries.prefetch(package for name in sorted(self.imported) if self._followable(name)
+                                 for package in _packages(name))
         # A library function is followed only once a followed call reaches it: a library module
         # read for one function does not bring in what its other functions would call.
         followed: List[FunctionSummary] = []
@@ -644,6 +655,12 @@ class Project:
         if found and len(found) == 1:
             return FunctionTarget(found[0])
         return None
+
+
+def _packages(name: str) -> List[str]:
+    """``a.b.c`` and the packages an import of it runs first: ``a``, ``a.b``, ``a.b.c``."""
+    parts = name.split(".")
+    return [".".join(parts[:end]) for end in range(1, len(parts) + 1)]
 
 
 def builds_same(call: CallRecord) -> bool:
