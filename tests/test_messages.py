@@ -171,6 +171,25 @@ def test_a_call_passed_the_opened_file_belongs_to_its_with_block():
     assert [d.what for d in details(findings[1])] == ["for ... in f in save", "pickle.load() in save"]
 
 
+def test_a_file_opened_from_a_path_a_property_returns_heads_its_with_block():
+    findings = check("""\
+        from pathlib import Path
+
+        class Config:
+            @property
+            def path_git(self) -> Path:
+                return Path("/srv")
+
+        async def save(config: Config):
+            target = config.path_git / "repository.json"
+            with target.open("w") as file:
+                file.write("{}")
+        """)
+    assert [(f.code, f.location.row) for f in findings] == [("BLK141", 10)]
+    assert [(r.row, r.call) for r in findings[0].related] == [(11, "file.write")]
+    assert findings[0].fix is not None and findings[0].fix.applicability.value == "suggestion"
+
+
 def test_a_helper_whose_blocking_part_is_a_with_block_says_so():
     findings = check("""\
         import pickle

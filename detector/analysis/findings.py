@@ -184,7 +184,7 @@ def direct_finding(project: Project, module: ModuleSummary, function: FunctionSu
     fn = short_name(function, module)
     spelling = policy.spelling(module)
     # A file object handed on or iterated is read where it is used, not where it is opened.
-    stream = policy.returns_stream(call.target)
+    stream = policy.returns_stream(api)
     shared = primitives.sharer(project, module, function, call, api) if api in primitives.SHARED else None
     lazy = rule.is_lazy(api, policy.config.target_version)
     advice, applicability, reason = remedy_text(rule, call, lazy, spelling, stream, [m for m, _ in members], shared, api)
@@ -247,8 +247,8 @@ def _function_findings(project: Project, policy: Policy, module: ModuleSummary, 
         found.append((call, rule, name, suppressed(module, call, (rule.code,) + rule.peer_codes)))
     # A ``with`` item that opens a file heads its block's calls on the file; silenced by noqa, it
     # silences them too. Not selected (``ignore``, per-file-ignores), it heads nothing.
-    openers = {(call.row, call.col) for call, rule, _, _ in found
-               if call.flags & WITH_ITEM and rule.remedy == "to_thread" and policy.returns_stream(call.target)
+    openers = {(call.row, call.col) for call, rule, name, _ in found
+               if call.flags & WITH_ITEM and rule.remedy == "to_thread" and policy.returns_stream(name)
                and policy.config.is_selected(rule.code, module.path)}
     members: Dict[Tuple[int, int], List[Tuple[CallRecord, Rule]]] = {}
     for call, rule, _, silenced in found:
