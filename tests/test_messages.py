@@ -190,6 +190,40 @@ def test_a_file_opened_from_a_path_a_property_returns_heads_its_with_block():
     assert findings[0].fix is not None and findings[0].fix.applicability.value == "suggestion"
 
 
+def test_a_blocking_helper_called_as_a_with_item_is_not_offloaded_alone():
+    findings = check("""\
+        import asyncio
+        import time
+
+        class Session:
+            def __enter__(self):
+                return self
+
+            def __exit__(self, *exc):
+                return None
+
+        class Client:
+            def connect(self, url) -> Session:
+                time.sleep(0.01)
+                return Session()
+
+        async def plain(c: Client):
+            with c.connect("/a"):
+                pass
+
+        async def awaiting(c: Client):
+            with c.connect("/b") as session:
+                await asyncio.sleep(0)
+        """)
+    assert [(f.code, f.location.row) for f in findings] == [("BLK200", 17), ("BLK200", 21)]
+    assert all(f.fix is not None and f.fix.applicability.value == "suggestion" for f in findings)
+    assert "move the `with` block into a sync function and run that with `asyncio.to_thread`" in findings[0].message
+    assert findings[0].fix is not None and findings[0].fix.reason == (
+        "the whole `with` block has to move to the thread, not only this call")
+    assert ("the `with` block awaits, so it cannot move into a sync function: offload only the blocking part of "
+            "`c.connect()` (`time.sleep()` in Client.connect) to a worker thread") in findings[1].message
+
+
 def test_a_helper_whose_blocking_part_is_a_with_block_says_so():
     findings = check("""\
         import pickle

@@ -220,9 +220,10 @@ class _Collector(cst.CSTVisitor):
         # The ``if`` tests around the code being walked.
         self.platform_guards: PlatformGuards = ()
         self.call_platforms: Dict[int, PlatformGuards] = {}  # id(call) -> the ``if`` tests around it
-        # ``with opener(...) as name:`` blocks being walked in the current function: name -> opener,
-        # and the openers whose block awaits or yields.
+        # ``with opener(...) as name:`` blocks being walked in the current function: name -> opener;
+        # the id() of every call a ``with`` item makes there, and those whose block awaits or yields.
         self.openers: Dict[str, cst.Call] = {}
+        self.entered: Tuple[int, ...] = ()
         self.suspending: Set[int] = set()
         # id(a call of a method of name, or a call passed name) -> the opener and name
         self.opened_by: Dict[int, _Opened] = {}
@@ -395,14 +396,14 @@ class _Collector(cst.CSTVisitor):
         info = _FunctionInfo(scope, is_async, node, decorators, outer=self.scope)
         self.functions.append(info)
         self._bind_params(node.params, scope, in_class, decorators)
-        outer = (self.scope, self.function, self.loops, self.guard, self.openers, self.branches, self.needs,
-                 self.position, self.straight)
-        self.scope, self.function, self.loops, self.guard, self.openers, self.branches, self.needs = \
-            scope, info, 0, None, {}, 0, ()
+        outer = (self.scope, self.function, self.loops, self.guard, self.openers, self.entered, self.branches,
+                 self.needs, self.position, self.straight)
+        self.scope, self.function, self.loops, self.guard, self.openers, self.entered, self.branches, self.needs = \
+            scope, info, 0, None, {}, (), 0, ()
         self.position, self.straight = _NOWHERE, False
         self._walk(node.body)
-        (self.scope, self.function, self.loops, self.guard, self.openers, self.branches, self.needs, self.position,
-         self.straight) = outer
+        (self.scope, self.function, self.loops, self.guard, self.openers, self.entered, self.branches, self.needs,
+         self.position, self.straight) = outer
         return False
 
     def _visit_params_outside(self, params: cst.Parameters) -> None:
@@ -582,10 +583,11 @@ class _Collector(cst.CSTVisitor):
         opened = {identifier(item.asname.name): item.item for item in node.items
                   if isinstance(item.item, cst.Call) and item.asname is not None
                   and isinstance(item.asname.name, cst.Name)}
-        outer = self.openers
+        outer, entered = self.openers, self.entered
         self.openers = {**outer, **opened}
+        self.entered = entered + tuple(id(item.item) for item in node.items if isinstance(item.item, cst.Call))
         self._walk(node.body)
-        self.openers = outer
+        self.openers, self.entered = outer, entered
         return False
 
     def visit_WithItem(self, node: cst.WithItem) -> None:
@@ -605,7 +607,7 @@ class _Collector(cst.CSTVisitor):
 
     def _suspends(self) -> None:
         """The code being walked awaits or yields: so does every ``with`` block around it."""
-        self.suspending.update(id(opener) for opener in self.openers.values())
+        self.suspending.update(self.entered)
 
     def visit_If(self, node: cst.If) -> bool:
         """The test of an ``if`` around calls: ``isinstance(param, T)`` decides which calls run for

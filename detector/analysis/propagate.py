@@ -19,7 +19,8 @@ from detector.analysis.findings import several_types, suppressed
 from detector.analysis.handed import handed_chain
 from detector.analysis.project import FunctionTarget, Project, RuleTarget, callee
 from detector.analysis.summary import (
-    ACCESS, AWAITED, NONE, OFFLOAD_ARG, UNION, WITH_ITEM, CallRecord, FunctionSummary, ModuleSummary, short_name,
+    ACCESS, AWAITED, NONE, OFFLOAD_ARG, SUSPENDS, UNION, WITH_ITEM, CallRecord, FunctionSummary, ModuleSummary,
+    short_name,
 )
 from detector.display import one_line
 from detector.model import Applicability, Finding, Hop
@@ -163,6 +164,19 @@ def _finding(scan: Scan, site: CallSite, chain: Chain, target: FunctionSummary) 
                   f"offload only its blocking part ({_blocking_part(scan, last)}) to a worker thread")
         fix = policy.fix(module, Applicability.SUGGESTION, spelling.title("to_thread"),
                          "awaited: offloading the call would await what the thread returns, not run it")
+    elif call.flags & WITH_ITEM:
+        # What the call returns is entered and left in the block: offloading the call alone would
+        # leave that on the loop (a test client's websocket handshake), unreported.
+        if call.flags & SUSPENDS:
+            advice = (f"the `with` block awaits, so it cannot move into a sync function: offload only the "
+                      f"blocking part of `{text}()` ({_blocking_part(scan, last)}) to a worker thread")
+            reason = ("the `with` block awaits or yields: it cannot move to a thread, and offloading only this "
+                      "call leaves what it returns entered and left on the loop")
+        else:
+            how = f"`{spelling.runner()}`" if spelling.library is not None else "a worker thread"
+            advice = f"move the `with` block into a sync function and run that with {how}"
+            reason = "the whole `with` block has to move to the thread, not only this call"
+        fix = policy.fix(module, Applicability.SUGGESTION, "Move the `with` block to a worker thread", reason)
     else:
         hazard = scan.safety.hazard(target) or scan.safety.argument_hazard(module, site.function, call)
         if hazard and target.is_generator:
