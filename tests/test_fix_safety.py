@@ -583,6 +583,43 @@ def test_helpers_ending_in_calls_bound_to_the_loop_thread_are_not_offloaded(tmp_
     assert snapshot(tmp_path) == before
 
 
+def test_a_helper_handed_an_object_of_the_loop_is_not_offloaded(tmp_path: Path):
+    write(tmp_path, {"pyproject.toml": "[tool.offload]\n", "m.py": '''
+        import asyncio
+
+        import tornado.web
+
+
+        def respond(handler, name, queue):
+            with open(name, "a") as log:
+                log.write(name)
+            handler.set_header("Content-Type", "text/plain")
+
+
+        def record(name):
+            with open(name, "a") as log:
+                log.write(name)
+
+
+        class Report(tornado.web.RequestHandler):
+            async def get(self):
+                respond(self, "a.log", None)
+                record("b.log")
+
+        async def worker(queue: asyncio.Queue):
+            respond(None, "c.log", queue)
+        '''})
+    found = {f["location"]["row"]: f for f in findings(tmp_path)}
+    assert sorted(found) == [19, 20, 23] and all(f["code"] == "BLK200" for f in found.values())
+    assert found[19]["fix"]["applicability"] == "suggestion"
+    assert found[19]["fix"]["reason"] == (
+        "it is handed an object of type `Report` (m.py:19): `tornado.web.RequestHandler` objects are used on the "
+        "event loop's thread only")
+    assert found[23]["fix"]["applicability"] == "suggestion"
+    assert "it is handed an object of type `Queue` (m.py:23): `asyncio.Queue` objects" in found[23]["fix"]["reason"]
+    assert found[20]["fix"]["applicability"] == "unsafe"  # only a string is handed over
+
+
 PERSISTENCE = {
     "persistence.py": '''
         import pickle

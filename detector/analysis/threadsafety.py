@@ -10,8 +10,9 @@ raced by the coroutines that keep running meanwhile. A rewrite is refused when t
 - uses sqlite3 (connections and cursors work only in the thread that created them);
 - reads the exception the calling thread is handling (``traceback.format_exc()``: a worker
   thread handles none);
-- touches a Tornado request handler (``self.render()``, ``self.write()``): Tornado objects
-  are used on the IOLoop's thread only;
+- touches a Tornado request handler (``self.render()``, ``self.write()``), or is handed one
+  (``respond_zip(self, ...)``) or another loop-bound object: Tornado objects are used on the
+  IOLoop's thread only;
 - shares state with the rest of its class: it reads an attribute of ``self`` that code the
   thread does not run changes in place (a dict filled while the thread pickles it), or writes
   one that such code also writes (a sync callback of the loop pops what the thread adds).
@@ -86,7 +87,17 @@ class ThreadSafety:
 
     def argument_hazard(self, module: ModuleSummary, function: FunctionSummary, call: CallRecord) -> Optional[str]:
         """Why the objects ``call`` (made by ``function``) receives must not go to a thread: an
-        argument is an attribute of ``self`` that code of the project changes in place."""
+        argument is an object of the loop's thread (``respond(self)`` in a Tornado handler), or an
+        attribute of ``self`` that code of the project changes in place."""
+        site = self.project.passed_at(module.path, call.row, call.col)
+        if site is not None:
+            instances = [text for index, text in enumerate(site.args) if index not in site.ref_args]
+            instances += [text for name, text in site.keywords.items() if name not in site.ref_keywords]
+            for passed in instances:
+                bound = self._loop_bound(passed) if passed else None
+                if bound is not None:
+                    return (f"it is handed an object of type `{passed.rpartition('.')[2]}` ({module.path}:{call.row}): "
+                            f"`{bound}` objects are used on the event loop's thread only")
         for passed in _arguments(function, call):
             if not passed.text.startswith(SELF):
                 continue
@@ -101,6 +112,22 @@ class ThreadSafety:
                     return (f"the module-level `{_short(variable)}` ({module.path}:{call.row}) is handed to the thread "
                             f"as it is, and `{short_name(w_function, w_module)}` ({w_module.path}) changes it in "
                             "place: the thread would race with it (pass a copy, or keep the call on the loop)")
+        return None
+
+    def _loop_bound(self, type_name: str) -> Optional[str]:
+        """The loop-bound type (``LOOP_BOUND_TYPES``) an object of ``type_name`` is, or derives from."""
+        seen = set()
+        pending = [self.project.expand(type_name) or type_name]
+        while pending:
+            name = pending.pop()
+            if name in LOOP_BOUND_TYPES:
+                return name
+            cls = self.project.classes.get(name)
+            if cls is None or name in seen or len(seen) > _MAX_REACHED:
+                continue
+            seen.add(name)
+            pending.extend(base_name for base_name in (self.project.expand(base.name) for base in cls.bases if base)
+                           if base_name is not None)
         return None
 
     # -- what the helper reaches ------------------------------------------------------------
