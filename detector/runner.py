@@ -310,7 +310,8 @@ def _libraries(installed: Installed, catalog: Catalog, config: Config, use_cache
     from detector.libraries import Libraries
 
     store = cache_module.open_user_cache(cache_module.salt(config))[0] if use_cache else None
-    return Libraries(installed, catalog, config.max_file_size, store, jobs if jobs is not None else workers.default_jobs())
+    jobs = jobs if jobs is not None else workers.default_jobs()
+    return Libraries(installed, catalog, config.max_file_size, store, jobs)
 
 
 def _unreadable_directories(found: Discovery, config: Config) -> List[Finding]:

@@ -29,7 +29,7 @@ the thread also changes.
 from __future__ import annotations
 
 from collections import deque
-from typing import Dict, FrozenSet, Iterator, List, Optional, Tuple
+from typing import Dict, FrozenSet, Iterator, List, Optional, Set, Tuple
 
 from detector.analysis import offload
 from detector.analysis.project import FunctionTarget, Project, RuleTarget, callee
@@ -93,11 +93,11 @@ class ThreadSafety:
         if site is not None:
             instances = [text for index, text in enumerate(site.args) if index not in site.ref_args]
             instances += [text for name, text in site.keywords.items() if name not in site.ref_keywords]
-            for passed in instances:
-                bound = self._loop_bound(passed) if passed else None
+            for instance in instances:
+                bound = self._loop_bound(instance) if instance else None
                 if bound is not None:
-                    return (f"it is handed an object of type `{passed.rpartition('.')[2]}` ({module.path}:{call.row}): "
-                            f"`{bound}` objects are used on the event loop's thread only")
+                    return (f"it is handed an object of type `{instance.rpartition('.')[2]}` "
+                            f"({module.path}:{call.row}): `{bound}` objects are used on the event loop's thread only")
         for passed in _arguments(function, call):
             if not passed.text.startswith(SELF):
                 continue
@@ -116,7 +116,7 @@ class ThreadSafety:
 
     def _loop_bound(self, type_name: str) -> Optional[str]:
         """The loop-bound type (``LOOP_BOUND_TYPES``) an object of ``type_name`` is, or derives from."""
-        seen = set()
+        seen: Set[str] = set()
         pending = [self.project.expand(type_name) or type_name]
         while pending:
             name = pending.pop()
