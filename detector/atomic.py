@@ -12,6 +12,10 @@ Every file offload writes (``--fix`` rewrites, ``--write-baseline``, ``--report`
   the owner or group cannot be kept (the file belongs to someone else) or the file has other
   hard links, it is rewritten in place instead, so every name keeps seeing the same file;
 - a read-only file: refused (:class:`ReadOnlyFile`), as editors do.
+
+With ``expected`` (``--fix``: the bytes the rewrite was made from), a file that no longer holds
+them, or is gone, is left as it is (:class:`ChangedFile`): the comparison is made last, just
+before the rename, so an edit saved while offload worked is never overwritten.
 """
 from __future__ import annotations
 
@@ -34,6 +38,16 @@ class ReadOnlyFile(PermissionError):
         return self.strerror or ""
 
 
+class ChangedFile(OSError):
+    """The file no longer holds what offload read from it: someone edited, replaced or removed it."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(errno.EAGAIN, "the file changed while offload worked on it: left as it is; run again", path)
+
+    def __str__(self) -> str:
+        return self.strerror or ""
+
+
 def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
@@ -44,12 +58,14 @@ def write_text(path: PathLike, text: str) -> None:
     write_bytes(path, text.encode("utf-8"))
 
 
-def write_bytes(path: PathLike, data: bytes) -> None:
+def write_bytes(path: PathLike, data: bytes, expected: Optional[bytes] = None) -> None:
     name = os.fspath(path)
     try:
         info = os.stat(name)  # follows symlinks: what a write would reach
     except FileNotFoundError:
         info = None
+    if expected is not None and (info is None or not stat.S_ISREG(info.st_mode)):
+        raise ChangedFile(name)
     if info is not None and not stat.S_ISREG(info.st_mode):
         if stat.S_ISDIR(info.st_mode):
             raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), name)
@@ -57,14 +73,28 @@ def write_bytes(path: PathLike, data: bytes) -> None:
         return
     target = os.path.realpath(name)  # a symlink is written through; the link stays
     if info is None:
-        _replace(target, data, None)
+        _replace(target, data, None, None)
         return
     if not info.st_mode & 0o222 or not os.access(target, os.W_OK):
         raise ReadOnlyFile(name)
     if info.st_nlink > 1:
-        _write_in_place(target, data)  # a rename would split the hard links
+        _write_in_place(target, data, expected)  # a rename would split the hard links
         return
-    _replace(target, data, info)
+    _replace(target, data, info, expected)
+
+
+def _require(target: str, expected: Optional[bytes]) -> None:
+    """Raise ChangedFile unless the regular file at ``target`` holds ``expected`` (None: anything)."""
+    if expected is None:
+        return
+    from detector import files
+
+    try:
+        held = files.read_file(target, limit=len(expected)).data
+    except files.UnreadableFile:
+        raise ChangedFile(target) from None
+    if held != expected:
+        raise ChangedFile(target)
 
 
 def _write_through(path: str, data: bytes) -> None:
@@ -74,7 +104,8 @@ def _write_through(path: str, data: bytes) -> None:
         out.write(data)
 
 
-def _write_in_place(path: str, data: bytes) -> None:
+def _write_in_place(path: str, data: bytes, expected: Optional[bytes] = None) -> None:
+    _require(path, expected)
     with open(path, "r+b") as out:
         out.write(data)
         out.truncate()
@@ -82,8 +113,8 @@ def _write_in_place(path: str, data: bytes) -> None:
         os.fsync(out.fileno())
 
 
-def _replace(target: str, data: bytes, info: Optional[os.stat_result]) -> None:
-    """Temporary file in the same directory, fsync, rename over ``target``."""
+def _replace(target: str, data: bytes, info: Optional[os.stat_result], expected: Optional[bytes]) -> None:
+    """Temporary file in the same directory, fsync, rename over ``target`` (still holding ``expected``)."""
     directory, name = os.path.split(target)
     fd, temp = tempfile.mkstemp(dir=directory or ".", prefix=f".{name}.", suffix=".offload-tmp")
     try:
@@ -101,8 +132,9 @@ def _replace(target: str, data: bytes, info: Optional[os.stat_result]) -> None:
                 except PermissionError:
                     # Only the owner's own rights allow a rename that keeps ownership; write in place.
                     os.unlink(temp)
-                    _write_in_place(target, data)
+                    _write_in_place(target, data, expected)
                     return
+        _require(target, expected)
         os.replace(temp, target)
     except BaseException:
         try:

@@ -304,7 +304,7 @@ def fix_findings(findings: Sequence[Finding], config: Config, unsafe: bool = Fal
     for name, result in candidates.items():
         if write:
             try:
-                atomic.write_bytes(Path(name), result.fixed)
+                atomic.write_bytes(Path(name), result.fixed, expected=result.source)
             except OSError as exc:
                 run.errors.append(f"{name}: cannot fix: {exc}")
                 continue

@@ -76,6 +76,45 @@ def test_hard_links_are_rewritten_in_place(tmp_path: Path):
     assert first.stat().st_ino == (tmp_path / "b.py").stat().st_ino
 
 
+@pytest.mark.parametrize("linked", [False, True], ids=["renamed", "in place"])
+def test_a_file_that_no_longer_holds_what_was_read_is_left_as_it_is(tmp_path: Path, linked: bool):
+    target = tmp_path / "a.py"
+    target.write_text("edited meanwhile\n")
+    if linked:
+        os.link(target, tmp_path / "b.py")
+    with pytest.raises(atomic.ChangedFile):
+        atomic.write_bytes(target, b"fixed\n", expected=b"read\n")
+    assert target.read_text() == "edited meanwhile\n"
+    target.write_text("read\n")
+    atomic.write_bytes(target, b"fixed\n", expected=b"read\n")
+    assert target.read_text() == "fixed\n"
+
+
+def test_a_file_removed_since_it_was_read_is_not_created_again(tmp_path: Path):
+    target = tmp_path / "gone.py"
+    with pytest.raises(atomic.ChangedFile):
+        atomic.write_bytes(target, b"fixed\n", expected=b"read\n")
+    assert not target.exists() and os.listdir(tmp_path) == []
+
+
+def test_fix_leaves_a_file_edited_while_the_project_is_rechecked(project: Path, monkeypatch: pytest.MonkeyPatch):
+    from detector import runner
+
+    recheck = runner.check_paths
+    edited = "# edited while offload worked\n" + BLOCKING
+
+    def editing(*args, **kwargs):
+        if kwargs.get("overrides"):  # the re-check of the rewritten files, before they are written
+            (project / "app.py").write_text(edited)
+        return recheck(*args, **kwargs)
+
+    monkeypatch.setattr(runner, "check_paths", editing)
+    result = invoke_offload("check", "--no-cache", "--fix", "app.py", cwd=project)
+    assert (project / "app.py").read_text() == edited
+    assert "app.py: cannot fix: the file changed while offload worked on it: left as it is; run again" in result.stderr
+    assert result.returncode != 0
+
+
 def test_read_only_file_is_refused(tmp_path: Path):
     target = tmp_path / "ro.py"
     target.write_text("old\n")
