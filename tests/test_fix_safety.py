@@ -375,7 +375,7 @@ def test_coroutines_stepped_by_a_driver_are_not_rewritten(tmp_path: Path):
     (tmp_path / "style.css").write_text("body {}\n")
     opened = next(f for f in findings(tmp_path) if f["code"] == "BLK130")
     assert opened["fix"]["applicability"] == "suggestion" and [r["call"] for r in opened["related"]] == ["css_file.read"]
-    assert "run that with a worker thread" in opened["message"]  # no library named: none is known to run it
+    assert "run that in a worker thread" in opened["message"]  # no library named: none is known to run it
     offload(tmp_path, "--fix", "--unsafe-fixes")
     assert python(tmp_path, GENERATE).stdout.strip() == "{'CSS': 8}"
 

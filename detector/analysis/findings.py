@@ -35,13 +35,18 @@ def _spelled(spelling: Spelling, call: CallRecord) -> str:
     return spelling.rewrite(one_line(call.text), call.args, bool(call.flags & KEYWORDS))
 
 
+def move_the_block(spelling: Spelling, uses: str = "") -> str:
+    """The advice for a ``with`` block that has to move to a worker thread whole."""
+    how = f"with `{spelling.runner()}`" if spelling.library is not None else "in a worker thread"
+    return f"move the `with` block{uses} into a sync function and run that {how}"
+
+
 def _with_block(call: CallRecord, spelling: Spelling, members: Sequence[CallRecord], alternative: str) -> Tuple[str, str]:
     """Advice and no-fix reason for ``with opener(...) as f:``, whose calls on ``f`` are ``members``."""
     name = call.opened_as
     if not call.flags & SUSPENDS:
         uses = f", with its calls on `{name}` ({_lines([m.row for m in members])})," if members else ""
-        how = f"`{spelling.runner()}`" if spelling.library is not None else "a worker thread"
-        return (f"move the `with` block{uses} into a sync function and run that with {how}" + alternative,
+        return (move_the_block(spelling, uses) + alternative,
                 "the whole `with` block has to move to the thread, not only this call")
     reason = ("the `with` block awaits or yields: it cannot move to a thread, and offloading only this call "
               "leaves the calls on the file on the loop")

@@ -15,7 +15,7 @@ from typing import Dict, Iterator, Tuple
 
 from detector.analysis.chains import CODE, Chain, hop, reached, union_chain
 from detector.analysis.checks import CallSite, Scan, check
-from detector.analysis.findings import several_types, suppressed
+from detector.analysis.findings import move_the_block, several_types, suppressed
 from detector.analysis.handed import handed_chain
 from detector.analysis.project import FunctionTarget, Project, RuleTarget, callee
 from detector.analysis.summary import (
@@ -173,8 +173,7 @@ def _finding(scan: Scan, site: CallSite, chain: Chain, target: FunctionSummary) 
             reason = ("the `with` block awaits or yields: it cannot move to a thread, and offloading only this "
                       "call leaves what it returns entered and left on the loop")
         else:
-            how = f"`{spelling.runner()}`" if spelling.library is not None else "a worker thread"
-            advice = f"move the `with` block into a sync function and run that with {how}"
+            advice = move_the_block(spelling)
             reason = "the whole `with` block has to move to the thread, not only this call"
         fix = policy.fix(module, Applicability.SUGGESTION, "Move the `with` block to a worker thread", reason)
     else:
