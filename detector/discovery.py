@@ -65,7 +65,7 @@ def discover(paths: Sequence[Path], config: Config) -> Discovery:
             ignore: Optional[GitIgnore] = ignores.setdefault(top, GitIgnore(top))
             if ignore is not None and ignore.is_ignored(str(path), is_dir=True):
                 ignore = None  # named explicitly: checked like a named file, whatever .gitignore says
-            found = list(_walk(path, config, ignore, result.unreadable))
+            found = list(_walk(path, config, ignore, result))
             if not found and not any(_is_below(u.path, path) for u in result.unreadable):
                 result.warnings.append(f"{path}: no Python files found")
         for file in found:
@@ -76,20 +76,33 @@ def discover(paths: Sequence[Path], config: Config) -> Discovery:
     return result
 
 
-def _walk(directory: Path, config: Config, ignore: Optional[GitIgnore], unreadable: List[Unreadable]) -> Iterable[Path]:
+def _walk(directory: Path, config: Config, ignore: Optional[GitIgnore], result: Discovery) -> Iterable[Path]:
+    """The Python files below ``directory``. A symlink found there whose target is outside the
+    project (the directory walked, when it is not in the project) is not read: a checkout must not
+    make offload quote or rewrite other files (``/proc/self/environ``, a file of another project)."""
     def failed(exc: OSError) -> None:
-        unreadable.append(Unreadable(Path(exc.filename or directory), f"cannot read directory: {files.os_reason(exc)}"))
+        result.unreadable.append(Unreadable(Path(exc.filename or directory),
+                                            f"cannot read directory: {files.os_reason(exc)}"))
 
     def skipped(path: Path, is_dir: bool) -> bool:
         return config.is_excluded(path) or (ignore is not None and ignore.is_ignored(str(path), is_dir))
 
+    boundary = os.path.realpath(config.root)
+    if not _is_below(Path(os.path.realpath(directory)), Path(boundary)):
+        boundary = os.path.realpath(directory)
     for root, dirs, names in os.walk(directory, onerror=failed):
         base = Path(root)
         dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.endswith(".egg-info")
                          and not skipped(base / d, True))
         for name in sorted(names):
-            if name.endswith(".py") and not skipped(base / name, False):
-                yield base / name
+            path = base / name
+            if not name.endswith(".py") or skipped(path, False):
+                continue
+            if os.path.islink(path) and not _is_below(Path(os.path.realpath(path)), Path(boundary)):
+                result.warnings.append(f"{path}: a symlink to a file outside the project: not checked "
+                                       "(name it to check it)")
+                continue
+            yield path
 
 
 def _is_below(path: Path, directory: Path) -> bool:

@@ -75,11 +75,33 @@ def test_fifo_named_py_is_not_waited_on(project: Path, named: List[str]):
 @pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="no /dev/zero")
 def test_symlink_to_an_endless_device_is_not_read(project: Path):
     (project / "zero.py").symlink_to("/dev/zero")
-    run = offload(project, "check", "--no-cache", ".")
+    run = offload(project, "check", "--no-cache", "zero.py", "app.py")
     assert_no_traceback(run)
     assert run.returncode == 1
     assert "zero.py:1:1: BLK901 cannot read file: not a regular file (a character device)" in run.stdout
     assert "app.py:5:5: BLK100" in run.stdout
+
+
+def test_a_walked_symlink_to_outside_the_project_is_neither_quoted_nor_rewritten(
+        project: Path, tmp_path_factory: pytest.TempPathFactory):
+    outside = tmp_path_factory.mktemp("elsewhere")
+    secret = outside / "secret.py"
+    secret.write_text("TOKEN=abc123 not python\n")
+    other = outside / "lib.py"
+    other.write_text("import time\n\n\nasync def g():\n    time.sleep(1)\n")
+    (project / "env.py").symlink_to(secret)
+    (project / "pkg").mkdir()
+    (project / "pkg" / "link.py").symlink_to(other)
+    (project / "inside.py").symlink_to(project / "app.py")
+    run = offload(project, "check", "--no-cache", "--show-source", "--fix", ".")
+    assert_no_traceback(run)
+    assert "abc123" not in run.stdout + run.stderr
+    assert "warning: env.py: a symlink to a file outside the project: not checked (name it to check it)" in run.stderr
+    assert "warning: pkg/link.py: a symlink to a file outside the project" in run.stderr
+    assert other.read_text().endswith("time.sleep(1)\n")  # not rewritten
+    assert "await asyncio.sleep(1)" in (project / "app.py").read_text()  # the project's own file is
+    named = offload(project, "check", "--no-cache", "pkg/link.py")
+    assert named.returncode == 1 and "pkg/link.py:5:5: BLK100" in named.stdout  # named: checked
 
 
 def test_huge_sparse_file_is_refused_by_size_not_read(project: Path):
