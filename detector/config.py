@@ -122,13 +122,15 @@ def find_config_file(start: Path) -> Optional[Path]:
     """The nearest pyproject.toml with a [tool.offload] table, from ``start`` upwards.
 
     A pyproject.toml on the way that cannot be read as TOML is an error, not skipped: it may
-    hold the settings meant for these files, and a parent's would apply silently.
+    hold the settings meant for these files, and a parent's would apply silently. That includes
+    one that is not a regular file (a directory, a FIFO, a device, a symlink loop or a broken
+    symlink): ``_read_toml`` says which, without opening it.
     """
     start = start.resolve()
     directory = start if os.path.isdir(start) else start.parent
     for candidate in (directory, *directory.parents):
         path = candidate / "pyproject.toml"
-        if os.path.isfile(path):  # os.path: False, not an exception, for a directory it cannot search
+        if os.path.lexists(path):  # os.path: False, not an exception, for a directory it cannot search
             if _tool_table(_read_toml(path), path) is not None:
                 return path
     return None
@@ -160,7 +162,8 @@ def _read_toml(path: Path) -> Dict[str, Any]:
     try:
         data = files.read_file(path).data  # a FIFO or a device named pyproject.toml must not hang the run
     except files.UnreadableFile as exc:
-        raise ConfigError(f"{display_path(path)}: cannot read: {exc.reason}") from None
+        why = "broken symlink" if os.path.islink(path) and not os.path.lexists(os.path.realpath(path)) else exc.reason
+        raise ConfigError(f"{display_path(path)}: cannot read: {why}") from None
     try:
         return tomllib.loads(data.decode("utf-8"))
     except UnicodeDecodeError as exc:
@@ -180,7 +183,7 @@ def load(path: Optional[Path] = None, start: Optional[Path] = None) -> Config:
         if path is None:
             root = project_root(start)
             return Config(root=root, target_version=_project_target(root / "pyproject.toml") or DEFAULT_TARGET_VERSION)
-    if not os.path.isfile(path):
+    if not os.path.lexists(path):  # anything else there (a FIFO, /dev/null...) is read and refused by _read_toml
         raise ConfigError(f"{display_path(path)}: config file not found")
     data = _read_toml(path)
     # A pyproject.toml keeps the settings under [tool.offload]; a dedicated file at the top level.

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from offload_cli import invoke_offload
+from offload_cli import invoke_offload, run_offload
 
 BLOCKING = "import time\n\n\nasync def handler():\n    time.sleep(1)\n    open('x')\n"
 
@@ -106,3 +106,62 @@ def test_wrong_value_type_names_the_key(tmp_path: Path, body: str, key: str):
     (tmp_path / "pyproject.toml").write_text(f"[tool.offload]\n{body}\n")
     (tmp_path / "app.py").write_text(BLOCKING)
     assert f"[tool.offload].{key}" in one_error_line(offload("app.py", cwd=tmp_path))
+
+
+def _make_not_regular(path: Path, kind: str) -> None:
+    import os
+
+    if kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "directory":
+        path.mkdir()
+    elif kind == "symlink loop":
+        path.symlink_to(path.name)
+    elif kind == "broken symlink":
+        path.symlink_to("nowhere.toml")
+    else:
+        path.symlink_to("/dev/zero")
+
+
+NOT_REGULAR = {
+    "fifo": "not a regular file (a FIFO)",
+    "directory": "not a regular file (a directory)",
+    "symlink loop": "symlink loop",
+    "broken symlink": "broken symlink",
+    "device": "not a regular file (a character device)",
+}
+
+
+@pytest.mark.parametrize("kind", sorted(NOT_REGULAR))
+def test_nearest_pyproject_that_is_not_a_regular_file_is_an_error_not_skipped(tmp_path: Path, kind: str):
+    """The parent's ignore would hide the finding in app.py: the run stops instead, at once (a FIFO is
+    never waited on, /dev/zero never read)."""
+    (tmp_path / "pyproject.toml").write_text('[tool.offload]\nignore = ["BLK1"]\n')
+    sub = tmp_path / "sub"
+    sub.mkdir()
+    (sub / "app.py").write_text(BLOCKING)
+    _make_not_regular(sub / "pyproject.toml", kind)
+    for args in (("app.py",), ("--show-settings",)):
+        result = run_offload("check", "--no-cache", *args, cwd=sub, timeout=60)
+        assert one_error_line(result) == f"error: pyproject.toml: cannot read: {NOT_REGULAR[kind]}"
+
+
+@pytest.mark.parametrize("kind", ["fifo", "device", "directory"])
+def test_config_option_on_a_file_that_is_not_regular_says_what_it_is(tmp_path: Path, kind: str):
+    (tmp_path / "app.py").write_text(BLOCKING)
+    if kind == "device":
+        name = "/dev/null"  # not an empty config: only regular files are read
+    else:
+        name = "settings.toml"
+        _make_not_regular(tmp_path / name, kind)
+    result = run_offload("check", "--no-cache", "--config", name, "app.py", cwd=tmp_path, timeout=60)
+    if kind == "directory":  # click refuses it before offload reads anything
+        assert result.returncode == 2 and "is a directory" in result.stderr, result.stderr
+        return
+    assert one_error_line(result) == f"error: {name}: cannot read: {NOT_REGULAR[kind]}"
+
+
+def test_config_option_on_a_missing_file_is_not_found(tmp_path: Path):
+    (tmp_path / "app.py").write_text(BLOCKING)
+    assert one_error_line(offload("--config", "missing.toml", "app.py", cwd=tmp_path)) == \
+        "error: missing.toml: config file not found"
