@@ -319,9 +319,11 @@ def _apply_fixes(result: CheckResult, paths: Sequence[Path], settings: Config, u
 
     run = fixer.fix_findings(result.findings, settings, unsafe=unsafe, write=not show_diff, paths=paths,
                              run_options=run_options)
-    for finding, reason in run.refused:
-        click.echo(f"{finding.filename}:{finding.location.row}:{finding.location.column}: {finding.code} "
-                   f"not fixed: {reason}", err=True)
+    from detector.display import printable
+
+    for finding, reason in run.refused:  # the file's name is hostile input: escaped, as in findings
+        click.echo(printable(f"{finding.filename}:{finding.location.row}:{finding.location.column}: {finding.code} "
+                             f"not fixed: {reason}"), err=True)
     count = f"{run.applied} finding{'s' if run.applied != 1 else ''} in {len(run.files)} file{'s' if len(run.files) != 1 else ''}"
     if run.refused and not quiet:
         refused = len(run.refused)

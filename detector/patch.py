@@ -3,11 +3,14 @@
 Lines are split at ``\\n`` only, as both tools do (a CR-only file is one line to them; a form
 feed or U+2028 is part of a line), the bytes are compared as they are (any encoding), a last
 line without a newline gets the ``\\ No newline at end of file`` marker, and a file name with a
-space ends with a tab in the header, as GNU diff writes it.
+space ends with a tab in the header, as GNU diff writes it. A name with a control character, a
+quote, a backslash or a byte outside ASCII is quoted as git quotes it (``"a/new\\nline.py"``),
+which both tools read back: a newline cannot split the header, nor an escape drive a terminal.
 """
 from __future__ import annotations
 
 import difflib
+import os
 from typing import List
 
 _CONTEXT = 3
@@ -22,9 +25,24 @@ def _lines(data: bytes) -> List[bytes]:
     return out
 
 
-def _header(prefix: bytes, path: str) -> bytes:
-    name = path.replace("\\", "/").encode("utf-8", "surrogateescape")
-    return prefix + name + (b"\t" if b" " in name or b"\t" in name else b"") + b"\n"
+# git's C-style escapes (quote.c); any other byte that needs quoting is written in octal.
+_C_ESCAPES = {0x07: b"\\a", 0x08: b"\\b", 0x09: b"\\t", 0x0A: b"\\n", 0x0B: b"\\v", 0x0C: b"\\f",
+              0x0D: b"\\r", 0x22: b'\\"', 0x5C: b"\\\\"}
+
+
+def _needs_quotes(byte: int) -> bool:
+    return byte < 0x20 or byte >= 0x7F or byte in (0x22, 0x5C)
+
+
+def _header(marker: bytes, side: bytes, path: str) -> bytes:
+    """``--- a/PATH``: the name's bytes (undecodable ones included) as they are when plain, else quoted."""
+    name = side + path.replace(os.sep, "/").encode("utf-8", "surrogateescape")
+    tab = b"\t" if b" " in name else b""  # after a name with a space, quoted or not, as git and GNU diff write it
+    if any(_needs_quotes(byte) for byte in name):
+        quoted = b"".join(_C_ESCAPES.get(byte, b"\\%03o" % byte) if _needs_quotes(byte) else bytes((byte,))
+                          for byte in name)
+        return marker + b'"' + quoted + b'"' + tab + b"\n"
+    return marker + name + tab + b"\n"
 
 
 def _range(start: int, stop: int) -> str:
@@ -61,4 +79,4 @@ def unified(path: str, before: bytes, after: bytes) -> bytes:
                 _emit(out, b"+", line)
     if not out:
         return b""
-    return _header(b"--- a/", path) + _header(b"+++ b/", path) + b"".join(out)
+    return _header(b"--- ", b"a/", path) + _header(b"+++ ", b"b/", path) + b"".join(out)
