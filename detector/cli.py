@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Sequence, 
 
 import click
 
-from detector import __version__
+from detector import __version__, output_failure
 
 if TYPE_CHECKING:
     from detector.baseline import Baseline
@@ -26,20 +26,30 @@ class OffloadGroup(click.Group):
     """Usage errors exit 2 (click's default too), and ``offload`` alone shows help.
 
     An unexpected exception is a bug in offload: its traceback is printed and the exit status
-    is 2, never 1, which would read as "findings remain".
+    is 2, never 1, which would read as "findings remain". Output that cannot be written (a closed
+    pipe, a full disk) is not a bug: detector.output_failure ends the run, for every command and
+    for --help and --version too.
     """
 
-    def invoke(self, ctx: click.Context) -> Any:
-        try:
-            return super().invoke(ctx)
-        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort, SystemExit,
-                KeyboardInterrupt):
-            raise
-        except Exception as exc:  # noqa: BLE001 - the last line of defence
-            import traceback
+    def make_context(self, info_name: Optional[str], args: List[str], parent: Optional[click.Context] = None,
+                     **extra: Any) -> click.Context:
+        with output_failure.guarded():
+            return super().make_context(info_name, args, parent, **extra)
 
-            traceback.print_exc()
-            raise _fail(f"internal error: {type(exc).__name__}: {exc} (this is a bug in offload)") from None
+    def invoke(self, ctx: click.Context) -> Any:
+        with output_failure.guarded():
+            try:
+                return super().invoke(ctx)
+            except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort, SystemExit,
+                    KeyboardInterrupt):
+                raise
+            except Exception as exc:  # noqa: BLE001 - the last line of defence
+                if output_failure.writing_output(exc):
+                    raise
+                import traceback
+
+                traceback.print_exc()
+                raise _fail(f"internal error: {type(exc).__name__}: {exc} (this is a bug in offload)") from None
 
 
 @click.group(cls=OffloadGroup, context_settings={"help_option_names": ["-h", "--help"]})

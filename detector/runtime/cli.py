@@ -1,7 +1,8 @@
 """Click wiring for ``offload watch`` and ``offload confirm``.
 
-Exit codes: ``watch`` returns the command's own status; ``confirm`` returns 0
-whatever it finds; both return 2 for usage errors and unusable input.
+Exit codes: ``watch`` returns the command's own status, or 2 when the report it was asked for
+cannot be written; ``confirm`` returns 0 whatever it finds; both return 2 for usage errors and
+unusable input.
 """
 from __future__ import annotations
 
@@ -89,11 +90,13 @@ def watch(threshold: float, report_path: Optional[str], output_format: str, stri
         click.echo(printable(f"offload: {problem}"), err=True)
     if merged.more_problems:
         click.echo(f"offload: ... and {merged.more_problems} more unreadable records skipped", err=True)
+    report_failed = False
     if report_path:
         try:
             write_json_atomic(report_path, report)
-        except OSError as exc:  # the command's status still wins: it ran, its stalls are below
+        except OSError as exc:  # the stalls are still printed below; the exit status says the report is missing
             click.echo(f"offload: cannot write {report_path}: {exc.strerror or exc}", err=True)
+            report_failed = True
     if merged.processes or merged.tally.count or not merged.unwatched:
         for line in summarize(merged.tally, threshold):
             click.echo(line, err=True)
@@ -112,6 +115,8 @@ def watch(threshold: float, report_path: Optional[str], output_format: str, stri
             click.echo(line, err=True)
     if output_format == "json":
         click.echo(json.dumps(report, indent=2))
+    if report_failed:  # CI must not go on without the report it asked for
+        sys.exit(2)
     if strict == "fail" and result.strict and result.returncode == 0:
         sys.exit(1)
     end_like(result.returncode)
