@@ -237,19 +237,22 @@ def check(
         from detector import fix as fixer
 
         result.findings = fixer.with_refusals(result.findings, settings, sources)
+    listed = False  # whether the findings were printed, in the text format with their runtime status
     if statistics:
         click.echo(text.statistics(result.findings), nl=False)
     elif show_diff or write_baseline is not None:
         pass  # the diff is the output: it can be piped to `patch` or `git apply`
     else:
+        listed = output_format == "text"
         use_color = output_format == "text" and terminal.use_color(color, sys.stdout)
         click.echo(_render(output_format, result.findings, settings, use_color, show_source, sources, joined),
                    nl=False, color=use_color)
     if joined is not None:
-        from detector.runtime.confirm import format_text
+        from detector.runtime.confirm import format_rest, format_text
 
-        # Structured output stays one document on stdout; the human summary goes to stderr.
-        for line in format_text(joined):
+        # Text: the findings above carry their status, the rest follows. Structured output stays
+        # one document on stdout; the human lines go to stderr.
+        for line in format_rest(joined) if listed else format_text(joined):
             click.echo(line, err=output_format != "text")
     if not quiet and result.files and write_baseline is None:
         click.echo(text.summary(result.findings, result.files), err=True)
@@ -377,7 +380,10 @@ def _render(output_format: str, findings: List[Finding], settings: Config, color
 
     runtime = None if joined is None else [item.to_dict()["runtime"] for item in joined.findings]
     if output_format == "text":
-        return terminal.render(findings, color=color, show_source=show_source, sources=sources)
+        from detector.runtime.confirm import status_text
+
+        statuses = None if joined is None else [status_text(item, joined.report) for item in joined.findings]
+        return terminal.render(findings, color=color, show_source=show_source, sources=sources, statuses=statuses)
     if output_format == "sarif":
         from detector import fix as fixer
         from detector.config import effective_catalog

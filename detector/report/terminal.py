@@ -17,7 +17,7 @@ import io
 import os
 import re
 import tokenize
-from typing import IO, Dict, List, Mapping, Optional
+from typing import IO, Dict, List, Mapping, Optional, Sequence
 
 from detector import files
 from detector.display import printable
@@ -117,16 +117,19 @@ def render(
     color: bool = False,
     show_source: bool = False,
     sources: Optional[Mapping[str, bytes]] = None,
+    statuses: Optional[Sequence[str]] = None,
 ) -> str:
+    """``statuses``: as for ``text.render``."""
     if not color and not show_source:
-        return text.render(findings)
+        return text.render(findings, statuses)
     lines_of = SourceLines(sources) if show_source else None
     out: List[str] = []
-    for f in findings:
+    for index, f in enumerate(findings):
+        status = statuses[index] if statuses is not None else None
         position = f":{f.location.row}:{f.location.column}:"
         out.append(
             _paint(printable(f.filename), BOLD, color) + _paint(position, CYAN, color) + " "
-            + _paint(printable(f.code), RED + BOLD, color) + " " + printable(text.message(f))
+            + _paint(printable(f.code), RED + BOLD, color) + " " + printable(text.message(f, status))
         )
         for detail in text.details(f):
             out.append(_paint(f"    {detail.marker} ", DIM, color) + _paint(printable(detail.where), CYAN, color)

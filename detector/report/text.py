@@ -3,17 +3,19 @@ calls (``+``, the reads of a file a ``with`` block opens) indented below."""
 from __future__ import annotations
 
 from collections import Counter
-from typing import List, NamedTuple
+from typing import List, NamedTuple, Optional, Sequence
 
 from detector.display import printable
 from detector.model import Applicability, Finding
 
 
-def render(findings: List[Finding]) -> str:
+def render(findings: List[Finding], statuses: Optional[Sequence[str]] = None) -> str:
+    """``statuses``, one per finding, go between its code and its message (``--runtime``)."""
     lines = []
-    for f in findings:
+    for index, f in enumerate(findings):
         # File names and the code quoted in messages come from the checked files: escaped.
-        lines.append(printable(f"{f.filename}:{f.location.row}:{f.location.column}: {f.code} {message(f)}"))
+        status = statuses[index] if statuses is not None else None
+        lines.append(printable(f"{f.filename}:{f.location.row}:{f.location.column}: {f.code} {message(f, status)}"))
         for detail in details(f):
             lines.append(printable(f"    {detail.marker} {detail.where} {detail.what}"))
     return "\n".join(lines) + ("\n" if lines else "")
@@ -35,12 +37,13 @@ def details(finding: Finding) -> List[Detail]:
     return out
 
 
-def message(finding: Finding) -> str:
-    """The message, and why no rewrite is offered when a fix was refused."""
+def message(finding: Finding, status: Optional[str] = None) -> str:
+    """The message, and why no rewrite is offered when a fix was refused; after ``status: `` if given."""
     fix = finding.fix
+    text = finding.message
     if fix is not None and fix.applicability is Applicability.SUGGESTION and fix.reason:
-        return f"{finding.message} (no fix: {fix.reason})"
-    return finding.message
+        text = f"{text} (no fix: {fix.reason})"
+    return f"{status}: {text}" if status else text
 
 
 def summary(findings: List[Finding], files: int) -> str:

@@ -326,7 +326,24 @@ def _ms(seconds: float) -> str:
     return f"{seconds * 1000:.0f} ms"
 
 
+def status_text(item: FindingResult, report: Dict[str, Any]) -> str:
+    """How a finding's runtime status reads after its code: ``confirmed (1 stall, longest 300 ms)``
+    or ``no stall observed``."""
+    if item.status != CONFIRMED:
+        return "no stall observed"
+    count = len(item.durations)
+    seen = f"{count} stall{'s' if count != 1 else ''}, longest {_ms(max(item.durations))}" if count else ""
+    if item.strict:
+        calls = [report["strict"][i] for i in item.strict]
+        events = sorted({str(call.get("event")) for call in calls})
+        times = sum(int(call.get("count", 1)) for call in calls)
+        strict = f"strict: {', '.join(events)} on the loop {times} time{'s' if times != 1 else ''}"
+        seen = f"{seen}; {strict}" if seen else strict
+    return f"confirmed ({seen})"
+
+
 def format_text(result: ConfirmResult, cwd: Optional[str] = None) -> List[str]:
+    """Each finding with its runtime status, then ``format_rest``."""
     from detector.display import display_path, printable
 
     lines = []
@@ -334,19 +351,16 @@ def format_text(result: ConfirmResult, cwd: Optional[str] = None) -> List[str]:
         finding = item.finding
         location = finding["location"]
         head = f"{display_path(finding['filename'], cwd)}:{location['row']}:{location.get('column', 1)}:"
-        code = finding.get("code", "")
-        if item.status == CONFIRMED:
-            count = len(item.durations)
-            seen = f"{count} stall{'s' if count != 1 else ''}, longest {_ms(max(item.durations))}" if count else ""
-            if item.strict:
-                calls = [result.report["strict"][i] for i in item.strict]
-                events = sorted({str(call.get("event")) for call in calls})
-                times = sum(int(call.get("count", 1)) for call in calls)
-                strict = f"strict: {', '.join(events)} on the loop {times} time{'s' if times != 1 else ''}"
-                seen = f"{seen}; {strict}" if seen else strict
-            lines.append(f"{head} {code} confirmed ({seen}): {finding.get('message', '')}")
-        else:
-            lines.append(f"{head} {code} no stall observed: {finding.get('message', '')}")
+        lines.append(f"{head} {finding.get('code', '')} {status_text(item, result.report)}: {finding.get('message', '')}")
+    # Paths and messages come from the input files: escaped for the terminal.
+    return [printable(line) for line in lines] + format_rest(result, cwd)
+
+
+def format_rest(result: ConfirmResult, cwd: Optional[str] = None) -> List[str]:
+    """The stalls no finding explains, and the one-line summary."""
+    from detector.display import display_path, printable
+
+    lines = []
     for stall in result.runtime_only:
         site = stall.get("user_frame") or stall.get("innermost_frame")
         verdict = VERDICTS.get(stall.get("verdict") or "", stall.get("verdict"))
@@ -361,5 +375,5 @@ def format_text(result: ConfirmResult, cwd: Optional[str] = None) -> List[str]:
         f"offload confirm: {len(result.confirmed)} confirmed, {len(result.no_stall)} with no stall observed, "
         f"{len(result.runtime_only)} runtime-only stall{'s' if len(result.runtime_only) != 1 else ''}"
     )
-    # Paths, messages and source lines come from the input files: escaped for the terminal.
+    # Paths and source lines come from the report: escaped for the terminal.
     return [printable(line) for line in lines]
