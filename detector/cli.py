@@ -198,8 +198,8 @@ def check(
         settings = config_module.load(config_file, start=start if os.path.exists(start) else Path.cwd())
         settings = config_module.with_overrides(
             settings,
-            select=config_module.parse_selectors(select, "--select"),
-            ignore=config_module.parse_selectors(ignore, "--ignore"),
+            select=config_module.parse_selectors(select, "--select", settings),
+            ignore=config_module.parse_selectors(ignore, "--ignore", settings),
             follow_dependencies=False if no_follow_dependencies else None,
         )
         if show_settings:

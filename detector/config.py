@@ -11,7 +11,7 @@ import re
 import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePath
-from typing import TYPE_CHECKING, Any, Dict, Iterable, Mapping, Optional, Sequence, Tuple, Union
+from typing import TYPE_CHECKING, Any, Dict, FrozenSet, Iterable, Mapping, Optional, Sequence, Tuple, Union
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -242,6 +242,7 @@ def from_mapping(table: object, root: Path, source: Optional[Path] = None) -> Co
             hint = f" (did you mean '{close[0]}'?)" if close else f"; known keys: {', '.join(KEYS)}"
             raise ConfigError(f"{where}: unknown key '{key}'{hint}")
     values: Dict[str, Any] = {"root": root, "source": source}  # Config's fields, each checked below
+    known: Iterable[str] = ()  # the rules' codes, with those blocking-calls defines: known once those are checked
     if "select" in table:
         values["select"] = _selectors(table["select"], f"{where}.select")
     if "ignore" in table:
@@ -266,7 +267,7 @@ def from_mapping(table: object, root: Path, source: Optional[Path] = None) -> Co
                 f"{where}.blocking-calls: expected an array of tables ([[tool.offload.blocking-calls]])"
             )
         values["blocking_calls"] = tuple(calls)
-        _check_blocking_calls(values["blocking_calls"], f"{where}.blocking-calls")
+        known = _check_blocking_calls(values["blocking_calls"], f"{where}.blocking-calls").rules
     if "on-loop" in table:
         entries = table["on-loop"]
         if not isinstance(entries, list) or not all(isinstance(entry, Mapping) for entry in entries):
@@ -308,6 +309,14 @@ def from_mapping(table: object, root: Path, source: Optional[Path] = None) -> Co
         if not isinstance(table["unsafe-fixes"], bool):
             raise ConfigError(f"{where}.unsafe-fixes: expected true or false")
         values["unsafe_fixes"] = table["unsafe-fixes"]
+    from detector import catalog
+
+    known = frozenset(known or catalog.builtin().rules)
+    if "select" in values:
+        _check_known(values["select"], known, f"{where}.select", empty_ok=False)
+    _check_known(values.get("ignore", ()), known, f"{where}.ignore")
+    for glob, codes in values.get("per_file_ignores", ()):
+        _check_known(codes, known, f"{where}.per-file-ignores.{glob}")
     return Config(**values)
 
 
@@ -329,12 +338,12 @@ def effective_catalog(config: Config) -> Catalog:
         raise ConfigError(str(exc)) from None
 
 
-def _check_blocking_calls(entries: Tuple[Mapping[str, Any], ...], where: str) -> None:
+def _check_blocking_calls(entries: Tuple[Mapping[str, Any], ...], where: str) -> Catalog:
     """Validate user catalogue entries now, so a mistake is reported before any file is read."""
     from detector import catalog
 
     try:
-        catalog.extend(catalog.builtin(), entries, where)
+        return catalog.extend(catalog.builtin(), entries, where)
     except catalog.CatalogError as exc:
         raise ConfigError(str(exc)) from None
 
@@ -366,9 +375,24 @@ def _selectors(value: object, where: str) -> Tuple[str, ...]:
     return tuple(code.upper() for code in codes)
 
 
-def parse_selectors(value: Optional[str], option: str) -> Optional[Tuple[str, ...]]:
-    """A comma-separated ``--select``/``--ignore`` value."""
-    return None if value is None else _selectors(value, option)
+def _check_known(selectors: Tuple[str, ...], known: FrozenSet[str], where: str, empty_ok: bool = True) -> None:
+    """Every code or prefix must name a rule: a typo (BLK999, BLK50) or an empty ``select`` would
+    switch the check off without a word, in select as in ignore (where it would leave a rule on)."""
+    if not selectors and not empty_ok:
+        raise ConfigError(f"{where}: empty: it selects no rule (name codes or prefixes; the default is BLK)")
+    for code in selectors:
+        if code != "ALL" and not any(rule.startswith(code) for rule in known):
+            raise ConfigError(f"{where}: {code!r} matches no rule; 'offload rules' lists them")
+
+
+def parse_selectors(value: Optional[str], option: str, config: Config) -> Optional[Tuple[str, ...]]:
+    """A comma-separated ``--select``/``--ignore`` value, checked against the rules ``config`` knows
+    (its blocking-calls may define some); ``--select`` cannot be empty."""
+    if value is None:
+        return None
+    selectors = _selectors(value, option)
+    _check_known(selectors, frozenset(effective_catalog(config).rules), option, empty_ok=option != "--select")
+    return selectors
 
 
 def with_overrides(config: Config, **overrides: Any) -> Config:
