@@ -163,3 +163,17 @@ def test_nodes_built_after_an_analysis_are_still_validated():
     with pytest.raises(cst.CSTValidationError):
         cst.Name("")
 
+
+
+def _nested_helpers(count: int) -> str:
+    helpers = "".join(f"def f{i}():\n    return f{i + 1}()\n\n\n" for i in range(count))
+    return f"import time\n\n\n{helpers}def f{count}():\n    time.sleep(1)\n\n\nasync def main():\n    f0()\n"
+
+
+def test_a_chain_of_helpers_longer_than_any_written_by_hand_is_not_followed(tmp_path: Path):
+    from detector.analysis.chains import MAX_HOPS
+
+    root = project(tmp_path, {"short.py": _nested_helpers(MAX_HOPS - 2), "long.py": _nested_helpers(MAX_HOPS * 40)})
+    found = json.loads(offload(root, "check", "--no-cache", "-j", "1", "--output-format", "json", ".").stdout)
+    assert [(f["filename"], f["code"]) for f in found] == [("short.py", "BLK200")]
+    assert "through f0 -> f1 -> " in found[0]["message"] and f"-> f{MAX_HOPS - 2}; " in found[0]["message"]

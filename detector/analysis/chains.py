@@ -18,6 +18,9 @@ from detector.model import Hop
 CODE = "BLK200"  # the chains stop at a noqa for this rule too
 Chain = Tuple[Hop, ...]
 _MAX_DEPTH = 12  # constructions inside constructors followed by ``reached``
+# The longest chain found: far beyond any helper nesting written by hand (real chains have a
+# few hops), short enough that a file of thousands of nested helpers costs linear time.
+MAX_HOPS = 100
 # Imports by name inside installed libraries (``__import__(ref)`` resolving "pkg.mod:Class" strings,
 # lazy ``import`` statements): the module is almost always loaded by then, and which one it is
 # depends on data the project passes. Not a chain's end there: silence over a guess.
@@ -115,6 +118,8 @@ def _link_edge(project: Project, edge: _Edge, chains: Dict[int, Chain], queue: D
     if inner is None:
         waiting.append(edge)
         return
+    if len(inner) >= MAX_HOPS:
+        return  # generated or hostile code: each longer chain would copy the one below it
     chains[id(edge.caller)] = (hop(edge.module, edge.caller, edge.call),) + inner
     queue.append(edge.caller)
 

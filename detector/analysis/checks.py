@@ -56,6 +56,7 @@ class Scan:
         self.project = project
         self.policy = policy
         self.safety = safety
+        self._named: Dict[int, Dict[str, List[FunctionSummary]]] = {}  # id(module) -> functions by short name
 
     @cached_property
     def chains(self) -> Dict[int, Tuple[Hop, ...]]:
@@ -69,6 +70,18 @@ class Scan:
         for module in self.project.summaries:
             found.setdefault(module.path, module)  # the first, as a search of the list finds it
         return found
+
+    def functions_at(self, hop: Hop) -> List[Tuple[ModuleSummary, FunctionSummary]]:
+        """The functions a chain's hop is in (by its path and the function's short name)."""
+        module = self.by_path.get(hop.filename)
+        if module is None:
+            return []
+        named = self._named.get(id(module))
+        if named is None:
+            named = self._named[id(module)] = {}
+            for function in module.functions:
+                named.setdefault(short_name(function, module), []).append(function)
+        return [(module, function) for function in named.get(hop.function, ())]
 
     @cached_property
     def sites(self) -> List[CallSite]:

@@ -86,19 +86,9 @@ def blocking_call_via_helper(scan: Scan) -> Iterator[Finding]:
             yield _finding(scan, site, (hop(site.module, site.function, call),) + inside, resolved.function)
 
 
-def _functions(scan: Scan, hop: Hop) -> Iterator[Tuple[ModuleSummary, FunctionSummary]]:
-    """The function a hop of a chain is in."""
-    module = scan.by_path.get(hop.filename)
-    if module is None:
-        return
-    for function in module.functions:
-        if short_name(function, module) == hop.function:
-            yield module, function
-
-
 def _last_calls(scan: Scan, last: Hop) -> Iterator[Tuple[ModuleSummary, FunctionSummary, CallRecord]]:
     """The records of the call a chain ends in."""
-    for module, function in _functions(scan, last):
+    for module, function in scan.functions_at(last):
         for call in function.calls:
             if (call.row, call.col) == (last.row, last.column):
                 yield module, function, call
@@ -108,7 +98,7 @@ def _cached(scan: Scan, chain: Chain) -> str:
     """`` (`F` caches its result ...)`` when a function the chain goes through is memoised: the
     call blocks the first time only (for the same arguments)."""
     for hop in chain[1:]:
-        for _, function in _functions(scan, hop):
+        for _, function in scan.functions_at(hop):
             cache = next((d for d in function.decorators if d in _CACHES), None)
             if cache is not None:
                 return (f" the first time (`{hop.function}` caches its result with `{cache}`: later calls with "
