@@ -817,3 +817,31 @@ def test_the_library_modules_a_project_imports_are_summarised_ahead_by_the_worke
     assert pooled == alone
     # Resolution reads pads, pads.m00 and slowsdk's modules; the pool summarised every pads module.
     assert read_pooled - read_alone == count - 1
+
+
+def test_library_code_under_a_test_every_python_3_passes_is_followed(tmp_path: Path) -> None:
+    venv = tmp_path / "env"
+    _install(venv, {"compat.py": """
+        import sys
+
+        def read(path):
+            if sys.version_info >= (3, 0):
+                with open(path, encoding="utf-8") as f:
+                    return f.read()
+            with open(path) as f:
+                return f.read().decode("utf-8")
+
+        def read_new(path):
+            if sys.version_info >= (3, 12):
+                with open(path) as f:
+                    return f.read()
+        """})
+    root = _project(tmp_path, """
+        import compat
+
+        async def main():
+            compat.read("a")
+            compat.read_new("b")
+        """)
+    found = _check(root, venv)
+    assert len(found) == 1 and found[0].startswith("5:BLK200:") and "site-packages/compat.py:6" in found[0]

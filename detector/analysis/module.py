@@ -13,8 +13,8 @@ from typing import Any, Callable, Dict, Iterable, Iterator, List, NamedTuple, Op
 import libcst as cst
 
 from detector.analysis import (
-    attrtests, cstwalk, debugmode, diagnostics, drivers, environ, flavour, literals, offload, platforms, positions, receivers,
-    screen, startup,
+    attrtests, cstwalk, debugmode, diagnostics, drivers, environ, flavour, literals, offload, platforms, positions, pyversion,
+    receivers, screen, startup,
 )
 from detector.analysis.names import (
     UNKNOWN_SOURCE, Annotated, Assigned, Element, Known, Resolver, Scope, Source, Unknown, binding_scope, binds_none,
@@ -612,8 +612,15 @@ class _Collector(cst.CSTVisitor):
     def visit_If(self, node: cst.If) -> bool:
         """The test of an ``if`` around calls: ``isinstance(param, T)`` decides which calls run for
         which arguments; every test may decide the platforms they run on (``_place``), or that
-        they run in debug mode only (``debugmode``)."""
+        they run in debug mode only (``debugmode``). A test every Python 3 decides alike
+        (``pyversion``) is no branch: only its live side is part of the program."""
         self._walk(node.test)
+        decided = pyversion.outcome(node.test)
+        if decided is not None:
+            live = node.body if decided else node.orelse
+            if live is not None:
+                self._walk(live)
+            return False
         typed = self._isinstance_guard(node.test)
         outer_guard, outer_platforms, outer_debug = self.guard, self.platform_guards, self.debug_only
         if typed is not None:
@@ -688,6 +695,11 @@ class _Collector(cst.CSTVisitor):
     def visit_IfExp(self, node: cst.IfExp) -> bool:
         """``format_exc() if loop.get_debug() else None``: each side under the test, as an ``if``
         (walked in source order, which ``ordered`` keeps); each side runs on some calls only."""
+        decided = pyversion.outcome(node.test)
+        if decided is not None:
+            self._walk(node.body if decided else node.orelse)
+            self._walk(node.test)
+            return False
         outer_debug, outer_needs = self.debug_only, self.needs
         self.branches += 1
         self.debug_only = outer_debug or debugmode.only_when_true(node.test)
