@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any, Callable, Generator, List, Optional, Tupl
 
 import pytest
 
+from detector.runtime import pytest_marker
+
 if TYPE_CHECKING:
     from detector.runtime.events import StallEvent
     from detector.runtime.watchdog import Subscription
@@ -104,7 +106,10 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     enabled = config.getoption("offload_watch")
     if enabled is None:
-        enabled = bool(config.getini("offload_watch"))
+        try:
+            enabled = bool(config.getini("offload_watch"))
+        except ValueError:  # pytest's reading of a bool ini value
+            raise pytest.UsageError(f"offload_watch must be true or false, not {config.inicfg.get('offload_watch')!r}") from None
     threshold = config.getoption("offload_threshold")
     if threshold is None:
         try:
@@ -123,16 +128,14 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def _plan(item: pytest.Item, settings: _Settings) -> Tuple[bool, bool, float]:
-    """(record?, fail on stalls?, threshold) for one test."""
-    marker = item.get_closest_marker("offload")
+    """(record?, fail on stalls?, threshold) for one test; MarkerError for a bad marker."""
+    marker = pytest_marker.read(item)
     threshold = settings.threshold
-    marked = None
-    if marker is not None and not (set(marker.kwargs) == {"strict"} and not marker.args):  # strict= alone: strict mode only
-        marked = bool(marker.kwargs.get("enabled", True))
-        value = marker.kwargs.get("threshold", marker.args[0] if marker.args else None)
-        if value is not None:
-            threshold = float(value)
-    watching = marked if marked is not None else settings.enabled
+    watching = settings.enabled
+    if marker is not None and marker.watch:
+        watching = marker.enabled
+        if marker.threshold is not None:
+            threshold = marker.threshold
     wants_fixture = "offload_stalls" in getattr(item, "fixturenames", ())
     return watching or wants_fixture, watching, threshold
 
@@ -141,9 +144,17 @@ def _plan(item: pytest.Item, settings: _Settings) -> Tuple[bool, bool, float]:
 def pytest_runtest_setup(item: pytest.Item) -> Generator[None, object, object]:
     settings = item.config.stash.get(_settings_key, None)
     if settings is not None:
-        record, watching, threshold = _plan(item, settings)
-        if record:
-            _start(item, watching, threshold)
+        try:
+            record, watching, threshold = _plan(item, settings)
+        except pytest_marker.MarkerError as exc:
+            bad_marker = str(exc)
+        else:
+            if record:
+                _start(item, watching, threshold)
+            return (yield)
+        # Failed after the other setup hooks, not instead of them: their teardown finds what it expects.
+        yield
+        pytest.fail(bad_marker, pytrace=False)
     return (yield)
 
 

@@ -17,13 +17,13 @@ from typing import TYPE_CHECKING, Generator, List, Optional, Tuple
 
 import pytest
 
+from detector.runtime import pytest_marker
+from detector.runtime.pytest_marker import strict_mode
+
 if TYPE_CHECKING:
     from detector.runtime.strict import StrictLog
     from detector.runtime.strict_events import StrictCall
 
-STRICT_MODES = ("fail", "warn")
-_TRUE = ("1", "true", "yes", "on")
-_FALSE = ("", "0", "false", "no", "off")
 
 
 class OffloadStrictWarning(pytest.PytestWarning):
@@ -42,30 +42,14 @@ def add_options(group: pytest.OptionGroup, parser: pytest.Parser) -> None:
                   help="strict mode for every test: true, fail, warn or false")
 
 
-def _mode(value: object, default_mode: str, where: str) -> Optional[str]:
-    """None (off) or "fail" / "warn" from an option, ini or marker value."""
-    if value is None or value is False:
-        return None
-    if value is True or value == "default":
-        return default_mode
-    text = str(value).strip().lower()
-    if text in _FALSE:
-        return None
-    if text in _TRUE:
-        return default_mode
-    if text in STRICT_MODES:
-        return text
-    raise pytest.UsageError(f"{where} must be true, false, fail or warn, not {value!r}")
-
-
 class StrictPlugin:
     def __init__(self, config: pytest.Config, default_mode: str) -> None:
         self.default_mode = default_mode
         option = config.getoption("offload_strict")
         if option is not None:
-            self.mode = _mode(option, default_mode, "--offload-strict")
+            self.mode = strict_mode(option, default_mode, "--offload-strict")
         else:
-            self.mode = _mode(config.getini("offload_strict"), default_mode, "offload_strict")
+            self.mode = strict_mode(config.getini("offload_strict"), default_mode, "offload_strict")
         self.config = config
         self.reported: List[Tuple[str, StrictCall]] = []  # (nodeid, call)
         self._configured = False
@@ -81,14 +65,17 @@ class StrictPlugin:
             self._configured = True
 
     def _plan(self, item: pytest.Item) -> Optional[str]:
-        marker = item.get_closest_marker("offload")
-        if marker is not None and "strict" in marker.kwargs:
-            return _mode(marker.kwargs["strict"], self.default_mode, "@pytest.mark.offload(strict=...)")
+        marker = pytest_marker.read(item)
+        if marker is not None and marker.strict_given:
+            return strict_mode(marker.strict, self.default_mode, "strict")
         return self.mode
 
     @pytest.hookimpl(wrapper=True, tryfirst=True)
     def pytest_runtest_setup(self, item: pytest.Item) -> Generator[None, object, object]:
-        mode = self._plan(item)
+        try:
+            mode = self._plan(item)
+        except pytest_marker.MarkerError:  # the stall plugin reports it, once
+            return (yield)
         if mode is not None or "offload_strict" in getattr(item, "fixturenames", ()):
             self._start(item, mode)
         return (yield)
