@@ -8,6 +8,12 @@ from pathlib import Path
 
 PROGRAMS = Path(__file__).parent / "programs"
 LOOPS = ["asyncio", "uvloop"]
+# pytest.ini of the inner pytest sessions that test the plugin (pytester).
+INNER_INI = """
+[pytest]
+asyncio_mode = strict
+asyncio_default_fixture_loop_scope = function
+"""
 # `offload watch` without going through detector/cli.py.
 WATCH = [sys.executable, "-c", "from detector.runtime.cli import watch; watch()"]
 

@@ -5,13 +5,9 @@ import textwrap
 
 import pytest
 
-pytest_plugins = ["pytester"]
+from runtime_helpers import INNER_INI as INI
 
-INI = """
-[pytest]
-asyncio_mode = strict
-asyncio_default_fixture_loop_scope = function
-"""
+pytest_plugins = ["pytester"]
 
 ASYNCIO_TESTS = """
 import asyncio

@@ -4,23 +4,20 @@ from __future__ import annotations
 
 import pytest
 
+from runtime_helpers import INNER_INI
+
 pytest_plugins = ["pytester"]
 
-INI = """
-[pytest]
-asyncio_mode = strict
-asyncio_default_fixture_loop_scope = function
-"""
 
 
 @pytest.fixture
 def inner(pytester):
-    pytester.makeini(INI)
+    pytester.makeini(INNER_INI)
     return pytester
 
 
 def test_offload_watch_ini_value_that_is_not_a_bool_is_a_usage_error(pytester):
-    pytester.makeini(INI + "offload_watch = sometimes\n")
+    pytester.makeini(INNER_INI + "offload_watch = sometimes\n")
     pytester.makepyfile(test_inner="def test_nothing():\n    pass\n")
     result = pytester.runpytest()
     assert result.ret == pytest.ExitCode.USAGE_ERROR

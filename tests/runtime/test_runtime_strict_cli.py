@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 from detector.runtime.confirm import CONFIRMED, NO_STALL, join
 from detector.runtime.cli import confirm as confirm_command
-from runtime_helpers import marked, watch
+from runtime_helpers import INNER_INI as INI, marked, watch
 
 pytest_plugins = ["pytester"]
 
@@ -145,12 +145,6 @@ async def test_expects_it(tmp_path, offload_strict):
     os.listdir(tmp_path)
     assert [call.event for call in offload_strict] == ["os.listdir"]
     offload_strict.clear()
-"""
-
-INI = """
-[pytest]
-asyncio_mode = strict
-asyncio_default_fixture_loop_scope = function
 """
 
 
