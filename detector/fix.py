@@ -15,10 +15,11 @@ with the whole project before anything is written (see ``fix_findings``).
 """
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Mapping, NamedTuple, Optional, Sequence, Tuple, Union
+from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Mapping, NamedTuple, Optional, Sequence, Set, Tuple, Union
 
 import libcst as cst
 
@@ -309,8 +310,33 @@ def fix_findings(findings: Sequence[Finding], config: Config, unsafe: bool = Fal
                 run.errors.append(f"{name}: cannot fix: {exc}")
                 continue
         run.files[name] = result
+    if write and run.remaining is not None:
+        run.refused = _where_they_are_now(run.refused, set(run.files), run.remaining.findings)
     run.refused.sort(key=lambda item: item[0].sort_key())
     return run
+
+
+def _where_they_are_now(refused: List[Tuple[Finding, str]], written: Set[str],
+                        now: Sequence[Finding]) -> List[Tuple[Finding, str]]:
+    """Refusals in a file that was rewritten, at their place in the file as written (lines move
+    when an import is added): matched in order with the findings of the re-check that have the
+    same code, call and function (and the same reason for having no fix, when one has it)."""
+    def key(finding: Finding) -> Tuple[str, str, str, str]:
+        return finding.filename, finding.code, finding.call, finding.function
+
+    after: Dict[Tuple[str, str, str, str], List[Finding]] = {}
+    for finding in sorted(now, key=Finding.sort_key):
+        if finding.filename in written:
+            after.setdefault(key(finding), []).append(finding)
+    moved = []
+    for finding, reason in sorted(refused, key=lambda item: item[0].sort_key()):
+        same = after.get(key(finding), [])
+        found = next((f for f in same if f.fix is not None and f.fix.reason == reason), same[0] if same else None)
+        if found is not None:
+            same.remove(found)
+            finding = dataclasses.replace(finding, location=found.location, end_location=found.end_location)
+        moved.append((finding, reason))
+    return moved
 
 
 def _by_file(findings: Sequence[Finding]) -> Dict[str, List[Finding]]:

@@ -80,6 +80,18 @@ def test_a_refused_fix_is_reported_with_its_reason_and_the_other_files_are_fixed
     assert b"BLK301 not fixed" in diff.stderr
 
 
+def test_a_refusal_in_a_rewritten_file_is_named_at_its_line_in_the_file_as_written(tmp_path: Path):
+    write(tmp_path, {"a.py": b"import time\n\n\nasync def f():\n    time.sleep(1)\n    try:\n        pass\n"
+                             b"    finally:\n        time.sleep(2)\n"})
+    result = offload(tmp_path, "--fix", ".")
+    fixed = (tmp_path / "a.py").read_bytes().splitlines()
+    assert fixed[0] == b"import asyncio" and fixed[9] == b"        time.sleep(2)"  # one line lower
+    assert b"a.py:10:9: BLK100 not fixed: in a `finally` block" in result.stderr
+    assert b"a.py:10:9: BLK100 blocking call `time.sleep()`" in result.stdout
+    diff = offload(tmp_path, "--diff", ".")  # nothing written: the lines are the file's
+    assert b"a.py:10:9: BLK100 not fixed: in a `finally` block" in diff.stderr
+
+
 BASE = b"import time\n\n\nasync def handler():\n    time.sleep(1)\n"
 ODD_FILES = {
     "noeol.py": BASE.rstrip(b"\n"),
