@@ -244,6 +244,15 @@ def test_no_async_library_anywhere_means_asyncio(tmp_path: Path):
         async def f():
             time.sleep(1)
         '''}, "imports none of them", id="project-uses-both"),
+    pytest.param({"a.py": "import asyncio\nasyncio.run(main())\n", "b.py": "import trio\ntrio.run(main)\n",
+                  "c.py": "import anyio\nanyio.run(main)\n", "m.py": '''
+        import time
+
+
+        async def f():
+            time.sleep(1)
+        '''}, "the project starts asyncio, anyio and trio event loops, and this module does not say which",
+        id="project-starts-three"),
     pytest.param({"m.py": '''
         import time
 

@@ -40,7 +40,14 @@ class Library:
 
 
 def _listed(names: FrozenSet[str]) -> str:
-    return " and ".join(n for n in ORDER if n in names)
+    """``asyncio and trio``, ``asyncio, anyio and trio``."""
+    items = [n for n in ORDER if n in names]
+    return " and ".join(items) if len(items) <= 2 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _several(names: FrozenSet[str]) -> str:
+    """``both asyncio and trio``; three are just listed."""
+    return ("both " if len(names) == 2 else "") + _listed(names)
 
 
 class Flavours:
@@ -75,10 +82,10 @@ class Flavours:
         if len(self.imported) == 1 and not own:
             return Library(next(iter(self.imported)))
         if len(self.started) > 1:
-            return Library(None, f"the project starts both {_listed(self.started)} event loops, "
+            return Library(None, f"the project starts {_several(self.started)} event loops, "
                                  "and this module does not say which one runs it")
         if own:
-            return Library(None, f"the module imports both {_listed(own)}, and no single event loop "
+            return Library(None, f"the module imports {_several(own)}, and no single event loop "
                                  "is started in the project")
         if self.imported:
             return Library(None, f"the project uses {_listed(self.imported)}, and this module imports "
