@@ -162,7 +162,8 @@ def check(
     Use '-' to read one module from stdin. Settings come from [tool.offload] in the nearest
     pyproject.toml (keys: select, ignore, per-file-ignores, exclude, blocking-calls,
     offload-wrappers, target-version, unsafe-fixes, executor, not-on-loop, on-loop,
-    follow-dependencies, python); options win over it.
+    follow-dependencies, python, max-file-size, and strict-allow for 'offload watch
+    --strict'); options win over it.
     target-version defaults to the lowest Python that [project] requires-python allows.
     'offload rule CODE' explains a finding.
 
@@ -193,6 +194,8 @@ def check(
     reading_stdin = targets == (Path("-"),)
     if Path("-") in targets and not reading_stdin:
         raise _fail("'-' (stdin) cannot be combined with other paths")
+    if stdin_filename is not None and not reading_stdin:  # it would be ignored: the paths would be checked
+        raise _fail("--stdin-filename names the source read from '-': add '-' as the only path")
     try:
         start = Path(stdin_filename) if reading_stdin and stdin_filename else targets[0]
         settings = config_module.load(config_file, start=start if os.path.exists(start) else Path.cwd())
@@ -303,6 +306,7 @@ def _show_settings(settings: "Config", python: Optional[str]) -> None:
         f"target-version: {settings.target_version}",
         f"unsafe-fixes: {str(settings.unsafe_fixes).lower()}",
         f"follow-dependencies: {str(follow).lower() if isinstance(follow, bool) else ', '.join(follow)}",
+        f"max-file-size: {settings.max_file_size}",
     ]
     if follow is not False:
         lines.append(f"environment: {environment.find(settings.root, python, settings.python).describe()}")

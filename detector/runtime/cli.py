@@ -7,6 +7,7 @@ unusable input.
 from __future__ import annotations
 
 import json
+import math
 import sys
 from typing import Any, Dict, Optional, Sequence, Tuple
 
@@ -14,7 +15,7 @@ import click
 
 
 def _positive(ctx: click.Context, param: click.Parameter, value: Optional[float]) -> Optional[float]:
-    if value is not None and not value > 0:
+    if value is not None and not 0 < value < math.inf:  # also nan, and inf: no stall is that long
         raise click.BadParameter("must be a positive number of seconds")
     return value
 
