@@ -13,9 +13,21 @@ def run(program: str, loop_kind: str) -> dict:
     return watch_json(sys.executable, program, loop_kind)
 
 
+def made_by_the_machine(stall: dict, threshold: float = 0.1) -> bool:
+    """The OS, not the program, kept the loop from running (a loaded machine): the process got
+    no CPU (`starved`: the program holds the GIL nowhere), or the loop thread was ready to run
+    throughout and got less than half the threshold of CPU time, in the middle of a callback."""
+    if stall["verdict"] == "starved":
+        return True
+    return (stall["runnable"] is not None and stall["runnable"] >= 0.5 and stall["cpu"] is not None
+            and stall["cpu"] * stall["duration"] < threshold / 2)
+
+
 def only_stall(report: dict) -> dict:
-    assert len(report["stalls"]) == 1, (report["stalls"], report["_stderr"])
-    return report["stalls"][0]
+    """The one stall the program makes (a loaded machine may add some of its own)."""
+    stalls = [stall for stall in report["stalls"] if not made_by_the_machine(stall)]
+    assert len(stalls) == 1, (report["stalls"], report["_stderr"])
+    return stalls[0]
 
 
 def assert_at(frame: dict, program: str, marker: str, expression: str) -> None:
@@ -102,20 +114,11 @@ def test_many_small_callbacks(loop_kind):
 
 
 def test_loop_starved_by_a_thread_holding_the_gil(loop_kind):
-    stall = only_stall(run("starved.py", loop_kind))
-    assert stall["verdict"] == "starved"
-    assert stall["duration"] >= 0.2
-    assert stall["user_frame"] is None and stall["coroutine_frame"] is None
-
-
-def made_by_the_machine(stall: dict, threshold: float = 0.1) -> bool:
-    """The OS, not the program, kept the loop from running (a loaded machine): the process got
-    no CPU (`starved`: the program holds the GIL nowhere), or the loop thread was ready to run
-    throughout and got less than half the threshold of CPU time, in the middle of a callback."""
-    if stall["verdict"] == "starved":
-        return True
-    return (stall["runnable"] is not None and stall["runnable"] >= 0.5 and stall["cpu"] is not None
-            and stall["cpu"] * stall["duration"] < threshold / 2)
+    report = run("starved.py", loop_kind)
+    # On a loaded machine the OS may starve the loop at other moments too: those are starved as well.
+    assert report["stalls"] and all(stall["verdict"] == "starved" for stall in report["stalls"]), report["_stderr"]
+    assert all(stall["user_frame"] is None and stall["coroutine_frame"] is None for stall in report["stalls"])
+    assert max(stall["duration"] for stall in report["stalls"]) >= 0.2, report["_stderr"]
 
 
 def test_program_that_never_blocks_reports_nothing(loop_kind):
@@ -128,7 +131,7 @@ def test_program_that_never_blocks_reports_nothing(loop_kind):
 
 def test_loops_in_several_threads_and_loops_created_repeatedly(loop_kind):
     report = run("threads.py", loop_kind)
-    stalls = report["stalls"]
+    stalls = [stall for stall in report["stalls"] if not made_by_the_machine(stall)]
     assert sorted(stall["loop_thread"] for stall in stalls) == ["loop-0", "loop-1", "loop-2"], report["_stderr"]
     for stall in stalls:
         assert stall["verdict"] == "blocking"
