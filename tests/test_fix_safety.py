@@ -245,14 +245,14 @@ def test_no_async_library_anywhere_means_asyncio(tmp_path: Path):
             time.sleep(1)
         '''}, "imports none of them", id="project-uses-both"),
     pytest.param({"a.py": "import asyncio\nasyncio.run(main())\n", "b.py": "import trio\ntrio.run(main)\n",
-                  "c.py": "import anyio\nanyio.run(main)\n", "m.py": '''
+                  "m.py": '''
         import time
 
 
         async def f():
             time.sleep(1)
-        '''}, "the project starts asyncio, anyio and trio event loops, and this module does not say which",
-        id="project-starts-three"),
+        '''}, "the project starts both asyncio and trio event loops, and this module does not say which",
+        id="project-starts-two"),
     pytest.param({"m.py": '''
         import time
 
@@ -271,6 +271,26 @@ def test_unknown_or_mixed_library_gets_no_fix_and_says_why(tmp_path: Path, files
     text = offload(tmp_path, "--fix", "--unsafe-fixes")
     assert text.returncode == 1 and "Fixed" not in text.stderr
     assert f"(no fix: " in text.stdout and why in text.stdout
+
+
+def test_a_project_with_anyio_gets_anyio_fixes_where_its_loops_are_mixed(tmp_path: Path):
+    write(tmp_path, {"pyproject.toml": "[tool.offload]\n",
+                     "a.py": "import asyncio\n\n\ndef main(f):\n    return asyncio.run(f())\n",
+                     "b.py": "import anyio\n\n\ndef main(f):\n    return anyio.run(f, backend='trio')\n",
+                     "m.py": '''
+        import time
+        from pathlib import Path
+
+
+        async def f():
+            time.sleep(0.01)
+            return Path(__file__).read_text()[:6]
+        '''})
+    offload(tmp_path, "--fix", "--unsafe-fixes")
+    fixed = (tmp_path / "m.py").read_text()
+    assert "await anyio.sleep(0.01)" in fixed and "await anyio.to_thread.run_sync(Path(__file__).read_text)" in fixed
+    run = python(tmp_path, "import a, m; print(a.main(m.f))")
+    assert run.stdout.strip() == "from p", run.stderr  # the rewritten file, read in a thread under asyncio
 
 
 # -- target version from requires-python ----------------------------------------------------------

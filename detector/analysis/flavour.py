@@ -9,7 +9,9 @@ need not import trio itself. The evidence, strongest first:
 2. the event loops the project starts (``asyncio.run``, ``trio.run``, ``anyio.run``, a
    loop's ``run_until_complete``): exactly one library started decides;
 3. the module's own imports: exactly one of asyncio and trio;
-4. the project's imports: exactly one library imported anywhere;
+4. the project's imports: exactly one library imported anywhere; else, when the project
+   imports anyio, anyio (its API works under asyncio and trio alike: a mix of loops, or a
+   module that imports none, is no obstacle);
 5. no async library anywhere: asyncio, the default (a FastAPI or discord.py application need
    not import it).
 
@@ -81,6 +83,8 @@ class Flavours:
             return Library(next(iter(own)))
         if len(self.imported) == 1 and not own:
             return Library(next(iter(self.imported)))
+        if "anyio" in self.imported:
+            return Library("anyio")  # the project has anyio, whose API works under each of the loops
         if len(self.started) > 1:
             return Library(None, f"the project starts {_several(self.started)} event loops, "
                                  "and this module does not say which one runs it")
