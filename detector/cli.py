@@ -181,7 +181,7 @@ def check(
     """
     from detector import config as config_module
     from detector import runner
-    from detector.report import text, terminal
+    from detector.report import json_format, terminal, text
 
     run_options: Dict[str, Any] = {"jobs": jobs, "use_cache": not no_cache, "python": python}  # the re-check after --fix uses them too
     if "" in paths:  # e.g. `offload check "$FILES"` with nothing in $FILES: never "everything"
@@ -196,6 +196,8 @@ def check(
         raise _fail("'-' (stdin) cannot be combined with other paths")
     if stdin_filename is not None and not reading_stdin:  # it would be ignored: the paths would be checked
         raise _fail("--stdin-filename names the source read from '-': add '-' as the only path")
+    if statistics and output_format not in ("text", "json"):
+        raise _fail(f"--statistics prints text or json, not {output_format}")
     try:
         start = Path(stdin_filename) if reading_stdin and stdin_filename else targets[0]
         settings = config_module.load(config_file, start=start if os.path.exists(start) else Path.cwd())
@@ -242,7 +244,8 @@ def check(
         result.findings = fixer.with_refusals(result.findings, settings, sources)
     listed = False  # whether the findings were printed, in the text format with their runtime status
     if statistics:
-        click.echo(text.statistics(result.findings), nl=False)
+        click.echo(json_format.statistics(result.findings) if output_format == "json"
+                   else text.statistics(result.findings), nl=False)
     elif show_diff or write_baseline is not None:
         pass  # the diff is the output: it can be piped to `patch` or `git apply`
     else:

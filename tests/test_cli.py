@@ -138,6 +138,20 @@ def test_select_ignore_and_statistics(project: Path):
     assert bad.exit_code == 2 and "not a rule code" in bad.stderr
 
 
+def test_statistics_in_json_are_json_and_other_formats_are_refused(project: Path):
+    import json
+
+    (project / "app.py").write_text(BLOCKING + "    open('x')\n    time.sleep(2)\n")
+    result = run("check", "--statistics", "--output-format", "json")
+    assert result.exit_code == 1
+    assert json.loads(result.stdout) == [{"code": "BLK100", "name": "blocking-sleep", "count": 2},
+                                         {"code": "BLK130", "name": "blocking-open", "count": 1}]
+    for other in ("sarif", "github"):
+        refused = run("check", "--statistics", "--output-format", other)
+        assert refused.exit_code == 2 and refused.stdout == ""
+        assert f"error: --statistics prints text or json, not {other}" in refused.stderr
+
+
 def test_config_from_pyproject_select_per_file_ignores_and_exclude(project: Path):
     (project / "pyproject.toml").write_text(
         "[tool.offload]\nexclude = ['vendored']\n[tool.offload.per-file-ignores]\n'tests/*' = ['BLK1']\n"
