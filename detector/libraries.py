@@ -17,7 +17,7 @@ import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Dict, Iterable, List, Optional, Tuple, Union
+from typing import TYPE_CHECKING, Dict, Iterable, List, NamedTuple, Optional, Tuple, Union
 
 from detector import files
 from detector.analysis.summary import ModuleSummary
@@ -148,6 +148,14 @@ def _top_level(dist_info: Path) -> List[str]:
     return []
 
 
+class _Read(NamedTuple):
+    """A library file as read: its bytes, its user cache key and its cached summary, if any."""
+
+    data: bytes
+    key: Optional[str]
+    cached: Optional[ModuleSummary]
+
+
 class Libraries:
     """Summaries of library modules, read when the project model first asks for them."""
 
@@ -209,11 +217,11 @@ class Libraries:
             read = self._read(found)
             if read is None:
                 continue
-            if read[2] is not None:  # in the user cache
-                self._ready[module] = read[2]
+            if read.cached is not None:
+                self._ready[module] = read.cached
                 continue
-            tasks.append(workers.Task(len(tasks), read[0], found.shown, module, found.is_package))
-            keys.append(read[1])
+            tasks.append(workers.Task(len(tasks), read.data, found.shown, module, found.is_package))
+            keys.append(read.key)
         if workers.worker_count(self._jobs, len(tasks)) <= 1 or len(tasks) < workers.MIN_PARALLEL:
             return  # in this process: no faster than reading each when it is needed
 
@@ -225,9 +233,8 @@ class Libraries:
 
         workers.analyse_all(tasks, self._catalog, self._jobs, self._store is not None, done)
 
-    def _read(self, found: LibraryFile) -> Optional[Tuple[bytes, Optional[str], Optional[ModuleSummary]]]:
-        """A library file's bytes, its user cache key and cached summary; None when it is unreadable
-        or too large."""
+    def _read(self, found: LibraryFile) -> Optional[_Read]:
+        """The library file, with its cache entry; None when it is unreadable or too large."""
         from detector import cache as cache_module
 
         assert found.path is not None
@@ -238,9 +245,9 @@ class Libraries:
         if len(contents.data) > self._max_size:
             return None
         if self._store is None:
-            return contents.data, None, None
+            return _Read(contents.data, None, None)
         key = self._store.key(cache_module.digest(contents.data), found.module, found.is_package, found.shown)
-        return contents.data, key, self._store.load(key, found.shown, found.module)
+        return _Read(contents.data, key, self._store.load(key, found.shown, found.module))
 
     def _summary(self, found: LibraryFile) -> Optional[ModuleSummary]:
         from detector import workers
@@ -251,12 +258,11 @@ class Libraries:
         read = self._read(found)
         if read is None:
             return None
-        data, key, cached = read
-        if cached is not None:
-            return cached
-        summary = workers.analyse(data, found.shown, self._catalog, found.module, found.is_package)
-        if self._store is not None and key is not None:
+        if read.cached is not None:
+            return read.cached
+        summary = workers.analyse(read.data, found.shown, self._catalog, found.module, found.is_package)
+        if self._store is not None and read.key is not None:
             from detector.cache import codec
 
-            self._store.store(key, codec.encode_summary(summary))
+            self._store.store(read.key, codec.encode_summary(summary))
         return summary
