@@ -208,12 +208,14 @@ class Libraries:
         out when the model asks, so what is read, and in which order, is as without this."""
         from detector import workers
 
+        located = [found for found in map(self.installed.locate, dict.fromkeys(modules))
+                   if found is not None and found.path is not None and found.module not in self._ready]
+        if not self._worth_a_pool(len(located)):
+            return  # in this process: no faster than reading each when it is needed
         tasks: List[workers.Task] = []
         keys: List[Optional[str]] = []
-        for module in dict.fromkeys(modules):
-            found = self.installed.locate(module)
-            if found is None or found.path is None or module in self._ready:
-                continue
+        for found in located:
+            module = found.module
             read = self._read(found)
             if read is None:
                 continue
@@ -222,8 +224,8 @@ class Libraries:
                 continue
             tasks.append(workers.Task(len(tasks), read.data, found.shown, module, found.is_package))
             keys.append(read.key)
-        if workers.worker_count(self._jobs, len(tasks)) <= 1 or len(tasks) < workers.MIN_PARALLEL:
-            return  # in this process: no faster than reading each when it is needed
+        if not self._worth_a_pool(len(tasks)):
+            return  # most were in the user cache: the few others are read when needed
 
         def done(task: workers.Task, summary: ModuleSummary, encoded: Optional[bytes]) -> None:
             self._ready[task.module] = summary
@@ -232,6 +234,11 @@ class Libraries:
                 self._store.store(key, encoded)
 
         workers.analyse_all(tasks, self._catalog, self._jobs, self._store is not None, done)
+
+    def _worth_a_pool(self, count: int) -> bool:
+        from detector import workers
+
+        return count >= workers.MIN_PARALLEL and workers.worker_count(self._jobs, count) > 1
 
     def _read(self, found: LibraryFile) -> Optional[_Read]:
         """The library file, with its cache entry; None when it is unreadable or too large."""

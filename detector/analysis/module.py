@@ -696,9 +696,8 @@ class _Collector(cst.CSTVisitor):
         """``format_exc() if loop.get_debug() else None``: each side under the test, as an ``if``
         (walked in source order, which ``ordered`` keeps); each side runs on some calls only."""
         decided = pyversion.outcome(node.test)
-        if decided is not None:
-            self._walk(node.body if decided else node.orelse)
-            self._walk(node.test)
+        if decided is not None:  # the live side and the test, in source order
+            self._visit_all((node.body, node.test) if decided else (node.test, node.orelse))
             return False
         outer_debug, outer_needs = self.debug_only, self.needs
         self.branches += 1
