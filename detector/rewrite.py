@@ -19,6 +19,7 @@ new text) and a BLK301 call whose result is called with more arguments.
 """
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass, field
 from pathlib import PurePath
 from typing import Dict, Iterator, List, Mapping, Optional, Sequence, Set, Tuple, cast
@@ -471,6 +472,9 @@ class _Planner:
             return Rewrite([TextEdit(self._start(call), self._close(call) + 1, laid)], needed)
         indent = self._line_indent(call.args[0]) if call.args and isinstance(
             call.whitespace_before_args, cst.ParenthesizedWhitespace) else None
+        nested = self._split_partial(call, f"await {runner}(", lead, partial, indent) if partial and indent else None
+        if nested is not None:
+            return Rewrite(nested, needed)
         separator = (self.newline + indent) if indent is not None else ""
         opening = f"await {runner}(" + "".join(f"{separator}{item}," + ("" if separator else " ") for item in lead)
         opening += separator + (f"{partial}(" if partial else "")
@@ -492,6 +496,56 @@ class _Planner:
         else:
             edits.append(TextEdit(paren, paren + 1, ""))
         return Rewrite(edits, needed)
+
+    def _split_partial(self, call: cst.Call, opening: str, lead: List[str], partial: str,
+                       indent: str) -> Optional[List[TextEdit]]:
+        """A call split one argument a line, its arguments now bound by ``functools.partial``
+        inside the offload call: the formatter's layout, the partial call one level deeper::
+
+            handler = await loop.run_in_executor(
+                None,
+                functools.partial(
+                    RotatingFileHandler,
+                    filename="app.log",
+                ),
+            )
+
+        None when the shape is not that plain one (the closing parenthesis alone on its line,
+        its indentation a prefix of the arguments', no other rewrite inside): the small edits."""
+        paren, close = self._open(call), self._close(call)
+        where = self.positions[call]
+        first, last = (where.start.line, where.start.column + 1), (where.end.line, where.end.column + 1)
+        outer = self.text[self.starts[where.end.line - 1]:close]
+        unit = indent[len(outer):]
+        if outer.strip() or not indent.startswith(outer) or not unit or where.start.line != self._row(paren) \
+                or any(first < site < last for site in self.sites):
+            return None
+        inner = f"{self.newline}{indent}"
+        head = opening + "".join(f"{inner}{item}," for item in lead) + f"{inner}{partial}({inner}{unit}"
+        head, closing = self._wrap(call, head, f",{self.newline}{outer})")
+        start = self._start(call)
+        edits = [TextEdit(start, start, head, rank=-self._size(call)), TextEdit(paren, paren + 1, ",")] + closing
+        last_arg = call.args[-1]
+        if not isinstance(last_arg.comma, cst.Comma) and not last_arg.star:
+            end = self._end(last_arg.value)
+            edits.append(TextEdit(end, end, ","))
+        in_strings = self._rows_inside_strings(call)
+        for row in range(self._row(paren) + 1, where.end.line + 1):
+            line_start = self.starts[row - 1]
+            if row not in in_strings and self.text[line_start:line_start + 1] not in ("\r", "\n", ""):
+                edits.append(TextEdit(line_start, line_start, unit))
+        return edits
+
+    def _row(self, offset: int) -> int:
+        return bisect.bisect_right(self.starts, offset)
+
+    def _rows_inside_strings(self, node: cst.CSTNode) -> Set[int]:
+        """The rows a string literal in ``node`` continues on: their text is the string's."""
+        rows: Set[int] = set()
+        for found in cstwalk.descendants(node, (cst.SimpleString, cst.FormattedString)):
+            where = self.positions[found]
+            rows.update(range(where.start.line + 1, where.end.line + 1))
+        return rows
 
     def _laid_out(self, call: cst.Call, opening: str, lead: List[str]) -> Optional[str]:
         """The whole rewritten call laid out as the project's formatter would (``layout``), when

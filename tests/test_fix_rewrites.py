@@ -218,6 +218,86 @@ def test_run_in_executor_splice_binds_keywords_with_partial(tmp_path: Path):
     assert run(text, "compute()") == 6
 
 
+SPLIT_CALL = """\
+import asyncio
+import logging.handlers
+
+
+async def start(path):
+    handler = logging.handlers.RotatingFileHandler(
+        filename=path,
+        maxBytes=1024,  # rotate early
+        backupCount=2,
+    )
+    handler.close()
+    return type(handler).__name__
+"""
+
+
+@pytest.mark.parametrize("settings, opening", [
+    ('[project]\nrequires-python = ">=3.8"', "await asyncio.get_running_loop().run_in_executor(\n        None,\n"),
+    ('[tool.offload]\nexecutor = "pools:POOL"',
+     "await asyncio.get_running_loop().run_in_executor(\n        POOL,\n"),
+])
+def test_a_call_split_one_argument_a_line_is_bound_by_partial_one_level_deeper(tmp_path: Path, settings: str,
+                                                                              opening: str):
+    (tmp_path / "pyproject.toml").write_text(f"{settings}\n")
+    (tmp_path / "pools.py").write_text("from concurrent.futures import ThreadPoolExecutor\n\nPOOL = ThreadPoolExecutor()\n")
+    (tmp_path / "app.py").write_text(SPLIT_CALL)
+    invoke_offload("check", "--no-cache", "--fix", "--unsafe-fixes", "app.py", cwd=tmp_path)
+    text = (tmp_path / "app.py").read_text()
+    assert ("    handler = " + opening + "        functools.partial(\n"
+            "            logging.handlers.RotatingFileHandler,\n"
+            "            filename=path,\n"
+            "            maxBytes=1024,  # rotate early\n"
+            "            backupCount=2,\n"
+            "        ),\n"
+            "    )\n"
+            "    handler.close()\n") in text, text
+    namespace: dict = {}
+    sys.path.insert(0, str(tmp_path))
+    try:
+        exec(compile(text, "app.py", "exec"), namespace)
+        assert asyncio.run(namespace["start"](str(tmp_path / "app.log"))) == "RotatingFileHandler"
+    finally:
+        sys.path.remove(str(tmp_path))
+        sys.modules.pop("pools", None)
+    skip_without_ruff()
+    formatted = subprocess.run([sys.executable, "-m", "ruff", "format", "--no-cache", "--diff", "app.py"],
+                               cwd=tmp_path, capture_output=True, text=True)
+    assert formatted.returncode == 0, formatted.stdout + formatted.stderr
+
+
+def test_a_string_running_over_lines_keeps_its_text_when_its_call_is_bound_by_partial(tmp_path: Path):
+    (tmp_path / "pyproject.toml").write_text('[project]\nrequires-python = ">=3.8"\n')
+    (tmp_path / "app.py").write_text("""\
+import time
+
+
+def render(template, strip=False):
+    time.sleep(0.001)
+    return template.strip() if strip else template
+
+
+async def page():
+    text = render(
+        \"\"\"first
+second
+    third\"\"\",
+        strip=False,
+    )
+    return text
+""")
+    invoke_offload("check", "--no-cache", "--fix", "--unsafe-fixes", "app.py", cwd=tmp_path)
+    text = (tmp_path / "app.py").read_text()
+    assert ("        functools.partial(\n"
+            "            render,\n"
+            '            \"\"\"first\nsecond\n    third\"\"\",\n'
+            "            strip=False,\n"
+            "        ),\n") in text, text
+    assert run(text, "page()") == "first\nsecond\n    third"
+
+
 def test_impossible_splice_is_refused_and_the_rest_fixed():
     result = fixed("""\
         import asyncio

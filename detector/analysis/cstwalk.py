@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 from contextlib import ExitStack
-from typing import Callable, Dict, Iterable, List, Optional, Tuple
+from typing import Callable, Dict, Iterable, Iterator, List, Optional, Tuple, Type
 
 import libcst as cst
 from libcst import BatchableCSTVisitor
@@ -82,6 +82,16 @@ def parents(module: cst.Module) -> Dict[cst.CSTNode, cst.CSTNode]:
         stack.append((node, True))
         stack.extend((child, False) for child in reversed(children))
     return found
+
+
+def descendants(node: cst.CSTNode, kinds: Tuple[Type[cst.CSTNode], ...]) -> Iterator[cst.CSTNode]:
+    """The nodes of ``kinds`` below ``node``, at any depth (iterative)."""
+    stack = _children(node)
+    while stack:
+        found = stack.pop()
+        if isinstance(found, kinds):
+            yield found
+        stack.extend(_children(found))
 
 
 def _children(node: cst.CSTNode) -> List[cst.CSTNode]:
