@@ -97,7 +97,8 @@ def test_a_file_over_max_file_size_is_blk904_and_other_files_are_reported(tmp_pa
     done = offload(root, "check", "--no-cache", ".")
     assert done.returncode == 1, done.stderr
     assert "app.py:5:5: BLK100" in done.stdout
-    assert "data.py:1:1: BLK904 file too large to analyse (600007 bytes, limit 500000" in done.stdout
+    assert ("data.py:1:1: BLK904 file too large to analyse (600007 bytes, limit 500000; "
+            "`max-file-size` in [tool.offload] sets it); skipped") in done.stdout
 
 
 def test_max_file_size_must_be_a_positive_number_of_bytes(tmp_path: Path):

@@ -28,8 +28,8 @@ def too_deep(path: str, depth: Optional[int] = None) -> Finding:
 
 
 def too_large(path: str, size: int, limit: int) -> Finding:
-    return diagnostic(TOO_LARGE, path, f"file too large to analyse ({size} bytes, limit {limit}: "
-                      "max-file-size in [tool.offload]); skipped")
+    return diagnostic(TOO_LARGE, path, f"file too large to analyse ({size} bytes, limit {limit}; "
+                      "`max-file-size` in [tool.offload] sets it); skipped")
 
 
 def crashed(path: str, how: str) -> Finding:
