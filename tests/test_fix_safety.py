@@ -916,6 +916,24 @@ def test_a_blocking_call_in_a_loop_suggests_offloading_the_whole_loop(tmp_path: 
     assert found[12]["applicability"] == "unsafe"
 
 
+def test_a_blocking_call_run_per_item_of_a_comprehension_is_a_loop_too(tmp_path: Path):
+    write(tmp_path, {"pyproject.toml": "[tool.offload]\n", "m.py": '''
+        import os
+
+
+        async def files(top):
+            found = [f for f in os.listdir(top) if os.path.isfile(f)]
+            sizes = {f: os.path.getsize(f) for f in found}
+            stats = [os.stat(g) for d in found for g in os.listdir(d)]
+            return found, sizes, stats
+        '''})
+    found = {(f["location"]["row"], f["location"]["column"]): f["fix"] for f in findings(tmp_path)}
+    assert found[(5, 25)]["applicability"] == "unsafe"  # the first iterable is evaluated once
+    for per_item in ((5, 44), (6, 17), (7, 14), (7, 49)):
+        assert found[per_item]["applicability"] == "suggestion", per_item
+        assert "one thread job per iteration" in found[per_item]["reason"]
+
+
 # -- what the call hands to the thread --------------------------------------------------------------
 HANDED_OVER = '''
 import pickle

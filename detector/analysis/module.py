@@ -463,10 +463,12 @@ class _Collector(cst.CSTVisitor):
         outer, outer_needs = self.scope, self.needs
         self.needs = outer_needs + self._iterated_needs(node.for_in.iter)
         self.scope = scope
+        self.loops += 1  # the element runs once per item
         for part in ("elt", "key", "value"):  # source order: the element comes first
             child = getattr(node, part, None)
             if child is not None:
                 self._walk(child)
+        self.loops -= 1
         self.needs = outer_needs
         self._walk(node.for_in)
         self.scope = outer
@@ -488,12 +490,14 @@ class _Collector(cst.CSTVisitor):
         if node.asynchronous is not None:
             self._suspends()
         self._mark(node.iter, ITERATED)
-        self._walk(node.iter)
+        self._walk(node.iter)  # the first iterable is evaluated once; the conditions and inner loops per item
         self._bind_target(node.target, Element(node.iter, self.scope)
                           if isinstance(node.target, cst.Name) else UNKNOWN_SOURCE)
+        self.loops += 1
         self._visit_all(node.ifs)
         if node.inner_for_in is not None:
             self._walk(node.inner_for_in)
+        self.loops -= 1
         return False
 
     # -- bindings ------------------------------------------------------------------------------

@@ -51,7 +51,7 @@ class CallFlag(enum.IntFlag):
     MUTATES = 256  # ``obj.attr[k] = v``, ``obj.attr += x``, ``obj.attr.append(x)``: changes the value in place
     ASSIGNS = 512  # ``obj.attr = v``: rebinds the attribute (no getter runs)
     HANDED_ON = 1024  # an argument of another call: ``json.load(open(p))`` (the callee uses the result)
-    IN_LOOP = 2048  # in the body of a ``for``/``while`` loop of its function: runs once per iteration
+    IN_LOOP = 2048  # in a ``for``/``while`` loop or a comprehension of its function: runs once per item
     # On ACCESS records: the attribute's value is itself an argument of the innermost recorded call
     # around it (``f(self.data)``, ``f([self.data])``), so that call receives the object, not a copy.
     ARGUMENT = 4096
