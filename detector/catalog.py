@@ -45,6 +45,7 @@ Schema of a family file (user ``[[tool.offload.blocking-calls]]`` entries use th
     "json.load" = { position = 0, keyword = "fp", type = "io.IOBase" }       # only on a real file
     "fcntl.flock" = { position = 1, keyword = "operation", unless = "LOCK_NB" }
     "pandas.read_csv" = { position = 0, keyword = "filepath_or_buffer", path = true }  # a path or a file
+    "zipfile.ZipFile" = { position = 0, keyword = "file", in-memory = "zipfile.ZipFile.<memory>" }  # no I/O on a buffer
 """
 from __future__ import annotations
 
@@ -84,7 +85,7 @@ FILE_KEYS = {"family", "title", "models", "rule", "returns", "attributes", "alia
              "on-loop"}
 ON_LOOP_KEYS = {"framework", "subclass-of", "methods", "decorators", "callbacks", "advice"}
 DEFAULT_LOOP_ADVICE = "move the blocking work to a thread"
-ARGUMENT_KEYS = {"position", "keyword", "type", "not-zero", "unless", "path"}
+ARGUMENT_KEYS = {"position", "keyword", "type", "not-zero", "unless", "path", "in-memory"}
 # User entries without a code join this rule.
 CUSTOM_CODE = "BLK190"
 
@@ -148,7 +149,10 @@ class ArgumentCondition:
     one is silence. ``unless``: a flag named in the argument makes it non-blocking (``LOCK_NB``).
     ``path``: only an argument that names a file blocks, a path (a string, ``pathlib.Path``) or a
     file object (``pandas.read_csv("a.csv")``, not ``pandas.read_csv(io.StringIO(text))``); a
-    missing or unknown one is silence.
+    missing or unknown one is silence. ``in_memory``: an in-memory stream there (``io.BytesIO``,
+    ``io.StringIO``) makes the call do no I/O (``zipfile.ZipFile(io.BytesIO(), "w")``); anything
+    else blocks. ``memory_type``: what such a call then gives (``zipfile.ZipFile.<memory>``, whose
+    methods the catalogue lists apart); written ``in-memory = "TYPE"`` (``true``: what it always gives).
     """
 
     position: Optional[int]
@@ -157,6 +161,8 @@ class ArgumentCondition:
     not_zero: bool = False
     unless: str = ""
     path: bool = False
+    in_memory: bool = False
+    memory_type: str = ""
 
 
 class CallbackSlot(NamedTuple):
@@ -407,12 +413,15 @@ def _as_condition(data: object, where: str) -> ArgumentCondition:
     if not isinstance(keyword, str) or (position is None and not keyword):
         raise CatalogError(f"{where}: 'keyword' must be a string (required without 'position')")
     kind, unless, not_zero = value.get("type", ""), value.get("unless", ""), value.get("not-zero", False)
-    path = value.get("path", False)
+    path, in_memory = value.get("path", False), value.get("in-memory", False)
     if not isinstance(kind, str) or not isinstance(unless, str) or type(not_zero) is not bool or type(path) is not bool:
         raise CatalogError(f"{where}: 'type' and 'unless' must be strings, 'not-zero' and 'path' booleans")
-    if not (kind or unless or not_zero or path):
-        raise CatalogError(f"{where}: one of 'type', 'unless', 'not-zero' or 'path' is required")
-    return ArgumentCondition(position, keyword, kind, not_zero, unless, path)
+    if not (in_memory is True or in_memory is False or isinstance(in_memory, str) and in_memory):
+        raise CatalogError(f"{where}: 'in-memory' must be true or the type the call then gives")
+    if not (kind or unless or not_zero or path or in_memory):
+        raise CatalogError(f"{where}: one of 'type', 'unless', 'not-zero', 'path' or 'in-memory' is required")
+    memory_type = in_memory if isinstance(in_memory, str) else ""
+    return ArgumentCondition(position, keyword, kind, not_zero, unless, path, bool(in_memory), memory_type)
 
 
 def parse_on_loop(data: object, where: str) -> LoopEntry:

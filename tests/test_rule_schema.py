@@ -75,6 +75,17 @@ def test_a_path_condition_loads(tmp_path: Path) -> None:
     load(tmp_path, extra='\n[arguments]\n"pkg.read" = { position = 0, keyword = "fp", path = true }\n')
 
 
+def test_an_in_memory_condition_names_the_type_the_call_gives(tmp_path: Path) -> None:
+    load(tmp_path, extra='\n[arguments]\n"pkg.Archive" = { position = 0, keyword = "file", '
+                         'in-memory = "pkg.Archive.<memory>" }\n')
+    condition = load_builtin(tmp_path).argument_condition("pkg.Archive")
+    assert condition is not None and condition.memory_type == "pkg.Archive.<memory>"
+    assert condition.in_memory
+    load(tmp_path, extra='\n[arguments]\n"pkg.Archive.add" = { position = 1, keyword = "fileobj", in-memory = true }\n')
+    with pytest.raises(CatalogError, match="in-memory"):
+        load(tmp_path, extra='\n[arguments]\n"pkg.Archive" = { position = 0, in-memory = 1 }\n')
+
+
 LAZY = '''
 [[rule]]
 code = "BLK397"

@@ -17,8 +17,9 @@ from detector.analysis import (
     receivers, screen, startup,
 )
 from detector.analysis.names import (
-    UNKNOWN_SOURCE, Annotated, Assigned, Element, Known, Resolver, Scope, Source, Unknown, binding_scope, binds_none,
-    dotted, identifier, inst, is_none, ref, resolve_relative,
+    IN_MEMORY, UNKNOWN_SOURCE, UNPACKED, Annotated, Assigned, Element, Known, Resolver, Scope, Source, Unknown,
+    binding_scope, binds_none, conditioned_argument, dotted, identifier, inst, is_none, positional_argument, ref,
+    resolve_relative,
 )
 from detector.analysis.summary import (
     ACCESS,
@@ -47,6 +48,8 @@ from detector.analysis.summary import (
     Construction,
     FunctionSummary,
     AttributeNeed,
+    Forward,
+    Given,
     Guard,
     Subject,
     ModuleSummary,
@@ -68,7 +71,6 @@ _PROPERTIES = frozenset({"property", "cached_property", "abstractproperty"})
 _PLAIN_DECORATORS = _PROPERTIES | {"staticmethod", "classmethod", "abstractmethod", "override", "final",
                                    "wraps", "setter", "getter", "deleter"}
 IMPORT = "import"  # the catalogue's name for an ``import`` statement (BLK180)
-_UNPACKED = cst.Name("_")  # stands for an argument hidden in ``*args`` / ``**kwargs``
 _MAX_TEXT = 80
 _GENERIC = ref("typing.Generic")
 _MAX_ARGS = 60  # arguments shown in advice: longer ones end with "…"
@@ -110,6 +112,16 @@ class PlatformGuard(NamedTuple):
 
 
 PlatformGuards = Tuple[PlatformGuard, ...]
+
+
+class _TypeTest(NamedTuple):
+    """``isinstance(param, T)`` on a parameter (``position`` among a call's arguments, -1:
+    keyword-only), coming out as ``when`` for the code it is around."""
+    position: int
+    name: str
+    types: cst.BaseExpression
+    when: bool
+    scope: Scope
 
 
 class _Condition(NamedTuple):
@@ -207,9 +219,10 @@ class _Collector(cst.CSTVisitor):
         self.argument_of: Dict[int, int] = {}  # id(attribute passed as an argument) -> id(the call)
         self.stepping = 0  # ``try`` bodies around the code being walked that catch StopIteration
         self.stepped: List[cst.Call] = []  # ``gen.send(value)`` under such a ``try``: a driver's step, maybe
-        # ``if isinstance(param, T):`` around the code being walked: (position, name, T, when, scope).
-        self.guard: Optional[Tuple[int, str, cst.BaseExpression, bool, Scope]] = None
-        self.guards: Dict[int, Tuple[int, str, cst.BaseExpression, bool, Scope]] = {}  # id(call) -> its guard
+        # ``if isinstance(param, T):`` tests around the code being walked (their sides, or an early
+        # return after one), innermost last; and per call.
+        self.guard: Tuple[_TypeTest, ...] = ()
+        self.guards: Dict[int, Tuple[_TypeTest, ...]] = {}
         # What the code being walked needs of ``self``'s attributes to run (``attrtests``), and per call.
         self.needs: _Conditions = ()
         self.call_needs: Dict[int, _Conditions] = {}
@@ -399,7 +412,7 @@ class _Collector(cst.CSTVisitor):
         outer = (self.scope, self.function, self.loops, self.guard, self.openers, self.entered, self.branches,
                  self.needs, self.position, self.straight)
         self.scope, self.function, self.loops, self.guard, self.openers, self.entered, self.branches, self.needs = \
-            scope, info, 0, None, {}, (), 0, ()
+            scope, info, 0, (), {}, (), 0, ()
         self.position, self.straight = _NOWHERE, False
         self._walk(node.body)
         (self.scope, self.function, self.loops, self.guard, self.openers, self.entered, self.branches, self.needs,
@@ -628,8 +641,7 @@ class _Collector(cst.CSTVisitor):
         typed = self._isinstance_guard(node.test)
         outer_guard, outer_platforms, outer_debug = self.guard, self.platform_guards, self.debug_only
         if typed is not None:
-            position, name, types, negated = typed
-            self.guard = (position, name, types, not negated, self.scope)
+            self.guard = outer_guard + (typed._replace(when=not typed.when),)
         self.platform_guards = outer_platforms + (PlatformGuard(node.test, self.scope, False),)
         self.debug_only = outer_debug or debugmode.only_when_true(node.test)
         outer_needs = self.needs
@@ -638,7 +650,7 @@ class _Collector(cst.CSTVisitor):
         self._walk(node.body)
         if node.orelse is not None:
             if typed is not None:
-                self.guard = (position, name, types, negated, self.scope)
+                self.guard = outer_guard + (typed,)
             self.platform_guards = outer_platforms + (PlatformGuard(node.test, self.scope, True),)
             self.debug_only = outer_debug or debugmode.only_when_false(node.test)
             self.needs = outer_needs + self._needs(node.test, False)
@@ -676,7 +688,7 @@ class _Collector(cst.CSTVisitor):
     def visit_IndentedBlock(self, node: cst.IndentedBlock) -> bool:
         """After ``if not loop.get_debug(): return``, the rest of the block runs in debug mode only;
         after ``if self.path is None: return``, only when ``self.path`` is set."""
-        outer_debug, outer_needs = self.debug_only, self.needs
+        outer_debug, outer_needs, outer_guard = self.debug_only, self.needs, self.guard
         body = self.function is not None and node is self.function.node.body
         for index, statement in enumerate(node.body):
             if body and isinstance(statement, cst.SimpleStatementLine):
@@ -693,7 +705,10 @@ class _Collector(cst.CSTVisitor):
                 if debugmode.only_when_false(statement.test):
                     self.debug_only = True
                 self.needs += self._needs(statement.test, False)
-        self.debug_only, self.needs = outer_debug, outer_needs
+                typed = self._isinstance_guard(statement.test)  # ``if isinstance(x, bytes): return ...``
+                if typed is not None:
+                    self.guard += (typed,)
+        self.debug_only, self.needs, self.guard = outer_debug, outer_needs, outer_guard
         return False
 
     def visit_IfExp(self, node: cst.IfExp) -> bool:
@@ -741,15 +756,15 @@ class _Collector(cst.CSTVisitor):
         self._branch(node.guard, node.body)
         return False
 
-    def _isinstance_guard(self, test: cst.BaseExpression) -> Optional[Tuple[int, str, cst.BaseExpression, bool]]:
+    def _isinstance_guard(self, test: cst.BaseExpression) -> Optional[_TypeTest]:
         """``isinstance(param, T)`` (or its negation) on a parameter of the function being walked,
-        in its own body: (position, name, T, negated)."""
+        in its own body, as it comes out false (the ``else`` side)."""
         found = _isinstance_test(test)
         if found is None or self.function is None or self.scope is not self.function.scope:
             return None
         name, types, negated = found
         position = _param_position(self.function.node.params, name, self.function.bound)
-        return None if position is None else (position, name, types, negated)
+        return None if position is None else _TypeTest(position, name, types, negated, self.scope)
 
     def visit_Try(self, node: cst.Try) -> bool:
         catches = any(_catches_stop_iteration(handler) for handler in node.handlers)
@@ -831,7 +846,7 @@ class _Collector(cst.CSTVisitor):
             self._record(node, len(self.ordered))
             if self.position is not _NOWHERE and self.scope.function_scope() is self.function.scope:
                 self.used_at[id(node)] = self.position
-            if self.guard is not None:
+            if self.guard:
                 self.guards[id(node)] = self.guard
             if self.needs:
                 self.call_needs[id(node)] = self.needs
@@ -956,15 +971,6 @@ def _catches_stop_iteration(handler: cst.ExceptHandler) -> bool:
     return any(isinstance(n, cst.Name) and n.value == "StopIteration" for n in names)
 
 
-def _keyword_or_position(call: cst.Call, condition: ArgumentCondition) -> Optional[cst.BaseExpression]:
-    if any(arg.star for arg in call.args):
-        return _UNPACKED  # ``f(*args)``: the argument cannot be known
-    for arg in call.args:
-        if arg.keyword is not None and identifier(arg.keyword) == condition.keyword:
-            return arg.value
-    return _argument(call, condition.position) if condition.position is not None else None
-
-
 def _handed_callbacks(call: cst.Call, slot: CallbackSlot) -> List[cst.BaseExpression]:
     """What a registration hands over as callbacks: the argument in ``slot`` (by keyword, or by
     position before any ``*args``), or each element of a list or tuple written there."""
@@ -1007,12 +1013,12 @@ def _is_zero(node: cst.BaseExpression) -> bool:
 def _arguments_say_nonblocking(node: cst.Call, target: str, resolver: Resolver, scope: Scope) -> bool:
     """The catalogue's argument condition for ``target`` says this call does not block:
     ``time.sleep(0)``, ``select.select(r, w, x, 0)``, ``json.load(io.StringIO(s))``,
-    ``fcntl.flock(fd, LOCK_EX | LOCK_NB)``."""
+    ``fcntl.flock(fd, LOCK_EX | LOCK_NB)``, ``zipfile.ZipFile(io.BytesIO(), "w")``."""
     condition = resolver.catalog.argument_condition(target)
     if condition is None:
         return False
-    value = _keyword_or_position(node, condition)
-    if value is _UNPACKED:
+    value = conditioned_argument(node, condition)
+    if value is UNPACKED:
         return bool(condition.type)  # a type cannot be shown: silence
     if condition.not_zero and value is not None and _is_zero(value):
         return True
@@ -1023,6 +1029,8 @@ def _arguments_say_nonblocking(node: cst.Call, target: str, resolver: Resolver, 
         return found is None or found.kind != "inst" or resolver.catalog.canonical(found.name) != condition.type
     if condition.path:
         return value is None or not _names_a_file(value, resolver, scope)
+    if condition.in_memory:
+        return value is not None and resolver.in_memory(value, scope)
     return False
 
 
@@ -1163,11 +1171,6 @@ def _flatten(target: cst.BaseExpression) -> List[cst.BaseExpression]:
     return [target]
 
 
-def _argument(call: cst.Call, index: int) -> Optional[cst.BaseExpression]:
-    positional = [arg for arg in call.args if arg.keyword is None and not arg.star]
-    return positional[index].value if index < len(positional) else None
-
-
 def _mark_loop_usage(entry: _Pending, entries: Dict[int, _Pending], resolver: Resolver, catalog: Catalog,
                      callbacks: List[Tuple[_Pending, str, str]], info: _FunctionInfo, handed_to: Dict[int, str]) -> None:
     """Facts the BLK3xx rules need: what an offload API is handed, callbacks, fan-out."""
@@ -1176,7 +1179,7 @@ def _mark_loop_usage(entry: _Pending, entries: Dict[int, _Pending], resolver: Re
         return
     index = offload.offloaded_argument(target, catalog.wrappers)
     if index is not None:
-        handed = _argument(node, index)
+        handed = positional_argument(node, index)
         if isinstance(handed, cst.Call) and id(handed) in entries:
             entries[id(handed)].flags |= OFFLOAD_ARG  # the call runs here, on the loop
         elif handed is not None:
@@ -1253,7 +1256,6 @@ def _unannotated_param(params: cst.Parameters, name: str) -> Optional[Tuple[int,
 
 
 _FILE_METHODS = ("io.IOBase.",)
-_IN_MEMORY = ("io.BytesIO", "io.StringIO")
 
 
 def _received_param(node: cst.CSTNode, info: "_FunctionInfo") -> Optional[Tuple[int, str]]:
@@ -1348,6 +1350,29 @@ def _construction(resolver: Resolver, node: cst.Call, scope: Scope, target: Opti
     # A reference the callee may call; ``True`` for a switch the callee tests (``attrtests``).
     passes = found.ref_args or found.ref_keywords or TRUE in found.args or TRUE in found.keywords.values()
     return found if in_function and passes else None
+
+
+def _forwards(resolver: Resolver, node: cst.Call, scope: Scope, info: "_FunctionInfo") -> List[Forward]:
+    """The arguments of ``node`` that are parameters of the function, passed on as they are (a
+    parameter bound nowhere else); none when ``*args`` or ``**kwargs`` hide where they go."""
+    if any(arg.star for arg in node.args):
+        return []
+    through_name = False
+    if isinstance(node.func, cst.Attribute):
+        receiver = resolver.value(node.func.value, scope)
+        through_name = receiver is None or receiver.kind == "ref" and not receiver.name.endswith(".<super>")
+    found = []
+    for index, arg in enumerate(node.args):
+        if not isinstance(arg.value, cst.Name):
+            continue
+        name = identifier(arg.value)
+        if binding_scope(name, scope) is not info.scope or len(info.scope.sources.get(name, ())) != 1:
+            continue
+        position = _param_position(info.node.params, name, info.bound)
+        if position is not None:
+            keyword = identifier(arg.keyword) if arg.keyword is not None else ""
+            found.append(Forward(0, -1 if keyword else index, keyword, Given(name, position), through_name))
+    return found
 
 
 def _is_true(node: cst.BaseExpression) -> bool:
@@ -1460,6 +1485,7 @@ def _fill(summary: ModuleSummary, located: Optional[List[Located]], text: str, t
     pending: List[_Pending] = []
     passed: Dict[int, Construction] = {}  # id(call in a function) -> what it passes
     param_of: Dict[int, Tuple[int, str]] = {}  # id(call of a parameter) -> the parameter (position, name)
+    forwarded: Dict[int, List[Forward]] = {}  # id(call in a sync function) -> the parameters it passes on
     infos: Dict[int, _FunctionInfo] = {}  # id(FunctionSummary) -> what the walk collected
     details: Dict[int, str] = {}  # id(import statement) -> the modules it loads
     callbacks: List[Tuple[_Pending, str, str]] = []  # (registration, callback target, framework)
@@ -1490,6 +1516,8 @@ def _fill(summary: ModuleSummary, located: Optional[List[Located]], text: str, t
                 if construction is not None:
                     summary.constructions.append(construction)
                     passed[id(node)] = construction
+                if not info.is_async and target is not None:
+                    forwarded[id(node)] = _forwards(resolver, node, scope, info)
                 param = _param_called(node, scope, info) if target is None else None
                 if param is not None and id(node) not in collector.in_debug:
                     param_of[id(node)] = param
@@ -1612,17 +1640,18 @@ def _fill(summary: ModuleSummary, located: Optional[List[Located]], text: str, t
             position, name = param_of[id(node)]
             function.param_calls.append(ParamCall(position, name, record))
             continue
-        guard = collector.guards.get(id(node))
-        if guard is not None:
-            types = _guard_types(resolver, guard[2], guard[4])
+        tests = collector.guards.get(id(node), ())
+        for test in tests:
+            types = _guard_types(resolver, test.types, test.scope)
             if types:
-                function.guards.append(Guard(len(function.calls), guard[0], guard[1], types, guard[3]))
-        elif isinstance(node, cst.Call) and entry.target.startswith(_FILE_METHODS) and not function.is_async:
+                function.guards.append(Guard(len(function.calls), test.position, test.name, types, test.when))
+        if not tests and isinstance(node, cst.Call) and entry.target.startswith(_FILE_METHODS) and not function.is_async:
             # ``value.read()`` on a parameter annotated as a file: a caller passing an
             # in-memory stream (``io.StringIO(text)``) does not wait for anything.
             received = _received_param(node, infos[id(function)])
             if received is not None:
-                function.guards.append(Guard(len(function.calls), received[0], received[1], list(_IN_MEMORY), False))
+                function.guards.append(Guard(len(function.calls), received[0], received[1], list(IN_MEMORY), False))
+        function.forwards.extend(forward._replace(call=len(function.calls)) for forward in forwarded.get(id(node), ()))
         conditions = collector.call_needs.get(id(node))
         if conditions:
             if id(conditions) not in environment_needs:

@@ -17,7 +17,7 @@ from typing import Dict, FrozenSet, List, NamedTuple, Optional, Set, Tuple, Unio
 import libcst as cst
 
 from detector.analysis.summary import INDEX, ITER, Symbol, Value
-from detector.catalog import Catalog
+from detector.catalog import ArgumentCondition, Catalog
 
 
 # Binding sources: what one binding of a name says about its value.
@@ -210,7 +210,7 @@ class Resolver:
             if target == "super" and not node.args:
                 owner = scope.function_scope().class_qualname
                 return ref(f"{owner}.<super>") if owner else None
-            return self.call_result(target) if target else None
+            return self._call_value(node, target, scope) if target else None
         if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Divide):
             return self.attribute(self.value(node.left, scope), "__truediv__", as_type=True)
         if isinstance(node, cst.Subscript) and len(node.slice) == 1 and isinstance(node.slice[0].slice, cst.Index):
@@ -228,6 +228,21 @@ class Resolver:
         if value is not None and value.kind == "ref":
             return self.catalog.canonical(value.name)
         return None
+
+    def _call_value(self, node: cst.Call, target: str, scope: Scope) -> Value:
+        """What calling ``target`` gives; the catalogue's in-memory type when handed an in-memory
+        stream where that decides it (``zipfile.ZipFile(io.BytesIO())``)."""
+        condition = self.catalog.argument_condition(target)
+        if condition is not None and condition.memory_type:
+            argument = conditioned_argument(node, condition)
+            if argument is not UNPACKED and argument is not None and self.in_memory(argument, scope):
+                return inst(condition.memory_type)
+        return self.call_result(target)
+
+    def in_memory(self, node: cst.BaseExpression, scope: Scope) -> bool:
+        """``node`` is known to be an in-memory stream (``io.BytesIO()``, a name bound to one)."""
+        value = self.value(node, scope)
+        return value is not None and value.kind == "inst" and self.catalog.canonical(value.name) in IN_MEMORY
 
     def call_result(self, target: str) -> Value:
         return inst(self.catalog.result_type(target) or target)
@@ -359,6 +374,27 @@ def _written(node: cst.BaseExpression) -> Optional[cst.BaseExpression]:
         return cst.parse_expression(written.decode("utf-8") if isinstance(written, bytes) else written)
     except Exception:
         return None
+
+
+# Streams that hold their data in memory: reading and writing them waits for nothing.
+IN_MEMORY = ("io.BytesIO", "io.StringIO")
+UNPACKED = cst.Name("_")  # stands for an argument hidden in ``*args`` / ``**kwargs``
+
+
+def positional_argument(call: cst.Call, index: int) -> Optional[cst.BaseExpression]:
+    positional = [arg for arg in call.args if arg.keyword is None and not arg.star]
+    return positional[index].value if index < len(positional) else None
+
+
+def conditioned_argument(call: cst.Call, condition: ArgumentCondition) -> Optional[cst.BaseExpression]:
+    """The argument a catalogue argument condition looks at: by keyword, else by position; ``UNPACKED``
+    when ``*args`` / ``**kwargs`` may hide it, None when the call leaves it out."""
+    if any(arg.star for arg in call.args):
+        return UNPACKED
+    for arg in call.args:
+        if arg.keyword is not None and identifier(arg.keyword) == condition.keyword:
+            return arg.value
+    return positional_argument(call, condition.position) if condition.position is not None else None
 
 
 def binding_scope(name: str, scope: Scope) -> Optional[Scope]:

@@ -529,7 +529,7 @@ class Project:
 
     def is_instance(self, passed: str, types: List[str]) -> Optional[bool]:
         """Whether what an argument evaluates to passes ``isinstance(x, types)``; None when unknown."""
-        name = self.expand(passed)
+        name = self.instance_type(passed)
         wanted = {self.expand(t) or t for t in types}
         if name is None:
             return None
@@ -539,6 +539,18 @@ class Project:
         if bases is None:
             return None
         return bool(bases & wanted)
+
+    def instance_type(self, value: str) -> Optional[str]:
+        """The class of a value spelled as a dotted name (not a reference): a class for its
+        instance; a function, method or property for what calling or reading it gives
+        (``pkg.data_file.read_bytes``: ``bytes``)."""
+        name = self.expand(value)
+        if name is None or name in self.classes or name in _KNOWN_BASES:
+            return name
+        if name in self.functions:
+            return self.returned(name)
+        result = self.catalog.result_type(name)
+        return (self.expand(result) or result) if result else name
 
     def _all_bases(self, name: str, depth: int = 0) -> Optional[Set[str]]:
         """Every class ``name`` derives from, when all are known (project classes, a few stdlib ones)."""

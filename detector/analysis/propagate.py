@@ -11,52 +11,19 @@ not call ``helper`` on the loop.
 """
 from __future__ import annotations
 
-from typing import Dict, Iterator, Tuple
+from typing import Iterator, Tuple
 
 from detector.analysis.chains import CODE, Chain, hop, reached, union_chain
 from detector.analysis.checks import CallSite, Scan, check
 from detector.analysis.findings import move_the_block, several_types, suppressed
+from detector.analysis.guarded import guarded_chain
 from detector.analysis.handed import handed_chain
 from detector.analysis.project import FunctionTarget, Project, RuleTarget, callee
 from detector.analysis.summary import (
-    ACCESS, AWAITED, NONE, OFFLOAD_ARG, SUSPENDS, UNION, WITH_ITEM, CallRecord, FunctionSummary, ModuleSummary,
-    short_name,
+    ACCESS, AWAITED, OFFLOAD_ARG, SUSPENDS, UNION, WITH_ITEM, CallRecord, FunctionSummary, ModuleSummary,
 )
 from detector.display import one_line
 from detector.model import Applicability, Finding, Hop
-
-
-
-def blocks(project: Project, call: CallRecord, chains: Dict[int, Chain]) -> bool:
-    """Whether a call in a sync function is one of the blocking calls ``blocking_chains`` followed."""
-    if call.flags & (AWAITED | ACCESS) == 0:
-        if isinstance(project.resolve(call.target), RuleTarget):
-            return True
-    target = callee(project, call)
-    return target is not None and id(target) in chains
-
-
-def avoided(project: Project, module: ModuleSummary, call: CallRecord, target: FunctionSummary,
-            chains: Dict[int, Chain]) -> bool:
-    """Every blocking call of ``target`` sits under an ``isinstance`` test on a parameter that the
-    argument this call passes is known to fail (``File(io.BytesIO(data))`` never reaches ``open(fp)``)."""
-    if not target.guards:
-        return False
-    site = project.passed_at(module.path, call.row, call.col)
-    if site is None or not site.complete:
-        return False
-    guards = {guard.call: guard for guard in target.guards}
-    for index, inner in enumerate(target.calls):
-        if not blocks(project, inner, chains):
-            continue
-        guard = guards.get(index)
-        if guard is None:
-            return False
-        passed = site.argument(guard.position, guard.name)
-        taken = project.is_instance(passed, guard.types) if passed and passed != NONE else None
-        if taken is None or taken == guard.when:
-            return False
-    return True
 
 
 @check(CODE)
@@ -69,15 +36,17 @@ def blocking_call_via_helper(scan: Scan) -> Iterator[Finding]:
         if suppressed(site.module, call, (CODE,)):
             continue
         if UNION in call.target:
-            found = union_chain(scan.project, scan.chains, site.module, call,
-                                lambda target, each: avoided(scan.project, site.module, each, target, scan.chains))
+            found = union_chain(scan.project, scan.chains, site.module, call, lambda target, each: guarded_chain(
+                scan.project, site.module, each, target, scan.chains, ()) is None)
             if found is not None:
                 yield _finding(scan, site, (hop(site.module, site.function, call),) + found[0], found[1])
             continue
         target = callee(scan.project, call)
         if target is not None and id(target) in scan.chains:
             inner = reached(scan.project, site.module, call, target, scan.chains)
-            if inner is not None and not avoided(scan.project, site.module, call, target, scan.chains):
+            if inner is not None:
+                inner = guarded_chain(scan.project, site.module, call, target, scan.chains, inner)
+            if inner is not None:
                 yield _finding(scan, site, (hop(site.module, site.function, call),) + inner, target)
             continue
         inside = handed_chain(scan.project, scan.chains, site.module, call)

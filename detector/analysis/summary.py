@@ -155,6 +155,19 @@ class Given(NamedTuple):
     position: int
 
 
+class Forward(NamedTuple):
+    """An argument of a call in a sync function that is one of the function's own parameters,
+    passed on as it is (``parse(photo, attach=True)`` in ``__init__(self, photo)``): the callee
+    receives there what the function was passed, so its ``isinstance`` tests decide for it too."""
+    call: int  # index into FunctionSummary.calls
+    position: int  # the argument's position in that call (-1: passed by keyword)
+    keyword: str
+    param: Given  # the function's parameter
+    # The callee was named through a module or a class (``files.parse``, ``C.method``), not an
+    # instance: a plain method called so takes its instance as the first argument.
+    through_name: bool = False
+
+
 class Subject(enum.Enum):
     """What the test an ``AttributeNeed`` comes from reads."""
 
@@ -228,6 +241,7 @@ class FunctionSummary:
     elements: Elements = NO_ELEMENTS  # of what it returns (``-> list[Path]``)
     # Calls of its own parameters (``callback(data)``): the function runs what its caller hands it.
     param_calls: List["ParamCall"] = field(default_factory=list)
+    forwards: List[Forward] = field(default_factory=list)
 
 
 @dataclass

@@ -1,0 +1,135 @@
+"""What a call site's arguments decide in the helper it calls: the helper's calls under an
+``isinstance`` test on a parameter (``FunctionSummary.guards``) that the argument passed fails do
+not run for that call site, and neither do those of a helper it passes the argument on to as it is
+(``FunctionSummary.forwards``): ``Photo(photo=data)`` with ``data`` bytes never reaches the
+``Path(photo).is_file()`` that ``parse(photo)`` makes under ``if isinstance(photo, str | Path):``.
+"""
+from __future__ import annotations
+
+from typing import Dict, List, NamedTuple, Optional, Tuple
+
+from detector.analysis.chains import Chain, hop, union_chain
+from detector.analysis.handed import handed_chain
+from detector.analysis.project import Project, RuleTarget, callee
+from detector.analysis.summary import (
+    ACCESS, AWAITED, NONE, UNION, CallRecord, Construction, FunctionSummary, Guard, ModuleSummary,
+)
+
+# How many helpers deep an argument is followed as it is passed on.
+_MAX_FORWARDS = 8
+
+
+def blocks(project: Project, call: CallRecord, chains: Dict[int, Chain]) -> bool:
+    """Whether a call in a sync function is one of the blocking calls ``blocking_chains`` followed."""
+    if call.flags & (AWAITED | ACCESS) == 0:
+        if isinstance(project.resolve(call.target), RuleTarget):
+            return True
+    target = callee(project, call)
+    return target is not None and id(target) in chains
+
+
+def guarded_chain(project: Project, module: ModuleSummary, call: CallRecord, target: FunctionSummary,
+                  chains: Dict[int, Chain], inner: Chain) -> Optional[Chain]:
+    """The chain ``call`` (in ``module``) leads down ``target`` for what it passes: ``inner`` when no
+    ``isinstance`` test rules out a blocking call; None when the tests rule out every one; else the
+    shortest chain through the calls they leave."""
+    if not target.guards and not target.forwards:
+        return inner
+    site = project.passed_at(module.path, call.row, call.col)
+    if site is None or not site.complete:
+        return inner
+    below = _Walk(project, chains).below(target, site, 0)
+    return inner if below.chain is not None and not below.skipped else below.chain
+
+
+class _Below(NamedTuple):
+    """What a function does for one call site's arguments: the chain down to a blocking call it
+    still makes (None: none), and whether a test ruled out any of its blocking calls on the way."""
+    chain: Optional[Chain]
+    skipped: bool
+
+
+class _Walk:
+    """One call site's descent into the helpers its arguments reach; each (function, what it is
+    passed) is walked once, so forwarding cycles and wide call trees cost linear time."""
+
+    def __init__(self, project: Project, chains: Dict[int, Chain]):
+        self.project, self.chains = project, chains
+        self.seen: Dict[Tuple[int, Tuple[str, ...], Tuple[Tuple[str, str], ...]], _Below] = {}
+
+    def below(self, target: FunctionSummary, site: Construction, depth: int) -> _Below:
+        key = (id(target), tuple(site.args), tuple(sorted(site.keywords.items())))
+        if key not in self.seen:
+            own = self.chains.get(id(target))
+            self.seen[key] = _Below(own, False)  # a cycle: what the function does for any caller
+            self.seen[key] = self._walk(target, site, depth, own)
+        return self.seen[key]
+
+    def _walk(self, target: FunctionSummary, site: Construction, depth: int, own: Optional[Chain]) -> _Below:
+        project = self.project
+        guards: Dict[int, List[Guard]] = {}
+        for guard in target.guards:
+            guards.setdefault(guard.call, []).append(guard)
+        module = project.module_of[id(target)]
+        skipped, best = False, None
+        for index, inner in enumerate(target.calls):
+            if not blocks(project, inner, self.chains):
+                if self._other_link(module, inner):
+                    return _Below(own, False)  # a link this walk does not follow: as for any caller
+                continue
+            if any(_fails(project, site, guard) for guard in guards.get(index, ())):
+                skipped = True
+                continue
+            link: Chain = (hop(module, target, inner),)
+            helper = callee(project, inner) if not isinstance(project.resolve(inner.target), RuleTarget) else None
+            if helper is not None:
+                passed = _passed_on(project, target, index, inner, helper, site) if depth < _MAX_FORWARDS else None
+                below = self.below(helper, passed, depth + 1) if passed is not None else None
+                if below is not None and below.skipped:
+                    skipped = True
+                    if below.chain is None:
+                        continue
+                    link += below.chain
+                else:
+                    link += self.chains[id(helper)]
+            if best is None or len(link) < len(best):
+                best = link
+        return _Below(best if skipped else own, skipped)
+
+
+    def _other_link(self, module: ModuleSummary, call: CallRecord) -> bool:
+        """A call that blocks the way ``blocking_chains`` finds after its search: on a name of
+        several types, or through project code it hands the callee."""
+        if UNION in call.target:
+            return union_chain(self.project, self.chains, module, call) is not None
+        return call.flags & (AWAITED | ACCESS) == 0 and handed_chain(self.project, self.chains, module, call) is not None
+
+
+def _fails(project: Project, site: Construction, guard: Guard) -> bool:
+    """What ``site`` passes for the guarded parameter is known to fail the guard's ``isinstance`` test."""
+    passed = site.argument(guard.position, guard.name)
+    if not passed or passed == NONE or site.reference(guard.position, guard.name):
+        return False
+    taken = project.is_instance(passed, guard.types)
+    return taken is not None and taken != guard.when
+
+
+def _passed_on(project: Project, target: FunctionSummary, index: int, inner: CallRecord, helper: FunctionSummary,
+               site: Construction) -> Optional[Construction]:
+    """What the call ``target.calls[index]`` passes to ``helper``, as far as it passes on ``target``'s
+    own parameters (the rest unknown); None when it passes on none."""
+    forwards = [forward for forward in target.forwards if forward.call == index]
+    in_class = helper.qualname.rpartition(".")[0] in project.classes
+    if not forwards or in_class and any(forward.through_name for forward in forwards):
+        return None  # ``C.method(obj, x)``: the arguments do not line up with the parameters
+    passed = Construction(inner.target)
+    for forward in forwards:
+        value = site.argument(forward.param.position, forward.param.name)
+        if site.reference(forward.param.position, forward.param.name):
+            value = ""  # a function handed on, not a value of its own type
+        if forward.keyword:
+            passed.keywords[forward.keyword] = value
+        else:
+            passed.args.extend([""] * (forward.position + 1 - len(passed.args)))
+            passed.args[forward.position] = value
+    return passed
