@@ -13,11 +13,14 @@ sibling and the regression would go untested. In a test file, a call is left as 
 
 Blocking in another sense ("local data blocking the bind mount") is not such a statement.
 Other blocking calls in tests are fixed as usual (with ``--unsafe-fixes``).
+
+A documentation example whose file name says it blocks (``docs/.../blocking02.py`` beside
+``nonblocking01.py``) shows a blocked loop to its readers: it is left as written too.
 """
 from __future__ import annotations
 
 import re
-from typing import Iterator, Optional
+from typing import Iterator, Optional, Sequence
 
 import libcst as cst
 
@@ -30,6 +33,17 @@ _SAYS = re.compile(
     re.IGNORECASE)
 _NAME = re.compile(r"(?:^|_)(?:blocking|sync_sleep|time_sleep)(?:_|$)"
                    rf"|(?:^|_){_BLOCK}_(?:\w+_)?loop(?:_|$)|(?:^|_)loop_(?:\w+_)?{_BLOCK}(?:_|$)", re.IGNORECASE)
+
+
+_DOCUMENTATION = frozenset({"doc", "docs", "documentation", "example", "examples", "snippets", "tutorial", "tutorials"})
+_FILE_NAME = re.compile(r"(?:^|[_-])(?:blocking|sync_sleep|time_sleep)(?:[_-]|\d|$)", re.IGNORECASE)
+
+
+def shown(name: str, directories: Sequence[str]) -> Optional[str]:
+    """Why a file is a documentation example of blocking (``docs/.../blocking02.py``), or None."""
+    if _FILE_NAME.search(name.rpartition(".")[0] or name) and any(part.lower() in _DOCUMENTATION for part in directories):
+        return f"`{name}` is a documentation example that says it blocks (its name): the rewrite would change what it shows"
+    return None
 
 
 def intended(function: cst.FunctionDef, statement: Optional[cst.SimpleStatementLine]) -> Optional[str]:

@@ -211,6 +211,7 @@ class _Planner:
                                style.force_sort_within_sections)
         path = PurePath(filename)
         self.in_tests = is_test_path(path.name, path.parts[:-1])
+        self.example = onpurpose.shown(path.name, path.parts[:-1])
         self.calls: Dict[Tuple[int, int, int, int], cst.Call] = {}
         self.sites: List[Tuple[int, int]] = []  # where the file's other rewrites start (row, column)
         for node, where in self.positions.items():
@@ -303,7 +304,9 @@ class _Planner:
         return "not in the body of an async function"
 
     def _on_purpose(self, call: cst.Call) -> Optional[str]:
-        """A test that says it blocks the loop on purpose (``onpurpose``)."""
+        """A test that says it blocks the loop on purpose, or an example showing it (``onpurpose``)."""
+        if self.example:
+            return self.example
         if not self.in_tests:
             return None
         statement = None

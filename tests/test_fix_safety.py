@@ -126,6 +126,29 @@ async def test_mount_blocked_by_existing_local_data():
     assert all(f["fix"]["applicability"] == "suggestion" and "on purpose" in f["fix"]["reason"] for f in kept)
 
 
+SHOWN_BLOCKING = '''
+import time
+
+
+async def load_data():
+    time.sleep(0.01)
+    return "loaded"
+'''
+
+
+def test_a_documentation_example_named_for_blocking_is_left_as_it_shows_it(tmp_path: Path):
+    write(tmp_path, {"pyproject.toml": "[tool.offload]\n",
+                     "docs/snippets/blocking02.py": SHOWN_BLOCKING, "docs/snippets/nonblocking01.py": SHOWN_BLOCKING,
+                     "app/blocking02.py": SHOWN_BLOCKING})
+    result = offload(tmp_path, "--fix")
+    assert "Fixed 2 findings in 2 files" in result.stderr, result.stderr
+    assert (tmp_path / "docs/snippets/blocking02.py").read_text() == textwrap.dedent(SHOWN_BLOCKING).lstrip("\n")
+    assert "`blocking02.py` is a documentation example that says it blocks (its name)" in result.stderr
+    # Its sibling that does not say so, and a module of the program with that name, are fixed.
+    for fixed in ("docs/snippets/nonblocking01.py", "app/blocking02.py"):
+        assert "await asyncio.sleep(0.01)" in (tmp_path / fixed).read_text()
+
+
 def test_the_same_sleep_outside_tests_is_a_safe_fix(tmp_path: Path):
     write(tmp_path, {"pyproject.toml": "[tool.offload]\n", "app/keepalive.py": KEEPALIVE_TEST})
     assert findings(tmp_path)[0]["fix"]["applicability"] == "safe"
