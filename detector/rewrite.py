@@ -553,7 +553,7 @@ class _Planner:
     def _laid_out(self, call: cst.Call, opening: str, lead: List[str]) -> Optional[str]:
         """The whole rewritten call laid out as the project's formatter would (``layout``), when
         the line grows past its length or the call was split over lines; None: keep the small edits."""
-        if not call.args or isinstance(call.args[-1].comma, cst.Comma):
+        if call.args and isinstance(call.args[-1].comma, cst.Comma):
             return None  # a trailing comma keeps one argument a line: the small edits do that
         where = self.positions[call]
         first, last = (where.start.line, where.start.column + 1), (where.end.line, where.end.column + 1)

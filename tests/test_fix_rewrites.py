@@ -610,6 +610,19 @@ def test_a_rewrite_past_the_line_length_is_laid_out_as_the_formatter_would(tmp_p
         assert formatted.returncode == 0, (name, formatted.stdout + formatted.stderr)
 
 
+def test_a_call_without_arguments_past_the_line_length_is_laid_out_too(tmp_path: Path):
+    source = ("from pathlib import Path\n\n\nasync def check(expected_content: bytes, data_file: Path) -> None:\n"
+              "    assert expected_content == data_file.with_name(\"image_decrypted_image.jpg\").read_bytes()\n")
+    fixed = fix_restore_py(tmp_path, source)
+    assert fixed.endswith("    assert expected_content == await asyncio.to_thread(\n"
+                          "        data_file.with_name(\"image_decrypted_image.jpg\").read_bytes\n"
+                          "    )\n"), fixed
+    skip_without_ruff()
+    formatted = subprocess.run([sys.executable, "-m", "ruff", "format", "--no-cache", "--check", "restore.py"],
+                               cwd=tmp_path, capture_output=True, text=True)
+    assert formatted.returncode == 0, formatted.stdout + formatted.stderr
+
+
 def test_a_blocking_call_in_a_finally_block_is_not_rewritten(tmp_path: Path):
     source = "import os\n\n\nasync def serve(path):\n    try:\n        pass\n    finally:\n        os.unlink(path)\n"
     data = source.encode()
