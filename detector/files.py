@@ -39,14 +39,28 @@ class FileContents:
 
 def read_file(path: Union[str, "os.PathLike[str]"], limit: int = MAX_FILE_BYTES) -> FileContents:
     """The bytes of the regular file at ``path`` (symlinks followed), at most ``limit`` of them."""
+    contents = _read(path, limit, whole=True)
+    if len(contents.data) > limit:
+        raise UnreadableFile(too_large(limit))
+    return contents
+
+
+def read_head(path: Union[str, "os.PathLike[str]"], limit: int) -> bytes:
+    """The first ``limit`` bytes of the regular file at ``path``, however large it is: a header."""
+    return _read(path, limit, whole=False).data[:limit]
+
+
+def _read(path: Union[str, "os.PathLike[str]"], limit: int, whole: bool) -> FileContents:
+    """At most ``limit + 1`` bytes of the regular file at ``path``; ``whole``: refuse a larger file by its size."""
+    size_limit = limit if whole else None
     try:
-        _require_regular(os.stat(path), limit)  # before opening: opening some devices has effects
+        _require_regular(os.stat(path), size_limit)  # before opening: opening some devices has effects
         fd = os.open(path, _FLAGS)
     except OSError as exc:
         raise UnreadableFile(os_reason(exc)) from None
     try:
         status = os.fstat(fd)
-        _require_regular(status, limit)
+        _require_regular(status, size_limit)
         chunks = []
         size = 0
         while size <= limit:  # the file may grow after fstat: never read past the limit
@@ -59,8 +73,6 @@ def read_file(path: Union[str, "os.PathLike[str]"], limit: int = MAX_FILE_BYTES)
         raise UnreadableFile(os_reason(exc)) from None
     finally:
         os.close(fd)
-    if size > limit:
-        raise UnreadableFile(too_large(limit))
     return FileContents(b"".join(chunks), status)
 
 
@@ -90,10 +102,10 @@ def os_reason(exc: OSError) -> str:
     return exc.strerror or str(exc)
 
 
-def _require_regular(status: os.stat_result, limit: int) -> None:
+def _require_regular(status: os.stat_result, limit: Optional[int]) -> None:
     if not stat.S_ISREG(status.st_mode):
         raise UnreadableFile(f"not a regular file ({_kind(status.st_mode)})")
-    if status.st_size > limit:
+    if limit is not None and status.st_size > limit:
         raise UnreadableFile(too_large(limit, status.st_size))
 
 

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Dict, Iterable, List, NamedTuple, Optional, Tu
 from detector import files
 from detector.analysis.summary import ModuleSummary
 from detector.catalog import Catalog
+from detector.distributions import Distribution, Distributions, normalise
 from detector.environment import Environment
 
 if TYPE_CHECKING:
@@ -37,16 +38,6 @@ Follow = Union[bool, Tuple[str, ...]]
 
 
 @dataclass(frozen=True)
-class Distribution:
-    name: str
-    version: str
-
-    @property
-    def label(self) -> str:
-        return f"{self.name} {self.version}"
-
-
-@dataclass(frozen=True)
 class LibraryFile:
     path: Optional[Path]  # None: a namespace package's directory, which has no file
     module: str
@@ -54,20 +45,21 @@ class LibraryFile:
     shown: str  # site-packages/<path inside it>: how findings' chains name it
 
 
-def normalise(name: str) -> str:
-    """A distribution name as PEP 503 compares them."""
-    return re.sub(r"[-_.]+", "-", name).lower()
-
-
 class Installed:
     """The importable top-level modules of an environment (first site-packages wins), and the
-    distributions that installed them."""
+    distributions that installed them.
+
+    As for the project's files, a symlink is followed only to a file or directory inside the
+    site-packages directory it is in: a module, package or ``__init__.py`` linked to outside
+    the environment is not read."""
 
     def __init__(self, environment: Environment, follow: Follow = True):
         self.environment = environment
         self._roots: Dict[str, Path] = {}  # top-level name -> the site-packages directory holding it
-        self._dist_dirs: List[Path] = []
+        self._real: Dict[Path, str] = {}  # site-packages directory -> its real path, ending in a separator
+        dist_dirs: List[Path] = []
         for directory in environment.site_packages:
+            self._real[Path(directory)] = os.path.join(os.path.realpath(directory), "")
             try:
                 entries = sorted(os.scandir(directory), key=lambda entry: entry.name)
             except OSError:
@@ -75,31 +67,44 @@ class Installed:
             for entry in entries:
                 name = entry.name
                 if name.endswith(".dist-info"):
-                    self._dist_dirs.append(Path(entry.path))
+                    dist_dirs.append(Path(entry.path))
                     continue
                 try:
-                    is_dir = entry.is_dir(follow_symlinks=False)
-                    is_file = entry.is_file(follow_symlinks=False)
+                    if entry.is_symlink() and not self._inside(entry.path, Path(directory)):
+                        continue
+                    is_dir = entry.is_dir()
+                    is_file = entry.is_file()
                 except OSError:
                     continue
                 root = name[:-3] if is_file and name.endswith(".py") else name if is_dir else ""
                 if root and _IDENTIFIER.match(root) and root not in self._roots:
                     self._roots[root] = Path(directory)
+        self._dist_names = sorted(path.name for path in dist_dirs)
+        self._distributions = Distributions(dist_dirs)
         self._follow = follow
         self._wanted = frozenset(normalise(name) for name in follow) if not isinstance(follow, bool) else frozenset()
-        self._distributions: Optional[Dict[str, Distribution]] = None
 
     def fingerprint(self) -> str:
         """What the environment holds, for the whole-run cache: its directories and distributions."""
-        return repr((self.environment.site_packages, sorted(path.name for path in self._dist_dirs)))
+        return repr((self.environment.site_packages, self._dist_names))
 
     def provides(self, root: str) -> bool:
         if root in _STDLIB or root not in self._roots or self._follow is False:
             return False
         if self._follow is True:
             return True
-        dist = self.distribution(root)
-        return normalise(root) in self._wanted or (dist is not None and normalise(dist.name) in self._wanted)
+        return normalise(root) in self._wanted or any(
+            normalise(name) in self._wanted for name in self._distributions.names(root))
+
+    def unmatched(self) -> Tuple[str, ...]:
+        """The names ``follow`` lists that are neither an import root nor a distribution installed here."""
+        if isinstance(self._follow, bool):
+            return ()
+        known = {normalise(root) for root in self._roots} | {normalise(name) for name in self._distributions.all_names()}
+        return tuple(name for name in self._follow if normalise(name) not in known)
+
+    def is_root(self, name: str) -> bool:
+        return name in self._roots
 
     def locate(self, module: str) -> Optional[LibraryFile]:
         """The source file of ``module`` (a dotted name under an installed root), if it has one."""
@@ -110,42 +115,28 @@ class Installed:
         directory = base.joinpath(*parts)
         shown = "site-packages/" + "/".join(parts)
         init = directory / "__init__.py"
+        found = None
         if os.path.isfile(init):
-            return LibraryFile(init, module, True, shown + "/__init__.py")
-        source = directory.with_name(parts[-1] + ".py")
-        if os.path.isfile(source):
-            return LibraryFile(source, module, False, shown + ".py")
-        if os.path.isdir(directory) and not any(directory.glob("__init__.*")):
-            return LibraryFile(None, module, True, shown)  # a namespace package
-        return None  # compiled, stubs only, or not there
+            found = LibraryFile(init, module, True, shown + "/__init__.py")
+        elif os.path.isfile(directory.with_name(parts[-1] + ".py")):
+            found = LibraryFile(directory.with_name(parts[-1] + ".py"), module, False, shown + ".py")
+        elif os.path.isdir(directory) and not any(directory.glob("__init__.*")):
+            found = LibraryFile(None, module, True, shown)  # a namespace package
+        if found is None or not self._inside(found.path or directory, base):
+            return None  # compiled, stubs only, not there, or a link to outside the environment
+        return found
 
-    def distribution(self, root: str) -> Optional[Distribution]:
-        """The distribution that installed the top-level module ``root``, from its metadata files."""
-        if self._distributions is None:
-            self._distributions = {}
-            for path in self._dist_dirs:
-                name, _, version = path.name[: -len(".dist-info")].partition("-")
-                dist = Distribution(name, version)
-                for top in _top_level(path):
-                    self._distributions.setdefault(top, dist)
-        return self._distributions.get(root)
+    def distribution(self, module: str, path: Optional[Path] = None) -> Optional[Distribution]:
+        """The distribution that installed ``module`` (its file ``path``, when it has one)."""
+        root = module.split(".", 1)[0]
+        base = self._roots.get(root)
+        relative = None
+        if path is not None and base is not None:
+            relative = path.relative_to(base).as_posix()
+        return self._distributions.owner(root, base, relative)
 
-
-def _top_level(dist_info: Path) -> List[str]:
-    """Import roots a distribution installs: ``top_level.txt``, else the first parts of ``RECORD``."""
-    for name, first in (("top_level.txt", False), ("RECORD", True)):
-        try:
-            text = files.read_file(dist_info / name).data.decode("utf-8", "replace")
-        except files.UnreadableFile:
-            continue
-        roots = []
-        for line in text.splitlines():
-            item = line.split(",", 1)[0].split("/", 1)[0] if first else line.strip()
-            item = item[:-3] if item.endswith(".py") else item
-            if _IDENTIFIER.match(item) and item not in roots:
-                roots.append(item)
-        return roots
-    return []
+    def _inside(self, path: Union[str, Path], base: Path) -> bool:
+        return os.path.realpath(path).startswith(self._real[base])
 
 
 class _Read(NamedTuple):
@@ -187,7 +178,7 @@ class Libraries:
         if found is None:
             return None
         self._loaded += 1
-        dist = self.installed.distribution(module.split(".", 1)[0])
+        dist = self.installed.distribution(module, found.path)
         if dist is not None:
             self._labels[found.shown] = dist.label
         if found.path is None:

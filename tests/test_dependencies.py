@@ -5,35 +5,14 @@ import os
 import sys
 import textwrap
 from pathlib import Path
-from typing import Dict, List, Tuple
+from typing import List, Tuple
 
 import pytest
 
 from detector import config as config_module
 from detector.runner import check_paths
+from fake_environment import install as _install, write as _write
 from offload_cli import invoke_offload
-
-PY = f"python{sys.version_info[0]}.{sys.version_info[1]}"
-
-
-def _write(base: Path, files: Dict[str, str]) -> None:
-    for name, text in files.items():
-        path = base / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(text))
-
-
-def _install(venv: Path, files: Dict[str, str], dists: Dict[str, str] = {}) -> Path:
-    """A virtual environment's layout with ``files`` in its site-packages; ``dists``: name-version -> top level."""
-    site = venv / "lib" / PY / "site-packages"
-    site.mkdir(parents=True, exist_ok=True)
-    _write(site, files)
-    for dist, top in dists.items():
-        info = site / f"{dist}.dist-info"
-        info.mkdir()
-        (info / "top_level.txt").write_text(top + "\n")
-    return site
-
 
 SDK = {
     "slowsdk/__init__.py": "from slowsdk.client import Client, Base\n",
