@@ -186,6 +186,8 @@ def check(
     run_options: Dict[str, Any] = {"jobs": jobs, "use_cache": not no_cache, "python": python}  # the re-check after --fix uses them too
     if "" in paths:  # e.g. `offload check "$FILES"` with nothing in $FILES: never "everything"
         raise _fail("empty path: name files or directories, or no path at all for the current directory")
+    if python == "":  # e.g. `--python "$VENV"` with $VENV unset: never another environment
+        raise _fail("--python: empty path: name a Python interpreter or environment directory")
     targets = tuple(Path(p) for p in paths) or (Path("."),)
     fix_run = None
     sources = None  # source read from stdin, for --show-source and SARIF fixes
@@ -297,8 +299,10 @@ def check(
 
 
 def _show_settings(settings: "Config", python: Optional[str]) -> None:
+    import json
+
     from detector import environment
-    from detector.display import display_path
+    from detector.display import display_path, printable
 
     follow = settings.follow_dependencies
     lines = [
@@ -308,11 +312,15 @@ def _show_settings(settings: "Config", python: Optional[str]) -> None:
         f"ignore: {', '.join(settings.ignore) or '(none)'}",
         f"target-version: {settings.target_version}",
         f"unsafe-fixes: {str(settings.unsafe_fixes).lower()}",
-        f"follow-dependencies: {str(follow).lower() if isinstance(follow, bool) else ', '.join(follow)}",
+        # A list as TOML writes it: ["true"] must not read like the boolean.
+        f"follow-dependencies: {str(follow).lower() if isinstance(follow, bool) else json.dumps(list(follow))}",
         f"max-file-size: {settings.max_file_size}",
     ]
     if follow is not False:
-        lines.append(f"environment: {environment.find(settings.root, python, settings.python).describe()}")
+        found = environment.find(settings.root, python, settings.python)
+        lines.append(f"environment: {found.describe()}")
+        for warning in found.warnings:
+            click.echo(f"warning: {printable(warning)}", err=True)
     for line in lines:
         click.echo(line)
 

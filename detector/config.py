@@ -298,6 +298,11 @@ def from_mapping(table: object, root: Path, source: Optional[Path] = None) -> Co
         values["max_file_size"] = size
     if "follow-dependencies" in table:
         follow = table["follow-dependencies"]
+        # A bare string is refused, not taken as a one-name list: "true" or "false" would follow
+        # one package of that name, i.e. nothing, without a word.
+        if not isinstance(follow, (bool, list)):
+            raise ConfigError(f"{where}.follow-dependencies: expected true, false or a list of package names, "
+                              f"got {follow!r}")
         values["follow_dependencies"] = (follow if isinstance(follow, bool)
                                          else _strings(follow, f"{where}.follow-dependencies"))
     if "python" in table:

@@ -259,6 +259,8 @@ def check_paths(
             item.data, item.key, item.summary = data, None, None
     installed = _installed(config, python)
     environment = installed.fingerprint() if installed is not None else ""
+    if installed is not None:
+        result.warnings.extend(_environment_warnings(installed, config))
     if store is not None:
         if all(item.key is not None for item in items):
             memo = store.findings_key([item.key for item in items], shown, config, environment)  # type: ignore[misc]
@@ -272,7 +274,8 @@ def check_paths(
     collecting = gc.isenabled()
     gc.disable()
     try:
-        libraries = _libraries(installed, catalog, config, use_cache, jobs) if installed is not None else None
+        libraries = (_libraries(installed, catalog, config, use_cache, jobs, result.warnings)
+                     if installed is not None else None)
         try:
             result.findings = [f for f in findings_for(summaries, catalog, config, libraries) if f.filename in wanted]
         finally:
@@ -302,14 +305,32 @@ def _installed(config: Config, python: Optional[str]) -> Optional[Installed]:
     return Installed(environment.find(config.root, python, config.python), config.follow_dependencies)
 
 
+def _environment_warnings(installed: Installed, config: Config) -> List[str]:
+    """The environments passed over on the way to this one, and the names of ``follow-dependencies``
+    that match nothing installed in it (another machine's environment may have them: no error)."""
+    warnings = list(installed.environment.warnings)
+    where = f"{display_path(config.source) if config.source else 'config'}: [tool.offload].follow-dependencies"
+    for name in installed.unmatched():
+        root = name.split(".", 1)[0]
+        hint = f" (an import root is a top-level name: '{root}')" if root != name and installed.is_root(root) else ""
+        warnings.append(f"{where}: '{name}' matches no distribution or import root installed in "
+                        f"{display_path(installed.environment.location)}{hint}")
+    return warnings
+
+
 def _libraries(installed: Installed, catalog: Catalog, config: Config, use_cache: bool,
-               jobs: Optional[int]) -> Libraries:
-    """Library modules for the project model, summarised through the per-user cache when it can be used."""
+               jobs: Optional[int], warnings: List[str]) -> Libraries:
+    """Library modules for the project model, summarised through the per-user cache when it can be used
+    (why it cannot, when that is worth saying, goes to ``warnings`` unless it is said already)."""
     from detector import cache as cache_module
     from detector import workers
     from detector.libraries import Libraries
 
-    store = cache_module.open_user_cache(cache_module.salt(config))[0] if use_cache else None
+    store = None
+    if use_cache:
+        store, warning = cache_module.open_user_cache(cache_module.salt(config))
+        if warning and warning not in warnings:  # a key problem: the project's cache says the same
+            warnings.append(warning)
     jobs = jobs if jobs is not None else workers.default_jobs()
     return Libraries(installed, catalog, config.max_file_size, store, jobs)
 

@@ -21,6 +21,8 @@ from detector.analysis.summary import CallFlag, CallRecord, ClassSummary, Functi
 from detector.cache import codec, secret
 from detector.cli import main
 from detector.config import Config, effective_catalog
+from fake_environment import install
+from offload_cli import invoke_offload
 
 APP = "import time\n\n\nasync def handler():\n    time.sleep(1)\n"
 FINDING = "app.py:5:5: BLK100"
@@ -251,7 +253,30 @@ def test_an_unsafe_key_disables_the_cache(project: Path, tmp_path: Path, monkeyp
     done = offload(project)
     assert reports_the_finding(done)
     assert "running without the cache" in done.stderr
+    if damage == "symlink":  # refused as a link, not "too many levels of symbolic links"
+        assert f"running without the cache: {key} is a symlink: the cache key must be a regular file\n" in done.stderr
     assert not (project / cache.DIRNAME).exists()
+
+
+@pytest.mark.parametrize("replacement", ["symlink", "file"])
+def test_a_replaced_library_cache_directory_is_a_warning(project: Path, tmp_path: Path, monkeypatch,
+                                                         replacement: str):
+    home = tmp_path / "xdg"
+    (home / "offload").mkdir(parents=True, mode=0o700)
+    libraries = home / "offload" / cache.DIRNAME
+    if replacement == "symlink":
+        (tmp_path / "elsewhere").mkdir()
+        libraries.symlink_to(tmp_path / "elsewhere", target_is_directory=True)
+    else:
+        libraries.write_text("not a directory\n")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home))
+    install(tmp_path / "env", {"slowlib.py": "import time\n\ndef slow():\n    time.sleep(1)\n"})
+    (project / "app.py").write_text("import slowlib\n\n\nasync def main():\n    slowlib.slow()\n")
+    done = invoke_offload("check", "--python", str(tmp_path / "env"), cwd=project)
+    assert done.returncode == 1 and "slowlib.slow()" in done.stdout
+    assert done.stderr.count("warning:") == 1
+    assert f"warning: running without the cache: {libraries} is a symlink or not a directory\n" in done.stderr
+    assert list((tmp_path / "elsewhere").iterdir() if replacement == "symlink" else []) == []
 
 
 def test_every_source_and_catalogue_file_is_in_the_code_digest():

@@ -228,7 +228,10 @@ def test_show_settings_names_the_environment_and_a_bad_python_is_an_error(tmp_pa
     assert "follow-dependencies: true" in shown.stdout
     assert "environment: .venv (.venv/ in the project)" in shown.stdout
     bad = invoke_offload("check", "--python", str(tmp_path / "missing"), ".", cwd=root)
-    assert bad.returncode == 2 and "no site-packages directory" in bad.stderr
+    assert bad.returncode == 2 and "missing: no such file or directory" in bad.stderr
+    (tmp_path / "empty").mkdir()
+    bare = invoke_offload("check", "--python", str(tmp_path / "empty"), ".", cwd=root)
+    assert bare.returncode == 2 and "no site-packages directory" in bare.stderr
     off = invoke_offload("check", "--show-settings", "--no-follow-dependencies", cwd=root)
     assert "follow-dependencies: false" in off.stdout and "environment:" not in off.stdout
 

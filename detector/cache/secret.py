@@ -13,6 +13,7 @@ without its cache.
 """
 from __future__ import annotations
 
+import errno
 import hashlib
 import hmac
 import os
@@ -50,6 +51,9 @@ def load() -> Tuple[Optional[bytes], Optional[str]]:
     """(key, None), or (None, why it is unusable)."""
     try:
         directory = key_directory()
+    except Unavailable as exc:
+        return None, str(exc)
+    try:
         key = _LOADED.get(directory)
         if key is None:
             key = _LOADED[directory] = _load_or_create(directory)
@@ -57,7 +61,9 @@ def load() -> Tuple[Optional[bytes], Optional[str]]:
     except Unavailable as exc:
         return None, str(exc)
     except OSError as exc:
-        return None, f"cannot use the cache key in {exc.filename or 'its directory'}: {exc.strerror or exc}"
+        # The key is opened relative to its directory: name it in full.
+        name = os.path.join(directory, exc.filename) if isinstance(exc.filename, str) else directory
+        return None, f"cannot use the cache key {name}: {exc.strerror or exc}"
 
 
 def mac(key: bytes, *parts: Union[bytes, memoryview]) -> bytes:
@@ -104,6 +110,10 @@ def _read_key(directory: int, path: str) -> Optional[bytes]:
         fd = os.open("key", os.O_RDONLY | _NOFOLLOW | _NONBLOCK | _CLOEXEC, dir_fd=directory)
     except FileNotFoundError:
         return None
+    except OSError as exc:
+        if exc.errno in (errno.ELOOP, errno.EMLINK) and os.path.islink(os.path.join(path, "key")):
+            raise Unavailable(f"{os.path.join(path, 'key')} is a symlink: the cache key must be a regular file") from None
+        raise
     try:
         info = os.fstat(fd)
         if (not stat.S_ISREG(info.st_mode) or info.st_uid != os.geteuid() or info.st_mode & 0o077
