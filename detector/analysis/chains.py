@@ -9,7 +9,7 @@ from typing import Callable, Deque, Dict, List, NamedTuple, Optional, Tuple
 from detector.analysis.findings import suppressed
 from detector.analysis.project import Project, RuleTarget, builds_same, callee
 from detector.analysis.summary import (
-    ACCESS, AWAITED, CONDITIONAL, NONE, STATEMENT_FORM, TRUE, UNION, CallRecord, FunctionSummary, Given, ModuleSummary,
+    ACCESS, AWAITED, CONDITIONAL, STATEMENT_FORM, UNION, CallRecord, FunctionSummary, Given, ModuleSummary,
     Subject, short_name, union_members,
 )
 from detector.display import one_line
@@ -171,7 +171,10 @@ def reached(project: Project, module: ModuleSummary, call: CallRecord, target: F
     for need in target.needs:
         if need.subject is Subject.PARAMETER:
             # ``if watch_css:`` with ``watch_css=False``: a call that leaves it out skips it; after
-            # ``if local_mode: return``, a call passing ``local_mode=True`` skips the rest.
+            # ``if local_mode: return``, a call passing ``local_mode=True`` skips the rest. A
+            # parameter the body assigns under ``isinstance`` tests: decided in ``guarded``.
+            if need.rebound:
+                continue
             if _passes_true(project, module, call, need.unless) if need.falsy else \
                     _left_out(project, module, call, need.unless):
                 skipped.add(need.call)
@@ -226,22 +229,15 @@ def union_chain(project: Project, chains: Dict[int, Chain], module: ModuleSummar
 
 def _passes_true(project: Project, module: ModuleSummary, call: CallRecord, param: Optional[Given]) -> bool:
     """Whether ``call`` passes a literal ``True`` for ``param``."""
-    if param is None:
-        return False
     site = project.passed_at(module.path, call.row, call.col)
-    return site is not None and site.argument(param.position, param.name) == TRUE
+    return site is not None and site.passes_true(param)
 
 
 def _left_out(project: Project, module: ModuleSummary, call: CallRecord, param: Optional[Given]) -> bool:
-    """Whether ``call`` surely leaves ``param`` at its default None (passes nothing for it, or a
-    literal None); True when there is no such parameter. ``**kwargs`` or ``*args``: unknown."""
+    """Whether ``call`` surely leaves ``param`` at its default None (``Construction.leaves_out``)."""
     if param is None:
         return True
     site = project.passed_at(module.path, call.row, call.col)
     if site is None:
         return not call.args and not call.flags & STATEMENT_FORM  # ``refresh()``: nothing passed
-    if not site.complete:
-        return False
-    if 0 <= param.position < len(site.args) or param.name in site.keywords:
-        return site.argument(param.position, param.name) == NONE
-    return True
+    return site.leaves_out(param)

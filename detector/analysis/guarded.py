@@ -6,13 +6,13 @@ not run for that call site, and neither do those of a helper it passes the argum
 """
 from __future__ import annotations
 
-from typing import Dict, List, NamedTuple, Optional, Tuple
+from typing import Dict, List, NamedTuple, Optional, Set, Tuple
 
 from detector.analysis.chains import Chain, hop, union_chain
 from detector.analysis.handed import handed_chain
 from detector.analysis.project import Project, RuleTarget, callee
 from detector.analysis.summary import (
-    ACCESS, AWAITED, NONE, UNION, CallRecord, Construction, FunctionSummary, Guard, ModuleSummary,
+    ACCESS, AWAITED, NONE, UNION, CallRecord, Construction, FunctionSummary, Guard, ModuleSummary, Subject,
 )
 
 # How many helpers deep an argument is followed as it is passed on.
@@ -33,7 +33,7 @@ def guarded_chain(project: Project, module: ModuleSummary, call: CallRecord, tar
     """The chain ``call`` (in ``module``) leads down ``target`` for what it passes: ``inner`` when no
     ``isinstance`` test rules out a blocking call; None when the tests rule out every one; else the
     shortest chain through the calls they leave."""
-    if not target.guards and not target.forwards:
+    if not target.guards and not target.forwards and not target.needs:
         return inner
     site = project.passed_at(module.path, call.row, call.col)
     if site is None or not site.complete:
@@ -71,13 +71,14 @@ class _Walk:
         for guard in target.guards:
             guards.setdefault(guard.call, []).append(guard)
         module = project.module_of[id(target)]
+        switched = _switched_off(project, target, site)
         skipped, best = False, None
         for index, inner in enumerate(target.calls):
             if not blocks(project, inner, self.chains):
                 if self._other_link(module, inner):
                     return _Below(own, False)  # a link this walk does not follow: as for any caller
                 continue
-            if any(_fails(project, site, guard) for guard in guards.get(index, ())):
+            if index in switched or any(_fails(project, site, guard) for guard in guards.get(index, ())):
                 skipped = True
                 continue
             link: Chain = (hop(module, target, inner),)
@@ -105,6 +106,21 @@ class _Walk:
         return call.flags & (AWAITED | ACCESS) == 0 and handed_chain(self.project, self.chains, module, call) is not None
 
 
+def _switched_off(project: Project, target: FunctionSummary, site: Construction) -> Set[int]:
+    """The calls of ``target`` under a test of a parameter with a false default that ``site``
+    decides against them (``if filename:`` for a call leaving ``filename`` out), also when the body
+    assigns the parameter under ``isinstance`` tests that ``site``'s arguments fail."""
+    found = set()
+    for need in target.needs:
+        if need.subject is not Subject.PARAMETER:
+            continue
+        if not all(any(_fails(project, site, guard) for guard in around) for around in need.rebound):
+            continue  # an assignment of the parameter may run for these arguments
+        if site.passes_true(need.unless) if need.falsy else site.leaves_out(need.unless):
+            found.add(need.call)
+    return found
+
+
 def _fails(project: Project, site: Construction, guard: Guard) -> bool:
     """What ``site`` passes for the guarded parameter is known to fail the guard's ``isinstance`` test."""
     passed = site.argument(guard.position, guard.name)
@@ -122,14 +138,15 @@ def _passed_on(project: Project, target: FunctionSummary, index: int, inner: Cal
     in_class = helper.qualname.rpartition(".")[0] in project.classes
     if not forwards or in_class and any(forward.through_name for forward in forwards):
         return None  # ``C.method(obj, x)``: the arguments do not line up with the parameters
-    passed = Construction(inner.target)
+    passed = Construction(inner.target, [""] * forwards[0].positional, dict.fromkeys(forwards[0].keywords, ""))
     for forward in forwards:
         value = site.argument(forward.param.position, forward.param.name)
         if site.reference(forward.param.position, forward.param.name):
             value = ""  # a function handed on, not a value of its own type
+        elif forward.default and site.leaves_out(forward.param):
+            value = forward.default
         if forward.keyword:
             passed.keywords[forward.keyword] = value
         else:
-            passed.args.extend([""] * (forward.position + 1 - len(passed.args)))
             passed.args[forward.position] = value
     return passed

@@ -223,6 +223,8 @@ class _Collector(cst.CSTVisitor):
         # return after one), innermost last; and per call.
         self.guard: Tuple[_TypeTest, ...] = ()
         self.guards: Dict[int, Tuple[_TypeTest, ...]] = {}
+        # (id(scope), name) -> the tests around each assignment of the name in a function
+        self.binding_tests: Dict[Tuple[int, str], List[Tuple[_TypeTest, ...]]] = {}
         # What the code being walked needs of ``self``'s attributes to run (``attrtests``), and per call.
         self.needs: _Conditions = ()
         self.call_needs: Dict[int, _Conditions] = {}
@@ -268,6 +270,8 @@ class _Collector(cst.CSTVisitor):
         self.not_accesses.add(id(target))
         if isinstance(target, cst.Name):
             self.scope.bind(identifier(target), source)
+            if self.function is not None:
+                self.binding_tests.setdefault((id(self.scope), identifier(target)), []).append(self.guard)
             self.openers.pop(identifier(target), None)  # rebound: no longer the opened object
             if self.function is not None and identifier(target) in self.declared_global.get(id(self.scope), ()):
                 self.name_changes.append((identifier(target), self.scope, False, self.function))
@@ -862,6 +866,26 @@ class _Collector(cst.CSTVisitor):
         self.ordered.append(node)
 
 
+def _rebound_under(collector: _Collector, resolver: Resolver, info: _FunctionInfo,
+                   param: str) -> Optional[List[List[Guard]]]:
+    """The ``isinstance`` tests around each assignment of a parameter (``filename = filename or
+    guess(obj)`` in an ``else`` of ``isinstance(obj, bytes)``): [] when the body never rebinds it,
+    None when it does elsewhere (or otherwise than by assignment, or under a test of unknown types)."""
+    if _unchanged(info, param):
+        return []
+    tests = collector.binding_tests.get((id(info.scope), param), [])
+    if param in info.augmented or len(tests) != len(info.scope.sources.get(param, ())) - 1:
+        return None
+    found = []
+    for around in tests:
+        guards = [Guard(-1, test.position, test.name, types, test.when)
+                  for test in around for types in [_guard_types(resolver, test.types, test.scope)] if types]
+        if not guards:
+            return None
+        found.append(guards)
+    return found
+
+
 def _unchanged(info: _FunctionInfo, param: str) -> bool:
     """A parameter the function's body never rebinds: what the call passes is what a test reads."""
     return len(info.scope.sources.get(param, ())) == 1 and param not in info.augmented
@@ -1362,6 +1386,8 @@ def _forwards(resolver: Resolver, node: cst.Call, scope: Scope, info: "_Function
         receiver = resolver.value(node.func.value, scope)
         through_name = receiver is None or receiver.kind == "ref" and not receiver.name.endswith(".<super>")
     found = []
+    positional = sum(arg.keyword is None for arg in node.args)
+    keywords = tuple(identifier(arg.keyword) for arg in node.args if arg.keyword is not None)
     for index, arg in enumerate(node.args):
         if not isinstance(arg.value, cst.Name):
             continue
@@ -1371,7 +1397,9 @@ def _forwards(resolver: Resolver, node: cst.Call, scope: Scope, info: "_Function
         position = _param_position(info.node.params, name, info.bound)
         if position is not None:
             keyword = identifier(arg.keyword) if arg.keyword is not None else ""
-            found.append(Forward(0, -1 if keyword else index, keyword, Given(name, position), through_name))
+            default = next((param.default for param in _all_params(info.node.params) if identifier(param.name) == name), None)
+            found.append(Forward(0, -1 if keyword else index, keyword, Given(name, position), through_name,
+                                 NONE if default is not None and is_none(default) else "", positional, keywords))
     return found
 
 
@@ -1657,11 +1685,13 @@ def _fill(summary: ModuleSummary, located: Optional[List[Located]], text: str, t
             if id(conditions) not in environment_needs:
                 environment_needs[id(conditions)] = _environment_needs(conditions, environment)
             info = infos[id(function)]
-            function.needs.extend(AttributeNeed(len(function.calls), need.attribute, need.none_only, need.unless,
-                                                need.subject, need.falsy)
-                                  for need in itertools.chain(*(condition.attributes for condition in conditions),
-                                                              environment_needs[id(conditions)])
-                                  if need.subject is not Subject.PARAMETER or _unchanged(info, need.attribute))
+            for need in itertools.chain(*(condition.attributes for condition in conditions),
+                                        environment_needs[id(conditions)]):
+                assigned = _rebound_under(collector, resolver, info, need.attribute) \
+                    if need.subject is Subject.PARAMETER else []
+                if assigned is not None:
+                    function.needs.append(AttributeNeed(len(function.calls), need.attribute, need.none_only,
+                                                        need.unless, need.subject, need.falsy, assigned))
         if id(node) in passed:
             passed[id(node)].row, passed[id(node)].col = record.row, record.col
         if isinstance(node, cst.Call):

@@ -166,6 +166,10 @@ class Forward(NamedTuple):
     # The callee was named through a module or a class (``files.parse``, ``C.method``), not an
     # instance: a plain method called so takes its instance as the first argument.
     through_name: bool = False
+    default: str = ""  # ``NONE`` when the parameter defaults to None: what a call leaving it out passes on
+    # What else the call passes: how many arguments by position, and the keywords it names.
+    positional: int = 0
+    keywords: Tuple[str, ...] = ()
 
 
 class Subject(enum.Enum):
@@ -200,6 +204,10 @@ class AttributeNeed:
     unless: Optional[Given] = None  # ... or the call passes this parameter
     subject: Subject = Subject.ATTRIBUTE
     falsy: bool = False  # a parameter's need: the call runs only when the parameter is false
+    # A parameter's need when the body assigns the parameter: the ``isinstance`` tests around each
+    # assignment (``Guard.call`` unused). The need holds for a call whose arguments fail one test
+    # of every assignment (``guarded``); otherwise it is no need at all.
+    rebound: List[List[Guard]] = field(default_factory=list)
 
     def failed_by(self, value_is_none: bool) -> bool:
         """Whether the attribute bound to a false literal (``None`` or another) fails the need."""
@@ -299,6 +307,21 @@ class Construction:
     def bare(self) -> bool:
         """``Screen()``: no argument at all."""
         return self.complete and not self.args and not self.keywords
+
+    def passes_true(self, param: Optional[Given]) -> bool:
+        """Whether the call passes a literal ``True`` for ``param``."""
+        return param is not None and self.argument(param.position, param.name) == TRUE
+
+    def leaves_out(self, param: Optional[Given]) -> bool:
+        """Whether the call surely leaves ``param`` at its default None (passes nothing for it, or
+        a literal None); True when there is no such parameter. ``**kwargs`` or ``*args``: unknown."""
+        if param is None:
+            return True
+        if not self.complete:
+            return False
+        if 0 <= param.position < len(self.args) or param.name in self.keywords:
+            return self.argument(param.position, param.name) == NONE
+        return True
 
 
 NONE = "None"
