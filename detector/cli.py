@@ -317,9 +317,12 @@ def _show_settings(settings: "Config", python: Optional[str]) -> None:
         f"max-file-size: {settings.max_file_size}",
     ]
     if follow is not False:
-        found = environment.find(settings.root, python, settings.python)
-        lines.append(f"environment: {found.describe()}")
-        for warning in found.warnings:
+        from detector.libraries import Installed
+        from detector.runner import environment_warnings
+
+        installed = Installed(environment.find(settings.root, python, settings.python), follow)
+        lines.append(f"environment: {installed.environment.describe()}")
+        for warning in environment_warnings(installed, settings):  # as a run would warn
             click.echo(f"warning: {printable(warning)}", err=True)
     for line in lines:
         click.echo(line)

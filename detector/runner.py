@@ -260,7 +260,7 @@ def check_paths(
     installed = _installed(config, python)
     environment = installed.fingerprint() if installed is not None else ""
     if installed is not None:
-        result.warnings.extend(_environment_warnings(installed, config))
+        result.warnings.extend(environment_warnings(installed, config))
     if store is not None:
         if all(item.key is not None for item in items):
             memo = store.findings_key([item.key for item in items], shown, config, environment)  # type: ignore[misc]
@@ -305,7 +305,7 @@ def _installed(config: Config, python: Optional[str]) -> Optional[Installed]:
     return Installed(environment.find(config.root, python, config.python), config.follow_dependencies)
 
 
-def _environment_warnings(installed: Installed, config: Config) -> List[str]:
+def environment_warnings(installed: Installed, config: Config) -> List[str]:
     """The environments passed over on the way to this one, and the names of ``follow-dependencies``
     that match nothing installed in it (another machine's environment may have them: no error)."""
     warnings = list(installed.environment.warnings)

@@ -60,6 +60,7 @@ def test_show_settings_tells_a_follow_list_from_the_boolean(tmp_path: Path) -> N
     listed = _project(tmp_path / "a", '[tool.offload]\nfollow-dependencies = ["true", "tornado"]\n', venv=True)
     shown = invoke_offload("check", "--show-settings", cwd=listed)
     assert 'follow-dependencies: ["true", "tornado"]' in shown.stdout.splitlines()
+    assert "'true' matches no distribution" in shown.stderr and "'tornado' matches no distribution" in shown.stderr
     boolean = _project(tmp_path / "b", "[tool.offload]\nfollow-dependencies = true\n", venv=True)
     assert "follow-dependencies: true" in invoke_offload("check", "--show-settings", cwd=boolean).stdout.splitlines()
 

@@ -63,7 +63,7 @@ def load() -> Tuple[Optional[bytes], Optional[str]]:
     except OSError as exc:
         # The key is opened relative to its directory: name it in full.
         name = os.path.join(directory, exc.filename) if isinstance(exc.filename, str) else directory
-        return None, f"cannot use the cache key {name}: {exc.strerror or exc}"
+        return None, f"cannot use the cache key: {name}: {exc.strerror or exc}"
 
 
 def mac(key: bytes, *parts: Union[bytes, memoryview]) -> bytes:
