@@ -160,6 +160,7 @@ class Libraries:
         self._loaded = 0
         self._labels: Dict[str, str] = {}  # shown path -> "dist version"
         self._ready: Dict[str, ModuleSummary] = {}  # module -> its summary, made ahead by ``prefetch``
+        self.read: Dict[str, Tuple[int, int, int]] = {}  # path -> its stat key when read
 
     def provides(self, root: str) -> bool:
         return self.installed.provides(root)
@@ -240,6 +241,7 @@ class Libraries:
             contents = files.read_file(found.path)
         except files.UnreadableFile:
             return None
+        self.read[str(found.path)] = cache_module.stat_key(contents.status)
         if len(contents.data) > self._max_size:
             return None
         if self._store is None:

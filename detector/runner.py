@@ -288,7 +288,8 @@ def check_paths(
         keys = [item.key for item in items]
         if all(key is not None for key in keys):
             # Keys again: a file that changed while this run read it has a new one by now.
-            store.store_findings(store.findings_key(keys, shown, config, environment), result.findings)  # type: ignore[arg-type]
+            store.store_findings(store.findings_key(keys, shown, config, environment), result.findings,  # type: ignore[arg-type]
+                                 libraries.read if libraries is not None else {})
         store.save()
     if skipped:
         result.findings = sorted(result.findings + skipped, key=Finding.sort_key)

@@ -305,7 +305,8 @@ def test_summaries_survive_the_cache_encoding_unchanged():
     for summary in summaries:
         assert codec.decode_summary(codec.encode_summary(summary)) == summary
         for finding in summary.diagnostics:
-            assert codec.decode_findings(codec.encode_findings([finding])) == [finding]
+            run = codec.RunFindings([finding], {"/venv/site-packages/lib.py": (120, 17, 18)})
+            assert codec.decode_findings(codec.encode_findings(run)) == run
 
 
 def test_flags_and_symbols_come_back_as_their_own_types():

@@ -218,6 +218,29 @@ def test_a_second_project_reads_the_library_from_the_user_cache(tmp_path: Path, 
     assert set(os.listdir(entries)) == stored  # nothing new was analysed for the second project
 
 
+def test_the_findings_of_a_run_are_not_reused_once_a_library_file_they_came_from_changed(tmp_path: Path,
+                                                                                         venv: Path) -> None:
+    root = _project(tmp_path, """
+        from slowsdk import Client
+
+        async def main():
+            return Client("t").fetch("k")
+        """)
+    config = config_module.load(start=root)
+
+    def warm_run() -> List[str]:
+        result = check_paths([root], config, jobs=1, use_cache=True, python=str(venv))
+        return sorted(f.message.split(" in async function")[0] for f in result.findings)
+
+    first = warm_run()
+    assert first == ['`Client("t").fetch()`', "`Client()`"]  # the constructor logs in, fetch() reads a file
+    assert warm_run() == first
+    # The library is edited in place, its distribution's name and version unchanged.
+    files = venv / "lib" / PY / "site-packages" / "slowsdk" / "_files.py"
+    files.write_text("def load(key):\n    return key\n")
+    assert warm_run() == ["`Client()`"]
+
+
 def test_show_settings_names_the_environment_and_a_bad_python_is_an_error(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.delenv("VIRTUAL_ENV", raising=False)
     venv = tmp_path / "proj" / ".venv"

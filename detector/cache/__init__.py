@@ -48,7 +48,7 @@ import re
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence, Set, Tuple
+from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Sequence, Set, Tuple
 
 from detector.cache import codec, fsdir, secret
 
@@ -318,16 +318,25 @@ class Cache:
         return _hash("\0".join((self.salt, repr(config), os.getcwd(), "\n".join(shown), "\n".join(keys), environment)))
 
     def load_findings(self, key: str) -> Optional[List[Finding]]:
+        """The findings of a run with the same inputs, unless a library file it read has changed since."""
         body = self._read("findings", key)
         if body is None:
             return None
         try:
-            return codec.decode_findings(body)
+            run = codec.decode_findings(body)
         except (ValueError, TypeError):  # codec.Invalid included
             return None
+        for path, recorded in run.inputs.items():
+            try:
+                if stat_key(os.stat(path)) != recorded:
+                    return None
+            except (OSError, ValueError):
+                return None
+        return run.findings
 
-    def store_findings(self, key: str, findings: List[Finding]) -> None:
-        if not self._write("findings", key, codec.encode_findings(findings)):
+    def store_findings(self, key: str, findings: List[Finding], inputs: Mapping[str, Stat]) -> None:
+        """``inputs``: the library files the findings come from, with their stat when read."""
+        if not self._write("findings", key, codec.encode_findings(codec.RunFindings(findings, dict(inputs)))):
             return
         directory = self._dirs["findings"]
         if directory is None:  # written just now, so open

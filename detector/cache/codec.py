@@ -230,7 +230,20 @@ def _codec(hint: Any, codecs: Dict[object, Codec]) -> Codec:
 
 _CODECS: Dict[object, Codec] = {}
 _encode_summary, _decode_summary = _codec(ModuleSummary, _CODECS)
-_encode_findings, _decode_findings = _codec(List[Finding], _CODECS)
+
+
+@dataclasses.dataclass
+class RunFindings:
+    """A run's findings, and the library files they were computed from: path -> (size, mtime_ns,
+    ctime_ns) as read. The run's key covers the project's files and the installed distributions,
+    not each library file: one changed in place (an edit, a reinstall of the same version) changes
+    its stat."""
+
+    findings: List[Finding]
+    inputs: Dict[str, Tuple[int, int, int]]
+
+
+_encode_run, _decode_run = _codec(RunFindings, _CODECS)
 
 
 def _dumps(value: Any) -> bytes:
@@ -254,13 +267,13 @@ def decode_summary(data: bytes) -> ModuleSummary:
     return summary
 
 
-def encode_findings(findings: List[Finding]) -> bytes:
-    return _dumps(_encode_findings(findings))
+def encode_findings(run: RunFindings) -> bytes:
+    return _dumps(_encode_run(run))
 
 
-def decode_findings(data: bytes) -> List[Finding]:
-    findings: List[Finding] = _decode_findings(_loads(data))
-    return findings
+def decode_findings(data: bytes) -> RunFindings:
+    run: RunFindings = _decode_run(_loads(data))
+    return run
 
 
 def encode_data(value: Any) -> bytes:
