@@ -29,8 +29,10 @@ if TYPE_CHECKING:
     from detector.cache import Cache
 
 # More modules than any program reaches through its dependencies: beyond it resolution stops
-# (silence, never a guess) rather than reading a whole environment.
+# (silence, never a guess, and a warning) rather than reading a whole environment. One library
+# (a huge or a planted one) may not use up what the others need.
 MAX_MODULES = 3000
+MAX_MODULES_PER_LIBRARY = 1000
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _STDLIB = frozenset(getattr(sys, "stdlib_module_names", ())) | frozenset(sys.builtin_module_names) | {"__future__"}
 # Everything follows by default; a list names import roots or distributions.
@@ -158,6 +160,8 @@ class Libraries:
         self._store = store
         self._jobs = jobs
         self._loaded = 0
+        self._per_root: Dict[str, int] = {}  # import root -> modules of it read
+        self._refused: Dict[str, int] = {}  # "" (every library) or an import root -> modules not read for the limit
         self._labels: Dict[str, str] = {}  # shown path -> "dist version"
         self._ready: Dict[str, ModuleSummary] = {}  # module -> its summary, made ahead by ``prefetch``
         self.read: Dict[str, Tuple[int, int, int]] = {}  # path -> its stat key when read
@@ -172,13 +176,18 @@ class Libraries:
 
     def load(self, module: str) -> Optional[ModuleSummary]:
         """The summary of an installed module, or None (not installed, opaque, unreadable, or the
-        run already read ``MAX_MODULES`` of them)."""
-        if self._loaded >= MAX_MODULES:
-            return None
+        run already read ``MAX_MODULES`` of them, or ``MAX_MODULES_PER_LIBRARY`` of its library)."""
         found = self.installed.locate(module)
         if found is None:
             return None
+        root = module.split(".", 1)[0]
+        limited = "" if self._loaded >= MAX_MODULES else root if self._per_root.get(root, 0) >= MAX_MODULES_PER_LIBRARY \
+            else None
+        if limited is not None:
+            self._refused[limited] = self._refused.get(limited, 0) + 1
+            return None
         self._loaded += 1
+        self._per_root[root] = self._per_root.get(root, 0) + 1
         dist = self.installed.distribution(module, found.path)
         if dist is not None:
             self._labels[found.shown] = dist.label
@@ -189,6 +198,15 @@ class Libraries:
             return None
         summary.diagnostics.clear()  # a library file offload cannot analyse is silent, never a finding
         return summary
+
+    def warnings(self) -> List[str]:
+        """What the limits left unread: findings that end there are missing."""
+        said = []
+        for root, count in sorted(self._refused.items()):
+            limit = f"{MAX_MODULES} library modules" if not root else f"{MAX_MODULES_PER_LIBRARY} modules of `{root}`"
+            said.append(f"the run read {limit}, as many as it reads; {count} more it was asked for were not read, "
+                        "so calls into them are not followed and findings that end there are missing")
+        return said
 
     def distribution(self, shown: str) -> Optional[str]:
         """``"dist version"`` of a library module's display path; None for the project's own files."""

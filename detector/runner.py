@@ -281,12 +281,14 @@ def check_paths(
         finally:
             if libraries is not None:
                 libraries.close()
+                result.warnings.extend(libraries.warnings())
     finally:
         if collecting:
             gc.enable()
     if store is not None:
         keys = [item.key for item in items]
-        if all(key is not None for key in keys):
+        # Findings cut short by the library limits are not kept: each run says so again.
+        if all(key is not None for key in keys) and not (libraries is not None and libraries.warnings()):
             # Keys again: a file that changed while this run read it has a new one by now.
             store.store_findings(store.findings_key(keys, shown, config, environment), result.findings,  # type: ignore[arg-type]
                                  libraries.read if libraries is not None else {})

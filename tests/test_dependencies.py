@@ -241,6 +241,36 @@ def test_the_findings_of_a_run_are_not_reused_once_a_library_file_they_came_from
     assert warm_run() == ["`Client()`"]
 
 
+def test_a_library_that_uses_up_the_module_limit_costs_its_own_findings_only_and_is_named(tmp_path: Path) -> None:
+    from detector import libraries
+
+    venv = tmp_path / "env"
+    many = {"many/__init__.py": ""}
+    count = libraries.MAX_MODULES_PER_LIBRARY + 10
+    for i in range(count):
+        many[f"many/m{i}.py"] = f"from many import m{i + 1}\ndef f():\n    m{i + 1}.f()\n" if i < count - 1 \
+            else "import time\ndef f():\n    time.sleep(1)\n"
+    _install(venv, {**many, "goodlib/__init__.py": "import time\ndef slow():\n    time.sleep(1)\n"})
+    root = _project(tmp_path, """
+        from many import m0
+        import goodlib
+
+        async def first():
+            m0.f()
+
+        async def second():
+            goodlib.slow()
+        """)
+    done = invoke_offload("check", "--no-cache", "--python", str(venv), ".", cwd=root)
+    assert done.returncode == 1, done.stderr
+    assert "goodlib.slow()" in done.stdout and "m0.f()" not in done.stdout
+    assert (f"warning: the run read {libraries.MAX_MODULES_PER_LIBRARY} modules of `many`, as many as it reads; "
+            "1 more it was asked for were not read") in done.stderr, done.stderr
+    # A warm run says it again: the findings of a run cut short are not kept.
+    assert "modules of `many`" in invoke_offload("check", "--python", str(venv), ".", cwd=root).stderr
+    assert "modules of `many`" in invoke_offload("check", "--python", str(venv), ".", cwd=root).stderr
+
+
 def test_show_settings_names_the_environment_and_a_bad_python_is_an_error(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.delenv("VIRTUAL_ENV", raising=False)
     venv = tmp_path / "proj" / ".venv"
