@@ -12,6 +12,7 @@ content like the project's own cache, so a second project using the same library
 """
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import sys
@@ -24,6 +25,7 @@ from detector.analysis.summary import ModuleSummary
 from detector.catalog import Catalog
 from detector.distributions import Distribution, Distributions, normalise
 from detector.environment import Environment
+from detector.model import Finding
 
 if TYPE_CHECKING:
     from detector.cache import Cache
@@ -163,6 +165,7 @@ class Libraries:
         self._per_root: Dict[str, int] = {}  # import root -> modules of it read
         self._refused: Dict[str, int] = {}  # "" (every library) or an import root -> modules not read for the limit
         self._labels: Dict[str, str] = {}  # shown path -> "dist version"
+        self._paths: Dict[str, str] = {}  # shown path -> the file's absolute path
         self._ready: Dict[str, ModuleSummary] = {}  # module -> its summary, made ahead by ``prefetch``
         self.read: Dict[str, Tuple[int, int, int]] = {}  # path -> its stat key when read
 
@@ -193,6 +196,7 @@ class Libraries:
             self._labels[found.shown] = dist.label
         if found.path is None:
             return ModuleSummary(path=found.shown, module=module)
+        self._paths[found.shown] = os.path.abspath(found.path)
         summary = self._summary(found)
         if summary is None:
             return None
@@ -211,6 +215,14 @@ class Libraries:
     def distribution(self, shown: str) -> Optional[str]:
         """``"dist version"`` of a library module's display path; None for the project's own files."""
         return self._labels.get(shown)
+
+    def placed(self, finding: Finding) -> Finding:
+        """``finding`` with the hops of its chain in a library file naming the file and its distribution."""
+        if not any(hop.filename in self._paths for hop in finding.chain):
+            return finding
+        return dataclasses.replace(finding, chain=tuple(
+            dataclasses.replace(hop, distribution=self._labels.get(hop.filename, ""), path=self._paths[hop.filename])
+            if hop.filename in self._paths else hop for hop in finding.chain))
 
     def prefetch(self, modules: Iterable[str]) -> None:
         """Summarise ``modules`` ahead, in worker processes, when there are enough of them for a pool:

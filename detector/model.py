@@ -36,15 +36,22 @@ class Hop:
     column: int
     function: str
     call: str
+    # In an installed library: "name version" of its distribution, and the file's absolute path
+    # (``filename`` is ``site-packages/...``, not a path in the project).
+    distribution: str = ""
+    path: str = ""
 
     def to_dict(self) -> Dict[str, Any]:
-        return {
+        found = {
             "filename": self.filename,
             "row": self.row,
             "column": self.column,
             "function": self.function,
             "call": self.call,
         }
+        if self.path:
+            found.update(distribution=self.distribution, path=self.path)
+        return found
 
 
 @dataclass(frozen=True)

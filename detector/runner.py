@@ -108,6 +108,8 @@ def findings_for(summaries: List[ModuleSummary], catalog: Catalog, config: Confi
     opt_in = {rule.code for rule in catalog.rules.values() if rule.opt_in}
     found = [f for f in found if config.is_selected(f.code, f.filename)
              and (f.code not in opt_in or config.selects_explicitly(f.code))]
+    if libraries is not None:
+        found = [libraries.placed(f) for f in found]
     return sorted(found, key=Finding.sort_key)
 
 

@@ -271,6 +271,35 @@ def test_a_library_that_uses_up_the_module_limit_costs_its_own_findings_only_and
     assert "modules of `many`" in invoke_offload("check", "--python", str(venv), ".", cwd=root).stderr
 
 
+@pytest.mark.parametrize("inside", [False, True], ids=["environment elsewhere", "environment in the project"])
+def test_a_chains_hops_in_a_library_name_the_installed_file_in_json_and_sarif(tmp_path: Path, inside: bool) -> None:
+    import json
+
+    root = _project(tmp_path, """
+        from slowsdk import Client
+
+        async def main():
+            return Client("t")
+        """)
+    venv = root / ".venv" if inside else tmp_path / "env"
+    site = _install(venv, SDK, {"slowsdk-1.2.0": "slowsdk"})
+    done = invoke_offload("check", "--no-cache", "--output-format", "json", "--python", str(venv), ".", cwd=root)
+    [finding] = json.loads(done.stdout)
+    last = finding["chain"][-1]
+    assert last["filename"] == "site-packages/slowsdk/_transport.py"
+    assert last["path"] == str(site / "slowsdk" / "_transport.py") and last["distribution"] == "slowsdk 1.2.0"
+    assert "distribution" not in finding["chain"][0] and "path" not in finding["chain"][0]  # the project's own line
+    done = invoke_offload("check", "--no-cache", "--output-format", "sarif", "--python", str(venv), ".", cwd=root)
+    [result] = json.loads(done.stdout)["runs"][0]["results"]
+    hop = result["relatedLocations"][-1]
+    where = hop["physicalLocation"]["artifactLocation"]
+    if inside:
+        assert where == {"uri": f".venv/lib/{PY}/site-packages/slowsdk/_transport.py", "uriBaseId": "%SRCROOT%"}
+    else:
+        assert where == {"uri": (site / "slowsdk" / "_transport.py").as_uri()}
+    assert hop["message"]["text"].endswith("(slowsdk 1.2.0)")
+
+
 def test_show_settings_names_the_environment_and_a_bad_python_is_an_error(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.delenv("VIRTUAL_ENV", raising=False)
     venv = tmp_path / "proj" / ".venv"

@@ -3,8 +3,9 @@
 One run; ``tool.driver.rules`` carries every rule of the catalogue with its summary and its
 markdown docs, so a viewer can explain a result without offload installed. Locations are
 relative to ``%SRCROOT%`` (the working directory, which is the checkout root in CI) with
-forward slashes; columns count Unicode code points (``run.columnKind``), as offload's do, and
-end columns are exclusive, as SARIF's are.
+forward slashes (a chain's step in an installed library: the installed file, an absolute file
+URI when the environment is outside the checkout); columns count Unicode code points
+(``run.columnKind``), as offload's do, and end columns are exclusive, as SARIF's are.
 
 A transitive finding (BLK200) carries its chain twice: as ``relatedLocations`` (what viewers
 list under the result) and as a ``codeFlows`` thread flow (what they step through). The calls
@@ -141,8 +142,10 @@ def _starts(filename: str, sources: Optional[Mapping[str, bytes]]) -> Optional[L
 
 # -- results -------------------------------------------------------------------------------------
 def _hop_location(hop: Hop, index: int, root: Optional[Path]) -> Dict[str, Any]:
-    location = _physical(hop.filename, _region(hop.row, hop.column), root)
-    location["message"] = {"text": f"{hop.call}() in {hop.function}"}
+    # A library file is where it is installed: under %SRCROOT% only when the environment is.
+    location = _physical(hop.path or hop.filename, _region(hop.row, hop.column), root)
+    where = f" ({hop.distribution})" if hop.distribution else ""
+    location["message"] = {"text": f"{hop.call}() in {hop.function}{where}"}
     location["id"] = index
     return location
 
