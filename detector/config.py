@@ -92,9 +92,11 @@ class Config:
         return any(_glob_match(relative, pattern) for pattern in self.exclude)
 
     def fingerprint(self) -> str:
-        """What in the config can change results (for the cache key)."""
-        return repr((self.blocking_calls, self.offload_wrappers, self.target_version, self.max_file_size,
-                     self.on_loop))
+        """What in the config a file's cached summary depends on: the catalogue, and the size
+        above which a file is not analysed. Not the target version: only findings use it (the
+        whole-run cache key holds the entire config), so projects on different Python versions
+        share the summaries of the libraries they use."""
+        return repr((self.blocking_calls, self.offload_wrappers, self.max_file_size, self.on_loop))
 
 
 def _matches(code: str, selectors: Iterable[str]) -> bool:

@@ -212,8 +212,9 @@ def test_a_second_project_reads_the_library_from_the_user_cache(tmp_path: Path, 
     config = config_module.load(start=first)
     assert len(check_paths([first], config, jobs=1, use_cache=True, python=str(venv)).findings) == 1
     stored = set(os.listdir(entries))
-    second = _project(tmp_path / "b", source)
+    second = _project(tmp_path / "b", source, "requires-python = '>=3.8'\n")  # another target version
     config = config_module.load(start=second)
+    assert config.target_version == "py38"
     assert len(check_paths([second], config, jobs=1, use_cache=True, python=str(venv)).findings) == 1
     assert set(os.listdir(entries)) == stored  # nothing new was analysed for the second project
 
