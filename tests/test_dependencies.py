@@ -301,6 +301,52 @@ def test_a_chains_hops_in_a_library_name_the_installed_file_in_json_and_sarif(tm
     assert hop["message"]["text"].endswith("(slowsdk 1.2.0)")
 
 
+def test_the_blocking_part_to_offload_is_never_in_a_library(tmp_path: Path) -> None:
+    """The thread would race inside the library, so only the blocking part may move: the part
+    the project can move is its own call into the library."""
+    venv = tmp_path / "env"
+    _install(venv, {"xl/__init__.py": """
+        import zipfile
+
+        class Workbook:
+            def __init__(self):
+                self._sheets = []
+
+            def add_sheet(self, name):
+                self._sheets.append(name)
+
+            def move_sheet(self, name):
+                self._sheets.remove(name)
+                self._sheets.insert(0, name)
+
+        def load_workbook(path):
+            book = Workbook()
+            _validate(path)
+            book.add_sheet("first")
+            return book
+
+        def _validate(path):
+            zipfile.ZipFile(path)
+        """})
+    root = _project(tmp_path, """
+        import xl
+
+        async def main(path):
+            return xl.load_workbook(path)
+
+        def helper(path):
+            return xl.load_workbook(path)
+
+        async def other(path):
+            return helper(path)
+        """)
+    found = _check(root, venv)
+    assert len(found) == 2
+    assert "offload it with `await asyncio.to_thread(xl.load_workbook, path)`" in found[0]
+    assert "offload only its blocking part (`xl.load_workbook()` in helper)" in found[1]
+    assert not any("in _validate) to a worker thread" in message for message in found)
+
+
 def test_show_settings_names_the_environment_and_a_bad_python_is_an_error(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.delenv("VIRTUAL_ENV", raising=False)
     venv = tmp_path / "proj" / ".venv"

@@ -97,6 +97,15 @@ def _blocking_part(scan: Scan, last: Hop) -> str:
     return f"`{last.call}()` in {last.function}"
 
 
+def _own_end(scan: Scan, chain: Chain) -> Hop:
+    """The deepest step of a chain in the project's own code: the blocking part it can offload
+    (a library's code is not the project's to change)."""
+    for hop in reversed(chain):
+        if not any(scan.project.is_library(module) for module, _ in scan.functions_at(hop)):
+            return hop
+    return chain[0]
+
+
 def _place(project: Project, hop: Hop) -> str:
     """Where a chain ends; in an installed library, with its distribution and version."""
     label = project.distribution(hop.filename)
@@ -141,9 +150,13 @@ def _finding(scan: Scan, site: CallSite, chain: Chain, target: FunctionSummary) 
             advice = f"consume it in a thread, e.g. {spelling.consume(call)}"
         elif hazard:
             instead = _instead_of_offloading(scan, last)
-            advice = (f"`{last.call}()` in {last.function} cannot move to a worker thread either: use {instead}"
-                      if instead else
-                      f"offload only its blocking part ({_blocking_part(scan, last)}) to a worker thread")
+            part = _own_end(scan, chain)
+            if instead:
+                advice = f"`{last.call}()` in {last.function} cannot move to a worker thread either: use {instead}"
+            elif part is chain[0]:  # the blocking part is a library's: the call is what the project can move
+                advice = spelling.offload(call)
+            else:
+                advice = f"offload only its blocking part ({_blocking_part(scan, part)}) to a worker thread"
         else:
             advice = spelling.offload(call)
         fix = policy.fix(module, Applicability.UNSAFE, spelling.title("to_thread", call), hazard or "")
