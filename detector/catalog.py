@@ -3,7 +3,7 @@
 Schema of a family file (user ``[[tool.offload.blocking-calls]]`` entries use the ``[[rule]]`` part):
 
     family = "files"                  # one file per family
-    models = ["yaml"]                 # installed packages the entries describe whole: never read
+    models = ["yaml"]                 # installed packages (or subpackages) the entries describe whole: never read
     [[rule]]
     code = "BLK130"                   # BLK + 3 digits
     name = "blocking-open"            # kebab-case, unique

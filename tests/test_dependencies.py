@@ -347,6 +347,35 @@ def test_the_blocking_part_to_offload_is_never_in_a_library(tmp_path: Path) -> N
     assert not any("in _validate) to a worker thread" in message for message in found)
 
 
+def test_a_subpackage_the_catalogue_models_keeps_the_rest_of_its_namespace_followed(tmp_path: Path) -> None:
+    venv = tmp_path / "env"
+    _install(venv, {
+        "google/auth/__init__.py": """
+            import io
+            import os
+
+            def load_credentials_from_file(filename):
+                if not os.path.exists(filename):
+                    raise ValueError(filename)
+                with io.open(filename) as handle:
+                    return handle.read()
+            """,
+        "google/cloud/storage/__init__.py": "class Client:\n    def get_bucket(self, name):\n        return name\n",
+    }, {"google_auth-2.0": "google", "google_cloud_storage-3.0": "google"})
+    root = _project(tmp_path, """
+        import google.auth
+        from google.cloud import storage
+
+        async def main(client: storage.Client):
+            google.auth.load_credentials_from_file("x.json")
+            return client.get_bucket("b")
+        """)
+    found = _check(root, venv)
+    assert len(found) == 2, found
+    assert "`google.auth.load_credentials_from_file()` in async function `main` blocks" in found[0]
+    assert "`client.get_bucket()`" in found[1] and "BLK165" in found[1]  # the catalogue's entry, not the source
+
+
 def test_show_settings_names_the_environment_and_a_bad_python_is_an_error(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.delenv("VIRTUAL_ENV", raising=False)
     venv = tmp_path / "proj" / ".venv"

@@ -165,10 +165,12 @@ class Project:
         return True
 
     def _followable(self, name: str) -> bool:
-        """Whether ``name`` is under a root of an installed library the run reads."""
-        root = name.split(".", 1)[0]
-        return (root not in self.own_roots and root not in self._catalogued and self._libraries is not None
-                and self._libraries.provides(root))
+        """Whether ``name`` is under a root of an installed library the run reads, and not in a
+        package the catalogue models (``google.cloud.storage``, not the rest of ``google``)."""
+        parts = name.split(".")
+        root = parts[0]
+        return (root not in self.own_roots and self._libraries is not None and self._libraries.provides(root)
+                and not any(".".join(parts[:i]) in self._catalogued for i in range(1, len(parts) + 1)))
 
     def _follow_libraries(self) -> None:
         """Read every library module the project's calls reach, and what those modules' sync
