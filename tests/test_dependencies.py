@@ -376,6 +376,47 @@ def test_a_subpackage_the_catalogue_models_keeps_the_rest_of_its_namespace_follo
     assert "`client.get_bucket()`" in found[1] and "BLK165" in found[1]  # the catalogue's entry, not the source
 
 
+def test_a_call_both_sides_of_an_if_make_in_a_library_is_made_on_every_call(tmp_path: Path) -> None:
+    venv = tmp_path / "env"
+    _install(venv, {"netlib.py": """
+        import socket
+        import time
+
+        def resolve(host, proxy):
+            if not proxy:
+                found = socket.getaddrinfo(host, 80)
+            else:
+                found = socket.getaddrinfo(proxy, 8080)
+            return found
+
+        def one_side(host, proxy):
+            if proxy:
+                time.sleep(1)
+            else:
+                pass
+            return host
+
+        def deeper(host, proxy, retry):
+            if proxy:
+                if retry:
+                    time.sleep(1)
+            else:
+                time.sleep(2)
+            return host
+        """})
+    root = _project(tmp_path, """
+        import netlib
+
+        async def main(host, proxy):
+            netlib.resolve(host, proxy)
+            netlib.one_side(host, proxy)
+            netlib.deeper(host, proxy, False)
+        """)
+    found = _check(root, venv)
+    assert len(found) == 1, found
+    assert found[0].startswith("5:BLK200:`netlib.resolve()`") and "reaches `socket.getaddrinfo()`" in found[0]
+
+
 def test_show_settings_names_the_environment_and_a_bad_python_is_an_error(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.delenv("VIRTUAL_ENV", raising=False)
     venv = tmp_path / "proj" / ".venv"

@@ -212,6 +212,7 @@ class _Collector(cst.CSTVisitor):
         self.assigned: Dict[int, str] = {}  # id(value) -> the plain name it is assigned to
         self.loops = 0  # loops of the current function around the code being walked
         self.branches = 0  # branches of the current function around the code being walked
+        self.arms: Optional[List[List[cst.Call]]] = None  # the calls of each arm of a top-level if/else
         self.rebound: Set[int] = set()  # ids of attributes assigned to (``obj.attr = v``)
         self.mutated: Set[int] = set()  # ids of attributes whose value is changed in place
         self.libraries: Set[str] = set()  # async libraries imported (offload.LIBRARIES)
@@ -651,6 +652,9 @@ class _Collector(cst.CSTVisitor):
         outer_needs = self.needs
         self.needs = outer_needs + self._needs(node.test, True)
         self.branches += 1
+        outer_arms = self.arms
+        # ``if``/``else`` at the top of its function: a call both sides make runs on every call.
+        self.arms = [[]] if self.branches == 1 and isinstance(node.orelse, cst.Else) else None
         self._walk(node.body)
         if node.orelse is not None:
             if typed is not None:
@@ -658,10 +662,24 @@ class _Collector(cst.CSTVisitor):
             self.platform_guards = outer_platforms + (PlatformGuard(node.test, self.scope, True),)
             self.debug_only = outer_debug or debugmode.only_when_false(node.test)
             self.needs = outer_needs + self._needs(node.test, False)
+            if self.arms is not None:
+                self.arms.append([])
             self._walk(node.orelse)
+        if self.arms is not None:
+            self._unconditional(self.arms)
+        self.arms = outer_arms
         self.branches -= 1
         self.guard, self.platform_guards, self.debug_only, self.needs = outer_guard, outer_platforms, outer_debug, outer_needs
         return False
+
+    def _unconditional(self, arms: List[List[cst.Call]]) -> None:
+        """The calls of a callee that each arm makes outside any further branch are made on every
+        call of the function: not conditional (websocket-client resolving a host either way)."""
+        called = [{dotted(call.func) for call in arm} - {None} for arm in arms]
+        for arm in arms:
+            for call in arm:
+                if all(dotted(call.func) in names for names in called):
+                    self.flags[id(call)] = self.flags.get(id(call), NO_FLAGS) & ~CONDITIONAL
 
     def _needs(self, test: cst.BaseExpression, outcome: bool) -> _Conditions:
         """``test`` coming out as ``outcome``, with what that needs of ``self``'s attributes."""
@@ -839,6 +857,8 @@ class _Collector(cst.CSTVisitor):
             self._mark(node, IN_LOOP)
         if self.branches:
             self._mark(node, CONDITIONAL)
+            if self.branches == 1 and self.arms is not None:
+                self.arms[-1].append(node)
         if self.platform_guards:
             self.call_platforms[id(node)] = self.platform_guards
         if self.openers:
