@@ -216,6 +216,9 @@ def test_stalls_at_one_line_from_several_processes_are_grouped_with_their_pids(t
     result = run_watch("--", sys.executable, str(program), cwd=tmp_path)
     row, _ = marked(program, "STALL")
     lines = result.stderr.splitlines()
-    assert lines[0].startswith("offload: 3 event-loop stalls over 100 ms (longest ")
+    # A loaded machine may add stalls of its own elsewhere: the program's three are one group.
+    assert re.match(r"offload: \d+ event-loop stalls over 100 ms \(longest ", lines[0]), lines
+    grouped = [line for line in lines if line.startswith(f"forks.py:{row}:")]
+    assert len(grouped) == 1, lines
     assert re.fullmatch(rf"forks\.py:{row}:5: event loop stalled 3 times, \d+ ms in total, longest \d+ ms "
-                        r"\(blocking call\) in task 'Task-\d+' in pids \d+, \d+", lines[1]), lines
+                        r"\(blocking call\) in task 'Task-\d+' in pids \d+, \d+", grouped[0]), lines
