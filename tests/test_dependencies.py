@@ -11,7 +11,7 @@ import pytest
 
 from detector import config as config_module
 from detector.runner import check_paths
-from fake_environment import install as _install, write as _write
+from fake_environment import PY, install as _install, write as _write
 from offload_cli import invoke_offload
 
 SDK = {
