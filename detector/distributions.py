@@ -7,11 +7,12 @@ else from the directory name (``charset_normalizer-3.5.3.dist-info``). When seve
 distributions claim one root (a namespace package, a fork installed over the original), the
 owner of a module is the one whose ``RECORD`` lists the module's file; only then is ``RECORD``
 read. Every file is read through ``files``: a FIFO, a huge file or garbage is no information,
-never a hang or an error.
+never a hang or an error; a symlink to outside site-packages is not read.
 """
 from __future__ import annotations
 
 import csv
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -92,11 +93,21 @@ class Distributions:
         return found
 
 
+def _read(dist_info: Path, name: str, head: Optional[int] = None) -> str:
+    """The text of a file of ``dist_info`` (its first ``head`` bytes). As for modules, a symlink to
+    outside the site-packages directory is not read: UnreadableFile."""
+    path = dist_info / name
+    if not os.path.realpath(path).startswith(os.path.join(os.path.realpath(dist_info.parent), "")):
+        raise files.UnreadableFile("a link to outside site-packages")
+    data = files.read_file(path).data if head is None else files.read_head(path, head)
+    return data.decode("utf-8", "replace")
+
+
 def _read_metadata(dist_info: Path) -> Distribution:
     """Name and version from ``METADATA``'s headers, each else from the directory name."""
     name, _, version = dist_info.name[: -len(".dist-info")].partition("-")
     try:
-        head = files.read_head(dist_info / "METADATA", METADATA_HEAD).decode("utf-8", "replace")
+        head = _read(dist_info, "METADATA", METADATA_HEAD)
     except files.UnreadableFile:
         return Distribution(name, version)
     fields: Dict[str, str] = {}
@@ -116,7 +127,7 @@ def _read_metadata(dist_info: Path) -> Distribution:
 
 def _record_paths(dist_info: Path) -> List[str]:
     try:
-        text = files.read_file(dist_info / "RECORD").data.decode("utf-8", "replace")
+        text = _read(dist_info, "RECORD")
     except files.UnreadableFile:
         return []
     try:
@@ -129,7 +140,7 @@ def _top_level(dist_info: Path) -> List[str]:
     """Import roots a distribution installs: ``top_level.txt``, else the first parts of ``RECORD``."""
     for name, first in (("top_level.txt", False), ("RECORD", True)):
         try:
-            text = files.read_file(dist_info / name).data.decode("utf-8", "replace")
+            text = _read(dist_info, name)
         except files.UnreadableFile:
             continue
         roots = []

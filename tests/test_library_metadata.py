@@ -53,15 +53,18 @@ def test_the_distribution_label_is_the_name_and_version_metadata_gives(tmp_path:
 
 def test_metadata_that_is_no_header_falls_back_to_the_directory_name(tmp_path: Path) -> None:
     venv = tmp_path / "env"
-    site = install(venv, {f"{name}/__init__.py": SLEEPS for name in ("fifolib", "hugelib", "junklib", "badlib")})
+    site = install(venv, {f"{name}/__init__.py": SLEEPS for name in ("fifolib", "hugelib", "junklib", "badlib", "linklib")})
     _dist_info(site, "fifolib-1.0", "fifolib")
     os.mkfifo(site / "fifolib-1.0.dist-info" / "METADATA")  # never opened for a blocking read
     # The headers come first: a long description after them is not read.
     _dist_info(site, "hugelib-2.0", "hugelib", METADATA=b"Name: HugeLib\nVersion: 2.0.1\n\n" + b"x" * (8 << 20))
     _dist_info(site, "junklib-3.0", "junklib", METADATA=os.urandom(4096).replace(b"\n", b"") + b"\nName: late\n")
     _dist_info(site, "badlib-4.0", "badlib", METADATA=b"Name: bad\x1b[31mlib\nVersion: 4.0 ; rm -rf\n")
-    messages = _messages(tmp_path, venv, _calls("fifolib", "hugelib", "junklib", "badlib"))
-    assert _labels(messages) == ["fifolib 1.0", "HugeLib 2.0.1", "junklib 3.0", "badlib 4.0"]
+    (tmp_path / "outside-metadata").write_text("Name: Leaked\nVersion: 6.6\n")
+    _dist_info(site, "linklib-5.0", "linklib")
+    (site / "linklib-5.0.dist-info" / "METADATA").symlink_to(tmp_path / "outside-metadata")  # not read
+    messages = _messages(tmp_path, venv, _calls("fifolib", "hugelib", "junklib", "badlib", "linklib"))
+    assert _labels(messages) == ["fifolib 1.0", "HugeLib 2.0.1", "junklib 3.0", "badlib 4.0", "linklib 5.0"]
 
 
 def test_of_two_distributions_claiming_one_name_the_one_whose_record_lists_the_file_owns_it(tmp_path: Path) -> None:
