@@ -19,6 +19,9 @@ Schema of a family file (user ``[[tool.offload.blocking-calls]]`` entries use th
     opt-in = false                    # reported only when selected by its full code
     docs = "..."                      # What it does / Why is this bad / Example / Use instead / Fix safety;
                                       # a line "{invalid[0]}" (or valid[i], fixed[i]) shows that example
+    [rule.alternatives]               # catalogue only, per library: the longest dotted prefix of a call's
+    "redis" = "redis.asyncio"         # name picks what it suggests instead of `alternative` ("" nothing).
+    "sentry_sdk" = ""                 # Each names some calls; without `alternative`, together they name all
     [rule.examples]                   # small modules; tests check each, ``offload rule`` shows them
     invalid = ["..."]                 # reported by this rule (the first is the docs' Example)
     valid = ["..."]                   # not reported by this rule
@@ -71,7 +74,7 @@ RULE_KEYS = {
     "code", "name", "summary", "calls", "exclude", "lazy", "remedy", "fix",
     "alternative", "peer-codes", "docs", "family",
 }
-CATALOG_KEYS = {"message", "opt-in", "examples", "lazy-before"}
+CATALOG_KEYS = {"message", "opt-in", "examples", "lazy-before", "alternatives"}
 TARGET_RE = re.compile(r"^py3(\d+)$")
 EXAMPLE_KEYS = ("invalid", "valid", "fixed")
 # A docs line that shows an example: ``{invalid[0]}``, ``{valid[1]}``, ``{fixed[0]}``.
@@ -118,6 +121,8 @@ class Rule:
     remedy: str = "to_thread"
     fix: str = "unsafe"
     alternative: str = ""
+    # Per library (dotted prefix of a call's name -> what to suggest, "" nothing), longest first.
+    alternatives: Tuple[Tuple[str, str], ...] = ()
     peer_codes: Tuple[str, ...] = ()
     docs: str = ""
     message: str = CALL_MESSAGE
@@ -128,6 +133,14 @@ class Rule:
         """Whether ``api``'s result is lazy on the lowest Python the project runs on."""
         before = dict(self.lazy_before).get(api)
         return api in self.lazy and (before is None or _minor(target_version) < _minor(before))
+
+    def alternative_for(self, api: str) -> str:
+        """The async alternative to suggest for a call of ``api`` (a canonical name): the one for
+        its library, else the rule's own."""
+        for prefix, alternative in self.alternatives:
+            if _within(api, prefix):
+                return alternative
+        return self.alternative
 
     def render(self, **fields: str) -> str:
         """The finding's message: the template with its named fields filled in."""
@@ -361,6 +374,9 @@ def parse_rule(data: Mapping[str, Any], family: str, where: str, defaults: Optio
     for key in ("calls", "exclude", "lazy", "peer-codes"):
         if key in data:
             values[key.replace("-", "_")] = _as_str_list(data[key], f"{where}.{key}")
+    if "alternatives" in data:
+        table = _as_str_table(data["alternatives"], f"{where}.alternatives")
+        values["alternatives"] = tuple(sorted(table.items(), key=lambda item: -len(item[0])))
     if defaults is not None:
         rule = replace(defaults, **values)
     else:
@@ -381,11 +397,36 @@ def parse_rule(data: Mapping[str, Any], family: str, where: str, defaults: Optio
     stray = {name for name, _ in rule.lazy_before} - set(rule.lazy)
     if stray:
         raise CatalogError(f"{where}: lazy-before names not in lazy: {', '.join(sorted(stray))}")
+    if "alternatives" in data:
+        _check_alternatives(rule, where)
     template_fields(rule.message, where)
     for found in EXAMPLE_REF.finditer(rule.docs):
         if int(found[2]) >= len(getattr(rule.examples, found[1])):
             raise CatalogError(f"{where}: docs show {found[0]}, which is not one of the rule's examples")
     return rule
+
+
+def _within(name: str, prefix: str) -> bool:
+    """Whether ``prefix`` is ``name`` or one of its dotted prefixes (``redis`` of ``redis.Redis.get``)."""
+    return name == prefix or name.startswith(prefix + ".")
+
+
+def _check_alternatives(rule: Rule, where: str) -> None:
+    """Each library an alternative is given for has calls in the rule; without a rule-wide
+    ``alternative``, every call has its library's (a call added later must say what it gets)."""
+    names = [call[:-2] if call.endswith(".*") else call for call in rule.calls]
+    wildcards = [call[:-2] for call in rule.calls if call.endswith(".*")]
+    for prefix, _ in rule.alternatives:
+        if not all(part.isidentifier() for part in prefix.split(".")):
+            raise CatalogError(f"{where}.alternatives: {prefix!r} is not a dotted name")
+        if not any(_within(name, prefix) for name in names) and not any(_within(prefix, w) for w in wildcards):
+            raise CatalogError(f"{where}.alternatives: {prefix!r} is the name of none of the rule's calls")
+    if not rule.alternative:
+        uncovered = [call for call, name in zip(rule.calls, names)
+                     if not any(_within(name, prefix) for prefix, _ in rule.alternatives)]
+        if uncovered:
+            raise CatalogError(f"{where}.alternatives: no entry for {', '.join(uncovered)} "
+                               "(and no rule-wide 'alternative'): give its library's alternative, or \"\" for none")
 
 
 def _minor(target_version: str) -> int:

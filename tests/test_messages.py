@@ -368,6 +368,65 @@ def test_queue_get_fed_by_coroutines_only_becomes_an_asyncio_queue():
     assert "`await asyncio.to_thread(self.q.get)`" in only(check(shared), "BLK170").message
 
 
+# -- the async alternative is the called library's own -------------------------------------------------
+TWINS = [
+    ("import paramiko\n\nasync def f(host):\n    c = paramiko.SSHClient()\n    c.connect(host)\n", "asyncssh"),
+    ("import docker\n\nasync def f():\n    docker.from_env()\n", "aiodocker"),
+    ("from kubernetes import config\n\nasync def f():\n    config.load_kube_config()\n", "kubernetes_asyncio"),
+    ("import boto3\n\nasync def f():\n    s3 = boto3.client('s3')\n    s3.list_buckets()\n",
+     "aioboto3 / aiobotocore"),
+    ("from google.cloud import storage\n\nasync def f():\n    storage.Client().get_bucket('b')\n",
+     "gcloud-aio-storage"),
+    ("import pika\n\nasync def f(p):\n    pika.BlockingConnection(p)\n", "aio-pika"),
+    ("import redis\n\nasync def f(k):\n    redis.Redis().get(k)\n", "redis.asyncio"),
+    ("import pymysql\n\nasync def f():\n    pymysql.connect(host='db')\n", "aiomysql"),
+    ("import psycopg2\n\nasync def f(dsn):\n    psycopg2.connect(dsn)\n", "psycopg.AsyncConnection / asyncpg"),
+    ("from pymongo import MongoClient\n\nasync def f():\n    MongoClient().list_database_names()\n",
+     "pymongo.AsyncMongoClient / motor"),
+    ("import sqlite3\n\nasync def f(p):\n    sqlite3.connect(p)\n", "aiosqlite"),
+    ("import smtplib\n\nasync def f():\n    smtplib.SMTP('mail.example.com')\n", "aiosmtplib"),
+]
+# Every async client the SDK and database rules know: a message names one at most.
+ALL_TWINS = ("asyncssh", "aiodocker", "kubernetes_asyncio", "aioboto3", "gcloud-aio-storage", "aio-pika",
+             "redis.asyncio", "aiomysql", "asyncpg", "AsyncMongoClient", "aiosqlite", "aiosmtplib", "aioftp")
+
+
+@pytest.mark.parametrize("source, twin", TWINS, ids=[twin.split()[0] for _, twin in TWINS])
+def test_the_alternative_is_the_async_twin_of_the_library_called(source: str, twin: str):
+    finding = next(f for f in check(source) if f.code in ("BLK112", "BLK160", "BLK165"))
+    assert finding.message.endswith(f", or use {twin}")
+    assert [name for name in ALL_TWINS if name in finding.message] == [name for name in ALL_TWINS if name in twin]
+
+
+@pytest.mark.parametrize("module, call, rewrite", [
+    ("sentry_sdk", "sentry_sdk.flush()", "sentry_sdk.flush"),
+    ("poplib", "poplib.POP3('pop.example.com')", "poplib.POP3, 'pop.example.com'"),
+])
+def test_a_library_without_an_async_twin_gets_no_alternative(module: str, call: str, rewrite: str):
+    finding = next(f for f in check(f"import {module}\n\nasync def f():\n    {call}\n"))
+    assert finding.message.endswith(f"offload it with `await asyncio.to_thread({rewrite})`")
+
+
+def test_a_data_file_write_is_advised_to_encode_in_memory_and_a_read_to_parse_from_memory():
+    read, write = check("""\
+        from PIL import Image
+
+        async def thumbnail(path):
+            image = Image.open("in.png")
+            image.save("thumb.png")
+        """)
+    assert read.message.endswith(", or use aiofiles to read the bytes, then parse them from an io.BytesIO")
+    assert write.message.endswith(", or use aiofiles to write the bytes, once encoded into an io.BytesIO")
+    saved = check("import numpy as np\n\nasync def f():\n    a = np.zeros(3)\n    np.save('a.npy', a)\n    a.tofile('a.bin')\n")
+    assert all("to write the bytes" in f.message for f in saved) and len(saved) == 2
+
+
+def test_rule_docs_list_the_alternative_of_each_library():
+    result = CliRunner().invoke(main, ["rule", "BLK165"])
+    assert result.exit_code == 0, result.output
+    assert "asyncssh for `paramiko`" in result.output and "none for `sentry_sdk`" in result.output
+
+
 # -- BLK300: exceptions are lost only when they can be ----------------------------------------------------
 DROPPED = """\
 import asyncio

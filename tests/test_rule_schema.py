@@ -116,3 +116,64 @@ def test_a_result_lazy_before_a_version_is_not_lazy_from_it(tmp_path: Path) -> N
     rule = load_lazy(tmp_path, '["pkg.listing", "pkg.walk"]', '{ "pkg.listing" = "py313" }')
     assert [rule.is_lazy("pkg.listing", v) for v in ("py39", "py312", "py313", "py314")] == [True, True, False, False]
     assert rule.is_lazy("pkg.walk", "py314") and not rule.is_lazy("pkg.other", "py39")
+
+
+TWINS = '''
+[[rule]]
+code = "BLK396"
+name = "twins-probe"
+summary = "a rule over two client libraries, one with an async twin"
+calls = ["pkg.Client.*", "pkg.connect", "other.flush"]
+{alternative}
+
+[rule.alternatives]
+{table}
+'''
+
+
+def load_twins(tmp_path: Path, table: str, alternative: str = ""):
+    (tmp_path / "probe.toml").write_text(TWINS.format(table=table, alternative=alternative), encoding="utf-8")
+    return load_builtin(tmp_path).rules["BLK396"]
+
+
+def test_the_longest_dotted_prefix_of_a_call_picks_its_alternative(tmp_path: Path) -> None:
+    rule = load_twins(tmp_path, '"pkg" = "aiopkg"\n"pkg.Client.upload" = "aiopkg.upload"\n"other" = ""')
+    assert rule.alternative_for("pkg.connect") == "aiopkg"
+    assert rule.alternative_for("pkg.Client.upload") == "aiopkg.upload"
+    assert rule.alternative_for("pkg.Client.upload_many") == "aiopkg"  # a dotted prefix, not a string prefix
+    assert rule.alternative_for("other.flush") == ""
+
+
+def test_calls_no_entry_names_fall_back_to_the_rules_alternative(tmp_path: Path) -> None:
+    rule = load_twins(tmp_path, '"pkg" = "aiopkg"', alternative='alternative = "a worker thread"')
+    assert (rule.alternative_for("pkg.connect"), rule.alternative_for("other.flush")) == ("aiopkg", "a worker thread")
+
+
+@pytest.mark.parametrize("table, error", [
+    ('"pkg" = "aiopkg"\n"other" = ""\n"pkgs" = "aiopkgs"', "'pkgs' is the name of none of the rule's calls"),
+    ('"pkg" = "aiopkg"\n"other" = ""\n"pkg.Clien" = "x"', "'pkg.Clien' is the name of none"),
+    ('"pkg" = "aiopkg"\n"other" = ""\n"pkg." = "x"', "not a dotted name"),
+    ('"pkg" = "aiopkg"', r"no entry for other\.flush"),
+    ('"pkg" = "aiopkg"\nother = 1', "table of strings"),
+    ('"pkg" = "aiopkg"\nother.flush = ""', "table of strings"),  # an unquoted dotted key is a nested table
+])
+def test_alternatives_name_the_rules_calls_and_cover_them(tmp_path: Path, table: str, error: str) -> None:
+    with pytest.raises(CatalogError, match=error):
+        load_twins(tmp_path, table)
+
+
+def test_a_method_under_a_wildcard_can_have_its_own_alternative(tmp_path: Path) -> None:
+    rule = load_twins(tmp_path, '"pkg" = "aiopkg"\n"other" = ""\n"pkg.Client.stream" = "aiopkg.stream"')
+    assert rule.alternative_for("pkg.Client.stream") == "aiopkg.stream"
+
+
+def test_project_entries_cannot_set_alternatives() -> None:
+    with pytest.raises(CatalogError, match="unknown key"):
+        extend(load_builtin(), [{"code": "BLK191", "name": "mine", "summary": "mine", "calls": ["mylib.fetch"],
+                                 "alternatives": {"mylib": "aiomylib"}}], "blocking-calls")
+
+
+def test_calls_a_project_adds_to_a_rule_with_alternatives_get_none_of_them() -> None:
+    rule = extend(load_builtin(), [{"code": "BLK165", "calls": ["mysdk.Client.*"]}], "blocking-calls").rules["BLK165"]
+    assert rule.alternative_for("mysdk.Client.send") == ""
+    assert rule.alternative_for("paramiko.SSHClient.connect") == "asyncssh"

@@ -73,14 +73,15 @@ def remedy_text(rule: Rule, call: CallRecord, lazy: bool, spelling: Spelling,
     (for a suggestion) why there is no rewrite. ``members``: the calls on the file a ``with``
     item opens, reported with it; ``shared``: the sync function that shares the lock or queue
     ``call`` waits on ("" none, None unknown); ``api``: the catalogue's name of what ``call`` runs."""
-    alternative = f", or use {rule.alternative}" if rule.alternative else ""
+    suggested = rule.alternative_for(api or call.target)
+    alternative = f", or use {suggested}" if suggested else ""
     if rule.remedy == "asyncio.sleep":
         if rule.fix == "none":
             return spelling.sleep(call.args), Applicability.SUGGESTION, f"`offload rule {rule.code}`: no automatic rewrite"
         return spelling.sleep(call.args), Applicability(rule.fix), ""
     if rule.remedy == "none":
         fitted = primitives.advice(call, api or call.target, spelling, shared)
-        advice = fitted or (f"use {rule.alternative}" if rule.alternative else "do not call it from async code")
+        advice = fitted or (f"use {suggested}" if suggested else "do not call it from async code")
         return advice, Applicability.SUGGESTION, f"no automatic rewrite for {rule.code} (`offload rule {rule.code}`)"
     if call.flags & STATEMENT_FORM:
         return statement_advice(call, spelling, alternative), Applicability.SUGGESTION, \

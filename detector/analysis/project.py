@@ -658,7 +658,7 @@ class Project:
         if name != target:
             rule = self.catalog.match(name)
             if rule is not None:
-                return RuleTarget(rule, name)
+                return RuleTarget(rule, self.catalog.canonical(name))
         if name in self.classes:
             # ``Foo()`` runs ``Foo.__init__`` (or a dataclass's ``__post_init__``).
             init = self.class_member(name, "__init__", 0, set())

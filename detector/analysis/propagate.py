@@ -81,11 +81,11 @@ _CACHES = frozenset({"functools.lru_cache", "functools.cache"})
 
 def _instead_of_offloading(scan: Scan, last: Hop) -> str:
     """The blocking call a chain ends in, when it cannot run in a worker thread itself
-    (``self.render()`` of a Tornado handler, ``traceback.format_exc()``): its rule's alternative."""
+    (``self.render()`` of a Tornado handler, ``traceback.format_exc()``): its rule's alternative for it."""
     for module, function, call in _last_calls(scan, last):
         resolved = scan.project.resolve(call.target)
         if isinstance(resolved, RuleTarget) and scan.safety.call_hazard(module, function, call):
-            return resolved.rule.alternative
+            return resolved.rule.alternative_for(resolved.name)
     return ""
 
 

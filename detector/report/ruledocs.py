@@ -27,7 +27,11 @@ def describe(rule: Rule) -> str:
     facts = [f"Family: {rule.family}. Fix: {FIX_LABEL[rule.fix]}."]
     if rule.opt_in:
         facts.append(f"Opt-in: runs only when selected by its full code (`--select {rule.code}`).")
-    if rule.alternative:
+    if rule.alternatives:
+        each = [f"{alternative or 'none'} for `{prefix}`" for prefix, alternative in sorted(rule.alternatives)]
+        other = [f"{rule.alternative} for the others"] if rule.alternative else []
+        facts.append(f"Async alternatives: {'; '.join(each + other)}.")
+    elif rule.alternative:
         facts.append(f"Async alternative: {rule.alternative}.")
     if rule.peer_codes:
         facts.append(f"Also silenced by `# noqa: {', '.join(rule.peer_codes)}`.")
