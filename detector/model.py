@@ -40,6 +40,12 @@ class Hop:
     # (``filename`` is ``site-packages/...``, not a path in the project).
     distribution: str = ""
     path: str = ""
+    access: bool = False  # an attribute read (a property), not a call
+
+    @property
+    def shown(self) -> str:
+        """``self.info`` for a property read, ``load()`` for a call."""
+        return self.call if self.access else f"{self.call}()"
 
     def to_dict(self) -> Dict[str, Any]:
         found = {

@@ -417,6 +417,39 @@ def test_a_call_both_sides_of_an_if_make_in_a_library_is_made_on_every_call(tmp_
     assert found[0].startswith("5:BLK200:`netlib.resolve()`") and "reaches `socket.getaddrinfo()`" in found[0]
 
 
+def test_a_cached_property_on_a_chain_is_a_read_that_blocks_the_first_time(tmp_path: Path) -> None:
+    venv = tmp_path / "env"
+    _install(venv, {"distro.py": """
+        import functools
+        import os
+
+        class LinuxDistribution:
+            @functools.cached_property
+            def _os_release_info(self):
+                if os.path.isfile("/etc/os-release"):
+                    return {"id": "linux"}
+                return {}
+
+            def os_release_attr(self, attribute):
+                return self._os_release_info.get(attribute, "")
+
+        _distro = LinuxDistribution()
+
+        def id():
+            return _distro.os_release_attr("id")
+        """})
+    root = _project(tmp_path, """
+        import distro
+
+        async def main():
+            return distro.id()
+        """)
+    done = invoke_offload("check", "--no-cache", "--python", str(venv), ".", cwd=root)
+    assert ("the first time (`LinuxDistribution._os_release_info` caches its result with "
+            "`functools.cached_property`: later reads on the same instance do not block)") in done.stdout, done.stdout
+    assert "site-packages/distro.py:13:16: self._os_release_info in LinuxDistribution.os_release_attr\n" in done.stdout
+
+
 def test_show_settings_names_the_environment_and_a_bad_python_is_an_error(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.delenv("VIRTUAL_ENV", raising=False)
     venv = tmp_path / "proj" / ".venv"

@@ -36,7 +36,8 @@ def _library_guess(name: str) -> bool:
 
 
 def hop(module: ModuleSummary, function: FunctionSummary, call: CallRecord) -> Hop:
-    return Hop(module.path, call.row, call.col, short_name(function, module), one_line(call.text))
+    return Hop(module.path, call.row, call.col, short_name(function, module), one_line(call.text),
+               access=bool(call.flags & ACCESS))
 
 
 # The chain inside a call's callee through project code the call hands it (``handed.handed_chain``).

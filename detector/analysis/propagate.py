@@ -70,13 +70,15 @@ def _cached(scan: Scan, chain: Chain) -> str:
         for _, function in scan.functions_at(hop):
             cache = next((d for d in function.decorators if d in _CACHES), None)
             if cache is not None:
-                return (f" the first time (`{hop.function}` caches its result with `{cache}`: later calls with "
-                        f"the same arguments do not block)")
+                later = "reads on the same instance" if cache == _ONCE_PER_INSTANCE else "calls with the same arguments"
+                return (f" the first time (`{hop.function}` caches its result with `{cache}`: later {later} "
+                        "do not block)")
     return ""
 
 
-# Memoising decorators: the function runs once per distinct arguments.
-_CACHES = frozenset({"functools.lru_cache", "functools.cache"})
+# Memoising decorators: the function runs once per distinct arguments, or once per instance.
+_ONCE_PER_INSTANCE = "functools.cached_property"
+_CACHES = frozenset({"functools.lru_cache", "functools.cache", _ONCE_PER_INSTANCE})
 
 
 def _instead_of_offloading(scan: Scan, last: Hop) -> str:

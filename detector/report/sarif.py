@@ -145,7 +145,7 @@ def _hop_location(hop: Hop, index: int, root: Optional[Path]) -> Dict[str, Any]:
     # A library file is where it is installed: under %SRCROOT% only when the environment is.
     location = _physical(hop.path or hop.filename, _region(hop.row, hop.column), root)
     where = f" ({hop.distribution})" if hop.distribution else ""
-    location["message"] = {"text": f"{hop.call}() in {hop.function}{where}"}
+    location["message"] = {"text": f"{hop.shown} in {hop.function}{where}"}
     location["id"] = index
     return location
 
@@ -180,7 +180,7 @@ def _result(finding: Finding, rule_index: Optional[int], root: Optional[Path], f
         result["relatedLocations"] = related
     if hops:
         result["codeFlows"] = [{
-            "message": {"text": " -> ".join(f"{hop.function}" for hop in hops) + f" -> {hops[-1].call}()"},
+            "message": {"text": " -> ".join(f"{hop.function}" for hop in hops) + f" -> {hops[-1].shown}"},
             "threadFlows": [{
                 "locations": [
                     {

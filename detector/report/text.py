@@ -30,7 +30,7 @@ class Detail(NamedTuple):
 
 
 def details(finding: Finding) -> List[Detail]:
-    out = [Detail("->", f"{hop.filename}:{hop.row}:{hop.column}:", f"{hop.call}() in {hop.function}")
+    out = [Detail("->", f"{hop.filename}:{hop.row}:{hop.column}:", f"{hop.shown} in {hop.function}")
            for hop in finding.chain[1:]]
     out.extend(Detail("+", f"{item.filename}:{item.row}:{item.column}:", f"{item.shown} in {finding.function}")
                for item in finding.related)
