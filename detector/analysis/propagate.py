@@ -156,7 +156,9 @@ def _finding(scan: Scan, site: CallSite, chain: Chain, target: FunctionSummary) 
             if instead:
                 advice = f"`{last.call}()` in {last.function} cannot move to a worker thread either: use {instead}"
             elif part is chain[0]:  # the blocking part is a library's: the call is what the project can move
-                advice = spelling.offload(call)
+                advice = (f"its blocking part ({_blocking_part(scan, last)}) is inside the library: "
+                          f"{spelling.offload(call)} only if nothing else uses what it changes meanwhile, "
+                          "or run that part yourself in a worker thread")
             else:
                 advice = f"offload only its blocking part ({_blocking_part(scan, part)}) to a worker thread"
         else:
