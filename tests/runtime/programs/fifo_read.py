@@ -12,7 +12,13 @@ fifo = os.path.join(tempfile.mkdtemp(), "pipe")
 os.mkfifo(fifo)
 
 
+reading = threading.Event()
+
+
 def late_writer():
+    # Late counted from the read: a loaded machine may delay the coroutine past any fixed time,
+    # and a writer already waiting would let open() return at once.
+    reading.wait()
     time.sleep(0.4)
     with open(fifo, "wb") as pipe:
         pipe.write(b"x" * 1000)
@@ -21,6 +27,7 @@ def late_writer():
 async def main():
     threading.Thread(target=late_writer, daemon=True).start()
     await asyncio.sleep(0.02)
+    reading.set()
     data = Path(fifo).read_bytes()  # STALL
     assert len(data) == 1000
 
