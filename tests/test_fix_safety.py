@@ -635,6 +635,31 @@ def test_helpers_ending_in_calls_bound_to_the_loop_thread_are_not_offloaded(tmp_
     assert snapshot(tmp_path) == before
 
 
+def test_a_helper_that_reads_its_callers_stack_is_not_offloaded(tmp_path: Path):
+    write(tmp_path, {"pyproject.toml": "[tool.offload]\n", "m.py": '''
+        import os
+        import sys
+
+
+        def find_config(name):
+            frame = sys._getframe(1)
+            here = os.path.dirname(os.path.abspath(frame.f_code.co_filename))
+            return os.path.exists(os.path.join(here, name)) and os.path.join(here, name)
+
+
+        def plain(name):
+            return os.path.exists(name)
+
+
+        async def main():
+            return find_config("app.cfg"), plain("app.cfg")
+        '''})
+    found = {f["location"]["column"]: f["fix"] for f in findings(tmp_path) if f["location"]["row"] == 16}
+    assert found[12]["applicability"] == "suggestion"
+    assert "`sys._getframe()` at m.py:6 reads the calling thread's stack" in found[12]["reason"]
+    assert found[36]["applicability"] == "unsafe"
+
+
 def test_a_helper_handed_an_object_of_the_loop_is_not_offloaded(tmp_path: Path):
     write(tmp_path, {"pyproject.toml": "[tool.offload]\n", "m.py": '''
         import asyncio

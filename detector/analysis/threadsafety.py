@@ -9,7 +9,8 @@ raced by the coroutines that keep running meanwhile. A rewrite is refused when t
   ``create_task``): they are not thread-safe;
 - uses sqlite3 (connections and cursors work only in the thread that created them);
 - reads the exception the calling thread is handling (``traceback.format_exc()``: a worker
-  thread handles none);
+  thread handles none), or its stack (``sys._getframe()``: python-dotenv's ``find_dotenv()``
+  looks beside the caller's file, and a worker thread's stack has no caller);
 - touches a Tornado request handler (``self.render()``, ``self.write()``), or is handed one
   (``respond_zip(self, ...)``) or another loop-bound object: Tornado objects are used on the
   IOLoop's thread only;
@@ -47,7 +48,7 @@ LOOP_BOUND_TYPES = (
 )
 LOOP_BOUND_FUNCTIONS = frozenset({
     "asyncio.create_task", "asyncio.ensure_future", "asyncio.get_running_loop", "asyncio.current_task",
-    "asyncio.all_tasks",
+    "asyncio.all_tasks", "tornado.ioloop.IOLoop.current",
 })
 # Loop methods, on whatever receiver: the thread-safe variant is call_soon_threadsafe.
 LOOP_METHODS = frozenset({"call_soon", "call_later", "call_at", "create_task", "create_future"})
@@ -55,6 +56,10 @@ THREAD_AFFINE_PREFIXES = ("sqlite3.",)
 # What the calling thread is handling: in a worker thread there is no exception.
 CURRENT_EXCEPTION = frozenset({"traceback.format_exc", "traceback.print_exc", "inspect.trace", "sys.exc_info",
                                "sys.exception"})
+# The calling thread's stack: in a worker thread it holds the thread's frames, not the caller's
+# (python-dotenv's find_dotenv() looks for .env beside the file that called it).
+CALLER_FRAMES = frozenset({"sys._getframe", "inspect.currentframe", "inspect.stack", "inspect.getouterframes",
+                           "traceback.extract_stack", "traceback.format_stack", "traceback.print_stack"})
 _MAX_REACHED = 500
 # Shared state is compared on the object itself: ``self.attr`` in the helper and in coroutines.
 SELF = "self."
@@ -174,6 +179,9 @@ class ThreadSafety:
         if name in CURRENT_EXCEPTION:
             return (f"`{call.text}()` at {where} reads the exception the calling thread is handling: a worker "
                     "thread handles none")
+        if name in CALLER_FRAMES:
+            return (f"`{call.text}()` at {where} reads the calling thread's stack: in a worker thread it finds "
+                    "the thread's own frames, not its caller's")
         method = offload.method_name(call.target)
         if (name in LOOP_BOUND_FUNCTIONS or name.startswith(tuple(t + "." for t in LOOP_BOUND_TYPES))
                 or method in LOOP_METHODS):
