@@ -315,6 +315,8 @@ def environment_warnings(installed: Installed, config: Config) -> List[str]:
     that match nothing installed in it (another machine's environment may have them: no error)."""
     warnings = list(installed.environment.warnings)
     where = f"{display_path(config.source) if config.source else 'config'}: [tool.offload].follow-dependencies"
+    if config.follow_dependencies == ():
+        warnings.append(f"{where}: an empty list follows no library (`false` says so)")
     for name in installed.unmatched():
         root = name.split(".", 1)[0]
         hint = f" (an import root is a top-level name: '{root}')" if root != name and installed.is_root(root) else ""

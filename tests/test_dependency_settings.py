@@ -50,6 +50,14 @@ def test_a_follow_list_name_that_matches_nothing_installed_is_a_warning(tmp_path
     ]
 
 
+def test_an_empty_follow_list_is_a_warning(tmp_path: Path) -> None:
+    root = _project(tmp_path, "[tool.offload]\nfollow-dependencies = []\n", venv=True)
+    done = invoke_offload("check", ".", cwd=root)
+    assert done.returncode == 0 and "slowlib" not in done.stdout
+    assert ("warning: pyproject.toml: [tool.offload].follow-dependencies: an empty list follows no library "
+            "(`false` says so)") in done.stderr.splitlines()
+
+
 def test_a_follow_list_of_distribution_names_matches_without_a_warning(tmp_path: Path) -> None:
     root = _project(tmp_path, '[tool.offload]\nfollow-dependencies = ["SlowLib"]\n', venv=True)
     done = invoke_offload("check", ".", cwd=root)
