@@ -156,9 +156,9 @@ def _finding(scan: Scan, site: CallSite, chain: Chain, target: FunctionSummary) 
             if instead:
                 advice = f"`{last.call}()` in {last.function} cannot move to a worker thread either: use {instead}"
             elif part is chain[0]:  # the blocking part is a library's: the call is what the project can move
-                advice = (f"its blocking part ({_blocking_part(scan, last)}) is inside the library: "
-                          f"{spelling.offload(call)} only if nothing else uses what it changes meanwhile, "
-                          "or run that part yourself in a worker thread")
+                advice = (f"its blocking part ({_blocking_part(scan, last)}) is inside the library, and the whole "
+                          "call cannot simply move to a worker thread (see why): run that part yourself in a worker "
+                          "thread if the library lets you, or keep the call")
             else:
                 advice = f"offload only its blocking part ({_blocking_part(scan, part)}) to a worker thread"
         else:
