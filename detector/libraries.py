@@ -119,11 +119,12 @@ class Installed:
         directory = base.joinpath(*parts)
         shown = "site-packages/" + "/".join(parts)
         init = directory / "__init__.py"
+        source = directory.with_name(parts[-1] + ".py")
         found = None
         if os.path.isfile(init):
             found = LibraryFile(init, module, True, shown + "/__init__.py")
-        elif os.path.isfile(directory.with_name(parts[-1] + ".py")):
-            found = LibraryFile(directory.with_name(parts[-1] + ".py"), module, False, shown + ".py")
+        elif os.path.isfile(source):
+            found = LibraryFile(source, module, False, shown + ".py")
         elif os.path.isdir(directory) and not any(directory.glob("__init__.*")):
             found = LibraryFile(None, module, True, shown)  # a namespace package
         if found is None or not self._inside(found.path or directory, base):
@@ -161,7 +162,6 @@ class Libraries:
         self._max_size = max_file_size
         self._store = store
         self._jobs = jobs
-        self._loaded = 0
         self._per_root: Dict[str, int] = {}  # import root -> modules of it read
         self._refused: Dict[str, int] = {}  # "" (every library) or an import root -> modules not read for the limit
         self._labels: Dict[str, str] = {}  # shown path -> "dist version"
@@ -184,12 +184,10 @@ class Libraries:
         if found is None:
             return None
         root = module.split(".", 1)[0]
-        limited = "" if self._loaded >= MAX_MODULES else root if self._per_root.get(root, 0) >= MAX_MODULES_PER_LIBRARY \
-            else None
+        limited = self._limit(root)
         if limited is not None:
             self._refused[limited] = self._refused.get(limited, 0) + 1
             return None
-        self._loaded += 1
         self._per_root[root] = self._per_root.get(root, 0) + 1
         dist = self.installed.distribution(module, found.path)
         if dist is not None:
@@ -202,6 +200,12 @@ class Libraries:
             return None
         summary.diagnostics.clear()  # a library file offload cannot analyse is silent, never a finding
         return summary
+
+    def _limit(self, root: str) -> Optional[str]:
+        """The limit one more module of ``root`` would pass: "" (every library's), ``root``, or None."""
+        if sum(self._per_root.values()) >= MAX_MODULES:
+            return ""
+        return root if self._per_root.get(root, 0) >= MAX_MODULES_PER_LIBRARY else None
 
     def warnings(self) -> List[str]:
         """What the limits left unread: findings that end there are missing."""

@@ -275,6 +275,7 @@ def check_paths(
     wanted = set(shown)
     collecting = gc.isenabled()
     gc.disable()
+    cut_short: List[str] = []  # what the library limits left unread
     try:
         libraries = (_libraries(installed, catalog, config, use_cache, jobs, result.warnings)
                      if installed is not None else None)
@@ -283,14 +284,15 @@ def check_paths(
         finally:
             if libraries is not None:
                 libraries.close()
-                result.warnings.extend(libraries.warnings())
+                cut_short = libraries.warnings()
+                result.warnings.extend(cut_short)
     finally:
         if collecting:
             gc.enable()
     if store is not None:
         keys = [item.key for item in items]
         # Findings cut short by the library limits are not kept: each run says so again.
-        if all(key is not None for key in keys) and not (libraries is not None and libraries.warnings()):
+        if all(key is not None for key in keys) and not cut_short:
             # Keys again: a file that changed while this run read it has a new one by now.
             store.store_findings(store.findings_key(keys, shown, config, environment), result.findings,  # type: ignore[arg-type]
                                  libraries.read if libraries is not None else {})
