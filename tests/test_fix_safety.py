@@ -660,6 +660,42 @@ def test_a_helper_that_reads_its_callers_stack_is_not_offloaded(tmp_path: Path):
     assert found[36]["applicability"] == "unsafe"
 
 
+def test_a_helper_bound_to_the_loop_thread_says_so_before_a_race_it_also_has(tmp_path: Path):
+    write(tmp_path, {"pyproject.toml": "[tool.offload]\n", "m.py": '''
+        import socket
+
+        import tornado.ioloop
+
+
+        def register(sock):
+            tornado.ioloop.IOLoop.current().add_handler(sock, print, 1)
+
+
+        class Server:
+            def __init__(self):
+                self._handlers = {}
+
+            def listen(self, port):
+                self.add(socket.getaddrinfo("example.org", port))
+
+            def add(self, sockets):
+                for sock in sockets:
+                    self._handlers[sock] = 1
+                    register(sock)
+
+            async def stop(self):
+                self._handlers.clear()
+
+
+        async def serve(server: Server):
+            server.listen(8000)
+        '''})
+    fix = next(f["fix"] for f in findings(tmp_path) if f["location"]["row"] == 27)
+    assert fix["applicability"] == "suggestion"
+    assert fix["reason"].startswith("`tornado.ioloop.IOLoop.current()` at m.py:7 works with the calling thread's event "
+                                    "loop: a worker thread has none, or one that never runs")
+
+
 def test_a_helper_handed_an_object_of_the_loop_is_not_offloaded(tmp_path: Path):
     write(tmp_path, {"pyproject.toml": "[tool.offload]\n", "m.py": '''
         import asyncio

@@ -46,9 +46,12 @@ LOOP_BOUND_TYPES = (
     "asyncio.StreamReader", "asyncio.Transport",
     "tornado.web.RequestHandler", "tornado.websocket.WebSocketHandler", "tornado.web.UIModule",
 )
-LOOP_BOUND_FUNCTIONS = frozenset({
-    "asyncio.create_task", "asyncio.ensure_future", "asyncio.get_running_loop", "asyncio.current_task",
-    "asyncio.all_tasks", "tornado.ioloop.IOLoop.current",
+# Calls that work with the calling thread's event loop: a worker thread has none, or its own
+# (Tornado's ``IOLoop.current()`` makes one there, which never runs: what is registered on it
+# never happens).
+CURRENT_LOOP = frozenset({
+    "asyncio.create_task", "asyncio.ensure_future", "asyncio.get_running_loop", "asyncio.get_event_loop",
+    "asyncio.current_task", "asyncio.all_tasks", "tornado.ioloop.IOLoop.current",
 })
 # Loop methods, on whatever receiver: the thread-safe variant is call_soon_threadsafe.
 LOOP_METHODS = frozenset({"call_soon", "call_later", "call_at", "create_task", "create_future"})
@@ -88,7 +91,9 @@ class ThreadSafety:
 
     def call_hazard(self, module: ModuleSummary, function: FunctionSummary, call: CallRecord) -> Optional[str]:
         """The same screening for one call moved to a thread (``to_thread(conn.execute, ...)``)."""
-        return self._call_hazard(module, function, call)
+        if call.flags & ACCESS:
+            return self._shared_state(module, function, call, f"{module.path}:{call.row}", frozenset())
+        return self._thread_bound(module, call)
 
     def argument_hazard(self, module: ModuleSummary, function: FunctionSummary, call: CallRecord) -> Optional[str]:
         """Why the objects ``call`` (made by ``function``) receives must not go to a thread: an
@@ -152,26 +157,32 @@ class ThreadSafety:
     def _reached_hazard(self, function: FunctionSummary) -> Optional[str]:
         # A constructor's ``self`` (and what its methods do to it) is a new object: not shared yet.
         fresh = function.qualname.rpartition(".")[2] in CONSTRUCTORS
-        reached = self._reached(function)
-        inside = frozenset(id(f) for f in reached)  # what the thread itself runs races with nothing
-        for each in reached:
-            module = self.project.module_of.get(id(each))
-            if module is None:
-                continue
+        reached = [(module, each) for each in self._reached(function)
+                   for module in (self.project.module_of.get(id(each)),) if module is not None]
+        # What breaks in any thread (an object of the loop's thread, the caller's stack) is said
+        # before what breaks only when the timing is wrong (a race).
+        for module, each in reached:
+            for call in each.calls:
+                found = self._thread_bound(module, call)
+                if found:
+                    return found
+        inside = frozenset(id(each) for _, each in reached)  # what the thread itself runs races with nothing
+        for module, each in reached:
             found = self._global_state(module, each, inside)
             if found:
                 return found
             for call in each.calls:
-                found = self._call_hazard(module, each, call, shared=not fresh, inside=inside)
-                if found:
-                    return found
+                if call.flags & ACCESS and not fresh:
+                    found = self._shared_state(module, each, call, f"{module.path}:{call.row}", inside)
+                    if found:
+                        return found
         return None
 
-    def _call_hazard(self, module: ModuleSummary, function: FunctionSummary, call: CallRecord,
-                     shared: bool = True, inside: FrozenSet[int] = frozenset()) -> Optional[str]:
-        where = f"{module.path}:{call.row}"
+    def _thread_bound(self, module: ModuleSummary, call: CallRecord) -> Optional[str]:
+        """What ``call`` does that works on the calling thread only; None for an attribute access."""
         if call.flags & ACCESS:
-            return self._shared_state(module, function, call, where, inside) if shared else None
+            return None
+        where = f"{module.path}:{call.row}"
         name = self._name(call.target)
         if name.startswith(THREAD_AFFINE_PREFIXES):
             return (f"`{call.text}()` at {where} uses a sqlite3 connection, which works only in the thread "
@@ -182,8 +193,11 @@ class ThreadSafety:
         if name in CALLER_FRAMES:
             return (f"`{call.text}()` at {where} reads the calling thread's stack: in a worker thread it finds "
                     "the thread's own frames, not its caller's")
+        if name in CURRENT_LOOP:
+            return (f"`{call.text}()` at {where} works with the calling thread's event loop: a worker thread "
+                    "has none, or one that never runs (keep the call on the loop and offload only the blocking part)")
         method = offload.method_name(call.target)
-        if (name in LOOP_BOUND_FUNCTIONS or name.startswith(tuple(t + "." for t in LOOP_BOUND_TYPES))
+        if (name.startswith(tuple(t + "." for t in LOOP_BOUND_TYPES))
                 or method in LOOP_METHODS):
             return (f"`{call.text}()` at {where} uses an event-loop object, which is not thread-safe "
                     "(keep it on the loop and offload only the blocking part)")
