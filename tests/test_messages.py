@@ -530,3 +530,37 @@ def test_noqa_on_the_with_line_silences_the_block_and_ignoring_the_open_reports_
     assert check(silenced) == []
     alone = check(WITH_PLAIN, ignore=("BLK130",))
     assert [(f.code, f.location.row) for f in alone] == [("BLK131", 5), ("BLK131", 6)]
+
+
+# -- the chain shown is the heaviest wait --------------------------------------------------------
+def test_a_helper_that_reaches_several_blocking_calls_is_shown_with_the_heaviest_wait():
+    findings = check('''
+        import os
+        import subprocess
+
+        import requests
+
+
+        def watermark(video, image):
+            if not os.path.isfile(image):
+                raise ValueError(image)
+            subprocess.run(["ffmpeg", "-i", video, "-i", image, "out.mp4"], check=True)
+
+
+        def fetch(url):
+            return requests.get(url, timeout=5).content
+
+
+        def cache(url, path):
+            if os.path.exists(path):
+                return open(path, "rb").read()
+            return fetch(url)
+
+
+        async def handler(video, image, url, path):
+            watermark(video, image)
+            cache(url, path)
+        ''')
+    messages = {f.location.row: f.message for f in findings if f.code == "BLK200"}
+    assert "it reaches `subprocess.run()` at app.py:11" in messages[25]
+    assert "it reaches `requests.get()` at app.py:15 through cache -> fetch" in messages[26]

@@ -35,6 +35,29 @@ def _library_guess(name: str) -> bool:
     return name in _LIBRARY_IMPORTS or name.startswith(_LIBRARY_STREAM)
 
 
+# What a chain's end waits for: a process, the network, a timer, a lock or the user (2); a
+# file's content (1); one file-system lookup, microseconds on a local disk (0). A function that
+# reaches several is shown with the heaviest (the ffmpeg run, not the ``isfile()`` before it).
+_WAITS_ELSEWHERE = frozenset({"time", "console", "http", "network", "subprocess", "socket", "db", "sdk", "sync",
+                              "custom"})
+_LOOKUPS = frozenset({
+    "os.listdir", "os.scandir", "os.stat", "os.lstat", "os.fstat", "os.statvfs", "os.access",
+    *(f"pathlib.Path.{method}" for method in (
+        "exists", "is_file", "is_dir", "is_symlink", "is_mount", "is_socket", "is_fifo", "is_block_device",
+        "is_char_device", "is_junction", "stat", "lstat", "owner", "group", "samefile", "resolve", "readlink")),
+})
+_WEIGHTS = 3
+
+
+def weight(target: object) -> int:
+    """How heavy the wait of a chain's end is (``_WAITS_ELSEWHERE``): 2, 1 or 0."""
+    if not isinstance(target, RuleTarget):
+        return 1
+    if target.rule.family in _WAITS_ELSEWHERE:
+        return 2
+    return 0 if target.name.startswith("os.path.") or target.name in _LOOKUPS else 1
+
+
 def hop(module: ModuleSummary, function: FunctionSummary, call: CallRecord) -> Hop:
     return Hop(module.path, call.row, call.col, short_name(function, module), one_line(call.text),
                access=bool(call.flags & ACCESS))
@@ -51,6 +74,7 @@ def blocking_chains(project: Project, handed: Optional[HandedChain] = None) -> D
     callers: Dict[int, List[_Edge]] = {}
     queue: Deque[FunctionSummary] = deque()
     handing: List[Tuple[ModuleSummary, FunctionSummary, CallRecord]] = []  # the project's sync calls
+    ends: List[List[Tuple[FunctionSummary, Chain]]] = [[] for _ in range(_WEIGHTS)]  # by weight, heaviest last
     for module in project.summaries:
         library = project.is_library(module)
         for function in module.functions:
@@ -64,9 +88,8 @@ def blocking_chains(project: Project, handed: Optional[HandedChain] = None) -> D
                     handing.append((module, function, call))
                 end = _end(project, module, function, call)
                 if end is not None:
-                    if end and id(function) not in chains:
-                        chains[id(function)] = end
-                        queue.append(function)
+                    if end:
+                        ends[weight(project.resolve(call.target))].append((function, end))
                     continue
                 target = _followed(project, module, call)
                 if target is not None:
@@ -74,7 +97,14 @@ def blocking_chains(project: Project, handed: Optional[HandedChain] = None) -> D
     # A construction whose class rules out every blocking call found so far waits: a longer way
     # through its constructor may be found later.
     waiting: List[_Edge] = []
-    _spread(project, chains, callers, queue, waiting)
+    # The heaviest waits first: a function that reaches several shows the heaviest, by the
+    # shortest chain among those.
+    for level in reversed(ends):
+        for function, end in level:
+            if id(function) not in chains:
+                chains[id(function)] = end
+                queue.append(function)
+        _spread(project, chains, callers, queue, waiting)
     while handed is not None:
         # A call blocking through what it hands over makes its function block: new chains, which
         # may in turn be what other calls hand over.
