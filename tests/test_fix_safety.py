@@ -696,6 +696,31 @@ def test_a_helper_bound_to_the_loop_thread_says_so_before_a_race_it_also_has(tmp
                                     "loop: a worker thread has none, or one that never runs")
 
 
+def test_a_helper_that_hands_work_back_with_call_soon_threadsafe_is_offloaded(tmp_path: Path):
+    write(tmp_path, {"pyproject.toml": "[tool.offload]\n", "m.py": '''
+        import asyncio
+        import time
+
+
+        def work(loop: asyncio.AbstractEventLoop, done):
+            time.sleep(1)
+            loop.call_soon_threadsafe(done)
+
+
+        def bad(loop: asyncio.AbstractEventLoop, done):
+            time.sleep(1)
+            loop.call_soon(done)
+
+
+        async def main(done):
+            work(asyncio.get_running_loop(), done)
+            bad(asyncio.get_running_loop(), done)
+        '''})
+    found = {f["location"]["row"]: f["fix"] for f in findings(tmp_path)}
+    assert found[16]["applicability"] == "unsafe"
+    assert found[17]["applicability"] == "suggestion" and "`loop.call_soon()` at m.py:12" in found[17]["reason"]
+
+
 def test_a_helper_handed_an_object_of_the_loop_is_not_offloaded(tmp_path: Path):
     write(tmp_path, {"pyproject.toml": "[tool.offload]\n", "m.py": '''
         import asyncio

@@ -55,6 +55,8 @@ CURRENT_LOOP = frozenset({
 })
 # Loop methods, on whatever receiver: the thread-safe variant is call_soon_threadsafe.
 LOOP_METHODS = frozenset({"call_soon", "call_later", "call_at", "create_task", "create_future"})
+# What a loop-bound object offers other threads: calling it from a worker thread is its purpose.
+THREAD_SAFE_METHODS = frozenset({"call_soon_threadsafe"})
 THREAD_AFFINE_PREFIXES = ("sqlite3.",)
 # What the calling thread is handling: in a worker thread there is no exception.
 CURRENT_EXCEPTION = frozenset({"traceback.format_exc", "traceback.print_exc", "inspect.trace", "sys.exc_info",
@@ -197,8 +199,9 @@ class ThreadSafety:
             return (f"`{call.text}()` at {where} works with the calling thread's event loop: a worker thread "
                     "has none, or one that never runs (keep the call on the loop and offload only the blocking part)")
         method = offload.method_name(call.target)
-        if (name.startswith(tuple(t + "." for t in LOOP_BOUND_TYPES))
-                or method in LOOP_METHODS):
+        if method in THREAD_SAFE_METHODS:
+            return None
+        if name.startswith(tuple(t + "." for t in LOOP_BOUND_TYPES)) or method in LOOP_METHODS:
             return (f"`{call.text}()` at {where} uses an event-loop object, which is not thread-safe "
                     "(keep it on the loop and offload only the blocking part)")
         return None
