@@ -35,27 +35,35 @@ def _library_guess(name: str) -> bool:
     return name in _LIBRARY_IMPORTS or name.startswith(_LIBRARY_STREAM)
 
 
-# What a chain's end waits for: a process, the network, a timer, a lock or the user (2); a
-# file's content (1); one file-system lookup, microseconds on a local disk (0). A function that
-# reaches several is shown with the heaviest (the ffmpeg run, not the ``isfile()`` before it).
+# What a chain's end waits for: a process, the network, a timer, a lock or the user (2); the
+# content of files (1); a file-system lookup or change of one entry, microseconds on a local
+# disk, or a load the first call makes only (0). A function that reaches several is shown with
+# the heaviest (the ffmpeg run, not the ``isfile()`` checked before it).
 _WAITS_ELSEWHERE = frozenset({"time", "console", "http", "network", "subprocess", "socket", "db", "sdk", "sync",
                               "custom"})
-_LOOKUPS = frozenset({
-    "os.listdir", "os.scandir", "os.stat", "os.lstat", "os.fstat", "os.statvfs", "os.access",
+_FIRST_TIME = frozenset({"hidden", "importlib"})
+_ENTRIES = frozenset({"os", "pathlib"})  # lookups and single-entry changes, but for these:
+_CONTENT = frozenset({
+    "os.walk", "os.fwalk", "os.read", "os.readv", "os.pread", "os.preadv", "os.write", "os.writev", "os.pwrite",
+    "os.pwritev", "os.sendfile", "os.copy_file_range", "os.splice", "os.fsync", "os.fdatasync", "os.sync",
+    "os.posix_fallocate", "tempfile.TemporaryDirectory.cleanup",
     *(f"pathlib.Path.{method}" for method in (
-        "exists", "is_file", "is_dir", "is_symlink", "is_mount", "is_socket", "is_fifo", "is_block_device",
-        "is_char_device", "is_junction", "stat", "lstat", "owner", "group", "samefile", "resolve", "readlink")),
+        "read_text", "read_bytes", "write_text", "write_bytes", "open", "glob", "rglob", "walk", "copy",
+        "copy_into", "move", "move_into")),
 })
 _WEIGHTS = 3
 
 
 def weight(target: object) -> int:
-    """How heavy the wait of a chain's end is (``_WAITS_ELSEWHERE``): 2, 1 or 0."""
+    """How heavy the wait of a chain's end is: 2, 1 or 0 (``_WAITS_ELSEWHERE``)."""
     if not isinstance(target, RuleTarget):
         return 1
-    if target.rule.family in _WAITS_ELSEWHERE:
+    family = target.rule.family
+    if family in _WAITS_ELSEWHERE:
         return 2
-    return 0 if target.name.startswith("os.path.") or target.name in _LOOKUPS else 1
+    if family in _FIRST_TIME or (family in _ENTRIES and target.name not in _CONTENT):
+        return 0
+    return 1
 
 
 def hop(module: ModuleSummary, function: FunctionSummary, call: CallRecord) -> Hop:
