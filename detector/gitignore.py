@@ -1,22 +1,133 @@
-"""``.gitignore`` rules, applied the way git applies them, with the ``pathspec`` library.
+"""``.gitignore`` rules, applied the way git applies them.
 
 Rules come from every ``.gitignore`` between the top of the tree (the git repository, else
 the project root) and the path, each relative to its own directory, and from
 ``.git/info/exclude``; a deeper file's rule wins over a shallower one, and within a file the
 last matching rule wins (so ``!keep.py`` re-includes). The user's global excludes file is not
 read: what is checked depends on the project only.
+
+Patterns are matched component by component (``wildmatch``), never through a regular
+expression: a hostile line such as ``*a*a*a*a*a*a*a*a*a*a*b`` costs at most its length times
+the path's, where a backtracking regular expression takes hours. A line git discards (an
+unclosed ``[``, a trailing ``\\``) is no rule.
 """
 from __future__ import annotations
 
 import os
-from typing import Any, Dict, List, Optional
-
-import pathspec
+from dataclasses import dataclass
+from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple, Union
 
 from detector import files
+from detector.wildmatch import BadGlob, Glob, compile_glob
 
 # A .gitignore is a few kB; one this large is not a list of patterns worth compiling.
 MAX_GITIGNORE_BYTES = 1024 * 1024
+
+
+class _GlobStar:
+    """``**`` as a whole component: any number of directories."""
+
+
+GLOBSTAR = _GlobStar()
+Segment = Union[Glob, _GlobStar]
+
+
+class Match(NamedTuple):
+    """How a rule matched a path: the path itself, or only a directory above it."""
+
+    by_directory: bool
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One pattern line. ``ignores`` is False for a ``!`` line; ``everything``: ``**`` or ``*``."""
+
+    ignores: bool
+    segments: Tuple[Segment, ...]
+    directory_only: bool  # the line ended with ``/``
+    everything: bool = False
+
+    def match(self, parts: Sequence[str]) -> Optional[Match]:
+        """Whether the rule matches ``parts`` (a path's components; a directory's end with ``""``)."""
+        if self.everything:
+            return Match(by_directory=False)
+        segments = self.segments
+        count = len(parts)
+        positions = {0}  # which component the next segment starts at
+        for index, segment in enumerate(segments):
+            if isinstance(segment, _GlobStar):
+                if index == len(segments) - 1:  # a trailing ``/**``: anything below what matched so far
+                    below = count > 1 if index == 0 else any(p < count for p in positions)
+                    return Match(self.directory_only) if below else None
+                low = 0 if index == 0 else min(positions)
+                positions = set(range(low, count))
+            else:
+                positions = {p + 1 for p in positions if p < count and segment.matches(parts[p])}
+            if not positions:
+                return None
+        # Ends at the path's end: the path itself; earlier: a directory above it.
+        return Match(by_directory=count not in positions)
+
+
+def parse(line: str) -> Optional[Rule]:
+    """The rule of one ``.gitignore`` line; None for a blank line, a comment or a line git discards."""
+    if not line.endswith("\\ "):
+        line = line.rstrip()  # trailing blanks are not part of the pattern, unless escaped
+    if not line or line.startswith("#") or line == "/":
+        return None
+    ignores = not line.startswith("!")
+    if not ignores:
+        line = line[1:]
+    parts = line.split("/")
+    directory_only = not parts[-1]
+    if not parts[0]:
+        del parts[0]  # ``/name``: anchored to the ignore file's directory
+    elif len(parts) == 1 or (len(parts) == 2 and not parts[1]):
+        if parts[0] != "**":
+            parts.insert(0, "**")  # ``name`` or ``name/``: at any depth
+    if not parts:
+        return None
+    if not parts[-1]:
+        parts[-1] = "**"  # ``name/``: the directory and everything below it
+    parts = [part for i, part in enumerate(parts) if not (i and part == "**" and parts[i - 1] == "**")]
+    if (parts == ["**"] and not directory_only) or parts == ["**", "*"]:
+        return Rule(ignores, (), directory_only, everything=True)
+    try:
+        segments = tuple(GLOBSTAR if part == "**" else _segment_glob(part) for part in parts)
+    except BadGlob:
+        return None
+    return Rule(ignores, segments, directory_only)
+
+
+def _segment_glob(part: str) -> Glob:
+    """A component's glob; a lone ``*`` needs at least one character (it names something)."""
+    if part == "*":
+        return compile_glob("?*")
+    return compile_glob(part)
+
+
+class RuleSet:
+    """The rules of one directory's ignore files, in order."""
+
+    def __init__(self, lines: Sequence[str]) -> None:
+        self.rules = [rule for rule in map(parse, lines) if rule is not None]
+
+    def verdict(self, parts: Sequence[str]) -> Optional[bool]:
+        """Whether the rules ignore the path (None: no rule says).
+
+        The last rule matching the path itself wins; a rule matching only a directory above it
+        counts when none does (so ``!dir/keep.py`` after ``dir/`` re-includes the file).
+        """
+        by_directory: Optional[bool] = None
+        for rule in reversed(self.rules):
+            found = rule.match(parts)
+            if found is None:
+                continue
+            if not found.by_directory:
+                return rule.ignores
+            if by_directory is None:
+                by_directory = rule.ignores
+        return by_directory
 
 
 class GitIgnore:
@@ -24,7 +135,7 @@ class GitIgnore:
 
     def __init__(self, top: str) -> None:
         self.top = os.path.abspath(top)
-        self._specs: Dict[str, Optional[pathspec.PathSpec[Any]]] = {}
+        self._rules: Dict[str, Optional[RuleSet]] = {}
 
     def is_ignored(self, path: str, is_dir: bool) -> bool:
         relative = os.path.relpath(os.path.abspath(path), self.top)
@@ -36,22 +147,22 @@ class GitIgnore:
         for depth in range(len(parts)):
             if depth:
                 directory = os.path.join(directory, parts[depth - 1])
-            spec = self._spec(directory)
-            if spec is None:
+            rules = self._rule_set(directory)
+            if rules is None:
                 continue
-            below = "/".join(parts[depth:]) + ("/" if is_dir else "")
-            verdict = spec.check_file(below).include
+            verdict = rules.verdict(parts[depth:] + ([""] if is_dir else []))
             if verdict is not None:
                 ignored = verdict
         return ignored
 
-    def _spec(self, directory: str) -> Optional[pathspec.PathSpec[Any]]:
-        if directory not in self._specs:
+    def _rule_set(self, directory: str) -> Optional[RuleSet]:
+        if directory not in self._rules:
             lines = _lines(os.path.join(directory, ".gitignore"))
             if directory == self.top:
                 lines = _lines(os.path.join(directory, ".git", "info", "exclude")) + lines
-            self._specs[directory] = pathspec.GitIgnoreSpec.from_lines(lines) if lines else None
-        return self._specs[directory]
+            rules = RuleSet(lines)
+            self._rules[directory] = rules if rules.rules else None
+        return self._rules[directory]
 
 
 def _lines(path: str) -> List[str]:
