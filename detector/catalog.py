@@ -88,6 +88,9 @@ FILE_KEYS = {"family", "title", "models", "rule", "returns", "attributes", "alia
              "on-loop"}
 ON_LOOP_KEYS = {"framework", "subclass-of", "methods", "decorators", "callbacks", "advice"}
 DEFAULT_LOOP_ADVICE = "move the blocking work to a thread"
+# The highest argument index a callback registration may name: more than any real signature
+# has, far below what TOML allows (a 20-digit number is a typo, not a position).
+MAX_ARGUMENT_INDEX = 255
 ARGUMENT_KEYS = {"position", "keyword", "type", "not-zero", "unless", "path", "in-memory"}
 # User entries without a code join this rule.
 CUSTOM_CODE = "BLK190"
@@ -449,8 +452,8 @@ def _as_condition(data: object, where: str) -> ArgumentCondition:
     value = _checked_table(data, ARGUMENT_KEYS, where)
     position = value.get("position")
     keyword = value.get("keyword", "")
-    if position is not None and (type(position) is not int or position < 0):
-        raise CatalogError(f"{where}: 'position' must be a non-negative integer")
+    if position is not None and not (isinstance(position, int) and _is_index(position)):
+        raise CatalogError(f"{where}: 'position' must be an argument index from 0 to {MAX_ARGUMENT_INDEX}")
     if not isinstance(keyword, str) or (position is None and not keyword):
         raise CatalogError(f"{where}: 'keyword' must be a string (required without 'position')")
     kind, unless, not_zero = value.get("type", ""), value.get("unless", ""), value.get("not-zero", False)
@@ -490,15 +493,19 @@ def parse_on_loop(data: object, where: str) -> LoopEntry:
 
 def _as_slot(value: object, where: str) -> CallbackSlot:
     """``0`` or ``{ position = 2, keyword = "handlers" }``: where a registration's callback is."""
-    if type(value) is int and value >= 0:
+    if isinstance(value, int) and _is_index(value):
         return CallbackSlot(value)
     if isinstance(value, Mapping) and value and set(value) <= {"position", "keyword"}:
         position, keyword = value.get("position"), value.get("keyword", "")
-        if (position is None or (type(position) is int and position >= 0)) and isinstance(keyword, str) \
-                and (position is not None or keyword):
+        if (position is None or (isinstance(position, int) and _is_index(position))) and isinstance(keyword, str) and (position is not None or keyword):
             return CallbackSlot(position, keyword)
-    raise CatalogError(f"{where}: expected a table of call name = index of the callback argument, "
-                       f"or of call name = {{ position = index, keyword = name }}")
+    raise CatalogError(f"{where}: expected a table of call name = index of the callback argument "
+                       f"(0 to {MAX_ARGUMENT_INDEX}), or of call name = {{ position = index, keyword = name }}")
+
+
+def _is_index(value: int) -> bool:
+    """An argument's position: not a bool, and one a call can have."""
+    return type(value) is int and 0 <= value <= MAX_ARGUMENT_INDEX
 
 
 def extend_on_loop(catalog: Catalog, entries: Iterable[object], where: str) -> Catalog:

@@ -11,7 +11,7 @@ import re
 import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePath
-from typing import TYPE_CHECKING, Any, Dict, FrozenSet, Iterable, Mapping, Optional, Sequence, Tuple, Union
+from typing import TYPE_CHECKING, Any, Dict, FrozenSet, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -345,6 +345,13 @@ def effective_catalog(config: Config) -> Catalog:
         raise ConfigError(str(exc)) from None
 
 
+def warnings(config: Config) -> List[str]:
+    """Settings that are valid but do nothing where something was surely meant."""
+    where = f"{display_path(config.source) if config.source else 'config'}: [tool.offload].blocking-calls"
+    return [f"{where}[{i}].calls: an empty list adds no call" for i, entry in enumerate(config.blocking_calls)
+            if entry.get("calls") == []]
+
+
 def _check_blocking_calls(entries: Tuple[Mapping[str, Any], ...], where: str) -> Catalog:
     """Validate user catalogue entries now, so a mistake is reported before any file is read."""
     from detector import catalog
@@ -365,16 +372,24 @@ def _check_on_loop(entries: Tuple[Mapping[str, object], ...], where: str) -> Non
 
 
 def _strings(value: object, where: str) -> Tuple[str, ...]:
+    # A bare string is refused, not taken as a one-entry list: a list is what every reader of
+    # the file (and every other tool's settings) expects there, and "a, b" would be one odd name.
     if isinstance(value, str):
-        value = [value]
+        raise ConfigError(f"{where}: expected a list of strings, got the string {_toml_string(value)}")
     if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
         raise ConfigError(f"{where}: expected a list of strings")
     return tuple(value)
 
 
+def _toml_string(value: str) -> str:
+    """``value`` as a TOML basic string, as the user would write it."""
+    import json  # only for an error message
+
+    return json.dumps(value)
+
+
 def _selectors(value: object, where: str) -> Tuple[str, ...]:
-    if isinstance(value, str):
-        value = [v for v in re.split(r"[,\s]+", value) if v]
+    """Rule codes or prefixes from a list (the config file's ``select``, ``ignore``...)."""
     codes = _strings(value, where)
     for code in codes:
         if not SELECTOR_RE.match(code.upper()):
@@ -397,7 +412,7 @@ def parse_selectors(value: Optional[str], option: str, config: Config) -> Option
     (its blocking-calls may define some); ``--select`` cannot be empty."""
     if value is None:
         return None
-    selectors = _selectors(value, option)
+    selectors = _selectors([v for v in re.split(r"[,\s]+", value) if v], option)
     _check_known(selectors, frozenset(effective_catalog(config).rules), option, empty_ok=option != "--select")
     return selectors
 

@@ -21,6 +21,7 @@ from detector import files
 from detector.analysis.summary import ModuleSummary
 from detector.catalog import Catalog
 from detector.config import DEFAULT_MAX_FILE_SIZE, Config, effective_catalog
+from detector.config import warnings as config_warnings
 from detector.discovery import Discovery, discover, is_project_root, module_name, source_roots
 from detector.display import display_path
 from detector.model import Finding
@@ -231,8 +232,8 @@ def check_paths(
     config = config or Config()
     catalog = effective_catalog(config)
     found = discover([Path(p) for p in paths], config)
-    result = CheckResult(errors=list(found.errors), warnings=list(found.warnings), files=len(found.files),
-                         excluded=found.excluded)
+    result = CheckResult(errors=list(found.errors), warnings=config_warnings(config) + found.warnings,
+                         files=len(found.files), excluded=found.excluded)
     skipped = _unreadable_directories(found, config)
     # The rest of the project is analysed too, so helpers defined elsewhere resolve;
     # findings are reported only for the files asked about.

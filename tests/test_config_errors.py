@@ -108,6 +108,44 @@ def test_wrong_value_type_names_the_key(tmp_path: Path, body: str, key: str):
     assert f"[tool.offload].{key}" in one_error_line(offload("app.py", cwd=tmp_path))
 
 
+@pytest.mark.parametrize("key", ["select", "ignore", "exclude", "strict-allow", "offload-wrappers", "not-on-loop",
+                                 "per-file-ignores.tests/*"])
+def test_a_string_where_a_list_is_expected_is_an_error_and_nothing_is_fixed(tmp_path: Path, key: str):
+    table, _, name = key.rpartition(".")
+    header = f"[tool.offload.{table}]\n" if table else ""
+    (tmp_path / "pyproject.toml").write_text(f'[tool.offload]\n{header}"{name}" = "BLK1"\n')
+    (tmp_path / "app.py").write_text(BLOCKING)
+    line = one_error_line(offload("--fix", "app.py", cwd=tmp_path))
+    assert line == f'error: pyproject.toml: [tool.offload].{key}: expected a list of strings, got the string "BLK1"'
+    assert (tmp_path / "app.py").read_text() == BLOCKING
+
+
+@pytest.mark.parametrize("slot", ["99999999999999999999", "256", "-1", "true", "{ position = 99999999999999999999 }"])
+def test_a_callback_index_no_call_has_is_an_error(tmp_path: Path, slot: str):
+    (tmp_path / "pyproject.toml").write_text(
+        f'[tool.offload]\n[[tool.offload.on-loop]]\nframework = "F"\ncallbacks = {{ "a.b" = {slot} }}\n')
+    (tmp_path / "app.py").write_text(BLOCKING)
+    line = one_error_line(offload("app.py", cwd=tmp_path))
+    assert line.startswith("error: pyproject.toml: [tool.offload].on-loop[0].callbacks.a.b: expected a table of "
+                           "call name = index of the callback argument (0 to 255)"), line
+
+
+def test_a_callback_index_in_range_is_accepted(tmp_path: Path):
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.offload]\n[[tool.offload.on-loop]]\nframework = "F"\ncallbacks = { "a.b" = 255 }\n')
+    (tmp_path / "app.py").write_text(BLOCKING)
+    assert offload("app.py", cwd=tmp_path).returncode == 1
+
+
+def test_a_blocking_calls_entry_without_calls_is_a_warning(tmp_path: Path):
+    (tmp_path / "pyproject.toml").write_text('[tool.offload]\n[[tool.offload.blocking-calls]]\ncalls = []\n')
+    (tmp_path / "app.py").write_text(BLOCKING)
+    result = offload("app.py", cwd=tmp_path)
+    assert result.returncode == 1 and "app.py:5:5: BLK100" in result.stdout, result.stdout + result.stderr
+    assert "warning: pyproject.toml: [tool.offload].blocking-calls[0].calls: an empty list adds no call\n" \
+        in result.stderr
+
+
 def _make_not_regular(path: Path, kind: str) -> None:
     import os
 

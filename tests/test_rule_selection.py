@@ -46,7 +46,7 @@ def test_option_naming_no_rule_is_an_error(tmp_path: Path, option: str, value: s
 @pytest.mark.parametrize("config, message", [
     ('select = ["BLK999"]', "[tool.offload].select: 'BLK999' matches no rule"),
     ("select = []", "[tool.offload].select: empty: it selects no rule"),
-    ('select = "BLK50"', "[tool.offload].select: 'BLK50' matches no rule"),
+    ('select = ["BLK50"]', "[tool.offload].select: 'BLK50' matches no rule"),
     ('ignore = ["BLK100", "BLK998"]', "[tool.offload].ignore: 'BLK998' matches no rule"),
     ('[tool.offload.per-file-ignores]\n"tests/*" = ["BLK77"]',
      "[tool.offload].per-file-ignores.tests/*: 'BLK77' matches no rule"),
