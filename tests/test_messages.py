@@ -564,3 +564,35 @@ def test_a_helper_that_reaches_several_blocking_calls_is_shown_with_the_heaviest
     messages = {f.location.row: f.message for f in findings if f.code == "BLK200"}
     assert "it reaches `subprocess.run()` at app.py:11" in messages[25]
     assert "it reaches `requests.get()` at app.py:15 through cache -> fetch" in messages[26]
+
+
+def test_a_wait_made_on_some_runs_only_does_not_stand_for_one_made_on_every_run():
+    findings = check('''
+        import shutil
+
+        import requests
+
+
+        def translate(text):
+            return requests.get("https://translate.example/", params={"q": text}, timeout=5).text
+
+
+        def get_string(key, strings):
+            try:
+                return strings[key]
+            except KeyError:
+                return translate(key)
+
+
+        def usage(strings):
+            total, used, free = shutil.disk_usage(".")
+            return get_string("usage", strings).format(total, used, free)
+
+
+        async def handler(strings):
+            usage(strings)
+            get_string("hello", strings)
+        ''')
+    messages = {f.location.row: f.message for f in findings if f.code == "BLK200"}
+    assert "it reaches `shutil.disk_usage()` at app.py:19 through usage;" in messages[24]
+    assert "it reaches `requests.get()` at app.py:8 through get_string -> translate" in messages[25]

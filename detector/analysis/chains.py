@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections import deque
-from typing import Callable, Deque, Dict, List, NamedTuple, Optional, Tuple
+from typing import Callable, Deque, Dict, Iterable, List, NamedTuple, Optional, Tuple
 
 from detector.analysis.findings import suppressed
 from detector.analysis.project import Project, RuleTarget, builds_same, callee
@@ -82,7 +82,7 @@ def blocking_chains(project: Project, handed: Optional[HandedChain] = None) -> D
     callers: Dict[int, List[_Edge]] = {}
     queue: Deque[FunctionSummary] = deque()
     handing: List[Tuple[ModuleSummary, FunctionSummary, CallRecord]] = []  # the project's sync calls
-    ends: List[List[Tuple[FunctionSummary, Chain]]] = [[] for _ in range(_WEIGHTS)]  # by weight, heaviest last
+    ends: List[_End] = []  # direct ends, in the order of the functions and their calls
     for module in project.summaries:
         library = project.is_library(module)
         for function in module.functions:
@@ -97,7 +97,8 @@ def blocking_chains(project: Project, handed: Optional[HandedChain] = None) -> D
                 end = _end(project, module, function, call)
                 if end is not None:
                     if end:
-                        ends[weight(project.resolve(call.target))].append((function, end))
+                        ends.append(_End(function, end, weight(project.resolve(call.target)),
+                                         not call.flags & CONDITIONAL))
                     continue
                 target = _followed(project, module, call)
                 if target is not None:
@@ -105,14 +106,17 @@ def blocking_chains(project: Project, handed: Optional[HandedChain] = None) -> D
     # A construction whose class rules out every blocking call found so far waits: a longer way
     # through its constructor may be found later.
     waiting: List[_Edge] = []
-    # The heaviest waits first: a function that reaches several shows the heaviest, by the
-    # shortest chain among those.
-    for level in reversed(ends):
-        for function, end in level:
-            if id(function) not in chains:
-                chains[id(function)] = end
-                queue.append(function)
-        _spread(project, chains, callers, queue, waiting)
+    # The heaviest waits first, along calls every run of their function makes: a function that
+    # reaches several shows the heaviest, by the shortest chain among those. Then every other
+    # end and call (a branch, an ``except`` handler), as they come: a wait made on some runs
+    # only does not stand for one made on every run.
+    for level in range(_WEIGHTS - 1, 0, -1):
+        _seed(chains, queue, (end for end in ends if end.weight == level and end.every_run))
+        _spread(project, chains, callers, queue, waiting, every_run=True)
+    linked = [function for module in project.summaries for function in module.functions if id(function) in chains]
+    _seed(chains, queue, ends)
+    queue.extend(linked)  # their callers in a branch are not linked yet
+    _spread(project, chains, callers, queue, waiting)
     while handed is not None:
         # A call blocking through what it hands over makes its function block: new chains, which
         # may in turn be what other calls hand over.
@@ -129,12 +133,31 @@ def blocking_chains(project: Project, handed: Optional[HandedChain] = None) -> D
     return chains
 
 
+class _End(NamedTuple):
+    """A catalogued blocking call a function makes itself."""
+    function: FunctionSummary
+    chain: Chain
+    weight: int
+    every_run: bool  # outside the function's branches
+
+
+def _seed(chains: Dict[int, Chain], queue: Deque[FunctionSummary], ends: Iterable[_End]) -> None:
+    """Each function without a chain yet gets its first end among ``ends``."""
+    for end in ends:
+        if id(end.function) not in chains:
+            chains[id(end.function)] = end.chain
+            queue.append(end.function)
+
+
 def _spread(project: Project, chains: Dict[int, Chain], callers: Dict[int, List["_Edge"]],
-            queue: Deque[FunctionSummary], waiting: List["_Edge"]) -> None:
-    """Breadth-first from the functions in ``queue``: each caller gets its shortest chain."""
+            queue: Deque[FunctionSummary], waiting: List["_Edge"], every_run: bool = False) -> None:
+    """Breadth-first from the functions in ``queue``: each caller gets its shortest chain (with
+    ``every_run``, only callers calling outside their branches)."""
     while queue:
         function = queue.popleft()
         for edge in callers.get(id(function), ()):
+            if every_run and edge.call.flags & CONDITIONAL:
+                continue
             _link_edge(project, edge, chains, queue, waiting)
         if not queue and waiting:
             retry, waiting[:] = list(waiting), []
