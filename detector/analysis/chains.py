@@ -108,13 +108,13 @@ def blocking_chains(project: Project, handed: Optional[HandedChain] = None) -> D
     waiting: List[_Edge] = []
     # The heaviest waits first, along calls every run of their function makes: a function that
     # reaches several shows the heaviest, by the shortest chain among those. Then every other
-    # end and call (a branch, an ``except`` handler), as they come: a wait made on some runs
-    # only does not stand for one made on every run.
+    # end (those made on every run first) and call (in a branch, an ``except`` handler): a wait
+    # made on some runs only does not stand for one made on every run.
     for level in range(_WEIGHTS - 1, 0, -1):
         _seed(chains, queue, (end for end in ends if end.weight == level and end.every_run))
         _spread(project, chains, callers, queue, waiting, every_run=True)
     linked = [function for module in project.summaries for function in module.functions if id(function) in chains]
-    _seed(chains, queue, ends)
+    _seed(chains, queue, sorted(ends, key=lambda end: not end.every_run))
     queue.extend(linked)  # their callers in a branch are not linked yet
     _spread(project, chains, callers, queue, waiting)
     while handed is not None:
