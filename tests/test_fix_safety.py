@@ -721,6 +721,58 @@ def test_a_helper_that_hands_work_back_with_call_soon_threadsafe_is_offloaded(tm
     assert found[17]["applicability"] == "suggestion" and "`loop.call_soon()` at m.py:12" in found[17]["reason"]
 
 
+def test_no_await_is_added_inside_a_with_block_that_may_hold_what_other_coroutines_use(tmp_path: Path):
+    write(tmp_path, {"pyproject.toml": "[tool.offload]\n", "m.py": '''
+        import asyncio
+        import contextlib
+        import io
+        import threading
+        import time
+
+
+        def load(path):
+            with open(path) as f:
+                return f.read()
+
+
+        class Worker:
+            def __init__(self):
+                self._lock = threading.Lock()
+                self.steps = 0
+
+            async def step(self):
+                with self._lock:
+                    time.sleep(0.01)
+                    self.steps += 1
+
+            async def quiet(self, path):
+                with contextlib.redirect_stdout(io.StringIO()):
+                    load(path)
+
+            async def scratch(self, path):
+                with open(path) as f, contextlib.suppress(OSError):
+                    time.sleep(0.01)
+                    return f.name
+
+
+        async def main():
+            worker = Worker()
+            await asyncio.gather(worker.step(), worker.step())
+            return worker.steps
+        '''})
+    fixes = {f["location"]["row"]: f["fix"] for f in findings(tmp_path)}
+    for row, item in ((20, "self._lock"), (25, "contextlib.redirect_stdout(io.StringIO())")):
+        assert fixes[row]["applicability"] == "suggestion"
+        assert fixes[row]["reason"].startswith(f"inside `with {item}:` an `await` lets other coroutines run")
+    assert fixes[29]["applicability"] == "safe"  # a file and a suppressed exception hold nothing shared
+    offload(tmp_path, "--fix", "--unsafe-fixes")
+    fixed = (tmp_path / "m.py").read_text()
+    assert "with self._lock:\n            time.sleep(0.01)\n" in fixed
+    assert "suppress(OSError):\n            await asyncio.sleep(0.01)\n" in fixed
+    ran = python(tmp_path, "import asyncio, m; print(asyncio.run(asyncio.wait_for(m.main(), 20)))")
+    assert ran.stdout.strip() == "2", ran.stderr
+
+
 def test_a_helper_handed_an_object_of_the_loop_is_not_offloaded(tmp_path: Path):
     write(tmp_path, {"pyproject.toml": "[tool.offload]\n", "m.py": '''
         import asyncio

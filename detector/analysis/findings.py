@@ -205,7 +205,7 @@ def direct_finding(project: Project, module: ModuleSummary, function: FunctionSu
         filename=module.path,
         location=Location(call.row, call.col),
         end_location=Location(call.end_row, call.end_col),
-        fix=policy.fix(module, applicability, _title(rule, call, spelling, stream, lazy), reason),
+        fix=policy.fix(module, applicability, _title(rule, call, spelling, stream, lazy), reason, call),
         call=call.text,
         function=fn,
         related=tuple(Related(module.path, m.row, m.col, one_line(m.text), r.code) for m, r in members),

@@ -135,9 +135,15 @@ class Policy:
         return found
 
     def fix(self, module: ModuleSummary, applicability: Applicability, title: str,
-            reason: str = "") -> Optional[Fix]:
-        """The fix record of a finding in ``module``; ``reason`` (why a rewrite is unsafe) makes it a suggestion."""
+            reason: str = "", call: Optional[CallRecord] = None) -> Optional[Fix]:
+        """The fix record of a finding in ``module``; ``reason`` (why a rewrite is unsafe) makes it a
+        suggestion, as does a rewritten ``call`` inside a ``with`` block that may hold what other
+        coroutines use."""
         spelling = self.spelling(module)
+        if not reason and call is not None and call.held and applicability is not Applicability.SUGGESTION:
+            reason = (f"inside `with {call.held}:` an `await` lets other coroutines run while it is entered: "
+                      "one that enters it too would block the loop (a lock), or see what it changes (a redirect, "
+                      "a patch)")
         if applicability is Applicability.SUGGESTION or reason:
             return Fix(Applicability.SUGGESTION, title, reason=reason or None)
         if spelling.library is None:

@@ -262,6 +262,10 @@ class _Collector(cst.CSTVisitor):
         self.environment_set: Set[str] = set()  # environment variables the module sets (``environ.written``)
         self.annotated_values: Dict[int, cst.BaseExpression] = {}  # id(Annotated source) -> the value assigned
         self.used_at: Dict[int, Position] = {}  # id(call in a function's own frame) -> where
+        # The items of the sync ``with`` statements of the current function around the code being
+        # walked (an ``await`` added there runs other coroutines while they are entered), and per call.
+        self.held: Tuple[Tuple[cst.BaseExpression, Scope], ...] = ()
+        self.call_held: Dict[int, Tuple[Tuple[cst.BaseExpression, Scope], ...]] = {}
 
     # -- helpers -------------------------------------------------------------------------------
     def _qualname(self, name: str) -> str:
@@ -415,13 +419,13 @@ class _Collector(cst.CSTVisitor):
         self.functions.append(info)
         self._bind_params(node.params, scope, in_class, decorators)
         outer = (self.scope, self.function, self.loops, self.guard, self.openers, self.entered, self.branches,
-                 self.needs, self.position, self.straight)
+                 self.needs, self.position, self.straight, self.held)
         self.scope, self.function, self.loops, self.guard, self.openers, self.entered, self.branches, self.needs = \
             scope, info, 0, (), {}, (), 0, ()
-        self.position, self.straight = _NOWHERE, False
+        self.position, self.straight, self.held = _NOWHERE, False, ()
         self._walk(node.body)
         (self.scope, self.function, self.loops, self.guard, self.openers, self.entered, self.branches, self.needs,
-         self.position, self.straight) = outer
+         self.position, self.straight, self.held) = outer
         return False
 
     def _visit_params_outside(self, params: cst.Parameters) -> None:
@@ -605,11 +609,13 @@ class _Collector(cst.CSTVisitor):
         opened = {identifier(item.asname.name): item.item for item in node.items
                   if isinstance(item.item, cst.Call) and item.asname is not None
                   and isinstance(item.asname.name, cst.Name)}
-        outer, entered = self.openers, self.entered
+        outer, entered, held = self.openers, self.entered, self.held
         self.openers = {**outer, **opened}
         self.entered = entered + tuple(id(item.item) for item in node.items if isinstance(item.item, cst.Call))
+        if node.asynchronous is None and self.function is not None:
+            self.held = held + tuple((item.item, self.scope) for item in node.items)
         self._walk(node.body)
-        self.openers, self.entered = outer, entered
+        self.openers, self.entered, self.held = outer, entered, held
         return False
 
     def visit_WithItem(self, node: cst.WithItem) -> None:
@@ -874,6 +880,8 @@ class _Collector(cst.CSTVisitor):
                 self.guards[id(node)] = self.guard
             if self.needs:
                 self.call_needs[id(node)] = self.needs
+            if self.held:
+                self.call_held[id(node)] = self.held
         else:
             self.module_calls.append((node, self.scope))
         self.ordered.append(node)
@@ -1165,6 +1173,26 @@ def _arguments(tree: cst.Module, node: cst.Call) -> str:
             break
         parts.append(part)
     return ", ".join(parts)
+
+
+# Context managers that hold nothing other coroutines use: a file, a temporary, a suppressed
+# exception. Any other (a lock, ``redirect_stdout``, ``mock.patch``, an unknown one) may.
+_PRIVATE_CONTEXTS = frozenset({
+    "open", "io.open", "codecs.open", "gzip.open", "bz2.open", "lzma.open", "tarfile.open", "zipfile.ZipFile",
+    "pathlib.Path.open", "os.scandir", "tempfile.TemporaryDirectory", "tempfile.NamedTemporaryFile",
+    "tempfile.TemporaryFile", "tempfile.SpooledTemporaryFile", "contextlib.suppress", "contextlib.closing",
+    "contextlib.nullcontext",
+})
+
+
+def _held(items: Tuple[Tuple[cst.BaseExpression, Scope], ...], resolver: Resolver, tree: cst.Module) -> str:
+    """The first ``with`` item of ``items`` that may hold something other coroutines use, as written."""
+    for item, scope in items:
+        if isinstance(item, cst.Call) and resolver.callee(item, scope) in _PRIVATE_CONTEXTS:
+            continue
+        text = dotted(item) or _plain_code(item) or tree.code_for_node(item)
+        return text if len(text) <= _MAX_TEXT else text[: _MAX_TEXT - 3] + "..."
+    return ""
 
 
 def _place(guards: PlatformGuards, resolver: Resolver) -> str:
@@ -1717,6 +1745,7 @@ def _fill(summary: ModuleSummary, located: Optional[List[Located]], text: str, t
         if isinstance(node, cst.Call):
             record.args = _arguments(tree, node)
             record.handed = handed.get(id(node), "")
+            record.held = _held(collector.call_held.get(id(node), ()), resolver, tree)
             platform_guards = collector.call_platforms.get(id(node))
             if platform_guards:
                 if id(platform_guards) not in places:

@@ -163,7 +163,7 @@ def _finding(scan: Scan, site: CallSite, chain: Chain, target: FunctionSummary) 
                 advice = f"offload only its blocking part ({_blocking_part(scan, part)}) to a worker thread"
         else:
             advice = spelling.offload(call)
-        fix = policy.fix(module, Applicability.UNSAFE, spelling.title("to_thread", call), hazard or "")
+        fix = policy.fix(module, Applicability.UNSAFE, spelling.title("to_thread", call), hazard or "", call)
     return scan.finding(
         CODE, module, call, site.name, fix, chain,
         shown=text if call.flags & ACCESS else f"{text}()",

@@ -132,6 +132,9 @@ class CallRecord:
     opened_as: str = ""
     # An offload call: the dotted name of the function it hands to the thread, when known.
     handed: str = ""
+    # In the block of a sync ``with`` whose item may hold what other coroutines use (a lock,
+    # ``redirect_stdout``): that item, as written. An ``await`` added there runs them meanwhile.
+    held: str = ""
     # Module-level variables the call receives as they are (``dump(path, CACHE)``), by dotted
     # name (``pkg.mod.CACHE``; an imported one by the name of its definition).
     shares: List[str] = field(default_factory=list)
