@@ -253,8 +253,8 @@ def check(
     else:
         listed = output_format == "text"
         use_color = output_format == "text" and terminal.use_color(color, sys.stdout)
-        click.echo(_render(output_format, result.findings, settings, use_color, show_source, sources, joined),
-                   nl=False, color=use_color)
+        output_failure.echo_all(_render(output_format, result.findings, settings, use_color, show_source, sources,
+                                        joined), color=use_color)
     if joined is not None:
         from detector.runtime.confirm import format_rest, format_text
 
@@ -362,7 +362,7 @@ def _apply_fixes(result: CheckResult, paths: Sequence[Path], settings: Config, u
                    f"{'their findings remain' if refused != 1 else 'its finding remains'}.", err=True)
     if show_diff:
         for name, change in run.files.items():
-            click.echo(patch.unified(name, change.source, change.fixed), nl=False)
+            output_failure.echo_all(patch.unified(name, change.source, change.fixed))
         if not quiet:
             click.echo(f"Would fix {count}.", err=True)
         result.errors.extend(run.errors)
@@ -445,7 +445,7 @@ def rules_command(fmt: str) -> None:
     from detector.catalog import builtin
     from detector.report.ruledocs import table
 
-    click.echo(table(builtin().rules.values(), markdown=fmt == "markdown"), nl=False)
+    output_failure.echo_all(table(builtin().rules.values(), markdown=fmt == "markdown"))
 
 
 @main.command("rule")

@@ -12,13 +12,28 @@ import os
 import signal
 import sys
 from contextlib import contextmanager
-from typing import Iterator, NoReturn, TextIO
+from typing import Any, Iterator, NoReturn, TextIO, Union
 
 import click
 import click.utils
 
 EXIT_BROKEN_PIPE = 128 + signal.SIGPIPE
 EXIT_ERROR = 2
+
+
+# A write larger than a pipe holds can end half done when the reader goes away: Python then
+# reports no error, and the run would end as if everything had been read. Written in pieces,
+# the next piece fails (EPIPE) and ends the run as a closed pipe ends it.
+_PIECE = 16384
+
+
+def echo_all(text: Union[str, bytes], **options: Any) -> None:
+    """``click.echo(text, nl=False, ...)`` in pieces of about ``_PIECE`` characters, at line ends."""
+    start = 0
+    while start < len(text):
+        end = (text.find("\n", start + _PIECE) if isinstance(text, str) else text.find(b"\n", start + _PIECE)) + 1
+        click.echo(text[start:end or len(text)], nl=False, **options)
+        start = end or len(text)
 
 
 def writing_output(exc: BaseException) -> bool:

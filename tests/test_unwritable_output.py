@@ -59,6 +59,25 @@ def test_a_reader_that_went_away_ends_offload_quietly(tmp_path, args):
     assert "Traceback" not in result.stderr and "error" not in result.stderr, result.stderr
 
 
+@pytest.mark.parametrize("args", [
+    ["check", "--no-cache"],
+    ["check", "--no-cache", "--diff"],
+    ["check", "--no-cache", "--output-format", "json"],
+], ids=lambda args: " ".join(args[2:]) or "text")
+def test_a_reader_that_goes_away_after_the_first_line_ends_offload_quietly(tmp_path, args):
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "x"\n')
+    functions = "".join(f"async def f{number}():\n    time.sleep(1)\n" for number in range(2000))
+    (tmp_path / "m.py").write_text("import time\n" + functions)  # output far over a pipe's capacity
+    process = subprocess.Popen([sys.executable, "-m", "detector", *args], cwd=tmp_path, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+    assert process.stdout is not None and process.stderr is not None
+    assert process.stdout.readline()  # ``offload check | head -1``
+    process.stdout.close()
+    stderr = process.stderr.read().decode()
+    assert process.wait(timeout=120) == BROKEN_PIPE, stderr
+    assert "Traceback" not in stderr and "error" not in stderr, stderr
+
+
 @pytest.mark.skipif(not DEV_FULL.exists(), reason="needs /dev/full")
 @pytest.mark.parametrize("args", [
     ["check", "--no-cache", "--output-format", "json"],
