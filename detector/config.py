@@ -20,6 +20,7 @@ else:  # pragma: no cover
 
 from detector import files
 from detector.display import display_path
+from detector.model import DIAGNOSTICS
 
 if TYPE_CHECKING:
     from detector.catalog import Catalog
@@ -72,7 +73,9 @@ class Config:
     python: Optional[str] = None  # the interpreter or environment whose packages are followed
 
     def is_selected(self, code: str, path: Optional[str] = None) -> bool:
-        if not _matches(code, self.select) or _matches(code, self.ignore):
+        # A file that could not be analysed (BLK9xx) is reported whatever ``select`` names: a run
+        # selecting BLK1 must not pass files it never read. Only ``ignore`` leaves one out.
+        if not (_matches(code, self.select) or code.startswith(DIAGNOSTICS)) or _matches(code, self.ignore):
             return False
         if path is not None and self.per_file_ignores:
             relative = _relative(path, self.root)

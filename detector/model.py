@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, Dict, Optional, Tuple
 
+DIAGNOSTICS = "BLK9"  # the codes of files that could not be analysed
+
 
 class Applicability(str, Enum):
     """How far a fix can be trusted (ruff's model)."""
@@ -139,7 +141,7 @@ class Finding:
     @property
     def is_diagnostic(self) -> bool:
         """BLK9xx: the file could not be analysed (not a finding about its code)."""
-        return self.code.startswith("BLK9")
+        return self.code.startswith(DIAGNOSTICS)
 
     def to_dict(self) -> Dict[str, Any]:
         record: Dict[str, Any] = {

@@ -75,3 +75,13 @@ def test_codes_and_prefixes_that_name_rules_still_select(tmp_path: Path):
     for selection in ("BLK100", "BLK1", "ALL", "blk"):
         result = run_offload("check", "--no-cache", "--select", selection, "--ignore", "", "app.py", cwd=root)
         assert result.returncode == 1 and codes(result) == ("BLK100",), (selection, result.stderr)
+
+
+def test_files_that_could_not_be_analysed_are_reported_whatever_select_names(tmp_path: Path):
+    root = project(tmp_path, '[tool.offload]\nselect = ["BLK100"]\n')
+    (root / "broken.py").write_text("async def f(:\n    pass\n")
+    (root / "latin1.py").write_bytes("# caf\xe9\nx = 1\n".encode("latin-1"))
+    result = run_offload("check", "--no-cache", "--select", "BLK1", ".", cwd=root)
+    assert result.returncode == 1 and sorted(codes(result)) == ["BLK100", "BLK900", "BLK901"], result.stderr
+    ignored = run_offload("check", "--no-cache", "--ignore", "BLK900,BLK901", "broken.py", "latin1.py", cwd=root)
+    assert ignored.returncode == 0 and ignored.stdout == "", ignored.stderr
