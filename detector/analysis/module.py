@@ -219,6 +219,8 @@ class _Collector(cst.CSTVisitor):
         self.module_calls: List[Tuple[cst.Call, Scope]] = []  # calls outside any function
         self.argument_of: Dict[int, int] = {}  # id(attribute passed as an argument) -> id(the call)
         self.stepping = 0  # ``try`` bodies around the code being walked that catch StopIteration
+        self.polling = 0  # ``try`` bodies around it that catch BlockingIOError (``_WOULD_BLOCK``)
+        self.polled: Set[int] = set()  # ids of the calls made there
         self.stepped: List[cst.Call] = []  # ``gen.send(value)`` under such a ``try``: a driver's step, maybe
         # ``if isinstance(param, T):`` tests around the code being walked (their sides, or an early
         # return after one), innermost last; and per call.
@@ -796,9 +798,12 @@ class _Collector(cst.CSTVisitor):
 
     def visit_Try(self, node: cst.Try) -> bool:
         catches = any(_catches_stop_iteration(handler) for handler in node.handlers)
+        polls = any(_WOULD_BLOCK.intersection(_caught(handler)) for handler in node.handlers)
         self.stepping += catches
+        self.polling += polls
         self._walk(node.body)
         self.stepping -= catches
+        self.polling -= polls
         self._branch(*node.handlers)
         for part in (node.orelse, node.finalbody):
             if part is not None:
@@ -882,6 +887,8 @@ class _Collector(cst.CSTVisitor):
                 self.call_needs[id(node)] = self.needs
             if self.held:
                 self.call_held[id(node)] = self.held
+            if self.polling:
+                self.polled.add(id(node))
         else:
             self.module_calls.append((node, self.scope))
         self.ordered.append(node)
@@ -1018,9 +1025,22 @@ def _steps_coroutine(node: cst.CSTNode) -> bool:
 
 
 def _catches_stop_iteration(handler: cst.ExceptHandler) -> bool:
+    return "StopIteration" in _caught(handler)
+
+
+def _caught(handler: cst.ExceptHandler) -> List[str]:
+    """The exceptions a handler names, as written (``ssl.SSLWantReadError``)."""
     caught = handler.type
     names = [e.value for e in caught.elements] if isinstance(caught, cst.Tuple) else [caught]
-    return any(isinstance(n, cst.Name) and n.value == "StopIteration" for n in names)
+    return [text for text in (dotted(name) for name in names if name is not None) if text]
+
+
+# What a call on a non-blocking socket raises instead of waiting: a ``try`` that catches one
+# of these around ``sock.recv()`` is the loop's own way of reading (anyio's, or a hand-written
+# ``add_reader`` loop), not a wait.
+_WOULD_BLOCK = frozenset({"BlockingIOError", "ssl.SSLWantReadError", "ssl.SSLWantWriteError", "SSLWantReadError",
+                          "SSLWantWriteError"})
+_SOCKETS = ("socket.socket.", "ssl.SSLSocket.")
 
 
 def _handed_callbacks(call: cst.Call, slot: CallbackSlot) -> List[cst.BaseExpression]:
@@ -1624,6 +1644,8 @@ def _fill(summary: ModuleSummary, located: Optional[List[Located]], text: str, t
                 continue  # runs in debug mode only: it does not block the loop in normal operation
             if isinstance(node, cst.Call) and _arguments_say_nonblocking(node, target, resolver, scope):
                 continue  # ``time.sleep(0)`` only yields the thread; a zero timeout polls
+            if id(node) in collector.polled and target.startswith(_SOCKETS):
+                continue  # a non-blocking socket: it raises BlockingIOError rather than wait
             if id(node) in collector.suspending:
                 flags |= SUSPENDS
             if id(node) in collector.conditional:
