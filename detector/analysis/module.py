@@ -1195,22 +1195,26 @@ def _arguments(tree: cst.Module, node: cst.Call) -> str:
     return ", ".join(parts)
 
 
-# Context managers that hold nothing other coroutines use: a file, a temporary, a suppressed
-# exception. Any other (a lock, ``redirect_stdout``, ``mock.patch``, an unknown one) may.
-_PRIVATE_CONTEXTS = frozenset({
-    "open", "io.open", "codecs.open", "gzip.open", "bz2.open", "lzma.open", "tarfile.open", "zipfile.ZipFile",
-    "pathlib.Path.open", "os.scandir", "tempfile.TemporaryDirectory", "tempfile.NamedTemporaryFile",
-    "tempfile.TemporaryFile", "tempfile.SpooledTemporaryFile", "contextlib.suppress", "contextlib.closing",
-    "contextlib.nullcontext",
+# What a ``with`` item may hold that other coroutines use: an existing object (``with
+# self._lock:``, ``with cond:``), or process-wide state a call changes until the block ends (a
+# redirected stdout, a patched class, a frozen clock). A call that makes its own object (a
+# file, a client, ``pytest.raises``) holds nothing they use.
+_PROCESS_WIDE = frozenset({
+    "contextlib.redirect_stdout", "contextlib.redirect_stderr", "contextlib.chdir", "warnings.catch_warnings",
+    "decimal.localcontext", "numpy.errstate", "freezegun.freeze_time", "time_machine.travel",
+    "pytest.MonkeyPatch.context",
 })
+_PATCHES = ("unittest.mock.patch", "mock.patch")
 
 
 def _held(items: Tuple[Tuple[cst.BaseExpression, Scope], ...], resolver: Resolver, tree: cst.Module) -> str:
-    """The first ``with`` item of ``items`` that may hold something other coroutines use, as written."""
+    """The first ``with`` item of ``items`` that may hold what other coroutines use, on one line."""
     for item, scope in items:
-        if isinstance(item, cst.Call) and resolver.callee(item, scope) in _PRIVATE_CONTEXTS:
-            continue
-        text = dotted(item) or _plain_code(item) or tree.code_for_node(item)
+        if isinstance(item, cst.Call):
+            name = resolver.callee(item, scope) or ""
+            if name not in _PROCESS_WIDE and not name.startswith(_PATCHES):
+                continue
+        text = one_line(dotted(item) or _plain_code(item) or tree.code_for_node(item))
         return text if len(text) <= _MAX_TEXT else text[: _MAX_TEXT - 3] + "..."
     return ""
 
