@@ -773,6 +773,43 @@ def test_no_await_is_added_inside_a_with_block_that_may_hold_what_other_coroutin
     assert ran.stdout.strip() == "2", ran.stderr
 
 
+def test_helpers_that_need_the_callers_context_or_the_main_thread_are_not_offloaded(tmp_path: Path):
+    write(tmp_path, {"pyproject.toml": "[tool.offload]\n", "m.py": '''
+        import contextvars
+        import signal
+        import threading
+        from pathlib import Path
+
+        REQUEST_ID = contextvars.ContextVar("request_id", default=None)
+        LOCAL = threading.local()
+
+
+        def load_and_tag(path):
+            REQUEST_ID.set("abc")
+            return Path(path).read_text()
+
+
+        def install_handler(path):
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            return Path(path).exists()
+
+
+        def read_local(path):
+            return Path(LOCAL.base, path).read_text()
+
+
+        async def main(path):
+            load_and_tag(path)
+            install_handler(path)
+            read_local(path)
+        '''})
+    fixes = {f["location"]["row"]: f["fix"] for f in findings(tmp_path)}
+    assert all(fix["applicability"] == "suggestion" for fix in fixes.values()), fixes
+    assert fixes[25]["reason"].startswith("`REQUEST_ID.set()` at m.py:11 sets a context variable")
+    assert fixes[26]["reason"].startswith("`signal.signal()` at m.py:16 works in the main thread only")
+    assert fixes[27]["reason"].startswith("`LOCAL.base` at m.py:21 is an attribute of a `threading.local`")
+
+
 def test_a_helper_handed_an_object_of_the_loop_is_not_offloaded(tmp_path: Path):
     write(tmp_path, {"pyproject.toml": "[tool.offload]\n", "m.py": '''
         import asyncio

@@ -58,6 +58,10 @@ LOOP_METHODS = frozenset({"call_soon", "call_later", "call_at", "create_task", "
 # What a loop-bound object offers other threads: calling it from a worker thread is its purpose.
 THREAD_SAFE_METHODS = frozenset({"call_soon_threadsafe"})
 THREAD_AFFINE_PREFIXES = ("sqlite3.",)
+THREAD_LOCAL = "threading.local."
+MAIN_THREAD_ONLY = frozenset({"signal.signal", "signal.set_wakeup_fd"})
+# ``to_thread`` runs the function in a copy of the caller's context.
+CONTEXT_WRITES = frozenset({"contextvars.ContextVar.set", "contextvars.ContextVar.reset"})
 # What the calling thread is handling: in a worker thread there is no exception.
 CURRENT_EXCEPTION = frozenset({"traceback.format_exc", "traceback.print_exc", "inspect.trace", "sys.exc_info",
                                "sys.exception"})
@@ -181,11 +185,19 @@ class ThreadSafety:
         return None
 
     def _thread_bound(self, module: ModuleSummary, call: CallRecord) -> Optional[str]:
-        """What ``call`` does that works on the calling thread only; None for an attribute access."""
-        if call.flags & ACCESS:
-            return None
+        """What ``call`` (or attribute access) does that works on the calling thread only."""
         where = f"{module.path}:{call.row}"
         name = self._name(call.target)
+        if name.startswith(THREAD_LOCAL):
+            return (f"`{call.text}` at {where} is an attribute of a `threading.local`: a worker thread has its own "
+                    "values, not the caller's")
+        if call.flags & ACCESS:
+            return None
+        if name in MAIN_THREAD_ONLY:
+            return f"`{call.text}()` at {where} works in the main thread only (a worker thread gets a ValueError)"
+        if name in CONTEXT_WRITES:
+            return (f"`{call.text}()` at {where} sets a context variable: a worker thread runs in a copy of the "
+                    "caller's context, so the caller never sees the value")
         if name.startswith(THREAD_AFFINE_PREFIXES):
             return (f"`{call.text}()` at {where} uses a sqlite3 connection, which works only in the thread "
                     "that created it")
