@@ -875,6 +875,8 @@ class _Collector(cst.CSTVisitor):
         if self.openers:
             receiver = [node.func.value] if isinstance(node.func, cst.Attribute) else []
             self._note_opened(node, receiver + [arg.value for arg in node.args if not arg.star])
+        if isinstance(node.func, cst.Name) and node.func.value in _CONSUMERS and node.args and not node.args[0].star:
+            self._mark(node.args[0].value, ITERATED)  # ``list(gen())`` runs the generator's body here
         if isinstance(node.func, cst.Attribute) and node.func.attr.value in _MUTATORS:
             self._mark_mutated(node.func.value)
         if self.function is not None:
@@ -1033,6 +1035,11 @@ def _caught(handler: cst.ExceptHandler) -> List[str]:
     caught = handler.type
     names = [e.value for e in caught.elements] if isinstance(caught, cst.Tuple) else [caught]
     return [text for text in (dotted(name) for name in names if name is not None) if text]
+
+
+# Builtins that iterate their first argument to the end (``next`` to its first item).
+_CONSUMERS = frozenset({"list", "tuple", "set", "frozenset", "dict", "sorted", "sum", "min", "max", "any", "all",
+                        "next"})
 
 
 # What a call on a non-blocking socket raises instead of waiting: a ``try`` that catches one
