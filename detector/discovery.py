@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, Iterable, List, NamedTuple, Optional, Sequence, Tuple
+from typing import Dict, Iterable, List, NamedTuple, Optional, Sequence, Tuple, Union
 
 from detector import files, gitignore
 from detector.config import ROOT_MARKERS, Config
@@ -42,7 +42,7 @@ def discover(paths: Sequence[Path], config: Config) -> Discovery:
     directory) is a file to check: reading it turns the problem into that file's diagnostic.
     """
     result = Discovery()
-    seen = set()
+    seen: Dict[Union[str, Tuple[int, int]], int] = {}  # identity -> index in result.files
     ignores: Dict[str, GitIgnore] = {}
     for path in paths:
         try:
@@ -69,11 +69,31 @@ def discover(paths: Sequence[Path], config: Config) -> Discovery:
             if not found and not any(_is_below(u.path, path) for u in result.unreadable):
                 result.warnings.append(f"{path}: no Python files found")
         for file in found:
-            key = os.path.realpath(file)
-            if key not in seen:
-                seen.add(key)
+            keys = _identities(file)
+            index = next((seen[key] for key in keys if key in seen), None)
+            if index is None:
+                index = len(result.files)
                 result.files.append(file)
+            elif os.path.islink(result.files[index]) and not os.path.islink(file):
+                # One file under two names is checked, reported and fixed once. The name kept is
+                # the first in the walk's (sorted) order, except that a symlink gives way to a name
+                # that is not one: the finding then points where the code is written.
+                result.files[index] = file
+            for key in keys:
+                seen[key] = index
     return result
+
+
+def _identities(path: Path) -> List[Union[str, Tuple[int, int]]]:
+    """What makes two paths one file: the same resolved path, or (hard links) the same inode."""
+    keys: List[Union[str, Tuple[int, int]]] = [os.path.realpath(path)]
+    try:
+        status = os.stat(path)
+    except OSError:
+        return keys  # reading it says why
+    if status.st_ino:  # 0: a file system without inode numbers
+        keys.append((status.st_dev, status.st_ino))
+    return keys
 
 
 def _walk(directory: Path, config: Config, ignore: Optional[GitIgnore], result: Discovery) -> Iterable[Path]:

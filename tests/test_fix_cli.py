@@ -4,6 +4,7 @@ standard output, in a subprocess), SARIF fixes from one parse per file."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -179,3 +180,35 @@ def test_check_counts_a_fix_the_rewrite_refuses_as_refused_not_fixable(tmp_path:
     assert b"Fixed 1 finding in 1 file." in fixed.stderr
     assert b"1 fix refused (reasons above); its finding remains." in fixed.stderr
     assert b"Found 1 finding in 1 file checked." in fixed.stderr
+
+
+SLEEPS = b"import time\n\n\nasync def f():\n    time.sleep(1)\n"
+
+
+def one_file_under_two_names(root: Path, link: str) -> Path:
+    """``src/real.py`` and a second name for it in the project root: a hard link or a symlink."""
+    write(root, {"src/real.py": SLEEPS})
+    if link == "hard link":
+        os.link(root / "src" / "real.py", root / "alias.py")
+    else:
+        (root / "alias.py").symlink_to(Path("src") / "real.py")
+    return root / "src" / "real.py"
+
+
+# The first name in the walk's order is reported (alias.py, at the top), unless it is a symlink:
+# then the file's own name is.
+@pytest.mark.parametrize("link, shown", [("hard link", "alias.py"), ("symlink", "src/real.py")])
+def test_one_file_under_two_names_is_checked_reported_and_fixed_once(tmp_path: Path, link: str, shown: str):
+    real = one_file_under_two_names(tmp_path, link)
+    check = offload(tmp_path, ".")
+    assert check.returncode == 1 and check.stdout.decode().splitlines() == [
+        f"{shown}:5:5: BLK100 blocking call `time.sleep()` in async function `f`; use `await asyncio.sleep(1)`"]
+    assert b"1 file checked" in check.stderr, check.stderr
+    diff = offload(tmp_path, "--diff", ".")
+    assert diff.stdout.decode().count("--- a/") == 1 and f"--- a/{shown}\n" in diff.stdout.decode(), diff.stdout
+    fixed = offload(tmp_path, "--fix", ".")
+    assert fixed.returncode == 0 and b"error" not in fixed.stderr, fixed.stderr
+    assert b"Fixed 1 finding in 1 file." in fixed.stderr
+    assert real.read_bytes() == b"import asyncio\n\n\nasync def f():\n    await asyncio.sleep(1)\n"
+    assert (tmp_path / "alias.py").read_bytes() == real.read_bytes()
+    assert (tmp_path / "alias.py").is_symlink() == (link == "symlink")
