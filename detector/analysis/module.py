@@ -1320,11 +1320,24 @@ def _mark_shut_down_executors(entries: Dict[int, _Pending], assigned: Dict[int, 
 
 
 def _access_target(resolver: Resolver, node: cst.Attribute, scope: Scope) -> Optional[str]:
-    """``obj.attr`` on an instance of a non-catalogue type: a possible property getter."""
+    """``obj.attr`` on an instance of a non-catalogue type: a possible property getter. On an
+    attribute of ``self`` (``self.db.size``), the path through the class (``pkg.Cog.db.size``),
+    which the project resolves once it knows what its methods assign to ``self.db``."""
     base = resolver.value(node.value, scope)
+    if base is not None and base.kind == "ref" and _on_self(resolver, node.value, scope):
+        return f"{base.name}.{identifier(node.attr)}"
     if base is None or base.kind != "inst" or resolver.catalog.attribute_type(base.name, identifier(node.attr)):
         return None
     return f"{base.name}.{identifier(node.attr)}"
+
+
+def _on_self(resolver: Resolver, node: cst.BaseExpression, scope: Scope) -> bool:
+    """``self.x`` in a method: an attribute of an instance of the method's own class."""
+    owner = scope.function_scope().class_qualname
+    if not owner or not isinstance(node, cst.Attribute) or not isinstance(node.value, cst.Name):
+        return False
+    found = resolver.value(node.value, scope)
+    return found is not None and found.kind == "inst" and found.name == owner
 
 
 def _params_in_source_order(params: cst.Parameters) -> List[cst.Param]:
