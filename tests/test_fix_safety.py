@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -970,6 +971,38 @@ SQLITE = {
             return await handler(store)
         ''',
 }
+
+
+def test_a_helper_that_opens_and_keeps_its_own_sqlite_connection_in_the_thread_is_offloaded(tmp_path: Path):
+    write(tmp_path, {"pyproject.toml": "[tool.offload]\n", "m.py": '''
+        import sqlite3
+
+
+        def count(db):
+            conn = sqlite3.connect(db)
+            try:
+                return conn.execute("select count(*) from t").fetchall()
+            finally:
+                conn.close()
+
+
+        def open_db(db):
+            return sqlite3.connect(db)
+
+
+        async def main(db):
+            rows = count(db)
+            conn = open_db(db)
+            return rows, conn.execute("select count(*) from t").fetchone()
+        '''})
+    fixes = {f["location"]["row"]: f["fix"] for f in findings(tmp_path) if f["code"] == "BLK200"}
+    assert fixes[17]["applicability"] == "unsafe"
+    assert fixes[18]["applicability"] == "suggestion" and "sqlite3" in fixes[18]["reason"]  # the connection leaves
+    offload(tmp_path, "--fix", "--unsafe-fixes")
+    assert "rows = await asyncio.to_thread(count, db)" in (tmp_path / "m.py").read_text()
+    sqlite3.connect(tmp_path / "t.db").executescript("create table t (x); insert into t values (1);")
+    run = python(tmp_path, "import asyncio, m; print(asyncio.run(m.main('t.db')))")
+    assert run.stdout.strip() == "([(1,)], (1,))", run.stderr
 
 
 def test_helper_using_sqlite_is_not_offloaded(tmp_path: Path):

@@ -35,7 +35,7 @@ from typing import Dict, FrozenSet, Iterator, List, Optional, Set, Tuple
 from detector.analysis import offload
 from detector.analysis.project import FunctionTarget, Project, RuleTarget, callee
 from detector.analysis.summary import (
-    ACCESS, ARGUMENT, ASSIGNS, MUTATES, CallRecord, FunctionSummary, ModuleSummary, short_name,
+    ACCESS, ARGUMENT, ASSIGNS, MUTATES, STORED, CallRecord, FunctionSummary, ModuleSummary, short_name,
 )
 
 # Objects that belong to the loop that created them.
@@ -58,6 +58,8 @@ LOOP_METHODS = frozenset({"call_soon", "call_later", "call_at", "create_task", "
 # What a loop-bound object offers other threads: calling it from a worker thread is its purpose.
 THREAD_SAFE_METHODS = frozenset({"call_soon_threadsafe"})
 THREAD_AFFINE_PREFIXES = ("sqlite3.",)
+SQLITE_CONNECT = "sqlite3.connect"
+SQLITE_ROWS = (".fetchall", ".fetchone", ".fetchmany")  # what these return is plain data
 THREAD_LOCAL = "threading.local."
 MAIN_THREAD_ONLY = frozenset({"signal.signal", "signal.set_wakeup_fd"})
 # ``to_thread`` runs the function in a copy of the caller's context.
@@ -165,10 +167,13 @@ class ThreadSafety:
         fresh = function.qualname.rpartition(".")[2] in CONSTRUCTORS
         reached = [(module, each) for each in self._reached(function)
                    for module in (self.project.module_of.get(id(each)),) if module is not None]
+        own_connection = self._own_connection(function, reached)
         # What breaks in any thread (an object of the loop's thread, the caller's stack) is said
         # before what breaks only when the timing is wrong (a race).
         for module, each in reached:
             for call in each.calls:
+                if own_connection and not call.text.startswith(SELF) and self._name(call.target).startswith("sqlite3."):
+                    continue
                 found = self._thread_bound(module, call)
                 if found:
                     return found
@@ -183,6 +188,15 @@ class ThreadSafety:
                     if found:
                         return found
         return None
+
+    def _own_connection(self, function: FunctionSummary, reached: List[Tuple[ModuleSummary, FunctionSummary]]) -> bool:
+        """The helper opens its own sqlite3 connection and nothing of it leaves the thread: it
+        is kept nowhere (``self.db = sqlite3.connect(...)``) and not returned (a connection or
+        a cursor), so the thread that made it is the only one that uses it."""
+        connects = [call for _, each in reached for call in each.calls if self._name(call.target) == SQLITE_CONNECT]
+        returned = self.project.expand(function.returns) or function.returns if function.returns else ""
+        return bool(connects) and not any(call.flags & STORED for call in connects) \
+            and not (returned.startswith("sqlite3.") and not returned.endswith(SQLITE_ROWS))
 
     def _thread_bound(self, module: ModuleSummary, call: CallRecord) -> Optional[str]:
         """What ``call`` (or attribute access) does that works on the calling thread only."""
