@@ -14,8 +14,8 @@ unclosed ``[``, a trailing ``\\``) is no rule.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
-from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple, Union
+from functools import partial
+from typing import Callable, Dict, List, NamedTuple, Optional, Sequence, Tuple, Union
 
 from detector import files
 from detector.wildmatch import BadGlob, Glob, compile_glob
@@ -38,19 +38,36 @@ class Match(NamedTuple):
     by_directory: bool
 
 
-@dataclass(frozen=True)
+_ITSELF = Match(by_directory=False)
+_BELOW = Match(by_directory=True)
+
+
 class Rule:
-    """One pattern line. ``ignores`` is False for a ``!`` line; ``everything``: ``**`` or ``*``."""
+    """One pattern line. ``ignores`` is False for a ``!`` line; ``everything``: ``**`` or ``*``.
 
-    ignores: bool
-    segments: Tuple[Segment, ...]
-    directory_only: bool  # the line ended with ``/``
-    everything: bool = False
+    ``match(parts)`` says whether the rule matches a path's components (a directory's end with
+    ``""``); it is chosen once per rule, as the walk asks every rule about every path.
+    """
 
-    def match(self, parts: Sequence[str]) -> Optional[Match]:
-        """Whether the rule matches ``parts`` (a path's components; a directory's end with ``""``)."""
-        if self.everything:
-            return Match(by_directory=False)
+    def __init__(self, ignores: bool, segments: Tuple[Segment, ...], directory_only: bool,
+                 everything: bool = False) -> None:
+        self.ignores = ignores
+        self.segments = segments
+        self.directory_only = directory_only  # the line ended with ``/``
+        self.match: Callable[[Sequence[str]], Optional[Match]] = self._match
+        if everything:
+            self.match = _everything
+        elif len(segments) == 2 and segments[0] is GLOBSTAR and isinstance(segments[1], Glob):
+            # ``name``: one component at any depth (most lines).
+            glob = segments[1]
+            self.match = (partial(_literal_anywhere, glob.literal) if glob.literal is not None
+                          else partial(_anywhere, glob.matches))
+        elif len(segments) == 3 and segments[0] is GLOBSTAR and isinstance(segments[1], Glob) \
+                and segments[2] is GLOBSTAR:
+            # ``name/``: a directory at any depth, and what is below it.
+            self.match = partial(_directory_anywhere, segments[1].matches, Match(directory_only))
+
+    def _match(self, parts: Sequence[str]) -> Optional[Match]:
         segments = self.segments
         count = len(parts)
         positions = {0}  # which component the next segment starts at
@@ -67,6 +84,26 @@ class Rule:
                 return None
         # Ends at the path's end: the path itself; earlier: a directory above it.
         return Match(by_directory=count not in positions)
+
+
+def _everything(parts: Sequence[str]) -> Match:
+    return _ITSELF
+
+
+def _literal_anywhere(name: str, parts: Sequence[str]) -> Optional[Match]:
+    if parts[-1] == name:  # the last component is the path itself
+        return _ITSELF
+    return _BELOW if name in parts else None
+
+
+def _directory_anywhere(matches: Callable[[str], bool], found: Match, parts: Sequence[str]) -> Optional[Match]:
+    return found if any(map(matches, parts[:-1])) else None
+
+
+def _anywhere(matches: Callable[[str], bool], parts: Sequence[str]) -> Optional[Match]:
+    if matches(parts[-1]):
+        return _ITSELF
+    return _BELOW if any(map(matches, parts)) else None
 
 
 def parse(line: str) -> Optional[Rule]:

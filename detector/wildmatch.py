@@ -8,7 +8,9 @@ a match costs at most ``len(pattern) * len(name)`` steps.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import FrozenSet, List, Optional, Set, Tuple, Union
+from functools import partial
+from operator import methodcaller
+from typing import Callable, FrozenSet, List, Optional, Set, Tuple, Union
 
 
 class BadGlob(ValueError):
@@ -37,12 +39,44 @@ ANY = None  # ``?``: any one character
 Token = Union[str, CharSet, _Star, None]
 
 
-@dataclass(frozen=True)
 class Glob:
-    tokens: Tuple[Token, ...]
+    """A compiled glob. Most globs (``*.pyc``, ``build``, ``test_*``) have at most one ``*``:
+    those are a prefix and a suffix, compared directly; the others go through ``_match``."""
 
-    def matches(self, name: str) -> bool:
-        return _match(self.tokens, name)
+    def __init__(self, tokens: Tuple[Token, ...]) -> None:
+        self.tokens = tokens
+        self.literal: Optional[str] = None  # the name itself, for a glob without wildcards
+        stars = [i for i, token in enumerate(tokens) if token is STAR]
+        if len(stars) > 1:
+            self.matches: Callable[[str], bool] = partial(_match, tokens)
+            return
+        cut = stars[0] if stars else len(tokens)
+        head, tail = tokens[:cut], tokens[cut + 1:]
+        if not all(isinstance(t, str) for t in tokens if t is not STAR):
+            self.matches = partial(_ends, head, tail, bool(stars))
+        elif not stars:
+            self.literal = "".join(tokens)  # type: ignore[arg-type]
+            self.matches = self.literal.__eq__
+        else:
+            prefix, suffix = "".join(head), "".join(tail)  # type: ignore[arg-type]
+            if not prefix or not suffix:  # ``*.pyc``, ``test_*``: one string method, no length check needed
+                self.matches = methodcaller("endswith", suffix) if suffix else methodcaller("startswith", prefix)
+            else:
+                self.matches = partial(_text_ends, prefix, suffix)
+
+    def __repr__(self) -> str:
+        return f"Glob({self.tokens!r})"
+
+
+def _text_ends(head: str, tail: str, name: str) -> bool:
+    return len(name) >= len(head) + len(tail) and name.startswith(head) and name.endswith(tail)
+
+
+def _ends(head: Tuple[Token, ...], tail: Tuple[Token, ...], star: bool, name: str) -> bool:
+    """``head`` then (``star``) anything then ``tail``; without a star, ``tail`` is empty."""
+    if len(name) < len(head) + len(tail) or (not star and len(name) != len(head)):
+        return False
+    return all(map(_one, head, name)) and all(map(_one, tail, name[len(name) - len(tail):]))
 
 
 def compile_glob(pattern: str) -> Glob:

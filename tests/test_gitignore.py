@@ -44,6 +44,14 @@ def test_a_backtracking_pattern_does_not_hang_the_walk(tmp_path: Path):
     ("\\*", "*", True),
     ("\\*", "x", False),
     ("a**b", "aXYb", True),  # ``**`` inside a component is ``*``
+    ("ab*ba", "aba", False),  # a prefix and a suffix may not overlap
+    ("ab*ba", "abba", True),
+    ("*.py[cod]", "x.pyc", True),
+    ("*.py[cod]", "x.py", False),
+    ("test_*", "test_", True),
+    ("test_*", "tes", False),
+    ("build", "build", True),
+    ("build", "builds", False),
 ])
 def test_component_globs(glob: str, name: str, expected: bool):
     assert compile_glob(glob).matches(name) is expected
