@@ -1037,6 +1037,17 @@ def _caught(handler: cst.ExceptHandler) -> List[str]:
     return [text for text in (dotted(name) for name in names if name is not None) if text]
 
 
+_IMPORT_CALLS = frozenset({"__import__", "importlib.import_module"})
+
+
+def _imported_already(node: cst.Call, loaded: Set[str]) -> bool:
+    """``__import__("name")`` of a module the file imports at module level, or that is loaded
+    before any code runs: the module is in ``sys.modules`` by then."""
+    first = node.args[0].value if node.args and not node.args[0].star and node.args[0].keyword is None else None
+    name = first.evaluated_value if isinstance(first, cst.SimpleString) else None
+    return isinstance(name, str) and (name in loaded or startup.already_loaded(name))
+
+
 # Builtins that iterate their first argument to the end (``next`` to its first item).
 _CONSUMERS = frozenset({"list", "tuple", "set", "frozenset", "dict", "sorted", "sum", "min", "max", "any", "all",
                         "next"})
@@ -1670,6 +1681,8 @@ def _fill(summary: ModuleSummary, located: Optional[List[Located]], text: str, t
                 continue  # ``time.sleep(0)`` only yields the thread; a zero timeout polls
             if id(node) in collector.polled and target.startswith(_SOCKETS):
                 continue  # a non-blocking socket: it raises BlockingIOError rather than wait
+            if isinstance(node, cst.Call) and target in _IMPORT_CALLS and _imported_already(node, collector.module_imports):
+                continue  # ``__import__("config")`` in a file that imports config: a sys.modules look-up
             if id(node) in collector.suspending:
                 flags |= SUSPENDS
             if id(node) in collector.conditional:
