@@ -7,10 +7,13 @@ raced by the coroutines that keep running meanwhile. A rewrite is refused when t
 - is a generator: the thread only creates it, iterating it still runs on the loop;
 - touches event-loop objects (asyncio Event/Queue/Future/Lock..., ``loop.call_soon``,
   ``create_task``): they are not thread-safe;
-- uses sqlite3 (connections and cursors work only in the thread that created them);
+- uses sqlite3 (connections and cursors work only in the thread that created them), unless it
+  opens its own connection and lets nothing of it out;
 - reads the exception the calling thread is handling (``traceback.format_exc()``: a worker
   thread handles none), or its stack (``sys._getframe()``: python-dotenv's ``find_dotenv()``
   looks beside the caller's file, and a worker thread's stack has no caller);
+- sets a context variable (the thread runs in a copy of the caller's context), installs a
+  signal handler (main thread only) or reads a ``threading.local``;
 - touches a Tornado request handler (``self.render()``, ``self.write()``), or is handed one
   (``respond_zip(self, ...)``) or another loop-bound object: Tornado objects are used on the
   IOLoop's thread only;
@@ -172,9 +175,7 @@ class ThreadSafety:
         # before what breaks only when the timing is wrong (a race).
         for module, each in reached:
             for call in each.calls:
-                if own_connection and not call.text.startswith(SELF) and self._name(call.target).startswith("sqlite3."):
-                    continue
-                found = self._thread_bound(module, call)
+                found = self._thread_bound(module, call, own_connection)
                 if found:
                     return found
         inside = frozenset(id(each) for _, each in reached)  # what the thread itself runs races with nothing
@@ -194,12 +195,13 @@ class ThreadSafety:
         is kept nowhere (``self.db = sqlite3.connect(...)``) and not returned (a connection or
         a cursor), so the thread that made it is the only one that uses it."""
         connects = [call for _, each in reached for call in each.calls if self._name(call.target) == SQLITE_CONNECT]
-        returned = self.project.expand(function.returns) or function.returns if function.returns else ""
+        returned = (self.project.expand(function.returns) or function.returns) if function.returns else ""
         return bool(connects) and not any(call.flags & STORED for call in connects) \
             and not (returned.startswith("sqlite3.") and not returned.endswith(SQLITE_ROWS))
 
-    def _thread_bound(self, module: ModuleSummary, call: CallRecord) -> Optional[str]:
-        """What ``call`` (or attribute access) does that works on the calling thread only."""
+    def _thread_bound(self, module: ModuleSummary, call: CallRecord, own_connection: bool = False) -> Optional[str]:
+        """What ``call`` (or attribute access) does that works on the calling thread only
+        (``own_connection``: sqlite3 calls on anything but ``self`` use the thread's own)."""
         where = f"{module.path}:{call.row}"
         name = self._name(call.target)
         if name.startswith(THREAD_LOCAL):
@@ -212,7 +214,7 @@ class ThreadSafety:
         if name in CONTEXT_WRITES:
             return (f"`{call.text}()` at {where} sets a context variable: a worker thread runs in a copy of the "
                     "caller's context, so the caller never sees the value")
-        if name.startswith(THREAD_AFFINE_PREFIXES):
+        if name.startswith(THREAD_AFFINE_PREFIXES) and not (own_connection and not call.text.startswith(SELF)):
             return (f"`{call.text}()` at {where} uses a sqlite3 connection, which works only in the thread "
                     "that created it")
         if name in CURRENT_EXCEPTION:
