@@ -497,7 +497,8 @@ def _as_slot(value: object, where: str) -> CallbackSlot:
         return CallbackSlot(value)
     if isinstance(value, Mapping) and value and set(value) <= {"position", "keyword"}:
         position, keyword = value.get("position"), value.get("keyword", "")
-        if (position is None or (isinstance(position, int) and _is_index(position))) and isinstance(keyword, str) and (position is not None or keyword):
+        if (position is None or (isinstance(position, int) and _is_index(position))) and isinstance(keyword, str) \
+                and (position is not None or keyword):
             return CallbackSlot(position, keyword)
     raise CatalogError(f"{where}: expected a table of call name = index of the callback argument "
                        f"(0 to {MAX_ARGUMENT_INDEX}), or of call name = {{ position = index, keyword = name }}")

@@ -97,7 +97,6 @@ class _Walk:
                 best = link
         return _Below(best if skipped else own, skipped)
 
-
     def _other_link(self, module: ModuleSummary, call: CallRecord) -> bool:
         """A call that blocks the way ``blocking_chains`` finds after its search: on a name of
         several types, or through project code it hands the callee."""

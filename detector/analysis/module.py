@@ -1225,6 +1225,11 @@ _PROCESS_WIDE = frozenset({
 _PATCHES = ("unittest.mock.patch", "mock.patch")
 
 
+def _clipped(text: str) -> str:
+    """Code as a message shows it: at most ``_MAX_TEXT`` characters."""
+    return text if len(text) <= _MAX_TEXT else text[: _MAX_TEXT - 3] + "..."
+
+
 def _held(items: Tuple[Tuple[cst.BaseExpression, Scope], ...], resolver: Resolver, tree: cst.Module) -> str:
     """The first ``with`` item of ``items`` that may hold what other coroutines use, on one line."""
     for item, scope in items:
@@ -1233,7 +1238,7 @@ def _held(items: Tuple[Tuple[cst.BaseExpression, Scope], ...], resolver: Resolve
             if name not in _PROCESS_WIDE and not name.startswith(_PATCHES):
                 continue
         text = one_line(dotted(item) or _plain_code(item) or tree.code_for_node(item))
-        return text if len(text) <= _MAX_TEXT else text[: _MAX_TEXT - 3] + "..."
+        return _clipped(text)
     return ""
 
 
@@ -1763,8 +1768,7 @@ def _fill(summary: ModuleSummary, located: Optional[List[Located]], text: str, t
         else:
             callee = node.func if isinstance(node, cst.Call) else node
             text_of_call = dotted(callee) or _plain_code(callee) or tree.code_for_node(callee)  # ``"".join``
-        if len(text_of_call) > _MAX_TEXT:
-            text_of_call = text_of_call[: _MAX_TEXT - 3] + "..."
+        text_of_call = _clipped(text_of_call)
         span = where[entry.index]
         if isinstance(node, cst.For):
             span = _header_span(span, lines)  # the ``for`` line, not the loop body (noqa, editors)
