@@ -1043,7 +1043,7 @@ _IMPORT_CALLS = frozenset({"__import__", "importlib.import_module"})
 def _imported_already(node: cst.Call, loaded: Set[str]) -> bool:
     """``__import__("name")`` of a module the file imports at module level, or that is loaded
     before any code runs: the module is in ``sys.modules`` by then."""
-    first = node.args[0].value if node.args and not node.args[0].star and node.args[0].keyword is None else None
+    first = positional_argument(node, 0)
     name = first.evaluated_value if isinstance(first, cst.SimpleString) else None
     return isinstance(name, str) and (name in loaded or startup.already_loaded(name))
 
