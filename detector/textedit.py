@@ -23,8 +23,11 @@ class TextEdit:
     rank: int = 0
 
     @property
-    def key(self) -> Tuple[int, int, str]:
-        return (self.start, self.end, self.content)
+    def key(self) -> Tuple[int, int, str, int]:
+        """Edits with one key are one edit (two fixes adding the same import). The rank is part
+        of it: ``open(p).read()`` fixed twice opens ``(await asyncio.to_thread(`` twice at one
+        offset, once for each call, told apart by their sizes."""
+        return (self.start, self.end, self.content, self.rank)
 
 
 def line_starts(text: str) -> List[int]:

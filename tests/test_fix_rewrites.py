@@ -320,6 +320,27 @@ def test_impossible_splice_is_refused_and_the_rest_fixed():
     assert finding.code == "BLK301" and "more arguments after this call" in reason
 
 
+def test_a_method_called_on_the_result_of_a_fixed_call_keeps_both_wrappings(tmp_path: Path):
+    """``open(p).read()`` is two fixes opening at the same place; both wrappings are kept, and
+    the other fixes of the file are made with them."""
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "m"\nrequires-python = ">=3.9"\n')
+    (tmp_path / "data.txt").write_text("  text  ")
+    (tmp_path / "m.py").write_text(textwrap.dedent("""\
+        import time
+
+
+        async def load(p):
+            time.sleep(0.001)
+            return open(p).read().strip()
+        """))
+    result = invoke_offload("check", "--no-cache", "--fix", "--unsafe-fixes", "m.py", cwd=tmp_path)
+    text = (tmp_path / "m.py").read_text()
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "return (await asyncio.to_thread((await asyncio.to_thread(open, p)).read)).strip()" in text, text
+    assert "await asyncio.sleep(0.001)" in text
+    assert run(text, f"load({str(tmp_path / 'data.txt')!r})") == "text"
+
+
 # -- layout and comments -------------------------------------------------------------------------
 def test_one_argument_per_line_gets_the_function_on_its_own_line_without_copied_comments():
     result = fixed("""\
