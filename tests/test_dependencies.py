@@ -301,11 +301,7 @@ def test_a_chains_hops_in_a_library_name_the_installed_file_in_json_and_sarif(tm
     assert hop["message"]["text"].endswith("(slowsdk 1.2.0)")
 
 
-def test_the_blocking_part_to_offload_is_never_in_a_library(tmp_path: Path) -> None:
-    """The thread would race inside the library, so only the blocking part may move: the part
-    the project can move is its own call into the library."""
-    venv = tmp_path / "env"
-    _install(venv, {"xl/__init__.py": """
+_WORKBOOKS = {"xl/__init__.py": """
         import zipfile
 
         class Workbook:
@@ -327,7 +323,14 @@ def test_the_blocking_part_to_offload_is_never_in_a_library(tmp_path: Path) -> N
 
         def _validate(path):
             zipfile.ZipFile(path)
-        """})
+        """}
+
+
+def test_the_blocking_part_to_offload_is_never_in_a_library(tmp_path: Path) -> None:
+    """The thread would race inside the library (a coroutine reorders sheets while it adds one),
+    so only the blocking part may move: the part the project can move is its own call into the library."""
+    venv = tmp_path / "env"
+    _install(venv, _WORKBOOKS)
     root = _project(tmp_path, """
         import xl
 
@@ -339,6 +342,9 @@ def test_the_blocking_part_to_offload_is_never_in_a_library(tmp_path: Path) -> N
 
         async def other(path):
             return helper(path)
+
+        async def reorder(book: xl.Workbook):
+            book.move_sheet("first")
         """)
     found = _check(root, venv)
     assert len(found) == 2
@@ -347,6 +353,21 @@ def test_the_blocking_part_to_offload_is_never_in_a_library(tmp_path: Path) -> N
             "library lets you, or keep the call") in found[0]
     assert "offload only its blocking part (`xl.load_workbook()` in helper)" in found[1]
     assert not any("offload only its blocking part (`zipfile.ZipFile()`" in message for message in found)
+
+
+def test_library_code_the_program_never_runs_races_with_no_thread(tmp_path: Path) -> None:
+    """``move_sheet`` would race with the sheet the thread adds, but nothing of the program calls it."""
+    venv = tmp_path / "env"
+    _install(venv, _WORKBOOKS)
+    root = _project(tmp_path, """
+        import xl
+
+        async def main(path):
+            return xl.load_workbook(path)
+        """)
+    found = _check(root, venv)
+    assert len(found) == 1
+    assert found[0].endswith("offload it with `await asyncio.to_thread(xl.load_workbook, path)`")
 
 
 def test_a_subpackage_the_catalogue_models_keeps_the_rest_of_its_namespace_followed(tmp_path: Path) -> None:

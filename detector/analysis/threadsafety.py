@@ -20,7 +20,8 @@ raced by the coroutines that keep running meanwhile. A rewrite is refused when t
 - shares state with the rest of its class: it reads an attribute of ``self`` that code the
   thread does not run changes in place (a dict filled while the thread pickles it), or writes
   one that such code also writes (a sync callback of the loop pops what the thread adds).
-  A constructor's ``self`` is a new object, not shared.
+  A constructor's ``self`` is a new object, not shared. Library code counts only where the
+  project's calls reach it: a library method nothing calls runs nowhere.
 
 The same holds for what the call hands over: ``to_thread(self._dump, self.user_data)`` gives
 the thread the very dict that other coroutines of the class fill meanwhile
@@ -89,6 +90,7 @@ class ThreadSafety:
         self._memo: Dict[int, Optional[str]] = {}
         self._writers: Optional[Dict[str, List[Writer]]] = None
         self._global_writers: Optional[Dict[str, List[GlobalWriter]]] = None
+        self._run_by_project: Optional[FrozenSet[int]] = None
 
     def hazard(self, function: FunctionSummary) -> Optional[str]:
         """Why running ``function`` in a worker thread may break the program; None when nothing is known against it."""
@@ -280,12 +282,11 @@ class ThreadSafety:
         or under ``global``; coroutines and in-place changes first."""
         if self._global_writers is None:
             self._global_writers = {}
-            for module in self.project.summaries:
-                for function in module.functions:
-                    for variable in function.global_changes:
-                        self._global_writers.setdefault(variable, []).append((module, function, True))
-                    for variable in function.global_rebinds:
-                        self._global_writers.setdefault(variable, []).append((module, function, False))
+            for module, function in self._may_run():
+                for variable in function.global_changes:
+                    self._global_writers.setdefault(variable, []).append((module, function, True))
+                for variable in function.global_rebinds:
+                    self._global_writers.setdefault(variable, []).append((module, function, False))
             for found in self._global_writers.values():
                 found.sort(key=lambda w: (not w[1].is_async, not w[2]))
         return self._global_writers
@@ -296,16 +297,43 @@ class ThreadSafety:
         changes first."""
         if self._writers is None:
             self._writers = {}
-            for module in self.project.summaries:
-                for function in module.functions:
-                    if function.qualname.rpartition(".")[2] in CONSTRUCTORS:
-                        continue
-                    for call in function.calls:
-                        if call.flags & ACCESS and call.flags & (ASSIGNS | MUTATES) and call.text.startswith(SELF):
-                            self._writers.setdefault(call.target, []).append((module, function, call))
+            for module, function in self._may_run():
+                if function.qualname.rpartition(".")[2] in CONSTRUCTORS:
+                    continue
+                for call in function.calls:
+                    if call.flags & ACCESS and call.flags & (ASSIGNS | MUTATES) and call.text.startswith(SELF):
+                        self._writers.setdefault(call.target, []).append((module, function, call))
             for found in self._writers.values():
                 found.sort(key=lambda w: (not w[1].is_async, not w[2].flags & MUTATES))
         return self._writers
+
+    def _may_run(self) -> Iterator[Tuple[ModuleSummary, FunctionSummary]]:
+        """Every function of the project, and the library functions its code calls: a library
+        function nothing of the program calls (``Workbook.move_sheet`` of a workbook the project
+        only loads and saves) runs neither on the loop nor anywhere else, so it races with nothing."""
+        if self._run_by_project is None:
+            self._run_by_project = self._called_from_project()
+        for module in self.project.summaries:
+            library = self.project.is_library(module)
+            for function in module.functions:
+                if not library or id(function) in self._run_by_project:
+                    yield module, function
+
+    def _called_from_project(self) -> FrozenSet[int]:
+        """The library functions the project's calls and callbacks reach, in any branch, in turn."""
+        project = self.project
+        pending = [function for module in project.summaries if not project.is_library(module)
+                   for function in module.functions]
+        reached: Set[int] = set()
+        while pending:
+            function = pending.pop()
+            for call in (*function.calls, *function.callbacks):
+                resolved = project.resolve(call.target)
+                if isinstance(resolved, FunctionTarget) and id(resolved.function) not in reached \
+                        and project.in_library(resolved.function.qualname):
+                    reached.add(id(resolved.function))
+                    pending.append(resolved.function)
+        return frozenset(reached)
 
 
 def _short(variable: str) -> str:
