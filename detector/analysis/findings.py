@@ -8,8 +8,8 @@ from detector.analysis import primitives
 from detector.analysis.fixpolicy import Policy, Spelling
 from detector.analysis.project import Project, RuleTarget
 from detector.analysis.summary import (
-    ACCESS, AWAITED, HANDED_ON, IN_LOOP, ITERATED, KEYWORDS, OFFLOAD_ARG, STATEMENT_FORM, SUSPENDS, UNION, WITH_ITEM,
-    CallRecord, FunctionSummary, ModuleSummary, short_name, union_members,
+    ACCESS, AWAITED, HANDED_ON, IN_LOOP, ITERATED, KEYWORDS, OFFLOAD_ARG, STATEMENT_FORM, SUSPENDS, THREAD_ARG, UNION,
+    WITH_ITEM, CallRecord, FunctionSummary, ModuleSummary, short_name, union_members,
 )
 from detector.catalog import STATEMENT_MESSAGE, Rule
 from detector.display import one_line
@@ -92,11 +92,13 @@ def remedy_text(rule: Rule, call: CallRecord, lazy: bool, spelling: Spelling,
     if call.flags & (ITERATED | HANDED_ON) and stream:
         how = "iterating it" if call.flags & ITERATED else "the call it is passed to"
         runner = f"`{spelling.runner()}`" if spelling.library is not None else "a worker thread"
+        why = "the thread reads the file, but opening it still waits on the loop" if call.flags & THREAD_ARG \
+            else f"offloading only the call would leave the reads ({how}) on the loop"
         return (
-            f"read the file in the thread too: a sync function that opens, reads and closes it, run with {runner}"
-            + alternative,
+            f"{'open' if call.flags & THREAD_ARG else 'read'} the file in the thread too: a sync function that "
+            f"opens, reads and closes it, run with {runner}" + alternative,
             Applicability.SUGGESTION,
-            f"offloading only the call would leave the reads ({how}) on the loop",
+            why,
         )
     if lazy:
         return (

@@ -38,6 +38,7 @@ from detector.analysis.summary import (
     STATEMENT_FORM,
     STORED,
     SUSPENDS,
+    THREAD_ARG,
     WITH_ITEM,
     NO_FLAGS,
     CallFlag,
@@ -1299,6 +1300,9 @@ def _mark_loop_usage(entry: _Pending, entries: Dict[int, _Pending], resolver: Re
     index = offload.offloaded_argument(target, catalog.wrappers)
     if index is not None:
         handed = positional_argument(node, index)
+        for arg in node.args:
+            if arg.value is not handed and id(arg.value) in entries:
+                entries[id(arg.value)].flags |= THREAD_ARG  # made here, used by the thread
         if isinstance(handed, cst.Call) and id(handed) in entries:
             entries[id(handed)].flags |= OFFLOAD_ARG  # the call runs here, on the loop
         elif handed is not None:

@@ -61,6 +61,9 @@ class CallFlag(enum.IntFlag):
     # In an ``if``/``else`` branch, an ``except`` handler, a ``case``, one side of ``x if t else y``
     # or the right of ``and``/``or``: not every call of its function runs it.
     CONDITIONAL = 65536
+    # Evaluated on the loop as an argument an offload API hands to its thread along with the
+    # function: ``to_thread(json.load, open(p))`` opens the file here, reads it there.
+    THREAD_ARG = 131072
 
     # IntFlag's own operators build every result through the enum machinery (several Python
     # calls, over a microsecond); a run tests and combines flags about a million times. Same
@@ -95,6 +98,7 @@ WITH_ITEM = CallFlag.WITH_ITEM
 ACCESS = CallFlag.ACCESS
 STATEMENT = CallFlag.STATEMENT
 OFFLOAD_ARG = CallFlag.OFFLOAD_ARG
+THREAD_ARG = CallFlag.THREAD_ARG
 FAN_OUT = CallFlag.FAN_OUT
 STORED = CallFlag.STORED
 MUTATES = CallFlag.MUTATES
