@@ -42,6 +42,11 @@ DEFAULT_TARGET_VERSION = "py39"
 _LOWER_BOUND_RE = re.compile(r"^\s*(>=|>|~=|===|==)\s*(\d+)(?:\.(\d+))?")
 
 
+def minor(target_version: str) -> int:
+    """``"py39"`` -> 9."""
+    return int(target_version[3:])
+
+
 class ConfigError(ValueError):
     """Bad configuration: reported with the file and key, exit 2."""
 

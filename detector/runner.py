@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Callable, Dict, List, Mapping, Optional, Seque
 from detector import files
 from detector.analysis.summary import ModuleSummary
 from detector.catalog import Catalog
-from detector.config import DEFAULT_MAX_FILE_SIZE, Config, effective_catalog
+from detector.config import DEFAULT_MAX_FILE_SIZE, Config, effective_catalog, minor
 from detector.config import warnings as config_warnings
 from detector.discovery import Discovery, discover, is_project_root, module_name, source_roots
 from detector.display import display_path
@@ -104,7 +104,7 @@ def findings_for(summaries: List[ModuleSummary], catalog: Catalog, config: Confi
 
     project = Project(summaries, catalog, libraries)
     policy = Policy(project, config)
-    safety = ThreadSafety(project)
+    safety = ThreadSafety(project, minor(config.target_version))
     found = direct_findings(project, policy, safety) + checks.run(Scan(project, policy, safety), config.is_selected)
     opt_in = {rule.code for rule in catalog.rules.values() if rule.opt_in}
     found = [f for f in found if config.is_selected(f.code, f.filename)

@@ -811,6 +811,47 @@ def test_helpers_that_need_the_callers_context_or_the_main_thread_are_not_offloa
     assert fixes[27]["reason"].startswith("`LOCAL.base` at m.py:21 is an attribute of a `threading.local`")
 
 
+def test_a_helper_that_makes_an_object_of_the_loop_is_not_offloaded(tmp_path: Path):
+    """A future takes the calling thread's loop when it is made; before Python 3.10 an event or
+    a lock did too. The rewritten program must still run."""
+    program = '''
+        import asyncio
+        import time
+
+
+        class Player:
+            def __init__(self):
+                self.ready = asyncio.Event()
+                time.sleep(0.01)
+
+
+        def pending():
+            time.sleep(0.01)
+            return asyncio.Future()
+
+
+        async def main():
+            Player()
+            pending().cancel()
+
+
+        asyncio.run(main())
+        '''
+    write(tmp_path, {"pyproject.toml": "[tool.offload]\ntarget-version = 'py39'\n", "m.py": program})
+    fixes = {f["location"]["row"]: f["fix"] for f in findings(tmp_path)}
+    assert fixes[17]["reason"].startswith("`asyncio.Event()` at m.py:7 makes an event-loop object, which before "
+                                          "Python 3.10 takes the calling thread's event loop")
+    assert fixes[18]["reason"].startswith("`asyncio.Future()` at m.py:13 makes an event-loop object, which takes")
+    offload(tmp_path, "--fix", "--unsafe-fixes")
+    ran = subprocess.run([sys.executable, str(tmp_path / "m.py")], capture_output=True, text=True, timeout=60)
+    assert ran.returncode == 0, ran.stderr
+    # From Python 3.10 on, an event binds the loop that first waits on it: made in a thread, it works.
+    (tmp_path / "pyproject.toml").write_text("[tool.offload]\ntarget-version = 'py310'\n")
+    write(tmp_path, {"m.py": program})
+    fixes = {f["location"]["row"]: f["fix"] for f in findings(tmp_path, "--unsafe-fixes")}
+    assert fixes[17]["applicability"] == "unsafe" and fixes[18]["applicability"] == "suggestion"
+
+
 def test_a_helper_handed_an_object_of_the_loop_is_not_offloaded(tmp_path: Path):
     write(tmp_path, {"pyproject.toml": "[tool.offload]\n", "m.py": '''
         import asyncio

@@ -6,7 +6,8 @@ raced by the coroutines that keep running meanwhile. A rewrite is refused when t
 
 - is a generator: the thread only creates it, iterating it still runs on the loop;
 - touches event-loop objects (asyncio Event/Queue/Future/Lock..., ``loop.call_soon``,
-  ``create_task``): they are not thread-safe;
+  ``create_task``): they are not thread-safe; or makes one that takes the calling thread's
+  loop when it is made (a future; before Python 3.10 also an event, lock or queue);
 - uses sqlite3 (connections and cursors work only in the thread that created them), unless it
   opens its own connection and lets nothing of it out;
 - reads the exception the calling thread is handling (``traceback.format_exc()``: a worker
@@ -50,6 +51,13 @@ LOOP_BOUND_TYPES = (
     "asyncio.StreamReader", "asyncio.Transport",
     "tornado.web.RequestHandler", "tornado.websocket.WebSocketHandler", "tornado.web.UIModule",
 )
+# Loop-bound objects that take the calling thread's event loop when they are made: a worker
+# thread has none (RuntimeError). Futures always do; the rest did before Python 3.10.
+BIND_WHEN_MADE = frozenset({"asyncio.Future"})
+BIND_WHEN_MADE_BEFORE_310 = frozenset({
+    "asyncio.Event", "asyncio.Queue", "asyncio.LifoQueue", "asyncio.PriorityQueue", "asyncio.Lock",
+    "asyncio.Condition", "asyncio.Semaphore", "asyncio.BoundedSemaphore",
+})
 # Calls that work with the calling thread's event loop: a worker thread has none, or its own
 # (Tornado's ``IOLoop.current()`` makes one there, which never runs: what is registered on it
 # never happens).
@@ -85,8 +93,10 @@ GlobalWriter = Tuple[ModuleSummary, FunctionSummary, bool]  # True: changes it i
 
 
 class ThreadSafety:
-    def __init__(self, project: Project):
+    def __init__(self, project: Project, oldest_minor: int = 9):
+        """``oldest_minor``: the oldest Python 3 the program runs on (``target-version``)."""
         self.project = project
+        self._binding_when_made = BIND_WHEN_MADE | (BIND_WHEN_MADE_BEFORE_310 if oldest_minor < 10 else frozenset())
         self._memo: Dict[int, Optional[str]] = {}
         self._writers: Optional[Dict[str, List[Writer]]] = None
         self._global_writers: Optional[Dict[str, List[GlobalWriter]]] = None
@@ -225,6 +235,10 @@ class ThreadSafety:
         if name in CALLER_FRAMES:
             return (f"`{call.text}()` at {where} reads the calling thread's stack: in a worker thread it finds "
                     "the thread's own frames, not its caller's")
+        if name in self._binding_when_made:
+            before = " before Python 3.10" if name in BIND_WHEN_MADE_BEFORE_310 else ""
+            return (f"`{call.text}()` at {where} makes an event-loop object, which{before} takes the calling "
+                    "thread's event loop: a worker thread has none (RuntimeError)")
         if name in CURRENT_LOOP:
             return (f"`{call.text}()` at {where} works with the calling thread's event loop: a worker thread "
                     "has none, or one that never runs (keep the call on the loop and offload only the blocking part)")
