@@ -164,7 +164,8 @@ def check(
     offload-wrappers, target-version, unsafe-fixes, executor, not-on-loop, on-loop,
     follow-dependencies, python, max-file-size, and strict-allow for 'offload watch
     --strict'); options win over it.
-    target-version defaults to the lowest Python that [project] requires-python allows.
+    target-version defaults to the lowest Python that [project] requires-python allows
+    (else python_requires in setup.cfg, or written as a literal in setup.py).
     'offload rule CODE' explains a finding.
 
     \b

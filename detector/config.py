@@ -5,6 +5,7 @@ is a ConfigError (exit 2), never silently ignored.
 """
 from __future__ import annotations
 
+import configparser
 import fnmatch
 import os
 import re
@@ -40,6 +41,9 @@ SELECTOR_RE = re.compile(r"^(ALL|BLK\d{0,3})$")
 DEFAULT_TARGET_VERSION = "py39"
 # One clause of [project] requires-python that bounds the version from below: ">=3.8", "~=3.10", "==3.9.*".
 _LOWER_BOUND_RE = re.compile(r"^\s*(>=|>|~=|===|==)\s*(\d+)(?:\.(\d+))?")
+# setup.py's ``python_requires=">=3.8"`` on a line that is not a comment.
+_SETUP_PY_REQUIRES_RE = re.compile(r"""^[^#\n]*\bpython_requires\s*=\s*[rRuU]?(["'])([^"'\n]{1,200})\1""", re.MULTILINE)
+MAX_PACKAGING_FILE = 1_000_000  # setup.py and setup.cfg are read this far for python_requires
 
 
 def minor(target_version: str) -> int:
@@ -192,7 +196,7 @@ def load(path: Optional[Path] = None, start: Optional[Path] = None) -> Config:
         path = find_config_file(start)
         if path is None:
             root = project_root(start)
-            return Config(root=root, target_version=_project_target(root / "pyproject.toml") or DEFAULT_TARGET_VERSION)
+            return Config(root=root, target_version=_project_target(root) or DEFAULT_TARGET_VERSION)
     if not os.path.lexists(path):  # anything else there (a FIFO, /dev/null...) is read and refused by _read_toml
         raise ConfigError(f"{display_path(path)}: config file not found")
     data = _read_toml(path)
@@ -205,30 +209,60 @@ def load(path: Optional[Path] = None, start: Optional[Path] = None) -> Config:
     config = from_mapping(table, root=path.resolve().parent, source=path)
     if isinstance(table, Mapping) and "target-version" not in table:
         # As ruff does: the lowest Python the project allows, from the same pyproject.toml
-        # (or the one next to a dedicated config file).
-        project_file = path if path.name == "pyproject.toml" else path.resolve().parent / "pyproject.toml"
-        target = _requires_python_target(data) if path.name == "pyproject.toml" else _project_target(project_file)
+        # (or the one next to a dedicated config file), else from setup.cfg or setup.py.
+        target = _project_target(path.resolve().parent, data if path.name == "pyproject.toml" else None)
         if target is not None:
             config = replace(config, target_version=target)
     return config
 
 
-def _project_target(pyproject: Path) -> Optional[str]:
-    """The target version ``pyproject``'s requires-python implies; None when it says nothing usable."""
-    if not os.path.isfile(pyproject):
-        return None
-    try:
-        return _requires_python_target(_read_toml(pyproject))
-    except ConfigError:
-        return None  # an unreadable project file is not offload's configuration: keep the default
-
-
-def _requires_python_target(data: Mapping[str, Any]) -> Optional[str]:
-    """``requires-python = ">=3.8"`` -> ``"py38"``: the lowest allowed Python 3 minor version."""
-    project = data.get("project")
+def _project_target(directory: Path, pyproject: Optional[Mapping[str, Any]] = None) -> Optional[str]:
+    """The target version the project in ``directory`` says it needs (``pyproject``: its
+    pyproject.toml, already read); None when nothing there says anything usable."""
+    if pyproject is None and os.path.isfile(directory / "pyproject.toml"):
+        try:
+            pyproject = _read_toml(directory / "pyproject.toml")
+        except ConfigError:
+            pass  # an unreadable project file is not offload's configuration: keep the default
+    project = pyproject.get("project") if pyproject is not None else None
     spec = project.get("requires-python") if isinstance(project, Mapping) else None
-    if not isinstance(spec, str):
+    if spec is None:
+        spec = _setup_cfg_requires(directory / "setup.cfg")
+    if spec is None:
+        spec = _setup_py_requires(directory / "setup.py")
+    return _requires_python_target(spec) if isinstance(spec, str) else None
+
+
+def _project_text(path: Path) -> Optional[str]:
+    """A packaging file's text, or None when it is not there or cannot be read as a regular file."""
+    try:
+        return files.read_head(path, MAX_PACKAGING_FILE).decode("utf-8", "replace")
+    except files.UnreadableFile:
         return None
+
+
+def _setup_cfg_requires(path: Path) -> Optional[str]:
+    """``[options] python_requires`` of setup.cfg."""
+    text = _project_text(path) if os.path.isfile(path) else None
+    if text is None:
+        return None
+    parser = configparser.ConfigParser(interpolation=None)
+    try:
+        parser.read_string(text)
+        return parser.get("options", "python_requires", fallback=None)
+    except configparser.Error:
+        return None
+
+
+def _setup_py_requires(path: Path) -> Optional[str]:
+    """``python_requires=">=3.8"`` written as a literal in setup.py (read as text: never run)."""
+    text = _project_text(path) if os.path.isfile(path) else None
+    found = _SETUP_PY_REQUIRES_RE.search(text) if text is not None else None
+    return found.group(2) if found else None
+
+
+def _requires_python_target(spec: str) -> Optional[str]:
+    """``">=3.8"`` -> ``"py38"``: the lowest Python 3 minor version a requires-python allows."""
     minors = []
     for clause in spec.split(","):
         match = _LOWER_BOUND_RE.match(clause)

@@ -367,6 +367,25 @@ def test_target_version_defaults_to_the_lowest_python_the_project_allows(tmp_pat
     assert config_module.load(start=tmp_path).target_version == expected
 
 
+@pytest.mark.parametrize("files, expected", [
+    ({"setup.cfg": "[metadata]\nname = bot\n[options]\npython_requires = >=3.8.1\n"}, "py38"),
+    ({"setup.py": "from setuptools import setup\n\nsetup(\n    name='bot',\n    python_requires='>=3.8.1,<3.12',\n)\n"},
+     "py38"),
+    ({"setup.py": "# python_requires='>=3.7'\nsetup(python_requires=\">=3.10\")\n"}, "py310"),
+    ({"setup.py": "setup(python_requires=REQUIRED)\n"}, "py39"),  # not a literal: the default
+    ({"setup.cfg": "[options\npython_requires = >=3.8\n"}, "py39"),  # not INI: the default
+    # pyproject.toml's requires-python comes first; setup.cfg before setup.py.
+    ({"pyproject.toml": '[project]\nrequires-python = ">=3.11"\n', "setup.cfg": "[options]\npython_requires = >=3.8\n"},
+     "py311"),
+    ({"pyproject.toml": "[tool.offload]\n", "setup.cfg": "[options]\npython_requires = >=3.8\n",
+      "setup.py": "setup(python_requires='>=3.7')\n"}, "py38"),
+])
+def test_target_version_defaults_from_python_requires_of_setup_cfg_or_setup_py(tmp_path: Path, files, expected):
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    assert config_module.load(start=tmp_path).target_version == expected
+
+
 @pytest.mark.parametrize("requires, lazy", [(">=3.12", True), (">=3.13", False)])
 def test_iterdir_lists_when_called_from_python_313(tmp_path: Path, requires: str, lazy: bool):
     write(tmp_path, {"pyproject.toml": f'[project]\nname = "app"\nrequires-python = "{requires}"\n', "m.py": '''
