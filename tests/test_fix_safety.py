@@ -1343,6 +1343,51 @@ def test_a_module_level_variable_coroutines_change_in_place_is_not_handed_to_a_t
     assert snapshot(tmp_path) == before
 
 
+def test_a_method_the_helper_calls_on_self_is_the_one_the_objects_class_runs(tmp_path: Path):
+    """``FileStore._save`` calls ``self.serialize()``: on a ``FileStateStore`` that is the other
+    base's method, which reads the dict the store's coroutines fill."""
+    write(tmp_path, {"pyproject.toml": "[tool.offload]\n", "m.py": '''
+        import pickle
+
+
+        class MemoryStore:
+            def __init__(self):
+                self.members = {}
+
+            def serialize(self):
+                return {"members": self.members}
+
+            async def set_member(self, room, user):
+                self.members.setdefault(room, []).append(user)
+
+
+        class FileStore:
+            def __init__(self, path):
+                self.path = path
+
+            def serialize(self):
+                raise NotImplementedError
+
+            def _save(self):
+                with open(self.path, "wb") as file:
+                    pickle.dump(self.serialize(), file)
+
+
+        class FileStateStore(MemoryStore, FileStore):
+            def __init__(self, path):
+                MemoryStore.__init__(self)
+                FileStore.__init__(self, path)
+
+            async def set_member(self, room, user):
+                await super().set_member(room, user)
+                self._save()
+        '''})
+    [finding] = findings(tmp_path, "--unsafe-fixes")
+    assert finding["location"]["row"] == 34 and finding["fix"]["applicability"] == "suggestion"
+    assert finding["fix"]["reason"].startswith("`MemoryStore.serialize` reads `self.members` (m.py:9), which async "
+                                               "`MemoryStore.set_member` also changes (m.py:12)")
+
+
 def test_a_module_level_variable_changed_under_global_in_another_module_is_shared(tmp_path: Path):
     # ``SEEN`` is changed by the helper and, through an import, by a loop callback elsewhere.
     write(tmp_path, {"pyproject.toml": "[tool.offload]\n", "pkg/__init__.py": "", "pkg/state.py": '''

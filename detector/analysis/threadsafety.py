@@ -22,7 +22,8 @@ raced by the coroutines that keep running meanwhile. A rewrite is refused when t
   thread does not run changes in place (a dict filled while the thread pickles it), or writes
   one that such code also writes (a sync callback of the loop pops what the thread adds).
   A constructor's ``self`` is a new object, not shared. Library code counts only where the
-  project's calls reach it: a library method nothing calls runs nowhere.
+  project's calls reach it: a library method nothing calls runs nowhere. A call on ``self``
+  runs whichever method the object's class has: every subclass's is read.
 
 The same holds for what the call hands over: ``to_thread(self._dump, self.user_data)`` gives
 the thread the very dict that other coroutines of the class fill meanwhile
@@ -101,6 +102,7 @@ class ThreadSafety:
         self._writers: Optional[Dict[str, List[Writer]]] = None
         self._global_writers: Optional[Dict[str, List[GlobalWriter]]] = None
         self._run_by_project: Optional[FrozenSet[int]] = None
+        self._derived: Optional[Dict[str, List[str]]] = None  # class -> the classes that name it as a base
 
     def hazard(self, function: FunctionSummary) -> Optional[str]:
         """Why running ``function`` in a worker thread may break the program; None when nothing is known against it."""
@@ -169,13 +171,46 @@ class ThreadSafety:
         order = [function]
         queue = deque([function])
         while queue and len(order) < _MAX_REACHED:
-            for call in queue.popleft().calls:
+            caller = queue.popleft()
+            for call in caller.calls:
                 target = callee(self.project, call)
-                if target is not None and id(target) not in seen:
-                    seen.add(id(target))
-                    order.append(target)
-                    queue.append(target)
+                for each in ([target] if target is not None else []) + self._overrides(caller, call):
+                    if id(each) not in seen:
+                        seen.add(id(each))
+                        order.append(each)
+                        queue.append(each)
         return order
+
+    def _overrides(self, function: FunctionSummary, call: CallRecord) -> List[FunctionSummary]:
+        """What ``self.m()`` in ``function`` runs on an object of a class deriving from its own:
+        each such class's ``m`` (``FileStore._save`` calls ``self.serialize()``, which the
+        store's other base defines)."""
+        name = call.text[len(SELF):]
+        if call.flags & ACCESS or not call.text.startswith(SELF) or "." in name:
+            return []
+        found = []
+        for subclass in self._subclasses(function.qualname.rpartition(".")[0]):
+            member = self.project.class_member(subclass, name, 0, set())
+            found += [each for each in self.project.functions.get(member or "", ()) if not each.is_async]
+        return found
+
+    def _subclasses(self, qualname: str) -> List[str]:
+        """The classes of the model that derive from ``qualname``, directly or not."""
+        if self._derived is None:
+            self._derived = {}
+            for name, cls in self.project.classes.items():
+                for base in cls.bases if cls is not None else ():
+                    base_name = self.project.expand(base.name) if base is not None else None
+                    if base_name is not None:
+                        self._derived.setdefault(base_name, []).append(name)
+        found: List[str] = []
+        pending = list(self._derived.get(qualname, ()))
+        while pending and len(found) < _MAX_REACHED:
+            name = pending.pop()
+            if name not in found:
+                found.append(name)
+                pending.extend(self._derived.get(name, ()))
+        return found
 
     def _reached_hazard(self, function: FunctionSummary) -> Optional[str]:
         # A constructor's ``self`` (and what its methods do to it) is a new object: not shared yet.
