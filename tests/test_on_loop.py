@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -137,3 +138,63 @@ def test_a_user_callback_entry_by_keyword_takes_each_callback_of_a_list(tmp_path
     found = findings(check(tmp_path, "app.py"))
     assert sorted(f["location"]["row"] for f in found) == [7, 11, 15]
     assert all(f["code"] == "BLK304" and "a callback Bus runs on the event loop" in f["message"] for f in found)
+
+
+TEST_CASES = '''\
+import asyncio
+import unittest
+from pathlib import Path
+
+import something
+
+MARK = Path(__file__).with_name("ran")
+
+
+class Plain(unittest.TestCase):
+    async def test_never_awaited(self):
+        MARK.joinpath("plain").write_text("x")
+
+        async def nested():
+            MARK.joinpath("nested").write_text("x")
+
+        await nested()
+
+    def test_runs_a_loop(self):
+        asyncio.run(self._helper())
+
+    async def _helper(self):
+        MARK.joinpath("helper").write_text("x")
+
+
+class Base(unittest.TestCase):
+    pass
+
+
+class Derived(Base):
+    async def test_through_a_project_base(self):
+        MARK.joinpath("derived").write_text("x")
+
+
+class Isolated(unittest.IsolatedAsyncioTestCase):
+    async def test_awaited(self):
+        MARK.joinpath("isolated").write_text("x")
+
+
+class Other(something.TestCase):
+    async def test_unknown_base(self):
+        MARK.joinpath("other").write_text("x")
+'''
+
+
+def test_coroutine_test_methods_plain_unittest_never_awaits_are_not_on_the_loop(tmp_path: Path):
+    (tmp_path / "test_cases.py").write_text(TEST_CASES)
+    found = findings(check(tmp_path, "test_cases.py"))
+    reported = {f["message"].split("async function `")[1].split("`")[0] for f in found}
+    # A plain TestCase drops the coroutine its test method returns: nothing in it ever runs.
+    assert reported == {"Plain._helper", "Isolated.test_awaited", "Other.test_unknown_base"}
+    # A base from elsewhere may be one that awaits them.
+    (tmp_path / "something.py").write_text("import unittest\nTestCase = unittest.IsolatedAsyncioTestCase\n")
+    (tmp_path / "ran").mkdir()
+    subprocess.run([sys.executable, "-W", "ignore", "-m", "unittest", "-q", "test_cases"], cwd=tmp_path,
+                   capture_output=True, timeout=120)
+    assert sorted(p.name for p in (tmp_path / "ran").iterdir()) == ["helper", "isolated", "other"]

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Dict, Optional, Sequence
 
+from detector.analysis import unittests
 from detector.analysis.flavour import Flavours
 from detector.analysis.summary import KEYWORDS, CallRecord, FunctionSummary, ModuleSummary
 from detector.display import one_line
@@ -103,10 +104,14 @@ class Policy:
         self.patterns = tuple(getattr(config, "not_on_loop", ()) or ())
         self._spellings: Dict[int, Spelling] = {}
         self._tests: Dict[str, bool] = {}
+        self._never_run = unittests.never_run(project)
 
     # -- where code runs ---------------------------------------------------------------------
     def on_loop(self, function: FunctionSummary) -> bool:
-        """False for functions ``not-on-loop`` names (itself, its class or module, or a glob)."""
+        """False for functions ``not-on-loop`` names (itself, its class or module, or a glob),
+        and for coroutine test methods plain ``unittest`` never awaits."""
+        if id(function) in self._never_run:
+            return False
         name = function.qualname
         for pattern in self.patterns:
             if fnmatch.fnmatchcase(name, pattern) or name.startswith(pattern + "."):

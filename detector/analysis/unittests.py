@@ -1,0 +1,70 @@
+"""Coroutine test methods that plain ``unittest`` never runs.
+
+``unittest.TestCase`` calls a test method and drops what it returns: an ``async def test_x``
+makes a coroutine that is never awaited, so its body runs on no loop (the test passes without
+running). ``IsolatedAsyncioTestCase``, asynctest's, Django's and Tornado's test cases do run
+them; so a class counts only when every base it has, through the project's own classes, is
+known and the only one from outside is ``unittest.TestCase``.
+"""
+from __future__ import annotations
+
+from typing import Dict, FrozenSet, List, Set
+
+from detector.analysis.project import Project
+
+_PLAIN = frozenset({"unittest.TestCase", "unittest.case.TestCase"})
+_PREFIX = "test"  # unittest's testMethodPrefix: what it calls on its own
+_MAX_ANCESTORS = 64
+
+
+def never_run(project: Project) -> FrozenSet[int]:
+    """id() of every project coroutine that is a test method of a plain ``unittest.TestCase``,
+    and of the functions defined inside one."""
+    methods: Set[str] = set()
+    plain: Dict[str, bool] = {}  # class -> whether it is a plain TestCase
+    for module in project.own_summaries:
+        for function in module.functions:
+            owner, _, name = function.qualname.rpartition(".")
+            if not function.is_async or not name.startswith(_PREFIX) or owner not in project.classes:
+                continue
+            if owner not in plain:
+                plain[owner] = _plain_test_case(project, owner)
+            if plain[owner]:
+                methods.add(function.qualname)
+    return frozenset(id(function) for module in project.own_summaries for function in module.functions
+                     if function.qualname in methods or _inside(function.qualname, methods))
+
+
+def _inside(qualname: str, methods: Set[str]) -> bool:
+    while "." in qualname:
+        qualname = qualname.rpartition(".")[0]
+        if qualname in methods:
+            return True
+    return False
+
+
+def _plain_test_case(project: Project, qualname: str) -> bool:
+    """Whether ``qualname`` derives from ``unittest.TestCase`` and from nothing else outside the project."""
+    outside: Set[str] = set()
+    seen: Set[str] = set()
+    pending: List[str] = [qualname]
+    while pending:
+        current = pending.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        cls = project.classes.get(current)
+        if cls is None or len(seen) > _MAX_ANCESTORS:
+            return False  # two classes of that name, or a hierarchy too deep to follow
+        for base in cls.bases:
+            name = project.expand(base.name) if base is not None else None
+            if name is None:
+                return False  # a base offload cannot name may run coroutines
+            canonical = project.catalog.canonical(name)
+            if canonical in _PLAIN:
+                outside.add(canonical)
+            elif name in project.classes and not project.in_library(name):
+                pending.append(name)
+            else:
+                return False
+    return bool(outside)
