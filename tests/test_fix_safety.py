@@ -649,7 +649,7 @@ def test_helpers_ending_in_calls_bound_to_the_loop_thread_are_not_offloaded(tmp_
         in render["message"]
     assert report["fix"]["applicability"] == "suggestion"
     assert "reads the exception the calling thread is handling" in report["fix"]["reason"]
-    assert "use the exception object, formatted in a thread" in report["message"]
+    assert "use the caught exception (`except ... as exc`), formatted in a thread" in report["message"]
     before = snapshot(tmp_path)
     offload(tmp_path, "--fix", "--unsafe-fixes")
     assert snapshot(tmp_path) == before

@@ -596,3 +596,21 @@ def test_a_wait_made_on_some_runs_only_does_not_stand_for_one_made_on_every_run(
     messages = {f.location.row: f.message for f in findings if f.code == "BLK200"}
     assert "it reaches `shutil.disk_usage()` at app.py:19 through usage;" in messages[24]
     assert "it reaches `requests.get()` at app.py:8 through get_string -> translate" in messages[25]
+
+
+def test_source_reads_are_advised_by_what_they_read_an_exception_a_stack_or_an_object():
+    found = {f.location.row: f.message for f in check("""
+        import inspect
+        import traceback
+
+        async def handle(obj):
+            inspect.stack()
+            inspect.getsource(obj)
+            try:
+                pass
+            except Exception:
+                traceback.print_exc()
+        """) if f.code == "BLK182"}
+    assert found[6].endswith("use `inspect.currentframe()` and `frame.f_back`, which read no file")
+    assert found[7].endswith("use the source read in a thread: `await asyncio.to_thread(inspect.getsource, obj)`")
+    assert "use the caught exception (`except ... as exc`), formatted in a thread" in found[11]
