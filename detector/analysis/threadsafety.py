@@ -103,6 +103,7 @@ class ThreadSafety:
         self._global_writers: Optional[Dict[str, List[GlobalWriter]]] = None
         self._run_by_project: Optional[FrozenSet[int]] = None
         self._derived: Optional[Dict[str, List[str]]] = None  # class -> the classes that name it as a base
+        self._descendants: Dict[str, List[str]] = {}  # class -> every class deriving from it
 
     def hazard(self, function: FunctionSummary) -> Optional[str]:
         """Why running ``function`` in a worker thread may break the program; None when nothing is known against it."""
@@ -203,13 +204,16 @@ class ThreadSafety:
                     base_name = self.project.expand(base.name) if base is not None else None
                     if base_name is not None:
                         self._derived.setdefault(base_name, []).append(name)
-        found: List[str] = []
-        pending = list(self._derived.get(qualname, ()))
-        while pending and len(found) < _MAX_REACHED:
-            name = pending.pop()
-            if name not in found:
-                found.append(name)
-                pending.extend(self._derived.get(name, ()))
+        found = self._descendants.get(qualname)
+        if found is None:
+            seen: Dict[str, None] = {}  # in the order met
+            pending = list(self._derived.get(qualname, ()))
+            while pending and len(seen) < _MAX_REACHED:
+                name = pending.pop()
+                if name not in seen:
+                    seen[name] = None
+                    pending.extend(self._derived.get(name, ()))
+            found = self._descendants[qualname] = list(seen)
         return found
 
     def _reached_hazard(self, function: FunctionSummary) -> Optional[str]:
