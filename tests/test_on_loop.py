@@ -183,6 +183,40 @@ class Isolated(unittest.IsolatedAsyncioTestCase):
 class Other(something.TestCase):
     async def test_unknown_base(self):
         MARK.joinpath("other").write_text("x")
+
+
+def run_it(test):
+    def run(self):
+        asyncio.run(test(self))
+    return run
+
+
+class Decorated(unittest.TestCase):
+    @run_it
+    async def test_decorated(self):
+        MARK.joinpath("decorated").write_text("x")
+
+
+def run_all(cls):
+    for name in [name for name in vars(cls) if name.startswith("test")]:
+        setattr(cls, name, run_it(getattr(cls, name)))
+    return cls
+
+
+@run_all
+class WholeClass(unittest.TestCase):
+    async def test_in_a_decorated_class(self):
+        MARK.joinpath("whole").write_text("x")
+
+
+class Runner(unittest.TestCase):
+    def _callTestMethod(self, method):
+        asyncio.run(method())
+
+
+class ThroughRunner(Runner):
+    async def test_through_a_runner(self):
+        MARK.joinpath("runner").write_text("x")
 '''
 
 
@@ -191,10 +225,12 @@ def test_coroutine_test_methods_plain_unittest_never_awaits_are_not_on_the_loop(
     found = findings(check(tmp_path, "test_cases.py"))
     reported = {f["message"].split("async function `")[1].split("`")[0] for f in found}
     # A plain TestCase drops the coroutine its test method returns: nothing in it ever runs.
-    assert reported == {"Plain._helper", "Isolated.test_awaited", "Other.test_unknown_base"}
+    assert reported == {"Plain._helper", "Isolated.test_awaited", "Other.test_unknown_base", "Decorated.test_decorated",
+                        "WholeClass.test_in_a_decorated_class", "ThroughRunner.test_through_a_runner"}
     # A base from elsewhere may be one that awaits them.
     (tmp_path / "something.py").write_text("import unittest\nTestCase = unittest.IsolatedAsyncioTestCase\n")
     (tmp_path / "ran").mkdir()
     subprocess.run([sys.executable, "-W", "ignore", "-m", "unittest", "-q", "test_cases"], cwd=tmp_path,
                    capture_output=True, timeout=120)
-    assert sorted(p.name for p in (tmp_path / "ran").iterdir()) == ["helper", "isolated", "other"]
+    assert sorted(p.name for p in (tmp_path / "ran").iterdir()) == ["decorated", "helper", "isolated", "other", "runner",
+                                                                        "whole"]

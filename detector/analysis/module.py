@@ -183,11 +183,12 @@ class _Pending:
 
 
 class _ClassInfo:
-    __slots__ = ("scope", "bases", "instance_attrs", "param_attrs", "literals")
+    __slots__ = ("scope", "bases", "instance_attrs", "param_attrs", "literals", "customised")
 
-    def __init__(self, scope: Scope, bases: List[Tuple[cst.BaseExpression, Scope]]):
+    def __init__(self, scope: Scope, bases: List[Tuple[cst.BaseExpression, Scope]], customised: bool):
         self.scope = scope
         self.bases = bases
+        self.customised = customised  # a class decorator or a metaclass may change its methods
         self.instance_attrs: Dict[str, List[Source]] = {}
         # ``self.x = param`` in ``__init__`` (param unannotated): x -> (position after self, name)
         self.param_attrs: Dict[str, Tuple[int, str]] = {}
@@ -462,7 +463,8 @@ class _Collector(cst.CSTVisitor):
         qualname = self._qualname(identifier(node.name))
         self.scope.bind(identifier(node.name), Known(ref(qualname)))
         scope = Scope("class", qualname, self.scope)
-        self.classes[qualname] = _ClassInfo(scope, [(arg.value, self.scope) for arg in node.bases])
+        self.classes[qualname] = _ClassInfo(scope, [(arg.value, self.scope) for arg in node.bases],
+                                            bool(node.decorators or node.keywords))
         outer_scope, outer_function = self.scope, self.function
         # Code in a class body is not part of any function: it never runs on the loop.
         self.scope, self.function = scope, None
@@ -1728,7 +1730,8 @@ def _fill(summary: ModuleSummary, located: Optional[List[Located]], text: str, t
         summary.bindings[name] = resolver.lookup(name, collector.module_scope)
         _note_elements(summary.elements, name, resolver.elements(sources))
     for qualname, class_info in collector.classes.items():
-        cls = ClassSummary(qualname, bases=[_base(resolver, node, scope) for node, scope in class_info.bases])
+        cls = ClassSummary(qualname, bases=[_base(resolver, node, scope) for node, scope in class_info.bases],
+                           customised=class_info.customised)
         for name in class_info.scope.sources:
             cls.attrs[name] = resolver.lookup(name, class_info.scope)
             literal = class_info.literals.get(name, [None])

@@ -281,6 +281,7 @@ class ClassSummary:
     falsy: Dict[str, bool] = field(default_factory=dict)
     on_instances: FrozenSet[str] = frozenset()  # attributes its methods assign on ``self``
     elements: Dict[str, Elements] = field(default_factory=dict)  # annotated containers: ``paths: list[Path]``
+    customised: bool = False  # a class decorator or ``metaclass=`` (any class keyword) may change its methods
 
 
 @dataclass

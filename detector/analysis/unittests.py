@@ -4,7 +4,9 @@
 makes a coroutine that is never awaited, so its body runs on no loop (the test passes without
 running). ``IsolatedAsyncioTestCase``, asynctest's, Django's and Tornado's test cases do run
 them; so a class counts only when every base it has, through the project's own classes, is
-known and the only one from outside is ``unittest.TestCase``.
+known and the only one from outside is ``unittest.TestCase``, and nothing on the way can change
+how a test method is called: a decorator on the method (``@async_test`` running it with
+``asyncio.run``) or on a class, a metaclass, or a method unittest calls the test through.
 """
 from __future__ import annotations
 
@@ -15,6 +17,9 @@ from detector.analysis.project import Project
 _PLAIN = frozenset({"unittest.TestCase", "unittest.case.TestCase"})
 _PREFIX = "test"  # unittest's testMethodPrefix: what it calls on its own
 _MAX_ANCESTORS = 64
+# Methods through which a TestCase calls its test methods, or that can replace them.
+_CALLERS = frozenset({"run", "debug", "_callTestMethod", "__call__", "__getattribute__", "__getattr__",
+                      "__init_subclass__", "__init__", "__new__"})
 
 
 def never_run(project: Project) -> FrozenSet[int]:
@@ -25,7 +30,8 @@ def never_run(project: Project) -> FrozenSet[int]:
     for module in project.own_summaries:
         for function in module.functions:
             owner, _, name = function.qualname.rpartition(".")
-            if not function.is_async or not name.startswith(_PREFIX) or owner not in project.classes:
+            if not function.is_async or function.decorated or not name.startswith(_PREFIX) \
+                    or owner not in project.classes:
                 continue
             if owner not in plain:
                 plain[owner] = _plain_test_case(project, owner)
@@ -56,6 +62,8 @@ def _plain_test_case(project: Project, qualname: str) -> bool:
         cls = project.classes.get(current)
         if cls is None or len(seen) > _MAX_ANCESTORS:
             return False  # two classes of that name, or a hierarchy too deep to follow
+        if cls.customised or not _CALLERS.isdisjoint(cls.attrs):
+            return False
         for base in cls.bases:
             name = project.expand(base.name) if base is not None else None
             if name is None:
