@@ -17,6 +17,12 @@ from detector.analysis.project import Project
 _PLAIN = frozenset({"unittest.TestCase", "unittest.case.TestCase"})
 _PREFIX = "test"  # unittest's testMethodPrefix: what it calls on its own
 _MAX_ANCESTORS = 64
+# Decorators that leave a coroutine function one: marks, skips, patches (``mock.patch`` wraps a
+# coroutine function in another).
+_MARKS = ("pytest.mark.", "unittest.mock.patch")
+_SKIPS = frozenset({"unittest.skip", "unittest.skipIf", "unittest.skipUnless", "unittest.expectedFailure",
+                    "unittest.case.skip", "unittest.case.skipIf", "unittest.case.skipUnless",
+                    "unittest.case.expectedFailure"})
 # Methods through which a TestCase calls its test methods, or that can replace them.
 _CALLERS = frozenset({"run", "debug", "_callTestMethod", "__call__", "__getattribute__", "__getattr__",
                       "__init_subclass__", "__init__", "__new__"})
@@ -30,8 +36,8 @@ def never_run(project: Project) -> FrozenSet[int]:
     for module in project.own_summaries:
         for function in module.functions:
             owner, _, name = function.qualname.rpartition(".")
-            if not function.is_async or function.decorated or not name.startswith(_PREFIX) \
-                    or owner not in project.classes:
+            if not function.is_async or not name.startswith(_PREFIX) or owner not in project.classes \
+                    or not all(_leaves_the_call(decorator) for decorator in function.decorators):
                 continue
             if owner not in plain:
                 plain[owner] = _plain_test_case(project, owner)
@@ -39,6 +45,11 @@ def never_run(project: Project) -> FrozenSet[int]:
                 methods.add(function.qualname)
     return frozenset(id(function) for module in project.own_summaries for function in module.functions
                      if function.qualname in methods or _inside(function.qualname, methods))
+
+
+def _leaves_the_call(decorator: str) -> bool:
+    """A decorator that marks or skips a test, or patches around it, but calls it as it is."""
+    return decorator.startswith(_MARKS) or decorator in _SKIPS
 
 
 def _inside(qualname: str, methods: Set[str]) -> bool:
