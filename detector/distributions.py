@@ -26,6 +26,7 @@ _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,198}[A-Za-z0-9])?$")
 _HEADER = re.compile(r"^([A-Za-z0-9-]+):(.*?)\r?$")
 _VERSION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.+!_-]{0,63}$")
+_SITE_DIRECTORIES = ("site-packages", "dist-packages")
 
 
 @dataclass(frozen=True)
@@ -93,11 +94,24 @@ class Distributions:
         return found
 
 
+def in_site_packages(path: Path, site: Path) -> bool:
+    """Whether ``path``, a name inside the site-packages directory ``site``, is that directory's
+    own file once symlinks are followed: it stays inside ``site``, or it is the same file at the
+    same place under another site-packages directory, where a package store (Nix, Guix) keeps
+    what it links into an environment. A link anywhere else is not."""
+    real = os.path.realpath(path)
+    if real.startswith(os.path.join(os.path.realpath(site), "")):
+        return True
+    relative = os.path.relpath(os.path.abspath(path), os.path.abspath(site))
+    tails = tuple(os.sep + os.path.join(kind, relative) for kind in _SITE_DIRECTORIES)
+    return not relative.startswith(os.pardir) and real.endswith(tails)
+
+
 def _read(dist_info: Path, name: str, head: Optional[int] = None) -> str:
     """The text of a file of ``dist_info`` (its first ``head`` bytes). As for modules, a symlink to
-    outside the site-packages directory is not read: UnreadableFile."""
+    outside site-packages is not read: UnreadableFile."""
     path = dist_info / name
-    if not os.path.realpath(path).startswith(os.path.join(os.path.realpath(dist_info.parent), "")):
+    if not in_site_packages(path, dist_info.parent):
         raise files.UnreadableFile("a link to outside site-packages")
     data = files.read_file(path).data if head is None else files.read_head(path, head)
     return data.decode("utf-8", "replace")

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Dict, Iterable, List, NamedTuple, Optional, Tu
 from detector import files
 from detector.analysis.summary import ModuleSummary
 from detector.catalog import Catalog
-from detector.distributions import Distribution, Distributions, normalise
+from detector.distributions import Distribution, Distributions, in_site_packages, normalise
 from detector.environment import Environment
 from detector.model import Finding
 
@@ -54,16 +54,15 @@ class Installed:
     distributions that installed them.
 
     As for the project's files, a symlink is followed only to a file or directory inside the
-    site-packages directory it is in: a module, package or ``__init__.py`` linked to outside
-    the environment is not read."""
+    site-packages directory it is in, or to the same place in another site-packages directory
+    (a package store such as Nix links packages in so): a module, package or ``__init__.py``
+    linked anywhere else is not read."""
 
     def __init__(self, environment: Environment, follow: Follow = True):
         self.environment = environment
         self._roots: Dict[str, Path] = {}  # top-level name -> the site-packages directory holding it
-        self._real: Dict[Path, str] = {}  # site-packages directory -> its real path, ending in a separator
         dist_dirs: List[Path] = []
         for directory in environment.site_packages:
-            self._real[Path(directory)] = os.path.join(os.path.realpath(directory), "")
             try:
                 entries = sorted(os.scandir(directory), key=lambda entry: entry.name)
             except OSError:
@@ -74,7 +73,7 @@ class Installed:
                     dist_dirs.append(Path(entry.path))
                     continue
                 try:
-                    if entry.is_symlink() and not self._inside(entry.path, Path(directory)):
+                    if entry.is_symlink() and not in_site_packages(Path(entry.path), Path(directory)):
                         continue
                     is_dir = entry.is_dir()
                     is_file = entry.is_file()
@@ -127,7 +126,7 @@ class Installed:
             found = LibraryFile(source, module, False, shown + ".py")
         elif os.path.isdir(directory) and not any(directory.glob("__init__.*")):
             found = LibraryFile(None, module, True, shown)  # a namespace package
-        if found is None or not self._inside(found.path or directory, base):
+        if found is None or not in_site_packages(found.path or directory, base):
             return None  # compiled, stubs only, not there, or a link to outside the environment
         return found
 
@@ -140,8 +139,6 @@ class Installed:
             relative = path.relative_to(base).as_posix()
         return self._distributions.owner(root, base, relative)
 
-    def _inside(self, path: Union[str, Path], base: Path) -> bool:
-        return os.path.realpath(path).startswith(self._real[base])
 
 
 class _Read(NamedTuple):

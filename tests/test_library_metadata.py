@@ -117,3 +117,17 @@ def test_a_library_file_linked_inside_site_packages_is_read(tmp_path: Path, wher
         (site / "linked.py").symlink_to(site / "_impl" / "real.py")
     [message] = _messages(tmp_path, venv, _calls("linked"))
     assert "time.sleep" in message
+
+
+def test_packages_a_store_links_into_site_packages_are_read_and_named(tmp_path: Path) -> None:
+    """Nix and Guix keep each package in its own prefix and link it into the environment's
+    site-packages: the same file at the same place under another site-packages directory."""
+    store = install(tmp_path / "store" / "abc123-linked-2.5", {"linked/__init__.py": SLEEPS, "moved.py": SLEEPS})
+    _dist_info(store, "linked-2.5", "linked", METADATA=b"Name: linked\nVersion: 2.5\n")
+    venv = tmp_path / "env"
+    site = install(venv, {})
+    (site / "linked").symlink_to(store / "linked", target_is_directory=True)
+    (site / "linked-2.5.dist-info").symlink_to(store / "linked-2.5.dist-info", target_is_directory=True)
+    (site / "elsewhere.py").symlink_to(store / "moved.py")  # not where the store has it: not read
+    [message] = _messages(tmp_path, venv, _calls("linked", "elsewhere"))
+    assert "site-packages/linked/__init__.py:4 (linked 2.5)" in message
