@@ -13,7 +13,7 @@ arguments are kept, and the fixes of nested calls compose:
 Names are checked where they are used: ``asyncio`` (or a ``from asyncio import sleep``) is used
 only where it is bound to that import, an import is added only where nothing else binds the
 name; otherwise the finding is refused with the reason. Refused too: calls in a generator
-expression (``await`` would make it an async generator), an annotation or a type alias (no
+expression but its first iterable (``await`` would make it an async generator), an annotation or a type alias (no
 ``await`` allowed there), a self-documenting f-string field (``f"{call()=}"`` would print the
 new text) and a BLK301 call whose result is called with more arguments.
 """
@@ -283,9 +283,13 @@ class _Planner:
 
     def _context_problem(self, call: cst.Call) -> Optional[str]:
         type_nodes = tuple(getattr(cst, name) for name in ("TypeAlias", "TypeParam") if hasattr(cst, name))
+        iterable = False  # the walk came up through a ``for ... in`` iterable
         for child, parent in self._ancestors(call):
-            if isinstance(parent, cst.GeneratorExp):
+            # A generator expression's first iterable is evaluated where the expression is,
+            # before the generator exists: an ``await`` there leaves it a plain generator.
+            if isinstance(parent, cst.GeneratorExp) and not (iterable and child is parent.for_in):
                 return "inside a generator expression, `await` would make it an async generator"
+            iterable = isinstance(parent, cst.CompFor) and child is parent.iter
             if isinstance(parent, cst.Annotation):
                 return "in an annotation, where `await` is not allowed"
             if type_nodes and isinstance(parent, type_nodes):

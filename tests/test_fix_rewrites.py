@@ -182,6 +182,28 @@ def test_self_documenting_fstring_field_is_refused_plain_field_is_fixed():
     assert finding.location.row == 5 and "self-documenting f-string" in reason
 
 
+def test_the_first_iterable_of_a_generator_expression_is_fixed_its_element_is_not(tmp_path: Path):
+    """The first iterable runs once, where the generator expression is written: an ``await``
+    there is the enclosing coroutine's. The element runs in the generator."""
+    (tmp_path / "a.txt").write_text("")
+    result = fixed("""\
+        import os
+
+
+        async def names(p):
+            return sorted(name.upper() for name in os.listdir(p))
+
+
+        async def sizes(p):
+            return sum(os.path.getsize(os.path.join(p, name)) for name in ["a.txt"])
+        """)
+    text = result.fixed.decode()
+    assert "return sorted(name.upper() for name in await asyncio.to_thread(os.listdir, p))" in text, text
+    assert "return sum(os.path.getsize(os.path.join(p, name)) for name in [\"a.txt\"])" in text
+    assert not result.skipped
+    assert run(text, f"names({str(tmp_path)!r})") == ["A.TXT"]
+
+
 # -- BLK301: pass the function -----------------------------------------------------------------
 def test_splice_targets_never_match_unrelated_arguments():
     lines = ["import asyncio, time", "", "", "async def report(x):"]
