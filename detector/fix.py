@@ -19,7 +19,7 @@ import dataclasses
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Mapping, NamedTuple, Optional, Sequence, Set, Tuple, Union
+from typing import TYPE_CHECKING, AbstractSet, Any, Dict, Iterator, List, Mapping, NamedTuple, Optional, Sequence, Set, Tuple, Union
 
 import libcst as cst
 
@@ -40,6 +40,7 @@ class FileFix:
     applied: List[Finding] = field(default_factory=list)
     skipped: List[Tuple[Finding, str]] = field(default_factory=list)  # wanted, not applied: why
     findings: List[Finding] = field(default_factory=list)  # every finding, with its edits or refusal
+    removed: Set[str] = field(default_factory=set)  # names whose import the fixes removed
 
     @property
     def changed(self) -> bool:
@@ -82,25 +83,29 @@ def fix_source(
     executor: Optional[str] = None,
     filename: str = "<unknown>",
     style: Optional[Style] = None,
+    keep: AbstractSet[str] = frozenset(),
 ) -> FileFix:
     """Apply the fixes of ``findings`` (all in this file) that ``unsafe`` allows.
 
     ``remedies`` maps a rule code to its remedy (catalog.REMEDIES). ``findings`` of the result
-    carry each fix's edits, or a SUGGESTION with the reason its rewrite is refused.
+    carry each fix's edits, or a SUGGESTION with the reason its rewrite is refused. Imports
+    of the names in ``keep`` stay, also when the fixes leave them unused.
     """
     from detector import rewrite
 
     plan = rewrite.plan(source, findings, remedies, filename, target_version, executor, style or Style())
-    return fix_planned(source, plan, unsafe, style)
+    return fix_planned(source, plan, unsafe, style, keep)
 
 
-def fix_planned(source: bytes, plan: FilePlan, unsafe: bool, style: Optional[Style] = None) -> FileFix:
+def fix_planned(source: bytes, plan: FilePlan, unsafe: bool, style: Optional[Style] = None,
+                keep: AbstractSet[str] = frozenset()) -> FileFix:
     """``fix_source`` once the findings' rewrites are planned."""
     from detector import rewrite
 
     findings = plan.findings
     result = FileFix(source=source, fixed=source, findings=list(findings))
-    edits, applied, skipped = plan.edits([i for i, f in enumerate(findings) if wanted(f, unsafe)])
+    edits, applied, skipped = plan.edits([i for i, f in enumerate(findings) if wanted(f, unsafe)], keep)
+    result.removed = plan.removed(applied, keep)
     result.applied = [findings[i] for i in applied]
     result.skipped = [(findings[i], reason) for i, reason in skipped]
     result.findings = rewrite.annotate(plan)
@@ -290,12 +295,21 @@ def fix_findings(findings: Sequence[Finding], config: Config, unsafe: bool = Fal
         after = runner.check_paths(paths or sorted(by_file), config, overrides={
             name: result.fixed for name, result in candidates.items()}, **(run_options or {}))
         now = _by_file(after.findings)
-        failed = [name for name, result in candidates.items() if any(f.code.startswith("BLK9") for f in now.get(name, ()))
-                  or not _rechecks_clean(before.get(name, []), result.applied, now.get(name, []), unsafe)]
+        # An import another module of the project takes from the file (``from app.util import
+        # time``) stays: the file is fixed again with it, and checked again with the project.
+        kept = {name: result.removed & after.taken[name] for name, result in candidates.items()
+                if result.removed & after.taken.get(name, set())}
+        for name, names in kept.items():
+            result = candidates[name]
+            candidates[name] = fix_source(result.source, by_file[name], remedies, unsafe, config.target_version,
+                                          config.executor, name, project_style(config), keep=names)
+        failed = [name for name, result in candidates.items() if name not in kept and (
+                  any(f.code.startswith("BLK9") for f in now.get(name, ()))
+                  or not _rechecks_clean(before.get(name, []), result.applied, now.get(name, []), unsafe))]
         for name in failed:
             reason = "the rewritten file does not re-check clean in the project; file left unchanged"
             run.refused.extend((f, reason) for f in candidates.pop(name).applied)
-        if not failed:
+        if not failed and not kept:
             run.remaining = after
             break
         if rounds >= _GUARD_ROUNDS:

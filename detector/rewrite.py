@@ -22,7 +22,7 @@ from __future__ import annotations
 import bisect
 from dataclasses import dataclass, field
 from pathlib import PurePath
-from typing import Dict, Iterator, List, Mapping, Optional, Sequence, Set, Tuple, cast
+from typing import AbstractSet, Dict, Iterator, List, Mapping, Optional, Sequence, Set, Tuple, cast
 
 import libcst as cst
 from libcst.metadata import (
@@ -66,12 +66,13 @@ class FilePlan:
     imports: Optional[Imports] = None
     scopes: Optional[Mapping[cst.CSTNode, Optional[Scope]]] = None
 
-    def edits(self, chosen: Sequence[int]) -> Tuple[List[TextEdit], List[int], List[Tuple[int, str]]]:
+    def edits(self, chosen: Sequence[int], keep: AbstractSet[str] = frozenset()
+              ) -> Tuple[List[TextEdit], List[int], List[Tuple[int, str]]]:
         """The edits fixing the ``chosen`` findings together: (edits, applied, skipped with reason).
 
         A rewrite that overlaps one already taken (a call inside a replaced callee) waits for
         the next run; imports are added once, and an import none of the remaining code uses
-        is removed."""
+        is removed, unless its name is in ``keep`` (other modules import it from this one)."""
         taken: List[TextEdit] = []
         applied: List[int] = []
         skipped: List[Tuple[int, str]] = []
@@ -90,16 +91,23 @@ class FilePlan:
         if applied and self.imports is not None:
             rewrites = [self.rewrites[i] for i in applied]
             taken.extend(self.imports.additions(set().union(*(r.imports for r in rewrites))))
-            taken.extend(self._removals([name for r in rewrites for name in r.drops]))
+            for assignment in self._unused_imports(applied):
+                if assignment.name not in keep:
+                    taken.extend(self.imports.removal(assignment))
         return taken, applied, skipped
 
-    def _removals(self, dropped: List[cst.Name]) -> List[TextEdit]:
-        """Import lines whose every use is among ``dropped`` (the callees the rewrites replace)."""
+    def removed(self, applied: Sequence[int], keep: AbstractSet[str] = frozenset()) -> Set[str]:
+        """The names whose import the ``applied`` rewrites remove (those ``edits`` removes)."""
+        return {assignment.name for assignment in self._unused_imports(applied)
+                if assignment.name not in keep and self.imports is not None and self.imports.removal(assignment)}
+
+    def _unused_imports(self, applied: Sequence[int]) -> Iterator[ImportAssignment]:
+        """Imports whose every use is a callee the ``applied`` rewrites replace."""
+        dropped = [name for i in applied for name in self.rewrites[i].drops]
         if not dropped or self.scopes is None or self.imports is None:
-            return []
+            return
         gone = {id(name) for name in dropped}  # the tree is alive for the whole plan: ids are stable
         seen: Set[int] = set()
-        edits: List[TextEdit] = []
         for name in dropped:
             scope = self.scopes.get(name)
             if scope is None:
@@ -111,8 +119,7 @@ class FilePlan:
                     seen.add(id(assignment))
                     uses = assignment.references
                     if uses and all(id(use.node) in gone for use in uses):
-                        edits.extend(self.imports.removal(assignment))
-        return edits
+                        yield assignment
 
     def fixed(self, edits: Sequence[TextEdit]) -> bytes:
         return apply(self.text, edits).encode(self.encoding)

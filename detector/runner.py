@@ -15,10 +15,11 @@ import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Dict, List, Mapping, Optional, Sequence, Union
+from typing import TYPE_CHECKING, Callable, Dict, List, Mapping, Optional, Sequence, Set, Union
 
 from detector import files
 from detector.analysis.summary import ModuleSummary
+from detector.analysis.taken import taken_names
 from detector.catalog import Catalog
 from detector.config import DEFAULT_MAX_FILE_SIZE, Config, effective_catalog, minor
 from detector.config import warnings as config_warnings
@@ -43,6 +44,9 @@ class CheckResult:
     analysed: int = 0  # files parsed and analysed in this run (the rest came from the cache)
     excluded: int = 0  # files named explicitly but excluded by the configuration
     cached: int = 0  # files whose summary came from the cache
+    # Names other project modules take from a file (by path as shown), in a run with overrides
+    # (the re-check of what ``--fix`` would write): the imports of those names stay.
+    taken: Dict[str, Set[str]] = field(default_factory=dict)
 
 
 class _Resolver:
@@ -273,6 +277,8 @@ def check_paths(
                 store.save()
                 return result
     summaries = _summarize(items, config, catalog, store, jobs, progress, result)
+    if overrides:
+        result.taken = taken_names(summaries)
     wanted = set(shown)
     collecting = gc.isenabled()
     gc.disable()

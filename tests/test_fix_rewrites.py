@@ -560,6 +560,27 @@ def test_code_outside_the_fixed_functions_keeps_its_imports_and_bindings():
     compile(text, "m.py", "exec")
 
 
+@pytest.mark.parametrize("taker", [
+    "from app.util import time\n\n\ndef now():\n    return time.monotonic()\n",
+    "import app.util\n\n\ndef now():\n    return app.util.time.monotonic()\n",
+], ids=["from-import", "attribute"])
+def test_an_import_another_module_takes_from_the_fixed_one_stays(taker: str, tmp_path: Path):
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "app"\nrequires-python = ">=3.9"\n')
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "__init__.py").write_text("")
+    (tmp_path / "app" / "util.py").write_text("import time\n\n\nasync def nap():\n    time.sleep(0.001)\n")
+    (tmp_path / "app" / "other.py").write_text(taker)
+    (tmp_path / "app" / "alone.py").write_text("import time\n\n\nasync def nap():\n    time.sleep(0.001)\n")
+    result = invoke_offload("check", "--no-cache", "--fix", ".", cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (tmp_path / "app" / "util.py").read_text() == (
+        "import asyncio\nimport time\n\n\nasync def nap():\n    await asyncio.sleep(0.001)\n")
+    assert (tmp_path / "app" / "alone.py").read_text() == "import asyncio\n\n\nasync def nap():\n    await asyncio.sleep(0.001)\n"
+    imported = subprocess.run([sys.executable, "-c", "import asyncio, app.other, app.util; app.other.now(); "
+                               "asyncio.run(app.util.nap())"], cwd=tmp_path, capture_output=True, text=True)
+    assert imported.returncode == 0, imported.stderr
+
+
 INGRESS = '''\
 """Test ingress."""
 
