@@ -76,7 +76,10 @@ class FilePlan:
         taken: List[TextEdit] = []
         applied: List[int] = []
         skipped: List[Tuple[int, str]] = []
-        for index in chosen:
+        # A call before the calls inside it (``open(p).read()`` before ``open(p)``): when their
+        # rewrites cannot compose (one laid out on lines of its own), the inner one waits, and its
+        # call is still there as written; the other way round the outer call would have changed.
+        for index in sorted(chosen, key=lambda i: _outer_first(self.findings[i])):
             if index in self.refused:
                 skipped.append((index, self.refused[index]))
                 continue
@@ -123,6 +126,11 @@ class FilePlan:
 
     def fixed(self, edits: Sequence[TextEdit]) -> bytes:
         return apply(self.text, edits).encode(self.encoding)
+
+
+def _outer_first(finding: Finding) -> Tuple[int, int, int, int]:
+    start, end = finding.location, finding.end_location
+    return (start.row, start.column, -end.row, -end.column)
 
 
 def plan(source: bytes, findings: Sequence[Finding], remedies: Dict[str, str], filename: str,

@@ -182,6 +182,29 @@ def test_self_documenting_fstring_field_is_refused_plain_field_is_fixed():
     assert finding.location.row == 5 and "self-documenting f-string" in reason
 
 
+def test_a_call_laid_out_on_its_own_lines_is_fixed_before_the_call_inside_it(tmp_path: Path):
+    """``open(p).read()`` past the line length: its rewrite (laid out on lines of its own) and
+    the one of ``open(p)`` cannot compose. The outer one is made; the inner one, still as
+    written, is made by the next run, and no run refuses the file."""
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "m"\nrequires-python = ">=3.9"\n')
+    (tmp_path / "data.txt").write_text(str(tmp_path / "data.txt"))
+    (tmp_path / "m.py").write_text(textwrap.dedent("""\
+        import os
+
+
+        async def size(p):
+            return os.path.getsize(open(p).read()) if p else open(p).read()
+        """))
+    first = invoke_offload("check", "--no-cache", "--fix", "--unsafe-fixes", "m.py", cwd=tmp_path)
+    output = first.stdout + first.stderr
+    assert "Fixed 4 findings" in output and "re-check" not in output and "run --fix again" in output, output
+    second = invoke_offload("check", "--no-cache", "--fix", "--unsafe-fixes", "m.py", cwd=tmp_path)
+    assert second.returncode == 0, second.stdout + second.stderr
+    text = (tmp_path / "m.py").read_text()
+    assert "open(p).read()" not in text, text
+    assert run(text, f"size({str(tmp_path / 'data.txt')!r})") == len(str(tmp_path / "data.txt"))
+
+
 def test_the_first_iterable_of_a_generator_expression_is_fixed_its_element_is_not(tmp_path: Path):
     """The first iterable runs once, where the generator expression is written: an ``await``
     there is the enclosing coroutine's. The element runs in the generator."""
