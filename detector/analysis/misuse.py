@@ -111,8 +111,15 @@ def executor_per_call(scan: Scan) -> Iterator[Finding]:
 @check("BLK303")
 def nested_event_loop(scan: Scan) -> Iterator[Finding]:
     for site in _calls(scan, "BLK303", async_only=True):
-        if offload.runs_nested_loop(site.call.target) and not site.call.flags & OFFLOAD_ARG:
+        if offload.runs_nested_loop(site.call.target) and not site.call.flags & (OFFLOAD_ARG | AWAITED) \
+                and not _coroutine_function(scan, site.call):
             yield scan.finding("BLK303", site.module, site.call, site.name)
+
+
+def _coroutine_function(scan: Scan, call: CallRecord) -> bool:
+    """``server.run_forever()`` where the project's ``run_forever`` is ``async def``: not a loop's."""
+    resolved = scan.project.resolve(call.target)
+    return isinstance(resolved, FunctionTarget) and resolved.function.is_async
 
 
 @check("BLK304")
