@@ -1050,19 +1050,35 @@ def test_a_helper_that_opens_and_keeps_its_own_sqlite_connection_in_the_thread_i
             return sqlite3.connect(db)
 
 
+        class Cache:
+            pass
+
+
+        CACHE = Cache()
+
+
+        def cached_db(db):
+            if not hasattr(CACHE, "conn"):
+                CACHE.conn = open_db(db)
+            return CACHE.conn
+
+
         async def main(db):
             rows = count(db)
             conn = open_db(db)
-            return rows, conn.execute("select count(*) from t").fetchone()
+            cached = cached_db(db)
+            return rows, conn.execute("select count(*) from t").fetchone(), cached.execute("select 2").fetchone()
         '''})
     fixes = {f["location"]["row"]: f["fix"] for f in findings(tmp_path) if f["code"] == "BLK200"}
-    assert fixes[17]["applicability"] == "unsafe"
-    assert fixes[18]["applicability"] == "suggestion" and "sqlite3" in fixes[18]["reason"]  # the connection leaves
+    assert fixes[30]["applicability"] == "unsafe"
+    assert fixes[31]["applicability"] == "suggestion" and "sqlite3" in fixes[31]["reason"]  # the connection leaves
+    # Opened one function down and kept where the loop's thread uses it later.
+    assert fixes[32]["applicability"] == "suggestion" and "sqlite3" in fixes[32]["reason"]
     offload(tmp_path, "--fix", "--unsafe-fixes")
     assert "rows = await asyncio.to_thread(count, db)" in (tmp_path / "m.py").read_text()
     sqlite3.connect(tmp_path / "t.db").executescript("create table t (x); insert into t values (1);")
     run = python(tmp_path, "import asyncio, m; print(asyncio.run(m.main('t.db')))")
-    assert run.stdout.strip() == "([(1,)], (1,))", run.stderr
+    assert run.stdout.strip() == "([(1,)], (1,), (2,))", run.stderr
 
 
 def test_helper_using_sqlite_is_not_offloaded(tmp_path: Path):

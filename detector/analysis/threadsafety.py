@@ -243,12 +243,18 @@ class ThreadSafety:
 
     def _own_connection(self, function: FunctionSummary, reached: List[Tuple[ModuleSummary, FunctionSummary]]) -> bool:
         """The helper opens its own sqlite3 connection and nothing of it leaves the thread: it
-        is kept nowhere (``self.db = sqlite3.connect(...)``) and not returned (a connection or
-        a cursor), so the thread that made it is the only one that uses it."""
-        connects = [call for _, each in reached for call in each.calls if self._name(call.target) == SQLITE_CONNECT]
+        is kept nowhere (``self.db = sqlite3.connect(...)``) and returned by neither the helper
+        nor the function that opens it (``g.db = connect_db()`` keeps what ``connect_db``
+        returns), so the thread that made it is the only one that uses it."""
+        connects = [(each, call) for _, each in reached for call in each.calls
+                    if self._name(call.target) == SQLITE_CONNECT]
+        return bool(connects) and not any(call.flags & STORED or self._returns_connection(each) for each, call in connects) \
+            and not self._returns_connection(function)
+
+    def _returns_connection(self, function: FunctionSummary) -> bool:
+        """Whether ``function`` returns a sqlite3 connection or cursor (rows are plain data)."""
         returned = (self.project.expand(function.returns) or function.returns) if function.returns else ""
-        return bool(connects) and not any(call.flags & STORED for call in connects) \
-            and not (returned.startswith("sqlite3.") and not returned.endswith(SQLITE_ROWS))
+        return returned.startswith("sqlite3.") and not returned.endswith(SQLITE_ROWS)
 
     def _thread_bound(self, module: ModuleSummary, call: CallRecord, own_connection: bool = False) -> Optional[str]:
         """What ``call`` (or attribute access) does that works on the calling thread only
