@@ -162,7 +162,8 @@ class ArgumentCondition:
     ``not_zero``: a literal 0 there polls instead of waiting (``select.select(r, w, x, 0)``);
     a missing argument waits forever, so it stays a finding. ``type``: only an argument of that
     type blocks (``json.load`` on a file object, not on ``io.StringIO``); a missing or unknown
-    one is silence. ``unless``: a flag named in the argument makes it non-blocking (``LOCK_NB``).
+    one is silence. ``unless``: a flag named in the argument, or a string literal equal to it,
+    makes it non-blocking (``LOCK_NB``, sqlite3's ``":memory:"``).
     ``path``: only an argument that names a file blocks, a path (a string, ``pathlib.Path``) or a
     file object (``pandas.read_csv("a.csv")``, not ``pandas.read_csv(io.StringIO(text))``); a
     missing or unknown one is silence. ``in_memory``: an in-memory stream there (``io.BytesIO``,

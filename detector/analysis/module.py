@@ -1097,6 +1097,14 @@ def _names_in(node: cst.CSTNode) -> List[str]:
     return found
 
 
+def _string_value(node: cst.BaseExpression) -> Optional[str]:
+    """The text of a plain string literal (``":memory:"``); None for anything else."""
+    if isinstance(node, cst.SimpleString) and "b" not in node.prefix.lower():
+        value = node.evaluated_value
+        return value if isinstance(value, str) else None
+    return None
+
+
 def _is_zero(node: cst.BaseExpression) -> bool:
     if isinstance(node, (cst.Integer, cst.Float)):
         return node.evaluated_value == 0
@@ -1115,7 +1123,8 @@ def _arguments_say_nonblocking(node: cst.Call, target: str, resolver: Resolver, 
         return bool(condition.type)  # a type cannot be shown: silence
     if condition.not_zero and value is not None and _is_zero(value):
         return True
-    if condition.unless and value is not None and condition.unless in _names_in(value):
+    if condition.unless and value is not None and (condition.unless in _names_in(value)
+                                                   or _string_value(value) == condition.unless):
         return True
     if condition.type:
         found = resolver.value(value, scope) if value is not None else None
