@@ -1505,3 +1505,70 @@ def test_a_module_whose_code_the_thread_would_run_unseen_is_not_imported_in_a_th
     assert 'await asyncio.to_thread(importlib.import_module, "ext_fixed")' in fixed
     run = python(tmp_path, "import asyncio, bot; asyncio.run(bot.load_extension('ext_user')); print('loaded')")
     assert run.stdout.split() == ["loaded"], run.stderr
+
+
+def test_no_await_is_added_between_a_test_of_shared_state_and_its_change(tmp_path: Path):
+    """Between two awaits a coroutine runs alone: ``if token not in self.bots: self.bots[token] =
+    Bot(token)`` makes one bot per token. An await added between the test and the change lets
+    every coroutine that asks meanwhile make its own."""
+    write(tmp_path, {"pyproject.toml": "[tool.offload]\n", "m.py": '''
+        import asyncio
+        import time
+
+        MADE = []
+
+
+        class Bot:
+            def __init__(self, token):
+                time.sleep(0.05)
+                MADE.append(token)
+
+
+        class Server:
+            def __init__(self):
+                self.bots = {}
+                self.ready = False
+                self.seen = []
+
+            async def resolve(self, token):
+                if token not in self.bots:
+                    self.bots[token] = Bot(token)
+                return self.bots[token]
+
+            async def warm(self):
+                if not self.ready:
+                    time.sleep(0.01)
+                    self.ready = True
+
+            async def note(self, token):
+                if token not in self.seen:
+                    self.seen.append(Bot(token))
+
+            async def already_racy(self, token):
+                if token not in self.bots:
+                    await asyncio.sleep(0)
+                    self.bots[token] = Bot(token)
+
+            async def local(self, token):
+                made = {}
+                if token not in made:
+                    made[token] = Bot(token)
+                return made
+
+
+        async def main():
+            server = Server()
+            await asyncio.gather(*(server.resolve("t") for _ in range(5)))
+            return len(MADE)
+        '''})
+    fixes = {f["location"]["row"]: f["fix"] for f in findings(tmp_path, "--unsafe-fixes")}
+    reason = ("an `await` here would come between the test of `self.bots` and the change of it that follows: other "
+              "coroutines could pass the same test meanwhile")
+    assert fixes[21]["applicability"] == "suggestion" and fixes[21]["reason"].startswith(reason)
+    assert fixes[26]["applicability"] == "suggestion" and "the test of `self.ready`" in fixes[26]["reason"]
+    assert fixes[31]["applicability"] == "suggestion" and "the test of `self.seen`" in fixes[31]["reason"]
+    assert fixes[36]["applicability"] == "unsafe"  # an await comes between already
+    assert fixes[41]["applicability"] == "unsafe"  # a local dict: no other coroutine sees it
+    offload(tmp_path, "--fix", "--unsafe-fixes")
+    run = python(tmp_path, "import asyncio, m; print(asyncio.run(m.main()))")
+    assert run.stdout.strip() == "1", run.stderr

@@ -143,12 +143,17 @@ class Policy:
             reason: str = "", call: Optional[CallRecord] = None) -> Optional[Fix]:
         """The fix record of a finding in ``module``; ``reason`` (why a rewrite is unsafe) makes it a
         suggestion, as does a rewritten ``call`` inside a ``with`` block that may hold what other
-        coroutines use."""
+        coroutines use, or between a test of shared state and its change."""
         spelling = self.spelling(module)
         if not reason and call is not None and call.held and applicability is not Applicability.SUGGESTION:
             reason = (f"inside `with {call.held}:` an `await` lets other coroutines run while it is entered: "
                       "one that enters it too would block the loop (a lock), or see what it changes (a redirect, "
                       "a patch)")
+        if not reason and call is not None and call.checked and applicability is not Applicability.SUGGESTION:
+            reason = (f"an `await` here would come between the test of `{call.checked}` and the change of it that "
+                      "follows: "
+                      "other coroutines could pass the same test meanwhile (offload before the test, or hold an "
+                      "`asyncio.Lock` around both)")
         if applicability is Applicability.SUGGESTION or reason:
             return Fix(Applicability.SUGGESTION, title, reason=reason or None)
         if spelling.library is None:

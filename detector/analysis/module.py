@@ -13,7 +13,7 @@ from typing import Any, Callable, Dict, Iterable, Iterator, List, NamedTuple, Op
 import libcst as cst
 
 from detector.analysis import (
-    attrtests, cstwalk, debugmode, diagnostics, drivers, environ, flavour, literals, offload, platforms, positions, pyversion,
+    atomicity, attrtests, cstwalk, debugmode, diagnostics, drivers, environ, flavour, literals, offload, platforms, positions, pyversion,
     receivers, screen, startup,
 )
 from detector.analysis.names import (
@@ -270,6 +270,11 @@ class _Collector(cst.CSTVisitor):
         # walked (an ``await`` added there runs other coroutines while they are entered), and per call.
         self.held: Tuple[Tuple[cst.BaseExpression, Scope], ...] = ()
         self.call_held: Dict[int, Tuple[Tuple[cst.BaseExpression, Scope], ...]] = {}
+        # The ``if``s of the current coroutine around the code being walked whose test reads
+        # shared state (``atomicity``), and per call made between such a test and a change of
+        # what it read: that state.
+        self.checks: Tuple[atomicity.Check, ...] = ()
+        self.checked_then_set: Dict[int, str] = {}
 
     # -- helpers -------------------------------------------------------------------------------
     def _qualname(self, name: str) -> str:
@@ -325,6 +330,10 @@ class _Collector(cst.CSTVisitor):
         """A call, attribute access or blocking statement of the function being walked."""
         assert self.function is not None
         self.function.calls.append((node, self.scope, index))
+        if isinstance(node, cst.Call):
+            for check in self.checks:
+                if not check.suspended:
+                    check.calls.append(node)
         if self.debug_only:
             self.in_debug.add(id(node))
         if self.branches and not isinstance(node, cst.Call):
@@ -423,13 +432,13 @@ class _Collector(cst.CSTVisitor):
         self.functions.append(info)
         self._bind_params(node.params, scope, in_class, decorators)
         outer = (self.scope, self.function, self.loops, self.guard, self.openers, self.entered, self.branches,
-                 self.needs, self.position, self.straight, self.held)
+                 self.needs, self.position, self.straight, self.held, self.checks)
         self.scope, self.function, self.loops, self.guard, self.openers, self.entered, self.branches, self.needs = \
             scope, info, 0, (), {}, (), 0, ()
-        self.position, self.straight, self.held = _NOWHERE, False, ()
+        self.position, self.straight, self.held, self.checks = _NOWHERE, False, (), ()
         self._walk(node.body)
         (self.scope, self.function, self.loops, self.guard, self.openers, self.entered, self.branches, self.needs,
-         self.position, self.straight, self.held) = outer
+         self.position, self.straight, self.held, self.checks) = outer
         return False
 
     def _visit_params_outside(self, params: cst.Parameters) -> None:
@@ -546,17 +555,20 @@ class _Collector(cst.CSTVisitor):
                 self._mark(node.value, STORED)
             elif isinstance(target.target, cst.Name):
                 self.assigned[id(node.value)] = identifier(target.target)
+            self._changes(target.target, node.value)
 
     def visit_AugAssign(self, node: cst.AugAssign) -> None:
         target = node.target
         if isinstance(target, cst.Name) and self.function is not None:
             self.function.augmented.add(identifier(target))
         self._mark_mutated(target.value if isinstance(target, cst.Subscript) else target)
+        self._changes(target, node.value)
 
     def visit_Del(self, node: cst.Del) -> None:
         for target in _flatten(node.target):
             if isinstance(target, cst.Subscript):
                 self._mark_mutated(target.value)
+            self._changes(target, None)
 
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
         if node.value is not None:
@@ -639,8 +651,34 @@ class _Collector(cst.CSTVisitor):
                 return
 
     def _suspends(self) -> None:
-        """The code being walked awaits or yields: so does every ``with`` block around it."""
+        """The code being walked awaits or yields: so does every ``with`` block around it, and a
+        check-then-set around it is no longer one step."""
         self.suspending.update(self.entered)
+        for check in self.checks:
+            check.suspended = True
+
+    def _shared_check(self, test: cst.BaseExpression) -> Optional[atomicity.Check]:
+        """A check of shared state by the ``if`` ``test``, in a coroutine's own body."""
+        function = self.function
+        if function is None or not function.is_async or self.scope is not function.scope:
+            return None
+        owner = _first_param(function.node) if function.bound else None
+        reads = atomicity.shared_reads(test, owner, lambda name: name not in function.scope.sources
+                                       and name in self.module_scope.sources)
+        return atomicity.Check(reads) if reads else None
+
+    def _changes(self, target: cst.BaseExpression, value: Optional[cst.CSTNode]) -> None:
+        """``target`` (with ``value``, what is assigned to it or passed to change it) is changed:
+        the calls made since a test that read it, with no ``await`` between, take part in a
+        check-then-set."""
+        state = atomicity.written(target) if self.checks else None
+        if state is None:
+            return
+        calls, awaits = atomicity.calls_and_awaits(value) if value is not None else ([], False)
+        for check in self.checks:
+            if not check.suspended and not awaits and atomicity.changes(check.reads, state):
+                for call in check.calls + calls:
+                    self.checked_then_set.setdefault(id(call), state)
 
     def visit_If(self, node: cst.If) -> bool:
         """The test of an ``if`` around calls: ``isinstance(param, T)`` decides which calls run for
@@ -666,6 +704,9 @@ class _Collector(cst.CSTVisitor):
         outer_arms = self.arms
         # ``if``/``else`` at the top of its function: a call both sides make runs on every call.
         self.arms = [[]] if self.branches == 1 and isinstance(node.orelse, cst.Else) else None
+        check, outer_checks = self._shared_check(node.test), self.checks
+        if check is not None:
+            self.checks = outer_checks + (check,)
         self._walk(node.body)
         if node.orelse is not None:
             if typed is not None:
@@ -676,6 +717,7 @@ class _Collector(cst.CSTVisitor):
             if self.arms is not None:
                 self.arms.append([])
             self._walk(node.orelse)
+        self.checks = outer_checks
         if self.arms is not None:
             self._unconditional(self.arms)
         self.arms = outer_arms
@@ -882,6 +924,7 @@ class _Collector(cst.CSTVisitor):
             self._mark(node.args[0].value, ITERATED)  # ``list(gen())`` runs the generator's body here
         if isinstance(node.func, cst.Attribute) and node.func.attr.value in _MUTATORS:
             self._mark_mutated(node.func.value)
+            self._changes(node.func.value, node)
         if self.function is not None:
             self._record(node, len(self.ordered))
             if self.position is not _NOWHERE and self.scope.function_scope() is self.function.scope:
@@ -1825,6 +1868,7 @@ def _fill(summary: ModuleSummary, located: Optional[List[Located]], text: str, t
             record.args = _arguments(tree, node)
             record.handed = handed.get(id(node), "")
             record.held = _held(collector.call_held.get(id(node), ()), resolver, tree)
+            record.checked = collector.checked_then_set.get(id(node), "")
             platform_guards = collector.call_platforms.get(id(node))
             if platform_guards:
                 if id(platform_guards) not in places:

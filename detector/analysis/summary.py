@@ -139,6 +139,10 @@ class CallRecord:
     # In the block of a sync ``with`` whose item may hold what other coroutines use (a lock,
     # ``redirect_stdout``): that item, as written. An ``await`` added there runs them meanwhile.
     held: str = ""
+    # Between an ``if`` of a coroutine that tests shared state and the change of that state in
+    # its body, with no ``await`` between (``atomicity``): that state, as written (``self.bots``).
+    # An ``await`` added there lets another coroutine pass the same test.
+    checked: str = ""
     # Module-level variables the call receives as they are (``dump(path, CACHE)``), by dotted
     # name (``pkg.mod.CACHE``; an imported one by the name of its definition).
     shares: List[str] = field(default_factory=list)
