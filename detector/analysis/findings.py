@@ -252,6 +252,8 @@ def _function_findings(project: Project, policy: Policy, module: ModuleSummary, 
         if not isinstance(resolved, RuleTarget) or project.loaded_elsewhere(call):
             continue
         rule, name = resolved.rule, resolved.name
+        if call.runs_mock_of(name):
+            continue  # ``with mock.patch("time.sleep"):``: the call runs the mock
         found.append((call, rule, name, suppressed(module, call, (rule.code,) + rule.peer_codes)))
     # A ``with`` item that opens a file heads its block's calls on the file; silenced by noqa, it
     # silences them too. Not selected (``ignore``, per-file-ignores), it heads nothing.

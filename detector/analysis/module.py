@@ -1278,6 +1278,7 @@ _PROCESS_WIDE = frozenset({
     "pytest.MonkeyPatch.context",
 })
 _PATCHES = ("unittest.mock.patch", "mock.patch")
+_PATCH_OBJECTS = ("unittest.mock.patch.object", "mock.patch.object")
 
 
 def _clipped(text: str) -> str:
@@ -1295,6 +1296,25 @@ def _held(items: Tuple[Tuple[cst.BaseExpression, Scope], ...], resolver: Resolve
         text = one_line(dotted(item) or _plain_code(item) or tree.code_for_node(item))
         return _clipped(text)
     return ""
+
+
+def _patched(items: Iterable[Tuple[cst.BaseExpression, Scope]], resolver: Resolver) -> List[str]:
+    """What the ``mock.patch`` calls among ``items`` replace, by dotted name: ``patch("time.sleep")``,
+    ``patch.object(time, "sleep")``."""
+    found = []
+    for item, scope in items:
+        if not isinstance(item, cst.Call) or not item.args:
+            continue
+        name = resolver.callee(item, scope) or ""
+        first = item.args[0].value
+        if name in _PATCHES and isinstance(first, cst.SimpleString) and isinstance(first.evaluated_value, str):
+            found.append(resolver.catalog.canonical(first.evaluated_value))
+        elif name in _PATCH_OBJECTS and len(item.args) >= 2 and isinstance(item.args[1].value, cst.SimpleString):
+            owner = resolver.value(first, scope)
+            attribute = item.args[1].value.evaluated_value
+            if owner is not None and owner.kind == "ref" and isinstance(attribute, str):
+                found.append(resolver.catalog.canonical(f"{owner.name}.{attribute}"))
+    return found
 
 
 def _place(guards: PlatformGuards, resolver: Resolver) -> str:
@@ -1815,6 +1835,10 @@ def _fill(summary: ModuleSummary, located: Optional[List[Located]], text: str, t
 
     if not pending:
         return
+    # ``@mock.patch("time.sleep")`` on a test: what it replaces is a mock for every call in it.
+    patched_by_decorators = {id(function): _patched(((d.decorator, info.outer) for d in info.node.decorators), resolver)
+                             for function in summary.functions for info in (infos[id(function)],)
+                             if info.node.decorators}
     where = positions.spans(located, text, tree, collector.ordered, [entry.index for entry in pending])
     records: Dict[int, CallRecord] = {}
     lines = text.splitlines()
@@ -1868,6 +1892,8 @@ def _fill(summary: ModuleSummary, located: Optional[List[Located]], text: str, t
             record.args = _arguments(tree, node)
             record.handed = handed.get(id(node), "")
             record.held = _held(collector.call_held.get(id(node), ()), resolver, tree)
+            record.mocked = _patched(collector.call_held.get(id(node), ()), resolver) \
+                + patched_by_decorators.get(id(function), [])
             record.checked = collector.checked_then_set.get(id(node), "")
             platform_guards = collector.call_platforms.get(id(node))
             if platform_guards:

@@ -11,7 +11,7 @@ not call ``helper`` on the loop.
 """
 from __future__ import annotations
 
-from typing import Iterator, Tuple
+from typing import Iterator, Optional, Tuple
 
 from detector.analysis.chains import CODE, Chain, hop, reached, union_chain
 from detector.analysis.checks import CallSite, Scan, check
@@ -35,24 +35,41 @@ def blocking_call_via_helper(scan: Scan) -> Iterator[Finding]:
             continue
         if suppressed(site.module, call, (CODE,)):
             continue
-        if UNION in call.target:
-            found = union_chain(scan.project, scan.chains, site.module, call, lambda target, each: guarded_chain(
-                scan.project, site.module, each, target, scan.chains, ()) is None)
-            if found is not None:
-                yield _finding(scan, site, (hop(site.module, site.function, call),) + found[0], found[1])
-            continue
-        target = callee(scan.project, call)
-        if target is not None and id(target) in scan.chains:
-            inner = reached(scan.project, site.module, call, target, scan.chains)
-            if inner is not None:
-                inner = guarded_chain(scan.project, site.module, call, target, scan.chains, inner)
-            if inner is not None:
-                yield _finding(scan, site, (hop(site.module, site.function, call),) + inner, target)
-            continue
-        inside = handed_chain(scan.project, scan.chains, site.module, call)
-        resolved = scan.project.resolve(call.target) if inside is not None else None
-        if inside is not None and isinstance(resolved, FunctionTarget):
-            yield _finding(scan, site, (hop(site.module, site.function, call),) + inside, resolved.function)
+        found = _chain(scan, site)
+        if found is not None and not _ends_in_a_mock(scan, call, found[0]):
+            yield _finding(scan, site, *found)
+
+
+def _chain(scan: Scan, site: CallSite) -> Optional[Tuple[Chain, FunctionSummary]]:
+    """The chain from an async function's call down to a blocking call, and the sync function it
+    calls first; None when the call does not block."""
+    call = site.call
+    first = hop(site.module, site.function, call)
+    if UNION in call.target:
+        found = union_chain(scan.project, scan.chains, site.module, call, lambda target, each: guarded_chain(
+            scan.project, site.module, each, target, scan.chains, ()) is None)
+        return ((first,) + found[0], found[1]) if found is not None else None
+    target = callee(scan.project, call)
+    if target is not None and id(target) in scan.chains:
+        inner = reached(scan.project, site.module, call, target, scan.chains)
+        if inner is not None:
+            inner = guarded_chain(scan.project, site.module, call, target, scan.chains, inner)
+        return ((first,) + inner, target) if inner is not None else None
+    inside = handed_chain(scan.project, scan.chains, site.module, call)
+    resolved = scan.project.resolve(call.target) if inside is not None else None
+    if inside is not None and isinstance(resolved, FunctionTarget):
+        return (first,) + inside, resolved.function
+    return None
+
+
+def _ends_in_a_mock(scan: Scan, call: CallRecord, chain: Chain) -> bool:
+    """``with mock.patch("builtins.open", ...): Settings()``: the blocking call the chain ends in
+    runs the mock while the call is made."""
+    for _, _, last in _last_calls(scan, chain[-1]):
+        resolved = scan.project.resolve(last.target)
+        if isinstance(resolved, RuleTarget) and call.runs_mock_of(resolved.name):
+            return True
+    return False
 
 
 def _last_calls(scan: Scan, last: Hop) -> Iterator[Tuple[ModuleSummary, FunctionSummary, CallRecord]]:

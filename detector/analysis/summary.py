@@ -143,9 +143,16 @@ class CallRecord:
     # its body, with no ``await`` between (``atomicity``): that state, as written (``self.bots``).
     # An ``await`` added there lets another coroutine pass the same test.
     checked: str = ""
+    # Replaced by a mock where the call is made (``with mock.patch("time.sleep"):``, or a
+    # ``@mock.patch`` decorator on its function): the dotted names, canonical.
+    mocked: List[str] = field(default_factory=list)
     # Module-level variables the call receives as they are (``dump(path, CACHE)``), by dotted
     # name (``pkg.mod.CACHE``; an imported one by the name of its definition).
     shares: List[str] = field(default_factory=list)
+
+    def runs_mock_of(self, name: str) -> bool:
+        """Whether what ``name`` (canonical) stands for is replaced by a mock where the call is made."""
+        return any(name == mocked or name.startswith(mocked + ".") for mocked in self.mocked)
 
 
 @dataclass
