@@ -202,22 +202,25 @@ def _none_defaults(params: cst.Parameters) -> Dict[str, Given]:
 
 class Switch(NamedTuple):
     """A parameter whose default is a false literal (``watch_css=False``): a call that leaves it out
-    (or passes None) leaves it false. ``none``: the default is None."""
+    (or passes None) leaves it false. ``none``: the default is None. A parameter without a
+    default, when asked for (``required``): a call passing None, or a caller's own parameter left
+    at None (``Forward.default``), leaves it None."""
 
     param: Given
     none: bool
 
 
-def switches(params: cst.Parameters, bound: bool) -> Dict[str, Switch]:
-    """The parameters (after ``self`` when ``bound``) whose default is a false literal, by name."""
+def switches(params: cst.Parameters, bound: bool, required: bool = False) -> Dict[str, Switch]:
+    """The parameters (after ``self`` when ``bound``) whose default is a false literal, by name;
+    with ``required``, those without a default too."""
     found: Dict[str, Switch] = {}
     positional = list(params.posonly_params) + list(params.params)
     for index, param in enumerate(positional[1:] if bound else positional):
-        falsy = falsy_literal(param.default) if param.default is not None else None
+        falsy = falsy_literal(param.default) if param.default is not None else required or None
         if falsy is not None:
             found[identifier(param.name)] = Switch(Given(identifier(param.name), index), falsy)
     for param in params.kwonly_params:
-        falsy = falsy_literal(param.default) if param.default is not None else None
+        falsy = falsy_literal(param.default) if param.default is not None else required or None
         if falsy is not None:
             found[identifier(param.name)] = Switch(Given(identifier(param.name), -1), falsy)
     return found

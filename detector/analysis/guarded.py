@@ -12,11 +12,14 @@ from detector.analysis.chains import Chain, hop, union_chain
 from detector.analysis.handed import handed_chain
 from detector.analysis.project import Project, RuleTarget, callee
 from detector.analysis.summary import (
-    ACCESS, AWAITED, NONE, UNION, CallRecord, Construction, FunctionSummary, Guard, ModuleSummary, Subject,
+    ACCESS, AWAITED, NONE, STATEMENT_FORM, UNION, CallRecord, Construction, FunctionSummary, Guard, ModuleSummary,
+    Subject,
 )
 
 # How many helpers deep an argument is followed as it is passed on.
 _MAX_FORWARDS = 8
+# Methods called through their class as through an instance: ``C.configure(level)``.
+_CLASS_LEVEL = frozenset({"classmethod", "staticmethod"})
 
 
 def blocks(project: Project, call: CallRecord, chains: Dict[int, Chain]) -> bool:
@@ -36,6 +39,8 @@ def guarded_chain(project: Project, module: ModuleSummary, call: CallRecord, tar
     if not target.guards and not target.forwards and not target.needs:
         return inner
     site = project.passed_at(module.path, call.row, call.col)
+    if site is None and not call.args and not call.flags & (ACCESS | STATEMENT_FORM):
+        site = Construction(call.target)  # ``configure()`` passes nothing: every parameter at its default
     if site is None or not site.complete:
         return inner
     below = _Walk(project, chains).below(target, site, 0)
@@ -134,8 +139,9 @@ def _passed_on(project: Project, target: FunctionSummary, index: int, inner: Cal
     """What the call ``target.calls[index]`` passes to ``helper``, as far as it passes on ``target``'s
     own parameters (the rest unknown); None when it passes on none."""
     forwards = [forward for forward in target.forwards if forward.call == index]
-    in_class = helper.qualname.rpartition(".")[0] in project.classes
-    if not forwards or in_class and any(forward.through_name for forward in forwards):
+    plain_method = helper.qualname.rpartition(".")[0] in project.classes \
+        and not _CLASS_LEVEL.intersection(name.rpartition(".")[2] for name in helper.decorators)
+    if not forwards or plain_method and any(forward.through_name for forward in forwards):
         return None  # ``C.method(obj, x)``: the arguments do not line up with the parameters
     passed = Construction(inner.target, [""] * forwards[0].positional, dict.fromkeys(forwards[0].keywords, ""))
     for forward in forwards:

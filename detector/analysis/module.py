@@ -167,7 +167,7 @@ class _FunctionInfo:
         # ``css_path = css_path or self.CSS_PATH``: locals standing for an attribute (``attrtests``).
         self.fallbacks = attrtests.fallbacks(node, owner) if owner else {}
         # ``watch_css=False``: parameters a test may need a call to pass (kept when bound nowhere else).
-        self.switches = attrtests.switches(node.params, self.bound)
+        self.switches = attrtests.switches(node.params, self.bound, required=True)
         self.augmented: Set[str] = set()  # names ``x += ...`` rebinds in its own frame
 
 
