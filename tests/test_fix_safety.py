@@ -1569,6 +1569,26 @@ def test_no_await_is_added_between_a_test_of_shared_state_and_its_change(tmp_pat
     assert fixes[31]["applicability"] == "suggestion" and "the test of `self.seen`" in fixes[31]["reason"]
     assert fixes[36]["applicability"] == "unsafe"  # an await comes between already
     assert fixes[41]["applicability"] == "unsafe"  # a local dict: no other coroutine sees it
+    # A module-level variable is shared like an attribute; a module an import binds is not state.
+    write(tmp_path, {"n.py": '''
+        import os
+
+        CACHE = {}
+
+
+        async def fill(key):
+            if key not in CACHE:
+                CACHE[key] = open(key).read()
+
+
+        async def clean(path):
+            if os.path.exists(path):
+                os.remove(path)
+        '''})
+    fixes = {(f["location"]["row"], f["code"]): f["fix"] for f in findings(tmp_path, "--unsafe-fixes", "n.py")}
+    assert fixes[8, "BLK130"]["applicability"] == "suggestion" and "the test of `CACHE`" in fixes[8, "BLK130"]["reason"]
+    assert fixes[13, "BLK142"]["applicability"] == "unsafe"
+    (tmp_path / "n.py").unlink()
     offload(tmp_path, "--fix", "--unsafe-fixes")
     run = python(tmp_path, "import asyncio, m; print(asyncio.run(m.main()))")
     assert run.stdout.strip() == "1", run.stderr

@@ -663,9 +663,16 @@ class _Collector(cst.CSTVisitor):
         if function is None or not function.is_async or self.scope is not function.scope:
             return None
         owner = _first_param(function.node) if function.bound else None
-        reads = atomicity.shared_reads(test, owner, lambda name: name not in function.scope.sources
-                                       and name in self.module_scope.sources)
+        reads = atomicity.shared_reads(test, owner, self._module_variable)
         return atomicity.Check(reads) if reads else None
+
+    def _module_variable(self, name: str) -> bool:
+        """A name the current function reads from the module that the module assigns a value
+        (``CACHE = {}``), not one an import, a ``def`` or a ``class`` binds (``os``)."""
+        assert self.function is not None
+        sources = self.module_scope.sources.get(name) or []
+        return name not in self.function.scope.sources and bool(sources) \
+            and all(isinstance(source, (Assigned, Annotated)) for source in sources)
 
     def _changes(self, target: cst.BaseExpression, value: Optional[cst.CSTNode]) -> None:
         """``target`` (with ``value``, what is assigned to it or passed to change it) is changed:
