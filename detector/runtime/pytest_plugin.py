@@ -116,7 +116,7 @@ def pytest_configure(config: pytest.Config) -> None:
             threshold = float(config.getini("offload_threshold"))
         except ValueError:
             raise pytest.UsageError("offload_threshold must be a number of seconds") from None
-    if not threshold > 0:
+    if pytest_marker.positive_seconds(threshold) is None:  # also nan and inf, as for `offload watch`
         raise pytest.UsageError("the offload threshold must be a positive number of seconds")
     mode = config.getoption("offload_mode") or config.getini("offload_mode")
     if mode not in MODES:

@@ -80,10 +80,18 @@ def test_threshold_option(inner):
     inner.runpytest("--offload-watch", "--offload-threshold", "1.0").assert_outcomes(passed=2)
 
 
-def test_bad_threshold_is_a_usage_error(inner):
+@pytest.mark.parametrize("value", ["-1", "inf", "nan", "1e400"])
+def test_bad_threshold_is_a_usage_error(inner, value: str):
     inner.makepyfile(test_inner=ASYNCIO_TESTS)
-    result = inner.runpytest("--offload-threshold", "-1")
+    result = inner.runpytest("--offload-watch", "--offload-threshold", value)
     assert result.ret == pytest.ExitCode.USAGE_ERROR
+
+
+@pytest.mark.parametrize("value", ["inf", "1e400"])
+def test_an_ini_threshold_no_stall_can_reach_is_a_usage_error(inner, value: str):
+    inner.makeini(INI + f"offload_watch = true\noffload_threshold = {value}\n")
+    inner.makepyfile(test_inner=ASYNCIO_TESTS)
+    assert inner.runpytest().ret == pytest.ExitCode.USAGE_ERROR
 
 
 MARKED = """
