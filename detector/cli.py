@@ -264,7 +264,7 @@ def check(
         for line in format_rest(joined) if listed else format_text(joined):
             click.echo(line, err=output_format != "text")
     if not quiet and result.files and write_baseline is None:
-        click.echo(text.summary(result.findings, result.files), err=True)
+        click.echo(text.summary(result.findings, result.files, fixable=not reading_stdin), err=True)
         if hidden:
             click.echo(f"{hidden} more finding{'s' if hidden != 1 else ''} hidden by the baseline {baseline_file}.", err=True)
         if stale:

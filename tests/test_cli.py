@@ -94,6 +94,13 @@ def test_stdin_with_stdin_filename(project: Path):
     assert result.stdout.startswith("pkg/mod.py:5:5: BLK100")
 
 
+def test_stdin_summary_does_not_offer_fix_which_refuses_stdin(project: Path):
+    result = run("check", "-", input=BLOCKING)
+    assert result.exit_code == 1
+    assert result.stderr.strip().splitlines()[-1] == "Found 1 finding in 1 file checked."
+    assert run("check", "--fix", "-", input=BLOCKING).exit_code == 2
+
+
 def test_unknown_config_key_is_an_error(project: Path):
     (project / "pyproject.toml").write_text("[tool.offload]\nselcet = ['BLK1']\n")
     (project / "app.py").write_text(BLOCKING)

@@ -46,13 +46,14 @@ def message(finding: Finding, status: Optional[str] = None) -> str:
     return f"{status}: {text}" if status else text
 
 
-def summary(findings: List[Finding], files: int) -> str:
+def summary(findings: List[Finding], files: int, fixable: bool = True) -> str:
+    """The last line of a check; ``fixable``: ``--fix`` can run on what was checked (not stdin)."""
     if not findings:
         return f"All checks passed ({files} file{'s' if files != 1 else ''} checked)."
     safe = sum(1 for f in findings if f.fix and f.fix.applicability is Applicability.SAFE)
     unsafe = sum(1 for f in findings if f.fix and f.fix.applicability is Applicability.UNSAFE)
     line = f"Found {len(findings)} finding{'s' if len(findings) != 1 else ''} in {files} file{'s' if files != 1 else ''} checked."
-    if safe or unsafe:
+    if fixable and (safe or unsafe):
         line += f" {safe} fixable with --fix"
         if unsafe:
             line += f" ({unsafe} more with --unsafe-fixes)"
