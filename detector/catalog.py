@@ -53,6 +53,7 @@ Schema of a family file (user ``[[tool.offload.blocking-calls]]`` entries use th
 from __future__ import annotations
 
 import importlib
+import json
 import re
 import string
 import sys
@@ -567,6 +568,7 @@ def load_builtin(directory: Optional[Path] = None) -> Catalog:
 
 
 USER_CODE_RE = re.compile(r"^BLK1\d\d$")
+USER_CALL_RE = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*(\.\*)?", re.ASCII)
 USER_KEYS = frozenset(RULE_KEYS)
 # The BLK3xx rewrites (``await``, ``pass-function``) only make sense for offload calls themselves.
 USER_REMEDIES = ("to_thread", "asyncio.sleep", "none")
@@ -598,6 +600,7 @@ def extend(catalog: Catalog, entries: Iterable[Mapping[str, Any]], where: str) -
                 f"code), not {code}"
             )
         base = rules.get(code)
+        _check_call_names(entry, place)
         if base is not None:
             # Joining a rule adds calls to it; its docs, remedy and fix stay the rule's own.
             extra_keys = set(entry) - {"code", "calls", "lazy"}
@@ -619,6 +622,17 @@ def extend(catalog: Catalog, entries: Iterable[Mapping[str, Any]], where: str) -
     merged = Catalog(rules, dict(catalog.returns), dict(catalog.attributes), dict(catalog.aliases), catalog.wrappers,
                      dict(catalog.arguments), dict(catalog.elements), catalog.on_loop)
     return merged._index()
+
+
+def _check_call_names(entry: Mapping[str, Any], place: str) -> None:
+    """A user entry's names are dotted Python names, a class's ``.*`` allowed: anything else
+    (``"a..b"``, ``"mylib.Client()"``) would never match a call, silently."""
+    for key in ("calls", "exclude", "lazy"):
+        names = entry.get(key)
+        for name in names if isinstance(names, list) else ():
+            if isinstance(name, str) and not USER_CALL_RE.fullmatch(name):
+                raise CatalogError(f"{place}.{key}: {json.dumps(name)} is not a dotted name "
+                                   "(such as \"mylib.Client.fetch\", or \"mylib.Client.*\" for every method)")
 
 
 _BUILTIN: List[Catalog] = []

@@ -73,6 +73,10 @@ def test_tool_key_that_is_not_a_table_is_an_error(tmp_path: Path, tool: str):
      "name 'blocking-sleep' is already the name of BLK100"),
     ('code = "BLK191"\nname = "n"\nsummary = "s"\ncalls = ["mylib.fetch"]\nremedy = "await"',
      "remedy 'await' is not one of to_thread, asyncio.sleep, none"),
+    # Names that would never match a call, silently:
+    ('calls = ["mylib..fetch"]', 'blocking-calls[0].calls: "mylib..fetch" is not a dotted name'),
+    ('calls = ["mylib.fetch()"]', 'blocking-calls[0].calls: "mylib.fetch()" is not a dotted name'),
+    ('code = "BLK100"\ncalls = ["mylib.wait"]\nlazy = ["mylib wait"]', '.lazy: "mylib wait" is not a dotted name'),
 ])
 def test_bad_blocking_calls_entry_is_an_error(tmp_path: Path, entry: str, message: str):
     (tmp_path / "pyproject.toml").write_text(f"[tool.offload]\n[[tool.offload.blocking-calls]]\n{entry}\n")
