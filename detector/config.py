@@ -179,7 +179,7 @@ def _read_toml(path: Path) -> Dict[str, Any]:
         why = "broken symlink" if os.path.islink(path) and not os.path.lexists(os.path.realpath(path)) else exc.reason
         raise ConfigError(f"{display_path(path)}: cannot read: {why}") from None
     try:
-        return tomllib.loads(data.decode("utf-8"))
+        return tomllib.loads(data.decode("utf-8-sig"))  # a byte-order mark some editors write is no error
     except UnicodeDecodeError as exc:
         raise ConfigError(
             f"{display_path(path)}: invalid TOML: not valid UTF-8 (byte 0x{exc.object[exc.start]:02x} at position {exc.start})"

@@ -2,6 +2,7 @@
 traceback, never silently replaced by a parent directory's settings or the defaults."""
 from __future__ import annotations
 
+import json
 import subprocess
 from pathlib import Path
 
@@ -44,6 +45,14 @@ def test_pyproject_that_is_not_utf8_is_an_error(tmp_path: Path):
     for args in (("app.py",), ("--config", "pyproject.toml", "app.py")):
         line = one_error_line(offload(*args, cwd=tmp_path))
         assert "pyproject.toml: invalid TOML: not valid UTF-8 (byte 0xe9 at position 47)" in line
+
+
+def test_a_byte_order_mark_before_the_settings_is_read_past(tmp_path: Path):
+    (tmp_path / "pyproject.toml").write_bytes("\ufeff[tool.offload]\nignore = [\"BLK100\"]\n".encode("utf-8"))
+    (tmp_path / "app.py").write_text(BLOCKING)
+    result = offload("--output-format", "json", "app.py", cwd=tmp_path)
+    assert result.returncode == 1, result.stderr
+    assert [f["code"] for f in json.loads(result.stdout)] == ["BLK130"]  # BLK100 ignored as the file says
 
 
 def test_deeply_nested_toml_is_an_error(tmp_path: Path):
