@@ -18,7 +18,7 @@ from typing import Callable, FrozenSet, List, Optional, Set, Tuple
 
 import libcst as cst
 
-from detector.analysis.names import dotted
+from detector.analysis.names import dotted, string_literal
 
 
 class Check:
@@ -41,10 +41,10 @@ def shared_reads(test: cst.BaseExpression, owner: Optional[str], shared_name: Ca
     while pending:
         node = pending.pop()
         if isinstance(node, cst.Call) and dotted(node.func) in ("hasattr", "getattr") and len(node.args) >= 2:
-            subject, name = dotted(node.args[0].value), node.args[1].value
-            if subject is not None and isinstance(name, cst.SimpleString) and isinstance(name.evaluated_value, str):
+            subject, name = dotted(node.args[0].value), string_literal(node.args[1].value)
+            if subject is not None and name is not None:
                 pending.append(node.args[0].value)
-                found.add(f"{subject}.{name.evaluated_value}")
+                found.add(f"{subject}.{name}")
                 continue
         if isinstance(node, (cst.Attribute, cst.Name)):
             text = dotted(node)

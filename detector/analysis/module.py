@@ -13,13 +13,13 @@ from typing import Any, Callable, Dict, Iterable, Iterator, List, NamedTuple, Op
 import libcst as cst
 
 from detector.analysis import (
-    atomicity, attrtests, cstwalk, debugmode, diagnostics, drivers, environ, flavour, literals, offload, platforms, positions, pyversion,
-    receivers, screen, startup,
+    atomicity, attrtests, cstwalk, debugmode, diagnostics, drivers, environ, flavour, literals, offload, platforms,
+    positions, pyversion, receivers, screen, startup,
 )
 from detector.analysis.names import (
     IN_MEMORY, UNKNOWN_SOURCE, UNPACKED, Annotated, Assigned, Element, Known, Resolver, Scope, Source, Unknown,
     binding_scope, binds_none, conditioned_argument, dotted, identifier, inst, is_none, positional_argument, ref,
-    resolve_relative,
+    resolve_relative, string_literal,
 )
 from detector.analysis.summary import (
     ACCESS,
@@ -1147,14 +1147,6 @@ def _names_in(node: cst.CSTNode) -> List[str]:
     return found
 
 
-def _string_value(node: cst.BaseExpression) -> Optional[str]:
-    """The text of a plain string literal (``":memory:"``); None for anything else."""
-    if isinstance(node, cst.SimpleString) and "b" not in node.prefix.lower():
-        value = node.evaluated_value
-        return value if isinstance(value, str) else None
-    return None
-
-
 def _is_zero(node: cst.BaseExpression) -> bool:
     if isinstance(node, (cst.Integer, cst.Float)):
         return node.evaluated_value == 0
@@ -1174,7 +1166,7 @@ def _arguments_say_nonblocking(node: cst.Call, target: str, resolver: Resolver, 
     if condition.not_zero and value is not None and _is_zero(value):
         return True
     if condition.unless and value is not None and (condition.unless in _names_in(value)
-                                                   or _string_value(value) == condition.unless):
+                                                   or string_literal(value) == condition.unless):
         return True
     if condition.type:
         found = resolver.value(value, scope) if value is not None else None
@@ -1314,12 +1306,12 @@ def _patched(items: Iterable[Tuple[cst.BaseExpression, Scope]], resolver: Resolv
             continue
         name = resolver.callee(item, scope) or ""
         first = item.args[0].value
-        if name in _PATCHES and isinstance(first, cst.SimpleString) and isinstance(first.evaluated_value, str):
-            found.append(resolver.catalog.canonical(first.evaluated_value))
-        elif name in _PATCH_OBJECTS and len(item.args) >= 2 and isinstance(item.args[1].value, cst.SimpleString):
-            owner = resolver.value(first, scope)
-            attribute = item.args[1].value.evaluated_value
-            if owner is not None and owner.kind == "ref" and isinstance(attribute, str):
+        target = string_literal(first)
+        if name in _PATCHES and target is not None:
+            found.append(resolver.catalog.canonical(target))
+        elif name in _PATCH_OBJECTS and len(item.args) >= 2:
+            owner, attribute = resolver.value(first, scope), string_literal(item.args[1].value)
+            if owner is not None and owner.kind == "ref" and attribute is not None:
                 found.append(resolver.catalog.canonical(f"{owner.name}.{attribute}"))
     return found
 
