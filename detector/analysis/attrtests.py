@@ -36,7 +36,8 @@ class Need(NamedTuple):
     """The code runs only when what a test reads (``subject``: ``self.<attribute>``, an
     environment variable, a module variable) is not None (``none_only``) or else truthy, or, with
     ``unless``, when a call passes that parameter. ``falsy``: a parameter's, only when it is false
-    (after ``if local_mode: return``, a call passing ``local_mode=True`` skips the code)."""
+    (after ``if local_mode: return``, a call passing ``local_mode=True`` skips the code), or, with
+    ``none_only``, only when it is None (a call passing an object skips the code)."""
 
     attribute: str
     none_only: bool
@@ -113,6 +114,10 @@ def read_needs(test: cst.BaseExpression, outcome: bool, read: Reader) -> Needs:
             # (``param or self.A``), with param left None, the local is ``self.A``: the same.
             if tested is not None and tested.none is not False and isinstance(operator, cst.IsNot) == outcome:
                 return (_need(tested, True),)
+            # ``param is None`` true: the code runs only when a call leaves the parameter None
+            # (``if session is None: session = Session()``).
+            if tested is not None and tested.subject is Subject.PARAMETER:
+                return (Need(tested.name, True, tested.unless, tested.subject, falsy=True),)
         elif isinstance(operator, (cst.Equal, cst.NotEqual)) and _true_literal(comparator):
             # ``A == "1"`` true, or ``A != "1"`` false: A is not a false value.
             tested = read(test.left)

@@ -9,8 +9,8 @@ from typing import Callable, Deque, Dict, Iterable, List, NamedTuple, Optional, 
 from detector.analysis.findings import suppressed
 from detector.analysis.project import Project, RuleTarget, builds_same, callee
 from detector.analysis.summary import (
-    ACCESS, AWAITED, CONDITIONAL, STATEMENT_FORM, UNION, CallRecord, FunctionSummary, Given, ModuleSummary,
-    Subject, short_name, union_members,
+    ACCESS, AWAITED, CONDITIONAL, STATEMENT_FORM, UNION, AttributeNeed, CallRecord, FunctionSummary, Given,
+    ModuleSummary, Subject, short_name, union_members,
 )
 from detector.display import one_line
 from detector.model import Hop
@@ -237,8 +237,7 @@ def reached(project: Project, module: ModuleSummary, call: CallRecord, target: F
             # parameter the body assigns under ``isinstance`` tests: decided in ``guarded``.
             if need.rebound:
                 continue
-            if _passes_true(project, module, call, need.unless) if need.falsy else \
-                    _left_out(project, module, call, need.unless):
+            if _skips(project, module, call, need):
                 skipped.add(need.call)
             continue
         value = project.falsy_attribute(cls, need.attribute) \
@@ -289,10 +288,12 @@ def union_chain(project: Project, chains: Dict[int, Chain], module: ModuleSummar
     return best
 
 
-def _passes_true(project: Project, module: ModuleSummary, call: CallRecord, param: Optional[Given]) -> bool:
-    """Whether ``call`` passes a literal ``True`` for ``param``."""
+def _skips(project: Project, module: ModuleSummary, call: CallRecord, need: AttributeNeed) -> bool:
+    """Whether what ``call`` passes rules out the code under a parameter's ``need``."""
     site = project.passed_at(module.path, call.row, call.col)
-    return site is not None and site.passes_true(param)
+    if site is None:  # nothing recorded: a call passing nothing leaves every parameter at its default
+        return not need.falsy and _left_out(project, module, call, need.unless)
+    return site.skips(need)
 
 
 def _left_out(project: Project, module: ModuleSummary, call: CallRecord, param: Optional[Given]) -> bool:

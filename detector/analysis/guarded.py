@@ -12,12 +12,14 @@ from detector.analysis.chains import Chain, hop, union_chain
 from detector.analysis.handed import handed_chain
 from detector.analysis.project import Project, RuleTarget, callee
 from detector.analysis.summary import (
-    ACCESS, AWAITED, NONE, STATEMENT_FORM, UNION, CallRecord, Construction, FunctionSummary, Guard, ModuleSummary,
-    Subject,
+    ACCESS, AWAITED, NONE, STATEMENT_FORM, UNION, CallRecord, Construction, FunctionSummary, Given, Guard,
+    ModuleSummary, Subject,
 )
 
 # How many helpers deep an argument is followed as it is passed on.
 _MAX_FORWARDS = 8
+# What ``isinstance(None, ...)`` is true for.
+_NONE_TYPES = frozenset({"None", "NoneType", "types.NoneType", "object", "builtins.object", "typing.Any"})
 # Methods called through their class as through an instance: ``C.configure(level)``.
 _CLASS_LEVEL = frozenset({"classmethod", "staticmethod"})
 
@@ -120,7 +122,7 @@ def _switched_off(project: Project, target: FunctionSummary, site: Construction)
             continue
         if not all(any(_fails(project, site, guard) for guard in around) for around in need.rebound):
             continue  # an assignment of the parameter may run for these arguments
-        if site.passes_true(need.unless) if need.falsy else site.leaves_out(need.unless):
+        if site.skips(need):
             found.add(need.call)
     return found
 
@@ -128,9 +130,12 @@ def _switched_off(project: Project, target: FunctionSummary, site: Construction)
 def _fails(project: Project, site: Construction, guard: Guard) -> bool:
     """What ``site`` passes for the guarded parameter is known to fail the guard's ``isinstance`` test."""
     passed = site.argument(guard.position, guard.name)
-    if not passed or passed == NONE or site.reference(guard.position, guard.name):
+    if not passed and guard.none_default and site.leaves_out(Given(guard.name, guard.position)):
+        passed = NONE  # ``read_text()`` leaves ``source=None`` as it is
+    if not passed or site.reference(guard.position, guard.name):
         return False
-    taken = project.is_instance(passed, guard.types)
+    # None is an instance of no class but its own and ``object``.
+    taken = not _NONE_TYPES.isdisjoint(guard.types) if passed == NONE else project.is_instance(passed, guard.types)
     return taken is not None and taken != guard.when
 
 

@@ -275,6 +275,10 @@ class _Collector(cst.CSTVisitor):
         # what it read: that state.
         self.checks: Tuple[atomicity.Check, ...] = ()
         self.checked_then_set: Dict[int, str] = {}
+        # Parameters of the current function whose ``if param is None:`` body is being walked,
+        # and (id(scope), name) of every name bound anywhere else in a function.
+        self.none_tested: Tuple[str, ...] = ()
+        self.bound_outside_none_test: Set[Tuple[int, str]] = set()
 
     # -- helpers -------------------------------------------------------------------------------
     def _qualname(self, name: str) -> str:
@@ -286,6 +290,8 @@ class _Collector(cst.CSTVisitor):
             self.scope.bind(identifier(target), source)
             if self.function is not None:
                 self.binding_tests.setdefault((id(self.scope), identifier(target)), []).append(self.guard)
+                if identifier(target) not in self.none_tested:
+                    self.bound_outside_none_test.add((id(self.scope), identifier(target)))
             self.openers.pop(identifier(target), None)  # rebound: no longer the opened object
             if self.function is not None and identifier(target) in self.declared_global.get(id(self.scope), ()):
                 self.name_changes.append((identifier(target), self.scope, False, self.function))
@@ -432,13 +438,13 @@ class _Collector(cst.CSTVisitor):
         self.functions.append(info)
         self._bind_params(node.params, scope, in_class, decorators)
         outer = (self.scope, self.function, self.loops, self.guard, self.openers, self.entered, self.branches,
-                 self.needs, self.position, self.straight, self.held, self.checks)
+                 self.needs, self.position, self.straight, self.held, self.checks, self.none_tested)
         self.scope, self.function, self.loops, self.guard, self.openers, self.entered, self.branches, self.needs = \
             scope, info, 0, (), {}, (), 0, ()
-        self.position, self.straight, self.held, self.checks = _NOWHERE, False, (), ()
+        self.position, self.straight, self.held, self.checks, self.none_tested = _NOWHERE, False, (), (), ()
         self._walk(node.body)
         (self.scope, self.function, self.loops, self.guard, self.openers, self.entered, self.branches, self.needs,
-         self.position, self.straight, self.held, self.checks) = outer
+         self.position, self.straight, self.held, self.checks, self.none_tested) = outer
         return False
 
     def _visit_params_outside(self, params: cst.Parameters) -> None:
@@ -657,6 +663,16 @@ class _Collector(cst.CSTVisitor):
         for check in self.checks:
             check.suspended = True
 
+    def _none_test(self, test: cst.BaseExpression) -> Tuple[str, ...]:
+        """``(param,)`` for ``if param is None:`` on a parameter of the function, in its own frame."""
+        function = self.function
+        if function is None or self.scope is not function.scope or not isinstance(test, cst.Comparison) \
+                or len(test.comparisons) != 1 or not isinstance(test.left, cst.Name):
+            return ()
+        operator, comparator = test.comparisons[0].operator, test.comparisons[0].comparator
+        name = identifier(test.left)
+        return (name,) if isinstance(operator, cst.Is) and is_none(comparator) and name in function.switches else ()
+
     def _shared_check(self, test: cst.BaseExpression) -> Optional[atomicity.Check]:
         """A check of shared state by the ``if`` ``test``, in a coroutine's own body."""
         function = self.function
@@ -714,7 +730,10 @@ class _Collector(cst.CSTVisitor):
         check, outer_checks = self._shared_check(node.test), self.checks
         if check is not None:
             self.checks = outer_checks + (check,)
+        outer_none = self.none_tested
+        self.none_tested += self._none_test(node.test)
         self._walk(node.body)
+        self.none_tested = outer_none
         if node.orelse is not None:
             if typed is not None:
                 self.guard = outer_guard + (typed,)
@@ -974,6 +993,17 @@ def _rebound_under(collector: _Collector, resolver: Resolver, info: _FunctionInf
             return None
         found.append(guards)
     return found
+
+
+def _defaults_to_none(params: cst.Parameters, name: str) -> bool:
+    return any(identifier(param.name) == name and param.default is not None and is_none(param.default)
+               for param in _all_params(params))
+
+
+def _defaulted_in_place(collector: _Collector, info: _FunctionInfo, need: attrtests.Need) -> bool:
+    """``if session is None: session = Session()``: a need that the parameter be None, on a
+    parameter bound nowhere but in such bodies; what a call passes is what the test reads."""
+    return need.falsy and need.none_only and (id(info.scope), need.attribute) not in collector.bound_outside_none_test
 
 
 def _unchanged(info: _FunctionInfo, param: str) -> bool:
@@ -1865,7 +1895,8 @@ def _fill(summary: ModuleSummary, located: Optional[List[Located]], text: str, t
         for test in tests:
             types = _guard_types(resolver, test.types, test.scope)
             if types:
-                function.guards.append(Guard(len(function.calls), test.position, test.name, types, test.when))
+                function.guards.append(Guard(len(function.calls), test.position, test.name, types, test.when,
+                                             _defaults_to_none(infos[id(function)].node.params, test.name)))
         if not tests and isinstance(node, cst.Call) and entry.target.startswith(_FILE_METHODS) and not function.is_async:
             # ``value.read()`` on a parameter annotated as a file: a caller passing an
             # in-memory stream (``io.StringIO(text)``) does not wait for anything.
@@ -1881,7 +1912,7 @@ def _fill(summary: ModuleSummary, located: Optional[List[Located]], text: str, t
             for need in itertools.chain(*(condition.attributes for condition in conditions),
                                         environment_needs[id(conditions)]):
                 assigned = _rebound_under(collector, resolver, info, need.attribute) \
-                    if need.subject is Subject.PARAMETER else []
+                    if need.subject is Subject.PARAMETER and not _defaulted_in_place(collector, info, need) else []
                 if assigned is not None:
                     function.needs.append(AttributeNeed(len(function.calls), need.attribute, need.none_only,
                                                         need.unless, need.subject, need.falsy, assigned))

@@ -164,6 +164,7 @@ class Guard:
     name: str
     types: List[str] = field(default_factory=list)
     when: bool = True
+    none_default: bool = False  # the parameter defaults to None: a call leaving it out passes None
 
 
 class Given(NamedTuple):
@@ -330,6 +331,17 @@ class Construction:
     def passes_true(self, param: Optional[Given]) -> bool:
         """Whether the call passes a literal ``True`` for ``param``."""
         return param is not None and self.argument(param.position, param.name) == TRUE
+
+    def passes_object(self, param: Optional[Given]) -> bool:
+        """Whether the call passes something known for ``param`` that is not None (``True``, an
+        instance of a known type, a function)."""
+        return param is not None and self.argument(param.position, param.name) not in ("", NONE)
+
+    def skips(self, need: AttributeNeed) -> bool:
+        """Whether what the call passes rules out code under a parameter's ``need``."""
+        if need.falsy:
+            return self.passes_object(need.unless) if need.none_only else self.passes_true(need.unless)
+        return self.leaves_out(need.unless)
 
     def leaves_out(self, param: Optional[Given]) -> bool:
         """Whether the call surely leaves ``param`` at its default None (passes nothing for it, or
