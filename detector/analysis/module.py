@@ -1327,10 +1327,10 @@ def _held(items: Tuple[Tuple[cst.BaseExpression, Scope], ...], resolver: Resolve
     return ""
 
 
-def _patched(items: Iterable[Tuple[cst.BaseExpression, Scope]], resolver: Resolver) -> List[str]:
+def _patched(items: Iterable[Tuple[cst.BaseExpression, Scope]], resolver: Resolver) -> Tuple[str, ...]:
     """What the ``mock.patch`` calls among ``items`` replace, by dotted name: ``patch("time.sleep")``,
     ``patch.object(time, "sleep")``."""
-    found = []
+    found: List[str] = []
     for item, scope in items:
         if not isinstance(item, cst.Call) or not item.args:
             continue
@@ -1343,7 +1343,7 @@ def _patched(items: Iterable[Tuple[cst.BaseExpression, Scope]], resolver: Resolv
             owner, attribute = resolver.value(first, scope), string_literal(item.args[1].value)
             if owner is not None and owner.kind == "ref" and attribute is not None:
                 found.append(resolver.catalog.canonical(f"{owner.name}.{attribute}"))
-    return found
+    return tuple(found)
 
 
 def _place(guards: PlatformGuards, resolver: Resolver) -> str:
@@ -1865,9 +1865,12 @@ def _fill(summary: ModuleSummary, located: Optional[List[Located]], text: str, t
     if not pending:
         return
     # ``@mock.patch("time.sleep")`` on a test: what it replaces is a mock for every call in it.
-    patched_by_decorators = {id(function): _patched(((d.decorator, info.outer) for d in info.node.decorators), resolver)
-                             for function in summary.functions for info in (infos[id(function)],)
-                             if info.node.decorators}
+    patched_by_decorators: Dict[int, Tuple[str, ...]] = {}
+    for function in summary.functions:
+        info = infos[id(function)]
+        patched = _patched(((d.decorator, info.outer) for d in info.node.decorators), resolver)
+        if patched:
+            patched_by_decorators[id(function)] = patched
     where = positions.spans(located, text, tree, collector.ordered, [entry.index for entry in pending])
     records: Dict[int, CallRecord] = {}
     lines = text.splitlines()
@@ -1922,8 +1925,9 @@ def _fill(summary: ModuleSummary, located: Optional[List[Located]], text: str, t
             record.args = _arguments(tree, node)
             record.handed = handed.get(id(node), "")
             record.held = _held(collector.call_held.get(id(node), ()), resolver, tree)
-            record.mocked = _patched(collector.call_held.get(id(node), ()), resolver) \
-                + patched_by_decorators.get(id(function), [])
+            held_items = collector.call_held.get(id(node), ())
+            if held_items or id(function) in patched_by_decorators:
+                record.mocked = _patched(held_items, resolver) + patched_by_decorators.get(id(function), ())
             record.checked = collector.checked_then_set.get(id(node), "")
             platform_guards = collector.call_platforms.get(id(node))
             if platform_guards:

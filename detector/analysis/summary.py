@@ -145,7 +145,7 @@ class CallRecord:
     checked: str = ""
     # Replaced by a mock where the call is made (``with mock.patch("time.sleep"):``, or a
     # ``@mock.patch`` decorator on its function): the dotted names, canonical.
-    mocked: List[str] = field(default_factory=list)
+    mocked: Tuple[str, ...] = ()
     # Module-level variables the call receives as they are (``dump(path, CACHE)``), by dotted
     # name (``pkg.mod.CACHE``; an imported one by the name of its definition).
     shares: List[str] = field(default_factory=list)
