@@ -397,6 +397,46 @@ class Project:
             return self.argument_type(qualname, cls.from_params[attr], depth + 1)
         return self.expand(value.name, depth + 1) if value else None
 
+    def calls_instance(self, target: str, depth: int = 0) -> bool:
+        """Whether the last step of ``target`` is an attribute or module variable bound to an
+        instance (``self.factory = make(cls)``, ``worker = Worker()``): calling it calls that value,
+        not the function or class its type is spelled with."""
+        head, _, attr = target.rpartition(".")
+        owner = self.expand(head, depth + 1) if head and depth <= _MAX_DEPTH else None
+        if owner in self.modules:
+            value = self.modules[owner].bindings.get(attr)
+        elif owner in self.classes:
+            found = (self.classes.get(name) for name in self.mro(owner) or [owner])
+            defining = next((cls for cls in found if cls is not None and attr in cls.attrs), None)
+            if defining is None:
+                return False
+            value = defining.attrs[attr]
+            if value is None and attr in defining.from_params:
+                return self._passes_instance(defining.qualname, defining.from_params[attr])
+        else:
+            return False
+        if value is None:
+            return False
+        if value.kind == "inst":
+            return True
+        return value.name != target and self.calls_instance(value.name, depth + 1)
+
+    def _passes_instance(self, qualname: str, param: Tuple[int, str]) -> bool:
+        """Whether a construction of ``qualname`` passes an instance, not a reference, for ``param``."""
+        position, name = param
+        return any(site.argument(position, name) not in ("", NONE) and not site.reference(position, name)
+                   for site in self._indexed().get(qualname, ()))
+
+    def _called_instance(self, name: str) -> Resolved:
+        """What calling an instance of ``name`` runs: its class's ``__call__``; for the result of
+        a function, that of the class the function returns; None when unknown."""
+        cls = self.returned(name) if name in self.functions else name
+        if cls is None or cls not in self.classes:
+            return None
+        method = self.class_member(cls, "__call__", 0, set())
+        found = self.functions.get(method) if method is not None else None
+        return FunctionTarget(found[0]) if found and len(found) == 1 else None
+
     def mro(self, qualname: str) -> Optional[List[str]]:
         """C3 linearisation of a project class (external bases are leaves); None when a base is
         unknown, a class ambiguous, or the hierarchy inconsistent."""
@@ -419,7 +459,7 @@ class Project:
 
     def constructed(self, target: str) -> Optional[str]:
         """The class of the model a call to ``target`` constructs (``Screen()``), if it is one."""
-        if ".<super>." in target:
+        if ".<super>." in target or self.calls_instance(target):
             return None
         name = self.expand(target)
         return name if name is not None and self.classes.get(name) is not None else None
@@ -655,6 +695,8 @@ class Project:
         name = self.expand_super(target) if ".<super>." in target else self.expand(target)
         if name is None:
             return None
+        if self.calls_instance(target):
+            return self._called_instance(name)
         if name != target:
             rule = self.catalog.match(name)
             if rule is not None:
