@@ -36,19 +36,27 @@ NOT_ON_LOOP_RE = re.compile(r"^[A-Za-z_*?][\w*?\[\]]*(\.[A-Za-z_*?][\w*?\[\]]*)*
 # of dense source (long literals). No hand-written module comes close.
 DEFAULT_MAX_FILE_SIZE = 1_000_000
 EXECUTOR_RE = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
-TARGET_VERSIONS = tuple(f"py3{minor}" for minor in range(7, 15))
+TARGET_VERSIONS = tuple(f"py3{minor}" for minor in range(5, 15))  # async def is new in 3.5
 SELECTOR_RE = re.compile(r"^(ALL|BLK\d{0,3})$")
 DEFAULT_TARGET_VERSION = "py39"
 # One clause of [project] requires-python that bounds the version from below: ">=3.8", "~=3.10", "==3.9.*".
 _LOWER_BOUND_RE = re.compile(r"^\s*(>=|>|~=|===|==)\s*(\d+)(?:\.(\d+))?")
 # setup.py's ``python_requires=">=3.8"`` on a line that is not a comment.
 _SETUP_PY_REQUIRES_RE = re.compile(r"""^[^#\n]*\bpython_requires\s*=\s*[rRuU]?(["'])([^"'\n]{1,200})\1""", re.MULTILINE)
+# A trove classifier naming one Python 3 minor version.
+_CLASSIFIER_RE = re.compile(r"Programming Language :: Python :: 3\.(\d{1,2})\b")
 MAX_PACKAGING_FILE = 1_000_000  # setup.py and setup.cfg are read this far for python_requires
 
 
 def minor(target_version: str) -> int:
     """``"py39"`` -> 9."""
     return int(target_version[3:])
+
+
+def loop_getter(target_version: str) -> str:
+    """How a coroutine gets its running loop: ``asyncio.get_running_loop`` is new in 3.7; before
+    it, ``get_event_loop()`` called in a coroutine gives the running loop (and still does)."""
+    return "get_running_loop" if minor(target_version) >= 7 else "get_event_loop"
 
 
 class ConfigError(ValueError):
@@ -230,7 +238,22 @@ def _project_target(directory: Path, pyproject: Optional[Mapping[str, Any]] = No
         spec = _setup_cfg_requires(directory / "setup.cfg")
     if spec is None:
         spec = _setup_py_requires(directory / "setup.py")
-    return _requires_python_target(spec) if isinstance(spec, str) else None
+    if isinstance(spec, str):
+        return _requires_python_target(spec)
+    return _classifiers_target(directory, project) if spec is None else None
+
+
+def _classifiers_target(directory: Path, project: object) -> Optional[str]:
+    """The lowest ``Programming Language :: Python :: 3.N`` classifier of [project], setup.cfg
+    or setup.py (read as text), for a project that states no requires-python."""
+    listed = project.get("classifiers") if isinstance(project, Mapping) else None
+    texts = [c for c in listed if isinstance(c, str)] if isinstance(listed, list) else []
+    for name in ("setup.cfg", "setup.py"):
+        text = _project_text(directory / name) if os.path.isfile(directory / name) else None
+        texts += [text] if text is not None else []
+    lines = (line.partition("#")[0] for text in texts for line in text.splitlines())  # comments left out
+    minors = [int(found) for line in lines for found in _CLASSIFIER_RE.findall(line)]
+    return _requires_python_target(f">=3.{min(minors)}") if minors else None
 
 
 def _project_text(path: Path) -> Optional[str]:

@@ -19,6 +19,7 @@ from typing import Dict, FrozenSet, List, Mapping, Optional, Sequence, Set, Tupl
 import libcst as cst
 from libcst.metadata import BaseAssignment, CodeRange, ImportAssignment
 
+from detector.config import loop_getter, minor
 from detector.textedit import TextEdit
 
 FUTURE, STDLIB, THIRD_PARTY, LOCAL = range(4)
@@ -288,6 +289,7 @@ class Flavour:
     functools_alias: Optional[str] = None  # ``import functools`` (for keyword arguments)
     executor: Optional[Tuple[str, str]] = None  # (module, name) of a configured executor
     executor_local: Optional[str] = None  # the name it is already imported as, if it is
+    loop: str = "get_running_loop"  # how a coroutine gets its loop, for run_in_executor
 
 
 def flavour_of(module: cst.Module, target_version: str = "py39", executor: Optional[str] = None,
@@ -321,7 +323,7 @@ def flavour_of(module: cst.Module, target_version: str = "py39", executor: Optio
         return Flavour(library, aliases.get(library), functools_alias=functools_alias)
     module_name, _, attribute = (executor or "").partition(":")  # validated: "package.module:name"
     configured = (module_name, attribute) if executor else None
-    library = "asyncio" if (target_version >= "py39" or len(target_version) > 4) and not configured else "executor"
+    library = "asyncio" if minor(target_version) >= 9 and not configured else "executor"
     return Flavour(
         library,
         aliases.get("asyncio"),
@@ -330,4 +332,5 @@ def flavour_of(module: cst.Module, target_version: str = "py39", executor: Optio
         functools_alias=functools_alias,
         executor=configured,
         executor_local=imported.get(configured) if configured else None,
+        loop=loop_getter(target_version),
     )

@@ -476,7 +476,7 @@ class _Planner:
             keywords = False  # asyncio.to_thread passes keyword arguments on
         elif flavour.library == "executor":
             loop, needed = self._module(call, "asyncio", flavour.module_alias)
-            runner = f"{loop}.get_running_loop().run_in_executor"
+            runner = f"{loop}.{flavour.loop}().run_in_executor"
             lead = ["None"]
             if flavour.executor:
                 module, name = flavour.executor

@@ -6,6 +6,7 @@ cheaply, runs it (in a subprocess) after the fix.
 """
 from __future__ import annotations
 
+import glob
 import json
 import os
 import sqlite3
@@ -353,12 +354,31 @@ def test_requires_python_below_39_fixes_with_run_in_executor(tmp_path: Path):
     assert run.stdout.strip() == "opus", run.stderr
 
 
+OLD_PYTHON_36 = sorted(glob.glob(os.path.expanduser("~/.pyenv/versions/3.6.*/bin/python3.6")))
+
+
+@pytest.mark.parametrize("interpreter", [sys.executable] + OLD_PYTHON_36[:1])
+def test_requires_python_below_37_gets_the_loop_from_get_event_loop(tmp_path: Path, interpreter: str):
+    # asyncio.get_running_loop() is new in 3.7; get_event_loop() in a coroutine gives the running loop.
+    write(tmp_path, {"setup.py": "from setuptools import setup\nsetup(name='voice', python_requires='>=3.5')\n",
+                     "player.py": PLAYER})
+    [finding] = findings(tmp_path)
+    assert "`await asyncio.get_event_loop().run_in_executor(None, cls.from_file, source, \"opus\")`" in finding["message"]
+    assert offload(tmp_path, "--fix", "--unsafe-fixes").returncode == 0
+    assert "await asyncio.get_event_loop().run_in_executor(" in (tmp_path / "player.py").read_text()
+    run = subprocess.run([interpreter, "-c", "import asyncio, player; loop = asyncio.new_event_loop(); "
+                          "print(loop.run_until_complete(player.OpusAudio.from_probe('player.py')).codec)"],
+                         cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert run.stdout.strip() == "opus", run.stderr
+
+
 @pytest.mark.parametrize("pyproject, expected", [
     ('[project]\nrequires-python = ">=3.8"\n[tool.offload]\n', "py38"),
     ('[project]\nrequires-python = ">=3.8"\n', "py38"),  # no [tool.offload] table at all
     ('[project]\nrequires-python = ">=3.10, <4"\n[tool.offload]\n', "py310"),
     ('[project]\nrequires-python = "~=3.11"\n[tool.offload]\n', "py311"),
-    ('[project]\nrequires-python = ">=3.6"\n[tool.offload]\n', "py37"),
+    ('[project]\nrequires-python = ">=3.6"\n[tool.offload]\n', "py36"),
+    ('[project]\nrequires-python = ">=2.7"\n[tool.offload]\n', "py35"),  # async def is new in 3.5
     ('[project]\nrequires-python = "<3.13"\n[tool.offload]\n', "py39"),
     ('[project]\nrequires-python = ">=3.8"\n[tool.offload]\ntarget-version = "py312"\n', "py312"),
 ])
@@ -379,8 +399,19 @@ def test_target_version_defaults_to_the_lowest_python_the_project_allows(tmp_pat
      "py311"),
     ({"pyproject.toml": "[tool.offload]\n", "setup.cfg": "[options]\npython_requires = >=3.8\n",
       "setup.py": "setup(python_requires='>=3.7')\n"}, "py38"),
+    # Without one, the lowest Python 3 classifier (slixmpp's setup.py).
+    ({"setup.py": "CLASSIFIERS = [\n    'Programming Language :: Python :: 3.8',\n"
+                  "    'Programming Language :: Python :: 3.7',\n    # 'Programming Language :: Python :: 3.5',\n]\n"
+                  "setup(classifiers=CLASSIFIERS)\n"}, "py37"),
+    ({"setup.cfg": "[metadata]\nclassifiers =\n    Programming Language :: Python :: 3.10\n"
+                   "    Programming Language :: Python :: 3.11\n"}, "py310"),
+    ({"pyproject.toml": '[project]\nname = "x"\nclassifiers = ["Programming Language :: Python :: 3.12", '
+                        '"Programming Language :: Python :: 3.8"]\n'}, "py38"),
+    ({"pyproject.toml": '[project]\nrequires-python = ">=3.11"\nclassifiers = ["Programming Language :: Python :: 3.8"]\n'},
+     "py311"),  # requires-python comes first
+    ({"setup.py": "setup(classifiers=['Programming Language :: Python :: 3'])\n"}, "py39"),  # no minor: the default
 ])
-def test_target_version_defaults_from_python_requires_of_setup_cfg_or_setup_py(tmp_path: Path, files, expected):
+def test_target_version_defaults_from_python_requires_of_setup_cfg_or_setup_py_or_classifiers(tmp_path: Path, files, expected):
     for name, text in files.items():
         (tmp_path / name).write_text(text)
     assert config_module.load(start=tmp_path).target_version == expected

@@ -21,12 +21,12 @@ from typing import TYPE_CHECKING, Dict, Optional, Sequence
 from detector.analysis import unittests
 from detector.analysis.flavour import Flavours
 from detector.analysis.summary import KEYWORDS, CallRecord, FunctionSummary, ModuleSummary
+from detector.config import Config, loop_getter, minor
 from detector.display import one_line
 from detector.model import Applicability, Fix
 
 if TYPE_CHECKING:
     from detector.analysis.project import Project
-    from detector.config import Config
 
 STREAM = "io.IOBase"
 TEST_FILE_PATTERNS = ("test_*.py", "*_test.py", "conftest.py")
@@ -44,11 +44,12 @@ class Spelling:
     library: Optional[str]
     reason: str = ""
     executor: Optional[str] = None  # the executor expression, for run_in_executor (before 3.9)
+    loop: str = "get_running_loop"  # how the coroutine gets its loop, for run_in_executor
 
     def call(self, args: str) -> str:
         """``await asyncio.to_thread(<args>)`` in this module's library (asyncio's when unknown)."""
         if self.executor is not None:
-            return f"await asyncio.get_running_loop().run_in_executor({self.executor}, {args})"
+            return f"await asyncio.{self.loop}().run_in_executor({self.executor}, {args})"
         return f"await {self.runner()}({args})"
 
     def runner(self) -> str:
@@ -136,7 +137,8 @@ class Policy:
             executor = None
             if library.name == "asyncio" and (self.config.executor or _before_to_thread(self.config.target_version)):
                 executor = self.config.executor.split(":", 1)[1] if self.config.executor else "None"
-            found = self._spellings[id(module)] = Spelling(library.name, library.reason, executor)
+            found = self._spellings[id(module)] = Spelling(library.name, library.reason, executor,
+                                                           loop_getter(self.config.target_version))
         return found
 
     def fix(self, module: ModuleSummary, applicability: Applicability, title: str,
@@ -166,7 +168,7 @@ class Policy:
 
 def _before_to_thread(target_version: str) -> bool:
     """``asyncio.to_thread`` is new in Python 3.9."""
-    return target_version in ("py37", "py38")
+    return minor(target_version) < 9
 
 
 def _is_test_file(path: str, root: Path) -> bool:
