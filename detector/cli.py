@@ -211,6 +211,7 @@ def check(
             ignore=config_module.parse_selectors(ignore, "--ignore", settings),
             follow_dependencies=False if no_follow_dependencies else None,
         )
+        config_module.check_selection(settings)
         if show_settings:
             _show_settings(settings, python)
             return

@@ -482,6 +482,16 @@ def parse_selectors(value: Optional[str], option: str, config: Config) -> Option
     return selectors
 
 
+def check_selection(config: Config) -> None:
+    """``select`` less ``ignore`` must leave a rule that finds blocking code: ``--select BLK1
+    --ignore BLK1`` would pass every file without looking."""
+    rules = effective_catalog(config).rules.values()
+    if not any(config.is_selected(rule.code) and (not rule.opt_in or config.selects_explicitly(rule.code))
+               for rule in rules if not rule.code.startswith(DIAGNOSTICS)):
+        raise ConfigError(f"no rule is left to check: select {', '.join(config.select)} less ignore "
+                          f"{', '.join(config.ignore)}; 'offload rules' lists them")
+
+
 def with_overrides(config: Config, **overrides: Any) -> Config:
     return replace(config, **{k: v for k, v in overrides.items() if v is not None})
 

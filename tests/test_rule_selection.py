@@ -57,6 +57,19 @@ def test_config_naming_no_rule_is_an_error_naming_the_file(tmp_path: Path, confi
     assert line.startswith(f"error: pyproject.toml: {message}"), line
 
 
+@pytest.mark.parametrize("args, config", [
+    (("--select", "BLK1", "--ignore", "BLK1"), ""),
+    (("--ignore", "BLK"), ""),
+    (("--select", "ALL", "--ignore", "BLK1,BLK2,BLK3"), ""),
+    (("--select", "BLK19", "--ignore", "BLK190,BLK191"), CUSTOM_RULE),  # the config defines BLK191
+    ((), 'select = ["BLK110"]\nignore = ["BLK11"]'),
+])
+def test_a_selection_that_leaves_no_rule_is_an_error(tmp_path: Path, args: Tuple[str, ...], config: str):
+    # It would pass every file without looking: diagnostics (BLK9xx) alone check nothing.
+    line = error_line(run_offload("check", "--no-cache", *args, "app.py", cwd=project(tmp_path, "[tool.offload]\n" + config)))
+    assert line.startswith("error: no rule is left to check: select "), line
+
+
 def codes(result: subprocess.CompletedProcess) -> Tuple[str, ...]:
     return tuple(line.split(" ")[1] for line in result.stdout.splitlines())
 
@@ -65,7 +78,7 @@ def test_codes_of_rules_the_config_defines_are_known(tmp_path: Path):
     root = project(tmp_path, '[tool.offload]\nselect = ["BLK191"]\n' + CUSTOM_RULE, LEGACY)
     selected = run_offload("check", "--no-cache", "app.py", cwd=root)
     assert selected.returncode == 1 and codes(selected) == ("BLK191",), selected.stderr
-    ignored = run_offload("check", "--no-cache", "--select", "BLK19", "--ignore", "BLK191", "app.py", cwd=root)
+    ignored = run_offload("check", "--no-cache", "--select", "BLK1", "--ignore", "BLK191", "app.py", cwd=root)
     assert ignored.returncode == 0 and ignored.stdout == "", ignored.stderr
 
 
