@@ -75,7 +75,7 @@ RULE_KEYS = {
     "code", "name", "summary", "calls", "exclude", "lazy", "remedy", "fix",
     "alternative", "peer-codes", "docs", "family",
 }
-CATALOG_KEYS = {"message", "opt-in", "examples", "lazy-before", "alternatives"}
+CATALOG_KEYS = {"message", "opt-in", "examples", "lazy-before", "alternatives", "loaded-once"}
 TARGET_RE = re.compile(r"^py3(\d+)$")
 EXAMPLE_KEYS = ("invalid", "valid", "fixed")
 # A docs line that shows an example: ``{invalid[0]}``, ``{valid[1]}``, ``{fixed[0]}``.
@@ -112,6 +112,16 @@ class Examples:
 
 
 @dataclass(frozen=True)
+class LoadedOnce:
+    """Calls that read a process-wide database only until it is loaded (``mimetypes.guess_type``),
+    and the calls that load it (``mimetypes.add_type``): once a module has made one of ``after``
+    while it was imported, its ``calls`` read no file."""
+
+    calls: FrozenSet[str]
+    after: FrozenSet[str]
+
+
+@dataclass(frozen=True)
 class Rule:
     code: str
     name: str
@@ -132,6 +142,7 @@ class Rule:
     message: str = CALL_MESSAGE
     opt_in: bool = False
     examples: Examples = Examples()
+    loaded_once: Tuple[LoadedOnce, ...] = ()
 
     def is_lazy(self, api: str, target_version: str) -> bool:
         """Whether ``api``'s result is lazy on the lowest Python the project runs on."""
@@ -229,6 +240,8 @@ class Catalog:
     _excluded: FrozenSet[str] = field(default_factory=frozenset, repr=False)
     _callback_methods: FrozenSet[str] = field(default_factory=frozenset, repr=False)
     _alias_roots: FrozenSet[str] = field(default_factory=frozenset, repr=False)  # first parts of the aliases
+    _loaded_once: Dict[str, FrozenSet[str]] = field(default_factory=dict, repr=False)  # call -> what loads it
+    warm_ups: FrozenSet[str] = field(default_factory=frozenset, repr=False)  # every LoadedOnce.after call
 
     def canonical(self, qualname: str) -> str:
         """Map an alias prefix to its canonical spelling (``pathlib.PosixPath.x`` -> ``pathlib.Path.x``)."""
@@ -307,13 +320,27 @@ class Catalog:
         self._callback_methods = frozenset(
             name[1:] for entry in self.on_loop for name, _ in entry.callbacks if name.startswith("."))
         self._alias_roots = frozenset(name.partition(".")[0] for name in self.aliases)
+        groups = [group for rule in self.rules.values() for group in rule.loaded_once]
+        self._loaded_once = {call: group.after for group in groups for call in group.calls}
+        self.warm_ups = frozenset().union(*(group.after for group in groups))
         return self
+
+    def loaded_by(self, name: str) -> FrozenSet[str]:
+        """The calls that load what the catalogued call ``name`` would read first (``LoadedOnce``)."""
+        return self._loaded_once.get(name, frozenset())
 
 
 def _as_str_list(value: object, where: str) -> Tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
         raise CatalogError(f"{where}: expected a list of non-empty strings")
     return tuple(value)
+
+
+def _as_loaded_once(value: object, where: str) -> Tuple[LoadedOnce, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, dict) and set(v) == {"calls", "after"} for v in value):
+        raise CatalogError(f"{where}: expected an array of tables with 'calls' and 'after'")
+    return tuple(LoadedOnce(frozenset(_as_str_list(group["calls"], f"{where}.calls")),
+                            frozenset(_as_str_list(group["after"], f"{where}.after"))) for group in value)
 
 
 def _as_str_table(value: object, where: str) -> Dict[str, str]:
@@ -379,6 +406,8 @@ def parse_rule(data: Mapping[str, Any], family: str, where: str, defaults: Optio
     for key in ("calls", "exclude", "lazy", "peer-codes"):
         if key in data:
             values[key.replace("-", "_")] = _as_str_list(data[key], f"{where}.{key}")
+    if "loaded-once" in data:
+        values["loaded_once"] = _as_loaded_once(data["loaded-once"], f"{where}.loaded-once")
     if "alternatives" in data:
         table = _as_str_table(data["alternatives"], f"{where}.alternatives")
         values["alternatives"] = tuple(sorted(table.items(), key=lambda item: -len(item[0])))
@@ -399,6 +428,9 @@ def parse_rule(data: Mapping[str, Any], family: str, where: str, defaults: Optio
     stray = set(rule.lazy) - set(rule.calls)
     if stray:
         raise CatalogError(f"{where}: lazy names not in calls: {', '.join(sorted(stray))}")
+    stray = {name for group in rule.loaded_once for name in group.calls} - set(rule.calls)
+    if stray:
+        raise CatalogError(f"{where}: loaded-once calls not in calls: {', '.join(sorted(stray))}")
     stray = {name for name, _ in rule.lazy_before} - set(rule.lazy)
     if stray:
         raise CatalogError(f"{where}: lazy-before names not in lazy: {', '.join(sorted(stray))}")

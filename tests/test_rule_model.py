@@ -4,7 +4,11 @@ run as tests."""
 from __future__ import annotations
 
 import json
+import mimetypes
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import Iterator
 
@@ -117,3 +121,30 @@ def test_every_check_is_a_catalogue_rule_with_its_own_message() -> None:
     for code in checks.registered():
         assert code in rules, f"check {code} has no catalogue entry"
         assert rules[code].message != catalog.CALL_MESSAGE, f"{code} needs its own message template"
+
+
+def test_mimetypes_reads_no_file_once_a_call_at_import_loaded_it():
+    # The facts behind BLK181's loaded-once entry, on the running Python: after one of its `after`
+    # calls, each of its `calls` reads no file; init() reads them again.
+    code = '''
+import builtins, mimetypes
+from detector.catalog import builtin
+[group] = [g for rule in builtin().rules.values() for g in rule.loaded_once]
+mimetypes.add_type("image/webp", ".webp")
+def refuse(*args, **kwargs):
+    raise AssertionError(f"read {args[0]!r}")
+builtins.open = refuse
+for name in sorted(group.calls):
+    function = getattr(mimetypes, name.rpartition(".")[2], None)
+    if function is None:
+        continue  # guess_file_type is new in 3.13
+    function() if name.endswith("MimeTypes") else function("image/png" if "extension" in name else "a.png")
+assert "mimetypes.init" not in group.calls
+try:
+    mimetypes.init()
+except AssertionError:
+    print("init reads")
+'''
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    system_files = any(os.path.isfile(name) for name in mimetypes.knownfiles)
+    assert run.returncode == 0 and run.stdout == ("init reads\n" if system_files else ""), run.stderr

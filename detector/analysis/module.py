@@ -219,6 +219,7 @@ class _Collector(cst.CSTVisitor):
         self.mutated: Set[int] = set()  # ids of attributes whose value is changed in place
         self.libraries: Set[str] = set()  # async libraries imported (offload.LIBRARIES)
         self.module_calls: List[Tuple[cst.Call, Scope]] = []  # calls outside any function
+        self.import_time: Set[int] = set()  # id() of those that run whenever the module is imported
         self.argument_of: Dict[int, int] = {}  # id(attribute passed as an argument) -> id(the call)
         self.stepping = 0  # ``try`` bodies around the code being walked that catch StopIteration
         self.polling = 0  # ``try`` bodies around it that catch BlockingIOError (``_WOULD_BLOCK``)
@@ -405,6 +406,8 @@ class _Collector(cst.CSTVisitor):
             name = dotted(alias.name)
             if name is None:
                 continue
+            if self.scope is self.module_scope:
+                self.module_imports.add(f"{base}.{name}")  # ``from pkg import sub`` imports a submodule
             asname = alias.asname.name if alias.asname is not None else None  # a Name in an import
             local = identifier(asname) if isinstance(asname, cst.Name) else name
             self.scope.bind(local, Known(ref(f"{base}.{name}")))
@@ -965,6 +968,8 @@ class _Collector(cst.CSTVisitor):
                 self.polled.add(id(node))
         else:
             self.module_calls.append((node, self.scope))
+            if not self.branches and self.scope.function_scope().kind in ("module", "class"):
+                self.import_time.add(id(node))  # not in a lambda, nor under an ``if``
         self.ordered.append(node)
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
@@ -1809,9 +1814,12 @@ def _fill(summary: ModuleSummary, located: Optional[List[Located]], text: str, t
     summary.libraries = frozenset(collector.libraries)
     summary.imports = frozenset(collector.module_imports)
     runs = {offload.loop_runner(entry.target) for entry in pending}
+    warmed = set()
     for node, scope in collector.module_calls:
         module_target = resolver.callee(node, scope)
         runs.add(offload.loop_runner(module_target or _loop_method(node, catalog) or ""))
+        if module_target in catalog.warm_ups and id(node) in collector.import_time:
+            warmed.add(module_target)
         construction = _construction(resolver, node, scope, module_target)
         if construction is not None:
             summary.constructions.append(construction)
@@ -1823,6 +1831,7 @@ def _fill(summary: ModuleSummary, located: Optional[List[Located]], text: str, t
     if drivers.steps_coroutines(tree, sends + collector.stepped, generators):
         runs.add(flavour.DRIVER)
     summary.runs = frozenset(r for r in runs if r)
+    summary.warmed = frozenset(warmed)
     rebound = {name for name, _, in_place, _ in collector.name_changes if not in_place}
     environment = environ.Reader(resolver, collector.annotated_values)
     summary.environment = environment.note_module(collector.module_scope.sources, rebound)

@@ -123,6 +123,7 @@ class Project:
         self._passed: Optional[Dict[Tuple[str, int, int], Construction]] = None  # (path, row, col) -> arguments
         self._environment_set: Optional[FrozenSet[str]] = None  # variables some module sets
         self._unset: Dict[int, FrozenSet[int]] = {}  # id(function) -> its calls under an unset variable
+        self._import_closure: Dict[str, List[ModuleSummary]] = {}  # module -> it and what it imports
         self._testing: Dict[int, bool] = {}  # id(function) -> ``tests_attributes``
         if libraries is not None:
             self._follow_libraries()
@@ -671,6 +672,26 @@ class Project:
             if found is not None:
                 return found
         return None
+
+    def loaded_already(self, module: ModuleSummary, name: str) -> bool:
+        """Whether the catalogued call ``name`` in ``module`` finds its database loaded: the module,
+        or one it imports at module level (and so on), loads it whenever it is imported."""
+        loaders = self.catalog.loaded_by(name)
+        return bool(loaders) and any(found.warmed & loaders for found in self._imported_with(module))
+
+    def _imported_with(self, module: ModuleSummary) -> List[ModuleSummary]:
+        """``module`` and the modules of the model its import runs first, at module level."""
+        found = self._import_closure.get(module.module)
+        if found is None:
+            seen, queue = {module.module}, [module]
+            for current in queue:
+                for name in current.imports:
+                    imported = self.modules.get(name)
+                    if imported is not None and name not in seen:
+                        seen.add(name)
+                        queue.append(imported)
+            found = self._import_closure[module.module] = queue
+        return found
 
     def loaded_elsewhere(self, call: CallRecord) -> bool:
         """An ``import`` record whose every module another file of the project imports at module level."""

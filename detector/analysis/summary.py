@@ -382,6 +382,9 @@ class ModuleSummary:
     # (``os.environ["X"] = v``, ``setdefault``, ``putenv``, ``monkeypatch.setenv``).
     environment: Dict[str, EnvironmentRead] = field(default_factory=dict)
     environment_set: FrozenSet[str] = frozenset()
+    # Catalogued calls that load a process-wide database (``LoadedOnce.after``) the module makes
+    # whenever it is imported: at module level, outside any ``if``.
+    warmed: FrozenSet[str] = frozenset()
 
 
 def short_name(function: FunctionSummary, module: ModuleSummary) -> str:
