@@ -861,6 +861,35 @@ def test_helpers_that_need_the_callers_context_or_the_main_thread_are_not_offloa
     assert fixes[27]["reason"].startswith("`LOCAL.base` at m.py:21 is an attribute of a `threading.local`")
 
 
+def test_a_helper_that_imports_a_module_named_at_run_time_is_not_offloaded(tmp_path: Path):
+    # uvicorn's Config.load() imports the application: its import-time code would run in the thread.
+    write(tmp_path, {"pyproject.toml": "[tool.offload]\n", "plugin.py": '''
+        import signal
+
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        ''', "m.py": '''
+        import importlib
+        from pathlib import Path
+
+
+        def load_plugin(name, path):
+            Path(path).read_text()
+            return importlib.import_module(name)
+
+
+        async def main(name, path):
+            return load_plugin(name, path).__name__
+        '''})
+    [finding] = findings(tmp_path)
+    assert finding["fix"]["applicability"] == "suggestion"
+    assert finding["fix"]["reason"].startswith("`importlib.import_module()` at m.py:7 imports a module named at run time")
+    ran = python(tmp_path, "import asyncio, m; print(asyncio.run(m.main('plugin', 'm.py')))")
+    assert ran.stdout.strip() == "plugin", ran.stderr
+    # What the rewrite would have run:
+    moved = python(tmp_path, "import asyncio, m; asyncio.run(asyncio.to_thread(m.load_plugin, 'plugin', 'm.py'))")
+    assert "ValueError: signal only works in main thread" in moved.stderr, moved.stderr
+
+
 def test_a_helper_that_makes_an_object_of_the_loop_is_not_offloaded(tmp_path: Path):
     """A future takes the calling thread's loop when it is made; before Python 3.10 an event or
     a lock did too. The rewritten program must still run."""
