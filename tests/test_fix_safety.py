@@ -882,7 +882,7 @@ def test_a_helper_that_imports_a_module_named_at_run_time_is_not_offloaded(tmp_p
         '''})
     [finding] = findings(tmp_path)
     assert finding["fix"]["applicability"] == "suggestion"
-    assert finding["fix"]["reason"].startswith("`importlib.import_module()` at m.py:7 imports a module named at run time")
+    assert finding["fix"]["reason"].startswith("`importlib.import_module()` at m.py:7: it imports a module named at run time")
     ran = python(tmp_path, "import asyncio, m; print(asyncio.run(m.main('plugin', 'm.py')))")
     assert ran.stdout.strip() == "plugin", ran.stderr
     # What the rewrite would have run:

@@ -599,7 +599,7 @@ def test_a_wait_made_on_some_runs_only_does_not_stand_for_one_made_on_every_run(
 
 
 def test_source_reads_are_advised_by_what_they_read_an_exception_a_stack_or_an_object():
-    found = {f.location.row: f.message for f in check("""
+    findings = [f for f in check("""
         import inspect
         import traceback
 
@@ -610,7 +610,12 @@ def test_source_reads_are_advised_by_what_they_read_an_exception_a_stack_or_an_o
                 pass
             except Exception:
                 traceback.print_exc()
-        """) if f.code == "BLK182"}
+        """) if f.code == "BLK182"]
+    found = {f.location.row: f.message for f in findings}
     assert found[6].endswith("use `inspect.currentframe()` and `frame.f_back`, which read no file")
     assert found[7].endswith("use the source read in a thread: `await asyncio.to_thread(inspect.getsource, obj)`")
     assert "use the caught exception (`except ... as exc`), formatted in a thread" in found[11]
+    # The fix's title gives the same advice: print_exc() in a thread would print no exception.
+    titles = {f.location.row: f.fix.message for f in findings if f.fix is not None}
+    assert titles[11].startswith("Use the caught exception (`except ... as exc`), formatted in a thread")
+    assert titles[6] == "Use `inspect.currentframe()` and `frame.f_back`, which read no file"

@@ -1,10 +1,9 @@
 """Turn resolved calls inside async functions into Finding records with messages and fixes."""
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 
-from detector.analysis import primitives
+from detector.analysis import offload, primitives
 from detector.analysis.fixpolicy import Policy, Spelling
 from detector.analysis.project import Project, RuleTarget
 from detector.analysis.summary import (
@@ -115,32 +114,10 @@ def remedy_text(rule: Rule, call: CallRecord, lazy: bool, spelling: Spelling,
         )
     kind = {"safe": Applicability.SAFE, "unsafe": Applicability.UNSAFE}.get(rule.fix, Applicability.SUGGESTION)
     reason = "" if kind is not Applicability.SUGGESTION else f"no automatic rewrite for {rule.code}"
-    unknown = module_code_reason(api or call.target, call.args)
+    unknown = offload.module_code_reason(api or call.target, call.args)
     if unknown and kind is not Applicability.SUGGESTION:
         kind, reason = Applicability.SUGGESTION, unknown
     return spelling.offload(call) + alternative, kind, reason
-
-
-# Calls that run a module's top-level code, which then runs in the worker thread: code such as
-# ``session = aiohttp.ClientSession()`` there needs the running loop. A rewrite is made only for
-# a module named by a string literal (one module the project chose), never for ``exec_module``
-# or ``reload``: they run a module object already in ``sys.modules``, which the coroutines
-# still running on the loop would see half-executed.
-_MODULE_BY_NAME = frozenset({"importlib.import_module", "__import__", "importlib.util.find_spec"})
-_MODULE_IN_PLACE = frozenset({"importlib.abc.Loader.exec_module", "importlib.reload"})
-_LITERAL_FIRST = re.compile(r"""\s*[rRuU]?(?:"[^"\\]*"|'[^'\\]*')\s*(?:,|$)""")
-
-
-def module_code_reason(name: str, args: str) -> str:
-    """Why offloading ``name(args)`` cannot be shown right: it runs code of a module offload does
-    not know, or of one the loop can see meanwhile ("" when neither)."""
-    if name in _MODULE_IN_PLACE:
-        return ("it runs the code of a module already in `sys.modules` in the thread: the loop would see the "
-                "module half-executed, and its top-level code would run off the loop thread")
-    if name in _MODULE_BY_NAME and not _LITERAL_FIRST.match(args):
-        return ("it imports a module named at run time, whose top-level code would run in the thread "
-                "(code that needs the running loop there fails)")
-    return ""
 
 
 def statement_advice(call: CallRecord, spelling: Spelling, alternative: str) -> str:
@@ -156,8 +133,10 @@ def shown(call: CallRecord) -> str:
     return call.text if call.flags & STATEMENT_FORM else f"{one_line(call.text)}()"
 
 
-def _title(rule: Rule, call: CallRecord, spelling: Spelling, stream: bool, lazy: bool) -> str:
+def _title(rule: Rule, call: CallRecord, spelling: Spelling, stream: bool, lazy: bool, advice: str) -> str:
     """The fix's title: the rewrite, unless the advice is not a rewrite of the call."""
+    if rule.remedy == "none":
+        return advice[:1].upper() + advice[1:]  # wrapping the call would not do (``format_exc()`` in a thread)
     if call.flags & STATEMENT_FORM:
         return spelling.title(rule.remedy)  # a statement has no call to spell in a rewrite
     if rule.remedy == "to_thread" and call.flags & WITH_ITEM:
@@ -207,7 +186,7 @@ def direct_finding(project: Project, module: ModuleSummary, function: FunctionSu
         filename=module.path,
         location=Location(call.row, call.col),
         end_location=Location(call.end_row, call.end_col),
-        fix=policy.fix(module, applicability, _title(rule, call, spelling, stream, lazy), reason, call),
+        fix=policy.fix(module, applicability, _title(rule, call, spelling, stream, lazy, advice), reason, call),
         call=call.text,
         function=fn,
         related=tuple(Related(module.path, m.row, m.col, one_line(m.text), r.code) for m, r in members),

@@ -6,6 +6,7 @@ kept that way, since ``loop`` is rarely a resolvable name.
 """
 from __future__ import annotations
 
+import re
 from typing import Iterable, Optional
 
 UNKNOWN = "<unknown>"
@@ -68,3 +69,25 @@ def loop_runner(target: str) -> Optional[str]:
     if target.startswith((UNKNOWN + ".", "asyncio.")):
         return LOOP_RUNNER_METHODS.get(method_name(target))
     return None
+
+
+# Calls that run a module's top-level code, which then runs in the worker thread: code such as
+# ``session = aiohttp.ClientSession()`` there needs the running loop. A rewrite is made only for
+# a module named by a string literal (one module the project chose), never for ``exec_module``
+# or ``reload``: they run a module object already in ``sys.modules``, which the coroutines
+# still running on the loop would see half-executed.
+_MODULE_BY_NAME = frozenset({"importlib.import_module", "__import__", "importlib.util.find_spec"})
+_MODULE_IN_PLACE = frozenset({"importlib.abc.Loader.exec_module", "importlib.reload"})
+_LITERAL_FIRST = re.compile(r"""\s*[rRuU]?(?:"[^"\\]*"|'[^'\\]*')\s*(?:,|$)""")
+
+
+def module_code_reason(name: str, args: str) -> str:
+    """Why offloading ``name(args)`` cannot be shown right: it runs code of a module offload does
+    not know, or of one the loop can see meanwhile ("" when neither)."""
+    if name in _MODULE_IN_PLACE:
+        return ("it runs the code of a module already in `sys.modules` in the thread: the loop would see the "
+                "module half-executed, and its top-level code would run off the loop thread")
+    if name in _MODULE_BY_NAME and not _LITERAL_FIRST.match(args):
+        return ("it imports a module named at run time, whose top-level code would run in the thread "
+                "(code that needs the running loop there fails)")
+    return ""

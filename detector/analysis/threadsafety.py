@@ -15,8 +15,8 @@ raced by the coroutines that keep running meanwhile. A rewrite is refused when t
   looks beside the caller's file, and a worker thread's stack has no caller);
 - sets a context variable (the thread runs in a copy of the caller's context), installs a
   signal handler (main thread only) or reads a ``threading.local``;
-- imports a module named at run time (``importlib.import_module(name)``): whatever its
-  import-time code does with signals or the event loop would happen in the worker thread;
+- imports a module named at run time (``importlib.import_module(name)``), or runs one's code
+  again (``importlib.reload``): that top-level code would run in the worker thread;
 - touches a Tornado request handler (``self.render()``, ``self.write()``), or is handed one
   (``respond_zip(self, ...)``) or another loop-bound object: Tornado objects are used on the
   IOLoop's thread only;
@@ -77,9 +77,6 @@ SQLITE_CONNECT = "sqlite3.connect"
 SQLITE_ROWS = (".fetchall", ".fetchone", ".fetchmany")  # what these return is plain data
 THREAD_LOCAL = "threading.local."
 MAIN_THREAD_ONLY = frozenset({"signal.signal", "signal.set_wakeup_fd"})
-# Imports of a module named at run time: its import-time code, unknown here, would run in the
-# worker thread, where installing a signal handler or finding the event loop fails.
-DYNAMIC_IMPORTS = frozenset({"importlib.import_module", "__import__"})
 # ``to_thread`` runs the function in a copy of the caller's context.
 CONTEXT_WRITES = frozenset({"contextvars.ContextVar.set", "contextvars.ContextVar.reset"})
 # What the calling thread is handling: in a worker thread there is no exception.
@@ -273,10 +270,9 @@ class ThreadSafety:
             return None
         if name in MAIN_THREAD_ONLY:
             return f"`{call.text}()` at {where} works in the main thread only (a worker thread gets a ValueError)"
-        if name in DYNAMIC_IMPORTS:
-            return (f"`{call.text}()` at {where} imports a module named at run time: its import-time code "
-                    "would run in the worker thread, where a signal handler cannot be installed and there is "
-                    "no event loop")
+        module_code = offload.module_code_reason(name, call.args)
+        if module_code:
+            return f"`{call.text}()` at {where}: {module_code}"
         if name in CONTEXT_WRITES:
             return (f"`{call.text}()` at {where} sets a context variable: a worker thread runs in a copy of the "
                     "caller's context, so the caller never sees the value")
