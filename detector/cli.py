@@ -165,8 +165,8 @@ def check(
     follow-dependencies, python, max-file-size, and strict-allow for 'offload watch
     --strict'); options win over it.
     target-version defaults to the lowest Python that [project] requires-python allows
-    (else python_requires in setup.cfg, or written as a literal in setup.py; else the
-    lowest 'Programming Language :: Python :: 3.N' classifier).
+    (else [tool.poetry.dependencies] python, python_requires in setup.cfg, or written as a
+    literal in setup.py; else the lowest 'Programming Language :: Python :: 3.N' classifier).
     'offload rule CODE' explains a finding.
 
     \b

@@ -234,6 +234,10 @@ def _project_target(directory: Path, pyproject: Optional[Mapping[str, Any]] = No
             pass  # an unreadable project file is not offload's configuration: keep the default
     project = pyproject.get("project") if pyproject is not None else None
     spec = project.get("requires-python") if isinstance(project, Mapping) else None
+    if spec is None and pyproject is not None:
+        poetry = _poetry_target(pyproject)
+        if poetry is not None:
+            return poetry
     if spec is None:
         spec = _setup_cfg_requires(directory / "setup.cfg")
     if spec is None:
@@ -241,6 +245,26 @@ def _project_target(directory: Path, pyproject: Optional[Mapping[str, Any]] = No
     if isinstance(spec, str):
         return _requires_python_target(spec)
     return _classifiers_target(directory, project) if spec is None else None
+
+
+def _poetry_target(pyproject: Mapping[str, Any]) -> Optional[str]:
+    """``[tool.poetry.dependencies] python = "^3.6.1"``: the lowest Python any of its
+    alternatives (``||``) allows; ``^`` and ``~`` bound it from below as ``>=`` does."""
+    tool = pyproject.get("tool")
+    poetry = tool.get("poetry") if isinstance(tool, Mapping) else None
+    dependencies = poetry.get("dependencies") if isinstance(poetry, Mapping) else None
+    spec = dependencies.get("python") if isinstance(dependencies, Mapping) else None
+    if not isinstance(spec, str):
+        return None
+    targets = []
+    for alternative in spec.split("||"):
+        clauses = [re.sub(r"^\s*(\^|~(?!=))", ">=", clause) for clause in alternative.split(",")]
+        clauses = ["==" + c.strip() if re.match(r"^\s*\d", c) else c for c in clauses]
+        found = _requires_python_target(",".join(clauses))
+        if found is None:
+            return None  # an alternative with no lower bound (``*``) allows every Python
+        targets.append(found)
+    return min(targets, key=minor) if targets else None
 
 
 def _classifiers_target(directory: Path, project: object) -> Optional[str]:

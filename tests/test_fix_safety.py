@@ -380,6 +380,11 @@ def test_requires_python_below_37_gets_the_loop_from_get_event_loop(tmp_path: Pa
     ('[project]\nrequires-python = ">=3.6"\n[tool.offload]\n', "py36"),
     ('[project]\nrequires-python = ">=2.7"\n[tool.offload]\n', "py35"),  # async def is new in 3.5
     ('[project]\nrequires-python = "<3.13"\n[tool.offload]\n', "py39"),
+    ('[tool.poetry.dependencies]\npython = "^3.6.1"\n', "py36"),  # matrix-nio
+    ('[tool.poetry.dependencies]\npython = ">=3.8,<4.0"\n', "py38"),
+    ('[tool.poetry.dependencies]\npython = "^2.7 || ^3.7"\n', "py35"),  # every Python 3 with async def
+    ('[tool.poetry.dependencies]\npython = "*"\n', "py39"),
+    ('[project]\nrequires-python = ">=3.10"\n[tool.poetry.dependencies]\npython = "^3.8"\n', "py310"),
     ('[project]\nrequires-python = ">=3.8"\n[tool.offload]\ntarget-version = "py312"\n', "py312"),
 ])
 def test_target_version_defaults_to_the_lowest_python_the_project_allows(tmp_path: Path, pyproject, expected):
