@@ -15,10 +15,13 @@ OFFLOAD_FUNCTIONS = {
     "asyncio.to_thread": 0,
     "anyio.to_thread.run_sync": 0,
     "trio.to_thread.run_sync": 0,
+    # Starlette's (and FastAPI's re-export): ``await run_in_threadpool(func, *args, **kwargs)``.
+    "starlette.concurrency.run_in_threadpool": 0,
+    "fastapi.concurrency.run_in_threadpool": 0,
 }
 OFFLOAD_METHODS = {"run_in_executor": 1}
 # Offload calls (by name) that pass keyword arguments on to the function; the others take none.
-TAKES_KEYWORDS = frozenset({"to_thread", "submit", "partial"})
+TAKES_KEYWORDS = frozenset({"to_thread", "submit", "partial", "run_in_threadpool"})
 # Running a loop from inside a running loop.
 NESTED_LOOP_FUNCTIONS = frozenset({"asyncio.run"})
 NESTED_LOOP_METHODS = frozenset({"run_until_complete", "run_forever"})
