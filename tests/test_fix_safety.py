@@ -884,8 +884,20 @@ def test_a_helper_that_imports_a_module_named_at_run_time_is_not_offloaded(tmp_p
 
         async def main(name, path):
             return load_plugin(name, path).__name__
+
+
+        def load_app(name):
+            return importlib.import_module(name)
+
+
+        async def serve(name):
+            return load_app(name)
         '''})
-    [finding] = findings(tmp_path)
+    finding, imports = findings(tmp_path)
+    assert imports["fix"]["applicability"] == "suggestion"
+    # The import is the blocking part: the thread the rule would suggest for it is no way out here.
+    assert ("`importlib.import_module()` in load_app cannot move to a worker thread either: use an import at "
+            "module level, or one made before the event loop starts") in imports["message"]
     assert finding["fix"]["applicability"] == "suggestion"
     assert finding["fix"]["reason"].startswith("`importlib.import_module()` at m.py:7: it imports a module named at run time")
     ran = python(tmp_path, "import asyncio, m; print(asyncio.run(m.main('plugin', 'm.py')))")

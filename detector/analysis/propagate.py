@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Iterator, Optional, Tuple
 
+from detector.analysis import offload
 from detector.analysis.chains import CODE, Chain, hop, reached, union_chain
 from detector.analysis.checks import CallSite, Scan, check
 from detector.analysis.findings import move_the_block, several_types, suppressed
@@ -104,6 +105,8 @@ def _instead_of_offloading(scan: Scan, last: Hop) -> str:
     for module, function, call in _last_calls(scan, last):
         resolved = scan.project.resolve(call.target)
         if isinstance(resolved, RuleTarget) and scan.safety.call_hazard(module, function, call):
+            if offload.module_code_reason(resolved.name, call.args):  # the rule's own advice is a thread
+                return "an import at module level, or one made before the event loop starts"
             return resolved.rule.alternative_for(resolved.name)
     return ""
 
