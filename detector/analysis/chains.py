@@ -196,7 +196,7 @@ def _end(project: Project, module: ModuleSummary, function: FunctionSummary, cal
         resolved = project.resolve(call.target)
         if isinstance(resolved, RuleTarget):
             rule = resolved.rule
-            if library and _library_guess(resolved.name) or project.loaded_already(module, resolved.name):
+            if (library and _library_guess(resolved.name)) or project.loaded_already(module, resolved.name):
                 return ()
             # noqa on the blocking line silences every chain through it.
             if suppressed(module, call, (rule.code, CODE) + rule.peer_codes):
