@@ -680,12 +680,13 @@ class Project:
         return bool(loaders) and any(found.warmed & loaders for found in self._imported_with(module))
 
     def _imported_with(self, module: ModuleSummary) -> List[ModuleSummary]:
-        """``module`` and the modules of the model its import runs first, at module level."""
+        """``module`` and the modules of the model its import runs first: its packages (importing
+        ``a.b.c`` runs ``a`` and ``a.b`` first) and what each imports at module level."""
         found = self._import_closure.get(module.module)
         if found is None:
             seen, queue = {module.module}, [module]
             for current in queue:
-                for name in current.imports:
+                for name in (*_packages(current.module)[:-1], *current.imports):
                     imported = self.modules.get(name)
                     if imported is not None and name not in seen:
                         seen.add(name)
