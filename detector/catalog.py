@@ -95,6 +95,8 @@ MAX_ARGUMENT_INDEX = 255
 ARGUMENT_KEYS = {"position", "keyword", "type", "not-zero", "unless", "path", "in-memory"}
 # User entries without a code join this rule.
 CUSTOM_CODE = "BLK190"
+# In-memory streams: an ``in-memory`` argument condition holds for an instance of one.
+IN_MEMORY = ("io.BytesIO", "io.StringIO")
 
 
 class CatalogError(ValueError):

@@ -198,6 +198,8 @@ def _end(project: Project, module: ModuleSummary, function: FunctionSummary, cal
             rule = resolved.rule
             if (library and _library_guess(resolved.name)) or project.loaded_already(module, resolved.name):
                 return ()
+            if call.memory_attribute and project.bound_in_memory(function, call.memory_attribute):
+                return ()  # an in-memory buffer: no I/O
             # noqa on the blocking line silences every chain through it.
             if suppressed(module, call, (rule.code, CODE) + rule.peer_codes):
                 return ()

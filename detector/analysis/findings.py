@@ -235,6 +235,8 @@ def _function_findings(project: Project, policy: Policy, module: ModuleSummary, 
             continue  # ``with mock.patch("time.sleep"):``: the call runs the mock
         if project.loaded_already(module, name):
             continue  # ``mimetypes.guess_type()`` after ``mimetypes.add_type()`` at import
+        if call.memory_attribute and project.bound_in_memory(function, call.memory_attribute):
+            continue  # ``gzip.GzipFile(fileobj=self.buffer)`` with ``self.buffer = io.BytesIO()``
         found.append((call, rule, name, suppressed(module, call, (rule.code,) + rule.peer_codes)))
     # A ``with`` item that opens a file heads its block's calls on the file; silenced by noqa, it
     # silences them too. Not selected (``ignore``, per-file-ignores), it heads nothing.

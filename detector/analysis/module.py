@@ -17,7 +17,7 @@ from detector.analysis import (
     positions, pyversion, receivers, screen, startup,
 )
 from detector.analysis.names import (
-    IN_MEMORY, UNKNOWN_SOURCE, UNPACKED, Annotated, Assigned, Element, Known, Resolver, Scope, Source, Unknown,
+    UNKNOWN_SOURCE, UNPACKED, Annotated, Assigned, Element, Known, Resolver, Scope, Source, Unknown,
     binding_scope, binds_none, conditioned_argument, dotted, identifier, inst, is_none, positional_argument, ref,
     resolve_relative, string_literal,
 )
@@ -62,7 +62,7 @@ from detector.analysis.summary import (
 from detector.analysis.astindex import Located
 from detector.analysis.cstwalk import is_node
 from detector.analysis.receivers import Position
-from detector.catalog import ArgumentCondition, CallbackSlot, Catalog
+from detector.catalog import IN_MEMORY, ArgumentCondition, CallbackSlot, Catalog
 from detector.display import one_line
 from detector.suppress import has_skip_file, parse_noqa
 
@@ -1213,6 +1213,16 @@ def _arguments_say_nonblocking(node: cst.Call, target: str, resolver: Resolver, 
     return False
 
 
+def _memory_attribute(node: cst.Call, target: str, resolver: Resolver, scope: Scope) -> str:
+    """``x`` when the argument an ``in-memory`` condition looks at is ``self.x`` in a method
+    (``gzip.GzipFile(fileobj=self.buffer)``): the class's binding of it decides (``CallRecord``)."""
+    condition = resolver.catalog.argument_condition(target)
+    value = conditioned_argument(node, condition) if condition is not None and condition.in_memory else None
+    if isinstance(value, cst.Attribute) and _on_self(resolver, value, scope):
+        return identifier(value.attr)
+    return ""
+
+
 # What a ``path`` argument condition takes for a file: a path, or an open file object. An
 # in-memory buffer (``io.BytesIO``), a list of lines or anything unknown is not.
 _PATH_TYPES = frozenset({"str", "pathlib.Path", "pathlib.PurePath", "os.PathLike", "io.IOBase"})
@@ -1738,6 +1748,7 @@ def _fill(summary: ModuleSummary, located: Optional[List[Located]], text: str, t
     details: Dict[int, str] = {}  # id(import statement) -> the modules it loads
     callbacks: List[Tuple[_Pending, str, str]] = []  # (registration, callback target, framework)
     handed: Dict[int, str] = {}  # id(offload call) -> the function it hands to the thread
+    memory_attributes: Dict[int, str] = {}  # id(call) -> ``CallRecord.memory_attribute``
     for info in collector.functions:
         function = FunctionSummary(
             qualname=info.scope.qualname,
@@ -1796,6 +1807,10 @@ def _fill(summary: ModuleSummary, located: Optional[List[Located]], text: str, t
                 continue  # runs in debug mode only: it does not block the loop in normal operation
             if isinstance(node, cst.Call) and _arguments_say_nonblocking(node, target, resolver, scope):
                 continue  # ``time.sleep(0)`` only yields the thread; a zero timeout polls
+            if isinstance(node, cst.Call):
+                memory = _memory_attribute(node, target, resolver, scope)
+                if memory:
+                    memory_attributes[id(node)] = memory
             if id(node) in collector.polled and target.startswith(_SOCKETS):
                 continue  # a non-blocking socket: it raises BlockingIOError rather than wait
             if isinstance(node, cst.Call) and target in _IMPORT_CALLS and _imported_already(node, collector.module_imports):
@@ -1897,7 +1912,8 @@ def _fill(summary: ModuleSummary, located: Optional[List[Located]], text: str, t
         if isinstance(node, cst.For):
             span = _header_span(span, lines)  # the ``for`` line, not the loop body (noqa, editors)
         records[id(node)] = record = CallRecord(entry.target, text_of_call, *span, entry.flags,
-                                                detail=details.get(id(node), ""))
+                                                detail=details.get(id(node), ""),
+                                                memory_attribute=memory_attributes.get(id(node), ""))
         function = entry.function
         if id(node) in param_of:
             position, name = param_of[id(node)]

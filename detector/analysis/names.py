@@ -17,7 +17,7 @@ from typing import Dict, FrozenSet, List, NamedTuple, Optional, Set, Tuple, Unio
 import libcst as cst
 
 from detector.analysis.summary import INDEX, ITER, Symbol, Value
-from detector.catalog import ArgumentCondition, Catalog
+from detector.catalog import IN_MEMORY, ArgumentCondition, Catalog
 
 
 # Binding sources: what one binding of a name says about its value.
@@ -377,7 +377,6 @@ def _written(node: cst.BaseExpression) -> Optional[cst.BaseExpression]:
 
 
 # Streams that hold their data in memory: reading and writing them waits for nothing.
-IN_MEMORY = ("io.BytesIO", "io.StringIO")
 UNPACKED = cst.Name("_")  # stands for an argument hidden in ``*args`` / ``**kwargs``
 
 

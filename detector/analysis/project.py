@@ -17,7 +17,7 @@ from detector.analysis.summary import (
     CallRecord, ClassSummary, Construction, Elements, EnvironmentRead, FunctionSummary, ModuleSummary, Subject,
     union_members,
 )
-from detector.catalog import Catalog, Rule
+from detector.catalog import IN_MEMORY, Catalog, Rule
 
 _MAX_DEPTH = 12
 # What some standard classes derive from (every base listed): ``isinstance`` tests on arguments.
@@ -407,8 +407,7 @@ class Project:
         if owner in self.modules:
             value = self.modules[owner].bindings.get(attr)
         elif owner in self.classes:
-            found = (self.classes.get(name) for name in self.mro(owner) or [owner])
-            defining = next((cls for cls in found if cls is not None and attr in cls.attrs), None)
+            defining = self._defining_class(owner, attr)
             if defining is None:
                 return False
             value = defining.attrs[attr]
@@ -421,6 +420,18 @@ class Project:
         if value.kind == "inst":
             return True
         return value.name != target and self.calls_instance(value.name, depth + 1)
+
+    def _defining_class(self, qualname: str, attr: str) -> Optional[ClassSummary]:
+        """The class along ``qualname``'s method resolution order that binds ``attr``."""
+        found = (self.classes.get(name) for name in self.mro(qualname) or [qualname])
+        return next((cls for cls in found if cls is not None and attr in cls.attrs), None)
+
+    def bound_in_memory(self, method: FunctionSummary, attr: str) -> bool:
+        """Whether ``self.attr`` in ``method`` is an in-memory buffer (``io.BytesIO``): what every
+        binding of it by the method's class, or the base that binds it, gives."""
+        defining = self._defining_class(method.qualname.rpartition(".")[0], attr)
+        value = defining.attrs[attr] if defining is not None else None
+        return value is not None and value.kind == "inst" and self.catalog.canonical(value.name) in IN_MEMORY
 
     def _passes_instance(self, qualname: str, param: Tuple[int, str]) -> bool:
         """Whether a construction of ``qualname`` passes an instance, not a reference, for ``param``."""

@@ -146,6 +146,9 @@ class CallRecord:
     # Replaced by a mock where the call is made (``with mock.patch("time.sleep"):``, or a
     # ``@mock.patch`` decorator on its function): the dotted names, canonical.
     mocked: Tuple[str, ...] = ()
+    # The attribute of ``self`` an ``in-memory`` argument condition looks at
+    # (``gzip.GzipFile(fileobj=self.buffer)``): in memory when the class binds it to a buffer.
+    memory_attribute: str = ""
     # Module-level variables the call receives as they are (``dump(path, CACHE)``), by dotted
     # name (``pkg.mod.CACHE``; an imported one by the name of its definition).
     shares: List[str] = field(default_factory=list)
