@@ -686,7 +686,8 @@ class Project:
 
     def loaded_already(self, module: ModuleSummary, name: str) -> bool:
         """Whether the catalogued call ``name`` in ``module`` finds its database loaded: the module,
-        or one it imports at module level (and so on), loads it whenever it is imported."""
+        one of its packages, or one they import at module level (and so on) loads it whenever it
+        is imported."""
         loaders = self.catalog.loaded_by(name)
         return bool(loaders) and any(found.warmed & loaders for found in self._imported_with(module))
 
