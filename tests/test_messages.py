@@ -276,6 +276,34 @@ def test_a_chain_through_a_memoised_function_blocks_the_first_time():
     assert "first time" not in plain.message
 
 
+def test_a_chain_through_the_miss_of_a_cache_look_up_blocks_the_first_time_for_each_key():
+    # tortoise-orm's connections.get(): try: return storage[alias] except KeyError: create and keep.
+    findings = check("""\
+        CLIENTS = {}
+
+        def get(alias):
+            try:
+                return CLIENTS[alias]
+            except KeyError:
+                client = CLIENTS[alias] = open(alias)
+                return client
+
+        def drop(alias):
+            try:
+                CLIENTS.pop(alias)
+            except KeyError:
+                open("missing.log", "a")
+
+        async def handler(alias):
+            get(alias)
+            drop(alias)
+        """)
+    missed, dropped = (only([f for f in findings if f.location.row == row], "BLK200") for row in (17, 18))
+    assert ("blocks the event loop the first time for each key (`get` runs it in the `except KeyError:` of its "
+            "cache look-up, when nothing is cached yet): it reaches `open()`") in missed.message
+    assert "first time" not in dropped.message
+
+
 def test_with_block_under_anyio_opens_with_anyio():
     finding = only(check(WITH_AWAIT.replace("import asyncio", "import anyio")), "BLK130")
     assert "`async with await anyio.open_file(p, \"rb\") as f:`" in finding.message

@@ -34,6 +34,7 @@ from detector.analysis.summary import (
     KEYWORDS,
     MUTATES,
     OFFLOAD_ARG,
+    ON_MISS,
     STATEMENT,
     STATEMENT_FORM,
     STORED,
@@ -223,6 +224,7 @@ class _Collector(cst.CSTVisitor):
         self.argument_of: Dict[int, int] = {}  # id(attribute passed as an argument) -> id(the call)
         self.stepping = 0  # ``try`` bodies around the code being walked that catch StopIteration
         self.polling = 0  # ``try`` bodies around it that catch BlockingIOError (``_WOULD_BLOCK``)
+        self.on_miss = 0  # ``except KeyError:`` handlers of a cache look-up around it (``ON_MISS``)
         self.polled: Set[int] = set()  # ids of the calls made there
         self.stepped: List[cst.Call] = []  # ``gen.send(value)`` under such a ``try``: a driver's step, maybe
         # ``if isinstance(param, T):`` tests around the code being walked (their sides, or an early
@@ -878,7 +880,10 @@ class _Collector(cst.CSTVisitor):
         self._walk(node.body)
         self.stepping -= catches
         self.polling -= polls
+        misses = _looks_up_a_cache(node)
+        self.on_miss += misses
         self._branch(*node.handlers)
+        self.on_miss -= misses
         for part in (node.orelse, node.finalbody):
             if part is not None:
                 self._walk(part)
@@ -940,6 +945,8 @@ class _Collector(cst.CSTVisitor):
                 self._mark(node, KEYWORDS)
         if self.loops:
             self._mark(node, IN_LOOP)
+        if self.on_miss:
+            self._mark(node, ON_MISS)
         if self.branches:
             self._mark(node, CONDITIONAL)
             if self.branches == 1 and self.arms is not None:
@@ -1123,6 +1130,15 @@ def _caught(handler: cst.ExceptHandler) -> List[str]:
     caught = handler.type
     names = [e.value for e in caught.elements] if isinstance(caught, cst.Tuple) else [caught]
     return [text for text in (dotted(name) for name in names if name is not None) if text]
+
+
+def _looks_up_a_cache(node: cst.Try) -> bool:
+    """``try: return cache[key]`` with an ``except KeyError:``: its handlers make what is missing."""
+    body = node.body.body
+    statement = body[0] if len(body) == 1 and isinstance(body[0], cst.SimpleStatementLine) else None
+    returned = statement.body[0] if statement is not None and len(statement.body) == 1 else None
+    return (isinstance(returned, cst.Return) and isinstance(returned.value, cst.Subscript)
+            and any("KeyError" in _caught(handler) for handler in node.handlers))
 
 
 _IMPORT_CALLS = frozenset({"__import__", "importlib.import_module"})

@@ -64,6 +64,9 @@ class CallFlag(enum.IntFlag):
     # Evaluated on the loop as an argument an offload API hands to its thread along with the
     # function: ``to_thread(json.load, open(p))`` opens the file here, reads it there.
     THREAD_ARG = 131072
+    # In the ``except KeyError:`` of ``try: return cache[key]``: runs only when nothing is cached
+    # for the key (what it makes is then kept, the memoising idiom).
+    ON_MISS = 262144
 
     # IntFlag's own operators build every result through the enum machinery (several Python
     # calls, over a microsecond); a run tests and combines flags about a million times. Same
@@ -99,6 +102,7 @@ ACCESS = CallFlag.ACCESS
 STATEMENT = CallFlag.STATEMENT
 OFFLOAD_ARG = CallFlag.OFFLOAD_ARG
 THREAD_ARG = CallFlag.THREAD_ARG
+ON_MISS = CallFlag.ON_MISS
 FAN_OUT = CallFlag.FAN_OUT
 STORED = CallFlag.STORED
 MUTATES = CallFlag.MUTATES
