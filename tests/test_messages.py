@@ -33,6 +33,11 @@ def only(findings: List[Finding], code: str) -> Finding:
     return found[0]
 
 
+def at_rows(findings: List[Finding], code: str, *rows: int) -> List[Finding]:
+    """The one finding of ``code`` on each of ``rows``."""
+    return [only([f for f in findings if f.location.row == row], code) for row in rows]
+
+
 def quoted_rewrite(message: str) -> str:
     """The code the advice quotes after "offload it with"."""
     return message.split("offload it with `", 1)[1].split("`", 1)[0]
@@ -246,13 +251,13 @@ def test_a_helper_whose_blocking_part_is_a_with_block_says_so():
                 self._dump()
                 return self._size()
         """)
-    dump, size = (only([f for f in findings if f.location.row == row], "BLK200") for row in (18, 19))
+    dump, size = at_rows(findings, "BLK200", 18, 19)
     assert "offload only its blocking part (the `with self.path.open(...)` block in Store._dump)" in dump.message
     assert "offload only its blocking part (`self.path.stat()` in Store._size)" in size.message
 
 
-def test_a_chain_through_a_memoised_function_blocks_the_first_time():
-    findings = check("""\
+FIRST_TIME = [
+    ("""\
         import functools, os
         from functools import lru_cache
 
@@ -269,16 +274,10 @@ def test_a_chain_through_a_memoised_function_blocks_the_first_time():
         async def handler(name):
             known(name)
             listed(name)
-        """)
-    cached, plain = (only([f for f in findings if f.location.row == row], "BLK200") for row in (15, 16))
-    assert ("blocks the event loop the first time (`locales` caches its result with `functools.lru_cache`: later "
-            "calls with the same arguments do not block): it reaches `os.listdir()`") in cached.message
-    assert "first time" not in plain.message
-
-
-def test_a_chain_through_the_miss_of_a_cache_look_up_blocks_the_first_time_for_each_key():
+        """, "blocks the event loop the first time (`locales` caches its result with `functools.lru_cache`: later "
+             "calls with the same arguments do not block): it reaches `os.listdir()`"),
     # tortoise-orm's connections.get(): try: return storage[alias] except KeyError: create and keep.
-    findings = check("""\
+    ("""\
         CLIENTS = {}
 
         def get(alias):
@@ -297,11 +296,18 @@ def test_a_chain_through_the_miss_of_a_cache_look_up_blocks_the_first_time_for_e
         async def handler(alias):
             get(alias)
             drop(alias)
-        """)
-    missed, dropped = (only([f for f in findings if f.location.row == row], "BLK200") for row in (17, 18))
-    assert ("blocks the event loop the first time for each key (`get` runs it in the `except KeyError:` of its "
-            "cache look-up, when nothing is cached yet): it reaches `open()`") in missed.message
-    assert "first time" not in dropped.message
+        """, "blocks the event loop the first time for each key (`get` runs it in the `except KeyError:` of its "
+             "cache look-up, when nothing is cached yet): it reaches `open()`"),
+]
+
+
+@pytest.mark.parametrize("source, expected", FIRST_TIME, ids=["memoised", "cache-miss"])
+def test_a_chain_through_a_cache_blocks_the_first_time(source: str, expected: str):
+    """The handler's first call goes through the cache, its second does not."""
+    last = len(textwrap.dedent(source).splitlines())
+    cached, plain = at_rows(check(source), "BLK200", last - 1, last)
+    assert expected in cached.message
+    assert "first time" not in plain.message
 
 
 def test_with_block_under_anyio_opens_with_anyio():
