@@ -53,6 +53,11 @@ def minor(target_version: str) -> int:
     return int(target_version[3:])
 
 
+def has_to_thread(target_version: str) -> bool:
+    """``asyncio.to_thread`` is new in Python 3.9."""
+    return minor(target_version) >= 9
+
+
 def loop_getter(target_version: str) -> str:
     """How a coroutine gets its running loop: ``asyncio.get_running_loop`` is new in 3.7; before
     it, ``get_event_loop()`` called in a coroutine gives the running loop (and still does)."""
@@ -238,13 +243,15 @@ def _project_target(directory: Path, pyproject: Optional[Mapping[str, Any]] = No
         poetry = _poetry_target(pyproject)
         if poetry is not None:
             return poetry
+    if spec is not None:
+        return _requires_python_target(spec) if isinstance(spec, str) else None
+    setup_cfg, setup_py = (_project_text(directory / name) for name in ("setup.cfg", "setup.py"))
+    spec = _setup_cfg_requires(setup_cfg)
     if spec is None:
-        spec = _setup_cfg_requires(directory / "setup.cfg")
-    if spec is None:
-        spec = _setup_py_requires(directory / "setup.py")
-    if isinstance(spec, str):
+        spec = _setup_py_requires(setup_py)
+    if spec is not None:
         return _requires_python_target(spec)
-    return _classifiers_target(directory, project) if spec is None else None
+    return _classifiers_target(project, [text for text in (setup_cfg, setup_py) if text is not None])
 
 
 def _poetry_target(pyproject: Mapping[str, Any]) -> Optional[str]:
@@ -267,14 +274,12 @@ def _poetry_target(pyproject: Mapping[str, Any]) -> Optional[str]:
     return min(targets, key=minor) if targets else None
 
 
-def _classifiers_target(directory: Path, project: object) -> Optional[str]:
-    """The lowest ``Programming Language :: Python :: 3.N`` classifier of [project], setup.cfg
-    or setup.py (read as text), for a project that states no requires-python."""
+def _classifiers_target(project: object, packaging: List[str]) -> Optional[str]:
+    """The lowest ``Programming Language :: Python :: 3.N`` classifier of [project], or of the
+    ``packaging`` files' text (setup.cfg, setup.py), for a project that states no requires-python."""
     listed = project.get("classifiers") if isinstance(project, Mapping) else None
     texts = [c for c in listed if isinstance(c, str)] if isinstance(listed, list) else []
-    for name in ("setup.cfg", "setup.py"):
-        text = _project_text(directory / name) if os.path.isfile(directory / name) else None
-        texts += [text] if text is not None else []
+    texts += packaging
     lines = (line.partition("#")[0] for text in texts for line in text.splitlines())  # comments left out
     minors = [int(found) for line in lines for found in _CLASSIFIER_RE.findall(line)]
     return _requires_python_target(f">=3.{min(minors)}") if minors else None
@@ -282,15 +287,16 @@ def _classifiers_target(directory: Path, project: object) -> Optional[str]:
 
 def _project_text(path: Path) -> Optional[str]:
     """A packaging file's text, or None when it is not there or cannot be read as a regular file."""
+    if not os.path.isfile(path):
+        return None
     try:
         return files.read_head(path, MAX_PACKAGING_FILE).decode("utf-8", "replace")
     except files.UnreadableFile:
         return None
 
 
-def _setup_cfg_requires(path: Path) -> Optional[str]:
-    """``[options] python_requires`` of setup.cfg."""
-    text = _project_text(path) if os.path.isfile(path) else None
+def _setup_cfg_requires(text: Optional[str]) -> Optional[str]:
+    """``[options] python_requires`` of setup.cfg's text."""
     if text is None:
         return None
     parser = configparser.ConfigParser(interpolation=None)
@@ -301,9 +307,8 @@ def _setup_cfg_requires(path: Path) -> Optional[str]:
         return None
 
 
-def _setup_py_requires(path: Path) -> Optional[str]:
-    """``python_requires=">=3.8"`` written as a literal in setup.py (read as text: never run)."""
-    text = _project_text(path) if os.path.isfile(path) else None
+def _setup_py_requires(text: Optional[str]) -> Optional[str]:
+    """``python_requires=">=3.8"`` written as a literal in setup.py's text (never run)."""
     found = _SETUP_PY_REQUIRES_RE.search(text) if text is not None else None
     return found.group(2) if found else None
 

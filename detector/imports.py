@@ -19,7 +19,7 @@ from typing import Dict, FrozenSet, List, Mapping, Optional, Sequence, Set, Tupl
 import libcst as cst
 from libcst.metadata import BaseAssignment, CodeRange, ImportAssignment
 
-from detector.config import loop_getter, minor
+from detector.config import has_to_thread, loop_getter
 from detector.textedit import TextEdit
 
 FUTURE, STDLIB, THIRD_PARTY, LOCAL = range(4)
@@ -323,7 +323,7 @@ def flavour_of(module: cst.Module, target_version: str = "py39", executor: Optio
         return Flavour(library, aliases.get(library), functools_alias=functools_alias)
     module_name, _, attribute = (executor or "").partition(":")  # validated: "package.module:name"
     configured = (module_name, attribute) if executor else None
-    library = "asyncio" if minor(target_version) >= 9 and not configured else "executor"
+    library = "asyncio" if has_to_thread(target_version) and not configured else "executor"
     return Flavour(
         library,
         aliases.get("asyncio"),

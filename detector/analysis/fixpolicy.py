@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Dict, Optional, Sequence
 from detector.analysis import unittests
 from detector.analysis.flavour import Flavours
 from detector.analysis.summary import KEYWORDS, CallRecord, FunctionSummary, ModuleSummary
-from detector.config import Config, loop_getter, minor
+from detector.config import Config, has_to_thread, loop_getter
 from detector.display import one_line
 from detector.model import Applicability, Fix
 
@@ -135,7 +135,7 @@ class Policy:
         if found is None:
             library = self.flavours.of(module)
             executor = None
-            if library.name == "asyncio" and (self.config.executor or _before_to_thread(self.config.target_version)):
+            if library.name == "asyncio" and (self.config.executor or not has_to_thread(self.config.target_version)):
                 executor = self.config.executor.split(":", 1)[1] if self.config.executor else "None"
             found = self._spellings[id(module)] = Spelling(library.name, library.reason, executor,
                                                            loop_getter(self.config.target_version))
@@ -164,11 +164,6 @@ class Policy:
             applicability = Applicability.UNSAFE  # a test may block on purpose
         library = "executor" if spelling.executor is not None else spelling.library
         return Fix(applicability, title, library=library)
-
-
-def _before_to_thread(target_version: str) -> bool:
-    """``asyncio.to_thread`` is new in Python 3.9."""
-    return minor(target_version) < 9
 
 
 def _is_test_file(path: str, root: Path) -> bool:
