@@ -10,6 +10,9 @@ shapes read, on ``self`` (or ``cls``), with ``not``, ``and`` and ``or`` around t
 - ``if self.A:`` / ``if self.A is not None:`` / ``if self.A == "x":`` (a literal no false value
   equals), and the ``else`` of their negations;
 - ``x if self.A else y``, ``self.A and f()``;
+- ``isinstance(self.A, T)``, in either sense: a class constructed with ``A`` set from a
+  constructor parameter decides it by what the construction passes, or the parameter's default
+  (``project.Project.passed_type``);
 - a loop or comprehension over ``items if <test> else []``: its body runs only when the test holds;
 - after ``if self.A is None: return`` the rest of the block needs ``A``;
 - a parameter with a false default tested as itself (``if watch:``), in either sense: a call
@@ -37,13 +40,16 @@ class Need(NamedTuple):
     environment variable, a module variable) is not None (``none_only``) or else truthy, or, with
     ``unless``, when a call passes that parameter. ``falsy``: a parameter's, only when it is false
     (after ``if local_mode: return``, a call passing ``local_mode=True`` skips the code), or, with
-    ``none_only``, only when it is None (a call passing an object skips the code)."""
+    ``none_only``, only when it is None (a call passing an object skips the code). ``types``:
+    instead, the code runs only when ``isinstance(self.<attribute>, types)`` is ``instance``."""
 
     attribute: str
     none_only: bool
     unless: Optional[Given] = None
     subject: Subject = Subject.ATTRIBUTE
     falsy: bool = False
+    types: Optional[cst.BaseExpression] = None
+    instance: bool = True
 
 
 Needs = Tuple[Need, ...]
@@ -101,6 +107,12 @@ def read_needs(test: cst.BaseExpression, outcome: bool, read: Reader) -> Needs:
         if debugmode.only_when(test.left, outcome):
             return read_needs(test.right, outcome, read)
         return ()
+    typed = _isinstance_of(test)
+    if typed is not None:
+        tested = read(typed[0])
+        if tested is None or tested.subject is not Subject.ATTRIBUTE or tested.unless is not None:
+            return ()
+        return (Need(tested.name, False, types=typed[1], instance=outcome),)
     tested = read(test)
     if tested is not None and not outcome and tested.subject is Subject.PARAMETER:
         return (Need(tested.name, False, tested.unless, tested.subject, falsy=True),)
@@ -124,6 +136,14 @@ def read_needs(test: cst.BaseExpression, outcome: bool, read: Reader) -> Needs:
             if tested is not None and isinstance(operator, cst.Equal) == outcome:
                 return (_need(tested, False),)
     return ()
+
+
+def _isinstance_of(test: cst.BaseExpression) -> Optional[Tuple[cst.BaseExpression, cst.BaseExpression]]:
+    """``isinstance(x, T)``: (x, T)."""
+    if isinstance(test, cst.Call) and isinstance(test.func, cst.Name) and test.func.value == "isinstance" \
+            and len(test.args) == 2 and not any(arg.keyword or arg.star for arg in test.args):
+        return test.args[0].value, test.args[1].value
+    return None
 
 
 def _need(tested: Tested, none_only: bool) -> Need:

@@ -7,7 +7,7 @@ from collections import deque
 from typing import Callable, Deque, Dict, Iterable, List, NamedTuple, Optional, Tuple
 
 from detector.analysis.findings import suppressed
-from detector.analysis.project import Project, RuleTarget, builds_same, callee
+from detector.analysis.project import Project, RuleTarget, callee, on_same_instance
 from detector.analysis.summary import (
     ACCESS, AWAITED, CONDITIONAL, STATEMENT_FORM, UNION, AttributeNeed, CallRecord, FunctionSummary, Given,
     ModuleSummary, Subject, short_name, union_members,
@@ -217,17 +217,28 @@ def _followed(project: Project, module: ModuleSummary, call: CallRecord) -> Opti
     return None if target is None or suppressed(module, call, (CODE,)) else target
 
 
+class Site(NamedTuple):
+    """A construction: the call, and the module it is made in."""
+    module: ModuleSummary
+    call: CallRecord
+
+
 def reached(project: Project, module: ModuleSummary, call: CallRecord, target: FunctionSummary,
-            chains: Dict[int, Chain], depth: int = 0, instance: Optional[str] = None) -> Optional[Chain]:
+            chains: Dict[int, Chain], depth: int = 0, instance: Optional[str] = None,
+            site: Optional[Site] = None) -> Optional[Chain]:
     """The chain ``call`` (made in ``module``) leads down when it runs the sync function ``target``:
     target's shortest, or, when it constructs a class whose attributes rule out some of target's
-    calls (``CSS_PATH = None`` and ``if self.CSS_PATH is not None: load()``), the
-    shortest through the others; None when target does not block for that call. ``instance`` is
-    the class being constructed when ``call`` is a constructor's ``super().__init__()``."""
+    calls (``CSS_PATH = None`` and ``if self.CSS_PATH is not None: load()``; ``self.config =
+    config`` and ``if isinstance(self.config, str): open(self.config)`` for a construction passing
+    a dict), the shortest through the others; None when target does not block for that call.
+    ``instance`` is the class being constructed, and ``site`` its construction, when ``call`` runs
+    on the instance being built (``on_same_instance``)."""
     chain = chains.get(id(target))
     if chain is None:
         return None
     cls = instance or project.constructed(call.target)
+    if instance is None and cls is not None:
+        site = Site(module, call)
     attributes = cls is not None and project.tests_attributes(target)
     if not attributes and not any(need.subject is Subject.PARAMETER for need in target.needs):
         return chain
@@ -242,11 +253,16 @@ def reached(project: Project, module: ModuleSummary, call: CallRecord, target: F
             if _skips(project, module, call, need):
                 skipped.add(need.call)
             continue
+        if need.types:
+            if attributes and cls is not None and site is not None \
+                    and _fails_test(project, cls, site, need.attribute, need.types, need.instance):
+                skipped.add(need.call)
+            continue
         value = project.falsy_attribute(cls, need.attribute) \
             if attributes and cls is not None and need.subject is Subject.ATTRIBUTE else None
         if value is not None and need.failed_by(value) and _left_out(project, module, call, need.unless):
             skipped.add(need.call)
-    carried = [index for index, inner in enumerate(target.calls) if builds_same(inner)] if attributes else []
+    carried = [index for index, inner in enumerate(target.calls) if on_same_instance(inner)] if attributes else []
     if not skipped and not carried:
         return chain
     if depth > _MAX_DEPTH:
@@ -261,7 +277,7 @@ def reached(project: Project, module: ModuleSummary, call: CallRecord, target: F
         if link is None:
             followed = _followed(project, inner_module, inner)
             rest = reached(project, inner_module, inner, followed, chains, depth + 1,
-                           cls if index in carried else None) if followed is not None else None
+                           *((cls, site) if index in carried else (None, None))) if followed is not None else None
             link = (hop(inner_module, target, inner),) + rest if rest is not None else None
         if link and (found is None or len(link) < len(found)):
             found = link
@@ -288,6 +304,15 @@ def union_chain(project: Project, chains: Dict[int, Chain], module: ModuleSummar
         if best is None or len(inner) < len(best[0]):
             best = (inner, target)
     return best
+
+
+def _fails_test(project: Project, cls: str, site: Site, attribute: str, types: Tuple[str, ...],
+               instance: bool) -> bool:
+    """Whether ``isinstance(self.<attribute>, types)`` comes out other than ``instance`` on the
+    instance ``site`` builds, as far as what it passes decides."""
+    passed = project.passed_type(cls, attribute, site.module.path, site.call)
+    found = project.is_instance(passed, list(types)) if passed is not None else None
+    return found is not None and found is not instance
 
 
 def _skips(project: Project, module: ModuleSummary, call: CallRecord, need: AttributeNeed) -> bool:

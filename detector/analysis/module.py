@@ -37,6 +37,7 @@ from detector.analysis.summary import (
     ON_MISS,
     STATEMENT,
     STATEMENT_FORM,
+    ON_SELF,
     STORED,
     SUSPENDS,
     THREAD_ARG,
@@ -45,6 +46,7 @@ from detector.analysis.summary import (
     CallFlag,
     CallRecord,
     NONE,
+    NONE_TYPE,
     TRUE,
     ClassSummary,
     Construction,
@@ -59,6 +61,7 @@ from detector.analysis.summary import (
     NO_ELEMENTS,
     Elements,
     ParamCall,
+    ParamValue,
 )
 from detector.analysis.astindex import Located
 from detector.analysis.cstwalk import is_node
@@ -184,7 +187,7 @@ class _Pending:
 
 
 class _ClassInfo:
-    __slots__ = ("scope", "bases", "instance_attrs", "param_attrs", "literals", "customised")
+    __slots__ = ("scope", "bases", "instance_attrs", "param_attrs", "init_params", "literals", "customised")
 
     def __init__(self, scope: Scope, bases: List[Tuple[cst.BaseExpression, Scope]], customised: bool):
         self.scope = scope
@@ -193,6 +196,9 @@ class _ClassInfo:
         self.instance_attrs: Dict[str, List[Source]] = {}
         # ``self.x = param`` in ``__init__`` (param unannotated): x -> (position after self, name)
         self.param_attrs: Dict[str, Tuple[int, str]] = {}
+        # ``self.x = param`` in ``__init__``, annotated or not: x -> (position, the parameter, the
+        # scope its default is evaluated in)
+        self.init_params: Dict[str, Tuple[int, cst.Param, Scope]] = {}
         # ``NAME = value`` in the class body: NAME -> for each, whether value is a false literal
         # (``attrtests.falsy_literal``: True for None, False for another, None for anything else).
         self.literals: Dict[str, List[Optional[bool]]] = {}
@@ -327,9 +333,11 @@ class _Collector(cst.CSTVisitor):
             info.instance_attrs.setdefault(identifier(target.attr), []).append(source)
             if isinstance(source, Assigned) and isinstance(source.node, cst.Name) and scope is self.function.scope \
                     and identifier(self.function.node.name) == "__init__":
-                param = _unannotated_param(self.function.node.params, identifier(source.node))
+                param = _init_param(self.function.node.params, identifier(source.node))
                 if param is not None:
-                    info.param_attrs[identifier(target.attr)] = param
+                    info.init_params[identifier(target.attr)] = (*param, self.function.outer)
+                    if param[1].annotation is None:
+                        info.param_attrs[identifier(target.attr)] = (param[0], identifier(source.node))
 
     def _mark(self, node: cst.BaseExpression, flag: CallFlag) -> None:
         if isinstance(node, cst.Call):
@@ -1512,17 +1520,40 @@ def _all_params(params: cst.Parameters) -> List[cst.Param]:
     return found
 
 
-def _unannotated_param(params: cst.Parameters, name: str) -> Optional[Tuple[int, str]]:
-    """``name``'s (position after ``self``, or -1 if keyword-only; name), when it is an
-    unannotated parameter that is not ``*args`` / ``**kwargs``."""
+def _init_param(params: cst.Parameters, name: str) -> Optional[Tuple[int, cst.Param]]:
+    """Parameter ``name`` of a method, not ``*args`` / ``**kwargs``: (its position after ``self``,
+    or -1 if keyword-only; it)."""
     positional = list(params.posonly_params) + list(params.params)
     for index, param in enumerate(positional[1:]):
         if identifier(param.name) == name:
-            return (index, name) if param.annotation is None else None
+            return index, param
     for param in params.kwonly_params:
         if identifier(param.name) == name:
-            return (-1, name) if param.annotation is None else None
+            return -1, param
     return None
+
+
+_LITERAL_TYPES: Dict[type, str] = {
+    cst.Dict: "dict", cst.DictComp: "dict", cst.List: "list", cst.ListComp: "list", cst.Set: "set",
+    cst.SetComp: "set", cst.Tuple: "tuple", cst.Integer: "int", cst.Float: "float", cst.FormattedString: "str",
+}
+
+
+def _literal_type(node: cst.BaseExpression) -> str:
+    """The type of a literal or a display (``{}``: ``dict``, ``"x"``: ``str``); "" for anything else."""
+    if isinstance(node, cst.SimpleString):
+        return "bytes" if "b" in node.prefix.lower() else "str"
+    return _LITERAL_TYPES.get(type(node), "")
+
+
+def _default_type(resolver: Resolver, param: cst.Param, scope: Scope) -> str:
+    """The type of a parameter's default: a literal's, ``NoneType``, or a class's instance."""
+    if param.default is None:
+        return ""
+    if is_none(param.default):
+        return NONE_TYPE
+    value = None if _literal_type(param.default) else resolver.value(param.default, scope)
+    return _literal_type(param.default) or (value.name if value is not None and value.kind == "inst" else "")
 
 
 _FILE_METHODS = ("io.IOBase.",)
@@ -1603,7 +1634,7 @@ def _construction(resolver: Resolver, node: cst.Call, scope: Scope, target: Opti
         if arg.star:
             found.complete = False
             continue
-        literal = NONE if is_none(arg.value) else TRUE if _is_true(arg.value) else None
+        literal = NONE if is_none(arg.value) else TRUE if _is_true(arg.value) else _literal_type(arg.value) or None
         value = resolver.value(arg.value, scope) if literal is None else None
         text = literal or (value.name if value is not None else "")
         is_ref = value is not None and value.kind == "ref"
@@ -1835,6 +1866,9 @@ def _fill(summary: ModuleSummary, located: Optional[List[Located]], text: str, t
                 flags |= SUSPENDS
             if id(node) in collector.conditional:
                 flags |= CONDITIONAL
+            if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) \
+                    and _on_self(resolver, node.func, scope):
+                flags |= ON_SELF
             entry = _Pending(function, node, index, target, flags)
             pending.append(entry)
             entries[id(node)] = entry
@@ -1893,6 +1927,10 @@ def _fill(summary: ModuleSummary, located: Optional[List[Located]], text: str, t
                 bindings = class_info.scope.sources.get(name, []) + sources
                 if sum(not binds_none(source) for source in bindings) == 1:  # the parameter, and None
                     cls.from_params[name] = class_info.param_attrs[name]
+            if name in class_info.init_params and len(sources) == 1 and name not in class_info.scope.sources:
+                position, param, outer = class_info.init_params[name]
+                cls.param_values[name] = ParamValue(position, identifier(param.name),
+                                                    _default_type(resolver, param, outer))
         summary.classes[qualname] = cls
     by_info = {id(infos[id(function)]): function for function in summary.functions}
     for name, scope, in_place, info in collector.name_changes:
@@ -1953,13 +1991,16 @@ def _fill(summary: ModuleSummary, located: Optional[List[Located]], text: str, t
             if id(conditions) not in environment_needs:
                 environment_needs[id(conditions)] = _environment_needs(conditions, environment)
             info = infos[id(function)]
-            for need in itertools.chain(*(condition.attributes for condition in conditions),
-                                        environment_needs[id(conditions)]):
+            for need, scope in itertools.chain(
+                    ((need, condition.scope) for condition in conditions for need in condition.attributes),
+                    ((need, info.scope) for need in environment_needs[id(conditions)])):
                 assigned = _rebound_under(collector, resolver, info, need.attribute) \
                     if need.subject is Subject.PARAMETER and not _defaulted_in_place(collector, info, need) else []
-                if assigned is not None:
+                types = tuple(_guard_types(resolver, need.types, scope)) if need.types is not None else ()
+                if assigned is not None and (types or need.types is None):
                     function.needs.append(AttributeNeed(len(function.calls), need.attribute, need.none_only,
-                                                        need.unless, need.subject, need.falsy, assigned))
+                                                        need.unless, need.subject, need.falsy, assigned,
+                                                        types, need.instance))
         if id(node) in passed:
             passed[id(node)].row, passed[id(node)].col = record.row, record.col
         if isinstance(node, cst.Call):

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from typing import Dict, FrozenSet, Iterable, Iterator, List, Optional, Protocol, Set, Tuple, Union
 
 from detector.analysis.summary import (
-    ACCESS, ASSIGNS, AWAITED, CONDITIONAL, INDEX, ITER, ITERATED, NO_ELEMENTS, NONE, STATEMENT_FORM, UNION,
-    CallRecord, ClassSummary, Construction, Elements, EnvironmentRead, FunctionSummary, ModuleSummary, Subject,
+    ACCESS, ASSIGNS, AWAITED, CONDITIONAL, INDEX, ITER, ITERATED, NO_ELEMENTS, NONE, NONE_TYPE, ON_SELF, STATEMENT_FORM,
+    UNION, CallRecord, ClassSummary, Construction, Elements, EnvironmentRead, FunctionSummary, ModuleSummary, Subject,
     union_members,
 )
 from detector.catalog import IN_MEMORY, Catalog, Rule
@@ -26,6 +26,7 @@ _KNOWN_BASES = {
     "io.StringIO": ("io.IOBase", "io.TextIOBase", "object"),
     "io.IOBase": ("io.IOBase", "object"),  # a file object (the catalogue's type for ``open()``)
     "str": ("object",), "bytes": ("object",), "bytearray": ("object",), "int": ("object",),
+    "float": ("object",), "NoneType": ("object",), "dict": ("object",), "list": ("object",), "tuple": ("object",), "set": ("object",),
     "pathlib.Path": ("pathlib.PurePath", "os.PathLike", "object"),
     "object": (),
 }
@@ -500,14 +501,15 @@ class Project:
         return found
 
     def tests_attributes(self, function: FunctionSummary, depth: int = 0) -> bool:
-        """Whether a constructor's calls depend on the class constructed: ``function`` or a base's
-        constructor it runs on the same instance (``super().__init__()``) tests attributes of ``self``."""
+        """Whether a constructor's calls depend on the class constructed: ``function``, or what it
+        runs on the same instance (a base's constructor, ``super().__init__()``, or a method called
+        on ``self``), tests attributes of ``self``."""
         found = self._testing.get(id(function))
         if found is None:
             found = any(need.subject is Subject.ATTRIBUTE for need in function.needs)
             if not found and depth <= _MAX_DEPTH:
                 self._testing[id(function)] = False  # a cycle of constructors tests nothing more
-                inits = (callee(self, call) for call in function.calls if builds_same(call))
+                inits = (callee(self, call) for call in function.calls if on_same_instance(call))
                 found = any(init is not None and self.tests_attributes(init, depth + 1) for init in inits)
             self._testing[id(function)] = found
         return found
@@ -573,6 +575,30 @@ class Project:
                 return None
             types.add(found)
         return types.pop() if len(types) == 1 else None
+
+    def passed_type(self, qualname: str, attr: str, path: str, call: CallRecord) -> Optional[str]:
+        """The type of ``self.<attr>`` while the construction ``call`` (made in ``path``) of class
+        ``qualname`` runs its constructor, when its ``__init__`` binds it from a parameter
+        (``ParamValue``): the type of what the call passes, or of the parameter's default."""
+        cls = self.classes.get(qualname)
+        bound = cls.param_values.get(attr) if cls is not None else None
+        order = self.mro(qualname) if bound is not None else None
+        if bound is None or order is None:
+            return None
+        for name in order[1:]:  # a base binding it too may change it
+            base = self.classes.get(name)
+            if name not in _ROOT_CLASSES and (base is None or attr in base.on_instances or attr in base.attrs):
+                return None
+        site = self.passed_at(path, call.row, call.col)
+        if site is None:  # nothing recorded: a call passing nothing leaves every parameter at its default
+            return bound.default or None if not call.args and not call.flags & STATEMENT_FORM else None
+        if not site.complete:
+            return None
+        if 0 <= bound.position < len(site.args) or bound.name in site.keywords:
+            passed = site.argument(bound.position, bound.name)
+            referred = site.reference(bound.position, bound.name)  # a function or class, not an instance
+            return None if not passed or referred else NONE_TYPE if passed == NONE else passed
+        return bound.default or None
 
     def passed_at(self, path: str, row: int, col: int) -> Optional[Construction]:
         """What the call recorded at ``path:row:col`` in a function passes, if it was recorded."""
@@ -756,6 +782,12 @@ def _packages(name: str) -> List[str]:
 def builds_same(call: CallRecord) -> bool:
     """``super().__init__(...)`` in a constructor: the base's constructor, on the instance being built."""
     return call.target.endswith(_SUPER_INIT) and call.flags & (ACCESS | AWAITED) == 0
+
+
+def on_same_instance(call: CallRecord) -> bool:
+    """A call that runs on the instance its caller runs on: a base's constructor (``builds_same``),
+    or a method called on ``self`` (under a constructor, on the instance being built)."""
+    return builds_same(call) or bool(call.flags & ON_SELF) and call.flags & (ACCESS | AWAITED) == 0
 
 
 def callee(project: Project, call: CallRecord) -> Optional[FunctionSummary]:

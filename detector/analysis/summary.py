@@ -67,6 +67,9 @@ class CallFlag(enum.IntFlag):
     # In the ``except KeyError:`` of ``try: return cache[key]``: runs only when nothing is cached
     # for the key (what it makes is then kept, the memoising idiom).
     ON_MISS = 262144
+    # A method called on its caller's own ``self`` (``self.load()``): under a constructor, it runs
+    # on the instance being built, whose attributes the construction decides.
+    ON_SELF = 524288
 
     # IntFlag's own operators build every result through the enum machinery (several Python
     # calls, over a microsecond); a run tests and combines flags about a million times. Same
@@ -103,6 +106,7 @@ STATEMENT = CallFlag.STATEMENT
 OFFLOAD_ARG = CallFlag.OFFLOAD_ARG
 THREAD_ARG = CallFlag.THREAD_ARG
 ON_MISS = CallFlag.ON_MISS
+ON_SELF = CallFlag.ON_SELF
 FAN_OUT = CallFlag.FAN_OUT
 STORED = CallFlag.STORED
 MUTATES = CallFlag.MUTATES
@@ -234,6 +238,10 @@ class AttributeNeed:
     # assignment (``Guard.call`` unused). The need holds for a call whose arguments fail one test
     # of every assignment (``guarded``); otherwise it is no need at all.
     rebound: List[List[Guard]] = field(default_factory=list)
+    # An attribute's need that ``isinstance(self.<attribute>, types)`` be ``instance`` (empty: a
+    # need of the other kinds). A construction decides it by what it passes (``ParamValue``).
+    types: Tuple[str, ...] = ()
+    instance: bool = True
 
     def failed_by(self, value_is_none: bool) -> bool:
         """Whether the attribute bound to a false literal (``None`` or another) fails the need."""
@@ -301,6 +309,18 @@ class ClassSummary:
     on_instances: FrozenSet[str] = frozenset()  # attributes its methods assign on ``self``
     elements: Dict[str, Elements] = field(default_factory=dict)  # annotated containers: ``paths: list[Path]``
     customised: bool = False  # a class decorator or ``metaclass=`` (any class keyword) may change its methods
+    # ``self.<attribute> = <parameter>`` in ``__init__``: attribute -> the parameter (``ParamValue``)
+    param_values: Dict[str, "ParamValue"] = field(default_factory=dict)
+
+
+@dataclass
+class ParamValue:
+    """``self.<attribute> = <parameter>`` in ``__init__``, the attribute's only binding in the class
+    (no other on ``self``, none in the class body): while the constructor runs, the attribute is
+    what the construction passes for the parameter, or the parameter's default."""
+    position: int  # among the arguments after ``self``; -1 when keyword-only
+    name: str
+    default: str = ""  # the default's type (``dict``, ``pkg.Settings``); "" without one, or unknown
 
 
 @dataclass
@@ -363,6 +383,7 @@ class Construction:
 
 
 NONE = "None"
+NONE_TYPE = "NoneType"  # the type of ``None`` (``ParamValue.default``)
 TRUE = "True"  # a literal ``True`` passed (``Construction``)
 
 
