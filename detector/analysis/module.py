@@ -1539,6 +1539,10 @@ _LITERAL_TYPES: Dict[type, str] = {
 }
 
 
+# A name bound as ``x: Dict[str, Any] = ...`` holds a dict.
+_TYPING_ALIASES = {"typing.Dict": "dict", "typing.List": "list", "typing.Tuple": "tuple", "typing.Set": "set"}
+
+
 def _literal_type(node: cst.BaseExpression) -> str:
     """The type of a literal or a display (``{}``: ``dict``, ``"x"``: ``str``); "" for anything else."""
     if isinstance(node, cst.SimpleString):
@@ -1553,7 +1557,8 @@ def _default_type(resolver: Resolver, param: cst.Param, scope: Scope) -> str:
     if is_none(param.default):
         return NONE_TYPE
     value = None if _literal_type(param.default) else resolver.value(param.default, scope)
-    return _literal_type(param.default) or (value.name if value is not None and value.kind == "inst" else "")
+    name = value.name if value is not None and value.kind == "inst" else ""
+    return _literal_type(param.default) or _TYPING_ALIASES.get(name, name)
 
 
 _FILE_METHODS = ("io.IOBase.",)
