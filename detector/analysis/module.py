@@ -1933,9 +1933,9 @@ def _fill(summary: ModuleSummary, located: Optional[List[Located]], text: str, t
                 if sum(not binds_none(source) for source in bindings) == 1:  # the parameter, and None
                     cls.from_params[name] = class_info.param_attrs[name]
             if name in class_info.init_params and len(sources) == 1 and name not in class_info.scope.sources:
-                position, param, outer = class_info.init_params[name]
-                cls.param_values[name] = ParamValue(position, identifier(param.name),
-                                                    _default_type(resolver, param, outer))
+                position, init_param, outer = class_info.init_params[name]
+                cls.param_values[name] = ParamValue(position, identifier(init_param.name),
+                                                    _default_type(resolver, init_param, outer))
         summary.classes[qualname] = cls
     by_info = {id(infos[id(function)]): function for function in summary.functions}
     for name, scope, in_place, info in collector.name_changes:
@@ -2001,11 +2001,11 @@ def _fill(summary: ModuleSummary, located: Optional[List[Located]], text: str, t
                     ((need, info.scope) for need in environment_needs[id(conditions)])):
                 assigned = _rebound_under(collector, resolver, info, need.attribute) \
                     if need.subject is Subject.PARAMETER and not _defaulted_in_place(collector, info, need) else []
-                types = tuple(_guard_types(resolver, need.types, scope)) if need.types is not None else ()
-                if assigned is not None and (types or need.types is None):
+                tested = tuple(_guard_types(resolver, need.types, scope)) if need.types is not None else ()
+                if assigned is not None and (tested or need.types is None):
                     function.needs.append(AttributeNeed(len(function.calls), need.attribute, need.none_only,
                                                         need.unless, need.subject, need.falsy, assigned,
-                                                        types, need.instance))
+                                                        tested, need.instance))
         if id(node) in passed:
             passed[id(node)].row, passed[id(node)].col = record.row, record.col
         if isinstance(node, cst.Call):

@@ -14,7 +14,7 @@ from typing import Dict, FrozenSet, Iterable, Iterator, List, Optional, Protocol
 
 from detector.analysis.summary import (
     ACCESS, ASSIGNS, AWAITED, CONDITIONAL, INDEX, ITER, ITERATED, NO_ELEMENTS, NONE, NONE_TYPE, ON_SELF, STATEMENT_FORM,
-    UNION, CallRecord, ClassSummary, Construction, Elements, EnvironmentRead, FunctionSummary, ModuleSummary, Subject,
+    TRUE, UNION, CallRecord, ClassSummary, Construction, Elements, EnvironmentRead, FunctionSummary, ModuleSummary, Subject,
     union_members,
 )
 from detector.catalog import IN_MEMORY, Catalog, Rule
@@ -26,7 +26,8 @@ _KNOWN_BASES = {
     "io.StringIO": ("io.IOBase", "io.TextIOBase", "object"),
     "io.IOBase": ("io.IOBase", "object"),  # a file object (the catalogue's type for ``open()``)
     "str": ("object",), "bytes": ("object",), "bytearray": ("object",), "int": ("object",),
-    "float": ("object",), "NoneType": ("object",), "dict": ("object",), "list": ("object",), "tuple": ("object",), "set": ("object",),
+    "bool": ("int", "object"), "float": ("object",), "NoneType": ("object",), "dict": ("object",),
+    "list": ("object",), "tuple": ("object",), "set": ("object",),
     "pathlib.Path": ("pathlib.PurePath", "os.PathLike", "object"),
     "object": (),
 }
@@ -591,14 +592,15 @@ class Project:
                 return None
         site = self.passed_at(path, call.row, call.col)
         if site is None:  # nothing recorded: a call passing nothing leaves every parameter at its default
-            return bound.default or None if not call.args and not call.flags & STATEMENT_FORM else None
+            return (bound.default or None) if not call.args and not call.flags & STATEMENT_FORM else None
         if not site.complete:
             return None
-        if 0 <= bound.position < len(site.args) or bound.name in site.keywords:
-            passed = site.argument(bound.position, bound.name)
-            referred = site.reference(bound.position, bound.name)  # a function or class, not an instance
-            return None if not passed or referred else NONE_TYPE if passed == NONE else passed
-        return bound.default or None
+        if not (0 <= bound.position < len(site.args) or bound.name in site.keywords):
+            return bound.default or None
+        passed = site.argument(bound.position, bound.name)
+        if not passed or site.reference(bound.position, bound.name):  # unknown, or a function or class
+            return None
+        return {NONE: NONE_TYPE, TRUE: "bool"}.get(passed, passed)
 
     def passed_at(self, path: str, row: int, col: int) -> Optional[Construction]:
         """What the call recorded at ``path:row:col`` in a function passes, if it was recorded."""
