@@ -91,15 +91,28 @@ class Scan:
 
     @cached_property
     def registrations(self) -> List[Registration]:
-        """Every registration of a project function as a loop callback, in source order."""
+        """Every registration of a project function as a loop callback, in source order. A project
+        function with a loop method's name (an application's own ``call_later``) is not one: what
+        it does with the function is in its body."""
         found: List[Registration] = []
         for module, function in self._functions_on_loop():
             for call in function.callbacks:
+                if self._defined_here(function, call):
+                    continue
                 resolved = self.project.resolve(call.target)
                 if isinstance(resolved, FunctionTarget):
                     target = resolved.function
                     found.append(Registration(target, self.project.module_of[id(target)], call, module, function))
         return found
+
+    def _defined_here(self, function: FunctionSummary, callback: CallRecord) -> bool:
+        """Whether the call that registers ``callback`` runs a function of the project."""
+        for call in function.calls:
+            if (call.row, call.col) == (callback.row, callback.col) and call.text == callback.text:
+                resolved = self.project.resolve(call.target)
+                if isinstance(resolved, FunctionTarget) and not self.project.in_library(resolved.function.qualname):
+                    return True
+        return False
 
     def _functions_on_loop(self) -> Iterable[Tuple[ModuleSummary, FunctionSummary]]:
         for module in self.project.own_summaries:
