@@ -269,16 +269,28 @@ def reached(project: Project, module: ModuleSummary, call: CallRecord, target: F
         return None
     inner_module = project.module_of[id(target)]
     unset = project.unset_calls(target)
-    found: Optional[Chain] = None
-    for index, inner in enumerate(target.calls):
-        if index in skipped or index in unset:
-            continue
+
+    def through(index: int, inner: CallRecord) -> Optional[Chain]:
         link = _end(project, inner_module, target, inner)
         if link is None:
             followed = _followed(project, inner_module, inner)
             rest = reached(project, inner_module, inner, followed, chains, depth + 1,
                            *((cls, site) if index in carried else (None, None))) if followed is not None else None
             link = (hop(inner_module, target, inner),) + rest if rest is not None else None
+        return link or None
+
+    # The chain ``blocking_chains`` chose (the heaviest wait first) stands if this construction
+    # leaves it as it is; otherwise the shortest of those left.
+    first = next((index for index, inner in enumerate(target.calls)
+                  if (inner.row, inner.col, one_line(inner.text)) == (chain[0].row, chain[0].column, chain[0].call)), None)
+    if first is not None and first not in skipped and first not in unset \
+            and (first not in carried or through(first, target.calls[first]) == chain):
+        return chain
+    found: Optional[Chain] = None
+    for index, inner in enumerate(target.calls):
+        if index in skipped or index in unset:
+            continue
+        link = through(index, inner)
         if link and (found is None or len(link) < len(found)):
             found = link
     return found
