@@ -278,6 +278,33 @@ def test_no_async_library_anywhere_means_asyncio(tmp_path: Path):
             time.sleep(1)
         '''}, "the project starts both asyncio and trio event loops, and this module does not say which",
         id="project-starts-two"),
+    pytest.param({"a.py": '''
+        try:
+            from asyncio import Runner
+        except ImportError:
+            from taskgroup import Runner
+
+
+        def serve(main):
+            with Runner() as runner:
+                runner.run(main())
+        ''', "b.py": "import trio\ntrio.run(main)\n", "m.py": '''
+        import time
+
+
+        async def f():
+            time.sleep(1)
+        '''}, "the project starts both asyncio and trio event loops, and this module does not say which",
+        id="project-starts-two-one-through-a-backport"),
+    pytest.param({"b.py": "import trio\ntrio.run(main)\n", "m.py": '''
+        import asyncio
+        import time
+
+
+        async def f():
+            time.sleep(1)
+        '''}, "the module imports asyncio, but the only event loop the project starts is trio's",
+        id="module-imports-another-library-than-the-project-starts"),
     pytest.param({"m.py": '''
         import time
 

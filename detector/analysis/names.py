@@ -131,8 +131,11 @@ class Resolver:
 
     def agreed(self, sources: List[Source]) -> Value:
         """The value every binding gives; ``x = None`` (a default, ``except ImportError: ssl = None``)
-        says nothing of the others and drops out."""
+        says nothing of the others and drops out. Names the catalogue takes for one another agree
+        (``from asyncio import Runner``, or else ``from taskgroup import Runner``: a backport)."""
         values = {self._evaluate_source(source) for source in sources if not binds_none(source)}
+        if len(values) > 1 and None not in values:
+            values = {Symbol(value.kind, self.catalog.canonical(value.name)) for value in values if value is not None}
         return values.pop() if len(values) == 1 else None
 
     def _evaluate_source(self, source: Source) -> Value:
