@@ -27,8 +27,8 @@ import libcst as cst
 _BLOCK = r"block(?:s|ed|ing)?"
 _SAYS = re.compile(
     r"\btime\.sleep\b|\bsync(?:hronous)?[ _]sleep"
-    rf"|\b{_BLOCK}\b[^.]{{0,40}}\b(?:loop|on purpose|deliberate|intentional)"
-    rf"|\b(?:on purpose|deliberate\w*|intentional\w*)\b[^.]{{0,40}}\b{_BLOCK}\b"
+    rf"|\b{_BLOCK}\b[^.]{{0,40}}\b(?:loop|on purpose|purpose\w*|deliberate|intentional)"
+    rf"|\b(?:on purpose|purpose\w*|deliberate\w*|intentional\w*)\b[^.]{{0,40}}\b{_BLOCK}\b"
     r"|\bblocking (?:call|i/?o|sleep|read|write)",
     re.IGNORECASE)
 _NAME = re.compile(r"(?:^|_)(?:blocking|sync_sleep|time_sleep)(?:_|$)"

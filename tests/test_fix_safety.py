@@ -116,15 +116,19 @@ async def test_reads_after_a_pause():
 async def test_mount_blocked_by_existing_local_data():
     """Local data blocking the bind mount creates a repair issue."""
     time.sleep(0.01)
+
+
+async def app(scope, receive, send):
+    time.sleep(0.01)  # Block purposefully
 '''})
     result = offload(tmp_path, "--fix", "--unsafe-fixes")
     assert result.returncode == 1 and "Fixed 2 findings in 1 file" in result.stderr
     text = (tmp_path / "tests/test_client.py").read_text()
-    assert text.count("time.sleep(0.01)") == 2 and text.count("await asyncio.sleep(0.01)") == 2
+    assert text.count("time.sleep(0.01)") == 3 and text.count("await asyncio.sleep(0.01)") == 2
     assert "`test_keepalive_timeout_sync_sleep` says it blocks on purpose (its name)" in result.stderr
     assert "a comment at the call says it blocks on purpose" in result.stderr
     kept = findings(tmp_path)
-    assert [f["location"]["row"] for f in kept] == [7, 19]
+    assert [f["location"]["row"] for f in kept] == [7, 19, 34]
     assert all(f["fix"]["applicability"] == "suggestion" and "on purpose" in f["fix"]["reason"] for f in kept)
 
 
