@@ -298,10 +298,35 @@ FIRST_TIME = [
             drop(alias)
         """, "blocks the event loop the first time for each key (`get` runs it in the `except KeyError:` of its "
              "cache look-up, when nothing is cached yet): it reaches `open()`"),
+    # hypercorn's Config.log: built on first access under ``if self._log is None:``, then kept.
+    ("""\
+        class Logger:
+            def __init__(self, path):
+                self.handle = open(path)
+
+        class Config:
+            _log = None
+
+            @property
+            def log(self):
+                if self._log is None:
+                    self._log = Logger("log.json")
+                return self._log
+
+            def fresh(self):
+                if self._log is None:
+                    return Logger("other.json")
+                return self._log
+
+        async def handler(config: Config):
+            config.log
+            config.fresh()
+        """, "blocks the event loop the first time (`Config.log` runs it under an `is None` test of where it "
+             "keeps the result): it reaches `open()`"),
 ]
 
 
-@pytest.mark.parametrize("source, expected", FIRST_TIME, ids=["memoised", "cache-miss"])
+@pytest.mark.parametrize("source, expected", FIRST_TIME, ids=["memoised", "cache-miss", "kept-unless-none"])
 def test_a_chain_through_a_cache_blocks_the_first_time(source: str, expected: str):
     """The handler's first call goes through the cache, its second does not."""
     last = len(textwrap.dedent(source).splitlines())

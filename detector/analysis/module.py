@@ -38,6 +38,7 @@ from detector.analysis.summary import (
     STATEMENT,
     STATEMENT_FORM,
     ON_SELF,
+    ON_UNSET,
     STORED,
     SUSPENDS,
     THREAD_ARG,
@@ -231,6 +232,7 @@ class _Collector(cst.CSTVisitor):
         self.stepping = 0  # ``try`` bodies around the code being walked that catch StopIteration
         self.polling = 0  # ``try`` bodies around it that catch BlockingIOError (``_WOULD_BLOCK``)
         self.on_miss = 0  # ``except KeyError:`` handlers of a cache look-up around it (``ON_MISS``)
+        self.on_unset = 0  # ``if self.x is None: self.x = ...`` bodies around it (``ON_UNSET``)
         self.polled: Set[int] = set()  # ids of the calls made there
         self.stepped: List[cst.Call] = []  # ``gen.send(value)`` under such a ``try``: a driver's step, maybe
         # ``if isinstance(param, T):`` tests around the code being walked (their sides, or an early
@@ -745,7 +747,10 @@ class _Collector(cst.CSTVisitor):
             self.checks = outer_checks + (check,)
         outer_none = self.none_tested
         self.none_tested += self._none_test(node.test)
+        memo = _keeps_what_it_makes(node)
+        self.on_unset += memo
         self._walk(node.body)
+        self.on_unset -= memo
         self.none_tested = outer_none
         if node.orelse is not None:
             if typed is not None:
@@ -955,6 +960,8 @@ class _Collector(cst.CSTVisitor):
             self._mark(node, IN_LOOP)
         if self.on_miss:
             self._mark(node, ON_MISS)
+        if self.on_unset:
+            self._mark(node, ON_UNSET)
         if self.branches:
             self._mark(node, CONDITIONAL)
             if self.branches == 1 and self.arms is not None:
@@ -1138,6 +1145,25 @@ def _caught(handler: cst.ExceptHandler) -> List[str]:
     caught = handler.type
     names = [e.value for e in caught.elements] if isinstance(caught, cst.Tuple) else [caught]
     return [text for text in (dotted(name) for name in names if name is not None) if text]
+
+
+def _keeps_what_it_makes(node: cst.If) -> bool:
+    """``if self._log is None: self._log = Logger(self)`` (a dotted name, or a plain one): the body
+    runs until it has bound what the test reads."""
+    test = node.test
+    if not isinstance(test, cst.Comparison) or len(test.comparisons) != 1 \
+            or not isinstance(test.comparisons[0].operator, cst.Is) or not is_none(test.comparisons[0].comparator):
+        return False
+    tested = dotted(test.left)
+    if tested is None:
+        return False
+    for statement in node.body.body:
+        for small in statement.body if isinstance(statement, cst.SimpleStatementLine) else ():
+            targets = [t.target for t in small.targets] if isinstance(small, cst.Assign) else \
+                [small.target] if isinstance(small, cst.AnnAssign) else []
+            if any(dotted(target) == tested for target in targets):
+                return True
+    return False
 
 
 def _looks_up_a_cache(node: cst.Try) -> bool:

@@ -21,7 +21,7 @@ from detector.analysis.guarded import guarded_chain
 from detector.analysis.handed import handed_chain
 from detector.analysis.project import FunctionTarget, Project, RuleTarget, callee
 from detector.analysis.summary import (
-    ACCESS, AWAITED, OFFLOAD_ARG, ON_MISS, SUSPENDS, UNION, WITH_ITEM, CallRecord, FunctionSummary, ModuleSummary,
+    ACCESS, AWAITED, OFFLOAD_ARG, ON_MISS, ON_UNSET, SUSPENDS, UNION, WITH_ITEM, CallRecord, FunctionSummary, ModuleSummary,
 )
 from detector.display import one_line
 from detector.model import Applicability, Finding, Hop
@@ -85,9 +85,12 @@ def _cached(scan: Scan, chain: Chain) -> str:
     """`` (`F` caches its result ...)`` when a function the chain goes through is memoised: the
     call blocks the first time only (for the same arguments)."""
     for hop in chain[1:]:
-        if any(call.flags & ON_MISS for _, _, call in _last_calls(scan, hop)):
+        flags = [call.flags for _, _, call in _last_calls(scan, hop)]
+        if any(flag & ON_MISS for flag in flags):
             return (f" the first time for each key (`{hop.function}` runs it in the `except KeyError:` of its "
                     "cache look-up, when nothing is cached yet)")
+        if any(flag & ON_UNSET for flag in flags):
+            return f" the first time (`{hop.function}` runs it under an `is None` test of where it keeps the result)"
         for _, function in scan.functions_at(hop):
             cache = next((d for d in function.decorators if d in _CACHES), None)
             if cache is not None:

@@ -70,6 +70,9 @@ class CallFlag(enum.IntFlag):
     # A method called on its caller's own ``self`` (``self.load()``): under a constructor, it runs
     # on the instance being built, whose attributes the construction decides.
     ON_SELF = 524288
+    # Under ``if self.x is None:`` (or a module variable's) whose body binds ``self.x``: runs only
+    # while nothing is kept there yet (the memoising idiom, like ``ON_MISS``).
+    ON_UNSET = 1048576
 
     # IntFlag's own operators build every result through the enum machinery (several Python
     # calls, over a microsecond); a run tests and combines flags about a million times. Same
@@ -107,6 +110,7 @@ OFFLOAD_ARG = CallFlag.OFFLOAD_ARG
 THREAD_ARG = CallFlag.THREAD_ARG
 ON_MISS = CallFlag.ON_MISS
 ON_SELF = CallFlag.ON_SELF
+ON_UNSET = CallFlag.ON_UNSET
 FAN_OUT = CallFlag.FAN_OUT
 STORED = CallFlag.STORED
 MUTATES = CallFlag.MUTATES
