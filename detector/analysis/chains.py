@@ -262,6 +262,9 @@ def reached(project: Project, module: ModuleSummary, call: CallRecord, target: F
             if attributes and cls is not None and need.subject is Subject.ATTRIBUTE else None
         if value is not None and need.failed_by(value) and _left_out(project, module, call, need.unless):
             skipped.add(need.call)
+        elif value is None and attributes and cls is not None and site is not None \
+                and need.subject is Subject.ATTRIBUTE and need.unless is None and _left_false(project, cls, site, need):
+            skipped.add(need.call)
     carried = [index for index, inner in enumerate(target.calls) if on_same_instance(inner)] if attributes else []
     if not skipped and not carried:
         return chain
@@ -322,9 +325,31 @@ def _fails_test(project: Project, cls: str, site: Site, attribute: str, types: T
                instance: bool) -> bool:
     """Whether ``isinstance(self.<attribute>, types)`` comes out other than ``instance`` on the
     instance ``site`` builds, as far as what it passes decides."""
-    passed = project.passed_type(cls, attribute, site.module.path, site.call)
-    found = project.is_instance(passed, list(types)) if passed is not None else None
+    passed = project.passed_value(cls, attribute, site.module.path, site.call)
+    found = project.is_instance(passed.type, list(types)) if passed is not None and passed.type else None
     return found is not None and found is not instance
+
+
+def _left_false(project: Project, cls: str, site: Site, need: AttributeNeed, depth: int = 0) -> bool:
+    """Whether the instance ``site`` builds fails ``need`` (that ``self.<attribute>`` be true, or
+    not None): bound to what the construction passes (a false literal fails), or a property whose
+    ``return <test>`` needs of the instance what it does not have (``if self.should_reload:`` with
+    ``return isinstance(self.app, str) and self.reload``, for a construction leaving ``reload=False``)."""
+    passed = project.passed_value(cls, need.attribute, site.module.path, site.call)
+    if passed is not None:
+        return passed.falsy is not None and need.failed_by(passed.falsy)
+    prop = project.property_of(cls, need.attribute) if not need.none_only and depth < _MAX_DEPTH else None
+    if prop is None:
+        return False
+    for inner in prop.truthy:
+        if inner.types:
+            if _fails_test(project, cls, site, inner.attribute, inner.types, inner.instance):
+                return True
+            continue
+        value = project.falsy_attribute(cls, inner.attribute)
+        if value is not None and inner.failed_by(value) or _left_false(project, cls, site, inner, depth + 1):
+            return True
+    return False
 
 
 def _skips(project: Project, module: ModuleSummary, call: CallRecord, need: AttributeNeed) -> bool:

@@ -49,6 +49,7 @@ from detector.analysis.summary import (
     NONE,
     NONE_TYPE,
     TRUE,
+    FALSE,
     ClassSummary,
     Construction,
     FunctionSummary,
@@ -1051,6 +1052,22 @@ def _environment_needs(conditions: _Conditions, environment: environ.Reader) -> 
     return found
 
 
+def _truthy_needs(resolver: Resolver, info: _FunctionInfo) -> List[AttributeNeed]:
+    """What a property's ``return <test>`` (its whole body) needs of ``self``'s attributes to be true."""
+    body = info.node.body
+    statements = body.body if isinstance(body, cst.IndentedBlock) else ()
+    line = statements[0] if len(statements) == 1 and isinstance(statements[0], cst.SimpleStatementLine) else None
+    returned = line.body[0] if line is not None and len(line.body) == 1 else None
+    if not isinstance(returned, cst.Return) or returned.value is None:
+        return []
+    found = []
+    for need in attrtests.needs(returned.value, _first_param(info.node), True):
+        tested = tuple(_guard_types(resolver, need.types, info.scope)) if need.types is not None else ()
+        if need.subject is Subject.ATTRIBUTE and need.unless is None and (tested or need.types is None):
+            found.append(AttributeNeed(-1, need.attribute, need.none_only, types=tested, instance=need.instance))
+    return found
+
+
 def _returns(resolver: Resolver, info: _FunctionInfo) -> str:
     """What calling the function gives: its return annotation, or else what every ``return`` agrees on."""
     if info.is_async or info.is_generator:
@@ -1665,7 +1682,8 @@ def _construction(resolver: Resolver, node: cst.Call, scope: Scope, target: Opti
         if arg.star:
             found.complete = False
             continue
-        literal = NONE if is_none(arg.value) else TRUE if _is_true(arg.value) else _literal_type(arg.value) or None
+        literal = NONE if is_none(arg.value) else TRUE if _is_true(arg.value) else FALSE if _is_false(arg.value) \
+            else _literal_type(arg.value) or None
         value = resolver.value(arg.value, scope) if literal is None else None
         text = literal or (value.name if value is not None else "")
         is_ref = value is not None and value.kind == "ref"
@@ -1709,6 +1727,10 @@ def _forwards(resolver: Resolver, node: cst.Call, scope: Scope, info: "_Function
             found.append(Forward(0, -1 if keyword else index, keyword, Given(name, position), through_name,
                                  NONE if default is not None and is_none(default) else "", positional, keywords))
     return found
+
+
+def _is_false(node: cst.BaseExpression) -> bool:
+    return isinstance(node, cst.Name) and node.value == "False"
 
 
 def _is_true(node: cst.BaseExpression) -> bool:
@@ -1841,6 +1863,8 @@ def _fill(summary: ModuleSummary, located: Optional[List[Located]], text: str, t
             catches_all=_catches_all(info.node),
             locks=[text for text in (dotted(item) for item in info.with_items) if text],
         )
+        if info.is_property:
+            function.truthy = _truthy_needs(resolver, info)
         infos[id(function)] = info
         summary.functions.append(function)
         entries: Dict[int, _Pending] = {}
@@ -1960,8 +1984,9 @@ def _fill(summary: ModuleSummary, located: Optional[List[Located]], text: str, t
                     cls.from_params[name] = class_info.param_attrs[name]
             if name in class_info.init_params and len(sources) == 1 and name not in class_info.scope.sources:
                 position, init_param, outer = class_info.init_params[name]
-                cls.param_values[name] = ParamValue(position, identifier(init_param.name),
-                                                    _default_type(resolver, init_param, outer))
+                cls.param_values[name] = ParamValue(
+                    position, identifier(init_param.name), _default_type(resolver, init_param, outer),
+                    attrtests.falsy_literal(init_param.default) if init_param.default is not None else None)
         summary.classes[qualname] = cls
     by_info = {id(infos[id(function)]): function for function in summary.functions}
     for name, scope, in_place, info in collector.name_changes:

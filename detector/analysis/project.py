@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Dict, FrozenSet, Iterable, Iterator, List, Optional, Protocol, Set, Tuple, Union
+from typing import Dict, FrozenSet, Iterable, Iterator, List, NamedTuple, Optional, Protocol, Set, Tuple, Union
 
 from detector.analysis.summary import (
-    ACCESS, ASSIGNS, AWAITED, CONDITIONAL, INDEX, ITER, ITERATED, NO_ELEMENTS, NONE, NONE_TYPE, ON_SELF, STATEMENT_FORM,
-    TRUE, UNION, CallRecord, ClassSummary, Construction, Elements, EnvironmentRead, FunctionSummary, ModuleSummary, Subject,
-    union_members,
+    ACCESS, ASSIGNS, AWAITED, CONDITIONAL, FALSE, INDEX, ITER, ITERATED, NO_ELEMENTS, NONE, NONE_TYPE, ON_SELF,
+    STATEMENT_FORM, TRUE, UNION, CallRecord, ClassSummary, Construction, Elements, EnvironmentRead, FunctionSummary,
+    ModuleSummary, Subject, union_members,
 )
 from detector.catalog import IN_MEMORY, Catalog, Rule
 
@@ -577,10 +577,10 @@ class Project:
             types.add(found)
         return types.pop() if len(types) == 1 else None
 
-    def passed_type(self, qualname: str, attr: str, path: str, call: CallRecord) -> Optional[str]:
-        """The type of ``self.<attr>`` while the construction ``call`` (made in ``path``) of class
+    def passed_value(self, qualname: str, attr: str, path: str, call: CallRecord) -> Optional[Passed]:
+        """What ``self.<attr>`` is while the construction ``call`` (made in ``path``) of class
         ``qualname`` runs its constructor, when its ``__init__`` binds it from a parameter
-        (``ParamValue``): the type of what the call passes, or of the parameter's default."""
+        (``ParamValue``): what the call passes for the parameter, or the parameter's default."""
         cls = self.classes.get(qualname)
         bound = cls.param_values.get(attr) if cls is not None else None
         order = self.mro(qualname) if bound is not None else None
@@ -590,17 +590,25 @@ class Project:
             base = self.classes.get(name)
             if name not in _ROOT_CLASSES and (base is None or attr in base.on_instances or attr in base.attrs):
                 return None
+        default = Passed(bound.default or None, bound.falsy)
         site = self.passed_at(path, call.row, call.col)
         if site is None:  # nothing recorded: a call passing nothing leaves every parameter at its default
-            return (bound.default or None) if not call.args and not call.flags & STATEMENT_FORM else None
+            return default if not call.args and not call.flags & STATEMENT_FORM else None
         if not site.complete:
             return None
         if not (0 <= bound.position < len(site.args) or bound.name in site.keywords):
-            return bound.default or None
+            return default
         passed = site.argument(bound.position, bound.name)
         if not passed or site.reference(bound.position, bound.name):  # unknown, or a function or class
             return None
-        return {NONE: NONE_TYPE, TRUE: "bool"}.get(passed, passed)
+        return _LITERALS.get(passed) or Passed(passed, None)
+
+    def property_of(self, qualname: str, attr: str) -> Optional[FunctionSummary]:
+        """The property ``attr`` of class ``qualname`` (along its method resolution order), if it is one."""
+        resolved = self.resolve(f"{qualname}.{attr}")
+        if isinstance(resolved, FunctionTarget) and resolved.function.is_property:
+            return resolved.function
+        return None
 
     def passed_at(self, path: str, row: int, col: int) -> Optional[Construction]:
         """What the call recorded at ``path:row:col`` in a function passes, if it was recorded."""
@@ -784,6 +792,16 @@ def _packages(name: str) -> List[str]:
 def builds_same(call: CallRecord) -> bool:
     """``super().__init__(...)`` in a constructor: the base's constructor, on the instance being built."""
     return call.target.endswith(_SUPER_INIT) and call.flags & (ACCESS | AWAITED) == 0
+
+
+class Passed(NamedTuple):
+    """What a construction binds an attribute to: its type (None: unknown) and whether it is a
+    false literal (True for None, False for another; None when not known to be one)."""
+    type: Optional[str]
+    falsy: Optional[bool]
+
+
+_LITERALS = {NONE: Passed(NONE_TYPE, True), TRUE: Passed("bool", None), FALSE: Passed("bool", False)}
 
 
 def on_same_instance(call: CallRecord) -> bool:

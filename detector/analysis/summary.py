@@ -288,6 +288,9 @@ class FunctionSummary:
     # Calls of its own parameters (``callback(data)``): the function runs what its caller hands it.
     param_calls: List["ParamCall"] = field(default_factory=list)
     forwards: List[Forward] = field(default_factory=list)
+    # A property whose body is ``return <test>``: what the test needs of ``self``'s attributes to
+    # come out true (``AttributeNeed.call`` unused), as ``if self.<property>:`` reads it.
+    truthy: List[AttributeNeed] = field(default_factory=list)
 
 
 @dataclass
@@ -325,6 +328,8 @@ class ParamValue:
     position: int  # among the arguments after ``self``; -1 when keyword-only
     name: str
     default: str = ""  # the default's type (``dict``, ``pkg.Settings``); "" without one, or unknown
+    # The default is a false literal: True for None, False for another (``attrtests.falsy_literal``).
+    falsy: Optional[bool] = None
 
 
 @dataclass
@@ -389,6 +394,7 @@ class Construction:
 NONE = "None"
 NONE_TYPE = "NoneType"  # the type of ``None`` (``ParamValue.default``)
 TRUE = "True"  # a literal ``True`` passed (``Construction``)
+FALSE = "False"  # a literal ``False`` passed (``Construction``)
 
 
 @dataclass
