@@ -722,6 +722,48 @@ def test_helpers_ending_in_calls_bound_to_the_loop_thread_are_not_offloaded(tmp_
     assert snapshot(tmp_path) == before
 
 
+def test_a_helper_reading_the_exception_its_own_handler_caught_moves_to_a_thread(tmp_path: Path):
+    """``sys.exc_info()`` in an ``except`` handler of the helper (or in what the handler calls)
+    reads the exception the worker thread itself handles; outside one, the caller's."""
+    write(tmp_path, {"pyproject.toml": "[tool.offload]\n", "m.py": '''
+        import asyncio
+        import sys
+
+
+        def current_error():
+            return sys.exc_info()[1]
+
+
+        def load(path):
+            try:
+                with open(path) as handle:
+                    return handle.read()
+            except OSError:
+                return f"failed: {type(current_error()).__name__}"
+
+
+        def last_error(path):
+            open(path, "a").close()
+            return current_error()
+
+
+        async def main():
+            print(load("/nonexistent/settings.ini"))
+            last_error("log.txt")
+
+
+        asyncio.run(main())
+        '''})
+    found = {f["location"]["row"]: f for f in findings(tmp_path)}
+    assert found[23]["fix"]["applicability"] == "unsafe"
+    assert found[24]["fix"]["applicability"] == "suggestion"
+    assert "`sys.exc_info()` at m.py:6 reads the exception the calling thread is handling" in found[24]["fix"]["reason"]
+    assert offload(tmp_path, "--fix", "--unsafe-fixes").returncode == 1
+    assert "print(await asyncio.to_thread(load, \"/nonexistent/settings.ini\"))" in (tmp_path / "m.py").read_text()
+    ran = subprocess.run([sys.executable, "m.py"], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert ran.returncode == 0 and ran.stdout == "failed: FileNotFoundError\n", ran.stderr
+
+
 def test_a_helper_that_reads_its_callers_stack_is_not_offloaded(tmp_path: Path):
     write(tmp_path, {"pyproject.toml": "[tool.offload]\n", "m.py": '''
         import os

@@ -39,6 +39,7 @@ from detector.analysis.summary import (
     STATEMENT_FORM,
     ON_SELF,
     ON_UNSET,
+    IN_HANDLER,
     STORED,
     SUSPENDS,
     THREAD_ARG,
@@ -234,6 +235,7 @@ class _Collector(cst.CSTVisitor):
         self.polling = 0  # ``try`` bodies around it that catch BlockingIOError (``_WOULD_BLOCK``)
         self.on_miss = 0  # ``except KeyError:`` handlers of a cache look-up around it (``ON_MISS``)
         self.on_unset = 0  # ``if self.x is None: self.x = ...`` bodies around it (``ON_UNSET``)
+        self.handling = 0  # ``except`` handlers around it (``IN_HANDLER``)
         self.polled: Set[int] = set()  # ids of the calls made there
         self.stepped: List[cst.Call] = []  # ``gen.send(value)`` under such a ``try``: a driver's step, maybe
         # ``if isinstance(param, T):`` tests around the code being walked (their sides, or an early
@@ -454,13 +456,16 @@ class _Collector(cst.CSTVisitor):
         self.functions.append(info)
         self._bind_params(node.params, scope, in_class, decorators)
         outer = (self.scope, self.function, self.loops, self.guard, self.openers, self.entered, self.branches,
-                 self.needs, self.position, self.straight, self.held, self.checks, self.none_tested)
+                 self.needs, self.position, self.straight, self.held, self.checks, self.none_tested, self.on_miss,
+                 self.on_unset, self.handling)
         self.scope, self.function, self.loops, self.guard, self.openers, self.entered, self.branches, self.needs = \
             scope, info, 0, (), {}, (), 0, ()
         self.position, self.straight, self.held, self.checks, self.none_tested = _NOWHERE, False, (), (), ()
+        self.on_miss = self.on_unset = self.handling = 0  # the body runs when called, not where it is defined
         self._walk(node.body)
         (self.scope, self.function, self.loops, self.guard, self.openers, self.entered, self.branches, self.needs,
-         self.position, self.straight, self.held, self.checks, self.none_tested) = outer
+         self.position, self.straight, self.held, self.checks, self.none_tested, self.on_miss, self.on_unset,
+         self.handling) = outer
         return False
 
     def _visit_params_outside(self, params: cst.Parameters) -> None:
@@ -896,7 +901,9 @@ class _Collector(cst.CSTVisitor):
         self.polling -= polls
         misses = _looks_up_a_cache(node)
         self.on_miss += misses
+        self.handling += 1
         self._branch(*node.handlers)
+        self.handling -= 1
         self.on_miss -= misses
         for part in (node.orelse, node.finalbody):
             if part is not None:
@@ -963,6 +970,8 @@ class _Collector(cst.CSTVisitor):
             self._mark(node, ON_MISS)
         if self.on_unset:
             self._mark(node, ON_UNSET)
+        if self.handling:
+            self._mark(node, IN_HANDLER)
         if self.branches:
             self._mark(node, CONDITIONAL)
             if self.branches == 1 and self.arms is not None:

@@ -73,6 +73,9 @@ class CallFlag(enum.IntFlag):
     # Under ``if self.x is None:`` (or a module variable's) whose body binds ``self.x``: runs only
     # while nothing is kept there yet (the memoising idiom, like ``ON_MISS``).
     ON_UNSET = 1048576
+    # In an ``except`` handler: what it calls runs while the thread handles an exception, which
+    # ``sys.exc_info()`` there reads (in a worker thread too, when the handler runs there).
+    IN_HANDLER = 2097152
 
     # IntFlag's own operators build every result through the enum machinery (several Python
     # calls, over a microsecond); a run tests and combines flags about a million times. Same
@@ -111,6 +114,7 @@ THREAD_ARG = CallFlag.THREAD_ARG
 ON_MISS = CallFlag.ON_MISS
 ON_SELF = CallFlag.ON_SELF
 ON_UNSET = CallFlag.ON_UNSET
+IN_HANDLER = CallFlag.IN_HANDLER
 FAN_OUT = CallFlag.FAN_OUT
 STORED = CallFlag.STORED
 MUTATES = CallFlag.MUTATES

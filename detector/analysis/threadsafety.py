@@ -43,7 +43,7 @@ from typing import Dict, FrozenSet, Iterator, List, Optional, Set, Tuple
 from detector.analysis import offload
 from detector.analysis.project import FunctionTarget, Project, RuleTarget, callee
 from detector.analysis.summary import (
-    ACCESS, ARGUMENT, ASSIGNS, MUTATES, STORED, CallRecord, FunctionSummary, ModuleSummary, short_name,
+    ACCESS, ARGUMENT, ASSIGNS, IN_HANDLER, MUTATES, STORED, CallRecord, FunctionSummary, ModuleSummary, short_name,
 )
 
 # Objects that belong to the loop that created them.
@@ -169,13 +169,17 @@ class ThreadSafety:
         return None
 
     # -- what the helper reaches ------------------------------------------------------------
-    def _reached(self, function: FunctionSummary) -> List[FunctionSummary]:
+    def _reached(self, function: FunctionSummary, handlers: bool = True) -> List[FunctionSummary]:
+        """What running ``function`` runs; without ``handlers``, not through calls in ``except``
+        handlers (what runs only while the thread handles an exception)."""
         seen = {id(function)}
         order = [function]
         queue = deque([function])
         while queue and len(order) < _MAX_REACHED:
             caller = queue.popleft()
             for call in caller.calls:
+                if not handlers and call.flags & IN_HANDLER:
+                    continue
                 target = callee(self.project, call)
                 for each in ([target] if target is not None else []) + self._overrides(caller, call):
                     if id(each) not in seen:
@@ -224,11 +228,15 @@ class ThreadSafety:
         reached = [(module, each) for each in self._reached(function)
                    for module in (self.project.module_of.get(id(each)),) if module is not None]
         own_connection = self._own_connection(function, reached)
+        # ``sys.exc_info()`` run by an ``except`` handler (or what one calls) reads the exception the
+        # thread handles there, in a worker thread too: only the rest reads the caller's.
+        exposed = {id(each) for each in self._reached(function, handlers=False)}
         # What breaks in any thread (an object of the loop's thread, the caller's stack) is said
         # before what breaks only when the timing is wrong (a race).
         for module, each in reached:
             for call in each.calls:
-                found = self._thread_bound(module, call, own_connection)
+                handling = id(each) not in exposed or bool(call.flags & IN_HANDLER)
+                found = self._thread_bound(module, call, own_connection, handling)
                 if found:
                     return found
         inside = frozenset(id(each) for _, each in reached)  # what the thread itself runs races with nothing
@@ -258,9 +266,11 @@ class ThreadSafety:
         returned = (self.project.expand(function.returns) or function.returns) if function.returns else ""
         return returned.startswith("sqlite3.") and not returned.endswith(SQLITE_ROWS)
 
-    def _thread_bound(self, module: ModuleSummary, call: CallRecord, own_connection: bool = False) -> Optional[str]:
+    def _thread_bound(self, module: ModuleSummary, call: CallRecord, own_connection: bool = False,
+                      handling: bool = False) -> Optional[str]:
         """What ``call`` (or attribute access) does that works on the calling thread only
-        (``own_connection``: sqlite3 calls on anything but ``self`` use the thread's own)."""
+        (``own_connection``: sqlite3 calls on anything but ``self`` use the thread's own;
+        ``handling``: the call runs while the thread handles an exception of its own)."""
         where = f"{module.path}:{call.row}"
         name = self._name(call.target)
         if name.startswith(THREAD_LOCAL):
@@ -279,7 +289,7 @@ class ThreadSafety:
         if name.startswith(THREAD_AFFINE_PREFIXES) and not (own_connection and not call.text.startswith(SELF)):
             return (f"`{call.text}()` at {where} uses a sqlite3 connection, which works only in the thread "
                     "that created it")
-        if name in CURRENT_EXCEPTION:
+        if name in CURRENT_EXCEPTION and not handling:
             return (f"`{call.text}()` at {where} reads the exception the calling thread is handling: a worker "
                     "thread handles none")
         if name in CALLER_FRAMES:
