@@ -678,3 +678,17 @@ def test_source_reads_are_advised_by_what_they_read_an_exception_a_stack_or_an_o
     titles = {f.location.row: f.fix.message for f in findings if f.fix is not None}
     assert titles[11].startswith("Use the caught exception (`except ... as exc`), formatted in a thread")
     assert titles[6] == "Use `inspect.currentframe()` and `frame.f_back`, which read no file"
+
+
+def test_a_lazy_result_whose_first_item_is_taken_is_advised_with_next_in_the_thread():
+    """``next(os.walk(top))`` reads one directory: a list of the whole walk would read the tree,
+    and ``next()`` of that list raises TypeError."""
+    first, whole = at_rows(check("""\
+        import os
+
+        async def setup(top):
+            files = next(os.walk(top))[2]
+            return files, list(os.walk(top))
+        """), "BLK142", 4, 5)
+    assert "consume it in a thread, e.g. `await asyncio.to_thread(next, os.walk(top))`" in first.message
+    assert "e.g. `await asyncio.to_thread(lambda: list(os.walk(top)))`" in whole.message

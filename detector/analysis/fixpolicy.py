@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Dict, Optional, Sequence
 
 from detector.analysis import unittests
 from detector.analysis.flavour import Flavours
-from detector.analysis.summary import KEYWORDS, CallRecord, FunctionSummary, ModuleSummary
+from detector.analysis.summary import FIRST_ITEM, KEYWORDS, CallRecord, FunctionSummary, ModuleSummary
 from detector.config import Config, has_to_thread, loop_getter
 from detector.display import one_line
 from detector.model import Applicability, Fix
@@ -72,8 +72,10 @@ class Spelling:
         return f"offload it with `{self.rewrite(function, call.args, bool(call.flags & KEYWORDS))}`"
 
     def consume(self, call: CallRecord) -> str:
-        """A lazy result consumed in the thread: ``lambda: list(f(a))``."""
-        return f"`{self.call(f'lambda: list({one_line(call.text)}({call.args}))')}`"
+        """A lazy result consumed in the thread: ``lambda: list(f(a))``; its first item only, for
+        ``next(f(a))``: ``next, f(a)``."""
+        made = f"{one_line(call.text)}({call.args})"
+        return f"`{self.call(f'next, {made}' if call.flags & FIRST_ITEM else f'lambda: list({made})')}`"
 
     def sleep(self, args: str = "") -> str:
         if self.library is None:

@@ -40,6 +40,7 @@ from detector.analysis.summary import (
     ON_SELF,
     ON_UNSET,
     IN_HANDLER,
+    FIRST_ITEM,
     STORED,
     SUSPENDS,
     THREAD_ARG,
@@ -955,6 +956,9 @@ class _Collector(cst.CSTVisitor):
         self.environment_set.update(environ.written(node))
         if self.stepping and _sends(node):
             self.stepped.append(node)
+        if isinstance(node.func, cst.Name) and node.func.value == "next" and len(node.args) == 1 \
+                and not node.args[0].keyword and not node.args[0].star:
+            self._mark(node.args[0].value, FIRST_ITEM)
         for arg in node.args:
             self._mark(arg.value, HANDED_ON)
             for value in _passed(arg.value):

@@ -76,6 +76,8 @@ class CallFlag(enum.IntFlag):
     # In an ``except`` handler: what it calls runs while the thread handles an exception, which
     # ``sys.exc_info()`` there reads (in a worker thread too, when the handler runs there).
     IN_HANDLER = 2097152
+    # The one argument of ``next(...)``: only its first item is taken (``next(os.walk(top))``).
+    FIRST_ITEM = 4194304
 
     # IntFlag's own operators build every result through the enum machinery (several Python
     # calls, over a microsecond); a run tests and combines flags about a million times. Same
@@ -115,6 +117,7 @@ ON_MISS = CallFlag.ON_MISS
 ON_SELF = CallFlag.ON_SELF
 ON_UNSET = CallFlag.ON_UNSET
 IN_HANDLER = CallFlag.IN_HANDLER
+FIRST_ITEM = CallFlag.FIRST_ITEM
 FAN_OUT = CallFlag.FAN_OUT
 STORED = CallFlag.STORED
 MUTATES = CallFlag.MUTATES
