@@ -349,6 +349,26 @@ def test_a_project_with_anyio_gets_anyio_fixes_where_its_loops_are_mixed(tmp_pat
     assert run.stdout.strip() == "from p", run.stderr  # the rewritten file, read in a thread under asyncio
 
 
+def test_a_module_importing_asyncio_in_a_project_started_with_anyio_gets_anyio_fixes(tmp_path: Path):
+    """anyio's loop runs asyncio code (its default backend), and anyio's API works under either."""
+    write(tmp_path, {"pyproject.toml": "[tool.offload]\n",
+                     "a.py": "import anyio\n\n\ndef main(f):\n    return anyio.run(f)\n",
+                     "m.py": '''
+        import asyncio
+        import time
+
+
+        async def f():
+            time.sleep(0.01)
+            await asyncio.sleep(0)
+            return "slept"
+        '''})
+    offload(tmp_path, "--fix", "--unsafe-fixes")
+    assert "    await anyio.sleep(0.01)\n" in (tmp_path / "m.py").read_text()
+    run = python(tmp_path, "import a, m; print(a.main(m.f))")
+    assert run.stdout.strip() == "slept", run.stderr
+
+
 # -- target version from requires-python ----------------------------------------------------------
 PLAYER = '''
 import asyncio

@@ -323,10 +323,31 @@ FIRST_TIME = [
             config.fresh()
         """, "blocks the event loop the first time (`Config.log` runs it under an `is None` test of where it "
              "keeps the result): it reaches `open()`"),
+    # A module-level client made on first use under ``global``; a parameter's default made per call.
+    ("""\
+        _client = None
+
+        def client():
+            global _client
+            if _client is None:
+                _client = open("client.cfg")
+            return _client
+
+        def session(given=None):
+            if given is None:
+                given = open("session.cfg")
+            return given
+
+        async def handler():
+            client()
+            session()
+        """, "blocks the event loop the first time (`client` runs it under an `is None` test of where it "
+             "keeps the result): it reaches `open()`"),
 ]
 
 
-@pytest.mark.parametrize("source, expected", FIRST_TIME, ids=["memoised", "cache-miss", "kept-unless-none"])
+@pytest.mark.parametrize("source, expected", FIRST_TIME,
+                         ids=["memoised", "cache-miss", "kept-unless-none", "global-unless-none"])
 def test_a_chain_through_a_cache_blocks_the_first_time(source: str, expected: str):
     """The handler's first call goes through the cache, its second does not."""
     last = len(textwrap.dedent(source).splitlines())

@@ -77,7 +77,7 @@ class Flavours:
         if self.drives and not own:
             return Library(None, "the project steps coroutines itself (`.send()`), and this module imports no "
                                  "async library that would say an event loop runs it (see `not-on-loop`)")
-        if len(self.started) == 1 and own and not own & self.started:
+        if len(self.started) == 1 and own and not own & self.started and "anyio" not in self.started:
             return Library(None, f"the module imports {_listed(own)}, but the only event loop the project "
                                  f"starts is {_listed(self.started)}'s")
         if len(self.started) == 1:

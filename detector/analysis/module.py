@@ -754,7 +754,7 @@ class _Collector(cst.CSTVisitor):
             self.checks = outer_checks + (check,)
         outer_none = self.none_tested
         self.none_tested += self._none_test(node.test)
-        memo = _keeps_what_it_makes(node)
+        memo = _keeps_what_it_makes(node, self.declared_global.get(id(self.scope.function_scope()), set()))
         self.on_unset += memo
         self._walk(node.body)
         self.on_unset -= memo
@@ -1177,15 +1177,16 @@ def _caught(handler: cst.ExceptHandler) -> List[str]:
     return [text for text in (dotted(name) for name in names if name is not None) if text]
 
 
-def _keeps_what_it_makes(node: cst.If) -> bool:
-    """``if self._log is None: self._log = Logger(self)`` (a dotted name, or a plain one): the body
-    runs until it has bound what the test reads."""
+def _keeps_what_it_makes(node: cst.If, kept: Set[str]) -> bool:
+    """``if self._log is None: self._log = Logger(self)``: the body runs until it has bound what
+    the test reads, an attribute or one of the ``kept`` names (the function's ``global`` ones); a
+    local (``if session is None: session = Session()``) is made again on every call."""
     test = node.test
     if not isinstance(test, cst.Comparison) or len(test.comparisons) != 1 \
             or not isinstance(test.comparisons[0].operator, cst.Is) or not is_none(test.comparisons[0].comparator):
         return False
     tested = dotted(test.left)
-    if tested is None:
+    if tested is None or not (isinstance(test.left, cst.Attribute) or tested in kept):
         return False
     for statement in node.body.body:
         for small in statement.body if isinstance(statement, cst.SimpleStatementLine) else ():
