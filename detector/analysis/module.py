@@ -1863,6 +1863,9 @@ def _fill(summary: ModuleSummary, located: Optional[List[Located]], text: str, t
     callbacks: List[Tuple[_Pending, str, str]] = []  # (registration, callback target, framework)
     handed: Dict[int, str] = {}  # id(offload call) -> the function it hands to the thread
     memory_attributes: Dict[int, str] = {}  # id(call) -> ``CallRecord.memory_attribute``
+    # What the module-level imports load: the modules, and the packages importing them runs first.
+    loaded_here = {".".join(parts[:end]) for parts in (name.split(".") for name in collector.module_imports)
+                   for end in range(1, len(parts) + 1)}
     for info in collector.functions:
         function = FunctionSummary(
             qualname=info.scope.qualname,
@@ -1903,8 +1906,7 @@ def _fill(summary: ModuleSummary, located: Optional[List[Located]], text: str, t
                 flags = ITERATED | STATEMENT_FORM
             elif isinstance(node, (cst.Import, cst.ImportFrom)):
                 modules = collector.imports[id(node)]
-                loaded = collector.module_imports
-                fresh = [m for m in modules if not startup.already_loaded(m) and m not in loaded]
+                fresh = [m for m in modules if not startup.already_loaded(m) and m not in loaded_here]
                 target = IMPORT if fresh else None
                 flags = STATEMENT_FORM
                 details[id(node)] = ",".join(fresh)
@@ -1929,7 +1931,7 @@ def _fill(summary: ModuleSummary, located: Optional[List[Located]], text: str, t
                     memory_attributes[id(node)] = memory
             if id(node) in collector.polled and target.startswith(_SOCKETS):
                 continue  # a non-blocking socket: it raises BlockingIOError rather than wait
-            if isinstance(node, cst.Call) and target in _IMPORT_CALLS and _imported_already(node, collector.module_imports):
+            if isinstance(node, cst.Call) and target in _IMPORT_CALLS and _imported_already(node, loaded_here):
                 continue  # ``__import__("config")`` in a file that imports config: a sys.modules look-up
             if id(node) in collector.suspending:
                 flags |= SUSPENDS

@@ -126,6 +126,7 @@ class Project:
         self._environment_set: Optional[FrozenSet[str]] = None  # variables some module sets
         self._unset: Dict[int, FrozenSet[int]] = {}  # id(function) -> its calls under an unset variable
         self._import_closure: Dict[str, List[ModuleSummary]] = {}  # module -> it and what it imports
+        self._loaded: Optional[FrozenSet[str]] = None  # what ``imported`` loads, with its packages
         self._testing: Dict[int, bool] = {}  # id(function) -> ``tests_attributes``
         if libraries is not None:
             self._follow_libraries()
@@ -743,9 +744,13 @@ class Project:
         return found
 
     def loaded_elsewhere(self, call: CallRecord) -> bool:
-        """An ``import`` record whose every module another file of the project imports at module level."""
-        return call.flags & STATEMENT_FORM != 0 and bool(call.detail) and all(
-            module in self.imported for module in call.detail.split(","))
+        """An ``import`` record whose every module another file of the project imports at module
+        level, or is a package of one (importing ``a.b.c`` imports ``a`` and ``a.b``)."""
+        if call.flags & STATEMENT_FORM == 0 or not call.detail:
+            return False
+        if self._loaded is None:
+            self._loaded = frozenset(package for name in self.imported for package in _packages(name))
+        return all(module in self._loaded for module in call.detail.split(","))
 
     # -- calls --------------------------------------------------------------------------------
     def resolve(self, target: str) -> Resolved:
