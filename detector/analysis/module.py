@@ -1188,13 +1188,35 @@ def _keeps_what_it_makes(node: cst.If, kept: Set[str]) -> bool:
     tested = dotted(test.left)
     if tested is None or not (isinstance(test.left, cst.Attribute) or tested in kept):
         return False
-    for statement in node.body.body:
-        for small in statement.body if isinstance(statement, cst.SimpleStatementLine) else ():
-            targets = [t.target for t in small.targets] if isinstance(small, cst.Assign) else \
-                [small.target] if isinstance(small, cst.AnnAssign) else []
-            if any(dotted(target) == tested for target in targets):
-                return True
-    return False
+    bound = _Bound()
+    node.body.visit(bound)
+    return tested in bound.names
+
+
+class _Bound(cst.CSTVisitor):
+    """The dotted names a block assigns, in nested blocks too (``with open(p) as f: x = load(f)``),
+    not in functions or classes it defines."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.names: Set[str] = set()
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        self.names.update(name for name in (dotted(target.target) for target in node.targets) if name)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        name = dotted(node.target)
+        if name:
+            self.names.add(name)
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        return False
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+        return False
+
+    def visit_Lambda(self, node: cst.Lambda) -> bool:
+        return False
 
 
 def _looks_up_a_cache(node: cst.Try) -> bool:
@@ -1951,11 +1973,14 @@ def _fill(summary: ModuleSummary, located: Optional[List[Located]], text: str, t
     summary.imports = frozenset(collector.module_imports)
     runs = {offload.loop_runner(entry.target) for entry in pending}
     warmed = set()
+    called = set()
     for node, scope in collector.module_calls:
         module_target = resolver.callee(node, scope)
         runs.add(offload.loop_runner(module_target or _loop_method(node, catalog) or ""))
         if module_target in catalog.warm_ups and id(node) in collector.import_time:
             warmed.add(module_target)
+        if module_target and id(node) in collector.import_time:
+            called.add(module_target)
         construction = _construction(resolver, node, scope, module_target)
         if construction is not None:
             summary.constructions.append(construction)
@@ -1968,6 +1993,7 @@ def _fill(summary: ModuleSummary, located: Optional[List[Located]], text: str, t
         runs.add(flavour.DRIVER)
     summary.runs = frozenset(r for r in runs if r)
     summary.warmed = frozenset(warmed)
+    summary.called_at_import = frozenset(called)
     rebound = {name for name, _, in_place, _ in collector.name_changes if not in_place}
     environment = environ.Reader(resolver, collector.annotated_values)
     summary.environment = environment.note_module(collector.module_scope.sources, rebound)

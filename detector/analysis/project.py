@@ -728,6 +728,12 @@ class Project:
         loaders = self.catalog.loaded_by(name)
         return bool(loaders) and any(found.warmed & loaders for found in self._imported_with(module))
 
+    def called_at_import(self, module: ModuleSummary, function: FunctionSummary) -> bool:
+        """Whether importing ``module`` calls the plain function ``function``: the module, one of
+        its packages, or one they import at module level calls it whenever it is imported."""
+        return any(self.expand(name) == function.qualname for found in self._imported_with(module)
+                   for name in found.called_at_import)
+
     def _imported_with(self, module: ModuleSummary) -> List[ModuleSummary]:
         """``module`` and the modules of the model its import runs first: its packages (importing
         ``a.b.c`` runs ``a`` and ``a.b`` first) and what each imports at module level."""

@@ -37,8 +37,9 @@ def blocking_call_via_helper(scan: Scan) -> Iterator[Finding]:
         if suppressed(site.module, call, (CODE,)):
             continue
         found = _chain(scan, site)
-        if found is not None and not _ends_in_a_mock(scan, call, found[0]):
-            yield _finding(scan, site, *found)
+        if found is None or _ends_in_a_mock(scan, call, found[0]) or _filled_at_import(scan, site, found[0]):
+            continue
+        yield _finding(scan, site, *found)
 
 
 def _chain(scan: Scan, site: CallSite) -> Optional[Tuple[Chain, FunctionSummary]]:
@@ -70,6 +71,18 @@ def _ends_in_a_mock(scan: Scan, call: CallRecord, chain: Chain) -> bool:
         resolved = scan.project.resolve(last.target)
         if isinstance(resolved, RuleTarget) and call.runs_mock_of(resolved.name):
             return True
+    return False
+
+
+def _filled_at_import(scan: Scan, site: CallSite, chain: Chain) -> bool:
+    """Whether the chain goes through the body of a module-level memo (``if _root is None: _root
+    = setup()`` in a plain function) that importing the site's module fills first: some module
+    imported with it calls the function at module level, so the body has run by then."""
+    for hop in chain[1:]:
+        for module, function, call in _last_calls(scan, hop):
+            if call.flags & ON_UNSET and function.qualname.rpartition(".")[0] not in scan.project.classes \
+                    and scan.project.called_at_import(site.module, function):
+                return True
     return False
 
 

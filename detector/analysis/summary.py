@@ -430,6 +430,9 @@ class ModuleSummary:
     # Catalogued calls that load a process-wide database (``LoadedOnce.after``) the module makes
     # whenever it is imported: at module level, outside any ``if``.
     warmed: FrozenSet[str] = frozenset()
+    # What the module calls whenever it is imported (at module level, outside any ``if``), as
+    # written (``get_logger``): a memo those calls fill is filled before any coroutine runs.
+    called_at_import: FrozenSet[str] = frozenset()
 
 
 def short_name(function: FunctionSummary, module: ModuleSummary) -> str:
