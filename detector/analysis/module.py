@@ -18,8 +18,8 @@ from detector.analysis import (
 )
 from detector.analysis.names import (
     UNKNOWN_SOURCE, UNPACKED, Annotated, Assigned, Element, Known, Resolver, Scope, Source, Unknown,
-    binding_scope, binds_none, conditioned_argument, dotted, identifier, inst, is_none, positional_argument, ref,
-    resolve_relative, string_literal,
+    binding_scope, binds_none, conditioned_argument, dotted, identifier, inst, is_none, packages, positional_argument,
+    ref, resolve_relative, string_literal,
 )
 from detector.analysis.summary import (
     ACCESS,
@@ -1886,8 +1886,7 @@ def _fill(summary: ModuleSummary, located: Optional[List[Located]], text: str, t
     handed: Dict[int, str] = {}  # id(offload call) -> the function it hands to the thread
     memory_attributes: Dict[int, str] = {}  # id(call) -> ``CallRecord.memory_attribute``
     # What the module-level imports load: the modules, and the packages importing them runs first.
-    loaded_here = {".".join(parts[:end]) for parts in (name.split(".") for name in collector.module_imports)
-                   for end in range(1, len(parts) + 1)}
+    loaded_here = {package for name in collector.module_imports for package in packages(name)}
     for info in collector.functions:
         function = FunctionSummary(
             qualname=info.scope.qualname,

@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Dict, FrozenSet, Iterable, Iterator, List, NamedTuple, Optional, Protocol, Set, Tuple, Union
 
+from detector.analysis.names import packages
 from detector.analysis.summary import (
     ACCESS, ASSIGNS, AWAITED, CONDITIONAL, FALSE, INDEX, ITER, ITERATED, NO_ELEMENTS, NONE, NONE_TYPE, ON_SELF,
     STATEMENT_FORM, TRUE, UNION, CallRecord, ClassSummary, Construction, Elements, EnvironmentRead, FunctionSummary,
@@ -171,10 +172,9 @@ class Project:
     def _followable(self, name: str) -> bool:
         """Whether ``name`` is under a root of an installed library the run reads, and not in a
         package the catalogue models (``google.cloud.storage``, not the rest of ``google``)."""
-        parts = name.split(".")
-        root = parts[0]
+        root = name.split(".", 1)[0]
         return (root not in self.own_roots and self._libraries is not None and self._libraries.provides(root)
-                and not any(".".join(parts[:i]) in self._catalogued for i in range(1, len(parts) + 1)))
+                and not any(package in self._catalogued for package in packages(name)))
 
     def _follow_libraries(self) -> None:
         """Read every library module the project's calls reach, and what those modules' sync
@@ -182,7 +182,7 @@ class Project:
         assert self._libraries is not None
         # What the project imports is almost always read: summarised ahead, side by side.
         self._libraries.prefetch(package for name in sorted(self.imported) if self._followable(name)
-                                 for package in _packages(name))
+                                 for package in packages(name))
         # A library function is followed only once a followed call reaches it: a library module
         # read for one function does not bring in what its other functions would call.
         followed: List[FunctionSummary] = []
@@ -741,7 +741,7 @@ class Project:
         if found is None:
             seen, queue = {module.module}, [module]
             for current in queue:
-                for name in (*_packages(current.module)[:-1], *current.imports):
+                for name in (*packages(current.module)[:-1], *current.imports):
                     imported = self.modules.get(name)
                     if imported is not None and name not in seen:
                         seen.add(name)
@@ -755,7 +755,7 @@ class Project:
         if call.flags & STATEMENT_FORM == 0 or not call.detail:
             return False
         if self._loaded is None:
-            self._loaded = frozenset(package for name in self.imported for package in _packages(name))
+            self._loaded = frozenset(package for name in self.imported for package in packages(name))
         return all(module in self._loaded for module in call.detail.split(","))
 
     # -- calls --------------------------------------------------------------------------------
@@ -792,12 +792,6 @@ class Project:
         if found and len(found) == 1:
             return FunctionTarget(found[0])
         return None
-
-
-def _packages(name: str) -> List[str]:
-    """``a.b.c`` and the packages an import of it runs first: ``a``, ``a.b``, ``a.b.c``."""
-    parts = name.split(".")
-    return [".".join(parts[:end]) for end in range(1, len(parts) + 1)]
 
 
 def builds_same(call: CallRecord) -> bool:
