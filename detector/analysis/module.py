@@ -18,8 +18,8 @@ from detector.analysis import (
 )
 from detector.analysis.names import (
     UNKNOWN_SOURCE, UNPACKED, Annotated, Assigned, Element, Known, Resolver, Scope, Source, Unknown,
-    binding_scope, binds_none, conditioned_argument, dotted, identifier, inst, is_none, packages, positional_argument,
-    ref, resolve_relative, string_literal,
+    binding_scope, binds_none, conditioned_argument, dotted, identifier, inst, is_none, positional_argument, ref,
+    resolve_relative, string_literal,
 )
 from detector.analysis.summary import (
     ACCESS,
@@ -66,6 +66,7 @@ from detector.analysis.summary import (
     Elements,
     ParamCall,
     ParamValue,
+    packages,
 )
 from detector.analysis.astindex import Located
 from detector.analysis.cstwalk import is_node

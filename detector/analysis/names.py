@@ -485,9 +485,3 @@ def resolve_relative(module_name: str, is_package: bool, level: int, target: Opt
     if target:
         parts.append(target)
     return ".".join(parts) if parts else None
-
-
-def packages(name: str) -> List[str]:
-    """``a.b.c`` and the packages an import of it runs first: ``a``, ``a.b``, ``a.b.c``."""
-    parts = name.split(".")
-    return [".".join(parts[:end]) for end in range(1, len(parts) + 1)]

@@ -12,11 +12,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Dict, FrozenSet, Iterable, Iterator, List, NamedTuple, Optional, Protocol, Set, Tuple, Union
 
-from detector.analysis.names import packages
 from detector.analysis.summary import (
     ACCESS, ASSIGNS, AWAITED, CONDITIONAL, FALSE, INDEX, ITER, ITERATED, NO_ELEMENTS, NONE, NONE_TYPE, ON_SELF,
     STATEMENT_FORM, TRUE, UNION, CallRecord, ClassSummary, Construction, Elements, EnvironmentRead, FunctionSummary,
-    ModuleSummary, Subject, union_members,
+    ModuleSummary, Subject, packages, union_members,
 )
 from detector.catalog import IN_MEMORY, Catalog, Rule
 

@@ -435,6 +435,12 @@ class ModuleSummary:
     called_at_import: FrozenSet[str] = frozenset()
 
 
+def packages(name: str) -> List[str]:
+    """Module ``a.b.c`` and the packages an import of it runs first: ``a``, ``a.b``, ``a.b.c``."""
+    parts = name.split(".")
+    return [".".join(parts[:end]) for end in range(1, len(parts) + 1)]
+
+
 def short_name(function: FunctionSummary, module: ModuleSummary) -> str:
     """``pkg.mod.Client.fetch`` -> ``Client.fetch``."""
     prefix = module.module + "."
