@@ -12,7 +12,7 @@ shapes read, on ``self`` (or ``cls``), with ``not``, ``and`` and ``or`` around t
 - ``x if self.A else y``, ``self.A and f()``;
 - ``isinstance(self.A, T)``, in either sense: a class constructed with ``A`` set from a
   constructor parameter decides it by what the construction passes, or the parameter's default
-  (``project.Project.passed_type``);
+  (``project.Project.passed_value``);
 - a loop or comprehension over ``items if <test> else []``: its body runs only when the test holds;
 - after ``if self.A is None: return`` the rest of the block needs ``A``;
 - a parameter with a false default tested as itself (``if watch:``), in either sense: a call
