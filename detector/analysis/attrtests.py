@@ -50,6 +50,7 @@ class Need(NamedTuple):
     falsy: bool = False
     types: Optional[cst.BaseExpression] = None
     instance: bool = True
+    default_true: bool = False  # a parameter's whose default is a true literal (``verify=True``)
 
 
 Needs = Tuple[Need, ...]
@@ -63,6 +64,7 @@ class Tested(NamedTuple):
     name: str
     unless: Optional[Given] = None
     none: Optional[bool] = None
+    default_true: bool = False  # a parameter whose default is a true literal
 
 
 # Which value an operand of a test reads, if one the needs are about.
@@ -115,7 +117,7 @@ def read_needs(test: cst.BaseExpression, outcome: bool, read: Reader) -> Needs:
         return (Need(tested.name, False, types=typed[1], instance=outcome),)
     tested = read(test)
     if tested is not None and not outcome and tested.subject is Subject.PARAMETER:
-        return (Need(tested.name, False, tested.unless, tested.subject, falsy=True),)
+        return (Need(tested.name, False, tested.unless, tested.subject, falsy=True, default_true=tested.default_true),)
     if tested is not None:
         return (_need(tested, False),) if outcome else ()
     if isinstance(test, cst.Comparison) and len(test.comparisons) == 1:
@@ -129,7 +131,8 @@ def read_needs(test: cst.BaseExpression, outcome: bool, read: Reader) -> Needs:
             # ``param is None`` true: the code runs only when a call leaves the parameter None
             # (``if session is None: session = Session()``).
             if tested is not None and tested.subject is Subject.PARAMETER:
-                return (Need(tested.name, True, tested.unless, tested.subject, falsy=True),)
+                return (Need(tested.name, True, tested.unless, tested.subject, falsy=True,
+                             default_true=tested.default_true),)
         elif isinstance(operator, (cst.Equal, cst.NotEqual)) and _true_literal(comparator):
             # ``A == "1"`` true, or ``A != "1"`` false: A is not a false value.
             tested = read(test.left)
@@ -147,7 +150,7 @@ def _isinstance_of(test: cst.BaseExpression) -> Optional[Tuple[cst.BaseExpressio
 
 
 def _need(tested: Tested, none_only: bool) -> Need:
-    return Need(tested.name, none_only, tested.unless, tested.subject)
+    return Need(tested.name, none_only, tested.unless, tested.subject, default_true=tested.default_true)
 
 
 def _true_literal(node: cst.BaseExpression) -> bool:
@@ -170,7 +173,8 @@ def _tested(node: cst.BaseExpression, owner: Optional[str], fallbacks: Fallbacks
     if fallback is not None:
         return Tested(Subject.ATTRIBUTE, fallback.attribute, fallback.param)
     switch = parameters.get(identifier(node))
-    return Tested(Subject.PARAMETER, switch.param.name, switch.param, switch.none) if switch is not None else None
+    return Tested(Subject.PARAMETER, switch.param.name, switch.param, switch.none, switch.default_true) \
+        if switch is not None else None
 
 
 def fallbacks(node: cst.FunctionDef, owner: str) -> Dict[str, Fallback]:
@@ -233,22 +237,27 @@ class Switch(NamedTuple):
 
     param: Given
     none: bool
+    default_true: bool = False  # the default is a true literal instead (``verify=True``): a call passing False turns it off
 
 
 def switches(params: cst.Parameters, bound: bool, required: bool = False) -> Dict[str, Switch]:
     """The parameters (after ``self`` when ``bound``) whose default is a false literal, by name;
-    with ``required``, those without a default too."""
+    with ``required``, those without a default, and those defaulting to ``True``, too."""
     found: Dict[str, Switch] = {}
     positional = list(params.posonly_params) + list(params.params)
-    for index, param in enumerate(positional[1:] if bound else positional):
+    numbered = [(index, param) for index, param in enumerate(positional[1:] if bound else positional)]
+    for index, param in numbered + [(-1, param) for param in params.kwonly_params]:
+        given = Given(identifier(param.name), index)
         falsy = falsy_literal(param.default) if param.default is not None else required or None
         if falsy is not None:
-            found[identifier(param.name)] = Switch(Given(identifier(param.name), index), falsy)
-    for param in params.kwonly_params:
-        falsy = falsy_literal(param.default) if param.default is not None else required or None
-        if falsy is not None:
-            found[identifier(param.name)] = Switch(Given(identifier(param.name), -1), falsy)
+            found[given.name] = Switch(given, falsy)
+        elif required and param.default is not None and _is_true(param.default):
+            found[given.name] = Switch(given, False, default_true=True)
     return found
+
+
+def _is_true(node: cst.BaseExpression) -> bool:
+    return isinstance(node, cst.Name) and node.value == "True"
 
 
 class _Bindings(cst.CSTVisitor):

@@ -356,7 +356,8 @@ def _skips(project: Project, module: ModuleSummary, call: CallRecord, need: Attr
     """Whether what ``call`` passes rules out the code under a parameter's ``need``."""
     site = project.passed_at(module.path, call.row, call.col)
     if site is None:  # nothing recorded: a call passing nothing leaves every parameter at its default
-        return not need.falsy and _left_out(project, module, call, need.unless)
+        left_out = _left_out(project, module, call, need.unless)
+        return left_out and need.falsy if need.default_true else left_out and not need.falsy
     return site.skips(need)
 
 

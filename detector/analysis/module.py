@@ -2098,7 +2098,7 @@ def _fill(summary: ModuleSummary, located: Optional[List[Located]], text: str, t
                 if assigned is not None and (tested or need.types is None):
                     function.needs.append(AttributeNeed(len(function.calls), need.attribute, need.none_only,
                                                         need.unless, need.subject, need.falsy, assigned,
-                                                        tested, need.instance))
+                                                        tested, need.instance, need.default_true))
         if id(node) in passed:
             passed[id(node)].row, passed[id(node)].col = record.row, record.col
         if isinstance(node, cst.Call):
