@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Dict, List, NamedTuple, Optional, Set, Tuple
 
-from detector.analysis.chains import Chain, hop, union_chain
+from detector.analysis.chains import Chain, hop, reached, union_chain
 from detector.analysis.handed import handed_chain
 from detector.analysis.project import Project, RuleTarget, callee
 from detector.analysis.summary import (
@@ -99,7 +99,12 @@ class _Walk:
                         continue
                     link += below.chain
                 else:
-                    link += self.chains[id(helper)]
+                    # What this call passes itself decides too (``reload(load_tiers=False)``).
+                    rest = reached(project, module, inner, helper, self.chains)
+                    if rest is None:
+                        skipped = True
+                        continue
+                    link += rest
             if best is None or len(link) < len(best):
                 best = link
         return _Below(best if skipped else own, skipped)

@@ -1734,8 +1734,9 @@ def _construction(resolver: Resolver, node: cst.Call, scope: Scope, target: Opti
             found.args.append(text)
     if in_async or _constructs(target):
         return found
-    # A reference the callee may call; ``True`` for a switch the callee tests (``attrtests``).
-    passes = found.ref_args or found.ref_keywords or TRUE in found.args or TRUE in found.keywords.values()
+    # A reference the callee may call; ``True`` or ``False`` for a switch the callee tests (``attrtests``).
+    passes = found.ref_args or found.ref_keywords or any(
+        switch in found.args or switch in found.keywords.values() for switch in (TRUE, FALSE))
     return found if in_function and passes else None
 
 
