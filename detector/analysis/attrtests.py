@@ -31,7 +31,7 @@ from typing import Callable, Dict, Mapping, NamedTuple, Optional, Tuple
 import libcst as cst
 
 from detector.analysis import debugmode
-from detector.analysis.names import identifier, is_none
+from detector.analysis.names import identifier, is_none, is_true
 from detector.analysis.summary import Given, Subject
 
 
@@ -50,7 +50,7 @@ class Need(NamedTuple):
     falsy: bool = False
     types: Optional[cst.BaseExpression] = None
     instance: bool = True
-    default_true: bool = False  # a parameter's whose default is a true literal (``verify=True``)
+    default_true: bool = False  # a parameter whose default is a true literal (``verify=True``)
 
 
 Needs = Tuple[Need, ...]
@@ -251,13 +251,9 @@ def switches(params: cst.Parameters, bound: bool, required: bool = False) -> Dic
         falsy = falsy_literal(param.default) if param.default is not None else required or None
         if falsy is not None:
             found[given.name] = Switch(given, falsy)
-        elif required and param.default is not None and _is_true(param.default):
+        elif required and param.default is not None and is_true(param.default):
             found[given.name] = Switch(given, False, default_true=True)
     return found
-
-
-def _is_true(node: cst.BaseExpression) -> bool:
-    return isinstance(node, cst.Name) and node.value == "True"
 
 
 class _Bindings(cst.CSTVisitor):

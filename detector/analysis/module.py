@@ -18,8 +18,8 @@ from detector.analysis import (
 )
 from detector.analysis.names import (
     UNKNOWN_SOURCE, UNPACKED, Annotated, Assigned, Element, Known, Resolver, Scope, Source, Unknown,
-    binding_scope, binds_none, conditioned_argument, dotted, identifier, inst, is_none, positional_argument, ref,
-    resolve_relative, string_literal,
+    binding_scope, binds_none, conditioned_argument, dotted, identifier, inst, is_false, is_none, is_true,
+    positional_argument, ref, resolve_relative, string_literal,
 )
 from detector.analysis.summary import (
     ACCESS,
@@ -1719,7 +1719,7 @@ def _construction(resolver: Resolver, node: cst.Call, scope: Scope, target: Opti
         if arg.star:
             found.complete = False
             continue
-        literal = NONE if is_none(arg.value) else TRUE if _is_true(arg.value) else FALSE if _is_false(arg.value) \
+        literal = NONE if is_none(arg.value) else TRUE if is_true(arg.value) else FALSE if is_false(arg.value) \
             else _literal_type(arg.value) or None
         value = resolver.value(arg.value, scope) if literal is None else None
         text = literal or (value.name if value is not None else "")
@@ -1765,14 +1765,6 @@ def _forwards(resolver: Resolver, node: cst.Call, scope: Scope, info: "_Function
             found.append(Forward(0, -1 if keyword else index, keyword, Given(name, position), through_name,
                                  NONE if default is not None and is_none(default) else "", positional, keywords))
     return found
-
-
-def _is_false(node: cst.BaseExpression) -> bool:
-    return isinstance(node, cst.Name) and node.value == "False"
-
-
-def _is_true(node: cst.BaseExpression) -> bool:
-    return isinstance(node, cst.Name) and node.value == "True"
 
 
 def _constructs(target: str) -> bool:

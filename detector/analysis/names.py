@@ -451,6 +451,14 @@ def is_none(node: cst.BaseExpression) -> bool:
     return isinstance(node, cst.Name) and identifier(node) == "None"
 
 
+def is_true(node: cst.BaseExpression) -> bool:
+    return isinstance(node, cst.Name) and identifier(node) == "True"
+
+
+def is_false(node: cst.BaseExpression) -> bool:
+    return isinstance(node, cst.Name) and identifier(node) == "False"
+
+
 def string_literal(node: cst.BaseExpression) -> Optional[str]:
     """The text of a plain string literal (``"linux"``, not bytes or an f-string)."""
     if isinstance(node, cst.SimpleString):

@@ -15,7 +15,7 @@ from typing import Dict, FrozenSet, Iterable, Iterator, List, NamedTuple, Option
 from detector.analysis.summary import (
     ACCESS, ASSIGNS, AWAITED, CONDITIONAL, FALSE, INDEX, ITER, ITERATED, NO_ELEMENTS, NONE, NONE_TYPE, ON_SELF,
     STATEMENT_FORM, TRUE, UNION, CallRecord, ClassSummary, Construction, Elements, EnvironmentRead, FunctionSummary,
-    ModuleSummary, Subject, packages, union_members,
+    Given, ModuleSummary, Subject, packages, union_members,
 )
 from detector.catalog import IN_MEMORY, Catalog, Rule
 
@@ -594,11 +594,9 @@ class Project:
         site = self.passed_at(path, call.row, call.col)
         if site is None:  # nothing recorded: a call passing nothing leaves every parameter at its default
             return default if not call.args and not call.flags & STATEMENT_FORM else None
-        if not site.complete:
-            return None
-        if not (0 <= bound.position < len(site.args) or bound.name in site.keywords):
+        passed = site.given(Given(bound.name, bound.position))
+        if passed is None:
             return default
-        passed = site.argument(bound.position, bound.name)
         if not passed or site.reference(bound.position, bound.name):  # unknown, or a function or class
             return None
         return _LITERALS.get(passed) or Passed(passed, None)

@@ -253,7 +253,7 @@ class AttributeNeed:
     # need of the other kinds). A construction decides it by what it passes (``ParamValue``).
     types: Tuple[str, ...] = ()
     instance: bool = True
-    default_true: bool = False  # a parameter's whose default is ``True``: a call leaving it out leaves it true
+    default_true: bool = False  # a parameter whose default is ``True``: a call leaving it out leaves it true
 
     def failed_by(self, value_is_none: bool) -> bool:
         """Whether the attribute bound to a false literal (``None`` or another) fails the need."""
@@ -383,7 +383,7 @@ class Construction:
 
     def skips(self, need: AttributeNeed) -> bool:
         """Whether what the call passes rules out code under a parameter's ``need``."""
-        given = self._given(need.unless)
+        given = self.given(need.unless)
         if need.default_true:  # left out, the parameter is True
             if need.falsy:
                 return given is None or given == TRUE or (need.none_only and given not in ("", NONE))
@@ -392,7 +392,7 @@ class Construction:
             return self.passes_object(need.unless) if need.none_only else self.passes_true(need.unless)
         return self.leaves_out(need.unless) or (given == FALSE and not need.none_only)  # False is not None
 
-    def _given(self, param: Optional[Given]) -> Optional[str]:
+    def given(self, param: Optional[Given]) -> Optional[str]:
         """What the call passes for ``param``: None when it leaves it out, "" when unknown."""
         if param is None or not self.complete:
             return ""
@@ -403,13 +403,8 @@ class Construction:
     def leaves_out(self, param: Optional[Given]) -> bool:
         """Whether the call surely leaves ``param`` at its default None (passes nothing for it, or
         a literal None); True when there is no such parameter. ``**kwargs`` or ``*args``: unknown."""
-        if param is None:
-            return True
-        if not self.complete:
-            return False
-        if 0 <= param.position < len(self.args) or param.name in self.keywords:
-            return self.argument(param.position, param.name) == NONE
-        return True
+        given = self.given(param) if param is not None else None
+        return given is None or given == NONE
 
 
 NONE = "None"
