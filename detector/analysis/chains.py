@@ -9,7 +9,7 @@ from typing import Callable, Deque, Dict, Iterable, List, NamedTuple, Optional, 
 from detector.analysis.findings import suppressed
 from detector.analysis.project import Project, RuleTarget, callee, on_same_instance
 from detector.analysis.summary import (
-    ACCESS, AWAITED, CONDITIONAL, STATEMENT_FORM, UNION, AttributeNeed, CallRecord, FunctionSummary, Given,
+    ACCESS, AWAITED, CONDITIONAL, STATEMENT_FORM, UNION, AttributeNeed, CallRecord, Construction, FunctionSummary, Given,
     ModuleSummary, Subject, short_name, union_members,
 )
 from detector.display import one_line
@@ -218,27 +218,30 @@ def _followed(project: Project, module: ModuleSummary, call: CallRecord) -> Opti
 
 
 class Site(NamedTuple):
-    """A construction: the call, and the module it is made in."""
+    """A construction: the call, and the module it is made in; ``given``, what it passes when a
+    caller's arguments decide it (``guarded``), else what its record says."""
     module: ModuleSummary
     call: CallRecord
+    given: Optional[Construction] = None
 
 
 def reached(project: Project, module: ModuleSummary, call: CallRecord, target: FunctionSummary,
             chains: Dict[int, Chain], depth: int = 0, instance: Optional[str] = None,
-            site: Optional[Site] = None) -> Optional[Chain]:
+            site: Optional[Site] = None, given: Optional[Construction] = None) -> Optional[Chain]:
     """The chain ``call`` (made in ``module``) leads down when it runs the sync function ``target``:
     target's shortest, or, when it constructs a class whose attributes rule out some of target's
     calls (``CSS_PATH = None`` and ``if self.CSS_PATH is not None: load()``; ``self.config =
     config`` and ``if isinstance(self.config, str): open(self.config)`` for a construction passing
     a dict), the shortest through the others; None when target does not block for that call.
     ``instance`` is the class being constructed, and ``site`` its construction, when ``call`` runs
-    on the instance being built (``on_same_instance``)."""
+    on the instance being built (``on_same_instance``). ``given``: what ``call`` passes, when a
+    caller's arguments decide it."""
     chain = chains.get(id(target))
     if chain is None:
         return None
     cls = instance or project.constructed(call.target)
     if instance is None and cls is not None:
-        site = Site(module, call)
+        site = Site(module, call, given)
     attributes = cls is not None and project.tests_attributes(target)
     if not attributes and not any(need.subject is Subject.PARAMETER for need in target.needs):
         return chain
@@ -250,7 +253,7 @@ def reached(project: Project, module: ModuleSummary, call: CallRecord, target: F
             # parameter the body assigns under ``isinstance`` tests: decided in ``guarded``.
             if need.rebound:
                 continue
-            if _skips(project, module, call, need):
+            if _skips(project, module, call, need, given):
                 skipped.add(need.call)
             continue
         if need.types:
@@ -260,7 +263,7 @@ def reached(project: Project, module: ModuleSummary, call: CallRecord, target: F
             continue
         value = project.falsy_attribute(cls, need.attribute) \
             if attributes and cls is not None and need.subject is Subject.ATTRIBUTE else None
-        if value is not None and need.failed_by(value) and _left_out(project, module, call, need.unless):
+        if value is not None and need.failed_by(value) and _left_out(project, module, call, need.unless, given):
             skipped.add(need.call)
         elif value is None and attributes and cls is not None and site is not None \
                 and need.subject is Subject.ATTRIBUTE and need.unless is None and _left_false(project, cls, site, need):
@@ -325,7 +328,7 @@ def _fails_test(project: Project, cls: str, site: Site, attribute: str, types: T
                instance: bool) -> bool:
     """Whether ``isinstance(self.<attribute>, types)`` comes out other than ``instance`` on the
     instance ``site`` builds, as far as what it passes decides."""
-    passed = project.passed_value(cls, attribute, site.module.path, site.call)
+    passed = project.passed_value(cls, attribute, site.module.path, site.call, site.given)
     found = project.is_instance(passed.type, list(types)) if passed is not None and passed.type else None
     return found is not None and found is not instance
 
@@ -335,7 +338,7 @@ def _left_false(project: Project, cls: str, site: Site, need: AttributeNeed, dep
     not None): bound to what the construction passes (a false literal fails), or a property whose
     ``return <test>`` needs of the instance what it does not have (``if self.should_reload:`` with
     ``return isinstance(self.app, str) and self.reload``, for a construction leaving ``reload=False``)."""
-    passed = project.passed_value(cls, need.attribute, site.module.path, site.call)
+    passed = project.passed_value(cls, need.attribute, site.module.path, site.call, site.given)
     if passed is not None:
         return passed.falsy is not None and need.failed_by(passed.falsy)
     prop = project.property_of(cls, need.attribute) if not need.none_only and depth < _MAX_DEPTH else None
@@ -352,20 +355,22 @@ def _left_false(project: Project, cls: str, site: Site, need: AttributeNeed, dep
     return False
 
 
-def _skips(project: Project, module: ModuleSummary, call: CallRecord, need: AttributeNeed) -> bool:
+def _skips(project: Project, module: ModuleSummary, call: CallRecord, need: AttributeNeed,
+           given: Optional[Construction] = None) -> bool:
     """Whether what ``call`` passes rules out the code under a parameter's ``need``."""
-    site = project.passed_at(module.path, call.row, call.col)
+    site = given or project.passed_at(module.path, call.row, call.col)
     if site is None:  # nothing recorded: a call passing nothing leaves every parameter at its default
         left_out = _left_out(project, module, call, need.unless)
         return left_out and need.falsy if need.default_true else left_out and not need.falsy
     return site.skips(need)
 
 
-def _left_out(project: Project, module: ModuleSummary, call: CallRecord, param: Optional[Given]) -> bool:
+def _left_out(project: Project, module: ModuleSummary, call: CallRecord, param: Optional[Given],
+              given: Optional[Construction] = None) -> bool:
     """Whether ``call`` surely leaves ``param`` at its default None (``Construction.leaves_out``)."""
     if param is None:
         return True
-    site = project.passed_at(module.path, call.row, call.col)
+    site = given or project.passed_at(module.path, call.row, call.col)
     if site is None:
         return not call.args and not call.flags & STATEMENT_FORM  # ``refresh()``: nothing passed
     return site.leaves_out(param)

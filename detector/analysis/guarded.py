@@ -38,7 +38,7 @@ def guarded_chain(project: Project, module: ModuleSummary, call: CallRecord, tar
     """The chain ``call`` (in ``module``) leads down ``target`` for what it passes: ``inner`` when no
     ``isinstance`` test rules out a blocking call; None when the tests rule out every one; else the
     shortest chain through the calls they leave."""
-    if not target.guards and not target.forwards and not target.needs:
+    if not target.guards and not target.forwards and not target.spreads and not target.needs:
         return inner
     site = project.passed_at(module.path, call.row, call.col)
     if site is None and not call.args and not call.flags & (ACCESS | STATEMENT_FORM):
@@ -99,8 +99,9 @@ class _Walk:
                         continue
                     link += below.chain
                 else:
-                    # What this call passes itself decides too (``reload(load_tiers=False)``).
-                    rest = reached(project, module, inner, helper, self.chains)
+                    # What this call passes itself decides too (``reload(load_tiers=False)``), and
+                    # what it passes on: a class's constructor tests what it is given.
+                    rest = reached(project, module, inner, helper, self.chains, given=passed)
                     if rest is None:
                         skipped = True
                         continue
@@ -147,13 +148,23 @@ def _fails(project: Project, site: Construction, guard: Guard) -> bool:
 def _passed_on(project: Project, target: FunctionSummary, index: int, inner: CallRecord, helper: FunctionSummary,
                site: Construction) -> Optional[Construction]:
     """What the call ``target.calls[index]`` passes to ``helper``, as far as it passes on ``target``'s
-    own parameters (the rest unknown); None when it passes on none."""
+    own parameters, by name or through its ``**`` parameter (the rest as the call's own record
+    says, or unknown); None when it passes on none."""
     forwards = [forward for forward in target.forwards if forward.call == index]
+    spread = next((each for each in target.spreads if each.call == index), None)
     plain_method = helper.qualname.rpartition(".")[0] in project.classes \
         and not _CLASS_LEVEL.intersection(name.rpartition(".")[2] for name in helper.decorators)
-    if not forwards or plain_method and any(forward.through_name for forward in forwards):
+    if not forwards and spread is None or plain_method and any(forward.through_name for forward in forwards):
         return None  # ``C.method(obj, x)``: the arguments do not line up with the parameters
-    passed = Construction(inner.target, [""] * forwards[0].positional, dict.fromkeys(forwards[0].keywords, ""))
+    positional, keywords = (spread.positional, spread.keywords) if spread is not None \
+        else (forwards[0].positional, forwards[0].keywords)
+    passed = Construction(inner.target, [""] * positional, dict.fromkeys(keywords, ""))
+    own = project.passed_at(project.module_of[id(target)].path, inner.row, inner.col)
+    if own is not None and len(own.args) == positional:  # what the call passes itself (``reload=False``)
+        passed.args = list(own.args)
+        passed.keywords.update((name, value) for name, value in own.keywords.items() if name in passed.keywords)
+        passed.ref_args = [position for position in own.ref_args if position < positional]
+        passed.ref_keywords = [name for name in own.ref_keywords if name in passed.keywords]
     for forward in forwards:
         value = site.argument(forward.param.position, forward.param.name)
         if site.reference(forward.param.position, forward.param.name):
@@ -162,6 +173,12 @@ def _passed_on(project: Project, target: FunctionSummary, index: int, inner: Cal
             value = forward.default
         if forward.keyword:
             passed.keywords[forward.keyword] = value
+            passed.ref_keywords = [name for name in passed.ref_keywords if name != forward.keyword]
         else:
             passed.args[forward.position] = value
+            passed.ref_args = [position for position in passed.ref_args if position != forward.position]
+    if spread is not None:
+        for name, value in site.keywords.items():
+            if name not in spread.params:
+                passed.keywords[name] = "" if name in site.ref_keywords else value
     return passed

@@ -57,6 +57,7 @@ from detector.analysis.summary import (
     FunctionSummary,
     AttributeNeed,
     Forward,
+    Spread,
     Given,
     Guard,
     Subject,
@@ -1740,20 +1741,21 @@ def _construction(resolver: Resolver, node: cst.Call, scope: Scope, target: Opti
     return found if in_function and passes else None
 
 
-def _forwards(resolver: Resolver, node: cst.Call, scope: Scope, info: "_FunctionInfo") -> List[Forward]:
+def _forwards(resolver: Resolver, node: cst.Call, scope: Scope, info: "_FunctionInfo",
+              spread: Optional[Spread]) -> List[Forward]:
     """The arguments of ``node`` that are parameters of the function, passed on as they are (a
-    parameter bound nowhere else); none when ``*args`` or ``**kwargs`` hide where they go."""
-    if any(arg.star for arg in node.args):
+    parameter bound nowhere else); none when ``*args``, or ``**kwargs`` other than the function's
+    own passed on as it came (``spread``), hide where they go."""
+    if spread is None and any(arg.star for arg in node.args):
         return []
     through_name = False
     if isinstance(node.func, cst.Attribute):
         receiver = resolver.value(node.func.value, scope)
         through_name = receiver is None or receiver.kind == "ref" and not receiver.name.endswith(".<super>")
     found = []
-    positional = sum(arg.keyword is None for arg in node.args)
-    keywords = tuple(identifier(arg.keyword) for arg in node.args if arg.keyword is not None)
+    positional, keywords = _passes(node)
     for index, arg in enumerate(node.args):
-        if not isinstance(arg.value, cst.Name):
+        if arg.star or not isinstance(arg.value, cst.Name):
             continue
         name = identifier(arg.value)
         if binding_scope(name, scope) is not info.scope or len(info.scope.sources.get(name, ())) != 1:
@@ -1765,6 +1767,53 @@ def _forwards(resolver: Resolver, node: cst.Call, scope: Scope, info: "_Function
             found.append(Forward(0, -1 if keyword else index, keyword, Given(name, position), through_name,
                                  NONE if default is not None and is_none(default) else "", positional, keywords))
     return found
+
+
+def _passes(node: cst.Call) -> Tuple[int, Tuple[str, ...]]:
+    """What a call passes besides ``*`` and ``**`` arguments: how many by position, and the keywords."""
+    return (sum(arg.keyword is None and not arg.star for arg in node.args),
+            tuple(identifier(arg.keyword) for arg in node.args if arg.keyword is not None))
+
+
+def _spread(node: cst.Call, scope: Scope, info: "_FunctionInfo") -> Optional[Spread]:
+    """``node`` passing on the function's own ``**`` parameter as it came: its only star argument,
+    and a name the function neither binds again nor reads anywhere else (no ``settings.pop(...)``
+    or ``settings["x"] = ...`` changes what goes on)."""
+    stars = [arg for arg in node.args if arg.star]
+    kwargs = info.node.params.star_kwarg
+    if len(stars) != 1 or stars[0].star != "**" or not isinstance(kwargs, cst.Param) \
+            or not isinstance(stars[0].value, cst.Name):
+        return None
+    name = identifier(kwargs.name)
+    if identifier(stars[0].value) != name or binding_scope(name, scope) is not info.scope \
+            or len(info.scope.sources.get(name, ())) != 1:
+        return None
+    if not _only_spread(info.node.body, name):
+        return None
+    params = tuple(identifier(param.name) for param in _all_params(info.node.params)
+                   if param is not kwargs and param is not info.node.params.star_arg)
+    return Spread(0, params, *_passes(node))
+
+
+class _Reads(cst.CSTVisitor):
+    """Where a name is read other than as the value of a ``**`` argument."""
+
+    def __init__(self, name: str):
+        self.name = name
+        self.elsewhere = False
+
+    def visit_Arg(self, node: cst.Arg) -> Optional[bool]:
+        return not (node.star == "**" and isinstance(node.value, cst.Name) and identifier(node.value) == self.name)
+
+    def visit_Name(self, node: cst.Name) -> None:
+        if node.value == self.name:
+            self.elsewhere = True
+
+
+def _only_spread(body: cst.BaseSuite, name: str) -> bool:
+    reads = _Reads(name)
+    body.visit(reads)
+    return not reads.elsewhere
 
 
 def _constructs(target: str) -> bool:
@@ -1874,6 +1923,7 @@ def _fill(summary: ModuleSummary, located: Optional[List[Located]], text: str, t
     passed: Dict[int, Construction] = {}  # id(call in a function) -> what it passes
     param_of: Dict[int, Tuple[int, str]] = {}  # id(call of a parameter) -> the parameter (position, name)
     forwarded: Dict[int, List[Forward]] = {}  # id(call in a sync function) -> the parameters it passes on
+    spreads: Dict[int, Spread] = {}  # id(call in a sync function) -> the ``**`` parameter it passes on
     infos: Dict[int, _FunctionInfo] = {}  # id(FunctionSummary) -> what the walk collected
     details: Dict[int, str] = {}  # id(import statement) -> the modules it loads
     callbacks: List[Tuple[_Pending, str, str]] = []  # (registration, callback target, framework)
@@ -1910,7 +1960,10 @@ def _fill(summary: ModuleSummary, located: Optional[List[Located]], text: str, t
                     summary.constructions.append(construction)
                     passed[id(node)] = construction
                 if not info.is_async and target is not None:
-                    forwarded[id(node)] = _forwards(resolver, node, scope, info)
+                    spread = _spread(node, scope, info)
+                    forwarded[id(node)] = _forwards(resolver, node, scope, info, spread)
+                    if spread is not None:
+                        spreads[id(node)] = spread
                 param = _param_called(node, scope, info) if target is None else None
                 if param is not None and id(node) not in collector.in_debug:
                     param_of[id(node)] = param
@@ -2077,6 +2130,8 @@ def _fill(summary: ModuleSummary, located: Optional[List[Located]], text: str, t
             if received is not None:
                 function.guards.append(Guard(len(function.calls), received[0], received[1], list(IN_MEMORY), False))
         function.forwards.extend(forward._replace(call=len(function.calls)) for forward in forwarded.get(id(node), ()))
+        if id(node) in spreads:
+            function.spreads.append(spreads[id(node)]._replace(call=len(function.calls)))
         conditions = collector.call_needs.get(id(node))
         if conditions:
             if id(conditions) not in environment_needs:

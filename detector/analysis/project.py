@@ -577,10 +577,12 @@ class Project:
             types.add(found)
         return types.pop() if len(types) == 1 else None
 
-    def passed_value(self, qualname: str, attr: str, path: str, call: CallRecord) -> Optional[Passed]:
+    def passed_value(self, qualname: str, attr: str, path: str, call: CallRecord,
+                     given: Optional[Construction] = None) -> Optional[Passed]:
         """What ``self.<attr>`` is while the construction ``call`` (made in ``path``) of class
         ``qualname`` runs its constructor, when its ``__init__`` binds it from a parameter
-        (``ParamValue``): what the call passes for the parameter, or the parameter's default."""
+        (``ParamValue``): what the call passes for the parameter (``given``, else its record), or
+        the parameter's default."""
         cls = self.classes.get(qualname)
         bound = cls.param_values.get(attr) if cls is not None else None
         order = self.mro(qualname) if bound is not None else None
@@ -591,7 +593,7 @@ class Project:
             if name not in _ROOT_CLASSES and (base is None or attr in base.on_instances or attr in base.attrs):
                 return None
         default = Passed(bound.default or None, bound.falsy)
-        site = self.passed_at(path, call.row, call.col)
+        site = given or self.passed_at(path, call.row, call.col)
         if site is None:  # nothing recorded: a call passing nothing leaves every parameter at its default
             return default if not call.args and not call.flags & STATEMENT_FORM else None
         passed = site.given(Given(bound.name, bound.position))

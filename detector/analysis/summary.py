@@ -213,6 +213,18 @@ class Forward(NamedTuple):
     keywords: Tuple[str, ...] = ()
 
 
+class Spread(NamedTuple):
+    """A call in a sync function that passes on the function's own ``**`` parameter as it came
+    (``Config(app, **settings)`` in ``def connect(app, timeout=5, **settings)``, ``settings`` used
+    nowhere else): the keywords a caller passes beyond the function's named parameters reach the
+    callee, and those it leaves out the callee does not get either."""
+    call: int  # index into FunctionSummary.calls
+    params: Tuple[str, ...]  # the function's named parameters: a keyword binding one stays there
+    # What else the call passes: how many arguments by position, and the keywords it names.
+    positional: int = 0
+    keywords: Tuple[str, ...] = ()
+
+
 class Subject(enum.Enum):
     """What the test an ``AttributeNeed`` comes from reads."""
 
@@ -296,6 +308,7 @@ class FunctionSummary:
     # Calls of its own parameters (``callback(data)``): the function runs what its caller hands it.
     param_calls: List["ParamCall"] = field(default_factory=list)
     forwards: List[Forward] = field(default_factory=list)
+    spreads: List[Spread] = field(default_factory=list)
     # A property whose body is ``return <test>``: what the test needs of ``self``'s attributes to
     # come out true (``AttributeNeed.call`` unused), as ``if self.<property>:`` reads it.
     truthy: List[AttributeNeed] = field(default_factory=list)
