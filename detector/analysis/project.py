@@ -14,7 +14,7 @@ from typing import Dict, FrozenSet, Iterable, Iterator, List, NamedTuple, Option
 
 from detector.analysis.summary import (
     ACCESS, ASSIGNS, AWAITED, CONDITIONAL, FALSE, INDEX, ITER, ITERATED, NO_ELEMENTS, NONE, NONE_TYPE, ON_SELF,
-    STATEMENT_FORM, TRUE, UNION, CallRecord, ClassSummary, Construction, Elements, EnvironmentRead, FunctionSummary,
+    STATEMENT_FORM, TRUE, UNION, WITH_ITEM, CallRecord, ClassSummary, Construction, Elements, EnvironmentRead, FunctionSummary,
     Given, ModuleSummary, Subject, packages, union_members,
 )
 from detector.catalog import IN_MEMORY, Catalog, Rule
@@ -805,6 +805,7 @@ class Passed(NamedTuple):
     falsy: Optional[bool]
 
 
+_CONTEXT_MANAGERS = frozenset({"contextlib.contextmanager", "contextlib2.contextmanager"})
 _LITERALS = {NONE: Passed(NONE_TYPE, True), TRUE: Passed("bool", None), FALSE: Passed("bool", False)}
 
 
@@ -812,6 +813,12 @@ def on_same_instance(call: CallRecord) -> bool:
     """A call that runs on the instance its caller runs on: a base's constructor (``builds_same``),
     or a method called on ``self`` (under a constructor, on the instance being built)."""
     return builds_same(call) or bool(call.flags & ON_SELF) and call.flags & (ACCESS | AWAITED) == 0
+
+
+def enters_body(function: FunctionSummary) -> bool:
+    """A ``@contextmanager`` generator: ``with f():`` runs its body, up to the ``yield`` on entering
+    and the rest on leaving (a plain call only makes the context manager)."""
+    return function.is_generator and not _CONTEXT_MANAGERS.isdisjoint(function.decorators)
 
 
 def callee(project: Project, call: CallRecord) -> Optional[FunctionSummary]:
@@ -826,7 +833,7 @@ def callee(project: Project, call: CallRecord) -> Optional[FunctionSummary]:
         return None
     if call.flags & ACCESS and not function.is_property:
         return None
-    if function.is_generator and not call.flags & ITERATED:
+    if function.is_generator and not call.flags & ITERATED and not (call.flags & WITH_ITEM and enters_body(function)):
         return None  # calling a generator function runs none of its body
     if call.flags & AWAITED and function.decorated:
         return None  # a decorator may have made it a coroutine function, or sent it to a thread
