@@ -631,14 +631,37 @@ FED_GENERATORS = {
 }
 
 
+# A pipe's connection is sent None as a message to the other process (sanic's worker manager).
+PIPES = '''
+from multiprocessing import Pipe
+from multiprocessing.connection import Connection
+from typing import Any
+
+
+class Manager:
+    def __init__(self, pubsub: tuple[Connection[Any, Any], Connection[Any, Any]]):
+        self.publisher, self.subscriber = pubsub
+
+    def shutdown(self):
+        self.publisher.send(None)
+
+
+def stop():
+    reader, writer = Pipe(duplex=False)
+    writer.send(None)
+    return reader
+'''
+
+
 @pytest.mark.parametrize("driver", [
     pytest.param("", id="only-generators"),
+    pytest.param(PIPES, id="and-pipes"),
     pytest.param("def step(coro):\n    coro.send(None)\n", id="and-a-driver"),
 ])
 def test_generators_fed_with_send_are_not_taken_for_a_coroutine_driver(tmp_path: Path, driver):
     write(tmp_path, {"pyproject.toml": "[tool.offload]\n", **FED_GENERATORS, "driver.py": driver})
     [finding] = [f for f in findings(tmp_path) if f["filename"] == "m.py"]
-    if driver:
+    if "coro" in driver:
         assert "steps coroutines itself" in finding["fix"]["reason"]
     else:
         assert finding["fix"]["applicability"] == "safe", finding["fix"]
