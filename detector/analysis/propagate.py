@@ -11,7 +11,8 @@ not call ``helper`` on the loop.
 """
 from __future__ import annotations
 
-from typing import Iterator, Optional, Tuple
+import ast
+from typing import Dict, Iterator, List, Optional, Tuple
 
 from detector.analysis import offload
 from detector.analysis.chains import CODE, Chain, hop, reached, union_chain
@@ -21,7 +22,8 @@ from detector.analysis.guarded import guarded_chain
 from detector.analysis.handed import handed_chain
 from detector.analysis.project import FunctionTarget, Project, RuleTarget, callee
 from detector.analysis.summary import (
-    ACCESS, AWAITED, OFFLOAD_ARG, ON_MISS, ON_UNSET, SUSPENDS, UNION, WITH_ITEM, CallRecord, FunctionSummary, ModuleSummary,
+    ACCESS, AWAITED, CONDITIONAL, IN_HANDLER, IN_LOOP, OFFLOAD_ARG, ON_MISS, ON_UNSET, SUSPENDS, UNION, WITH_ITEM,
+    CallRecord, FunctionSummary, ModuleSummary,
 )
 from detector.display import one_line
 from detector.model import Applicability, Finding, Hop
@@ -30,16 +32,25 @@ from detector.model import Applicability, Finding, Hop
 @check(CODE)
 def blocking_call_via_helper(scan: Scan) -> Iterator[Finding]:
     """A finding at every async call site of a sync function that blocks."""
+    # (id(coroutine), the memo's function) -> its calls so far that fill the memo on every run
+    filling: Dict[Tuple[int, str, str], List[CallRecord]] = {}
     for site in scan.sites:
         call = site.call
         if not site.function.is_async or call.flags & OFFLOAD_ARG:
             continue
-        if suppressed(site.module, call, (CODE,)):
-            continue
         found = _chain(scan, site)
         if found is None or _ends_in_a_mock(scan, call, found[0]) or _filled_at_import(scan, site, found[0]):
             continue
-        yield _finding(scan, site, *found)
+        memo = _one_key_memo(scan, found[0])
+        if memo is not None:
+            earlier = filling.setdefault((id(site.function), *memo), [])
+            warm = not call.flags & IN_HANDLER and any(_ends_before(other, call) for other in earlier)
+            if not call.flags & (CONDITIONAL | IN_LOOP | IN_HANDLER):
+                earlier.append(call)  # fills it whether reported or not
+            if warm:
+                continue  # an earlier call of the same coroutine, made on every run, filled it
+        if not suppressed(site.module, call, (CODE,)):
+            yield _finding(scan, site, *found)
 
 
 def _chain(scan: Scan, site: CallSite) -> Optional[Tuple[Chain, FunctionSummary]]:
@@ -86,6 +97,45 @@ def _filled_at_import(scan: Scan, site: CallSite, chain: Chain) -> bool:
     return False
 
 
+def _one_key_memo(scan: Scan, chain: Chain) -> Optional[Tuple[str, str]]:
+    """The memo a chain blocks through the first time, when every call down the chain asks it for
+    the same thing: a module-level one filled under an ``is None`` test, or a cached function
+    called with no argument the site could change (``_locale(get_locale())``). (file, function)."""
+    for previous, hop in zip(chain, chain[1:]):
+        for _, function, call in _last_calls(scan, hop):
+            if call.flags & ON_UNSET and function.qualname.rpartition(".")[0] not in scan.project.classes:
+                return hop.filename, hop.function
+        for _, function in scan.functions_at(hop):
+            if _KEYED_CACHES.intersection(function.decorators) \
+                    and all(_constant_arguments(into.args) for _, _, into in _last_calls(scan, previous)):
+                return hop.filename, hop.function
+    return None
+
+
+def _constant_arguments(args: str) -> bool:
+    """Arguments that are literals or calls without arguments (``"en", get_locale()``): nothing the
+    function making the call was given."""
+    try:
+        tree = ast.parse(f"f({args})", mode="eval").body
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return False
+    assert isinstance(tree, ast.Call)
+    return all(isinstance(arg, ast.Constant) or isinstance(arg, ast.Call) and not arg.args and not arg.keywords
+               and isinstance(arg.func, (ast.Name, ast.Attribute)) and _names_only(arg.func)
+               for arg in [*tree.args, *(keyword.value for keyword in tree.keywords)])
+
+
+def _names_only(node: ast.expr) -> bool:
+    """``get_locale`` or ``i18n.get_locale``: a function named through modules, not through ``self``."""
+    while isinstance(node, ast.Attribute):
+        node = node.value
+    return isinstance(node, ast.Name) and node.id not in ("self", "cls")
+
+
+def _ends_before(earlier: CallRecord, call: CallRecord) -> bool:
+    return (earlier.end_row, earlier.end_col) <= (call.row, call.col)
+
+
 def _last_calls(scan: Scan, last: Hop) -> Iterator[Tuple[ModuleSummary, FunctionSummary, CallRecord]]:
     """The records of the call a chain ends in."""
     for module, function in scan.functions_at(last):
@@ -115,7 +165,8 @@ def _cached(scan: Scan, chain: Chain) -> str:
 
 # Memoising decorators: the function runs once per distinct arguments, or once per instance.
 _ONCE_PER_INSTANCE = "functools.cached_property"
-_CACHES = frozenset({"functools.lru_cache", "functools.cache", _ONCE_PER_INSTANCE})
+_KEYED_CACHES = frozenset({"functools.lru_cache", "functools.cache"})
+_CACHES = _KEYED_CACHES | {_ONCE_PER_INSTANCE}
 
 
 def _instead_of_offloading(scan: Scan, last: Hop) -> str:
