@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Dict, FrozenSet, Iterable, Iterator, List, NamedTuple, Optional, Protocol, Set, Tuple, Union
 
+from detector.analysis import protocols
 from detector.analysis.summary import (
     ACCESS, ASSIGNS, AWAITED, CONDITIONAL, FALSE, INDEX, ITER, ITERATED, NO_ELEMENTS, NONE, NONE_TYPE, ON_SELF,
     STATEMENT_FORM, TRUE, UNION, WITH_ITEM, CallRecord, ClassSummary, Construction, Elements, EnvironmentRead, FunctionSummary,
@@ -618,7 +619,8 @@ class Project:
         return self._passed.get((path, row, col))
 
     def is_instance(self, passed: str, types: List[str]) -> Optional[bool]:
-        """Whether what an argument evaluates to passes ``isinstance(x, types)``; None when unknown."""
+        """Whether what an argument evaluates to passes ``isinstance(x, types)``; None when unknown.
+        A runtime-checkable Protocol among ``types`` is tested for its members (``protocols``)."""
         name = self.instance_type(passed)
         wanted = {self.expand(t) or t for t in types}
         if name is None:
@@ -626,9 +628,32 @@ class Project:
         if name in wanted:
             return True
         bases = self._all_bases(name)
-        if bases is None:
+        if bases is not None and bases & wanted:
+            return True
+        structural = [protocols.has_members(name, members) for members in
+                      (self._protocol_members(t) for t in wanted) if members is not None]
+        if True in structural:
+            return True
+        return None if bases is None or None in structural else False
+
+    def _protocol_members(self, name: str, depth: int = 0) -> Optional[Set[str]]:
+        """What ``isinstance`` tests for when ``name`` is a Protocol class: the members its body and
+        its protocol bases declare; None for any other class."""
+        cls = self.classes.get(name)
+        if cls is None or depth > _MAX_DEPTH:
             return None
-        return bool(bases & wanted)
+        bases = [self.expand(base.name) if base is not None else None for base in cls.bases]
+        if protocols.PROTOCOL_BASES.isdisjoint(bases):
+            return None
+        members = {attr for attr in cls.attrs if attr not in protocols.NOT_MEMBERS}
+        for base in bases:
+            if base in protocols.PROTOCOL_BASES or base == "typing.Generic":
+                continue
+            inherited = self._protocol_members(base, depth + 1) if base is not None else None
+            if inherited is None:
+                return None
+            members |= inherited
+        return members
 
     def instance_type(self, value: str) -> Optional[str]:
         """The class of a value spelled as a dotted name (not a reference): a class for its
