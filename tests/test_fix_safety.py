@@ -1785,3 +1785,64 @@ def test_no_await_is_added_between_a_test_of_shared_state_and_its_change(tmp_pat
     offload(tmp_path, "--fix", "--unsafe-fixes")
     run = python(tmp_path, "import asyncio, m; print(asyncio.run(m.main()))")
     assert run.stdout.strip() == "1", run.stderr
+
+
+# A translator whose ``translate`` writes an attribute ``detect`` also changes: on a shared
+# instance the thread would race with the coroutines calling ``detect``; on one a coroutine
+# makes and only calls methods of, nothing else reaches it.
+TRANSLATOR = {
+    "translator.py": '''
+        import urllib.request
+
+
+        class Translator:
+            def __init__(self):
+                self.last = None
+
+            def translate(self, text):
+                self.last = text
+                return urllib.request.urlopen("http://127.0.0.1:9/?q=" + text)
+
+            def detect(self, text):
+                self.last = text
+                return "en"
+        ''',
+    "app.py": '''
+        from translator import Translator
+
+        SHARED = Translator()
+
+
+        async def local(text):
+            translator = Translator()
+            translator.detect(text)
+            return translator.translate(text)
+
+
+        async def shared(text):
+            return SHARED.translate(text)
+
+
+        async def handed(text, log):
+            translator = Translator()
+            log(translator)
+            return translator.translate(text)
+
+
+        async def entered(text):
+            made = make()
+            return made.translate(text)
+
+
+        def make():
+            return SHARED
+        ''',
+}
+
+
+def test_a_method_of_an_object_only_its_coroutine_reaches_moves_to_a_thread(tmp_path: Path):
+    write(tmp_path, {"pyproject.toml": "[tool.offload]\n", **TRANSLATOR})
+    found = {f["chain"][0]["function"]: f["fix"] for f in findings(tmp_path) if f["code"] == "BLK200"}
+    assert found["local"]["applicability"] == "unsafe", found["local"]
+    for shared in ("shared", "handed", "entered"):  # the module's instance; passed on; made by a function
+        assert found[shared]["applicability"] == "suggestion" and "would race" in found[shared]["reason"], shared

@@ -1769,6 +1769,52 @@ def _forwards(resolver: Resolver, node: cst.Call, scope: Scope, info: "_Function
     return found
 
 
+def _made_here(resolver: Resolver, node: cst.Call, scope: Scope, info: "_FunctionInfo",
+               only_methods: Dict[Tuple[int, str], bool]) -> str:
+    """``CallRecord.made_by`` of ``node``: the call that made its receiver, a local bound once by
+    an assignment and used only to call its methods; "" for any other call."""
+    if not isinstance(node.func, cst.Attribute) or not isinstance(node.func.value, cst.Name):
+        return ""
+    name = identifier(node.func.value)
+    sources = info.scope.sources.get(name, ())
+    if binding_scope(name, scope) is not info.scope or len(sources) != 1:
+        return ""
+    source = sources[0]
+    if not isinstance(source, Assigned) or not isinstance(source.node, cst.Call):
+        return ""
+    key = (id(info.node), name)
+    if key not in only_methods:
+        uses = _Uses(name)
+        info.node.body.visit(uses)
+        only_methods[key] = uses.only_methods
+    return (resolver.callee(source.node, source.scope) or "") if only_methods[key] else ""
+
+
+class _Uses(cst.CSTVisitor):
+    """Whether a name appears only as the target of ``name = ...`` and as the object of method
+    calls (``name.m(...)``): nothing else gets hold of what it is bound to."""
+
+    def __init__(self, name: str):
+        self.name = name
+        self.only_methods = True
+        self.receivers: Set[int] = set()  # id() of the name where it is the object of a method call
+
+    def visit_AssignTarget(self, node: cst.AssignTarget) -> Optional[bool]:
+        return not (isinstance(node.target, cst.Name) and node.target.value == self.name)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if isinstance(node.func, cst.Attribute) and isinstance(node.func.value, cst.Name):
+            self.receivers.add(id(node.func.value))
+
+    def visit_Attribute(self, node: cst.Attribute) -> bool:
+        node.value.visit(self)  # ``other.name`` is another object's attribute, not the local
+        return False
+
+    def visit_Name(self, node: cst.Name) -> None:
+        if node.value == self.name and id(node) not in self.receivers:
+            self.only_methods = False
+
+
 def _passes(node: cst.Call) -> Tuple[int, Tuple[str, ...]]:
     """What a call passes besides ``*`` and ``**`` arguments: how many by position, and the keywords."""
     return (sum(arg.keyword is None and not arg.star for arg in node.args),
@@ -1929,6 +1975,8 @@ def _fill(summary: ModuleSummary, located: Optional[List[Located]], text: str, t
     callbacks: List[Tuple[_Pending, str, str]] = []  # (registration, callback target, framework)
     handed: Dict[int, str] = {}  # id(offload call) -> the function it hands to the thread
     memory_attributes: Dict[int, str] = {}  # id(call) -> ``CallRecord.memory_attribute``
+    made_by: Dict[int, str] = {}  # id(call) -> ``CallRecord.made_by``
+    only_methods: Dict[Tuple[int, str], bool] = {}  # (id(function node), local) -> used only to call methods
     # What the module-level imports load: the modules, and the packages importing them runs first.
     loaded_here = {package for name in collector.module_imports for package in packages(name)}
     for info in collector.functions:
@@ -1997,6 +2045,10 @@ def _fill(summary: ModuleSummary, located: Optional[List[Located]], text: str, t
                 memory = _memory_attribute(node, target, resolver, scope)
                 if memory:
                     memory_attributes[id(node)] = memory
+                if info.is_async:
+                    made = _made_here(resolver, node, scope, info, only_methods)
+                    if made:
+                        made_by[id(node)] = made
             if id(node) in collector.polled and target.startswith(_SOCKETS):
                 continue  # a non-blocking socket: it raises BlockingIOError rather than wait
             if isinstance(node, cst.Call) and target in _IMPORT_CALLS and _imported_already(node, loaded_here):
@@ -2111,7 +2163,8 @@ def _fill(summary: ModuleSummary, located: Optional[List[Located]], text: str, t
             span = _header_span(span, lines)  # the ``for`` line, not the loop body (noqa, editors)
         records[id(node)] = record = CallRecord(entry.target, text_of_call, *span, entry.flags,
                                                 detail=details.get(id(node), ""),
-                                                memory_attribute=memory_attributes.get(id(node), ""))
+                                                memory_attribute=memory_attributes.get(id(node), ""),
+                                                made_by=made_by.get(id(node), ""))
         function = entry.function
         if id(node) in param_of:
             position, name = param_of[id(node)]

@@ -237,7 +237,8 @@ def _finding(scan: Scan, site: CallSite, chain: Chain, target: FunctionSummary) 
             reason = "the whole `with` block has to move to the thread, not only this call"
         fix = policy.fix(module, Applicability.SUGGESTION, "Move the `with` block to a worker thread", reason)
     else:
-        hazard = scan.safety.hazard(target) or scan.safety.argument_hazard(module, site.function, call)
+        hazard = scan.safety.hazard(target, scan.safety.fresh_receiver(call)) \
+            or scan.safety.argument_hazard(module, site.function, call)
         if hazard and target.is_generator:
             advice = f"consume it in a thread, e.g. {spelling.consume(call)}"
         elif hazard:

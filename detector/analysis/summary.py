@@ -171,6 +171,10 @@ class CallRecord:
     # Module-level variables the call receives as they are (``dump(path, CACHE)``), by dotted
     # name (``pkg.mod.CACHE``; an imported one by the name of its definition).
     shares: List[str] = field(default_factory=list)
+    # A method call on a local of a coroutine bound once, by ``name = <call>``, and used only to
+    # call methods (``t = Translator(); t.translate(x)``): that call's target, a construction
+    # when the project says so (an object nothing else reaches).
+    made_by: str = ""
 
     def runs_mock_of(self, name: str) -> bool:
         """Whether what ``name`` (canonical) stands for is replaced by a mock where the call is made."""

@@ -23,9 +23,10 @@ raced by the coroutines that keep running meanwhile. A rewrite is refused when t
 - shares state with the rest of its class: it reads an attribute of ``self`` that code the
   thread does not run changes in place (a dict filled while the thread pickles it), or writes
   one that such code also writes (a sync callback of the loop pops what the thread adds).
-  A constructor's ``self`` is a new object, not shared. Library code counts only where the
-  project's calls reach it: a library method nothing calls runs nowhere. A call on ``self``
-  runs whichever method the object's class has: every subclass's is read.
+  A constructor's ``self`` is a new object, not shared, and so is an object the coroutine
+  constructs and only calls methods of (``t = Translator(); t.translate(x)``). Library code
+  counts only where the project's calls reach it: a library method nothing calls runs nowhere.
+  A call on ``self`` runs whichever method the object's class has: every subclass's is read.
 
 The same holds for what the call hands over: ``to_thread(self._dump, self.user_data)`` gives
 the thread the very dict that other coroutines of the class fill meanwhile
@@ -100,22 +101,29 @@ class ThreadSafety:
         """``oldest_minor``: the oldest Python 3 the program runs on (``target-version``)."""
         self.project = project
         self._binding_when_made = BIND_WHEN_MADE | (BIND_WHEN_MADE_BEFORE_310 if oldest_minor < 10 else frozenset())
-        self._memo: Dict[int, Optional[str]] = {}
+        self._memo: Dict[Tuple[int, bool], Optional[str]] = {}
         self._writers: Optional[Dict[str, List[Writer]]] = None
         self._global_writers: Optional[Dict[str, List[GlobalWriter]]] = None
         self._run_by_project: Optional[FrozenSet[int]] = None
         self._derived: Optional[Dict[str, List[str]]] = None  # class -> the classes that name it as a base
         self._descendants: Dict[str, List[str]] = {}  # class -> every class deriving from it
 
-    def hazard(self, function: FunctionSummary) -> Optional[str]:
-        """Why running ``function`` in a worker thread may break the program; None when nothing is known against it."""
+    def hazard(self, function: FunctionSummary, fresh: bool = False) -> Optional[str]:
+        """Why running ``function`` in a worker thread may break the program; None when nothing is
+        known against it. ``fresh``: it runs on an object nothing else can reach (``fresh_receiver``)."""
         module = self.project.module_of.get(id(function))
         if function.is_generator and module is not None:
             return (f"`{short_name(function, module)}` is a generator: a thread would only create it, "
                     "and iterating it still runs on the loop")
-        if id(function) not in self._memo:
-            self._memo[id(function)] = self._reached_hazard(function)
-        return self._memo[id(function)]
+        key = (id(function), fresh)
+        if key not in self._memo:
+            self._memo[key] = self._reached_hazard(function, fresh)
+        return self._memo[key]
+
+    def fresh_receiver(self, call: CallRecord) -> bool:
+        """A method called on an instance its coroutine constructed and uses only to call methods
+        (``t = Translator(); t.translate(text)``): no other code reaches that object."""
+        return bool(call.made_by) and self.project.constructed(call.made_by) is not None
 
     def call_hazard(self, module: ModuleSummary, function: FunctionSummary, call: CallRecord) -> Optional[str]:
         """The same screening for one call moved to a thread (``to_thread(conn.execute, ...)``)."""
@@ -222,9 +230,9 @@ class ThreadSafety:
             found = self._descendants[qualname] = list(seen)
         return found
 
-    def _reached_hazard(self, function: FunctionSummary) -> Optional[str]:
+    def _reached_hazard(self, function: FunctionSummary, fresh: bool = False) -> Optional[str]:
         # A constructor's ``self`` (and what its methods do to it) is a new object: not shared yet.
-        fresh = function.qualname.rpartition(".")[2] in CONSTRUCTORS
+        fresh = fresh or function.qualname.rpartition(".")[2] in CONSTRUCTORS
         reached = [(module, each) for each in self._reached(function)
                    for module in (self.project.module_of.get(id(each)),) if module is not None]
         own_connection = self._own_connection(function, reached)
