@@ -1846,3 +1846,55 @@ def test_a_method_of_an_object_only_its_coroutine_reaches_moves_to_a_thread(tmp_
     assert found["local"]["applicability"] == "unsafe", found["local"]
     for shared in ("shared", "handed", "entered"):  # the module's instance; passed on; made by a function
         assert found[shared]["applicability"] == "suggestion" and "would race" in found[shared]["reason"], shared
+
+
+# Red-DiscordBot's shape: the locale is a context variable each command sets; a helper reads it.
+LOCALE = {
+    "i18n.py": '''
+        import contextvars
+        import os
+
+        _locale = contextvars.ContextVar("locale", default="en_US")
+
+
+        def set_locale(name):
+            _locale.set(name)
+
+
+        def humanize(value, unit="x"):
+            os.listdir(".")  # stands for the locale data it loads
+            return f"{value} {unit} ({_locale.get()})"
+        ''',
+    "bot.py": '''
+        from i18n import humanize, set_locale
+
+
+        async def command(value):
+            set_locale("de_DE")
+            return humanize(value, unit="kg")
+        ''',
+}
+
+
+@pytest.mark.parametrize("version, applicability", [("py38", "suggestion"), ("py39", "unsafe")])
+def test_run_in_executor_would_lose_the_context_a_helper_reads(tmp_path: Path, version, applicability):
+    write(tmp_path, {"pyproject.toml": f'[tool.offload]\ntarget-version = "{version}"\n', **LOCALE})
+    [found] = [f for f in findings(tmp_path) if f["code"] == "BLK200"]
+    assert found["fix"]["applicability"] == applicability, found["fix"]
+    if version == "py38":
+        assert "reads a context variable" in found["fix"]["reason"]
+        advice = "await asyncio.get_running_loop().run_in_executor(None, functools.partial(" \
+                 "contextvars.copy_context().run, humanize, value, unit=\"kg\"))"
+        assert advice in found["message"]
+        # What the advice says keeps the locale; what a plain run_in_executor would do does not.
+        check = ("import asyncio, contextvars, functools, i18n\n"
+                 "async def main():\n"
+                 "    i18n.set_locale('de_DE')\n"
+                 f"    good = {advice}\n"
+                 "    bad = await asyncio.get_running_loop().run_in_executor(None, i18n.humanize, 1)\n"
+                 "    print(good, '|', bad)\n"
+                 "value = 1\nhumanize = i18n.humanize\nasyncio.run(main())\n")
+        run = python(tmp_path, check)
+        assert run.stdout.strip() == "1 kg (de_DE) | 1 x (en_US)", run.stderr
+    else:
+        assert "await asyncio.to_thread(humanize, value, unit=\"kg\")" in found["message"]

@@ -18,11 +18,12 @@ from detector.analysis import offload
 from detector.analysis.chains import CODE, Chain, hop, reached, union_chain
 from detector.analysis.checks import CallSite, Scan, check
 from detector.analysis.findings import move_the_block, several_types, suppressed
+from detector.analysis.fixpolicy import joined
 from detector.analysis.guarded import guarded_chain
 from detector.analysis.handed import handed_chain
 from detector.analysis.project import FunctionTarget, Project, RuleTarget, callee
 from detector.analysis.summary import (
-    ACCESS, AWAITED, CONDITIONAL, IN_HANDLER, IN_LOOP, OFFLOAD_ARG, ON_MISS, ON_UNSET, SUSPENDS, UNION, WITH_ITEM,
+    ACCESS, AWAITED, CONDITIONAL, IN_HANDLER, IN_LOOP, KEYWORDS, OFFLOAD_ARG, ON_MISS, ON_UNSET, SUSPENDS, UNION, WITH_ITEM,
     CallRecord, FunctionSummary, ModuleSummary,
 )
 from detector.display import one_line
@@ -239,7 +240,12 @@ def _finding(scan: Scan, site: CallSite, chain: Chain, target: FunctionSummary) 
     else:
         hazard = scan.safety.hazard(target, scan.safety.fresh_receiver(call)) \
             or scan.safety.argument_hazard(module, site.function, call)
-        if hazard and target.is_generator:
+        context = scan.safety.reads_context(target) if not hazard and spelling.executor is not None else None
+        if context:
+            hazard = context
+            in_copy = spelling.rewrite("contextvars.copy_context().run", joined(text, call.args), bool(call.flags & KEYWORDS))
+            advice = f"offload it in a copy of the caller's context: `{in_copy}`"
+        elif hazard and target.is_generator:
             advice = f"consume it in a thread, e.g. {spelling.consume(call)}"
         elif hazard:
             instead = _instead_of_offloading(scan, last)

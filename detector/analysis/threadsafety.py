@@ -13,7 +13,8 @@ raced by the coroutines that keep running meanwhile. A rewrite is refused when t
 - reads the exception the calling thread is handling (``traceback.format_exc()``: a worker
   thread handles none), or its stack (``sys._getframe()``: python-dotenv's ``find_dotenv()``
   looks beside the caller's file, and a worker thread's stack has no caller);
-- sets a context variable (the thread runs in a copy of the caller's context), installs a
+- sets a context variable (the thread runs in a copy of the caller's context), or reads one when
+  the fix is ``run_in_executor`` (which runs it in no copy at all), installs a
   signal handler (main thread only) or reads a ``threading.local``;
 - imports a module named at run time (``importlib.import_module(name)``), or runs one's code
   again (``importlib.reload``): that top-level code would run in the worker thread;
@@ -80,6 +81,7 @@ THREAD_LOCAL = "threading.local."
 MAIN_THREAD_ONLY = frozenset({"signal.signal", "signal.set_wakeup_fd"})
 # ``to_thread`` runs the function in a copy of the caller's context.
 CONTEXT_WRITES = frozenset({"contextvars.ContextVar.set", "contextvars.ContextVar.reset"})
+CONTEXT_READS = frozenset({"contextvars.ContextVar.get"})
 # What the calling thread is handling: in a worker thread there is no exception.
 CURRENT_EXCEPTION = frozenset({"traceback.format_exc", "traceback.print_exc", "inspect.trace", "sys.exc_info",
                                "sys.exception"})
@@ -119,6 +121,19 @@ class ThreadSafety:
         if key not in self._memo:
             self._memo[key] = self._reached_hazard(function, fresh)
         return self._memo[key]
+
+    def reads_context(self, function: FunctionSummary) -> Optional[str]:
+        """Why ``loop.run_in_executor`` cannot run ``function``: it (or what it runs) reads a
+        context variable, and unlike ``asyncio.to_thread`` the executor does not run it in a copy
+        of the caller's context (Red's per-guild locale would read the default)."""
+        for each in self._reached(function):
+            module = self.project.module_of.get(id(each))
+            for call in each.calls:
+                if module is not None and not call.flags & ACCESS and self._name(call.target) in CONTEXT_READS:
+                    return (f"`{call.text}()` at {module.path}:{call.row} reads a context variable: "
+                            "`run_in_executor` runs the call without the caller's context (`asyncio.to_thread` "
+                            "copies it), so there it reads the variable's default")
+        return None
 
     def fresh_receiver(self, call: CallRecord) -> bool:
         """A method called on an instance its coroutine constructed and uses only to call methods
