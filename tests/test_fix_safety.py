@@ -1885,7 +1885,7 @@ def test_run_in_executor_would_lose_the_context_a_helper_reads(tmp_path: Path, v
         assert "reads a context variable" in found["fix"]["reason"]
         advice = "await asyncio.get_running_loop().run_in_executor(None, functools.partial(" \
                  "contextvars.copy_context().run, humanize, value, unit=\"kg\"))"
-        assert advice in found["message"]
+        assert advice in found["message"] and found["fix"]["message"] == f"Wrap in `{advice}`"
         # What the advice says keeps the locale; what a plain run_in_executor would do does not.
         check = ("import asyncio, contextvars, functools, i18n\n"
                  "async def main():\n"

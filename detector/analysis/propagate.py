@@ -241,6 +241,7 @@ def _finding(scan: Scan, site: CallSite, chain: Chain, target: FunctionSummary) 
         hazard = scan.safety.hazard(target, scan.safety.fresh_receiver(call)) \
             or scan.safety.argument_hazard(module, site.function, call)
         context = scan.safety.reads_context(target) if not hazard and spelling.executor is not None else None
+        in_copy = ""
         if context:
             hazard = context
             in_copy = spelling.rewrite("contextvars.copy_context().run", joined(text, call.args), bool(call.flags & KEYWORDS))
@@ -260,7 +261,8 @@ def _finding(scan: Scan, site: CallSite, chain: Chain, target: FunctionSummary) 
                 advice = f"offload only its blocking part ({_blocking_part(scan, part)}) to a worker thread"
         else:
             advice = spelling.offload(call)
-        fix = policy.fix(module, Applicability.UNSAFE, spelling.title("to_thread", call), hazard or "", call)
+        title = f"Wrap in `{in_copy}`" if context else spelling.title("to_thread", call)
+        fix = policy.fix(module, Applicability.UNSAFE, title, hazard or "", call)
     return scan.finding(
         CODE, module, call, site.name, fix, chain,
         shown=text if call.flags & ACCESS else f"{text}()",
