@@ -1784,35 +1784,44 @@ def _made_here(resolver: Resolver, node: cst.Call, scope: Scope, info: "_Functio
         return ""
     key = (id(info.node), name)
     if key not in only_methods:
-        uses = _Uses(name)
-        info.node.body.visit(uses)
-        only_methods[key] = uses.only_methods
+        only_methods[key] = _occurrences(info.node.body, name) <= {"receiver", "assigned"}
     return (resolver.callee(source.node, source.scope) or "") if only_methods[key] else ""
 
 
-class _Uses(cst.CSTVisitor):
-    """Whether a name appears only as the target of ``name = ...`` and as the object of method
-    calls (``name.m(...)``): nothing else gets hold of what it is bound to."""
+class _Occurrences(cst.CSTVisitor):
+    """How a name occurs in a function's body: as the value of a ``**`` argument ("spread"), the
+    object of a method call ("receiver"), the target of ``name = ...`` ("assigned"), or anywhere
+    else ("other"). An attribute named like it (``other.name``) is not it."""
 
     def __init__(self, name: str):
         self.name = name
-        self.only_methods = True
-        self.receivers: Set[int] = set()  # id() of the name where it is the object of a method call
+        self.kinds: Set[str] = set()
+        self._placed: Dict[int, str] = {}  # id(Name node) -> its kind, set by the node around it
 
-    def visit_AssignTarget(self, node: cst.AssignTarget) -> Optional[bool]:
-        return not (isinstance(node.target, cst.Name) and node.target.value == self.name)
+    def visit_Arg(self, node: cst.Arg) -> None:
+        if node.star == "**":
+            self._placed[id(node.value)] = "spread"
 
     def visit_Call(self, node: cst.Call) -> None:
-        if isinstance(node.func, cst.Attribute) and isinstance(node.func.value, cst.Name):
-            self.receivers.add(id(node.func.value))
+        if isinstance(node.func, cst.Attribute):
+            self._placed[id(node.func.value)] = "receiver"
+
+    def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
+        self._placed[id(node.target)] = "assigned"
 
     def visit_Attribute(self, node: cst.Attribute) -> bool:
-        node.value.visit(self)  # ``other.name`` is another object's attribute, not the local
+        node.value.visit(self)
         return False
 
     def visit_Name(self, node: cst.Name) -> None:
-        if node.value == self.name and id(node) not in self.receivers:
-            self.only_methods = False
+        if node.value == self.name:
+            self.kinds.add(self._placed.get(id(node), "other"))
+
+
+def _occurrences(body: cst.BaseSuite, name: str) -> Set[str]:
+    found = _Occurrences(name)
+    body.visit(found)
+    return found.kinds
 
 
 def _passes(node: cst.Call) -> Tuple[int, Tuple[str, ...]]:
@@ -1834,32 +1843,11 @@ def _spread(node: cst.Call, scope: Scope, info: "_FunctionInfo") -> Optional[Spr
     if identifier(stars[0].value) != name or binding_scope(name, scope) is not info.scope \
             or len(info.scope.sources.get(name, ())) != 1:
         return None
-    if not _only_spread(info.node.body, name):
+    if _occurrences(info.node.body, name) != {"spread"}:
         return None
     params = tuple(identifier(param.name) for param in _all_params(info.node.params)
                    if param is not kwargs and param is not info.node.params.star_arg)
     return Spread(0, params, *_passes(node))
-
-
-class _Reads(cst.CSTVisitor):
-    """Where a name is read other than as the value of a ``**`` argument."""
-
-    def __init__(self, name: str):
-        self.name = name
-        self.elsewhere = False
-
-    def visit_Arg(self, node: cst.Arg) -> Optional[bool]:
-        return not (node.star == "**" and isinstance(node.value, cst.Name) and identifier(node.value) == self.name)
-
-    def visit_Name(self, node: cst.Name) -> None:
-        if node.value == self.name:
-            self.elsewhere = True
-
-
-def _only_spread(body: cst.BaseSuite, name: str) -> bool:
-    reads = _Reads(name)
-    body.visit(reads)
-    return not reads.elsewhere
 
 
 def _constructs(target: str) -> bool:
