@@ -104,6 +104,7 @@ class ThreadSafety:
         self.project = project
         self._binding_when_made = BIND_WHEN_MADE | (BIND_WHEN_MADE_BEFORE_310 if oldest_minor < 10 else frozenset())
         self._memo: Dict[Tuple[int, bool], Optional[str]] = {}
+        self._context_reads: Dict[int, Optional[str]] = {}
         self._writers: Optional[Dict[str, List[Writer]]] = None
         self._global_writers: Optional[Dict[str, List[GlobalWriter]]] = None
         self._run_by_project: Optional[FrozenSet[int]] = None
@@ -126,6 +127,11 @@ class ThreadSafety:
         """Why ``loop.run_in_executor`` cannot run ``function``: it (or what it runs) reads a
         context variable, and unlike ``asyncio.to_thread`` the executor does not run it in a copy
         of the caller's context (Red's per-guild locale would read the default)."""
+        if id(function) not in self._context_reads:
+            self._context_reads[id(function)] = self._context_read(function)
+        return self._context_reads[id(function)]
+
+    def _context_read(self, function: FunctionSummary) -> Optional[str]:
         for each in self._reached(function):
             module = self.project.module_of.get(id(each))
             for call in each.calls:
