@@ -109,6 +109,9 @@ class Fix:
     # The library the rewrite spells (asyncio | anyio | trio | executor), decided for the
     # whole program by the analysis; None: the fixer reads the module's imports.
     library: Optional[str] = None
+    # ``run_in_executor`` runs the call in a copy of the caller's context
+    # (``contextvars.copy_context().run``): what it runs reads a context variable.
+    in_context: bool = False
 
     def to_dict(self) -> Dict[str, Any]:
         record: Dict[str, Any] = {"applicability": self.applicability.value, "message": self.message}

@@ -435,7 +435,7 @@ class _Planner:
         if remedy == "pass-function":
             return self._pass_function(call)
         if remedy == "to_thread":
-            return self._to_thread(call)
+            return self._to_thread(call, finding.fix is not None and finding.fix.in_context)
         raise Refused(f"no rewrite for remedy {remedy!r}")
 
     def _wrap(self, call: cst.Call, opening: str, closing: str) -> Tuple[str, List[TextEdit]]:
@@ -466,7 +466,9 @@ class _Planner:
     def _partial(self, site: cst.CSTNode) -> Tuple[str, Set[str]]:
         return self._member(site, "functools", "partial", self.flavour.functools_alias, None)
 
-    def _to_thread(self, call: cst.Call) -> Rewrite:
+    def _to_thread(self, call: cst.Call, in_context: bool = False) -> Rewrite:
+        """``await asyncio.to_thread(f, a)`` and its kin; ``in_context``: ``run_in_executor`` runs
+        ``f`` through ``contextvars.copy_context().run``, as ``to_thread`` would."""
         flavour = self.flavour
         needed: Set[str] = set()
         keywords = any(arg.keyword is not None or arg.star == "**" for arg in call.args)
@@ -482,6 +484,9 @@ class _Planner:
                 module, name = flavour.executor
                 pool, extra = self._pool(call, module, name, flavour.executor_local)
                 lead, needed = [pool], needed | extra
+            if in_context:
+                contextvars, extra = self._module(call, "contextvars", None)
+                lead, needed = lead + [f"{contextvars}.copy_context().run"], needed | extra
         else:
             library, needed = self._module(call, flavour.library, flavour.module_alias)
             runner = f"{library}.to_thread.run_sync"

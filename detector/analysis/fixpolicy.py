@@ -144,7 +144,7 @@ class Policy:
         return found
 
     def fix(self, module: ModuleSummary, applicability: Applicability, title: str,
-            reason: str = "", call: Optional[CallRecord] = None) -> Optional[Fix]:
+            reason: str = "", call: Optional[CallRecord] = None, in_context: bool = False) -> Optional[Fix]:
         """The fix record of a finding in ``module``; ``reason`` (why a rewrite is unsafe) makes it a
         suggestion, as does a rewritten ``call`` inside a ``with`` block that may hold what other
         coroutines use, or between a test of shared state and its change."""
@@ -165,7 +165,7 @@ class Policy:
         if applicability is Applicability.SAFE and self.is_test_file(module.path):
             applicability = Applicability.UNSAFE  # a test may block on purpose
         library = "executor" if spelling.executor is not None else spelling.library
-        return Fix(applicability, title, library=library)
+        return Fix(applicability, title, library=library, in_context=in_context and library == "executor")
 
 
 def _is_test_file(path: str, root: Path) -> bool:

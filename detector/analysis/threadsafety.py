@@ -13,8 +13,7 @@ raced by the coroutines that keep running meanwhile. A rewrite is refused when t
 - reads the exception the calling thread is handling (``traceback.format_exc()``: a worker
   thread handles none), or its stack (``sys._getframe()``: python-dotenv's ``find_dotenv()``
   looks beside the caller's file, and a worker thread's stack has no caller);
-- sets a context variable (the thread runs in a copy of the caller's context), or reads one when
-  the fix is ``run_in_executor`` (which runs it in no copy at all), installs a
+- sets a context variable (the thread runs in a copy of the caller's context), installs a
   signal handler (main thread only) or reads a ``threading.local``;
 - imports a module named at run time (``importlib.import_module(name)``), or runs one's code
   again (``importlib.reload``): that top-level code would run in the worker thread;
@@ -124,9 +123,9 @@ class ThreadSafety:
         return self._memo[key]
 
     def reads_context(self, function: FunctionSummary) -> Optional[str]:
-        """Why ``loop.run_in_executor`` cannot run ``function``: it (or what it runs) reads a
-        context variable, and unlike ``asyncio.to_thread`` the executor does not run it in a copy
-        of the caller's context (Red's per-guild locale would read the default)."""
+        """Where ``function`` (or what it runs) reads a context variable: ``loop.run_in_executor``,
+        unlike ``asyncio.to_thread``, runs it in no copy of the caller's context, so a fix must make
+        one (Red's per-guild locale would read the default)."""
         if id(function) not in self._context_reads:
             self._context_reads[id(function)] = self._context_read(function)
         return self._context_reads[id(function)]
@@ -136,9 +135,7 @@ class ThreadSafety:
             module = self.project.module_of.get(id(each))
             for call in each.calls:
                 if module is not None and not call.flags & ACCESS and self._name(call.target) in CONTEXT_READS:
-                    return (f"`{call.text}()` at {module.path}:{call.row} reads a context variable: "
-                            "`run_in_executor` runs the call without the caller's context (`asyncio.to_thread` "
-                            "copies it), so there it reads the variable's default")
+                    return f"`{call.text}()` at {module.path}:{call.row}"
         return None
 
     def fresh_receiver(self, call: CallRecord) -> bool:
