@@ -58,11 +58,15 @@ class Spelling:
             return "loop.run_in_executor"
         return "asyncio.to_thread" if self.library in (None, "asyncio") else f"{self.library}.to_thread.run_sync"
 
-    def rewrite(self, function: str, args: str = "", keywords: bool = False) -> str:
-        """``function(args)`` run in a worker thread, as the fix writes it."""
+    def rewrite(self, function: str, args: str = "", keywords: bool = False, in_context: bool = False) -> str:
+        """``function(args)`` run in a worker thread, as the fix writes it; ``in_context``: through
+        ``contextvars.copy_context().run`` when ``run_in_executor`` runs it (``Fix.in_context``)."""
+        target = joined(function, args)
         if keywords and (self.executor is not None or self.library not in (None, "asyncio")):
-            return self.call(f"functools.partial({joined(function, args)})")
-        return self.call(joined(function, args))
+            target = f"functools.partial({target})"
+        if in_context and self.executor is not None:
+            target = f"contextvars.copy_context().run, {target}"
+        return self.call(target)
 
     def offload(self, call: CallRecord) -> str:
         """The advice to offload ``call``, spelled as its rewrite."""
@@ -85,13 +89,13 @@ class Spelling:
     def sleep_call(self, args: str) -> str:
         return f"await {self.library or 'asyncio'}.sleep({args})"
 
-    def title(self, remedy: str, call: Optional[CallRecord] = None) -> str:
+    def title(self, remedy: str, call: Optional[CallRecord] = None, in_context: bool = False) -> str:
         """The fix's title: the rewrite of ``call`` (or its shape, without one)."""
         if remedy == "asyncio.sleep":
             return f"Replace with `{self.sleep_call(call.args if call is not None else '')}`"
         if call is None:
             return f"Wrap in `{self.runner()}`"
-        return f"Wrap in `{self.rewrite(one_line(call.text), call.args, bool(call.flags & KEYWORDS))}`"
+        return f"Wrap in `{self.rewrite(one_line(call.text), call.args, bool(call.flags & KEYWORDS), in_context)}`"
 
 
 def joined(function: str, args: str) -> str:

@@ -18,7 +18,6 @@ from detector.analysis import offload
 from detector.analysis.chains import CODE, Chain, hop, reached, union_chain
 from detector.analysis.checks import CallSite, Scan, check
 from detector.analysis.findings import move_the_block, several_types, suppressed
-from detector.analysis.fixpolicy import Spelling, joined
 from detector.analysis.guarded import guarded_chain
 from detector.analysis.handed import handed_chain
 from detector.analysis.project import FunctionTarget, Project, RuleTarget, callee
@@ -96,14 +95,6 @@ def _filled_at_import(scan: Scan, site: CallSite, chain: Chain) -> bool:
                     and scan.project.called_at_import(site.module, function):
                 return True
     return False
-
-
-def _in_context(spelling: Spelling, call: CallRecord) -> str:
-    """``call`` offloaded by ``run_in_executor`` in a copy of the caller's context, as the fix writes it."""
-    function = joined(one_line(call.text), call.args)
-    if call.flags & KEYWORDS:
-        function = f"functools.partial({function})"
-    return spelling.call(f"contextvars.copy_context().run, {function}")
 
 
 def _one_key_memo(scan: Scan, chain: Chain) -> Optional[Tuple[str, str]]:
@@ -251,8 +242,8 @@ def _finding(scan: Scan, site: CallSite, chain: Chain, target: FunctionSummary) 
         # ``run_in_executor`` runs no copy of the caller's context, as ``to_thread`` does: one is made.
         read = scan.safety.reads_context(target) if not hazard and spelling.executor is not None else None
         if read is not None:
-            advice = (f"offload it in a copy of the caller's context ({read} reads a context variable): "
-                      f"`{_in_context(spelling, call)}`")
+            in_copy = spelling.rewrite(text, call.args, bool(call.flags & KEYWORDS), in_context=True)
+            advice = f"offload it in a copy of the caller's context ({read} reads a context variable): `{in_copy}`"
         elif hazard and target.is_generator:
             advice = f"consume it in a thread, e.g. {spelling.consume(call)}"
         elif hazard:
@@ -268,8 +259,8 @@ def _finding(scan: Scan, site: CallSite, chain: Chain, target: FunctionSummary) 
                 advice = f"offload only its blocking part ({_blocking_part(scan, part)}) to a worker thread"
         else:
             advice = spelling.offload(call)
-        title = f"Wrap in `{_in_context(spelling, call)}`" if read is not None else spelling.title("to_thread", call)
-        fix = policy.fix(module, Applicability.UNSAFE, title, hazard or "", call, read is not None)
+        fix = policy.fix(module, Applicability.UNSAFE, spelling.title("to_thread", call, read is not None),
+                         hazard or "", call, read is not None)
     return scan.finding(
         CODE, module, call, site.name, fix, chain,
         shown=text if call.flags & ACCESS else f"{text}()",
