@@ -229,6 +229,41 @@ def test_a_blocking_helper_called_as_a_with_item_is_not_offloaded_alone():
             "`c.connect()` (`time.sleep()` in Client.connect) to a worker thread") in findings[1].message
 
 
+def test_a_with_item_that_blocks_when_made_entered_and_left_is_one_finding_naming_the_first():
+    findings = check("""\
+        import time
+
+        class Journal:
+            def __init__(self, path):
+                self.handle = open(path)
+
+            def __enter__(self):
+                time.sleep(0.01)
+                return self
+
+            def __exit__(self, *exc):
+                self.handle.flush()
+                time.sleep(0.01)
+
+        class Quiet:
+            def __enter__(self):
+                time.sleep(0.01)
+                return self
+
+            def __exit__(self, *exc):
+                time.sleep(0.01)
+
+        async def made(path):
+            with Journal(path) as journal, Quiet():
+                return journal
+        """)
+    assert [(f.location.row, f.location.column) for f in findings] == [(24, 10), (24, 36)]
+    assert findings[0].message.startswith("`Journal()` in async function `made` blocks the event loop: it reaches "
+                                          "`open()` at app.py:5 through Journal.__init__;")
+    assert findings[1].message.startswith("`Quiet().__enter__()` in async function `made` blocks the event loop: "
+                                          "it reaches `time.sleep()` at app.py:17 through Quiet.__enter__;")
+
+
 def test_a_helper_whose_blocking_part_is_a_with_block_says_so():
     findings = check("""\
         import pickle

@@ -18,6 +18,8 @@ def g(a: Ann[h()] = dflt(), *args: X.y, k=kw(), **kw2: z.w) -> ret.urn():
     lst = [a.b(c) for c in d.e if c.f(g)]
     gen = (q(i) for i in r())
     lam = lambda p=pd(): p.q()
+    with lk, m.n() as o, (pl):
+        pass
     return (yield from w.x())
 class C(B.c(), metaclass=M.m):
     x: T.t = init()

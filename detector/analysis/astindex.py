@@ -21,7 +21,7 @@ _DISPLAYS = frozenset(literals.DISPLAYS)
 class TreeIndex:
     depth: int  # the deepest nesting of the tree libcst would build for this module
     displays: List[ast.expr]  # displays of ``literals.MIN_CONSTANTS`` constants or more, none inside another
-    located: List[Located]  # every Call, Attribute, For, Import and ImportFrom, in ``ast.walk``'s order
+    located: List[Located]  # every Call, Attribute, For, Import, ImportFrom and ``with`` item Name, in ``ast.walk``'s order
 
 
 def index(tree: ast.AST) -> TreeIndex:
@@ -38,6 +38,8 @@ def index(tree: ast.AST) -> TreeIndex:
         kind = type(node)
         if kind in _LOCATED:
             located.append(node)  # type: ignore[arg-type]  # one of the located kinds
+        elif kind is ast.withitem and type(node.context_expr) is ast.Name:  # type: ignore[attr-defined]
+            located.append(node.context_expr)  # type: ignore[attr-defined]  # where ``with name:`` enters it
         elif not data and kind in _DISPLAYS:
             constants = literals.constants(node)
             if constants is not None:

@@ -260,6 +260,7 @@ class _Collector(cst.CSTVisitor):
         # ``with opener(...) as name:`` blocks being walked in the current function: name -> opener;
         # the id() of every call a ``with`` item makes there, and those whose block awaits or yields.
         self.openers: Dict[str, cst.Call] = {}
+        self.item_index: Dict[int, int] = {}  # id(``with`` item) -> the index of its node in ``ordered``
         self.entered: Tuple[int, ...] = ()
         self.suspending: Set[int] = set()
         # id(a call of a method of name, or a call passed name) -> the opener and name
@@ -653,19 +654,43 @@ class _Collector(cst.CSTVisitor):
         if node.asynchronous is not None:
             self._suspends()
         self._visit_all(node.items)
+        protocol = self._enter_and_exit(node.items) if node.asynchronous is None and self.function is not None else []
         opened = {identifier(item.asname.name): item.item for item in node.items
                   if isinstance(item.item, cst.Call) and item.asname is not None
                   and isinstance(item.asname.name, cst.Name)}
         outer, entered, held = self.openers, self.entered, self.held
         self.openers = {**outer, **opened}
-        self.entered = entered + tuple(id(item.item) for item in node.items if isinstance(item.item, cst.Call))
+        self.entered = entered + tuple(id(item.item) for item in node.items if isinstance(item.item, cst.Call)) \
+            + tuple(map(id, protocol))
         if node.asynchronous is None and self.function is not None:
             self.held = held + tuple((item.item, self.scope) for item in node.items)
         self._walk(node.body)
         self.openers, self.entered, self.held = outer, entered, held
         return False
 
+    def _enter_and_exit(self, items: Sequence[cst.WithItem]) -> List[cst.Call]:
+        """The calls a sync ``with`` makes of what each item gives, recorded where the item is:
+        ``item.__enter__()`` on entering, ``item.__exit__(None, None, None)`` on leaving without an
+        exception. They are not in the tree: each takes the item's place in ``ordered``."""
+        made = []
+        for item in items:
+            index = self.item_index.get(id(item))
+            if index is None:
+                continue  # an item whose position offload does not take (a subscript, a lambda)
+            for method, arguments in _PROTOCOL:
+                call = cst.Call(cst.Attribute(item.item, cst.Name(method)), arguments)
+                self._mark(call, WITH_ITEM)
+                self._in_context(call)
+                self._record_call(call, index)
+                made.append(call)
+        return made
+
     def visit_WithItem(self, node: cst.WithItem) -> None:
+        if isinstance(node.item, (cst.Call, cst.Attribute, cst.Name)):
+            # The item is the next node ``ordered`` gets (a Name is put there for this alone).
+            self.item_index[id(node)] = len(self.ordered)
+            if isinstance(node.item, cst.Name):
+                self.ordered.append(node.item)
         self._mark(node.item, WITH_ITEM)
         if node.asname is not None:
             self._bind_target(node.asname.name, Assigned(node.item, self.scope))
@@ -970,6 +995,25 @@ class _Collector(cst.CSTVisitor):
                     self.argument_of[id(value)] = id(node)
             if arg.keyword is not None or arg.star == "**":
                 self._mark(node, KEYWORDS)
+        self._in_context(node)
+        if self.openers:
+            receiver = [node.func.value] if isinstance(node.func, cst.Attribute) else []
+            self._note_opened(node, receiver + [arg.value for arg in node.args if not arg.star])
+        if isinstance(node.func, cst.Name) and node.func.value in _CONSUMERS and node.args and not node.args[0].star:
+            self._mark(node.args[0].value, ITERATED)  # ``list(gen())`` runs the generator's body here
+        if isinstance(node.func, cst.Attribute) and node.func.attr.value in _MUTATORS:
+            self._mark_mutated(node.func.value)
+            self._changes(node.func.value, node)
+        if self.function is not None:
+            self._record_call(node, len(self.ordered))
+        else:
+            self.module_calls.append((node, self.scope))
+            if not self.branches and self.scope.function_scope().kind in ("module", "class"):
+                self.import_time.add(id(node))  # not in a lambda, nor under an ``if``
+        self.ordered.append(node)
+
+    def _in_context(self, node: cst.Call) -> None:
+        """Mark a call with what the code around it says of when it runs."""
         if self.loops:
             self._mark(node, IN_LOOP)
         if self.on_miss:
@@ -984,31 +1028,22 @@ class _Collector(cst.CSTVisitor):
                 self.arms[-1].append(node)
         if self.platform_guards:
             self.call_platforms[id(node)] = self.platform_guards
-        if self.openers:
-            receiver = [node.func.value] if isinstance(node.func, cst.Attribute) else []
-            self._note_opened(node, receiver + [arg.value for arg in node.args if not arg.star])
-        if isinstance(node.func, cst.Name) and node.func.value in _CONSUMERS and node.args and not node.args[0].star:
-            self._mark(node.args[0].value, ITERATED)  # ``list(gen())`` runs the generator's body here
-        if isinstance(node.func, cst.Attribute) and node.func.attr.value in _MUTATORS:
-            self._mark_mutated(node.func.value)
-            self._changes(node.func.value, node)
-        if self.function is not None:
-            self._record(node, len(self.ordered))
-            if self.position is not _NOWHERE and self.scope.function_scope() is self.function.scope:
-                self.used_at[id(node)] = self.position
-            if self.guard:
-                self.guards[id(node)] = self.guard
-            if self.needs:
-                self.call_needs[id(node)] = self.needs
-            if self.held:
-                self.call_held[id(node)] = self.held
-            if self.polling:
-                self.polled.add(id(node))
-        else:
-            self.module_calls.append((node, self.scope))
-            if not self.branches and self.scope.function_scope().kind in ("module", "class"):
-                self.import_time.add(id(node))  # not in a lambda, nor under an ``if``
-        self.ordered.append(node)
+
+    def _record_call(self, node: cst.Call, index: int) -> None:
+        """Record a call of the function being walked, with the tests and blocks around it;
+        ``index`` is where it is in ``ordered`` (its position)."""
+        assert self.function is not None
+        self._record(node, index)
+        if self.position is not _NOWHERE and self.scope.function_scope() is self.function.scope:
+            self.used_at[id(node)] = self.position
+        if self.guard:
+            self.guards[id(node)] = self.guard
+        if self.needs:
+            self.call_needs[id(node)] = self.needs
+        if self.held:
+            self.call_held[id(node)] = self.held
+        if self.polling:
+            self.polled.add(id(node))
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
         # A read of ``obj.attr`` may run a property getter; the project resolver decides.
@@ -1242,6 +1277,10 @@ def _imported_already(node: cst.Call, loaded: Set[str]) -> bool:
 
 
 # Builtins that iterate their first argument to the end (``next`` to its first item).
+# What a sync ``with`` calls on what each item gives: ``__enter__()``, and ``__exit__(None, None,
+# None)`` when the block ends without an exception.
+_PROTOCOL: Tuple[Tuple[str, Tuple[cst.Arg, ...]], ...] = (
+    ("__enter__", ()), ("__exit__", (cst.Arg(cst.Name("None")),) * 3))
 _CONSUMERS = frozenset({"list", "tuple", "set", "frozenset", "dict", "sorted", "sum", "min", "max", "any", "all",
                         "next"})
 

@@ -40,6 +40,8 @@ def _agrees(node: cst.CSTNode, other: Union[ast.expr, ast.stmt]) -> bool:
         return isinstance(other, ast.Call)
     if isinstance(node, (cst.For, cst.Import, cst.ImportFrom)):
         return type(other).__name__ == type(node).__name__
+    if isinstance(node, cst.Name):  # a ``with`` item
+        return isinstance(other, ast.Name) and other.id == node.value
     return isinstance(other, ast.Attribute) and isinstance(node, cst.Attribute) and other.attr == identifier(node.attr)
 
 

@@ -12,7 +12,7 @@ not call ``helper`` on the loop.
 from __future__ import annotations
 
 import ast
-from typing import Dict, Iterator, List, Optional, Tuple
+from typing import Dict, Iterator, List, Optional, Set, Tuple
 
 from detector.analysis import offload
 from detector.analysis.chains import CODE, Chain, hop, reached, union_chain
@@ -34,9 +34,15 @@ def blocking_call_via_helper(scan: Scan) -> Iterator[Finding]:
     """A finding at every async call site of a sync function that blocks."""
     # (id(coroutine), the memo's function) -> its calls so far that fill the memo on every run
     filling: Dict[Tuple[int, str, str], List[CallRecord]] = {}
+    # ``with`` items reported: one finding says the block has to move, whether what blocks is the
+    # item's call, its ``__enter__()`` or its ``__exit__()`` (recorded in that order, at the item).
+    entered: Set[Tuple[int, int, int]] = set()
     for site in scan.sites:
         call = site.call
         if not site.function.is_async or call.flags & OFFLOAD_ARG:
+            continue
+        item = (id(site.function), call.row, call.col)
+        if call.flags & WITH_ITEM and item in entered:
             continue
         found = _chain(scan, site)
         if found is None or _ends_in_a_mock(scan, call, found[0]) or _filled_at_import(scan, site, found[0]):
@@ -50,6 +56,8 @@ def blocking_call_via_helper(scan: Scan) -> Iterator[Finding]:
             if warm:
                 continue  # an earlier call of the same coroutine, made on every run, filled it
         if not suppressed(site.module, call, (CODE,)):
+            if call.flags & WITH_ITEM:
+                entered.add(item)
             yield _finding(scan, site, *found)
 
 
