@@ -1276,11 +1276,11 @@ def _imported_already(node: cst.Call, loaded: Set[str]) -> bool:
     return isinstance(name, str) and (name in loaded or startup.already_loaded(name))
 
 
-# Builtins that iterate their first argument to the end (``next`` to its first item).
 # What a sync ``with`` calls on what each item gives: ``__enter__()``, and ``__exit__(None, None,
 # None)`` when the block ends without an exception.
 _PROTOCOL: Tuple[Tuple[str, Tuple[cst.Arg, ...]], ...] = (
     ("__enter__", ()), ("__exit__", (cst.Arg(cst.Name("None")),) * 3))
+# Builtins that iterate their first argument to the end (``next`` to its first item).
 _CONSUMERS = frozenset({"list", "tuple", "set", "frozenset", "dict", "sorted", "sum", "min", "max", "any", "all",
                         "next"})
 
