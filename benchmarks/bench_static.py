@@ -24,10 +24,10 @@ hand): per project, cold (``--no-cache``) and warm, with ``--no-follow-dependenc
 earlier project put in the user cache (project cache empty, user cache filled). offload always
 follows calls through sync helpers across modules (BLK200); the other two check each call
 on its own. Runs are repeated (``--repeat``, ``--cold-repeat``; flake8 runs once) and the
-median is shown. Peak memory is
-the largest sum of PSS over the command's process tree, sampled every 20 ms (a forked
-worker's shared pages count once), and never less than the largest single process's
-maximum RSS reported by ``wait4``. Speed claims are the ratios; absolute times depend on
+median is shown; with several projects, a last row sums each column over them (the corpus as
+one run). Peak memory is the largest sum of PSS over the command's process tree, sampled every
+20 ms (a forked worker's shared pages count once), and never less than the largest single
+process's maximum RSS reported by ``wait4``. Speed claims are the ratios; absolute times depend on
 the machine and on what else it runs (the load average is printed before and after).
 
 flake8, flake8-async and ruff are installed from benchmarks/requirements.txt when missing.
@@ -372,6 +372,7 @@ def report_dependencies(projects: Dict[str, Tuple[Path, Path]], workdir: Path, a
               f"{'2nd project':>13} {'findings':>8} {'+deps':>5}")
     print(header)
     print("-" * len(header), flush=True)
+    totals: Dict[str, List[Run]] = {}  # column -> its run on each project
     for name, (corpus, venv) in projects.items():
         caches = workdir / "user-caches" / name
         without = dict(base, XDG_CACHE_HOME=str(caches / "without"))
@@ -401,14 +402,28 @@ def report_dependencies(projects: Dict[str, Tuple[Path, Path]], workdir: Path, a
         warm_deps = median(deps, following, args.repeat)
         # Another project using the same libraries: its own cache empty, the user cache filled.
         second = median(deps, following, args.cold_repeat, drop_project_cache)
-        cells = " ".join(f"{f'{r.wall:.1f}/{r.cpu:.1f}':>{width}}" for r, width in
-                         ((cold, 13), (cold_deps, 13), (warm, 11), (warm_deps, 11), (second, 13)))
+        row = {"cold": cold, "cold+deps": cold_deps, "warm": warm, "warm+deps": warm_deps, "2nd": second}
+        for column, run in row.items():
+            totals.setdefault(column, []).append(run)
         found, found_deps = (len(json.loads(r.output or "[]")) for r in (warm, warm_deps))
-        print(f"{name:<15} {len(list(corpus.rglob('*.py'))):>5} {cells} {found:>8} {found_deps:>5}")
-        print(f"{'':<15} CPU: cold with deps {cold_deps.cpu / cold.cpu:.2f}x (target <= 2x), warm with deps "
-              f"{warm_deps.cpu / warm.cpu:.2f}x (target <= 1.5x), 2nd project {second.cpu / cold.cpu:.2f}x "
-              f"of cold without deps", flush=True)
+        files = len(list(corpus.rglob('*.py')))
+        _dependency_row(name, files, {c: (r.wall, r.cpu) for c, r in row.items()}, f"{found:>8} {found_deps:>5}")
+    if len(projects) > 1:  # the corpus as one: each column summed over the projects
+        print("-" * len(header))
+        _dependency_row("corpus", sum(len(list(c.rglob('*.py'))) for c, _ in projects.values()),
+                        {c: (sum(r.wall for r in runs), sum(r.cpu for r in runs)) for c, runs in totals.items()}, "")
     print(f"load average {os.getloadavg()[0]:.2f} after")
+
+
+def _dependency_row(name: str, files: int, cells: Dict[str, Tuple[float, float]], found: str) -> None:
+    """One row of the dependency table (wall s / CPU s per column), and its CPU ratios."""
+    widths = {"cold": 13, "cold+deps": 13, "warm": 11, "warm+deps": 11, "2nd": 13}
+    shown = " ".join(f"{f'{cells[c][0]:.1f}/{cells[c][1]:.1f}':>{w}}" for c, w in widths.items())
+    cpu = {c: cpu for c, (_, cpu) in cells.items()}
+    print(f"{name:<15} {files:>5} {shown} {found}".rstrip())
+    print(f"{'':<15} CPU: cold with deps {cpu['cold+deps'] / cpu['cold']:.2f}x (target <= 2x), warm with deps "
+          f"{cpu['warm+deps'] / cpu['warm']:.2f}x (target <= 1.5x), 2nd project {cpu['2nd'] / cpu['cold']:.2f}x "
+          f"of cold without deps", flush=True)
 
 if __name__ == "__main__":
     main()
