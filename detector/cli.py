@@ -246,7 +246,7 @@ def check(
     if not fix and not statistics and output_format != "sarif":  # SARIF plans the fixes itself
         from detector import fix as fixer
 
-        result.findings = fixer.with_refusals(result.findings, settings, sources)
+        result.findings = fixer.with_refusals(result.findings, settings, sources, use_cache=not no_cache)
     listed = False  # whether the findings were printed, in the text format with their runtime status
     if statistics:
         click.echo(json_format.statistics(result.findings) if output_format == "json"

@@ -21,13 +21,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, AbstractSet, Any, Dict, Iterator, List, Mapping, NamedTuple, Optional, Sequence, Set, Tuple, Union
 
-import libcst as cst
-
 from detector import atomic, files, style
 from detector.style import Style
 from detector.model import Applicability, Finding
 
 if TYPE_CHECKING:
+    from detector.cache import Cache
     from detector.config import Config
     from detector.rewrite import FilePlan
     from detector.runner import CheckResult
@@ -136,36 +135,67 @@ class _Planned(NamedTuple):
     style: Style
 
 
-def _planned_files(findings: Sequence[Finding], config: Config, sources: Optional[Mapping[str, bytes]],
-                   remedies: Dict[str, str]) -> Iterator[_Planned]:
-    """The plan of each file holding a fix to plan (one read and one parse per file). A file
-    that cannot be read or parsed has none."""
-    from detector import rewrite
+class _ToPlan(NamedTuple):
+    """A file holding a fix to plan: its findings, by index in the whole list."""
 
+    name: str
+    indices: List[int]
+
+
+def _to_plan(findings: Sequence[Finding]) -> Iterator[_ToPlan]:
     by_file: Dict[str, List[int]] = {}
     for index, finding in enumerate(findings):
         by_file.setdefault(finding.filename, []).append(index)
-    style: Optional[Style] = None  # read once, and only when a file needs it
     for name, indices in by_file.items():
-        group = [findings[i] for i in indices]
-        if not any(f.fix is not None and f.fix.applicability is not Applicability.SUGGESTION for f in group):
-            continue
+        if any(fix is not None and fix.applicability is not Applicability.SUGGESTION
+               for fix in (findings[i].fix for i in indices)):
+            yield _ToPlan(name, indices)
+
+
+class _Planner:
+    """Plans files one at a time, with what every plan of the run shares (the project's style,
+    read once and only when a file needs it)."""
+
+    def __init__(self, config: Config, sources: Optional[Mapping[str, bytes]]):
+        self.config = config
+        self.sources = sources
+        self.remedies = _remedies(config)
+        self._style: Optional[Style] = None
+
+    @property
+    def style(self) -> Style:
+        if self._style is None:
+            self._style = project_style(self.config)
+        return self._style
+
+    def source(self, name: str) -> bytes:
+        return self.sources[name] if self.sources is not None and name in self.sources else _read(name)
+
+    def plan(self, name: str, source: bytes, group: Sequence[Finding]) -> FilePlan:
+        from detector import rewrite
+
+        return rewrite.plan(source, group, self.remedies, name, self.config.target_version, self.config.executor,
+                            self.style)
+
+
+def _planned_files(findings: Sequence[Finding], config: Config, sources: Optional[Mapping[str, bytes]]) -> Iterator[_Planned]:
+    """The plan of each file holding a fix to plan (one read and one parse per file). A file
+    that cannot be read or parsed has none."""
+    planner = _Planner(config, sources)
+    for name, indices in _to_plan(findings):
         try:
-            source = sources[name] if sources is not None and name in sources else _read(name)
-            if style is None:
-                style = project_style(config)
-            planned = rewrite.plan(source, group, remedies, name, config.target_version, config.executor, style)
+            source = planner.source(name)
+            planned = planner.plan(name, source, [findings[i] for i in indices])
         except Exception:  # unreadable, does not parse, or a bug in offload: no fix offered for this file
             continue
-        yield _Planned(indices, source, planned, style)
+        yield _Planned(indices, source, planned, planner.style)
 
 
-def plan_findings(findings: Sequence[Finding], config: Config, sources: Optional[Mapping[str, bytes]] = None,
-                  remedies: Optional[Dict[str, str]] = None) -> List[Finding]:
+def plan_findings(findings: Sequence[Finding], config: Config, sources: Optional[Mapping[str, bytes]] = None) -> List[Finding]:
     """``findings`` with their fixes' edits attached (or refused, with the reason). Sources come
     from disk unless given."""
     out = list(findings)
-    for planned in _planned_files(findings, config, sources, remedies if remedies is not None else _remedies(config)):
+    for planned in _planned_files(findings, config, sources):
         try:
             fixed = fix_planned(planned.source, planned.plan, True, planned.style)
         except Exception:  # a bug in offload: no fix offered for this file
@@ -175,18 +205,61 @@ def plan_findings(findings: Sequence[Finding], config: Config, sources: Optional
     return out
 
 
-def with_refusals(findings: Sequence[Finding], config: Config, sources: Optional[Mapping[str, bytes]] = None) -> List[Finding]:
+def with_refusals(findings: Sequence[Finding], config: Config, sources: Optional[Mapping[str, bytes]] = None,
+                  use_cache: bool = False) -> List[Finding]:
     """``findings`` as a check reports them: a fix the rewrite would refuse is a suggestion with
     the reason (so "fixable" counts only what ``--fix`` would fix); other fixes unchanged. This
-    needs the plans only, not their edits."""
-    from detector import rewrite
-
+    needs the plans' refusals only, not their edits. ``use_cache``: keep them in the project's
+    cache (``detector.cache``) for the files read from disk, so a file whose findings did not
+    change is not parsed again."""
     out = list(findings)
-    for planned in _planned_files(findings, config, sources, _remedies(config)):
-        for position, reason in planned.plan.refused.items():
-            index = planned.indices[position]
-            out[index] = rewrite.refused(findings[index], reason)
+    files_to_plan = list(_to_plan(findings))
+    store = _open_cache(config) if use_cache and files_to_plan else None
+    planner = _Planner(config, sources)
+    try:
+        for name, indices in files_to_plan:
+            group = [findings[i] for i in indices]
+            try:
+                refused = _refusals(planner, store if sources is None or name not in sources else None, name, group)
+            except Exception:  # unreadable, does not parse, or a bug in offload: no fix offered for this file
+                continue
+            for position, reason in refused.items():
+                out[indices[position]] = group[position].refused(reason)
+    finally:
+        if store is not None:
+            store.save()
     return out
+
+
+def _refusals(planner: _Planner, store: Optional[Cache], name: str, group: Sequence[Finding]) -> Dict[int, str]:
+    """What the plan of file ``name`` refuses (a finding's position in ``group`` -> why), from the
+    cache when it holds the plan of these same inputs."""
+    source = planner.source(name)
+    if store is None:
+        return planner.plan(name, source, group).refused
+    key = store.plan_key(*_plan_inputs(planner, name, source, group))
+    refused = store.load_refusals(key)
+    if refused is None or not all(0 <= position < len(group) and group[position].fix is not None for position in refused):
+        refused = planner.plan(name, source, group).refused
+        store.store_refusals(key, refused)
+    return refused
+
+
+def _open_cache(config: Config) -> Optional[Cache]:
+    from detector import cache as cache_module
+
+    store, _ = cache_module.open_cache(config.root, cache_module.salt(config))  # a warning: the check gave it
+    return store
+
+
+def _plan_inputs(planner: _Planner, name: str, source: bytes, group: Sequence[Finding]) -> Tuple[str, ...]:
+    """Everything the plan of one file's fixes depends on, as text (the findings' reprs: frozen
+    records of strings, numbers and enums)."""
+    from detector import cache as cache_module
+
+    config = planner.config
+    return (cache_module.digest(source), name, repr(list(group)), repr(sorted(planner.remedies.items())),
+            config.target_version, repr(config.executor), repr(planner.style))
 
 
 # -- whole runs ----------------------------------------------------------------------------------
@@ -205,6 +278,8 @@ def _compiles(data: bytes, path: str) -> bool:
 def check_syntax(path: str, result: FileFix) -> None:
     """The fixed module parses, and compiles whenever the original did (``await`` where Python
     forbids it, e.g. in an annotation, only fails at compile time)."""
+    import libcst as cst
+
     try:
         cst.parse_module(result.fixed)
     except cst.ParserSyntaxError as exc:

@@ -5,6 +5,7 @@ processes can move them around without knowing how they were produced.
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, Dict, Optional, Tuple
@@ -140,6 +141,11 @@ class Finding:
 
     def sort_key(self) -> Tuple[str, int, int, str]:
         return (self.filename, self.location.row, self.location.column, self.code)
+
+    def refused(self, reason: str) -> Finding:
+        """This finding with its fix made a suggestion: its rewrite is refused for ``reason``."""
+        assert self.fix is not None
+        return dataclasses.replace(self, fix=Fix(Applicability.SUGGESTION, self.fix.message, reason=reason))
 
     @property
     def is_diagnostic(self) -> bool:

@@ -175,14 +175,6 @@ def plan(source: bytes, findings: Sequence[Finding], remedies: Dict[str, str], f
     return result
 
 
-def refused(finding: Finding, reason: str) -> Finding:
-    """``finding`` with its fix made a suggestion: its rewrite is refused for ``reason``."""
-    import dataclasses
-
-    assert finding.fix is not None
-    return dataclasses.replace(finding, fix=Fix(Applicability.SUGGESTION, finding.fix.message, reason=reason))
-
-
 def annotate(plan_: FilePlan) -> List[Finding]:
     """The findings with their fix's edits (alone) attached, or refused with the reason."""
     import dataclasses
@@ -192,7 +184,7 @@ def annotate(plan_: FilePlan) -> List[Finding]:
     for index, finding in enumerate(plan_.findings):
         fix = finding.fix
         if fix is not None and index in plan_.refused:
-            out.append(refused(finding, plan_.refused[index]))
+            out.append(finding.refused(plan_.refused[index]))
             continue
         if fix is not None and index in plan_.rewrites:
             edits, applied, _ = plan_.edits([index])

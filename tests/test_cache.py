@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -182,3 +184,45 @@ def test_deleted_files_leave_the_index(project: Path):
     store = open_cache(project)
     assert store.index and not any(path.endswith("middle.py") for path in store.index)
     store.close()
+
+
+SHADOWED = "import time\n\n\nasync def handler(asyncio):\n    time.sleep(1)\n"  # `asyncio` is a parameter: no fix
+RENAMED = SHADOWED.replace("(asyncio)", "(aio_mod)")  # same length: the same finding, now fixable
+REFUSED = "no fix: `asyncio` here is a parameter"
+# Runs the real command line, then says whether the run loaded the parser (it plans fixes with it).
+_LOADS_LIBCST = ("import sys\nfrom detector.cli import main\ntry:\n    main(['check', '.'])\nfinally:\n"
+                 "    print('libcst loaded' if 'libcst' in sys.modules else 'libcst not loaded', file=sys.stderr)\n")
+
+
+@pytest.fixture()
+def refusing(tmp_path: Path, monkeypatch) -> Path:
+    root = tmp_path / "refusing"
+    root.mkdir()
+    (root / "pyproject.toml").write_text("[project]\nname = 'refusing'\n")
+    (root / "app.py").write_text(SHADOWED)
+    age(root)
+    monkeypatch.chdir(root)
+    return root
+
+
+def test_a_warm_check_reads_what_the_fixes_refuse_from_the_cache_without_parsing(refusing: Path):
+    runs = [subprocess.run([sys.executable, "-c", _LOADS_LIBCST], cwd=refusing, capture_output=True, text=True,
+                           timeout=120) for _ in range(2)]
+    assert [run.returncode for run in runs] == [1, 1]
+    assert REFUSED in runs[0].stdout and runs[1].stdout == runs[0].stdout
+    assert "libcst loaded" in runs[0].stderr  # the cold run analysed and planned
+    assert "libcst not loaded" in runs[1].stderr
+    assert list((refusing / ".offload_cache" / cache.FORMAT / "plans").iterdir())
+
+
+def test_an_edited_file_is_planned_again_though_its_findings_are_the_same(refusing: Path):
+    first = run()
+    assert first[0] == 1 and REFUSED in first[1]
+    (refusing / "app.py").write_text(RENAMED)
+    second = run()
+    assert REFUSED not in second[1] and "1 fixable with --fix" in run_stderr()
+    assert second[1].split(": BLK100")[0] == first[1].split(": BLK100")[0]  # same place, same rule
+
+
+def run_stderr(*args: str) -> str:
+    return CliRunner().invoke(main, ["check", *args], catch_exceptions=False).stderr

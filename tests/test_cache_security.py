@@ -109,7 +109,7 @@ def test_a_planted_pickle_payload_runs_no_code(project: Path, tmp_path: Path):
     assert reports_the_finding(done)
 
 
-@pytest.mark.parametrize("where", ["findings", "files"])
+@pytest.mark.parametrize("where", ["findings", "files", "plans"])
 def test_symlinked_cache_directories_delete_nothing_outside(project: Path, tmp_path: Path, where: str):
     victim = tmp_path / "victim"
     victim.mkdir()
@@ -210,7 +210,7 @@ def test_malformed_entries_are_recomputed(project: Path):
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
-@pytest.mark.parametrize("where", ["index", "files", "findings"])
+@pytest.mark.parametrize("where", ["index", "files", "findings", "plans"])
 def test_a_fifo_in_the_cache_does_not_hang(project: Path, where: str):
     assert reports_the_finding(offload(project))
     path = base(project) / "index" if where == "index" else entries(project, where)[0]
@@ -354,3 +354,47 @@ def test_the_decoder_rejects_unknown_flags_and_symbols(damage: str):
 def test_the_decoder_rejects_what_is_not_a_summary(data: bytes):
     with pytest.raises(codec.Invalid):
         codec.decode_summary(data)
+
+
+SHADOWING = "import time\n\n\nasync def handler(asyncio):\n    time.sleep(1)\n"
+REFUSAL = "no fix: `asyncio` here is a parameter"
+
+
+@pytest.mark.parametrize("planted", ["unsigned", "json-signed-elsewhere", "signed-out-of-range"])
+def test_planted_fix_plans_are_ignored(project: Path, planted: str):
+    (project / "app.py").write_text(SHADOWING)
+    os.utime(project / "app.py", (OLD, OLD))
+    first = offload(project)
+    assert REFUSAL in first.stdout
+    plans = entries(project, "plans")
+    assert plans
+    for path in plans:
+        body = json.dumps({"0": "planted reason"}).encode()
+        if planted == "unsigned":
+            path.write_bytes(body)
+        elif planted == "json-signed-elsewhere":
+            path.write_bytes(signed("plans", path.name, body, os.urandom(secret.KEY_BYTES)))
+        else:  # this user's key (as a bug could write it): a position the file's findings do not have
+            key, _ = secret.load()
+            assert key is not None
+            path.write_bytes(signed("plans", path.name, json.dumps({"7": "planted reason"}).encode(), key))
+    again = offload(project)
+    assert again == first and "planted" not in again.stdout
+
+
+def test_a_run_prunes_only_the_entries_of_the_kind_it_wrote(project: Path):
+    """A run that plans fixes again (its summaries and findings all cached) prunes old plans, and
+    leaves old summaries to the runs that write summaries."""
+    (project / "app.py").write_text(SHADOWING)
+    os.utime(project / "app.py", (OLD, OLD))
+    assert REFUSAL in offload(project).stdout
+    stale_summary, stale_plan = base(project) / "files" / ("1" * 40), base(project) / "plans" / ("2" * 40)
+    for path in (stale_summary, stale_plan):
+        path.write_text("x")
+        os.utime(path, (OLD, OLD))
+    for path in entries(project, "plans"):
+        if path != stale_plan:
+            path.unlink()  # the next run plans again and writes a plan entry
+    assert REFUSAL in offload(project).stdout
+    assert not stale_plan.exists()
+    assert stale_summary.read_text() == "x"

@@ -8,6 +8,7 @@ Layout, under the project root (``config.root``)::
       v1/index            absolute path -> [size, mtime_ns, ctime_ns, content digest, checked_ns]
       v1/files/<key>      one file's ModuleSummary
       v1/findings/<key>   the findings of a whole run (a few most recent runs)
+      v1/plans/<key>      the fixes of one file's findings a rewrite refuses, and why
 
 The project directory is not trusted: a repository, a pull request or an archive can ship any
 ``.offload_cache/`` it likes. So:
@@ -26,6 +27,12 @@ A file entry's key hashes everything its summary depends on: the file's bytes (b
 module name and package flag, its display path (written into the summary), the tool version, a
 digest of every file of offload's own package and shipped catalogue (so a development checkout
 never reuses results of other code), the Python version and ``Config.fingerprint()``.
+
+A plan entry's key hashes everything the plan of one file's fixes depends on (``rewrite.plan``,
+a pure function of them): the file's bytes (by digest), its display path, its findings as
+found, the fix settings (target version, executor, remedies) and the project's style, with the
+same salt. A run whose findings did not change in a file it did not edit reads what its fixes
+refuse instead of parsing the file again.
 
 Findings depend on every file (a change in one file changes findings in the files that call
 into it), so they are recomputed from the summaries whenever any file's key changed. Only when
@@ -204,14 +211,14 @@ class Cache:
         self.seen: Set[str] = set()  # paths looked up or recorded in this run
         self.used: Set[str] = set()  # entry keys read or written in this run
         self._dirty = False
-        self._stored = 0
+        self._stored: Set[str] = set()  # the entry directories this run wrote to
         self._writable: Optional[bool] = None
 
     def _open_dirs(self, create: bool) -> None:
         top = self._dirs.get("top") or self._root.child(DIRNAME, create)
         base = top and (self._dirs.get("base") or top.child(FORMAT, create))
         self._dirs.update(top=top, base=base)
-        for name in ("files", "findings"):
+        for name in ("files", "findings", "plans"):
             self._dirs[name] = base and (self._dirs.get(name) or base.child(name, create))
 
     def close(self) -> None:
@@ -308,7 +315,7 @@ class Cache:
         """Store a summary already encoded (``codec.encode_summary``, done by the worker)."""
         self.used.add(key)
         if self._write("files", key, body):
-            self._stored += 1
+            self._stored.add("files")
 
     # -- whole-run findings ---------------------------------------------------------------
     def findings_key(self, keys: Sequence[str], shown: Sequence[str], config: Config, environment: str = "") -> str:
@@ -346,6 +353,30 @@ class Cache:
         for name, _ in entries[KEEP_FINDINGS:]:
             directory.remove(name)
 
+    # -- fix plans --------------------------------------------------------------------------
+    def plan_key(self, *inputs: str) -> str:
+        return _hash("\0".join((self.salt, "plan", *inputs)))
+
+    def load_refusals(self, key: str) -> Optional[Dict[int, str]]:
+        """What a plan stored under ``key`` refused: a finding's position among its file's -> the reason."""
+        self.used.add(key)
+        body = self._read("plans", key)
+        if body is None:
+            return None
+        try:
+            data = codec.decode_data(body)
+        except (ValueError, TypeError):  # codec.Invalid included
+            return None
+        if type(data) is not dict or not all(type(position) is str and position.isascii() and position.isdigit()
+                                             and type(reason) is str for position, reason in data.items()):
+            return None
+        return {int(position): reason for position, reason in data.items()}
+
+    def store_refusals(self, key: str, refused: Mapping[int, str]) -> None:
+        self.used.add(key)
+        if self._write("plans", key, codec.encode_data({str(position): reason for position, reason in refused.items()})):
+            self._stored.add("plans")
+
     # -- saving and pruning ---------------------------------------------------------------
     def save(self) -> None:
         """Write the index if it changed; when this run added entries, drop stale ones."""
@@ -379,10 +410,13 @@ class Cache:
         return found
 
     def _prune(self) -> None:
-        directory = self._dirs.get("files")
-        if directory is None:
-            return
+        """Entries not used for PRUNE_AGE_S, in the directories this run wrote to (another run,
+        or another part of this one, uses the others)."""
         cutoff = time.time() - PRUNE_AGE_S
-        for name, mtime in self._own_entries(directory):
-            if name not in self.used and mtime < cutoff:
-                directory.remove(name)
+        for where in sorted(self._stored & {"files", "plans"}):
+            directory = self._dirs.get(where)
+            if directory is None:
+                continue
+            for name, mtime in self._own_entries(directory):
+                if name not in self.used and mtime < cutoff:
+                    directory.remove(name)
