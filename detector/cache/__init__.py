@@ -211,7 +211,7 @@ class Cache:
         self.seen: Set[str] = set()  # paths looked up or recorded in this run
         self.used: Set[str] = set()  # entry keys read or written in this run
         self._dirty = False
-        self._stored: Set[str] = set()  # the entry directories this run wrote to
+        self._stored: Set[str] = set()  # the entry directories ("files", "plans") this run wrote to
         self._writable: Optional[bool] = None
 
     def _open_dirs(self, create: bool) -> None:
@@ -413,7 +413,7 @@ class Cache:
         """Entries not used for PRUNE_AGE_S, in the directories this run wrote to (another run,
         or another part of this one, uses the others)."""
         cutoff = time.time() - PRUNE_AGE_S
-        for where in sorted(self._stored & {"files", "plans"}):
+        for where in sorted(self._stored):
             directory = self._dirs.get(where)
             if directory is None:
                 continue
