@@ -20,6 +20,14 @@ from detector.analysis.summary import (
 _MAX_FORWARDS = 8
 # What ``isinstance(None, ...)`` is true for.
 _NONE_TYPES = frozenset({"None", "NoneType", "types.NoneType", "object", "builtins.object", "typing.Any"})
+# What no function or class object is an instance of: the values an ``isinstance`` test tells a
+# callable apart from (``if isinstance(func, str): func = import_string(func)``).
+_VALUE_TYPES = frozenset({
+    "str", "bytes", "bytearray", "memoryview", "int", "float", "complex", "bool", "list", "tuple", "dict", "set",
+    "frozenset", "range", "os.PathLike", "pathlib.Path", "pathlib.PurePath", "pathlib.PosixPath",
+    "pathlib.WindowsPath", "pathlib.PurePosixPath", "pathlib.PureWindowsPath", "io.IOBase", "io.RawIOBase",
+    "io.BufferedIOBase", "io.TextIOBase", "io.BytesIO", "io.StringIO",
+})
 # Methods called through their class as through an instance: ``C.configure(level)``.
 _CLASS_LEVEL = frozenset({"classmethod", "staticmethod"})
 
@@ -138,11 +146,28 @@ def _fails(project: Project, site: Construction, guard: Guard) -> bool:
     passed = site.argument(guard.position, guard.name)
     if not passed and guard.none_default and site.leaves_out(Given(guard.name, guard.position)):
         passed = NONE  # ``read_text()`` leaves ``source=None`` as it is
-    if not passed or site.reference(guard.position, guard.name):
+    if not passed:
         return False
-    # None is an instance of no class but its own and ``object``.
-    taken = not _NONE_TYPES.isdisjoint(guard.types) if passed == NONE else project.is_instance(passed, guard.types)
+    if site.reference(guard.position, guard.name):
+        taken = _reference_is_instance(project, passed, guard.types)
+    elif passed == NONE:  # None is an instance of no class but its own and ``object``
+        taken = not _NONE_TYPES.isdisjoint(guard.types)
+    else:
+        taken = project.is_instance(passed, guard.types)
     return taken is not None and taken != guard.when
+
+
+def _reference_is_instance(project: Project, passed: str, types: List[str]) -> Optional[bool]:
+    """``isinstance(f, types)`` for a function or class ``f`` passed by name: false when every
+    type is a value type; None (unknown) for any other test, or any other reference."""
+    if not types or not all(_unqualified(name) in _VALUE_TYPES for name in types):
+        return None
+    name = project.expand(passed)
+    return False if name is not None and (name in project.functions or name in project.classes) else None
+
+
+def _unqualified(name: str) -> str:
+    return name[len("builtins."):] if name.startswith("builtins.") else name
 
 
 def _passed_on(project: Project, target: FunctionSummary, index: int, inner: CallRecord, helper: FunctionSummary,
